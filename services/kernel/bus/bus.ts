@@ -1,0 +1,37 @@
+/**
+ * The event bus: wakes claimers and feeds live streams. It is never the source of
+ * truth — losing a message loses no work, because claimers also poll slowly and
+ * streams resume from the store's cursor. Two implementations: in-process (embedded
+ * mode) and NATS. Subjects follow NATS syntax ('.'-separated tokens, '*' matches one
+ * token, '>' matches the rest) in both.
+ */
+export interface Bus {
+  readonly kind: "memory" | "nats";
+  /** Fire and forget; called after the store has committed. */
+  publish(subject: string, data: Uint8Array): void;
+  subscribe(subject: string, options?: SubscribeOptions): Subscription;
+  /** Drains subscriptions and closes the connection. */
+  close(): Promise<void>;
+}
+
+export interface SubscribeOptions {
+  signal?: AbortSignal;
+  /**
+   * Messages buffered for a slow reader before the oldest are dropped (readers that
+   * care about every message detect the gap by seq and re-read the store).
+   */
+  maxBuffered?: number;
+}
+
+export interface BusMessage {
+  subject: string;
+  data: Uint8Array;
+}
+
+export interface Subscription extends AsyncIterable<BusMessage> {
+  /** Resolves once the subscription is active end to end (for NATS: the server has it). */
+  readonly ready: Promise<void>;
+  /** Messages dropped so far because the reader was too slow. */
+  readonly dropped: number;
+  close(): void;
+}

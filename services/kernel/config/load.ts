@@ -1,0 +1,142 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parse as parseToml } from "smol-toml";
+import type { z } from "zod";
+import { packageRoot } from "../paths.js";
+import { configSchema, ENV_MAP, type Config } from "./schema.js";
+
+/** A start-up configuration problem: names the key, the value, where it came from and what is allowed. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export interface LoadOptions {
+  /** Folder holding default.toml, <profile>.toml and local.toml; default <pushpals>/configs. */
+  configDir?: string;
+  profile?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Highest-precedence values (command-line flags), as dotted camelCase paths. */
+  overrides?: Record<string, unknown>;
+  cwd?: string;
+}
+
+type Tree = { [key: string]: unknown };
+
+/**
+ * configs/default.toml → configs/<profile>.toml → configs/local.toml → PUSHPALS_* → flags,
+ * each later layer winning, validated as a whole.
+ */
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const configDir = options.configDir ?? env.PUSHPALS_CONFIG_DIR ?? join(packageRoot(), "configs");
+  const merged: Tree = {};
+  const sources = new Map<string, string>();
+
+  const layer = (tree: Tree, source: string) => mergeInto(merged, tree, source, sources, "");
+  const fileLayer = (name: string) => {
+    const file = join(configDir, name);
+    if (existsSync(file)) layer(camelKeys(readToml(file)), file);
+  };
+
+  fileLayer("default.toml");
+  const profile = options.profile ?? env.PUSHPALS_PROFILE ?? (merged.profile as string | undefined) ?? "default";
+  if (profile !== "default") {
+    const file = join(configDir, `${profile}.toml`);
+    if (!existsSync(file)) throw new ConfigError(`config: profile "${profile}" has no file ${file}`);
+    fileLayer(`${profile}.toml`);
+  }
+  fileLayer("local.toml");
+  for (const [name, path] of Object.entries(ENV_MAP)) {
+    const value = env[name];
+    if (value !== undefined) layer(treeAt(path, value), `environment ${name}`);
+  }
+  for (const [path, value] of Object.entries(options.overrides ?? {})) {
+    if (value !== undefined) layer(treeAt(path, value), "command line");
+  }
+  merged.profile = profile;
+
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues, merged, sources));
+  return resolvePaths(parsed.data, options.cwd ?? process.cwd());
+}
+
+function resolvePaths(config: Config, cwd: string): Config {
+  const repo = resolve(cwd, config.repo.path || ".");
+  const dataDir = config.storage.dataDir ? resolve(cwd, config.storage.dataDir) : join(repo, ".pushpals");
+  return { ...config, repo: { ...config.repo, path: repo }, storage: { ...config.storage, dataDir } };
+}
+
+function readToml(file: string): Tree {
+  try {
+    return parseToml(readFileSync(file, "utf8")) as Tree;
+  } catch (error) {
+    throw new ConfigError(`config: ${file} is not valid TOML: ${(error as Error).message}`);
+  }
+}
+
+function describeIssues(issues: z.core.$ZodIssue[], merged: Tree, sources: Map<string, string>): string {
+  const lines = issues.map((issue) => {
+    const path = issue.path.map(String).join(".");
+    if (issue.code === "unrecognized_keys") {
+      const where = sources.get(issue.keys.map((k) => (path ? `${path}.${k}` : k))[0] ?? "") ?? "a config file";
+      return `- ${issue.keys.map((k) => (path ? `${path}.${k}` : k)).join(", ")} (from ${where}): unknown key; check the spelling against configs/default.toml`;
+    }
+    const value = valueAt(merged, issue.path.map(String));
+    const source = sources.get(path) ?? "defaults";
+    return `- ${path} = ${JSON.stringify(value)} (from ${source}): ${issue.message}`;
+  });
+  return `config: invalid configuration\n${lines.join("\n")}`;
+}
+
+function mergeInto(target: Tree, tree: Tree, source: string, sources: Map<string, string>, prefix: string) {
+  for (const [key, value] of Object.entries(tree)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (isPlainObject(value)) {
+      const child = isPlainObject(target[key]) ? (target[key] as Tree) : {};
+      target[key] = child;
+      mergeInto(child, value, source, sources, path);
+    } else {
+      target[key] = value;
+      sources.set(path, source);
+    }
+  }
+}
+
+function treeAt(path: string, value: unknown): Tree {
+  const keys = path.split(".");
+  const root: Tree = {};
+  let node = root;
+  keys.forEach((key, i) => {
+    if (i === keys.length - 1) node[key] = value;
+    else node = node[key] = {} as Tree;
+  });
+  return root;
+}
+
+function valueAt(tree: Tree, path: string[]): unknown {
+  let node: unknown = tree;
+  for (const key of path) node = isPlainObject(node) ? (node as Tree)[key] : undefined;
+  return node;
+}
+
+function camelKeys(tree: Tree): Tree {
+  const out: Tree = {};
+  for (const [key, value] of Object.entries(tree)) {
+    const camel = key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    out[camel] = isPlainObject(value)
+      ? camelKeys(value as Tree)
+      : Array.isArray(value)
+        ? value.map((v) => (isPlainObject(v) ? camelKeys(v as Tree) : v))
+        : value;
+  }
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Tree {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+

@@ -1,0 +1,36 @@
+import { z } from "zod";
+import { busEnv, busSection } from "./sections/bus.js";
+import { integrationEnv, integrationSection } from "./sections/integration.js";
+import { llmEnv, llmSection } from "./sections/llm.js";
+import { queuesEnv, queuesSection } from "./sections/queues.js";
+import { repoEnv, repoSection } from "./sections/repo.js";
+import { serverEnv, serverSection } from "./sections/server.js";
+import { storageEnv, storageSection } from "./sections/storage.js";
+import { supervisorEnv, supervisorSection } from "./sections/supervisor.js";
+
+export const configSchema = z.strictObject({
+  profile: z.string().default("default"),
+  server: serverSection.prefault({}),
+  storage: storageSection.prefault({}),
+  bus: busSection.prefault({}),
+  repo: repoSection.prefault({}),
+  queues: queuesSection.prefault({}),
+  supervisor: supervisorSection.prefault({}),
+  llm: llmSection.prefault({}),
+  integration: integrationSection.prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Environment variable → config path (camelCase, dotted). */
+export const ENV_MAP: Record<string, string> = {
+  PUSHPALS_PROFILE: "profile",
+  ...serverEnv,
+  ...storageEnv,
+  ...busEnv,
+  ...repoEnv,
+  ...queuesEnv,
+  ...supervisorEnv,
+  ...llmEnv,
+  ...integrationEnv,
+};

@@ -1,0 +1,43 @@
+import { z } from "zod";
+
+export const supervisorSection = z.strictObject({
+  /** Sandbox driver; "auto" is bwrap where installed, else process (with a warning). */
+  driver: z.enum(["auto", "process", "bwrap", "docker", "kubernetes"]).default("auto"),
+  /** Empty means "<hostname>-<pid>", lower-cased. */
+  workerId: z.string().default(""),
+  concurrency: z.coerce.number().int().min(1).max(64).default(2),
+  heartbeatSeconds: z.coerce.number().min(0.1).max(300).default(5),
+  leaseSeconds: z.coerce.number().min(1).max(3600).default(30),
+  /** Budgets a job gets when its plan names none. */
+  maxWallSeconds: z.coerce.number().min(1).max(86400).default(1800),
+  maxSteps: z.coerce.number().int().min(1).max(10000).default(40),
+  maxOutputBytesPerCommand: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(64 * 1024),
+  maxLogBytes: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(16 * 1024 * 1024),
+  /** Environment variables passed into sandboxes (everything else is cleared). */
+  envAllowList: z.array(z.string()).default(["PATH", "HOME", "LANG", "LC_ALL", "TERM", "TZ"]),
+  docker: z
+    .object({
+      image: z.string().default("localhost/pushpals-busybox:latest"),
+      network: z.string().default("none"),
+      cpus: z.coerce.number().min(0.1).max(64).default(1),
+      memoryMb: z.coerce.number().int().min(16).max(65536).default(1024),
+      pidsLimit: z.coerce.number().int().min(16).max(65536).default(256),
+    })
+    .prefault({}),
+  kubernetes: z
+    .object({
+      namespace: z.string().default("pushpals"),
+      image: z.string().default("node:20-bookworm-slim"),
+      kubeconfig: z.string().default(""),
+      cpu: z.string().default("1"),
+      memory: z.string().default("1Gi"),
+    })
+    .prefault({}),
+});
+
+export const supervisorEnv = {
+  PUSHPALS_SANDBOX_DRIVER: "supervisor.driver",
+  PUSHPALS_WORKER_ID: "supervisor.workerId",
+  PUSHPALS_CONCURRENCY: "supervisor.concurrency",
+  PUSHPALS_KUBECONFIG: "supervisor.kubernetes.kubeconfig",
+} as const;

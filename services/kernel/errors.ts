@@ -1,0 +1,40 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+
+/**
+ * Every domain error is a ConnectError with a closed code, made here so the
+ * messages read alike everywhere: what is wrong, then what to do next.
+ */
+export function invalidArgument(field: string, problem: string): ConnectError {
+  return new ConnectError(`${field}: ${problem}`, Code.InvalidArgument);
+}
+
+export function notFound(kind: string, id: string): ConnectError {
+  return new ConnectError(`${kind} ${id} not found; list ${kind}s to see the ids that exist`, Code.NotFound);
+}
+
+export function failedPrecondition(message: string): ConnectError {
+  return new ConnectError(message, Code.FailedPrecondition);
+}
+
+export function alreadyExists(message: string): ConnectError {
+  return new ConnectError(message, Code.AlreadyExists);
+}
+
+export function unauthenticated(message: string): ConnectError {
+  return new ConnectError(message, Code.Unauthenticated);
+}
+
+export function unavailable(message: string): ConnectError {
+  return new ConnectError(message, Code.Unavailable);
+}
+
+export function isConnectCode(error: unknown, code: Code): boolean {
+  return error instanceof ConnectError && error.code === code;
+}
+
+/** A readable message from anything thrown. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof ConnectError) return error.rawMessage;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

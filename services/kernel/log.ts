@@ -1,0 +1,15 @@
+import { pino, type Logger } from "pino";
+
+export type { Logger } from "pino";
+
+/**
+ * Structured JSON logs on stderr (stdout is for what a person reads). Level from
+ * PUSHPALS_LOG_LEVEL (default "info"; tests run "silent" unless asked otherwise).
+ */
+export function createLogger(service: string, bindings: Record<string, unknown> = {}): Logger {
+  const level = process.env.PUSHPALS_LOG_LEVEL ?? (process.env.VITEST ? "silent" : "info");
+  return pino({ level, base: { service, pid: process.pid, ...bindings } }, pino.destination(2));
+}
+
+/** A logger that drops everything, for library code used without a service around it. */
+export const silentLogger: Logger = pino({ level: "silent" });

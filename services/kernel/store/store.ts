@@ -1,0 +1,149 @@
+import type { Event } from "../../../gen/pushpals/v1/events_pb.js";
+import type { Artifact, LogLine, Worker } from "../../../gen/pushpals/v1/execution_pb.js";
+import type { ItemPayload, ItemResult, QueueItem } from "../../../gen/pushpals/v1/items_pb.js";
+import type { ItemStatus, Priority, QueueName } from "../../../gen/pushpals/v1/common_pb.js";
+import type { FailMode, SloSummary } from "../../../gen/pushpals/v1/queues_pb.js";
+import type { Session } from "../../../gen/pushpals/v1/sessions_pb.js";
+import type { QueueDepth } from "../../../gen/pushpals/v1/system_pb.js";
+
+/**
+ * The control plane's source of truth. Every mutation is one transaction that writes
+ * the new state and appends its audit events; it returns those events so the caller
+ * can publish them on the bus after commit. Domain errors are ConnectErrors from
+ * ../errors.ts (NotFound, FailedPrecondition, AlreadyExists, InvalidArgument).
+ *
+ * Two implementations, one behaviour: SQLite (embedded) and Postgres; one
+ * conformance suite (tests/store/) runs against both.
+ */
+export interface Store {
+  readonly kind: "sqlite" | "postgres";
+
+  // Sessions and their logs.
+  createSession(input: CreateSessionInput): Promise<Committed<{ session: Session; existing: boolean }>>;
+  getSession(sessionId: string): Promise<Session | undefined>;
+  /** Newest first; `before` is the id of the last session of the previous page. */
+  listSessions(input: { limit: number; before?: string }): Promise<Session[]>;
+  /** Appends events that carry no other state change (messages, plans, agent steps, ...). */
+  appendEvents(sessionId: string, drafts: EventDraft[]): Promise<Committed<void>>;
+  /** Events with seq > afterSeq, oldest first; with itemId, only those about that item. */
+  listEvents(input: { sessionId: string; afterSeq: bigint; limit: number; itemId?: string }): Promise<Event[]>;
+
+  // Queues.
+  enqueue(input: EnqueueInput): Promise<Committed<{ item: QueueItem; existing: boolean }>>;
+  /**
+   * Atomically takes the next claimable item of the queue: pending, available_at <= now,
+   * targeted at nobody or this worker; ordered by priority band then enqueue order.
+   * Counts the attempt, sets a fresh lease token. Undefined when none is claimable.
+   */
+  claim(input: ClaimInput): Promise<Committed<Claimed | undefined>>;
+  renewLease(input: { itemId: string; leaseToken: string; leaseMs: number }): Promise<{ leaseExpiresAt: number; cancelRequested: boolean }>;
+  complete(input: { itemId: string; leaseToken: string; result?: ItemResult }): Promise<Committed<QueueItem>>;
+  fail(input: FailInput): Promise<Committed<QueueItem>>;
+  cancel(input: { itemId: string; reason: string }): Promise<Committed<QueueItem>>;
+  /** Pending items carry their position (ahead + ETA). */
+  getItem(itemId: string): Promise<QueueItem | undefined>;
+  listItems(input: ListItemsInput): Promise<QueueItem[]>;
+  /** Claimed items whose lease expired go back to pending (attempt spent, backoff) or to dead-letter. */
+  reapExpiredLeases(): Promise<Committed<number>>;
+  slo(input: { queue: QueueName; windowMs: number }): Promise<SloSummary>;
+  depths(): Promise<QueueDepth[]>;
+
+  // Workers, logs and artifacts.
+  heartbeat(input: HeartbeatInput): Promise<{ worker: Worker; cancelRequestedJobIds: string[] }>;
+  listWorkers(): Promise<Worker[]>;
+  /** The job must be claimed under this lease token. Each line becomes a job_log event. */
+  appendJobLogs(input: { jobId: string; leaseToken: string; lines: LogLine[] }): Promise<Committed<{ lastLine: bigint }>>;
+  putArtifact(input: PutArtifactInput): Promise<Committed<Artifact>>;
+  listArtifacts(jobId: string): Promise<Artifact[]>;
+  getArtifact(artifactId: string): Promise<Artifact | undefined>;
+
+  close(): Promise<void>;
+}
+
+/** A committed change: its value and the events it appended, in order. */
+export interface Committed<T> {
+  value: T;
+  events: Event[];
+}
+
+/** An event before the store gives it a session, a seq and a time. */
+export interface EventDraft {
+  itemId?: string;
+  payload: Event["payload"];
+}
+
+export interface CreateSessionInput {
+  title: string;
+  idempotencyKey?: string;
+}
+
+export interface EnqueueInput {
+  queue: QueueName;
+  sessionId: string;
+  priority: Priority;
+  payload: ItemPayload;
+  idempotencyKey?: string;
+  maxAttempts?: number;
+  targetWorkerId?: string;
+  parentId?: string;
+  delayMs?: number;
+}
+
+export interface ClaimInput {
+  queue: QueueName;
+  workerId: string;
+  leaseMs: number;
+}
+
+export interface Claimed {
+  item: QueueItem;
+  leaseToken: string;
+  leaseExpiresAt: number;
+}
+
+export interface FailInput {
+  itemId: string;
+  leaseToken: string;
+  error: string;
+  mode: FailMode;
+  conflictingFiles?: string[];
+  repairJobId?: string;
+}
+
+export interface ListItemsInput {
+  queue?: QueueName;
+  statuses?: ItemStatus[];
+  sessionId?: string;
+  limit: number;
+  /** Id of the last item of the previous page (items are listed newest first). */
+  before?: string;
+}
+
+export interface HeartbeatInput {
+  workerId: string;
+  name: string;
+  host: string;
+  drivers: string[];
+  concurrency: number;
+  activeJobIds: string[];
+  version: string;
+}
+
+export interface PutArtifactInput {
+  jobId: string;
+  /** Required while the job is claimed; empty is allowed once it has finished. */
+  leaseToken: string;
+  name: string;
+  mediaType: string;
+  content: Uint8Array;
+}
+
+/** Tunables every implementation honours; defaults come from config [queues]. */
+export interface StoreOptions {
+  defaultMaxAttempts: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  workerStaleMs: number;
+  /** Injected for tests of leases, backoff and SLO windows. */
+  now?: () => number;
+}

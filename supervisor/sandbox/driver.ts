@@ -1,0 +1,68 @@
+/**
+ * A sandbox runs the commands of one job; the agent loop and the runner stay outside.
+ * Drivers: process, bwrap, docker, kubernetes. Model keys and git credentials never
+ * enter a sandbox: `env` is the whole environment a command sees.
+ */
+export interface SandboxDriver {
+  readonly name: "process" | "bwrap" | "docker" | "kubernetes";
+  /** Whether this machine can run the driver (binary installed, engine reachable, ...). */
+  available(): Promise<boolean>;
+  start(spec: SandboxSpec, signal?: AbortSignal): Promise<Sandbox>;
+  /** Removes sandboxes this driver left behind for `owner` (a crashed runner); returns how many. */
+  sweep(owner: string): Promise<number>;
+}
+
+export interface SandboxSpec {
+  jobId: string;
+  /** The runner's worker id; labels every sandbox so orphans can be swept. */
+  owner: string;
+  /** Host path of the job's git worktree. */
+  worktree: string;
+  env: Record<string, string>;
+  /** Default false: no network. */
+  network?: boolean;
+  limits?: { cpus?: number; memoryMb?: number; pids?: number };
+}
+
+export interface ExecOptions {
+  /** Kills the command's whole process tree after this long; default no limit. */
+  timeoutMs?: number;
+  /** Aborting kills the command's whole process tree at once. */
+  signal?: AbortSignal;
+  /** Extra variables for this command only. */
+  env?: Record<string, string>;
+  /** Working directory relative to the workspace root. */
+  cwd?: string;
+  stdin?: string;
+}
+
+export interface OutputChunk {
+  stream: "stdout" | "stderr";
+  data: string;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  timedOut: boolean;
+  cancelled: boolean;
+  durationMs: number;
+}
+
+export interface Execution {
+  /** Output as it is produced; ends when the command has exited. */
+  readonly output: AsyncIterable<OutputChunk>;
+  readonly result: Promise<ExecResult>;
+}
+
+export interface Sandbox {
+  readonly id: string;
+  /** Absolute path of the workspace inside the sandbox (the worktree's view). */
+  readonly workdir: string;
+  /** Runs `sh -c command` in the workspace. */
+  exec(command: string, options?: ExecOptions): Execution;
+  /** For drivers without a shared mount: bring the worktree in / its changes out. */
+  copyIn(hostDir: string): Promise<void>;
+  copyOut(hostDir: string): Promise<void>;
+  /** Stops every process and removes the sandbox; safe to call twice. */
+  stop(): Promise<void>;
+}
