@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pushpals/v1/sessions.proto.
  */
 export const file_pushpals_v1_sessions: GenFile = /*@__PURE__*/
-  fileDesc("ChpwdXNocGFscy92MS9zZXNzaW9ucy5wcm90bxILcHVzaHBhbHMudjEilgEKB1Nlc3Npb24SCgoCaWQYASABKAkSDQoFdGl0bGUYAiABKAkSLgoKY3JlYXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbGFzdF9zZXEYBSABKAQiPgoUQ3JlYXRlU2Vzc2lvblJlcXVlc3QSDQoFdGl0bGUYASABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAIgASgJIj4KFUNyZWF0ZVNlc3Npb25SZXNwb25zZRIlCgdzZXNzaW9uGAEgASgLMhQucHVzaHBhbHMudjEuU2Vzc2lvbiInChFHZXRTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIjsKEkdldFNlc3Npb25SZXNwb25zZRIlCgdzZXNzaW9uGAEgASgLMhQucHVzaHBhbHMudjEuU2Vzc2lvbiI8ChNMaXN0U2Vzc2lvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJIlcKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEiYKCHNlc3Npb25zGAEgAygLMhQucHVzaHBhbHMudjEuU2Vzc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiRgoSUG9zdE1lc3NhZ2VSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDAoEdGV4dBgCIAEoCRIOCgZhdXRob3IYAyABKAkiOAoTUG9zdE1lc3NhZ2VSZXNwb25zZRIhCgVldmVudBgBIAEoCzISLnB1c2hwYWxzLnYxLkV2ZW50Ik0KE1N0cmVhbUV2ZW50c1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIRCglhZnRlcl9zZXEYAiABKAQSDwoHaXRlbV9pZBgDIAEoCSJHCglLZWVwYWxpdmUSKAoEdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbGFzdF9zZXEYAiABKAQicwoUU3RyZWFtRXZlbnRzUmVzcG9uc2USIwoFZXZlbnQYASABKAsyEi5wdXNocGFscy52MS5FdmVudEgAEisKCWtlZXBhbGl2ZRgCIAEoCzIWLnB1c2hwYWxzLnYxLktlZXBhbGl2ZUgAQgkKB21lc3NhZ2UiWgoRTGlzdEV2ZW50c1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIRCglhZnRlcl9zZXEYAiABKAQSDQoFbGltaXQYAyABKA0SDwoHaXRlbV9pZBgEIAEoCSJiChJMaXN0RXZlbnRzUmVzcG9uc2USIgoGZXZlbnRzGAEgAygLMhIucHVzaHBhbHMudjEuRXZlbnQSFgoObmV4dF9hZnRlcl9zZXEYAiABKAQSEAoIaGFzX21vcmUYAyABKAgymAQKDlNlc3Npb25TZXJ2aWNlElYKDUNyZWF0ZVNlc3Npb24SIS5wdXNocGFscy52MS5DcmVhdGVTZXNzaW9uUmVxdWVzdBoiLnB1c2hwYWxzLnYxLkNyZWF0ZVNlc3Npb25SZXNwb25zZRJSCgpHZXRTZXNzaW9uEh4ucHVzaHBhbHMudjEuR2V0U2Vzc2lvblJlcXVlc3QaHy5wdXNocGFscy52MS5HZXRTZXNzaW9uUmVzcG9uc2UiA5ACARJYCgxMaXN0U2Vzc2lvbnMSIC5wdXNocGFscy52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0GiEucHVzaHBhbHMudjEuTGlzdFNlc3Npb25zUmVzcG9uc2UiA5ACARJQCgtQb3N0TWVzc2FnZRIfLnB1c2hwYWxzLnYxLlBvc3RNZXNzYWdlUmVxdWVzdBogLnB1c2hwYWxzLnYxLlBvc3RNZXNzYWdlUmVzcG9uc2USWgoMU3RyZWFtRXZlbnRzEiAucHVzaHBhbHMudjEuU3RyZWFtRXZlbnRzUmVxdWVzdBohLnB1c2hwYWxzLnYxLlN0cmVhbUV2ZW50c1Jlc3BvbnNlIgOQAgEwARJSCgpMaXN0RXZlbnRzEh4ucHVzaHBhbHMudjEuTGlzdEV2ZW50c1JlcXVlc3QaHy5wdXNocGFscy52MS5MaXN0RXZlbnRzUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_google_protobuf_timestamp, file_pushpals_v1_events]);
+  fileDesc("ChpwdXNocGFscy92MS9zZXNzaW9ucy5wcm90bxILcHVzaHBhbHMudjEilgEKB1Nlc3Npb24SCgoCaWQYASABKAkSDQoFdGl0bGUYAiABKAkSLgoKY3JlYXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbGFzdF9zZXEYBSABKAQiPgoUQ3JlYXRlU2Vzc2lvblJlcXVlc3QSDQoFdGl0bGUYASABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAIgASgJIj4KFUNyZWF0ZVNlc3Npb25SZXNwb25zZRIlCgdzZXNzaW9uGAEgASgLMhQucHVzaHBhbHMudjEuU2Vzc2lvbiInChFHZXRTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIjsKEkdldFNlc3Npb25SZXNwb25zZRIlCgdzZXNzaW9uGAEgASgLMhQucHVzaHBhbHMudjEuU2Vzc2lvbiI8ChNMaXN0U2Vzc2lvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJIlcKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEiYKCHNlc3Npb25zGAEgAygLMhQucHVzaHBhbHMudjEuU2Vzc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiRgoSUG9zdE1lc3NhZ2VSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDAoEdGV4dBgCIAEoCRIOCgZhdXRob3IYAyABKAkiOAoTUG9zdE1lc3NhZ2VSZXNwb25zZRIhCgVldmVudBgBIAEoCzISLnB1c2hwYWxzLnYxLkV2ZW50Ik0KE1N0cmVhbUV2ZW50c1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIRCglhZnRlcl9zZXEYAiABKAQSDwoHaXRlbV9pZBgDIAEoCSJHCglLZWVwYWxpdmUSKAoEdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbGFzdF9zZXEYAiABKAQicwoUU3RyZWFtRXZlbnRzUmVzcG9uc2USIwoFZXZlbnQYASABKAsyEi5wdXNocGFscy52MS5FdmVudEgAEisKCWtlZXBhbGl2ZRgCIAEoCzIWLnB1c2hwYWxzLnYxLktlZXBhbGl2ZUgAQgkKB21lc3NhZ2UiWgoRTGlzdEV2ZW50c1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIRCglhZnRlcl9zZXEYAiABKAQSDQoFbGltaXQYAyABKA0SDwoHaXRlbV9pZBgEIAEoCSJiChJMaXN0RXZlbnRzUmVzcG9uc2USIgoGZXZlbnRzGAEgAygLMhIucHVzaHBhbHMudjEuRXZlbnQSFgoObmV4dF9hZnRlcl9zZXEYAiABKAQSEAoIaGFzX21vcmUYAyABKAgiTQoTQXBwZW5kRXZlbnRzUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEiIKBmV2ZW50cxgCIAMoCzISLnB1c2hwYWxzLnYxLkV2ZW50IjoKFEFwcGVuZEV2ZW50c1Jlc3BvbnNlEiIKBmV2ZW50cxgBIAMoCzISLnB1c2hwYWxzLnYxLkV2ZW50Mu0ECg5TZXNzaW9uU2VydmljZRJWCg1DcmVhdGVTZXNzaW9uEiEucHVzaHBhbHMudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QaIi5wdXNocGFscy52MS5DcmVhdGVTZXNzaW9uUmVzcG9uc2USUgoKR2V0U2Vzc2lvbhIeLnB1c2hwYWxzLnYxLkdldFNlc3Npb25SZXF1ZXN0Gh8ucHVzaHBhbHMudjEuR2V0U2Vzc2lvblJlc3BvbnNlIgOQAgESWAoMTGlzdFNlc3Npb25zEiAucHVzaHBhbHMudjEuTGlzdFNlc3Npb25zUmVxdWVzdBohLnB1c2hwYWxzLnYxLkxpc3RTZXNzaW9uc1Jlc3BvbnNlIgOQAgESUAoLUG9zdE1lc3NhZ2USHy5wdXNocGFscy52MS5Qb3N0TWVzc2FnZVJlcXVlc3QaIC5wdXNocGFscy52MS5Qb3N0TWVzc2FnZVJlc3BvbnNlEloKDFN0cmVhbUV2ZW50cxIgLnB1c2hwYWxzLnYxLlN0cmVhbUV2ZW50c1JlcXVlc3QaIS5wdXNocGFscy52MS5TdHJlYW1FdmVudHNSZXNwb25zZSIDkAIBMAESUgoKTGlzdEV2ZW50cxIeLnB1c2hwYWxzLnYxLkxpc3RFdmVudHNSZXF1ZXN0Gh8ucHVzaHBhbHMudjEuTGlzdEV2ZW50c1Jlc3BvbnNlIgOQAgESUwoMQXBwZW5kRXZlbnRzEiAucHVzaHBhbHMudjEuQXBwZW5kRXZlbnRzUmVxdWVzdBohLnB1c2hwYWxzLnYxLkFwcGVuZEV2ZW50c1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_pushpals_v1_events]);
 
 /**
  * @generated from message pushpals.v1.Session
@@ -372,6 +372,47 @@ export const ListEventsResponseSchema: GenMessage<ListEventsResponse> = /*@__PUR
   messageDesc(file_pushpals_v1_sessions, 13);
 
 /**
+ * @generated from message pushpals.v1.AppendEventsRequest
+ */
+export type AppendEventsRequest = Message<"pushpals.v1.AppendEventsRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * Each event's payload and item_id are used; session_id, seq and time are set by the server.
+   *
+   * @generated from field: repeated pushpals.v1.Event events = 2;
+   */
+  events: Event[];
+};
+
+/**
+ * Describes the message pushpals.v1.AppendEventsRequest.
+ * Use `create(AppendEventsRequestSchema)` to create a new message.
+ */
+export const AppendEventsRequestSchema: GenMessage<AppendEventsRequest> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_sessions, 14);
+
+/**
+ * @generated from message pushpals.v1.AppendEventsResponse
+ */
+export type AppendEventsResponse = Message<"pushpals.v1.AppendEventsResponse"> & {
+  /**
+   * @generated from field: repeated pushpals.v1.Event events = 1;
+   */
+  events: Event[];
+};
+
+/**
+ * Describes the message pushpals.v1.AppendEventsResponse.
+ * Use `create(AppendEventsResponseSchema)` to create a new message.
+ */
+export const AppendEventsResponseSchema: GenMessage<AppendEventsResponse> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_sessions, 15);
+
+/**
  * Sessions and their append-only event logs.
  *
  * @generated from service pushpals.v1.SessionService
@@ -429,6 +470,18 @@ export const SessionService: GenService<{
     methodKind: "unary";
     input: typeof ListEventsRequestSchema;
     output: typeof ListEventsResponseSchema;
+  },
+  /**
+   * Records events from PushPals' own services: assistant messages, plans, agent
+   * steps, progress, token usage, integration steps, questions. Queue transitions
+   * and job logs are recorded by their own RPCs and refused here.
+   *
+   * @generated from rpc pushpals.v1.SessionService.AppendEvents
+   */
+  appendEvents: {
+    methodKind: "unary";
+    input: typeof AppendEventsRequestSchema;
+    output: typeof AppendEventsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_pushpals_v1_sessions, 0);

@@ -1,0 +1,52 @@
+import { createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { ChatService } from "../../gen/pushpals/v1/chat_pb.js";
+import { ExecutionService } from "../../gen/pushpals/v1/execution_pb.js";
+import { IntegrationService } from "../../gen/pushpals/v1/integration_pb.js";
+import { PlanningService } from "../../gen/pushpals/v1/planning_pb.js";
+import { QueueService } from "../../gen/pushpals/v1/queues_pb.js";
+import { SessionService } from "../../gen/pushpals/v1/sessions_pb.js";
+import { SystemService } from "../../gen/pushpals/v1/system_pb.js";
+
+/** Typed clients for every PushPals service: how services (and the CLI) talk to each other. */
+export interface Clients {
+  sessions: Client<typeof SessionService>;
+  queues: Client<typeof QueueService>;
+  execution: Client<typeof ExecutionService>;
+  system: Client<typeof SystemService>;
+  chat: Client<typeof ChatService>;
+  planning: Client<typeof PlanningService>;
+  integration: Client<typeof IntegrationService>;
+}
+
+export interface ClientOptions {
+  /** Bearer token for mutating RPCs (PUSHPALS_AUTH_TOKEN). */
+  token?: string;
+  /** HTTP/2 (default) multiplexes every call and stream over one connection. */
+  httpVersion?: "1.1" | "2";
+}
+
+export function createTransport(baseUrl: string, options: ClientOptions = {}): Transport {
+  const interceptors: Interceptor[] = [];
+  if (options.token) {
+    const header = `Bearer ${options.token}`;
+    interceptors.push((next) => (req) => {
+      req.header.set("authorization", header);
+      return next(req);
+    });
+  }
+  return createConnectTransport({ baseUrl, httpVersion: options.httpVersion ?? "2", interceptors });
+}
+
+export function createClients(baseUrl: string, options: ClientOptions = {}): Clients {
+  const transport = createTransport(baseUrl, options);
+  return {
+    sessions: createClient(SessionService, transport),
+    queues: createClient(QueueService, transport),
+    execution: createClient(ExecutionService, transport),
+    system: createClient(SystemService, transport),
+    chat: createClient(ChatService, transport),
+    planning: createClient(PlanningService, transport),
+    integration: createClient(IntegrationService, transport),
+  };
+}
