@@ -10,7 +10,7 @@ export interface Bus {
   /** Fire and forget; called after the store has committed. */
   publish(subject: string, data: Uint8Array): void;
   subscribe(subject: string, options?: SubscribeOptions): Subscription;
-  /** Drains subscriptions and closes the connection. */
+  /** Drains subscriptions (readers still get what is buffered, then the end) and closes the connection. */
   close(): Promise<void>;
 }
 
@@ -29,9 +29,14 @@ export interface BusMessage {
 }
 
 export interface Subscription extends AsyncIterable<BusMessage> {
-  /** Resolves once the subscription is active end to end (for NATS: the server has it). */
+  /**
+   * Resolves once the subscription is active end to end (for NATS: the server has it),
+   * or once it has ended without getting there. Never rejects, so an un-awaited
+   * `ready` cannot become an unhandled rejection.
+   */
   readonly ready: Promise<void>;
   /** Messages dropped so far because the reader was too slow. */
   readonly dropped: number;
+  /** Ends the iteration at once; what is still buffered is discarded. Leaving a `for await` loop does the same. */
   close(): void;
 }
