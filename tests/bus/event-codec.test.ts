@@ -10,7 +10,7 @@ import { busesUnderTest } from "./support/buses.js";
 import { capturedLogs } from "./support/captured-logs.js";
 
 function sessionEvents(sessionId: string, jobId: string, requestId: string, completionId: string): Event[] {
-  const drafts: Omit<MessageInitShape<typeof EventSchema>, "sessionId" | "seq">[] = [
+  const drafts: MessageInitShape<typeof EventSchema>[] = [
     { payload: { case: "message", value: { text: "fix the build", author: "ana" } } },
     { itemId: requestId, payload: { case: "requestEnqueued", value: { item: { id: requestId, queue: QueueName.REQUESTS, sessionId: "" } } } },
     { itemId: jobId, payload: { case: "jobEnqueued", value: { item: { id: jobId, queue: QueueName.JOBS } } } },
