@@ -7,3 +7,18 @@ export interface Service {
   readonly name: string;
   serve(signal: AbortSignal): Promise<void>;
 }
+
+/**
+ * A service that is not usable the moment serve() is called (a child process that
+ * must open its port first). Its supervisor passes `ready` and starts the next
+ * sibling only once it was called or the run ended, as OTP's start_link waits for
+ * init. Run without a supervisor, `ready` is simply absent.
+ */
+export interface ReadinessReporting extends Service {
+  readonly reportsReadiness: true;
+  serve(signal: AbortSignal, ready?: () => void): Promise<void>;
+}
+
+export function reportsReadiness(service: Service): service is ReadinessReporting {
+  return "reportsReadiness" in service && service.reportsReadiness === true;
+}
