@@ -5,7 +5,7 @@ import type { Config } from "../config/schema.js";
 import type { Logger } from "../log.js";
 import { jsonSchemaOf, readJsonReply } from "./json-reply.js";
 import { toModelError } from "./model-errors.js";
-import type { CallOptions, FinishReason, JsonReply, Model, ModelMessage, ModelReply, ModelRole, StreamEvent, TokenCounts } from "./model.js";
+import type { CallOptions, FinishReason, JsonCallOptions, JsonReply, Model, ModelMessage, ModelReply, ModelRole, StreamEvent, TokenCounts } from "./model.js";
 import { observedClient, openaiFor } from "./openai-for-endpoint.js";
 import { describeEndpoint, endpointProblem, resolveRoleEndpoint } from "./role-endpoint.js";
 import { untilAborted } from "./until-aborted.js";
@@ -72,7 +72,7 @@ export function createModelClient(config: Config["llm"], role: ModelRole, logger
 
     complete: (messages, options) => request(messages, options),
 
-    async completeJson<T>(messages: readonly ModelMessage[], schema: z.ZodType<T>, options: CallOptions & { schemaName: string }): Promise<JsonReply<T>> {
+    async completeJson<T>(messages: readonly ModelMessage[], schema: z.ZodType<T>, options: JsonCallOptions): Promise<JsonReply<T>> {
       const { schemaName } = options;
       if (structuredOutput !== "rejected") {
         const format: ResponseFormat = {

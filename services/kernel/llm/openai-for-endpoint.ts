@@ -48,10 +48,9 @@ export function observedClient(
       return response;
     } catch (error) {
       if (!signal.aborted) {
-        logger.warn(
-          { attempt, maxAttempts, err: error },
-          `model request failed or timed out after ${endpoint.timeoutMs} ms (attempt ${attempt} of at most ${maxAttempts})`,
-        );
+        // The SDK aborts its own signal when an attempt runs past the timeout.
+        const what = init?.signal?.aborted ? `timed out after ${endpoint.timeoutMs} ms` : "could not connect";
+        logger.warn({ attempt, maxAttempts, err: error }, `model request ${what} (attempt ${attempt} of at most ${maxAttempts})`);
       }
       throw error;
     }
