@@ -1,0 +1,43 @@
+import type { SQL } from "drizzle-orm";
+
+/** Runs SQL built with drizzle's `sql` template on one connection (or transaction). */
+export interface Executor {
+  /** The rows of a SELECT, or of an INSERT/UPDATE … RETURNING. Column names are the table's snake_case names. */
+  rows<Row>(query: SQL): Promise<Row[]>;
+  /** Runs a statement and resolves to the number of rows it changed. */
+  run(query: SQL): Promise<number>;
+}
+
+/**
+ * What differs between SQLite and Postgres, and nothing more: the store's logic is
+ * written once in ../sql/ over this.
+ */
+export interface Dialect {
+  readonly kind: "sqlite" | "postgres";
+  /** Reads outside any transaction (they see the last committed state). */
+  readonly reader: Executor;
+  /**
+   * Runs `work` as one write transaction: commits when it resolves, rolls back when it
+   * throws. Transactions never interleave on a connection.
+   */
+  write<T>(work: (tx: Executor) => Promise<T>): Promise<T>;
+  /**
+   * Ends a SELECT that picks rows to change. Postgres: FOR UPDATE SKIP LOCKED, so
+   * concurrent claimers pass over each other's rows. SQLite: nothing, because its write
+   * transaction already excludes every other writer.
+   */
+  readonly lockSkipLocked: SQL;
+  /** True when `error` is a unique-constraint violation. */
+  isUniqueViolation(error: unknown): boolean;
+  close(): Promise<void>;
+}
+
+/** Walks an error's cause chain (drizzle wraps driver errors) looking for a match. */
+export function findCause(error: unknown, match: (candidate: { code?: unknown }) => boolean): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    if (typeof current !== "object") return false;
+    if (match(current as { code?: unknown })) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}

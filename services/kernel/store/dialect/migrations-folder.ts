@@ -1,0 +1,10 @@
+import { join } from "node:path";
+import { packageRoot } from "../../paths.js";
+
+/**
+ * The generated migrations stay in the source tree (they are not compiled), so both
+ * the sources and dist/ find them from the package root.
+ */
+export function migrationsFolder(kind: "sqlite" | "postgres"): string {
+  return join(packageRoot(), "services", "kernel", "store", "migrations", kind);
+}

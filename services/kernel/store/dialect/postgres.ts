@@ -1,0 +1,67 @@
+import { sql, type SQL } from "drizzle-orm";
+import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import { migrate } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import { findCause, type Dialect, type Executor } from "./dialect.js";
+import { migrationsFolder } from "./migrations-folder.js";
+
+export interface PostgresDialectOptions {
+  /** Connections in the pool (default 10); concurrent transactions beyond it wait for one. */
+  poolSize?: number;
+}
+
+/** Any number mapped to an arbitrary, fixed advisory-lock key for migrations. */
+const MIGRATION_LOCK_KEY = 7_310_468_212;
+
+/**
+ * Postgres through postgres.js: a pool, READ COMMITTED transactions, row locks for
+ * claims. Pending migrations are applied first, under an advisory lock so that several
+ * processes starting together do not race.
+ */
+export async function openPostgresDialect(url: string, options: PostgresDialectOptions = {}): Promise<Dialect> {
+  await migrateUnderLock(url);
+  const client = postgres(url, {
+    ...connectionOptions(),
+    max: options.poolSize ?? 10,
+  });
+  const db = drizzle(client);
+  return {
+    kind: "postgres",
+    reader: executor(db),
+    lockSkipLocked: sql`FOR UPDATE SKIP LOCKED`,
+    write: (work) => db.transaction((tx) => work(executor(tx))),
+    isUniqueViolation: (error) => findCause(error, (e) => e.code === "23505"),
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+function connectionOptions() {
+  return {
+    onnotice: () => {},
+    connection: { application_name: "pushpals" },
+    // Times, counts and sequence numbers are int8 columns; all of them fit a JS number.
+    types: {
+      int8: { to: 20, from: [20], serialize: (value: number) => String(value), parse: (value: string) => Number(value) },
+    },
+  };
+}
+
+async function migrateUnderLock(url: string): Promise<void> {
+  const client = postgres(url, { ...connectionOptions(), max: 1 });
+  try {
+    await client`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    await migrate(drizzle(client), { migrationsFolder: migrationsFolder("postgres") });
+    await client`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+  } finally {
+    await client.end({ timeout: 5 });
+  }
+}
+
+type AnyPostgresDb = Pick<PostgresJsDatabase, "execute">;
+
+function executor(db: AnyPostgresDb): Executor {
+  return {
+    rows: async <Row>(query: SQL) => Array.from(await db.execute(query)) as Row[],
+    run: async (query: SQL) => (await db.execute(query)).count,
+  };
+}

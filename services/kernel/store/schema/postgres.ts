@@ -1,0 +1,121 @@
+import { sql } from "drizzle-orm";
+import { bigint, bigserial, customType, index, integer, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
+
+/*
+ * The Postgres tables. drizzle-kit turns this file into migrations/postgres/*.sql; the
+ * store itself talks SQL (see ../sql/). Keep it column-for-column equal to ./sqlite.ts:
+ * times are epoch milliseconds (bigint, read back as JS numbers), flags are 0/1
+ * integers, enums are their proto numbers, messages are protobuf binary.
+ */
+
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => "bytea" });
+const millis = (name: string) => bigint(name, { mode: "number" });
+
+// Same literal predicates as the SQLite schema (ItemStatus.PENDING = 1, CLAIMED = 2).
+const PENDING = sql.raw("status = 1");
+const CLAIMED = sql.raw("status = 2");
+const HAS_KEY = sql.raw("idempotency_key <> ''");
+
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    title: text("title").notNull(),
+    idempotencyKey: text("idempotency_key").notNull().default(""),
+    createdAt: millis("created_at").notNull(),
+    updatedAt: millis("updated_at").notNull(),
+    lastSeq: bigint("last_seq", { mode: "number" }).notNull().default(0),
+  },
+  (t) => [
+    uniqueIndex("sessions_idempotency_key").on(t.idempotencyKey).where(HAS_KEY),
+    index("sessions_created").on(t.createdAt, t.id),
+  ],
+);
+
+export const events = pgTable(
+  "events",
+  {
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    time: millis("time").notNull(),
+    itemId: text("item_id").notNull().default(""),
+    payloadCase: text("payload_case").notNull(),
+    data: bytea("data").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.seq] }), index("events_item").on(t.sessionId, t.itemId, t.seq)],
+);
+
+export const queueItems = pgTable(
+  "queue_items",
+  {
+    seq: bigserial("seq", { mode: "number" }).primaryKey(),
+    id: text("id").notNull().unique(),
+    queue: integer("queue").notNull(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id),
+    priority: integer("priority").notNull(),
+    status: integer("status").notNull(),
+    payload: bytea("payload").notNull(),
+    result: bytea("result"),
+    idempotencyKey: text("idempotency_key").notNull().default(""),
+    attempts: integer("attempts").notNull().default(0),
+    maxAttempts: integer("max_attempts").notNull(),
+    claimedBy: text("claimed_by").notNull().default(""),
+    targetWorkerId: text("target_worker_id").notNull().default(""),
+    leaseToken: text("lease_token").notNull().default(""),
+    leaseExpiresAt: millis("lease_expires_at"),
+    cancelRequested: integer("cancel_requested").notNull().default(0),
+    cancelReason: text("cancel_reason").notNull().default(""),
+    lastError: text("last_error").notNull().default(""),
+    parentId: text("parent_id").notNull().default(""),
+    enqueuedAt: millis("enqueued_at").notNull(),
+    availableAt: millis("available_at").notNull(),
+    claimedAt: millis("claimed_at"),
+    firstClaimedAt: millis("first_claimed_at"),
+    finishedAt: millis("finished_at"),
+    lastLogLine: bigint("last_log_line", { mode: "number" }).notNull().default(0),
+  },
+  (t) => [
+    index("queue_items_claim").on(t.queue, t.priority, t.seq).where(PENDING),
+    index("queue_items_lease").on(t.queue, t.leaseExpiresAt).where(CLAIMED),
+    index("queue_items_worker").on(t.claimedBy).where(CLAIMED),
+    uniqueIndex("queue_items_idempotency_key").on(t.queue, t.idempotencyKey).where(HAS_KEY),
+    index("queue_items_status").on(t.status, t.queue, t.priority),
+    index("queue_items_finished").on(t.queue, t.finishedAt),
+    index("queue_items_claimed").on(t.queue, t.claimedAt),
+    index("queue_items_session").on(t.sessionId, t.seq),
+  ],
+);
+
+export const workers = pgTable("workers", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  host: text("host").notNull(),
+  /** JSON array of driver names. */
+  drivers: text("drivers").notNull(),
+  concurrency: integer("concurrency").notNull(),
+  /** JSON array of job ids. */
+  activeJobIds: text("active_job_ids").notNull(),
+  version: text("version").notNull(),
+  firstSeenAt: millis("first_seen_at").notNull(),
+  lastHeartbeatAt: millis("last_heartbeat_at").notNull(),
+});
+
+export const artifacts = pgTable(
+  "artifacts",
+  {
+    id: text("id").primaryKey(),
+    jobId: text("job_id")
+      .notNull()
+      .references(() => queueItems.id),
+    name: text("name").notNull(),
+    mediaType: text("media_type").notNull(),
+    sizeBytes: bigint("size_bytes", { mode: "number" }).notNull(),
+    createdAt: millis("created_at").notNull(),
+    content: bytea("content").notNull(),
+  },
+  (t) => [index("artifacts_job").on(t.jobId, t.createdAt)],
+);

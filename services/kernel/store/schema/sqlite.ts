@@ -1,0 +1,119 @@
+import { sql } from "drizzle-orm";
+import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/*
+ * The SQLite tables. drizzle-kit turns this file into migrations/sqlite/*.sql; the store
+ * itself talks SQL (see ../sql/). Keep it column-for-column equal to ./postgres.ts:
+ * times are epoch milliseconds, flags are 0/1 integers, enums are their proto numbers,
+ * messages are protobuf binary.
+ */
+
+// Partial-index predicates are literals because SQLite only uses a partial index when
+// the query repeats the same literal (ItemStatus.PENDING = 1, ItemStatus.CLAIMED = 2).
+const PENDING = sql.raw("status = 1");
+const CLAIMED = sql.raw("status = 2");
+const HAS_KEY = sql.raw("idempotency_key <> ''");
+
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    title: text("title").notNull(),
+    idempotencyKey: text("idempotency_key").notNull().default(""),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    lastSeq: integer("last_seq").notNull().default(0),
+  },
+  (t) => [
+    uniqueIndex("sessions_idempotency_key").on(t.idempotencyKey).where(HAS_KEY),
+    index("sessions_created").on(t.createdAt, t.id),
+  ],
+);
+
+export const events = sqliteTable(
+  "events",
+  {
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id),
+    seq: integer("seq").notNull(),
+    time: integer("time").notNull(),
+    itemId: text("item_id").notNull().default(""),
+    payloadCase: text("payload_case").notNull(),
+    data: blob("data", { mode: "buffer" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.seq] }), index("events_item").on(t.sessionId, t.itemId, t.seq)],
+);
+
+export const queueItems = sqliteTable(
+  "queue_items",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull().unique(),
+    queue: integer("queue").notNull(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id),
+    priority: integer("priority").notNull(),
+    status: integer("status").notNull(),
+    payload: blob("payload", { mode: "buffer" }).notNull(),
+    result: blob("result", { mode: "buffer" }),
+    idempotencyKey: text("idempotency_key").notNull().default(""),
+    attempts: integer("attempts").notNull().default(0),
+    maxAttempts: integer("max_attempts").notNull(),
+    claimedBy: text("claimed_by").notNull().default(""),
+    targetWorkerId: text("target_worker_id").notNull().default(""),
+    leaseToken: text("lease_token").notNull().default(""),
+    leaseExpiresAt: integer("lease_expires_at"),
+    cancelRequested: integer("cancel_requested").notNull().default(0),
+    cancelReason: text("cancel_reason").notNull().default(""),
+    lastError: text("last_error").notNull().default(""),
+    parentId: text("parent_id").notNull().default(""),
+    enqueuedAt: integer("enqueued_at").notNull(),
+    availableAt: integer("available_at").notNull(),
+    claimedAt: integer("claimed_at"),
+    firstClaimedAt: integer("first_claimed_at"),
+    finishedAt: integer("finished_at"),
+    lastLogLine: integer("last_log_line").notNull().default(0),
+  },
+  (t) => [
+    index("queue_items_claim").on(t.queue, t.priority, t.seq).where(PENDING),
+    index("queue_items_lease").on(t.queue, t.leaseExpiresAt).where(CLAIMED),
+    index("queue_items_worker").on(t.claimedBy).where(CLAIMED),
+    uniqueIndex("queue_items_idempotency_key").on(t.queue, t.idempotencyKey).where(HAS_KEY),
+    index("queue_items_status").on(t.status, t.queue, t.priority),
+    index("queue_items_finished").on(t.queue, t.finishedAt),
+    index("queue_items_claimed").on(t.queue, t.claimedAt),
+    index("queue_items_session").on(t.sessionId, t.seq),
+  ],
+);
+
+export const workers = sqliteTable("workers", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  host: text("host").notNull(),
+  /** JSON array of driver names. */
+  drivers: text("drivers").notNull(),
+  concurrency: integer("concurrency").notNull(),
+  /** JSON array of job ids. */
+  activeJobIds: text("active_job_ids").notNull(),
+  version: text("version").notNull(),
+  firstSeenAt: integer("first_seen_at").notNull(),
+  lastHeartbeatAt: integer("last_heartbeat_at").notNull(),
+});
+
+export const artifacts = sqliteTable(
+  "artifacts",
+  {
+    id: text("id").primaryKey(),
+    jobId: text("job_id")
+      .notNull()
+      .references(() => queueItems.id),
+    name: text("name").notNull(),
+    mediaType: text("media_type").notNull(),
+    sizeBytes: integer("size_bytes").notNull(),
+    createdAt: integer("created_at").notNull(),
+    content: blob("content", { mode: "buffer" }).notNull(),
+  },
+  (t) => [index("artifacts_job").on(t.jobId, t.createdAt)],
+);

@@ -1,0 +1,27 @@
+import { systemClock, type Clock } from "../time.js";
+import type { StoreOptions } from "./store.js";
+
+/** StoreOptions with the clock resolved; what every store operation reads. */
+export interface Settings {
+  readonly defaultMaxAttempts: number;
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+  readonly workerStaleMs: number;
+  readonly now: Clock;
+}
+
+export function resolveSettings(options: StoreOptions): Settings {
+  return {
+    defaultMaxAttempts: options.defaultMaxAttempts,
+    backoffBaseMs: options.backoffBaseMs,
+    backoffMaxMs: options.backoffMaxMs,
+    workerStaleMs: options.workerStaleMs,
+    now: options.now ?? systemClock,
+  };
+}
+
+/** Delay before retry number `attempts` + 1: base · 2^(attempts-1), capped at the maximum. */
+export function backoffMs(settings: Settings, attempts: number): number {
+  const exponent = Math.min(Math.max(attempts - 1, 0), 30);
+  return Math.min(settings.backoffMaxMs, settings.backoffBaseMs * 2 ** exponent);
+}

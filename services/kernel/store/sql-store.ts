@@ -1,0 +1,70 @@
+import type { Dialect } from "./dialect/dialect.js";
+import { resolveSettings, type Settings } from "./settings.js";
+import { appendJobLogs } from "./sql/job-logs.js";
+import { getArtifact, listArtifacts, putArtifact } from "./sql/artifacts.js";
+import { cancel } from "./sql/cancel.js";
+import { claim } from "./sql/claim.js";
+import { complete } from "./sql/complete.js";
+import { depths } from "./sql/depths.js";
+import { enqueue } from "./sql/enqueue.js";
+import { appendPlainEvents, listEvents } from "./sql/events.js";
+import { fail } from "./sql/fail.js";
+import { getItem, listItems } from "./sql/items.js";
+import { reapExpiredLeases } from "./sql/reap.js";
+import { renewLease } from "./sql/renew-lease.js";
+import { createSession, getSession, listSessions } from "./sql/sessions.js";
+import { slo } from "./sql/slo.js";
+import { heartbeat, listWorkers } from "./sql/workers.js";
+import type { Store, StoreOptions } from "./store.js";
+import { mutate, type WriteTx } from "./transaction.js";
+
+/**
+ * The Store, once, over a dialect: each method is one operation from ./sql/, run as a
+ * write transaction (mutations, with their events) or on the reader.
+ */
+export function createSqlStore(dialect: Dialect, options: StoreOptions): Store {
+  const settings: Settings = resolveSettings(options);
+  const { reader } = dialect;
+  const write = <T>(work: (tx: WriteTx) => Promise<T>) => mutate(dialect, settings, work);
+  // Writes that append no event (renewals, heartbeats) still need the writer.
+  const writeQuietly = async <T>(work: (tx: WriteTx) => Promise<T>) => (await write(work)).value;
+
+  return {
+    kind: dialect.kind,
+
+    async createSession(input) {
+      const committed = await write((tx) => createSession(tx, input));
+      const created = committed.events.at(-1);
+      if (created) {
+        committed.value.session.lastSeq = created.seq;
+        committed.value.session.updatedAt = created.time;
+      }
+      return committed;
+    },
+    getSession: (sessionId) => getSession(reader, sessionId),
+    listSessions: (input) => listSessions(reader, input),
+    appendEvents: (sessionId, drafts) => write((tx) => appendPlainEvents(tx, sessionId, drafts)),
+    listEvents: (input) => listEvents(reader, input),
+
+    enqueue: (input) => write((tx) => enqueue(tx, input)),
+    claim: (input) => write((tx) => claim(tx, input)),
+    renewLease: (input) => writeQuietly((tx) => renewLease(tx, input)),
+    complete: (input) => write((tx) => complete(tx, input)),
+    fail: (input) => write((tx) => fail(tx, input)),
+    cancel: (input) => write((tx) => cancel(tx, input)),
+    getItem: (itemId) => getItem(reader, itemId, settings.now()),
+    listItems: (input) => listItems(reader, input, settings.now()),
+    reapExpiredLeases: () => write((tx) => reapExpiredLeases(tx)),
+    slo: (input) => slo(reader, input, settings.now()),
+    depths: () => depths(reader),
+
+    heartbeat: (input) => writeQuietly((tx) => heartbeat(tx.exec, settings, input, tx.now)),
+    listWorkers: () => listWorkers(reader, settings, settings.now()),
+    appendJobLogs: (input) => write((tx) => appendJobLogs(tx, input)),
+    putArtifact: (input) => write((tx) => putArtifact(tx, input)),
+    listArtifacts: (jobId) => listArtifacts(reader, jobId),
+    getArtifact: (artifactId) => getArtifact(reader, artifactId),
+
+    close: () => dialect.close(),
+  };
+}
