@@ -46,6 +46,17 @@ describe("resolveRoleEndpoint", () => {
     expect(resolveRoleEndpoint(llm, "agent")).toMatchObject({ baseUrl: "http://agent.invalid/v1", model: "shared-model", apiKey: "shared-key" });
   });
 
+  it("takes a role's own timeout and retries from the config files or flags", () => {
+    const llm = loadConfig({
+      env: { PUSHPALS_LLM_MODEL: "m", PUSHPALS_LLM_MAX_RETRIES: "5" },
+      configDir: configs.path,
+      overrides: { "llm.agent.timeoutSeconds": 600, "llm.agent.maxRetries": 0 },
+    }).llm;
+
+    expect(resolveRoleEndpoint(llm, "agent")).toMatchObject({ timeoutMs: 600_000, maxRetries: 0 });
+    expect(resolveRoleEndpoint(llm, "planner")).toMatchObject({ timeoutMs: 120_000, maxRetries: 5 });
+  });
+
   it("rejects a base URL that is not http(s) at start-up, naming the variable it came from", () => {
     expect(() => llmFrom({ PUSHPALS_PLANNER_LLM_BASE_URL: "localhost:11434" })).toThrow(ConfigError);
     expect(() => llmFrom({ PUSHPALS_PLANNER_LLM_BASE_URL: "localhost:11434" })).toThrow(
