@@ -100,6 +100,7 @@ export class ChildProcessService implements ReadinessReporting {
       }, killAfterMs);
     };
     signal.addEventListener("abort", terminate, { once: true });
+    if (signal.aborted) terminate(); // aborted while spawning: the listener above will never fire
     try {
       const notReady = await this.awaitReadiness(output, exited, signal, terminate, ready);
       const [code, exitSignal] = await exited;

@@ -54,16 +54,19 @@ export async function runUntilSignal(root: Service, options: RunUntilSignalOptio
 
   try {
     logger.info({ root: root.name }, `running "${root.name}" until ${signals.join(" or ")}`);
-    const served = root.serve(controller.signal).then(
-      () => {
-        logger.info(`"${root.name}" ${controller.signal.aborted ? "stopped cleanly" : "ended by itself"}`);
-        return EXIT_CLEAN;
-      },
-      (error: unknown) => {
-        logFailure(logger, root.name, error);
-        return EXIT_FAILED;
-      },
-    );
+    // Through a promise so even a serve() that throws synchronously ends as an exit code.
+    const served = Promise.resolve()
+      .then(() => root.serve(controller.signal))
+      .then(
+        () => {
+          logger.info(`"${root.name}" ${controller.signal.aborted ? "stopped cleanly" : "ended by itself"}`);
+          return EXIT_CLEAN;
+        },
+        (error: unknown) => {
+          logFailure(logger, root.name, error);
+          return EXIT_FAILED;
+        },
+      );
     const code = await Promise.race([served, cutShort]);
     exit(code);
     return code;
