@@ -1,10 +1,30 @@
 import { z } from "zod";
 
+/** Names git would read as an option (e.g. `--upload-pack=…`) are refused here; git check-ref-format runs at start-up. */
+const notAnOption = (field: string) =>
+  z
+    .string()
+    .min(1)
+    .refine((v) => !v.startsWith("-"), `${field} must not start with "-" (git would read it as an option)`);
+
 export const integrationSection = z.strictObject({
-  branch: z.string().min(1).default("main_agents"),
+  branch: notAnOption("branch").default("main_agents"),
   strategy: z.enum(["cherry-pick", "no-ff", "ff-only"]).default("cherry-pick"),
   /** Remote to push to; empty means do not push. */
-  remote: z.string().default("origin"),
+  remote: z
+    .string()
+    .default("origin")
+    .refine((v) => v === "" || /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(v), "must be empty (no push) or a remote name such as origin"),
+  /**
+   * Token for pushing over HTTPS, handed to git through GIT_ASKPASS and the environment (never argv).
+   * Empty falls back to pullRequests.token; SSH remotes use the ssh agent instead.
+   */
+  pushToken: z.string().default(""),
+  /** User name git sends with the push token (GitHub accepts any; x-access-token is its convention). */
+  pushUsername: z.string().min(1).default("x-access-token"),
+  /** Identity of the commits integration itself makes (merge commits, sync merges, notes). */
+  committerName: z.string().min(1).default("PushPals Integration"),
+  committerEmail: z.string().min(1).default("pushpals@localhost"),
   checks: z
     .array(
       z.strictObject({
@@ -20,7 +40,10 @@ export const integrationSection = z.strictObject({
     .object({
       provider: z.enum(["none", "github"]).default("none"),
       /** owner/name; empty means derive from the remote URL. */
-      repository: z.string().default(""),
+      repository: z
+        .string()
+        .default("")
+        .refine((v) => v === "" || /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(v), "must be empty or owner/name"),
       apiUrl: z.string().default("https://api.github.com"),
       token: z.string().default(""),
     })
@@ -31,5 +54,6 @@ export const integrationEnv = {
   PUSHPALS_INTEGRATION_BRANCH: "integration.branch",
   PUSHPALS_MERGE_STRATEGY: "integration.strategy",
   PUSHPALS_GIT_REMOTE: "integration.remote",
+  PUSHPALS_GIT_PUSH_TOKEN: "integration.pushToken",
   PUSHPALS_GITHUB_TOKEN: "integration.pullRequests.token",
 } as const;

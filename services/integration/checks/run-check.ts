@@ -1,0 +1,24 @@
+/**
+ * How a check command is run. The integration core takes this as a dependency so the
+ * supervisor's sandbox drivers (bwrap, docker, kubernetes) can run checks; the host
+ * implementation (host-run-check.ts) is the default.
+ */
+export interface CheckRunOptions {
+  /** The merged tree to check. */
+  cwd: string;
+  /** The whole process tree is killed after this long. */
+  timeoutMs: number;
+  /** Aborting kills the whole process tree at once. */
+  signal?: AbortSignal;
+}
+
+export interface CheckRun {
+  /** 128 + signal number when killed by a signal. */
+  exitCode: number;
+  /** Head and tail of stdout and stderr, interleaved as produced. */
+  output: string;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+export type RunCheck = (command: string, options: CheckRunOptions) => Promise<CheckRun>;

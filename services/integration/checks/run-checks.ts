@@ -1,0 +1,28 @@
+import { create } from "@bufbuild/protobuf";
+import { CheckResultSchema, type CheckResult } from "../../../gen/pushpals/v1/items_pb.js";
+import { durationFromMs } from "../../kernel/time.js";
+import type { CheckSpec } from "../settings.js";
+import type { RunCheck } from "./run-check.js";
+
+/**
+ * Runs the configured checks in order on the merged tree, yielding each result as it
+ * comes; stops at the first failure (later checks would only cost time, the merge is
+ * refused either way).
+ */
+export async function* runChecks(checks: readonly CheckSpec[], runCheck: RunCheck, cwd: string, signal?: AbortSignal): AsyncGenerator<CheckResult> {
+  for (const check of checks) {
+    if (signal?.aborted) return;
+    const run = await runCheck(check.command, { cwd, timeoutMs: check.timeoutMs, signal });
+    const result = create(CheckResultSchema, {
+      name: check.name,
+      command: check.command,
+      exitCode: run.exitCode,
+      passed: run.exitCode === 0 && !run.timedOut,
+      timedOut: run.timedOut,
+      duration: durationFromMs(run.durationMs),
+      outputTail: run.timedOut ? `${run.output}\n[timed out after ${check.timeoutMs} ms; the whole process group was killed]` : run.output,
+    });
+    yield result;
+    if (!result.passed) return;
+  }
+}
