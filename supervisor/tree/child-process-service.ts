@@ -105,7 +105,9 @@ export class ChildProcessService implements ReadinessReporting {
       const notReady = await this.awaitReadiness(output, exited, signal, terminate, ready);
       const [code, exitSignal] = await exited;
       this.signalGroup(pid, "SIGKILL"); // whatever it started and left behind
-      await Promise.race([output.closed, sleep(DRAIN_MS)]);
+      const drained = new AbortController();
+      await Promise.race([output.closed, sleep(DRAIN_MS, drained.signal)]);
+      drained.abort();
       if (notReady) throw notReady;
       if (signal.aborted) {
         this.logger.info({ pid, code, signal: exitSignal }, `child process "${this.name}" stopped`);

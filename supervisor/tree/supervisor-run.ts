@@ -136,6 +136,8 @@ export class SupervisorRun {
       const error = outcome.kind === "failed" ? outcome.error : undefined;
       this.record(error && !isDoNotRestart(outcome) ? "failed" : "exited", child, { error });
 
+      // Going down already (escalating, or the parent's signal fired a moment ago): no restarts.
+      if (this.ending) return;
       const decision = decideRestart(slot.spec.restart, outcome);
       if (decision === "terminate-tree") return this.escalate(error ?? new TerminateTree(`${child} ended the tree`));
       if (decision === "done") {
@@ -150,7 +152,7 @@ export class SupervisorRun {
       const delayMs = backoffDelay(slot.recentRestarts.record(now) - 1, settings.backoff);
       this.record("restarting", child, { delayMs });
       await sleep(delayMs, slot.halt.signal);
-      if (this.stopping) return;
+      if (this.ending) return;
       slot.run = this.launch(slot.spec);
     }
   }
