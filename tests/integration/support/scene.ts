@@ -117,9 +117,13 @@ export async function createScene(files: Record<string, string> = { "README.md":
   };
 }
 
-/** Commit subjects and job trailers of a ref in a repository, newest first. */
-export async function history(repo: string, ref: string): Promise<Array<{ sha: string; subject: string; jobs: string[]; parents: number }>> {
-  const out = await git(repo, "log", "--format=%H%x00%s%x00%P%x00%(trailers:key=PushPals-Job,valueonly,separator=%x2C)%x1e", ref);
+/** Commit subjects and job trailers of a ref in a repository, newest first; `firstParent` follows the branch's own line only. */
+export async function history(
+  repo: string,
+  ref: string,
+  options: { firstParent?: boolean } = {},
+): Promise<Array<{ sha: string; subject: string; jobs: string[]; parents: number }>> {
+  const out = await git(repo, "log", ...(options.firstParent ? ["--first-parent"] : []), "--format=%H%x00%s%x00%P%x00%(trailers:key=PushPals-Job,valueonly,separator=%x2C)%x1e", ref);
   return out
     .split("\x1e")
     .map((line) => line.trim())

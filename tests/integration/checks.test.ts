@@ -1,0 +1,140 @@
+import { existsSync, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { openIntegrator, type Integrator, type RunCheck } from "../../services/integration/index.js";
+import type { CheckSpec } from "../../services/integration/settings.js";
+import { isClean } from "../../services/integration/worktree.js";
+import { durationMs } from "../../services/kernel/time.js";
+import { git } from "../support/git.js";
+import { expectKind } from "./support/outcome.js";
+import { createScene, type Scene } from "./support/scene.js";
+
+describe("checks on the merged tree", () => {
+  let scene: Scene;
+  let integrator: Integrator | undefined;
+
+  beforeEach(async () => {
+    scene = await createScene();
+  });
+  afterEach(async () => {
+    await integrator?.close();
+    integrator = undefined;
+    await scene.remove();
+  });
+
+  const open = async (checks: CheckSpec[], runCheck?: RunCheck) =>
+    (integrator = await openIntegrator({ settings: scene.settings({ checks }), runCheck }));
+
+  it("runs every check in the merged tree and pushes when all pass", async () => {
+    const int = await open([
+      { name: "has-file", command: "test -f a.txt && echo found a.txt", timeoutMs: 10_000 },
+      { name: "has-base", command: "grep -q scratch README.md", timeoutMs: 10_000 },
+    ]);
+    const job = await scene.job({ "a.txt": "a\n" });
+    const merged = expectKind(await int.integrate(job), "merged");
+    expect(merged.result.checks.map((c) => [c.name, c.passed, c.exitCode])).toEqual([
+      ["has-file", true, 0],
+      ["has-base", true, 0],
+    ]);
+    expect(merged.result.checks[0]?.outputTail).toBe("found a.txt\n");
+    expect(merged.result.checks[0]?.command).toBe("test -f a.txt && echo found a.txt");
+    expect(await scene.remoteRef("refs/heads/main_agents")).toBe(merged.result.mergedSha);
+  });
+
+  it("a failing check leaves main_agents unchanged locally and on the remote and returns the output", async () => {
+    const int = await open([
+      { name: "ok", command: "true", timeoutMs: 10_000 },
+      { name: "unit", command: "echo compiling; echo 'boom: a.txt is wrong' >&2; exit 3", timeoutMs: 10_000 },
+      { name: "never", command: "touch never-ran", timeoutMs: 10_000 },
+    ]);
+    const first = await scene.job({ "keep.txt": "k\n" });
+    const failed = expectKind(await int.integrate(first), "checks_failed");
+    // Nothing was ever merged: no integration branch on the remote yet.
+    expect(await scene.remoteRef("refs/heads/main_agents")).toBe("");
+    expect(failed.failed.name).toBe("unit");
+    expect(failed.checks.map((c) => c.name)).toEqual(["ok", "unit"]); // stops at the first failure
+    expect(failed.failed.exitCode).toBe(3);
+    expect(failed.failed.passed).toBe(false);
+    expect(failed.failed.outputTail).toContain("compiling");
+    expect(failed.failed.outputTail).toContain("boom: a.txt is wrong");
+    expect(await isClean(int.worktree)).toBe(true);
+    expect(existsSync(join(int.worktree, "never-ran"))).toBe(false);
+  });
+
+  it("after a failed check the integration branch stays where the last good merge left it", async () => {
+    const good = await scene.job({ "good.txt": "g\n" });
+    const bad = await scene.job({ "bad.txt": "b\n" });
+    const int = await open([{ name: "no-bad", command: "test ! -f bad.txt || { echo bad.txt present; exit 1; }", timeoutMs: 10_000 }]);
+    const merged = expectKind(await int.integrate(good), "merged");
+    const failed = expectKind(await int.integrate(bad), "checks_failed");
+    expect(failed.failed.outputTail).toContain("bad.txt present");
+    expect(await scene.remoteRef("refs/heads/main_agents")).toBe(merged.result.mergedSha);
+    expect(await git(scene.repo, "rev-parse", "refs/heads/main_agents")).toBe(merged.result.mergedSha);
+    expect(await isClean(int.worktree)).toBe(true);
+  });
+
+  it("a check that runs past its timeout is killed with its whole process group and reported timed out", async () => {
+    const pidFile = join(scene.root, "grandchild.pid");
+    const int = await open([{ name: "hangs", command: `sh -c 'echo $$ > ${pidFile}; exec sleep 30' & wait`, timeoutMs: 400 }]);
+    const job = await scene.job({ "a.txt": "a\n" });
+    const started = Date.now();
+    const failed = expectKind(await int.integrate(job), "checks_failed");
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(failed.failed.timedOut).toBe(true);
+    expect(failed.failed.outputTail).toContain("timed out after 400 ms");
+    expect(durationMs(failed.failed.duration)).toBeGreaterThanOrEqual(400);
+    const grandchild = Number(await readFile(pidFile, "utf8"));
+    await until(() => !running(grandchild), 3000);
+    expect(await scene.remoteRef("refs/heads/main_agents")).toBe("");
+  });
+
+  it("checks go through the injected runner with the worktree, the timeout and the signal", async () => {
+    const calls: Array<{ command: string; cwd: string; timeoutMs: number; hasSignal: boolean; files: string }> = [];
+    const runCheck: RunCheck = async (command, options) => {
+      calls.push({ ...options, command, hasSignal: options.signal !== undefined, files: await git(options.cwd, "ls-files") } as never);
+      return { exitCode: 0, output: "sandboxed ok", timedOut: false, durationMs: 5 };
+    };
+    const int = await open([{ name: "lint", command: "npm run lint", timeoutMs: 1234 }], runCheck);
+    const job = await scene.job({ "a.txt": "a\n" });
+    const controller = new AbortController();
+    const merged = expectKind(await int.integrate(job, { signal: controller.signal }), "merged");
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ command: "npm run lint", cwd: int.worktree, timeoutMs: 1234, hasSignal: true });
+    expect(calls[0]?.files.split("\n")).toContain("a.txt");
+    expect(merged.result.checks[0]?.outputTail).toBe("sandboxed ok");
+  });
+
+  it("aborting during a check kills it, merges nothing and returns a retryable cancel", async () => {
+    const started = join(scene.root, "started");
+    const int = await open([{ name: "slow", command: `touch ${started}; sleep 30`, timeoutMs: 60_000 }]);
+    const job = await scene.job({ "a.txt": "a\n" });
+    const controller = new AbortController();
+    const pending = int.integrate(job, { signal: controller.signal });
+    await until(() => existsSync(started));
+    controller.abort();
+    const outcome = expectKind(await pending, "error");
+    expect(outcome.retryable).toBe(true);
+    expect(outcome.error.rawMessage).toMatch(/cancelled/);
+    expect(await scene.remoteRef("refs/heads/main_agents")).toBe("");
+    expect(await isClean(int.worktree)).toBe(true);
+  });
+});
+
+/** Running, not merely a zombie waiting for its reaper. */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
