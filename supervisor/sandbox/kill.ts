@@ -1,0 +1,24 @@
+import { constants } from "node:os";
+
+/** How long a timed-out command gets between SIGTERM and SIGKILL. */
+export const KILL_GRACE_MS = 1000;
+
+/** Signals a whole process group; false when it no longer exists. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ESRCH") return false;
+    throw error;
+  }
+}
+
+/** The shell's convention for a process killed by a signal: 128 + its number. */
+export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  return 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
+}
+
+/** What `result` says for a command killed (or cancelled before it started) when no status is known. */
+export const KILLED_EXIT_CODE = 128 + constants.signals.SIGKILL;

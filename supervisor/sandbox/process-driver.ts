@@ -1,0 +1,72 @@
+import { silentLogger, type Logger } from "../../services/kernel/log.js";
+import { join } from "node:path";
+import type { Sandbox, SandboxDriver, SandboxSpec } from "./driver.js";
+import { runOnHost } from "./host-execution.js";
+import { signalGroup } from "./kill.js";
+import { sandboxLifecycle } from "./lifecycle.js";
+import { defaultGroupsDir, groupRecords, sweepGroups } from "./process-groups.js";
+import { sharedWorktreeCopies } from "./shared-worktree.js";
+import { validateExec, validateSpec } from "./validate.js";
+
+export interface ProcessDriverOptions {
+  logger?: Logger;
+  /** Where running process groups are recorded for sweep(); tests pass their own. */
+  groupsDir?: string;
+}
+
+/**
+ * No isolation: commands run as `/bin/sh -c` on the host, in the worktree, with only the
+ * sandbox's environment. For trusted local use and tests. Each command leads its own process
+ * group; a timeout or abort kills the group, and whatever the command left running in the
+ * background dies when it exits (a process that calls setsid itself escapes: nothing on the
+ * host can stop that without isolation, use bwrap).
+ */
+export function createProcessDriver(options: ProcessDriverOptions = {}): SandboxDriver {
+  const logger = (options.logger ?? silentLogger).child({ driver: "process" });
+  const groupsDir = options.groupsDir ?? defaultGroupsDir();
+  return {
+    name: "process",
+    available: async () => true,
+    async start(spec: SandboxSpec, signal?: AbortSignal): Promise<Sandbox> {
+      validateSpec(spec);
+      signal?.throwIfAborted();
+      const log = logger.child({ jobId: spec.jobId, owner: spec.owner });
+      if (spec.network === false || spec.network === undefined || spec.limits) {
+        log.debug("the process driver cannot cut the network or enforce limits; commands run as the runner does");
+      }
+      const records = groupRecords(spec.owner, groupsDir);
+      const lifecycle = sandboxLifecycle(`process sandbox of job ${spec.jobId}`);
+      log.info({ worktree: spec.worktree }, "process sandbox ready (no isolation)");
+      return {
+        id: `process-${spec.jobId}`,
+        workdir: spec.worktree,
+        exec(command, execOptions = {}) {
+          const checked = validateExec(command, execOptions, spec.env, spec.worktree);
+          const signal = lifecycle.admit(checked.signal);
+          return lifecycle.track(
+            runOnHost(
+              { file: "/bin/sh", args: ["-c", checked.command], cwd: join(spec.worktree, checked.cwd), env: checked.env, stdin: checked.stdin },
+              { timeoutMs: checked.timeoutMs, signal },
+              {
+                spawned: (child) => records.add(child.pid!),
+                groups: (child) => [child.pid!],
+                exited: (child) => signalGroup(child.pid!, "SIGKILL"),
+                closed: (child) => records.remove(child.pid!),
+              },
+              log,
+            ),
+          );
+        },
+        ...sharedWorktreeCopies(spec.worktree, "process", log),
+        async stop() {
+          if (await lifecycle.stop()) log.info("process sandbox stopped");
+        },
+      };
+    },
+    async sweep(owner) {
+      const killed = sweepGroups(owner, groupsDir);
+      if (killed > 0) logger.warn({ owner, killed }, "killed process groups a previous runner left behind");
+      return killed;
+    },
+  };
+}
