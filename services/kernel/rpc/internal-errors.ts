@@ -1,0 +1,45 @@
+import { randomBytes } from "node:crypto";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+
+/**
+ * Every RPC error leaves the server as a ConnectError with a closed code. A
+ * handler that throws anything else (a bug, a driver error) becomes Internal
+ * with a message that is safe to show: no stack, no driver text, just an id to
+ * find the full error (kept as `cause`) in the server log.
+ */
+export function hideInternalErrors(): Interceptor {
+  return (next) => async (request) => {
+    try {
+      const response = await next(request);
+      if (!response.stream) return response;
+      return { ...response, message: guardStream(response.message, request.signal) };
+    } catch (error) {
+      throw asConnectError(error, request.signal);
+    }
+  };
+}
+
+async function* guardStream<T>(messages: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T, void, undefined> {
+  try {
+    yield* messages;
+  } catch (error) {
+    throw asConnectError(error, signal);
+  }
+}
+
+export function asConnectError(error: unknown, signal: AbortSignal): ConnectError {
+  if (error instanceof ConnectError) return error;
+  // An abort error after the call's signal fired is the cancellation itself, not a fault.
+  if (signal.aborted) {
+    const reason: unknown = signal.reason;
+    return reason instanceof ConnectError ? reason : new ConnectError("the call was cancelled", Code.Canceled, undefined, undefined, error);
+  }
+  const id = randomBytes(4).toString("hex");
+  return new ConnectError(
+    `internal error ${id}; the server log has the details under this id. Retry, and report it if it happens again`,
+    Code.Internal,
+    undefined,
+    undefined,
+    error,
+  );
+}

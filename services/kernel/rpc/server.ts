@@ -1,0 +1,128 @@
+import type { DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ConnectRouter, type HandlerContext, type Interceptor } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Logger } from "../log.js";
+import { AUTH_TOKEN_VARIABLE, checkBearerToken } from "./auth.js";
+import { logCallFailure } from "./call-log.js";
+import { indexDescriptors } from "./descriptor-index.js";
+import { createHealthRegistry, registerHealth, ServingStatus, type HealthRegistry } from "./health.js";
+import { hideInternalErrors } from "./internal-errors.js";
+import { isLoopbackHost } from "./loopback.js";
+import { listenOnePort, type DrainReport } from "./one-port.js";
+import { REFLECTION_SERVICES, registerReflection } from "./reflection.js";
+import { withShutdownSignals } from "./shutdown-router.js";
+import { serveStaticFiles } from "./static-files.js";
+
+export interface RpcServerOptions {
+  /** Address to listen on; anything but loopback requires `authToken`. */
+  host: string;
+  /** 0 picks a free port (see RpcServer.port). */
+  port: number;
+  /** Registers the services this server offers. Health and reflection are added for them. */
+  register: (router: ConnectRouter) => void;
+  /** Bearer token required on state-changing RPCs; without it they are open (loopback only). */
+  authToken?: string | undefined;
+  /** Largest request message accepted; larger ones fail with ResourceExhausted before they are parsed. */
+  maxRequestBytes: number;
+  /** How long close() lets running calls finish before it cuts them. */
+  shutdownGraceMs: number;
+  logger: Logger;
+  /** Web UI files served for GET requests that are not RPCs (index.html for unknown routes). */
+  staticDir?: string | undefined;
+  /** Run inside the server's own error handling, around every handler. */
+  interceptors?: Interceptor[];
+}
+
+export interface RpcServer {
+  /** http://host:port — gRPC (h2c), gRPC-Web and Connect all answer here. */
+  readonly url: string;
+  readonly port: number;
+  readonly health: HealthRegistry;
+  /** Graceful stop: health NOT_SERVING, streams told to end, calls given the grace period; reports what was cut. */
+  close(): Promise<ShutdownReport>;
+}
+
+export type ShutdownReport = DrainReport;
+
+/**
+ * The one port every PushPals service listens on: gRPC over cleartext HTTP/2,
+ * gRPC-Web and Connect over HTTP/1.1 and HTTP/2, the web UI, gRPC reflection and
+ * grpc.health.v1 — with bearer-token auth on state-changing calls, a request size
+ * limit, one place where errors are made safe and logged, and a graceful close().
+ */
+export async function startRpcServer(options: RpcServerOptions): Promise<RpcServer> {
+  const { logger } = options;
+  const authToken = options.authToken === "" ? undefined : options.authToken;
+  if (authToken === undefined && !(await isLoopbackHost(options.host))) {
+    throw new Error(
+      `refusing to listen on ${options.host} without an auth token: anyone who can reach it could change state. ` +
+        `Set ${AUTH_TOKEN_VARIABLE}, or listen on 127.0.0.1`,
+    );
+  }
+  if (!Number.isInteger(options.maxRequestBytes) || options.maxRequestBytes < 1) {
+    throw new Error(`maxRequestBytes must be a positive whole number of bytes, not ${options.maxRequestBytes}`);
+  }
+
+  const health = createHealthRegistry();
+  const streamShutdown = new AbortController();
+  const unaryShutdown = new AbortController();
+  const shutdownReasons = {
+    streams: new ConnectError("the server is shutting down; reconnect and resume where you left off", Code.Unavailable),
+    calls: new ConnectError("the server shut down before this call finished; retry it", Code.Unavailable),
+  };
+  const expectedAborts = new Set<unknown>([shutdownReasons.streams, shutdownReasons.calls]);
+  const authorize = authToken === undefined ? undefined : checkBearerToken(authToken);
+
+  const handler = connectNodeAdapter({
+    grpc: true,
+    grpcWeb: true,
+    connect: true,
+    readMaxBytes: options.maxRequestBytes,
+    interceptors: [hideInternalErrors(), ...(options.interceptors ?? [])],
+    // Runs for every call before its body is read: the one place that sees every outcome.
+    requestGate(context: HandlerContext) {
+      logCallFailure(context, logger, expectedAborts);
+      authorize?.(context);
+    },
+    routes(adapterRouter) {
+      const router = withShutdownSignals(adapterRouter, { streaming: streamShutdown.signal, unary: unaryShutdown.signal });
+      options.register(router);
+      registerHealth(router, health);
+      // Reflection describes every service on the port, itself included.
+      const services = [...servicesOf(adapterRouter), ...REFLECTION_SERVICES];
+      registerReflection(router, indexDescriptors(services));
+      for (const service of services) health.set(service.typeName, ServingStatus.SERVING);
+      health.set("", ServingStatus.SERVING);
+    },
+    fallback: serveStaticFiles(options.staticDir, logger),
+  });
+
+  const port = await listenOnePort({ host: options.host, port: options.port, handler, logger });
+  const hostInUrl = options.host.includes(":") ? `[${options.host}]` : options.host;
+  logger.info({ host: options.host, port: port.port, auth: authToken !== undefined }, "rpc server listening");
+
+  let closing: Promise<ShutdownReport> | undefined;
+  return {
+    url: `http://${hostInUrl}:${port.port}`,
+    port: port.port,
+    health,
+    close() {
+      closing ??= (async () => {
+        health.shutDown();
+        // Let Watch streams deliver NOT_SERVING before streams are told to end.
+        await new Promise((resolve) => setImmediate(resolve));
+        streamShutdown.abort(shutdownReasons.streams);
+        const report = await port.close(options.shutdownGraceMs, () => unaryShutdown.abort(shutdownReasons.calls));
+        unaryShutdown.abort(shutdownReasons.calls);
+        if (report.drained) logger.info({ elapsedMs: report.elapsedMs }, "rpc server stopped; every call finished");
+        else logger.warn(report, `rpc server stopped; cut ${report.cutRequests.length} call(s) still running after ${options.shutdownGraceMs} ms`);
+        return report;
+      })();
+      return closing;
+    },
+  };
+}
+
+function servicesOf(router: ConnectRouter): DescService[] {
+  return [...new Set(router.handlers.map((h) => h.service))];
+}
