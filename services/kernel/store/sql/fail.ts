@@ -32,7 +32,7 @@ export async function fail(tx: WriteTx, input: FailInput): Promise<QueueItem> {
   switch (input.mode) {
     case FailMode.UNSPECIFIED:
     case FailMode.RETRY:
-      return retryOrEnd(tx, row, { reason: "attempt failed", error: input.error });
+      return retryOrEnd(tx, row, { reason: "attempt failed", error: input.error, endedAt: tx.now });
     case FailMode.FINAL: {
       const item = await finishItem(tx, row, FAILED, input.error);
       tx.emit(row.session_id, {

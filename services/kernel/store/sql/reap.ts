@@ -19,7 +19,11 @@ export async function reapExpiredLeases(tx: WriteTx, queue?: ItemQueue): Promise
      ORDER BY seq
      ${tx.dialect.lockSkipLocked}`);
   for (const row of expired) {
-    await retryOrEnd(tx, row, { reason: "lease expired", error: `lease expired: worker ${row.claimed_by} stopped renewing it` });
+    await retryOrEnd(tx, row, {
+      reason: "lease expired",
+      error: `lease expired: worker ${row.claimed_by} stopped renewing it`,
+      endedAt: row.lease_expires_at ?? tx.now,
+    });
   }
   return expired.length;
 }

@@ -15,10 +15,16 @@ import { CANCELLED, DEAD_LETTER, PENDING } from "./statuses.js";
  * Ends a claimed item's failed attempt (a retryable failure or an expired lease):
  *  - its cancel was requested → cancelled (a retry would run what someone stopped);
  *  - no attempts left → dead-letter, keeping the error;
- *  - else → pending again after the backoff for the attempts spent.
+ *  - else → pending again after the backoff for the attempts spent, counted from when
+ *    the attempt ended (`endedAt`: now for a failure, the expiry for a lost lease — so a
+ *    claim that reaps a long-expired item can take it at once).
  * The caller holds the row (locked read, or SQLite's exclusive transaction).
  */
-export async function retryOrEnd(tx: WriteTx, row: QueueItemRow, why: { reason: string; error: string }): Promise<QueueItem> {
+export async function retryOrEnd(
+  tx: WriteTx,
+  row: QueueItemRow,
+  why: { reason: string; error: string; endedAt: number },
+): Promise<QueueItem> {
   const queue = row.queue as ItemQueue;
   const about = { itemId: row.id };
   if (row.cancel_requested === 1) {
@@ -34,7 +40,7 @@ export async function retryOrEnd(tx: WriteTx, row: QueueItemRow, why: { reason: 
     });
     return item;
   }
-  const availableAt = tx.now + backoffMs(tx.settings, row.attempts);
+  const availableAt = why.endedAt + backoffMs(tx.settings, row.attempts);
   const [updated] = await tx.exec.rows<QueueItemRow>(sql`
     UPDATE queue_items
        SET status = ${PENDING}, available_at = ${availableAt}, last_error = ${why.error},
