@@ -37,6 +37,9 @@ describe("merge strategies", () => {
     expect(await git(scene.remote, "show", "main_agents:b.txt")).toBe("b");
     expect(await git(scene.remote, "log", "-1", "--format=%an", "main_agents")).toBe("PushPals Test");
     expect(await isClean(int.worktree)).toBe(true);
+    // The merge record travelled in the same atomic push, as a note on the new tip.
+    const note = JSON.parse(await git(scene.remote, "notes", "--ref=pushpals", "show", merged.result.mergedSha)) as Record<string, unknown>;
+    expect(note).toMatchObject({ version: 1, strategy: "cherry-pick", completion: { jobId: job.jobId, sha: job.sha } });
   });
 
   it("cherry-pick adds the job trailer when the job's commits lack it", async () => {
