@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { newId } from "../../services/kernel/ids.js";
 import type { Sandbox, SandboxDriver, SandboxSpec } from "../../supervisor/sandbox/driver.js";
 import { describeIfAvailable, type Requirement } from "./environment.js";
+import { git } from "../support/git.js";
 import { collect, makeWorkspace, processesWith, uniqueSleep, waitFor, type Workspace } from "./fixtures.js";
 
 export interface DriverCapabilities {
@@ -228,15 +229,14 @@ export function describeDriverConformance(
     });
 
     if (capabilities.hasGit) {
-      it("lets git see and stage changes in the worktree", async () => {
+      it("lets git read the worktree's state", async () => {
         const { stdout, result } = await collect(
-          sandbox.exec("echo change > staged.txt && git status --porcelain && git add staged.txt && git diff --cached --name-only"),
+          sandbox.exec("echo change >> README.md && echo new > untracked.txt && git status --porcelain && git diff --name-only && git log --format=%s"),
         );
         expect(result.exitCode).toBe(0);
-        expect(stdout).toBe("?? staged.txt\nstaged.txt\n");
-        const reset = await collect(sandbox.exec("git rm -q --cached staged.txt && rm staged.txt && git status --porcelain"));
-        expect(reset.result.exitCode).toBe(0);
-        expect(reset.stdout).toBe("");
+        expect(stdout).toBe(" M README.md\n?? untracked.txt\nREADME.md\ninitial\n");
+        await git(workspace.worktree, "checkout", "--", "README.md");
+        await rm(join(workspace.worktree, "untracked.txt"));
       });
     }
 
@@ -308,6 +308,24 @@ function describeIsolation(capabilities: DriverCapabilities, context: () => { sa
       await writeFile(dotGit, before);
     }
   });
+
+  if (capabilities.hasGit) {
+    it(`${verb} stage or commit: the runner alone writes git data`, async () => {
+      const { workspace, sandbox } = context();
+      const { result } = await collect(sandbox.exec("echo change >> README.md && git add README.md && git -c user.name=a -c user.email=a@b commit -qm sneaky"));
+      const log = await git(workspace.worktree, "log", "--format=%s");
+      if (isolated) {
+        expect(result.exitCode).not.toBe(0);
+        expect(await git(workspace.worktree, "diff", "--cached", "--name-only")).toBe("");
+        expect(log).toBe("initial");
+      } else {
+        expect(result.exitCode).toBe(0);
+        expect(log).toBe("sneaky\ninitial");
+        await git(workspace.worktree, "reset", "-q", "--hard", "HEAD~1");
+      }
+      await git(workspace.worktree, "checkout", "--", "README.md");
+    });
+  }
 
   it(`${verb} see the host's processes`, async () => {
     const { stdout } = await collect(context().sandbox.exec("ls /proc | grep -c '^[0-9]'"));

@@ -1,0 +1,59 @@
+import { lstat, readlink } from "node:fs/promises";
+import { posix } from "node:path";
+import type { Mount } from "./git-mounts.js";
+
+/** Where the worktree appears inside a bwrap sandbox. */
+export const BWRAP_WORKDIR = "/workspace";
+
+/** Host directories a command needs to find its tools, all read-only. */
+const SYSTEM_PATHS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"];
+
+export type SystemEntry = { path: string; symlink?: string };
+
+/** The host's system directories as they are (merged-/usr hosts have /bin etc. as symlinks). */
+export async function systemEntries(): Promise<SystemEntry[]> {
+  const entries: SystemEntry[] = [];
+  for (const path of SYSTEM_PATHS) {
+    const stat = await lstat(path).catch(() => undefined);
+    if (stat?.isSymbolicLink()) entries.push({ path, symlink: await readlink(path) });
+    else if (stat?.isDirectory()) entries.push({ path });
+  }
+  return entries;
+}
+
+export interface BwrapPlan {
+  system: SystemEntry[];
+  worktree: string;
+  git: Mount[];
+  env: Record<string, string>;
+  /** Relative to the workspace root. */
+  cwd: string;
+  network: boolean;
+  /** The fd bwrap writes {"child-pid": N} to. */
+  infoFd: number;
+  command: string;
+}
+
+/**
+ * The root is an empty tmpfs made read-only at the end; on it: the system directories
+ * read-only, a private /proc, /dev and /tmp, the worktree at /workspace and the git mounts.
+ * Every namespace is new (no network unless asked), all capabilities are dropped, the sandbox
+ * dies with the runner, and the environment is exactly `env`.
+ */
+export function bwrapArgs(plan: BwrapPlan): string[] {
+  const args = ["--unshare-all"];
+  if (plan.network) args.push("--share-net");
+  args.push("--cap-drop", "ALL", "--die-with-parent", "--new-session", "--info-fd", String(plan.infoFd));
+  for (const entry of plan.system) {
+    if (entry.symlink !== undefined) args.push("--symlink", entry.symlink, entry.path);
+    else args.push("--ro-bind", entry.path, entry.path);
+  }
+  // /tmp before the git mounts: a repository under the host's /tmp must not be hidden by it.
+  args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp");
+  args.push("--bind", plan.worktree, BWRAP_WORKDIR);
+  for (const mount of plan.git) args.push(mount.readOnly ? "--ro-bind" : "--bind", mount.host, mount.target);
+  args.push("--remount-ro", "/", "--clearenv");
+  for (const [name, value] of Object.entries(plan.env)) args.push("--setenv", name, value);
+  args.push("--chdir", posix.join(BWRAP_WORKDIR, plan.cwd), "/bin/sh", "-c", plan.command);
+  return args;
+}
