@@ -1,9 +1,9 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, test } from "vitest";
-import { ItemStatus, QueueName } from "../../../gen/pushpals/v1/common_pb.js";
+import { ItemStatus, Priority, QueueName } from "../../../gen/pushpals/v1/common_pb.js";
 import { UserMessageSchema } from "../../../gen/pushpals/v1/events_pb.js";
 import type { Store } from "../../../services/kernel/store/store.js";
-import { allEvents, enqueueOn, newSession } from "../fixtures.js";
+import { allEvents, enqueueOn, newSession, payloadFor } from "../fixtures.js";
 import type { Harness } from "../harness.js";
 
 const JOBS = 2000;
@@ -60,6 +60,21 @@ export function concurrencyCases(h: Harness): void {
         expect(events).toHaveLength(1 + (2 * JOBS) / sessions.length);
         expect(events.every((event, index) => event.seq === BigInt(index + 1))).toBe(true);
       }
+    });
+
+    test("racing enqueues and session creations with one idempotency key make one of each", async () => {
+      const store = await h.open();
+      const sessions = await Promise.all(Array.from({ length: 6 }, () => store.createSession({ title: "t", idempotencyKey: "same-session" })));
+      expect(new Set(sessions.map((s) => s.value.session.id)).size).toBe(1);
+      expect(sessions.filter((s) => !s.value.existing)).toHaveLength(1);
+      const sessionId = sessions[0]!.value.session.id;
+      const racers = await Promise.all(
+        Array.from({ length: 6 }, () => store.enqueue({ queue: QueueName.JOBS, sessionId, priority: Priority.UNSPECIFIED, payload: payloadFor(QueueName.JOBS), idempotencyKey: "same-job" })),
+      );
+      expect(new Set(racers.map((r) => r.value.item.id)).size).toBe(1);
+      expect(racers.filter((r) => !r.value.existing)).toHaveLength(1);
+      expect(racers.flatMap((r) => r.events)).toHaveLength(1);
+      expect(await allEvents(store, sessionId)).toHaveLength(2);
     });
 
     test("concurrent appends to one session get seqs 1..N with no gap or duplicate, listed in order", { timeout: 60_000 }, async () => {
