@@ -46,7 +46,7 @@ describe("pull requests on GitHub", () => {
     expect(github.requests.map(line)).toEqual([`GET ${LIST}`, "POST /repos/acme/widgets/pulls"]);
     for (const request of github.requests) expectGitHubHeaders(request);
     expect(github.requests[1]?.headers["content-type"]).toBe("application/json");
-    const created = github.requests[1]?.body as Record<string, string>;
+    const created = github.requests[1]?.body as { body: string; title: string; head: string; base: string };
     expect(Object.keys(created).sort()).toEqual(["base", "body", "head", "title"]);
     expect(created).toMatchObject({ title: "PushPals: merge main_agents into main", head: "main_agents", base: "main" });
     expect(created.body).toContain(`\`${first.jobId}\` — Add a.txt for @\u2060octocat`); // no ping from a PR body
@@ -60,7 +60,7 @@ describe("pull requests on GitHub", () => {
     expectKind(await int.integrate(second), "merged");
     expect(github.requests.map(line)).toEqual([`GET ${LIST}`, "PATCH /repos/acme/widgets/pulls/7"]);
     for (const request of github.requests) expectGitHubHeaders(request);
-    const patched = github.requests[1]?.body as Record<string, string>;
+    const patched = github.requests[1]?.body as { body: string; title: string };
     expect(Object.keys(patched).sort()).toEqual(["body", "title"]);
     expect(patched.body).toContain("**2 jobs merged.**");
     expect(patched.body.indexOf(first.jobId)).toBeLessThan(patched.body.indexOf(second.jobId));
