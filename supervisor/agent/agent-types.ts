@@ -1,0 +1,105 @@
+import type { AgentStep, TokenUsage, ValidationResult } from "../../gen/pushpals/v1/events_pb.js";
+import type { Planning } from "../../gen/pushpals/v1/task_pb.js";
+import type { Logger } from "../../services/kernel/log.js";
+import type { Sandbox } from "../sandbox/driver.js";
+import type { Trajectory } from "./trajectory.js";
+
+/** What the agent is asked to do: the job's instruction and the strict part of its plan. */
+export interface AgentTask {
+  instruction: string;
+  planning: Planning;
+}
+
+export interface AgentLimits {
+  /** Model turns, format errors included. */
+  maxSteps: number;
+  /** Prompt plus completion tokens over every model call of the job. */
+  maxTokens: number;
+  /** The whole agent run, validation rounds included. */
+  wallTimeMs: number;
+  /** One command; its whole process tree is killed after this. */
+  commandTimeoutMs: number;
+  /** Characters of one command's output the model sees; the middle of longer output is elided. */
+  maxOutputChars: number;
+  /** One validation step; default commandTimeoutMs. */
+  validationTimeoutMs?: number;
+  /** Characters of one model reply; a longer reply is refused as a format error. Default 50,000. */
+  maxReplyChars?: number;
+}
+
+/**
+ * Plain callbacks the job runner turns into events. Each is awaited before the agent goes on,
+ * so events keep the order in which things happened.
+ */
+export interface AgentReporter {
+  step(step: AgentStep): Promise<void> | void;
+  usage(usage: TokenUsage): Promise<void> | void;
+  validation(result: ValidationResult): Promise<void> | void;
+  /** A line for the job's live log (progress, command output as it arrives). */
+  log(line: string): Promise<void> | void;
+}
+
+/** What every backend is given for one job. */
+export interface AgentRun {
+  sandbox: Sandbox;
+  task: AgentTask;
+  limits: AgentLimits;
+  /** Extra rounds after a failed validation; default 2. */
+  maxValidationRounds?: number;
+  /** Aborting cancels the run at once, killing a running command. */
+  signal: AbortSignal;
+  reporter: AgentReporter;
+  /** A child logger carrying the job and session ids. */
+  logger?: Logger;
+}
+
+export const DEFAULT_MAX_VALIDATION_ROUNDS = 2;
+export const DEFAULT_MAX_REPLY_CHARS = 50_000;
+/** The first output line that tells the environment the agent is done. */
+export const SUBMIT_SENTINEL = "PUSHPALS_SUBMIT";
+
+export type AgentFailureReason =
+  | "step_limit"
+  | "token_limit"
+  | "wall_time"
+  | "cancelled"
+  | "validation_failed"
+  | "model_error"
+  /** The command backend's CLI exited non-zero. */
+  | "agent_exited";
+
+/** A validation step that failed, as the outcome keeps it. */
+export interface ValidationEvidence {
+  command: string;
+  exitCode: number;
+  timedOut: boolean;
+  outputTail: string;
+}
+
+export interface UsageTotals {
+  promptTokens: number;
+  completionTokens: number;
+  modelCalls: number;
+}
+
+export type AgentOutcome =
+  | {
+      status: "submitted";
+      summary: string;
+      steps: number;
+      /** How many times validation ran (1 when it passed at once). */
+      validationRounds: number;
+      usage: UsageTotals;
+      trajectory: Trajectory;
+    }
+  | {
+      status: "failed";
+      reason: AgentFailureReason;
+      /** What happened and what to do next, fit to show a person. */
+      message: string;
+      steps: number;
+      usage: UsageTotals;
+      /** The failing validation steps of the last round, for validation_failed. */
+      evidence: ValidationEvidence[];
+      trajectory: Trajectory;
+    };

@@ -1,0 +1,44 @@
+import type { AgentFailureReason, ValidationEvidence } from "./agent-types.js";
+import type { Trajectory } from "./trajectory.js";
+
+/*
+ * The agent loop's control flow, after mini-swe-agent: a step either returns (the observation
+ * is in the conversation) or throws one of these. Anything else thrown is a bug or a broken
+ * sandbox and leaves the loop as AgentCrashed.
+ */
+
+/** The reply could not be run; `message` goes back to the model and the loop goes on. */
+export class FormatError extends Error {
+  override name = "FormatError";
+}
+
+/** The environment saw the submit sentinel; validation decides whether the run is over. */
+export class Submitted extends Error {
+  override name = "Submitted";
+  constructor(readonly summary: string) {
+    super("the agent submitted");
+  }
+}
+
+/** The run ends without a result: a limit, a cancel, failed validation or a model that cannot answer. */
+export class AgentStopped extends Error {
+  override name = "AgentStopped";
+  constructor(
+    readonly reason: AgentFailureReason,
+    message: string,
+    readonly evidence: ValidationEvidence[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** An unexpected error, re-raised with the trajectory so far so the runner can still store it. */
+export class AgentCrashed extends Error {
+  override name = "AgentCrashed";
+  constructor(
+    override readonly cause: unknown,
+    readonly trajectory: Trajectory,
+  ) {
+    super(`the agent loop failed unexpectedly: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}

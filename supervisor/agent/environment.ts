@@ -1,0 +1,59 @@
+import type { Sandbox } from "../sandbox/driver.js";
+import { SUBMIT_SENTINEL } from "./agent-types.js";
+import { boundedText, joinClipped, type ClippedText } from "./bounded-text.js";
+import { liveLines } from "./live-lines.js";
+
+/** A command's failure is data for the model: its output, exit code and whether it was killed. */
+export interface CommandResult {
+  command: string;
+  /** stdout and stderr in the order they arrived, head and tail kept. */
+  output: ClippedText;
+  exitCode: number;
+  timedOut: boolean;
+  /** Killed because the run was cancelled or ran out of wall time. */
+  cancelled: boolean;
+  durationMs: number;
+  /** The agent's summary, when the first line of stdout was the submit sentinel. */
+  submission?: string;
+}
+
+/** Where the agent's commands run; small on purpose, like mini-swe-agent's Environment. */
+export interface AgentEnvironment {
+  execute(command: string, signal: AbortSignal): Promise<CommandResult>;
+}
+
+export interface EnvironmentConfig {
+  timeoutMs: number;
+  maxOutputChars: number;
+  /** Each output line as it arrives, for the job's live log. */
+  log(line: string): Promise<void> | void;
+}
+
+export function sandboxEnvironment(sandbox: Sandbox, config: EnvironmentConfig): AgentEnvironment {
+  return {
+    async execute(command, signal) {
+      const execution = sandbox.exec(command, { timeoutMs: config.timeoutMs, signal });
+      const combined = boundedText(config.maxOutputChars);
+      const stdout = boundedText(config.maxOutputChars);
+      const live = liveLines(config.maxOutputChars);
+      for await (const chunk of execution.output) {
+        combined.append(chunk.data);
+        if (chunk.stream === "stdout") stdout.append(chunk.data);
+        for (const line of live.push(chunk)) await config.log(line);
+      }
+      for (const line of live.flush()) await config.log(line);
+      const result = await execution.result;
+      const submission = submissionOf(stdout.result());
+      return { command, output: combined.result(), ...result, ...(submission !== undefined ? { submission } : {}) };
+    },
+  };
+}
+
+/** The environment, not the model, decides the work is done: it sees the sentinel as stdout's first line. */
+function submissionOf(stdout: ClippedText): string | undefined {
+  const text = joinClipped(stdout);
+  const newline = text.indexOf("\n");
+  const first = newline === -1 ? text : text.slice(0, newline);
+  if (first.trim() !== SUBMIT_SENTINEL) return undefined;
+  return newline === -1 ? "" : text.slice(newline + 1).trim();
+}

@@ -1,0 +1,54 @@
+import type { AgentPrompts } from "./prompts.js";
+import type { ClippedText } from "./bounded-text.js";
+import { joinClipped } from "./bounded-text.js";
+import { SUBMIT_SENTINEL } from "./agent-types.js";
+import type { CommandResult } from "./environment.js";
+import type { ValidationCheck } from "./validation.js";
+
+/** The limits note shows up once this few replies are left. */
+const FEW_STEPS_LEFT = 2;
+
+interface Ran {
+  exitCode: number;
+  timedOut: boolean;
+  output: ClippedText;
+}
+
+/** The notes before an output: it timed out, it was cut in the middle; each on its own lines. */
+function notes(prompts: AgentPrompts, ran: Ran, timeoutMs: number): string {
+  const parts: string[] = [];
+  if (ran.timedOut) parts.push(prompts.render("timeout", { timeout_seconds: timeoutMs / 1000, exit_code: ran.exitCode }));
+  if (ran.output.elidedChars > 0) {
+    parts.push(prompts.render("output-truncated", { total_chars: ran.output.totalChars, elided_chars: ran.output.elidedChars }));
+  }
+  return parts.map((part) => `${part}\n`).join("");
+}
+
+/** What the model reads after its command ran. */
+export function observationMessage(prompts: AgentPrompts, result: CommandResult, timeoutMs: number, steps: { left: number; max: number }): string {
+  const observation = prompts.render("observation", {
+    exit_code: result.exitCode,
+    notes: notes(prompts, result, timeoutMs),
+    output: joinClipped(result.output),
+  });
+  if (steps.left > FEW_STEPS_LEFT || steps.left === 0) return observation;
+  return `${observation}\n${prompts.render("limits", { steps_left: steps.left, max_steps: steps.max, sentinel: SUBMIT_SENTINEL })}`;
+}
+
+/** What the model reads when its submission failed validation. */
+export function validationFailedMessage(
+  prompts: AgentPrompts,
+  failures: readonly ValidationCheck[],
+  round: { number: number; max: number },
+  timeoutMs: number,
+): string {
+  const details = failures.map((check) =>
+    prompts.render("validation-failure", {
+      command: check.command,
+      exit_code: check.exitCode,
+      notes: notes(prompts, check, timeoutMs),
+      output: joinClipped(check.output),
+    }),
+  );
+  return prompts.render("validation-failed", { round: round.number, max_rounds: round.max, failures: details.join("\n\n"), sentinel: SUBMIT_SENTINEL });
+}
