@@ -115,7 +115,9 @@ export async function* integrateCompletion(
 async function* apply(ctx: IntegrationContext, completion: ValidCompletion, state: SyncState, signal?: AbortSignal) {
   const from = await jobStart(ctx.worktree, completion, state.baseTip, signal);
   const count = await commitCount(ctx.worktree, from, completion.sha);
-  await resetWorktree(ctx.worktree, state.integrationTip);
+  // The run began with a full reset and sync leaves the worktree clean, so a checkout
+  // is only needed when sync moved the branch without the worktree (fetch, fast-forward).
+  if ((await git(ctx.worktree, ["rev-parse", "HEAD"])) !== state.integrationTip) await resetWorktree(ctx.worktree, state.integrationTip);
   yield step("apply", `${ctx.settings.strategy} of ${count} commit(s) ${from.slice(0, 12)}..${completion.sha.slice(0, 12)} onto ${ctx.settings.branch}`);
   return STRATEGIES[ctx.settings.strategy]({
     cwd: ctx.worktree,

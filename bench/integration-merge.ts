@@ -1,0 +1,147 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openIntegrator } from "../services/integration/index.js";
+import type { IntegrationSettings } from "../services/integration/settings.js";
+import { packageRoot } from "../services/kernel/paths.js";
+import { createBenchJob, createBenchRepository } from "./support/integration-repo.js";
+import { appendIntegrationResults, describeIntegrationMachine, percentile } from "./support/integration-report.js";
+
+/*
+ * Integration throughput on a 10k-file repository: completions merged per minute and
+ * the latency of integrate() from its start to the branch being pushed, one completion
+ * after another (the queue in front of it is measured elsewhere once it exists).
+ * Strategy cherry-pick, one trivial check (`true`), a bare remote on local disk.
+ *
+ *   npx tsx bench/integration-merge.ts [--count 40] [--files 10000] [--no-record]
+ *   (or: npm run build && node dist/bench/integration-merge.js …)
+ */
+
+interface Args {
+  count: number;
+  files: number;
+  record: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { count: 40, files: 10_000, record: true };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (flag === "--count") args.count = positive(argv[++i], flag);
+    else if (flag === "--files") args.files = positive(argv[++i], flag);
+    else if (flag === "--no-record") args.record = false;
+    else throw new Error(`unknown argument ${flag}; use --count N, --files N or --no-record`);
+  }
+  return args;
+}
+
+function positive(value: string | undefined, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} takes a positive integer, got ${value ?? "nothing"}`);
+  return n;
+}
+
+const progress = (message: string) => process.stderr.write(`[integration-merge] ${message}\n`);
+
+/** The moments integrate() reports, in order; each segment is measured from the one before. */
+const SEGMENTS = [
+  ["fetch + sync", "sync"],
+  ["idempotency check + locate", "apply"],
+  ["cherry-pick + checks", "check"],
+  ["merge note + update-ref", "push"],
+  ["push", "pushed"],
+] as const;
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const root = await mkdtemp(join(tmpdir(), "pushpals-bench-integration-"));
+  try {
+    progress(`creating a ${args.files}-file repository and its bare remote in ${root}`);
+    const bench = await createBenchRepository(root, args.files);
+    progress(`preparing ${args.count + 1} job branches`);
+    const jobs = [];
+    for (let i = 0; i <= args.count; i++) jobs.push(await createBenchJob(bench, root, i));
+
+    const settings: IntegrationSettings = {
+      repoPath: bench.repo,
+      dataDir: join(root, "data"),
+      baseBranch: "main",
+      branch: "main_agents",
+      strategy: "cherry-pick",
+      remote: "origin",
+      checks: [{ name: "trivial", command: "true", timeoutMs: 60_000 }],
+      push: { username: "x-access-token", token: "" },
+      committer: { name: "PushPals Integration", email: "pushpals@localhost" },
+      pullRequests: { provider: "none", repository: "", apiUrl: "", token: "" },
+    };
+    const openStarted = performance.now();
+    const integrator = await openIntegrator({ settings });
+    const openMs = performance.now() - openStarted;
+    progress(`integrator open (worktree of ${args.files} files checked out) in ${openMs.toFixed(0)} ms`);
+
+    const totals: number[] = [];
+    const segments = new Map<string, number[]>(SEGMENTS.map(([name]) => [name, []]));
+    let measuredMs = 0;
+    try {
+      for (const [i, job] of jobs.entries()) {
+        const marks = new Map<string, number>();
+        const started = performance.now();
+        const outcome = await integrator.integrate(job, {
+          onProgress: (p) => {
+            if (p.case !== "integrationStep") return;
+            const stage = p.value.stage === "push" && marks.has("push") ? "pushed" : p.value.stage;
+            if (!marks.has(stage)) marks.set(stage, performance.now());
+          },
+        });
+        const elapsed = performance.now() - started;
+        if (outcome.kind !== "merged") throw new Error(`job ${i} ended ${outcome.kind}: ${JSON.stringify(outcome, (_, v) => (typeof v === "bigint" ? String(v) : v))}`);
+        if (i === 0) {
+          progress(`warm-up merge (creates main_agents on the remote) took ${elapsed.toFixed(0)} ms; not counted`);
+          continue;
+        }
+        totals.push(elapsed);
+        measuredMs += elapsed;
+        let previous = started;
+        for (const [name, mark] of SEGMENTS) {
+          const at = marks.get(mark) ?? previous;
+          segments.get(name)?.push(at - previous);
+          previous = at;
+        }
+        if (i % 10 === 0) progress(`${i}/${args.count} merged, last ${elapsed.toFixed(0)} ms`);
+      }
+    } finally {
+      await integrator.close();
+    }
+
+    const perMinute = (totals.length / measuredMs) * 60_000;
+    const command = `npx tsx bench/integration-merge.ts${args.count !== 40 ? ` --count ${args.count}` : ""}${args.files !== 10_000 ? ` --files ${args.files}` : ""}`;
+    const fmt = (n: number) => n.toFixed(0);
+    const section = [
+      `## Integration merge — ${new Date().toISOString()}`,
+      "",
+      `- command: \`${command}\``,
+      `- machine: ${describeIntegrationMachine()}`,
+      `- setup: ${args.files.toLocaleString("en")}-file repository, strategy cherry-pick, one check (\`true\`), bare remote on local disk; one completion at a time, each a job branch off main changing one file; integrator open (worktree checkout) ${fmt(openMs)} ms, first merge not counted`,
+      "",
+      "| completions | seconds | merged/min | start→pushed p50 ms | p99 ms | max ms |",
+      "| ---: | ---: | ---: | ---: | ---: | ---: |",
+      `| ${totals.length} | ${(measuredMs / 1000).toFixed(1)} | ${perMinute.toFixed(0)} | ${fmt(percentile(totals, 0.5))} | ${fmt(percentile(totals, 0.99))} | ${fmt(Math.max(...totals))} |`,
+      "",
+      "| stage | p50 ms | p99 ms |",
+      "| --- | ---: | ---: |",
+      ...SEGMENTS.map(([name]) => {
+        const samples = segments.get(name) ?? [];
+        return `| ${name} | ${fmt(percentile(samples, 0.5))} | ${fmt(percentile(samples, 0.99))} |`;
+      }),
+    ].join("\n");
+    process.stdout.write(`${section}\n`);
+    if (args.record) {
+      await appendIntegrationResults(join(packageRoot(), "bench", "RESULTS.md"), section);
+      progress("appended to bench/RESULTS.md");
+    }
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+await main();

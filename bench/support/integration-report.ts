@@ -1,0 +1,27 @@
+import { execFileSync } from "node:child_process";
+import { appendFile, readFile } from "node:fs/promises";
+import { availableParallelism, cpus, totalmem } from "node:os";
+
+/** Nearest-rank percentile of `samples` (ms). */
+export function percentile(samples: readonly number[], p: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? Number.NaN;
+}
+
+export function describeIntegrationMachine(): string {
+  const gitVersion = execFileSync("git", ["--version"], { encoding: "utf8" }).trim().replace(/^git version /, "");
+  return [
+    `nproc ${availableParallelism()} (${cpus()[0]?.model.trim() ?? "unknown cpu"})`,
+    `memory ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    `node ${process.version}`,
+    `git ${gitVersion}`,
+  ].join(", ");
+}
+
+/** Appends a section to the shared results file, creating it with its title when missing. */
+export async function appendIntegrationResults(file: string, section: string): Promise<void> {
+  const existing = await readFile(file, "utf8").catch(() => "");
+  const header = existing === "" ? "# Benchmark results\n\nEach section is appended by the benchmark it names.\n" : "";
+  await appendFile(file, `${header}\n${section.trim()}\n`);
+}
