@@ -168,6 +168,16 @@ export function describeDriverConformance(
       await waitFor("no sleep of the timed-out tree to survive", async () => (await processesWith(marker)) === 0, 2000);
     });
 
+    it("sends a timed-out command SIGTERM first, so it can clean up", async () => {
+      const { seconds, marker } = uniqueSleep();
+      const { stdout, result } = await collect(
+        sandbox.exec(`trap 'echo got-term; exit 3' TERM; sleep ${seconds} & wait`, { timeoutMs: 700 }),
+      );
+      expect(stdout).toBe("got-term\n");
+      expect(result).toMatchObject({ exitCode: 3, timedOut: true, cancelled: false });
+      await waitFor("the background sleep to be gone", async () => (await processesWith(marker)) === 0, 2000);
+    });
+
     it("kills the whole process tree at once when aborted", async () => {
       const { seconds, marker } = uniqueSleep();
       const controller = new AbortController();

@@ -1,0 +1,148 @@
+import { randomBytes } from "node:crypto";
+import { failedPrecondition } from "../../services/kernel/errors.js";
+import { silentLogger, type Logger } from "../../services/kernel/log.js";
+import { DOCKER_WORKDIR, execInContainer } from "./docker/container-exec.js";
+import { EngineError, createEngineClient, type EngineClient } from "./docker/engine-client.js";
+import type { Sandbox, SandboxDriver, SandboxSpec } from "./driver.js";
+import { gitMounts } from "./git-mounts.js";
+import { sandboxLifecycle } from "./lifecycle.js";
+import { sharedWorktreeCopies } from "./shared-worktree.js";
+import { validateExec, validateSpec } from "./validate.js";
+
+export { DOCKER_WORKDIR } from "./docker/container-exec.js";
+
+export const OWNER_LABEL = "pushpals.owner";
+export const JOB_LABEL = "pushpals.job";
+
+export interface DockerDriverOptions {
+  /** The config's supervisor.docker section. */
+  image: string;
+  /** The network of jobs whose spec asks for one ("none" refuses them). */
+  network: string;
+  cpus: number;
+  memoryMb: number;
+  pidsLimit: number;
+  /** Defaults to DOCKER_HOST, else unix:///var/run/docker.sock. */
+  dockerHost?: string;
+  logger?: Logger;
+}
+
+/**
+ * One container per job on a Docker Engine API (Docker, or podman's compatible service): the
+ * worktree bind-mounted at /workspace, no network unless asked, CPU/memory/pids limits, no
+ * capabilities, a read-only root with a private /tmp. The container only sleeps; each command
+ * is an exec (see docker/exec-scripts.ts for how its tree is killed). Labels name the owner and
+ * job so sweep() finds what a crashed runner left.
+ */
+export function createDockerDriver(options: DockerDriverOptions): SandboxDriver {
+  const logger = (options.logger ?? silentLogger).child({ driver: "docker" });
+  const engine = createEngineClient(options.dockerHost);
+  return {
+    name: "docker",
+    available: () => engine.ping(),
+    start: (spec, signal) => startContainer(engine, options, spec, signal, logger),
+    async sweep(owner) {
+      const filters = encodeURIComponent(JSON.stringify({ label: [`${OWNER_LABEL}=${owner}`] }));
+      const containers = await engine.call<{ Id: string }[]>("GET", `/containers/json?all=true&filters=${filters}`);
+      for (const container of containers) await removeContainer(engine, container.Id);
+      if (containers.length > 0) logger.warn({ owner, removed: containers.length }, "removed containers a previous runner left behind");
+      return containers.length;
+    },
+  };
+}
+
+async function startContainer(engine: EngineClient, options: DockerDriverOptions, spec: SandboxSpec, signal: AbortSignal | undefined, logger: Logger): Promise<Sandbox> {
+  validateSpec(spec);
+  if (spec.network && options.network === "none") {
+    throw failedPrecondition(
+      `job ${spec.jobId} asks for network access but supervisor.docker.network is "none"; set it to a Docker network (e.g. "bridge") to allow it`,
+    );
+  }
+  const log = logger.child({ jobId: spec.jobId, owner: spec.owner });
+  const startedAt = performance.now();
+  const git = await gitMounts(spec.worktree, DOCKER_WORKDIR);
+  const limits = {
+    cpus: spec.limits?.cpus ?? options.cpus,
+    memoryMb: spec.limits?.memoryMb ?? options.memoryMb,
+    pids: spec.limits?.pids ?? options.pidsLimit,
+  };
+  const memory = Math.round(limits.memoryMb * 1024 * 1024);
+  log.info({ image: options.image, limits, engine: engine.host }, "creating container");
+  const name = `pushpals-${spec.jobId}-${randomBytes(3).toString("hex")}`;
+  const created = await engine
+    .call<{ Id: string }>("POST", `/containers/create?name=${encodeURIComponent(name)}`, {
+      Image: options.image,
+      Entrypoint: ["sleep"],
+      Cmd: ["2147483647"],
+      WorkingDir: DOCKER_WORKDIR,
+      Env: [],
+      Labels: { [OWNER_LABEL]: spec.owner, [JOB_LABEL]: spec.jobId },
+      HostConfig: {
+        // An init reaps the orphans of killed commands, so they never count against PidsLimit.
+        Init: true,
+        NetworkMode: spec.network ? options.network : "none",
+        NanoCpus: Math.round(limits.cpus * 1e9),
+        Memory: memory,
+        MemorySwap: memory,
+        PidsLimit: Math.round(limits.pids),
+        CapDrop: ["ALL"],
+        SecurityOpt: ["no-new-privileges"],
+        ReadonlyRootfs: true,
+        Tmpfs: { "/tmp": "rw,nosuid,nodev" },
+        Mounts: [
+          { Type: "bind", Source: spec.worktree, Target: DOCKER_WORKDIR, ReadOnly: false },
+          ...git.map((mount) => ({ Type: "bind", Source: mount.host, Target: mount.target, ReadOnly: mount.readOnly })),
+        ],
+      },
+    })
+    .catch((error: unknown) => {
+      if (error instanceof EngineError && error.status === 404) {
+        throw failedPrecondition(
+          `image ${options.image} is not on the container engine at ${engine.host} (${error.message}); pull or build it first (the default image: bash scripts/container-engine.sh)`,
+        );
+      }
+      throw error;
+    });
+  const containerId = created.Id;
+  try {
+    signal?.throwIfAborted();
+    await engine.call("POST", `/containers/${containerId}/start`, undefined, signal);
+  } catch (error) {
+    await removeContainer(engine, containerId).catch(() => {});
+    throw error;
+  }
+  const clog = log.child({ containerId: containerId.slice(0, 12) });
+  clog.info({ ms: Math.round(performance.now() - startedAt) }, "container started");
+
+  const lifecycle = sandboxLifecycle(`docker sandbox of job ${spec.jobId}`);
+  const target = {
+    engine,
+    containerId,
+    logger: clog,
+    removing: () => lifecycle.stopped,
+    restart: () => engine.call<void>("POST", `/containers/${containerId}/restart?t=0`),
+  };
+  return {
+    id: containerId,
+    workdir: DOCKER_WORKDIR,
+    exec(command, execOptions = {}) {
+      const checked = validateExec(command, execOptions, spec.env, spec.worktree);
+      return lifecycle.track(execInContainer(target, checked, lifecycle.admit(checked.signal)));
+    },
+    ...sharedWorktreeCopies(spec.worktree, "docker", clog),
+    async stop() {
+      const first = await lifecycle.stop(() => removeContainer(engine, containerId));
+      if (first) clog.info("container removed");
+    },
+  };
+}
+
+/** Force-removes a container (and its anonymous volumes); one that is already gone is fine. */
+async function removeContainer(engine: EngineClient, containerId: string): Promise<void> {
+  try {
+    await engine.call("DELETE", `/containers/${containerId}?force=true&v=true`);
+  } catch (error) {
+    if (error instanceof EngineError && error.status === 404) return;
+    throw error;
+  }
+}

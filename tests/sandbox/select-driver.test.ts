@@ -1,0 +1,75 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { pino } from "pino";
+import { Writable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { supervisorSection } from "../../services/kernel/config/sections/supervisor.js";
+import { createBwrapDriver } from "../../supervisor/sandbox/bwrap-driver.js";
+import { selectDriver } from "../../supervisor/sandbox/select-driver.js";
+
+// Where bwrap is missing this case is skipped, except in CI (PUSHPALS_CI=1), where it must run and fail.
+const bwrapHere = (await createBwrapDriver().available()) || process.env.PUSHPALS_CI === "1";
+
+/** A real pino logger whose JSON lines the test reads back. */
+function capturingLogger() {
+  const lines: { level: number; msg: string; driver?: string }[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { logger: pino({ level: "info" }, sink), lines };
+}
+
+const settings = (driver: string) => supervisorSection.parse({ driver });
+
+async function failure(promise: Promise<unknown>): Promise<ConnectError> {
+  const caught = await promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  expect(caught).toBeInstanceOf(ConnectError);
+  return caught as ConnectError;
+}
+
+describe("selectDriver", () => {
+  it.runIf(bwrapHere)("auto picks bwrap where it can make a sandbox", async () => {
+    const { logger } = capturingLogger();
+    expect((await selectDriver(settings("auto"), logger)).name).toBe("bwrap");
+  });
+
+  it("auto falls back to process with a warning that says there is no isolation and how to get bwrap", async () => {
+    const { logger, lines } = capturingLogger();
+    const driver = await selectDriver(settings("auto"), logger, { bwrapPath: "/nonexistent/bwrap" });
+    expect(driver.name).toBe("process");
+    const warning = lines.find((line) => line.level === 40 && line.driver === "process");
+    expect(warning?.msg).toMatch(/NO isolation/);
+    expect(warning?.msg).toMatch(/apt-get install bubblewrap/);
+  });
+
+  it("gives the named driver", async () => {
+    const { logger } = capturingLogger();
+    expect((await selectDriver(settings("process"), logger)).name).toBe("process");
+  });
+
+  it("refuses an explicit bwrap that cannot run, saying what to do", async () => {
+    const { logger } = capturingLogger();
+    const error = await failure(selectDriver(settings("bwrap"), logger, { bwrapPath: "/nonexistent/bwrap" }));
+    expect(error.code).toBe(Code.FailedPrecondition);
+    expect(error.rawMessage).toMatch(/supervisor\.driver is "bwrap".*apt-get install bubblewrap.*"process"/);
+  });
+
+  it("refuses an explicit docker without an engine, naming where it looked", async () => {
+    const { logger } = capturingLogger();
+    const error = await failure(selectDriver(settings("docker"), logger, { dockerHost: "unix:///nonexistent/docker.sock" }));
+    expect(error.code).toBe(Code.FailedPrecondition);
+    expect(error.rawMessage).toMatch(/no container engine answers at unix:\/\/\/nonexistent\/docker\.sock/);
+  });
+
+  it("says the kubernetes driver is not built yet", async () => {
+    const { logger } = capturingLogger();
+    const error = await failure(selectDriver(settings("kubernetes"), logger));
+    expect(error.code).toBe(Code.FailedPrecondition);
+    expect(error.rawMessage).toMatch(/kubernetes driver not built yet/);
+  });
+});
