@@ -43,3 +43,23 @@ export function asConnectError(error: unknown, signal: AbortSignal): ConnectErro
     error,
   );
 }
+
+const PARSE_FAILURE = "parse binary: ";
+
+/**
+ * Connect-ES reports a request body that is not valid protobuf as Internal
+ * ("parse binary: …"), as if the server were at fault; connect-go and grpc-go
+ * say InvalidArgument. Handed the error while Connect aborts the call — which
+ * all three protocol handlers do before they serialise the error — this turns
+ * that one case into InvalidArgument naming the message the server expected.
+ */
+export function reclassifyUnparsableRequest(error: ConnectError, inputType: string): void {
+  if (error.code !== Code.Internal || !error.rawMessage.startsWith(PARSE_FAILURE)) return;
+  const detail = error.rawMessage.slice(PARSE_FAILURE.length);
+  const rawMessage = `the request body is not a valid ${inputType} (${detail}); send that message, protobuf-encoded`;
+  Object.defineProperties(error, {
+    code: { value: Code.InvalidArgument },
+    rawMessage: { value: rawMessage },
+    message: { value: `[invalid_argument] ${rawMessage}` },
+  });
+}

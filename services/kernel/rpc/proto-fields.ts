@@ -30,7 +30,7 @@ export function enumValue<T extends number>(schema: GenEnum<T>, options: { allow
   const numbers = new Set(allowed.map((v) => v.number));
   return z.custom<T>((value) => typeof value === "number" && numbers.has(value), {
     error: (issue) =>
-      issue.input === 0 ? `is unspecified; set it to one of ${names}` : `must be one of ${names} (got ${preview(issue.input)})`,
+      issue.input === 0 ? `is unspecified: set it to one of ${names}` : `must be one of ${names} (got ${preview(issue.input)})`,
   });
 }
 
@@ -44,7 +44,7 @@ export function boundedString(what: string, max: number, options: { required?: b
   return z.string().superRefine((value, context) => {
     if (required && value.trim() === "") context.addIssue({ code: "custom", message: `is required: give the ${what}` });
     if (value.length > max) {
-      context.addIssue({ code: "custom", message: `is ${value.length} characters long; the ${what} may have at most ${max}` });
+      context.addIssue({ code: "custom", message: `is ${value.length} characters long, more than the ${max} a ${what} may have` });
     }
     if (value.includes("\0")) context.addIssue({ code: "custom", message: `contains a NUL character, which the ${what} cannot hold` });
   });
@@ -60,18 +60,17 @@ export function duration(bounds: DurationBounds & { required: true }): z.ZodType
 export function duration(bounds: DurationBounds & { required?: false }): z.ZodType<Duration | undefined>;
 export function duration(bounds: DurationBounds & { required?: boolean }): z.ZodType<Duration | undefined> {
   const range = `between ${formatMs(bounds.minMs)} and ${formatMs(bounds.maxMs)}`;
-  return z.custom<Duration | undefined>().superRefine((value, context) => {
-    if (value === undefined) {
-      if (bounds.required === true) context.addIssue({ code: "custom", message: `is required: a duration ${range}` });
-      return;
-    }
-    const ms = durationToMs(value);
-    if (ms === undefined) {
-      context.addIssue({ code: "custom", message: "is not a valid duration (seconds and nanos must share a sign, |nanos| < 1e9)" });
-    } else if (ms < bounds.minMs || ms > bounds.maxMs) {
-      context.addIssue({ code: "custom", message: `must be ${range} (got ${formatMs(ms)})` });
-    }
-  });
+  const present = z
+    .custom<Duration>((value) => value !== undefined && value !== null, { error: `is required: a duration ${range}` })
+    .superRefine((value, context) => {
+      const ms = durationToMs(value);
+      if (ms === undefined) {
+        context.addIssue({ code: "custom", message: "is not a valid duration (seconds and nanos must share a sign, |nanos| < 1e9)" });
+      } else if (ms < bounds.minMs || ms > bounds.maxMs) {
+        context.addIssue({ code: "custom", message: `must be ${range} (got ${formatMs(ms)})` });
+      }
+    });
+  return bounds.required === true ? present : present.optional();
 }
 
 /** A page size: 0 means `fallback`, otherwise 1..max. */

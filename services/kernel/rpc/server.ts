@@ -3,7 +3,7 @@ import { Code, ConnectError, type ConnectRouter, type HandlerContext, type Inter
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "../log.js";
 import { AUTH_TOKEN_VARIABLE, checkBearerToken } from "./auth.js";
-import { logCallFailure } from "./call-log.js";
+import { watchCallOutcome } from "./call-outcome.js";
 import { indexDescriptors } from "./descriptor-index.js";
 import { createHealthRegistry, registerHealth, ServingStatus, type HealthRegistry } from "./health.js";
 import { hideInternalErrors } from "./internal-errors.js";
@@ -81,7 +81,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     interceptors: [hideInternalErrors(), ...(options.interceptors ?? [])],
     // Runs for every call before its body is read: the one place that sees every outcome.
     requestGate(context: HandlerContext) {
-      logCallFailure(context, logger, expectedAborts);
+      watchCallOutcome(context, logger, expectedAborts);
       authorize?.(context);
     },
     routes(adapterRouter) {

@@ -70,6 +70,7 @@ export function registerTestServices(router: ConnectRouter, probe: Probe): void 
       probe.streamsStarted += 1;
       try {
         for (let seq = 1n; seq <= 3n; seq++) {
+          if (request.itemId === "boom" && seq === 2n) throw new TypeError("cannot read properties of undefined (reading 'secretColumn')");
           yield { message: { case: "event", value: create(EventSchema, { sessionId: request.sessionId, seq, payload: { case: "message", value: { text: `event ${seq}` } } }) } };
         }
         await sleep(60_000, context.signal);
