@@ -47,8 +47,8 @@ const progress = (message: string) => process.stderr.write(`[integration-merge] 
 const SEGMENTS = [
   ["fetch + sync", "sync"],
   ["idempotency check + locate", "apply"],
-  ["cherry-pick + checks", "check"],
-  ["merge note + update-ref", "push"],
+  ["cherry-pick", "check"],
+  ["check + merge note + update-ref", "push"],
   ["push", "pushed"],
 ] as const;
 

@@ -13,7 +13,7 @@ import { writeMergeRecord } from "./merge-records.js";
 import type { IntegrationOutcome } from "./outcome.js";
 import { step, type IntegrationProgress } from "./progress.js";
 import { publishPullRequest } from "./pull-requests/publish.js";
-import { pushAtomic } from "./remote.js";
+import { pushAtomic, type Remote } from "./remote.js";
 import { syncIntegration, type SyncState } from "./sync.js";
 import { validateCompletion, type ValidCompletion } from "./validate-completion.js";
 import { resetWorktree } from "./worktree.js";
@@ -54,6 +54,7 @@ export async function* integrateCompletion(
     await ensureJobCommit(ctx, completion, signal);
     const mergedAt = await findMergedJob(ctx.worktree, ctx.refs.integration, completion.jobId, completion.sha, signal);
     if (mergedAt) {
+      log.info({ sha: mergedAt }, "already merged");
       yield step("already_merged", `${completion.jobId} is already on ${ctx.settings.branch} (${mergedAt.slice(0, 12)}); not merging it again`);
       const pr = yield* pullRequestStep(ctx, log, signal);
       return { kind: "already_merged", result: result(ctx, mergedAt, [], pr.url, true), ...pr.failure };
@@ -63,13 +64,19 @@ export async function* integrateCompletion(
     const applied = yield* apply(ctx, completion, state, signal);
     if (applied.kind === "conflicted") {
       await resetWorktree(ctx.worktree, state.integrationTip);
+      log.info({ files: applied.files }, applied.message);
       yield step("conflict", `${applied.message}: ${applied.files.join(", ") || "no files (not a fast-forward)"}`);
       return { kind: "conflicted", files: applied.files, message: applied.message, ontoRef: ctx.settings.branch, ontoSha: state.integrationTip };
     }
 
     stage = "check";
     const checks: CheckResult[] = [];
-    for await (const check of runChecks(ctx.settings.checks, ctx.runCheck, ctx.worktree, signal)) {
+    for await (const event of runChecks(ctx.settings.checks, ctx.runCheck, ctx.worktree, signal)) {
+      if (event.kind === "started") {
+        yield step("check", `running ${event.check.name}: ${event.check.command}`);
+        continue;
+      }
+      const check = event.result;
       checks.push(check);
       yield step("check", `${check.name} ${check.passed ? "passed" : check.timedOut ? "timed out" : `failed (exit ${check.exitCode})`}`, check);
     }
@@ -77,6 +84,7 @@ export async function* integrateCompletion(
     const failed = checks.find((check) => !check.passed);
     if (failed) {
       await resetWorktree(ctx.worktree, state.integrationTip);
+      log.info({ check: failed.name, exitCode: failed.exitCode, timedOut: failed.timedOut }, "check failed; nothing merged");
       return { kind: "checks_failed", checks, failed };
     }
 
@@ -94,7 +102,7 @@ export async function* integrateCompletion(
     if (ctx.remote) {
       stage = "push";
       yield step("push", `pushing ${ctx.settings.branch} to ${ctx.remote.name}`);
-      await push(ctx, state, applied.tip, signal).catch(async (error: unknown) => {
+      await push(ctx, ctx.remote, state, applied.tip, signal).catch(async (error: unknown) => {
         resetTo = state.integrationTip;
         await git(ctx.worktree, ["update-ref", ctx.refs.integration, state.integrationTip, applied.tip]);
         throw error;
@@ -130,9 +138,8 @@ async function* apply(ctx: IntegrationContext, completion: ValidCompletion, stat
   });
 }
 
-function push(ctx: IntegrationContext, state: SyncState, tip: string, signal?: AbortSignal): Promise<void> {
-  const remote = ctx.remote;
-  if (!remote) return Promise.resolve();
+/** The new tip and its merge note, together or not at all, each only over what sync saw on the remote. */
+function push(ctx: IntegrationContext, remote: Remote, state: SyncState, tip: string, signal?: AbortSignal): Promise<void> {
   return pushAtomic(
     ctx.worktree,
     remote,

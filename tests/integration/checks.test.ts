@@ -32,7 +32,12 @@ describe("checks on the merged tree", () => {
       { name: "has-base", command: "grep -q scratch README.md", timeoutMs: 10_000 },
     ]);
     const job = await scene.job({ "a.txt": "a\n" });
-    const merged = expectKind(await int.integrate(job), "merged");
+    const steps: string[] = [];
+    const merged = expectKind(
+      await int.integrate(job, { onProgress: (p) => void (p.case === "integrationStep" && p.value.stage === "check" && steps.push(p.value.detail)) }),
+      "merged",
+    );
+    expect(steps).toEqual(["running has-file: test -f a.txt && echo found a.txt", "has-file passed", "running has-base: grep -q scratch README.md", "has-base passed"]);
     expect(merged.result.checks.map((c) => [c.name, c.passed, c.exitCode])).toEqual([
       ["has-file", true, 0],
       ["has-base", true, 0],

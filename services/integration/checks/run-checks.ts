@@ -4,14 +4,18 @@ import { durationFromMs } from "../../kernel/time.js";
 import type { CheckSpec } from "../settings.js";
 import type { RunCheck } from "./run-check.js";
 
+/** A check about to run, then its result: long checks show they are under way. */
+export type CheckEvent = { kind: "started"; check: CheckSpec } | { kind: "finished"; result: CheckResult };
+
 /**
- * Runs the configured checks in order on the merged tree, yielding each result as it
- * comes; stops at the first failure (later checks would only cost time, the merge is
+ * Runs the configured checks in order on the merged tree, yielding as each starts and
+ * ends; stops at the first failure (later checks would only cost time, the merge is
  * refused either way).
  */
-export async function* runChecks(checks: readonly CheckSpec[], runCheck: RunCheck, cwd: string, signal?: AbortSignal): AsyncGenerator<CheckResult> {
+export async function* runChecks(checks: readonly CheckSpec[], runCheck: RunCheck, cwd: string, signal?: AbortSignal): AsyncGenerator<CheckEvent> {
   for (const check of checks) {
     if (signal?.aborted) return;
+    yield { kind: "started", check };
     const run = await runCheck(check.command, { cwd, timeoutMs: check.timeoutMs, signal });
     const result = create(CheckResultSchema, {
       name: check.name,
@@ -22,7 +26,7 @@ export async function* runChecks(checks: readonly CheckSpec[], runCheck: RunChec
       duration: durationFromMs(run.durationMs),
       outputTail: run.timedOut ? `${run.output}\n[timed out after ${check.timeoutMs} ms; the whole process group was killed]` : run.output,
     });
-    yield result;
+    yield { kind: "finished", result };
     if (!result.passed) return;
   }
 }
