@@ -3,13 +3,18 @@ import { constants } from "node:os";
 /** How long a timed-out command gets between SIGTERM and SIGKILL. */
 export const KILL_GRACE_MS = 1000;
 
-/** Signals a whole process group; false when it no longer exists. */
+/**
+ * Signals a whole process group; false when none of it could be signalled: it no longer exists
+ * (ESRCH) or every member changed user (EPERM, e.g. a setuid program). Never throws for those,
+ * because it runs in timers where a throw would take the runner down.
+ */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(-pgid, signal);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ESRCH") return false;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ESRCH" || code === "EPERM") return false;
     throw error;
   }
 }

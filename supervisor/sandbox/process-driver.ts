@@ -1,5 +1,5 @@
-import { silentLogger, type Logger } from "../../services/kernel/log.js";
 import { join } from "node:path";
+import { silentLogger, type Logger } from "../../services/kernel/log.js";
 import type { Sandbox, SandboxDriver, SandboxSpec } from "./driver.js";
 import { runOnHost } from "./host-execution.js";
 import { signalGroup } from "./kill.js";
@@ -31,10 +31,18 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Sandbox
       validateSpec(spec);
       signal?.throwIfAborted();
       const log = logger.child({ jobId: spec.jobId, owner: spec.owner });
-      if (spec.network === false || spec.network === undefined || spec.limits) {
-        log.debug("the process driver cannot cut the network or enforce limits; commands run as the runner does");
+      if (!spec.network || spec.limits) {
+        log.debug("the process driver cannot cut the network or enforce limits; commands run with the runner's rights");
       }
       const records = groupRecords(spec.owner, groupsDir);
+      // Losing a record only weakens a later sweep; it must not fail the command.
+      const recordSafely = (write: () => void) => {
+        try {
+          write();
+        } catch (error) {
+          log.warn({ error: (error as Error).message, groupsDir }, "could not record the command's process group for sweep()");
+        }
+      };
       const lifecycle = sandboxLifecycle(`process sandbox of job ${spec.jobId}`);
       log.info({ worktree: spec.worktree }, "process sandbox ready (no isolation)");
       return {
@@ -48,10 +56,10 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Sandbox
               { file: "/bin/sh", args: ["-c", checked.command], cwd: join(spec.worktree, checked.cwd), env: checked.env, stdin: checked.stdin },
               { timeoutMs: checked.timeoutMs, signal },
               {
-                spawned: (child) => records.add(child.pid!),
+                spawned: (child) => recordSafely(() => records.add(child.pid!)),
                 groups: (child) => [child.pid!],
                 exited: (child) => signalGroup(child.pid!, "SIGKILL"),
-                closed: (child) => records.remove(child.pid!),
+                closed: (child) => recordSafely(() => records.remove(child.pid!)),
               },
               log,
             ),

@@ -5,7 +5,7 @@ import { createBwrapDriver, INSTALL_BWRAP_HINT } from "../../supervisor/sandbox/
 import { gitMounts } from "../../supervisor/sandbox/git-mounts.js";
 import { describeDriverConformance } from "./conformance.js";
 import { describeIfAvailable } from "./environment.js";
-import { makeWorkspace, processesWith, uniqueSleep, waitFor, type Workspace } from "./fixtures.js";
+import { collect, makeWorkspace, processesWith, uniqueSleep, waitFor, type Workspace } from "./fixtures.js";
 
 const requirement = {
   name: "bubblewrap (bwrap)",
@@ -51,6 +51,13 @@ describeIfAvailable("bwrap driver", requirement, () => {
     runner.kill("SIGKILL");
     await waitFor("the sandbox to die with its runner", async () => (await processesWith(marker)) === 0, 2000);
     expect(await createBwrapDriver().sweep("anyone")).toBe(0);
+  });
+
+  it("shares the host network only when the spec asks for it", async () => {
+    const sandbox = await createBwrapDriver().start({ jobId: "job_net", owner: "w", worktree: workspace.worktree, env: {}, network: true });
+    const { result } = await collect(sandbox.exec("bash -c 'exec 3<>/dev/tcp/127.0.0.1/5432'"));
+    expect(result.exitCode).toBe(0);
+    await sandbox.stop();
   });
 
   it("says what to install when bwrap is missing", async () => {
