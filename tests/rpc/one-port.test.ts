@@ -184,4 +184,18 @@ describe("connections that say nothing useful", () => {
     expect((await half).closedByServer).toBe(true);
     expect(report).toMatchObject({ drained: true, cutRequests: [] });
   });
+
+  it("an HTTP/1.1 client that never finishes its headers is answered 408 and dropped", async () => {
+    const { logger } = captureLogs();
+    const port = await listenOnePort({ host: "127.0.0.1", port: 0, logger, http1HeadersTimeoutMs: 200, handler: (_req, res) => res.end("ok") });
+    try {
+      const started = performance.now();
+      const stalled = await rawExchange(port.port, Buffer.from("GET / HTTP/1.1\r\nhost: x\r\nx-slow: "), 5_000);
+      expect(stalled.closedByServer).toBe(true);
+      expect(stalled.received.toString("latin1")).toMatch(/^HTTP\/1\.1 408/);
+      expect(performance.now() - started).toBeLessThan(2_000);
+    } finally {
+      await port.close(1_000, () => undefined);
+    }
+  });
 });

@@ -43,6 +43,7 @@ export function createHealthRegistry(): HealthRegistry {
     get: (service) => statuses.get(service),
     all: () => new Map(statuses),
     async *watch(service, signal) {
+      if (signal.aborted) return;
       // Subscribe before reading the current status so no change falls in between.
       const events = on(changes, "change", { signal });
       let last: ServingStatus = statuses.get(service) ?? ServingStatus.SERVICE_UNKNOWN;

@@ -18,6 +18,8 @@ export interface OnePortOptions {
   logger: Logger;
   /** A connection that sends nothing for this long is dropped before it ties anything up. */
   firstBytesTimeoutMs?: number;
+  /** An HTTP/1.1 client gets this long to send a request's headers (slow-loris guard). */
+  http1HeadersTimeoutMs?: number;
 }
 
 export interface DrainReport {
@@ -41,6 +43,11 @@ export interface OnePort {
 }
 
 const FLUSH_MS = 500;
+
+const CLIENT_ERROR_STATUS: Record<string, string> = {
+  ERR_HTTP_REQUEST_TIMEOUT: "408 Request Timeout",
+  HPE_HEADER_OVERFLOW: "431 Request Header Fields Too Large",
+};
 
 /**
  * One TCP port for HTTP/1.1 and cleartext HTTP/2 (prior knowledge, as gRPC
@@ -79,10 +86,18 @@ export async function listenOnePort(options: OnePortOptions): Promise<OnePort> {
     options.handler(request, response);
   };
 
-  const http1 = http.createServer(onRequest);
+  const headersTimeout = options.http1HeadersTimeoutMs ?? 60_000;
+  const http1 = http.createServer(
+    { headersTimeout, requestTimeout: Math.max(300_000, headersTimeout), connectionsCheckingInterval: Math.min(30_000, Math.max(50, headersTimeout / 4)) },
+    onRequest,
+  );
+  // Node enforces headersTimeout/requestTimeout only for servers that listened; this one is
+  // fed sockets by hand, so it is told it is listening (and closed again in close()).
+  http1.emit("listening");
   http1.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
-    logger.warn({ err: error, code: error.code }, "dropped a malformed HTTP/1.1 request");
-    if (socket.writable && !socket.destroyed) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+    const status = CLIENT_ERROR_STATUS[error.code ?? ""] ?? "400 Bad Request";
+    logger.warn({ err: error, code: error.code, status }, "dropped a bad HTTP/1.1 request");
+    if (socket.writable && !socket.destroyed) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     else socket.destroy();
   });
 
@@ -135,6 +150,7 @@ export async function listenOnePort(options: OnePortOptions): Promise<OnePort> {
         const started = performance.now();
         closing = true;
         const allClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        http1.close(() => undefined);
         for (const socket of undecided) socket.destroy();
         for (const session of sessions) session.close();
         for (const [socket, busy] of http1Busy) if (busy === 0) socket.destroySoon();

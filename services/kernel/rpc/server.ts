@@ -99,15 +99,17 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
 
   const port = await listenOnePort({ host: options.host, port: options.port, handler, logger });
   const hostInUrl = options.host.includes(":") ? `[${options.host}]` : options.host;
-  logger.info({ host: options.host, port: port.port, auth: authToken !== undefined }, "rpc server listening");
+  const url = `http://${hostInUrl}:${port.port}`;
+  logger.info({ url, auth: authToken !== undefined, maxRequestBytes: options.maxRequestBytes }, "rpc server listening");
 
   let closing: Promise<ShutdownReport> | undefined;
   return {
-    url: `http://${hostInUrl}:${port.port}`,
+    url,
     port: port.port,
     health,
     close() {
       closing ??= (async () => {
+        logger.info({ graceMs: options.shutdownGraceMs }, "rpc server stopping: health NOT_SERVING, streams told to end, calls given the grace period");
         health.shutDown();
         // Let Watch streams deliver NOT_SERVING before streams are told to end.
         await new Promise((resolve) => setImmediate(resolve));

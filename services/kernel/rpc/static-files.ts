@@ -2,7 +2,6 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { extname, join, resolve, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
-import type { Writable } from "node:stream";
 import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import type { Logger } from "../log.js";
 
@@ -50,7 +49,7 @@ export function serveStaticFiles(staticDir: string | undefined, logger: Logger):
           "cache-control": file.path.endsWith(".html") ? "no-cache" : "public, max-age=3600",
         });
         if (method === "HEAD") return void response.end();
-        await pipeline(createReadStream(file.path), response as unknown as Writable);
+        await pipeline(createReadStream(file.path), response);
       })
       .catch((error: unknown) => {
         logger.warn({ err: error, path: pathname }, "serving a static file failed");
