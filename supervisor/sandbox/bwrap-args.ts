@@ -8,7 +8,13 @@ export const BWRAP_WORKDIR = "/workspace";
 /** Host directories a command needs to find its tools, all read-only. */
 const SYSTEM_PATHS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"];
 
-export type SystemEntry = { path: string; symlink?: string };
+/**
+ * Secrets that live under the system directories, hidden behind an empty file or directory:
+ * the command runs as the runner's user, who may be able to read them.
+ */
+const MASKED_PATHS = ["/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/etc/ssh", "/etc/ssl/private", "/etc/sudoers", "/etc/sudoers.d"];
+
+export type SystemEntry = { path: string; symlink?: string } | { path: string; mask: "file" | "dir" };
 
 /** The host's system directories as they are (merged-/usr hosts have /bin etc. as symlinks). */
 export async function systemEntries(): Promise<SystemEntry[]> {
@@ -17,6 +23,11 @@ export async function systemEntries(): Promise<SystemEntry[]> {
     const stat = await lstat(path).catch(() => undefined);
     if (stat?.isSymbolicLink()) entries.push({ path, symlink: await readlink(path) });
     else if (stat?.isDirectory()) entries.push({ path });
+  }
+  for (const path of MASKED_PATHS) {
+    const stat = await lstat(path).catch(() => undefined);
+    if (stat?.isDirectory()) entries.push({ path, mask: "dir" });
+    else if (stat?.isFile()) entries.push({ path, mask: "file" });
   }
   return entries;
 }
@@ -45,7 +56,8 @@ export function bwrapArgs(plan: BwrapPlan): string[] {
   if (plan.network) args.push("--share-net");
   args.push("--cap-drop", "ALL", "--die-with-parent", "--new-session", "--info-fd", String(plan.infoFd));
   for (const entry of plan.system) {
-    if (entry.symlink !== undefined) args.push("--symlink", entry.symlink, entry.path);
+    if ("mask" in entry) args.push(...(entry.mask === "dir" ? ["--tmpfs", entry.path] : ["--ro-bind", "/dev/null", entry.path]));
+    else if (entry.symlink !== undefined) args.push("--symlink", entry.symlink, entry.path);
     else args.push("--ro-bind", entry.path, entry.path);
   }
   // /tmp before the git mounts: a repository under the host's /tmp must not be hidden by it.

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { BWRAP_WORKDIR, bwrapArgs, systemEntries } from "../../supervisor/sandbox/bwrap-args.js";
 import { createBwrapDriver, INSTALL_BWRAP_HINT } from "../../supervisor/sandbox/bwrap-driver.js";
@@ -57,6 +58,17 @@ describeIfAvailable("bwrap driver", requirement, () => {
     const sandbox = await createBwrapDriver().start({ jobId: "job_net", owner: "w", worktree: workspace.worktree, env: {}, network: true });
     const { result } = await collect(sandbox.exec("bash -c 'exec 3<>/dev/tcp/127.0.0.1/5432'"));
     expect(result.exitCode).toBe(0);
+    await sandbox.stop();
+  });
+
+  it("hides host secrets under /etc that the runner's user could read", async () => {
+    const hostShadow = await readFile("/etc/shadow", "utf8").catch(() => "");
+    const sandbox = await createBwrapDriver().start({ jobId: "job_etc", owner: "w", worktree: workspace.worktree, env: {} });
+    const { stdout, result } = await collect(sandbox.exec("cat /etc/shadow; cat /etc/passwd >/dev/null && echo etc-readable"));
+    expect(result.exitCode).toBe(0);
+    expect(stdout).toBe("etc-readable\n");
+    // The control: as root here the runner itself can read it, so the mask is what hides it.
+    if (process.getuid?.() === 0) expect(hostShadow.length).toBeGreaterThan(0);
     await sandbox.stop();
   });
 
