@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { appendFile, readFile } from "node:fs/promises";
-import { availableParallelism, cpus, totalmem } from "node:os";
+import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 
 /** Nearest-rank percentile of `samples` (ms). */
 export function percentile(samples: readonly number[], p: number): number {
@@ -16,6 +16,8 @@ export function describeIntegrationMachine(): string {
     `memory ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
     `node ${process.version}`,
     `git ${gitVersion}`,
+    // The machine may be shared; a busy one explains slow figures.
+    `load average ${loadavg()[0]?.toFixed(2)} at start`,
   ].join(", ");
 }
 
