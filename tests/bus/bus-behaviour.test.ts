@@ -58,11 +58,14 @@ describe.each(busesUnderTest)("$kind bus", (busUnderTest) => {
     expect(sub.dropped).toBe(0);
   });
 
-  it("receives a message published right after `await ready`", async () => {
-    // Repeated with fresh subscriptions: a `ready` that resolved before the server
-    // had the subscription would lose some of these first messages.
-    for (let round = 0; round < 25; round++) {
+  it("receives a message published right after `await ready`, even from a busy connection", async () => {
+    // Ballast queued on the subscriber's connection just before subscribing holds its
+    // SUB back on the wire: a `ready` that resolved before the server had the
+    // subscription would let the other connection's first message get there first.
+    const ballast = new Uint8Array(512 * 1024);
+    for (let round = 0; round < 10; round++) {
       const subject = `${root}.ready.${round}`;
+      subscriber.publish(`${root}.ballast`, ballast);
       const sub = subscriber.subscribe(subject);
       await sub.ready;
       publisher.publish(subject, bytes(`first-${round}`));

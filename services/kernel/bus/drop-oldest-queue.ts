@@ -11,7 +11,11 @@ export class DropOldestQueue<T> {
   #state: "open" | "ending" | "closed" = "open";
   #dropped = 0;
 
-  constructor(private readonly capacity: number) {}
+  readonly #capacity: number;
+
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+  }
 
   get dropped(): number {
     return this.#dropped;
@@ -26,7 +30,7 @@ export class DropOldestQueue<T> {
     if (this.#state !== "open") return;
     const waiter = this.#waiters.shift();
     if (waiter) return waiter({ value: item, done: false });
-    if (this.size >= this.capacity) {
+    if (this.size >= this.#capacity) {
       this.#items[this.#head++] = undefined;
       this.#dropped++;
     }
