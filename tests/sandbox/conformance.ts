@@ -154,17 +154,17 @@ export function describeDriverConformance(
     it("kills the whole process tree when a command times out, even one that ignores SIGTERM", async () => {
       const { seconds, marker } = uniqueSleep();
       const execution = sandbox.exec(`trap '' TERM; sh -c 'sleep ${seconds} & sleep ${seconds}; :' & sleep ${seconds}; echo never`, {
-        timeoutMs: 1500,
+        timeoutMs: 2000,
       });
       const collected = collect(execution);
       // The control: the tree is there to be killed, and this probe sees it.
-      await waitFor("the command's three sleeps to run", async () => (await processesWith(marker)) === 3, 1400);
+      await waitFor("the command's three sleeps to run", async () => (await processesWith(marker)) === 3, 1900);
       const { result, stdout } = await collected;
       expect(result).toMatchObject({ timedOut: true, cancelled: false });
       expect(result.exitCode).not.toBe(0);
       expect(stdout).not.toContain("never");
-      expect(result.durationMs).toBeGreaterThanOrEqual(1450);
-      expect(result.durationMs).toBeLessThan(1500 + 1000 + 3000);
+      expect(result.durationMs).toBeGreaterThanOrEqual(1950);
+      expect(result.durationMs).toBeLessThan(2000 + 1000 + 3000);
       await waitFor("no sleep of the timed-out tree to survive", async () => (await processesWith(marker)) === 0, 2000);
     });
 
