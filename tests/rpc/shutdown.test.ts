@@ -68,7 +68,7 @@ describe("close()", () => {
     for (const reason of harness.probe.streamsFinished) {
       expect(reason).toMatchObject({ code: Code.Unavailable, rawMessage: expect.stringContaining("shutting down") });
     }
-    expect(report).toMatchObject({ drained: true, cutRequests: [] });
+    expect(report).toMatchObject({ drained: true, cutRequests: [], cutConnections: 0 });
     expect(elapsed).toBeLessThan(1_500);
     expect(await refused(harness.server.port)).toBe(true);
     // Shutdown aborts are expected: none of them is logged as a failed call.

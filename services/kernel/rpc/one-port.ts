@@ -160,7 +160,7 @@ export async function listenOnePort(options: OnePortOptions): Promise<OnePort> {
         if (!drained) onGraceOver();
         // Finished responses may still be flushing; give them a moment before cutting.
         if (drained) await waitFor(Promise.race([allClosed, delay(FLUSH_MS)]));
-        const cutConnections = sockets.size;
+        const cutConnections = [...sockets].filter((socket) => !socket.destroyed).length;
         for (const session of sessions) session.destroy();
         for (const socket of sockets) socket.destroy();
         await allClosed;
