@@ -1,5 +1,6 @@
 import { sql, type SQL } from "drizzle-orm";
-import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import { PgDialect } from "drizzle-orm/pg-core";
+import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { findCause, type Dialect, type Executor } from "./dialect.js";
@@ -14,9 +15,9 @@ export interface PostgresDialectOptions {
 const MIGRATION_LOCK_KEY = 7_310_468_212;
 
 /**
- * Postgres through postgres.js: a pool, READ COMMITTED transactions, row locks for
- * claims. Pending migrations are applied first, under an advisory lock so that several
- * processes starting together do not race.
+ * Postgres through postgres.js: a pool, READ COMMITTED transactions (postgres.js
+ * begin/commit/rollback), row locks for claims. Pending migrations are applied first,
+ * under an advisory lock so that several processes starting together do not race.
  */
 export async function openPostgresDialect(url: string, options: PostgresDialectOptions = {}): Promise<Dialect> {
   await migrateUnderLock(url);
@@ -24,12 +25,12 @@ export async function openPostgresDialect(url: string, options: PostgresDialectO
     ...connectionOptions(),
     max: options.poolSize ?? 10,
   });
-  const db = drizzle(client);
   return {
     kind: "postgres",
-    reader: executor(db),
+    reader: executor(client),
     lockSkipLocked: sql`FOR UPDATE SKIP LOCKED`,
-    write: (work) => db.transaction((tx) => work(executor(tx))),
+    // postgres.js types begin() as unwrapping arrays of promises; `work` returns one plain value.
+    write: <T>(work: (tx: Executor) => Promise<T>) => client.begin((tx) => work(executor(tx))) as Promise<T>,
     isUniqueViolation: (error) => findCause(error, (e) => e.code === "23505"),
     close: () => client.end({ timeout: 5 }),
   };
@@ -57,11 +58,21 @@ async function migrateUnderLock(url: string): Promise<void> {
   }
 }
 
-type AnyPostgresDb = Pick<PostgresJsDatabase, "execute">;
+const render = new PgDialect();
 
-function executor(db: AnyPostgresDb): Executor {
+/**
+ * Drizzle renders the SQL; postgres.js runs it as a named prepared statement, cached
+ * per connection. (Drizzle's own execute() sends raw SQL unprepared, which parses and
+ * plans every statement again and halved the queue throughput in bench/queue-store.ts.)
+ */
+function executor(client: postgres.Sql | postgres.TransactionSql): Executor {
+  const send = (query: SQL) => {
+    const { sql: text, params } = render.sqlToQuery(query);
+    // Parameters are the values our SQL templates bind: strings, numbers, Buffers, null.
+    return client.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true });
+  };
   return {
-    rows: async <Row>(query: SQL) => Array.from(await db.execute(query)) as Row[],
-    run: async (query: SQL) => (await db.execute(query)).count,
+    rows: async <Row>(query: SQL) => (await send(query)) as unknown as Row[],
+    run: async (query: SQL) => (await send(query)).count,
   };
 }

@@ -1,12 +1,13 @@
 import Database from "better-sqlite3";
 import { sql } from "drizzle-orm";
-import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
+import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { findCause, type Dialect, type Executor } from "./dialect.js";
+import { findCause, type Dialect } from "./dialect.js";
 import { migrationsFolder } from "./migrations-folder.js";
 import { Mutex } from "./mutex.js";
+import { statementExecutor } from "./sqlite-statements.js";
 
 const BUSY_TIMEOUT_MS = 5000;
 
@@ -47,10 +48,9 @@ export function openSqliteDialect(file: string): Dialect {
   }
   openFiles.add(path);
 
-  const writeDb = drizzle(writer);
   const readConnection = reader;
-  const readExecutor = executor(drizzle(readConnection));
-  const writeExecutor = executor(writeDb);
+  const readExecutor = statementExecutor(readConnection);
+  const writeExecutor = statementExecutor(writer);
   const mutex = new Mutex();
   let closed = false;
 
@@ -81,12 +81,5 @@ export function openSqliteDialect(file: string): Dialect {
         writer.close();
         openFiles.delete(path);
       }),
-  };
-}
-
-function executor(db: BetterSQLite3Database): Executor {
-  return {
-    rows: async <Row>(query: Parameters<typeof db.all>[0]) => db.all<Row>(query),
-    run: async (query) => db.run(query).changes,
   };
 }
