@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter, type HandlerContext, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
@@ -66,6 +67,8 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   const health = createHealthRegistry();
   const streamShutdown = new AbortController();
   const unaryShutdown = new AbortController();
+  // Every in-flight call listens on these; hundreds at once is normal, not a leak.
+  setMaxListeners(0, streamShutdown.signal, unaryShutdown.signal);
   const shutdownReasons = {
     streams: new ConnectError("the server is shutting down; reconnect and resume where you left off", Code.Unavailable),
     calls: new ConnectError("the server shut down before this call finished; retry it", Code.Unavailable),

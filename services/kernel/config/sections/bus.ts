@@ -5,7 +5,7 @@ export const busSection = z.strictObject({
   natsUrl: z
     .string()
     .default("")
-    .refine((v) => v === "" || /^(nats|tls|wss?):\/\//.test(v), "must be empty (in-process bus) or a nats:// URL"),
+    .refine((v) => v === "" || /^(nats|tls):\/\//.test(v), "must be empty (in-process bus) or a nats:// URL"),
 });
 
 export const busEnv = {

@@ -1,0 +1,32 @@
+import { serveCommand, serveUsage } from "./commands/serve.js";
+
+const USAGE = `pushpals — an AI coding helper around a git repository
+
+Commands:
+  ${serveUsage.split("\n")[0]}
+  pushpals help
+
+Run \`pushpals <command> --help\` for a command's options.`;
+
+const commands: Record<string, (args: string[]) => Promise<void>> = {
+  serve: serveCommand,
+};
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...args] = argv;
+  if (!name || name === "help" || name === "--help" || name === "-h") {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`pushpals: unknown command "${name}"\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  await command(args);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`pushpals: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,16 @@
+import type { Config } from "../kernel/config/schema.js";
+import type { Bus } from "../kernel/bus/bus.js";
+import type { Logger } from "../kernel/log.js";
+import type { Store } from "../kernel/store/store.js";
+import type { Commit } from "./commit.js";
+
+/** What the control plane's handlers share: explicit, built once in serve-control-plane.ts. */
+export interface ControlPlaneDeps {
+  store: Store;
+  bus: Bus;
+  commit: Commit;
+  config: Config;
+  logger: Logger;
+  startedAt: number;
+  version: string;
+}

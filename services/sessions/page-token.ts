@@ -1,0 +1,20 @@
+import { invalidArgument } from "../kernel/errors.js";
+
+/**
+ * Page tokens are opaque to clients: base64url of the last id of the previous page,
+ * checked on the way back in so a forged token is an InvalidArgument, not a query.
+ */
+export function encodePageToken(lastId: string | undefined): string {
+  return lastId ? Buffer.from(lastId, "utf8").toString("base64url") : "";
+}
+
+export function decodePageToken(token: string, idPattern: RegExp): string | undefined {
+  if (token === "") return undefined;
+  const id = Buffer.from(token, "base64url").toString("utf8");
+  if (!idPattern.test(id)) throw invalidArgument("page_token", "is not a next_page_token this server returned; start again without it");
+  return id;
+}
+
+export function pageLimit(pageSize: number, fallback = 50): number {
+  return pageSize === 0 ? fallback : pageSize;
+}

@@ -1,0 +1,45 @@
+import { z } from "zod";
+import { id, list, optionalItemId, pageSize, pageToken, requiredText, text } from "./fields.js";
+
+const sessionId = id("session");
+
+export const createSessionRequest = z.object({ title: text("title", 200), idempotencyKey: text("idempotency key", 200) });
+export const getSessionRequest = z.object({ sessionId });
+export const listSessionsRequest = z.object({ pageSize, pageToken });
+export const postMessageRequest = z.object({ sessionId, text: requiredText("message", 64 * 1024), author: text("author", 100) });
+export const streamEventsRequest = z.object({ sessionId, itemId: optionalItemId });
+export const listEventsRequest = z.object({
+  sessionId,
+  limit: z.number().max(1000, "must be at most 1000"),
+  itemId: optionalItemId,
+});
+
+/** Event kinds services may record directly; queue transitions and logs have their own RPCs. */
+export const APPENDABLE_EVENTS = new Set([
+  "assistantMessage",
+  "jobProgress",
+  "planCreated",
+  "agentStep",
+  "tokenUsage",
+  "validationResult",
+  "integrationStep",
+  "pullRequestUpdated",
+  "question",
+  "error",
+]);
+
+export const appendEventsRequest = z.object({
+  sessionId,
+  events: z
+    .array(
+      z.object({
+        itemId: optionalItemId,
+        payload: z.object({ case: z.string().optional() }).refine(
+          (p) => p.case !== undefined && APPENDABLE_EVENTS.has(p.case),
+          `must be one of ${[...APPENDABLE_EVENTS].join(", ")} (queue transitions and job logs have their own RPCs)`,
+        ),
+      }),
+    )
+    .min(1, "must have at least one event")
+    .max(100, "must have at most 100 events per call"),
+});

@@ -1,0 +1,66 @@
+import type { ConnectRouter } from "@connectrpc/connect";
+import { openBus } from "../kernel/bus/open-bus.js";
+import type { Config } from "../kernel/config/schema.js";
+import type { Logger } from "../kernel/log.js";
+import { startRpcServer } from "../kernel/rpc/server.js";
+import { openStore } from "../kernel/store/open-store.js";
+import { VERSION } from "../kernel/version.js";
+import { committer } from "./commit.js";
+import { registerControlPlane } from "./control-plane-routes.js";
+import { reapLeases } from "./lease-reaper.js";
+
+export interface ControlPlaneOptions {
+  logger: Logger;
+  /** Told the server's URL once it listens (port 0 picks a free port). */
+  onListening?: (url: string) => void;
+  /** Other services served on the same port (one-process mode). */
+  extraRoutes?: (router: ConnectRouter) => void;
+  staticDir?: string;
+}
+
+/**
+ * The control plane as a service: store + bus + one RPC port, until the signal
+ * aborts; then the server drains its streams and the store and bus close.
+ */
+export async function serveControlPlane(config: Config, signal: AbortSignal, options: ControlPlaneOptions): Promise<void> {
+  const { logger } = options;
+  const store = await openStore({
+    databaseUrl: config.storage.databaseUrl,
+    dataDir: config.storage.dataDir,
+    defaultMaxAttempts: config.queues.defaultMaxAttempts,
+    backoffBaseMs: config.queues.backoffBaseSeconds * 1000,
+    backoffMaxMs: config.queues.backoffMaxSeconds * 1000,
+    workerStaleMs: config.queues.workerStaleSeconds * 1000,
+  });
+  try {
+    const bus = await openBus({ natsUrl: config.bus.natsUrl, name: "pushpals-sessions", logger });
+    try {
+      const commit = committer(bus);
+      const deps = { store, bus, commit, config, logger, startedAt: Date.now(), version: VERSION };
+      const server = await startRpcServer({
+        host: config.server.host,
+        port: config.server.port,
+        authToken: config.server.authToken || undefined,
+        maxRequestBytes: config.server.maxRequestBytes,
+        shutdownGraceMs: config.server.shutdownGraceSeconds * 1000,
+        logger,
+        staticDir: options.staticDir,
+        register: (router) => {
+          registerControlPlane(router, deps);
+          options.extraRoutes?.(router);
+        },
+      });
+      logger.info({ url: server.url, store: store.kind, bus: bus.kind }, "control plane listening");
+      options.onListening?.(server.url);
+      try {
+        await reapLeases(store, commit, { intervalMs: config.queues.pollSeconds * 1000, logger, signal });
+      } finally {
+        await server.close();
+      }
+    } finally {
+      await bus.close();
+    }
+  } finally {
+    await store.close();
+  }
+}

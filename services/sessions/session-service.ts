@@ -1,0 +1,85 @@
+import { create } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { UserMessageSchema } from "../../gen/pushpals/v1/events_pb.js";
+import { SessionService, StreamEventsResponseSchema, type StreamEventsResponse } from "../../gen/pushpals/v1/sessions_pb.js";
+import { notFound } from "../kernel/errors.js";
+import { parseRequest } from "../kernel/rpc/validate.js";
+import { toTimestamp } from "../kernel/time.js";
+import { committedEvents } from "./commit.js";
+import type { ControlPlaneDeps } from "./deps.js";
+import { followSessionEvents } from "./event-follower.js";
+import { decodePageToken, encodePageToken, pageLimit } from "./page-token.js";
+import * as requests from "./requests/session-requests.js";
+
+const SESSION_ID = /^ses_[0-9A-HJKMNP-TV-Z]{26}$/;
+
+export function sessionService({ store, bus, commit, config }: ControlPlaneDeps): ServiceImpl<typeof SessionService> {
+  return {
+    async createSession(req) {
+      parseRequest(requests.createSessionRequest, req);
+      const { session } = await commit(store.createSession({ title: req.title, idempotencyKey: req.idempotencyKey || undefined }));
+      return { session };
+    },
+
+    async getSession(req) {
+      parseRequest(requests.getSessionRequest, req);
+      const session = await store.getSession(req.sessionId);
+      if (!session) throw notFound("session", req.sessionId);
+      return { session };
+    },
+
+    async listSessions(req) {
+      parseRequest(requests.listSessionsRequest, req);
+      const limit = pageLimit(req.pageSize);
+      const sessions = await store.listSessions({ limit: limit + 1, before: decodePageToken(req.pageToken, SESSION_ID) });
+      const page = sessions.slice(0, limit);
+      return { sessions: page, nextPageToken: sessions.length > limit ? encodePageToken(page.at(-1)?.id) : "" };
+    },
+
+    async postMessage(req) {
+      parseRequest(requests.postMessageRequest, req);
+      const message = { case: "message" as const, value: create(UserMessageSchema, { text: req.text, author: req.author }) };
+      const [event] = await committedEvents(commit, store.appendEvents(req.sessionId, [{ payload: message }]));
+      return { event };
+    },
+
+    async *streamEvents(req, ctx) {
+      parseRequest(requests.streamEventsRequest, req);
+      const items = followSessionEvents(store, bus, {
+        sessionId: req.sessionId,
+        afterSeq: req.afterSeq,
+        itemId: req.itemId || undefined,
+        live: true,
+        keepaliveMs: config.server.keepaliveSeconds * 1000,
+        signal: ctx.signal,
+      });
+      for await (const item of items) {
+        yield item.kind === "event"
+          ? create(StreamEventsResponseSchema, { message: { case: "event", value: item.event } })
+          : keepalive(item.lastSeq);
+      }
+    },
+
+    async appendEvents(req) {
+      parseRequest(requests.appendEventsRequest, req);
+      const drafts = req.events.map((event) => ({ itemId: event.itemId || undefined, payload: event.payload }));
+      return { events: await committedEvents(commit, store.appendEvents(req.sessionId, drafts)) };
+    },
+
+    async listEvents(req) {
+      parseRequest(requests.listEventsRequest, req);
+      const session = await store.getSession(req.sessionId);
+      if (!session) throw notFound("session", req.sessionId);
+      const limit = pageLimit(req.limit, 100);
+      const events = await store.listEvents({ sessionId: req.sessionId, afterSeq: req.afterSeq, limit: limit + 1, itemId: req.itemId || undefined });
+      const page = events.slice(0, limit);
+      return { events: page, nextAfterSeq: page.at(-1)?.seq ?? req.afterSeq, hasMore: events.length > limit };
+    },
+  };
+}
+
+function keepalive(lastSeq: bigint): StreamEventsResponse {
+  return create(StreamEventsResponseSchema, {
+    message: { case: "keepalive", value: { time: toTimestamp(Date.now()), lastSeq } },
+  });
+}

@@ -1,0 +1,31 @@
+import type { ServiceImpl } from "@connectrpc/connect";
+import { QueueName } from "../../gen/pushpals/v1/common_pb.js";
+import { WorkerStatus } from "../../gen/pushpals/v1/execution_pb.js";
+import { SystemService } from "../../gen/pushpals/v1/system_pb.js";
+import { toTimestamp } from "../kernel/time.js";
+import type { ControlPlaneDeps } from "./deps.js";
+
+const QUEUES = [QueueName.REQUESTS, QueueName.JOBS, QueueName.COMPLETIONS];
+const SLO_WINDOW_MS = 3_600_000;
+
+export function systemService({ store, bus, config, startedAt, version }: ControlPlaneDeps): ServiceImpl<typeof SystemService> {
+  return {
+    async getSystemStatus() {
+      const [queues, workers, slos] = await Promise.all([
+        store.depths(),
+        store.listWorkers(),
+        Promise.all(QUEUES.map((queue) => store.slo({ queue, windowMs: SLO_WINDOW_MS }))),
+      ]);
+      return {
+        version,
+        startedAt: toTimestamp(startedAt),
+        store: store.kind,
+        bus: bus.kind,
+        queues,
+        workersOnline: workers.filter((w) => w.status === WorkerStatus.ONLINE).length,
+        slos,
+        repo: config.repo.path,
+      };
+    },
+  };
+}

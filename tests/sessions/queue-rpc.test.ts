@@ -1,0 +1,116 @@
+import { create } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ItemStatus, Priority, QueueName } from "../../gen/pushpals/v1/common_pb.js";
+import { ItemPayloadSchema, type ItemPayload } from "../../gen/pushpals/v1/items_pb.js";
+import { Lane } from "../../gen/pushpals/v1/task_pb.js";
+import { durationFromMs } from "../../services/kernel/time.js";
+import { startTestControlPlane, type TestControlPlane } from "../support/control-plane.js";
+
+export function scriptJob(instruction: string): ItemPayload {
+  return create(ItemPayloadSchema, { kind: { case: "taskExecuteV2", value: { lane: Lane.DETERMINISTIC, instruction } } });
+}
+
+describe.each(["sqlite", "postgres"] as const)("queues over RPC on %s", (store) => {
+  let cp: TestControlPlane;
+  let sessionId: string;
+  beforeAll(async () => {
+    cp = await startTestControlPlane({ store });
+    sessionId = (await cp.clients.sessions.createSession({ title: "queues" })).session!.id;
+  });
+  afterAll(() => cp?.stop());
+
+  it("8 concurrent claimers over RPC claim each of 2,000 jobs exactly once", async () => {
+    const total = 2000;
+    const ids = new Set<string>();
+    for (let start = 0; start < total; start += 100) {
+      const batch = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          cp.clients.queues.enqueue({ queue: QueueName.JOBS, sessionId, payload: scriptJob(`echo ${start + i}`) }),
+        ),
+      );
+      for (const { item } of batch) ids.add(item!.id);
+    }
+    const claimedBy = new Map<string, string>();
+    const duplicates: string[] = [];
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, w) => {
+        const workerId = `bench-${w}`;
+        for (;;) {
+          const { item, leaseToken } = await cp.clients.queues.claim({ queue: QueueName.JOBS, workerId });
+          if (!item) return;
+          if (claimedBy.has(item.id)) duplicates.push(item.id);
+          claimedBy.set(item.id, workerId);
+          await cp.clients.queues.complete({ itemId: item.id, leaseToken });
+        }
+      }),
+    );
+    expect(duplicates).toEqual([]);
+    expect(claimedBy.size).toBe(total);
+    expect([...claimedBy.keys()].every((id) => ids.has(id))).toBe(true);
+    expect(new Set(claimedBy.values()).size).toBeGreaterThan(1);
+  }, 120_000);
+
+  it("claims by priority band, first in first out inside a band", async () => {
+    const enqueue = (priority: Priority, tag: string) =>
+      cp.clients.queues.enqueue({ queue: QueueName.REQUESTS, sessionId, priority, payload: request(tag) });
+    await enqueue(Priority.BACKGROUND, "b1");
+    await enqueue(Priority.NORMAL, "n1");
+    await enqueue(Priority.INTERACTIVE, "i1");
+    await enqueue(Priority.NORMAL, "n2");
+    await enqueue(Priority.INTERACTIVE, "i2");
+    const order: string[] = [];
+    for (;;) {
+      const { item, leaseToken } = await cp.clients.queues.claim({ queue: QueueName.REQUESTS, workerId: "planner-1" });
+      if (!item) break;
+      order.push(item.payload?.kind.case === "request" ? item.payload.kind.value.text : "?");
+      await cp.clients.queues.complete({ itemId: item.id, leaseToken });
+    }
+    expect(order).toEqual(["i1", "i2", "n1", "n2", "b1"]);
+  });
+
+  it("a long-polling claim wakes on enqueue, long before the safety-net poll", async () => {
+    const claiming = cp.clients.queues.claim({ queue: QueueName.COMPLETIONS, workerId: "integrator", wait: durationFromMs(10_000) });
+    await new Promise((r) => setTimeout(r, 200));
+    const started = performance.now();
+    await cp.clients.queues.enqueue({
+      queue: QueueName.COMPLETIONS,
+      sessionId,
+      payload: create(ItemPayloadSchema, {
+        kind: { case: "completion", value: { jobId: "job_01JD0000000000000000000000", branch: "agent/w/j", sha: "a".repeat(40) } },
+      }),
+    });
+    const { item } = await claiming;
+    const latency = performance.now() - started;
+    expect(item?.queue).toBe(QueueName.COMPLETIONS);
+    // pollSeconds is 1 in tests: a wake-up from the bus must beat it clearly.
+    expect(latency).toBeLessThan(500);
+  });
+
+  it("refuses a stale lease token, and shows cancel to the holder on renewal", async () => {
+    await cp.clients.queues.enqueue({ queue: QueueName.JOBS, sessionId, payload: scriptJob("sleep 1") });
+    const { item, leaseToken } = await cp.clients.queues.claim({ queue: QueueName.JOBS, workerId: "w1" });
+    await expect(
+      cp.clients.queues.complete({ itemId: item!.id, leaseToken: "lse_01JD0000000000000000000000" }),
+    ).rejects.toMatchObject({ code: Code.FailedPrecondition });
+    const { item: cancelled } = await cp.clients.queues.cancel({ itemId: item!.id, reason: "changed my mind" });
+    expect(cancelled?.cancelRequested).toBe(true);
+    const renewed = await cp.clients.queues.renewLease({ itemId: item!.id, leaseToken });
+    expect(renewed.cancelRequested).toBe(true);
+    const { item: failed } = await cp.clients.queues.fail({ itemId: item!.id, leaseToken, error: "cancelled", mode: 2 });
+    expect(failed?.status).toBe(ItemStatus.FAILED);
+  });
+
+  it("gives pending items a position and an ETA", async () => {
+    const fresh = (await cp.clients.sessions.createSession({ title: "positions" })).session!.id;
+    const first = await cp.clients.queues.enqueue({ queue: QueueName.REQUESTS, sessionId: fresh, payload: request("p1") });
+    const second = await cp.clients.queues.enqueue({ queue: QueueName.REQUESTS, sessionId: fresh, payload: request("p2") });
+    const { item } = await cp.clients.queues.getItem({ itemId: second.item!.id });
+    expect(item?.position?.ahead).toBe((first.item?.position?.ahead ?? 0) + 1);
+    expect(item?.position?.eta).toBeDefined();
+  });
+});
+
+function request(text: string): ItemPayload {
+  return create(ItemPayloadSchema, { kind: { case: "request", value: { text } } });
+}
