@@ -27,17 +27,11 @@ export interface Dialect {
    * transaction already excludes every other writer.
    */
   readonly lockSkipLocked: SQL;
-  /** True when `error` is a unique-constraint violation. */
-  isUniqueViolation(error: unknown): boolean;
+  /**
+   * Ends a SELECT of one row the transaction is about to change. Postgres: FOR NO KEY
+   * UPDATE (waits for the current holder; still lets foreign-key checks through).
+   * SQLite: nothing, as above.
+   */
+  readonly lockRow: SQL;
   close(): Promise<void>;
-}
-
-/** Walks an error's cause chain (drizzle wraps driver errors) looking for a match. */
-export function findCause(error: unknown, match: (candidate: { code?: unknown }) => boolean): boolean {
-  for (let current = error, depth = 0; current && depth < 5; depth++) {
-    if (typeof current !== "object") return false;
-    if (match(current as { code?: unknown })) return true;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return false;
 }

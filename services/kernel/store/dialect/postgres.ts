@@ -3,7 +3,7 @@ import { PgDialect } from "drizzle-orm/pg-core";
 import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
-import { findCause, type Dialect, type Executor } from "./dialect.js";
+import type { Dialect, Executor } from "./dialect.js";
 import { migrationsFolder } from "./migrations-folder.js";
 
 export interface PostgresDialectOptions {
@@ -29,9 +29,9 @@ export async function openPostgresDialect(url: string, options: PostgresDialectO
     kind: "postgres",
     reader: executor(client),
     lockSkipLocked: sql`FOR UPDATE SKIP LOCKED`,
+    lockRow: sql`FOR NO KEY UPDATE`,
     // postgres.js types begin() as unwrapping arrays of promises; `work` returns one plain value.
     write: <T>(work: (tx: Executor) => Promise<T>) => client.begin((tx) => work(executor(tx))) as Promise<T>,
-    isUniqueViolation: (error) => findCause(error, (e) => e.code === "23505"),
     close: () => client.end({ timeout: 5 }),
   };
 }

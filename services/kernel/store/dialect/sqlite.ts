@@ -4,12 +4,16 @@ import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { findCause, type Dialect } from "./dialect.js";
+import { unavailable } from "../../errors.js";
+import type { Dialect } from "./dialect.js";
 import { migrationsFolder } from "./migrations-folder.js";
 import { Mutex } from "./mutex.js";
 import { statementExecutor } from "./sqlite-statements.js";
 
-const BUSY_TIMEOUT_MS = 5000;
+export interface SqliteDialectOptions {
+  /** How long a write waits for another process's write lock before failing (default 5 s). */
+  busyTimeoutMs?: number;
+}
 
 /*
  * Files open in this process. better-sqlite3 waits for a busy lock synchronously, so a
@@ -24,7 +28,8 @@ const openFiles = new Set<string>();
  * (BEGIN IMMEDIATE … COMMIT) are serialised by a mutex, and one read-only connection
  * for reads, which WAL lets run beside the writer. Applies pending migrations first.
  */
-export function openSqliteDialect(file: string): Dialect {
+export function openSqliteDialect(file: string, options: SqliteDialectOptions = {}): Dialect {
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
   const path = resolve(file);
   if (openFiles.has(path)) {
     throw new Error(`SQLite database ${path} is already open in this process; share that Store instead of opening it again`);
@@ -34,13 +39,13 @@ export function openSqliteDialect(file: string): Dialect {
   let reader: Database.Database | undefined;
   try {
     writer.pragma("journal_mode = WAL");
-    writer.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    writer.pragma(`busy_timeout = ${busyTimeoutMs}`);
     // WAL + NORMAL survives an application crash; only an OS crash can lose the last commits.
     writer.pragma("synchronous = NORMAL");
     writer.pragma("foreign_keys = ON");
     migrate(drizzle(writer), { migrationsFolder: migrationsFolder("sqlite") });
     reader = new Database(path, { readonly: true });
-    reader.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    reader.pragma(`busy_timeout = ${busyTimeoutMs}`);
   } catch (error) {
     reader?.close();
     writer.close();
@@ -58,10 +63,11 @@ export function openSqliteDialect(file: string): Dialect {
     kind: "sqlite",
     reader: readExecutor,
     lockSkipLocked: sql``,
+    lockRow: sql``,
     write: (work) =>
       mutex.run(async () => {
         if (closed) throw new Error("the store is closed");
-        writer.exec("BEGIN IMMEDIATE");
+        beginImmediate(writer, path, busyTimeoutMs);
         try {
           const result = await work(writeExecutor);
           writer.exec("COMMIT");
@@ -71,8 +77,6 @@ export function openSqliteDialect(file: string): Dialect {
           throw error;
         }
       }),
-    isUniqueViolation: (error) =>
-      findCause(error, (e) => e.code === "SQLITE_CONSTRAINT_UNIQUE" || e.code === "SQLITE_CONSTRAINT_PRIMARYKEY"),
     close: () =>
       mutex.run(async () => {
         if (closed) return;
@@ -82,4 +86,18 @@ export function openSqliteDialect(file: string): Dialect {
         openFiles.delete(path);
       }),
   };
+}
+
+/** Takes the write lock; another process holding it past the busy timeout is reported, not thrown raw. */
+function beginImmediate(writer: Database.Database, path: string, busyTimeoutMs: number): void {
+  try {
+    writer.exec("BEGIN IMMEDIATE");
+  } catch (error) {
+    if (error instanceof Database.SqliteError && error.code === "SQLITE_BUSY") {
+      throw unavailable(
+        `SQLite database ${path} stayed locked by another process for ${busyTimeoutMs / 1000} s; retry, and run only one PushPals on this data dir (or use Postgres for several)`,
+      );
+    }
+    throw error;
+  }
 }

@@ -6,8 +6,7 @@ import type { WriteTx } from "../transaction.js";
 
 /** The item's row, locked until the transaction ends (Postgres; SQLite's transaction is exclusive). */
 export async function lockItem(tx: WriteTx, itemId: string, kind = "queue item"): Promise<QueueItemRow> {
-  const lock = tx.dialect.kind === "postgres" ? sql`FOR UPDATE` : sql``;
-  const [row] = await tx.exec.rows<QueueItemRow>(sql`SELECT * FROM queue_items WHERE id = ${itemId} ${lock}`);
+  const [row] = await tx.exec.rows<QueueItemRow>(sql`SELECT * FROM queue_items WHERE id = ${itemId} ${tx.dialect.lockRow}`);
   if (!row) throw notFound(kind, itemId);
   return row;
 }
