@@ -16,7 +16,7 @@ import { parseAction } from "./parse-action.js";
 import { loadAgentPrompts, type AgentPrompts } from "./prompts.js";
 import { taskText } from "./task-text.js";
 import { recordTrajectory, type TrajectoryStep } from "./trajectory.js";
-import { runValidation } from "./validation.js";
+import { validateSubmission } from "./validation.js";
 
 export interface BuiltinAgentOptions extends AgentRun {
   model: Model;
@@ -54,7 +54,7 @@ export async function runAgent(options: BuiltinAgentOptions): Promise<AgentOutco
         if (error instanceof FormatError) {
           trajectory.say("user", error.message);
         } else if (error instanceof Submitted) {
-          const validation = await validate(round);
+          const validation = await validateSubmission(run, budget, trajectory, round);
           if (validation.passed) return finish(submittedOutcome(trajectory, budget, error.summary, round));
           if (round > maxValidationRounds) throw validationFailed(validation);
           const failures = validation.checks.filter((check) => !check.passed);
@@ -132,22 +132,6 @@ export async function runAgent(options: BuiltinAgentOptions): Promise<AgentOutco
         formatError: record.formatError !== undefined,
       }),
     );
-  }
-
-  async function validate(number: number) {
-    await reporter.log(`the agent submitted; validation round ${number} of at most ${maxValidationRounds + 1}`);
-    const validation = await runValidation({
-      sandbox,
-      steps: task.planning.validationSteps,
-      round: number,
-      timeoutMs: limits.validationTimeoutMs,
-      maxOutputChars: limits.maxOutputChars,
-      signal: budget.signal,
-      reporter,
-    });
-    trajectory.validation(validation.record);
-    budget.throwIfStopped();
-    return validation;
   }
 
   function finish(outcome: AgentOutcome): AgentOutcome {

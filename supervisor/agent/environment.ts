@@ -1,4 +1,4 @@
-import type { Sandbox } from "../sandbox/driver.js";
+import type { ExecOptions, Sandbox } from "../sandbox/driver.js";
 import { SUBMIT_SENTINEL } from "./agent-types.js";
 import { boundedText, joinClipped, type ClippedText } from "./bounded-text.js";
 import { liveLines } from "./live-lines.js";
@@ -19,11 +19,13 @@ export interface CommandResult {
 
 /** Where the agent's commands run; small on purpose, like mini-swe-agent's Environment. */
 export interface AgentEnvironment {
-  execute(command: string, signal: AbortSignal): Promise<CommandResult>;
+  /** `extra` overrides the configured timeout, or adds stdin and variables for this command. */
+  execute(command: string, signal: AbortSignal, extra?: Pick<ExecOptions, "timeoutMs" | "stdin" | "env">): Promise<CommandResult>;
 }
 
 export interface EnvironmentConfig {
-  timeoutMs: number;
+  /** Per command; none means only the signal stops it. */
+  timeoutMs?: number;
   maxOutputChars: number;
   /** Each output line as it arrives, for the job's live log. */
   log(line: string): Promise<void> | void;
@@ -31,8 +33,8 @@ export interface EnvironmentConfig {
 
 export function sandboxEnvironment(sandbox: Sandbox, config: EnvironmentConfig): AgentEnvironment {
   return {
-    async execute(command, signal) {
-      const execution = sandbox.exec(command, { timeoutMs: config.timeoutMs, signal });
+    async execute(command, signal, extra = {}) {
+      const execution = sandbox.exec(command, { timeoutMs: config.timeoutMs, ...extra, signal });
       const combined = boundedText(config.maxOutputChars);
       const stdout = boundedText(config.maxOutputChars);
       const live = liveLines(config.maxOutputChars);

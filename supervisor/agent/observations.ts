@@ -42,13 +42,24 @@ export function validationFailedMessage(
   round: { number: number; max: number },
   timeoutMs: number,
 ): string {
-  const details = failures.map((check) =>
-    prompts.render("validation-failure", {
-      command: check.command,
-      exit_code: check.exitCode,
-      notes: notes(prompts, check, timeoutMs),
-      output: joinClipped(check.output),
-    }),
-  );
-  return prompts.render("validation-failed", { round: round.number, max_rounds: round.max, failures: details.join("\n\n"), sentinel: SUBMIT_SENTINEL });
+  return prompts.render("validation-failed", {
+    round: round.number,
+    max_rounds: round.max,
+    failures: validationFailuresText(prompts, failures, timeoutMs),
+    sentinel: SUBMIT_SENTINEL,
+  });
+}
+
+/** Each failing validation step with its exit code and output, for either backend's revision prompt. */
+export function validationFailuresText(prompts: AgentPrompts, failures: readonly ValidationCheck[], timeoutMs: number): string {
+  return failures
+    .map((check) =>
+      prompts.render("validation-failure", {
+        command: check.command,
+        exit_code: check.exitCode,
+        notes: notes(prompts, check, timeoutMs),
+        output: joinClipped(check.output),
+      }),
+    )
+    .join("\n\n");
 }

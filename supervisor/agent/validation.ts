@@ -3,7 +3,9 @@ import { ValidationResultSchema } from "../../gen/pushpals/v1/events_pb.js";
 import type { Sandbox } from "../sandbox/driver.js";
 import type { AgentReporter } from "./agent-types.js";
 import { boundedText, joinClipped, lastChars, type ClippedText } from "./bounded-text.js";
-import type { TrajectoryValidation } from "./trajectory.js";
+import type { Budget } from "./budget.js";
+import type { CheckedRun } from "./check-run.js";
+import type { TrajectoryRecorder, TrajectoryValidation } from "./trajectory.js";
 
 /** How much of a failing step's output the ValidationResult event and the outcome keep. */
 const OUTPUT_TAIL_CHARS = 4000;
@@ -81,4 +83,21 @@ async function runCheck(options: ValidationOptions, command: string): Promise<Va
     output: clipped,
     outputTail: lastChars(joinClipped(clipped), OUTPUT_TAIL_CHARS),
   };
+}
+
+/** One validation round after a submission, for either backend: logged, recorded, stopped by cancel or wall time. */
+export async function validateSubmission(run: CheckedRun, budget: Budget, trajectory: TrajectoryRecorder, round: number): Promise<ValidationRound> {
+  await run.reporter.log(`the agent submitted; validation round ${round} of at most ${run.maxValidationRounds + 1}`);
+  const validation = await runValidation({
+    sandbox: run.sandbox,
+    steps: run.task.planning.validationSteps,
+    round,
+    timeoutMs: run.limits.validationTimeoutMs,
+    maxOutputChars: run.limits.maxOutputChars,
+    signal: budget.signal,
+    reporter: run.reporter,
+  });
+  trajectory.validation(validation.record);
+  budget.throwIfStopped();
+  return validation;
 }

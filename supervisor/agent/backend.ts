@@ -1,0 +1,40 @@
+import type { AgentConfig } from "../../services/kernel/config/sections/agent.js";
+import type { Config } from "../../services/kernel/config/schema.js";
+import type { Logger } from "../../services/kernel/log.js";
+import { createModelClient } from "../../services/kernel/llm/model-client.js";
+import { endpointProblem, resolveRoleEndpoint } from "../../services/kernel/llm/role-endpoint.js";
+import { runAgent } from "./agent-loop.js";
+import type { AgentOutcome, AgentRun } from "./agent-types.js";
+import { runCommandAgent } from "./command-backend.js";
+import { loadAgentPrompts } from "./prompts.js";
+
+/** What the job runner calls for each job; which backend it is was decided once, from config. */
+export interface AgentBackend {
+  readonly name: AgentConfig["backend"];
+  /**
+   * Whether the job's sandbox must be started with network on: the command backend's CLI reaches
+   * its model through a proxy on this host, which a sandbox without network cannot reach.
+   */
+  readonly needsNetwork: boolean;
+  run(job: AgentRun): Promise<AgentOutcome>;
+}
+
+/**
+ * The configured backend, with its prompts loaded (a broken prompt file fails here, at start-up).
+ * builtin: this repository's loop on the agent role's model. command: `agent.command.template`
+ * with the agent role's endpoint behind a per-job proxy, or no model access when none is configured.
+ */
+export async function agentBackend(config: { agent: AgentConfig; llm: Config["llm"] }, logger: Logger): Promise<AgentBackend> {
+  const prompts = await loadAgentPrompts();
+  const { agent } = config;
+  if (agent.backend === "builtin") {
+    const model = createModelClient(config.llm, "agent", logger);
+    return { name: "builtin", needsNetwork: false, run: (job) => runAgent({ ...job, model, prompts }) };
+  }
+  const endpoint = resolveRoleEndpoint(config.llm, "agent");
+  const usable = endpointProblem(endpoint) === undefined;
+  if (!usable) logger.warn("no model endpoint for the agent role; the agent CLI gets no model access from PushPals (set PUSHPALS_AGENT_LLM_* to give it one)");
+  const model = usable ? { endpoint: { ...endpoint, baseUrl: endpoint.baseUrl || "https://api.openai.com/v1" }, proxyHost: agent.command.proxyHost } : undefined;
+  const settings = { template: agent.command.template, env: agent.command.env, prompts, ...(model ? { model } : {}) };
+  return { name: "command", needsNetwork: usable, run: (job) => runCommandAgent({ ...job, settings }) };
+}

@@ -1,0 +1,171 @@
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { startScriptedModelServer, type ScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
+import type { ScriptedReplyInput } from "../../services/kernel/llm/scripted-script.js";
+import { runCommandAgent, type CommandBackendSettings } from "../../supervisor/agent/command-backend.js";
+import { shellQuote } from "../../supervisor/agent/command-template.js";
+import { waitFor } from "../sandbox/fixtures.js";
+import { limits, recordingReporter, scene, task, type Scene } from "./support.js";
+import { recordingUpstream } from "./recording-upstream.js";
+
+const REAL_KEY = "sk-real-secret-never-in-a-sandbox";
+const FAKE_CLI = fileURLToPath(new URL("./fixtures/fake-agent-cli.mjs", import.meta.url));
+const cli = (args = "") => `${shellQuote(process.execPath)} ${shellQuote(FAKE_CLI)} --task-file {instruction_file} ${args}`.trim();
+
+interface CliRun {
+  argv: string[];
+  taskFile: string;
+  instruction: string;
+  env: Record<string, string>;
+}
+
+let scripted: ScriptedModelServer | undefined;
+let upstream: Awaited<ReturnType<typeof recordingUpstream>> | undefined;
+let current: Scene | undefined;
+afterEach(async () => {
+  await upstream?.close();
+  await scripted?.close();
+  await current?.close();
+  scripted = upstream = current = undefined;
+});
+
+async function setUp(replies: ScriptedReplyInput[], template: string): Promise<CommandBackendSettings> {
+  current = await scene("process");
+  scripted = await startScriptedModelServer({ script: replies });
+  upstream = await recordingUpstream(scripted.url);
+  return { template, model: { endpoint: { baseUrl: upstream.url, apiKey: REAL_KEY, model: "job-model", timeoutMs: 5000 } } };
+}
+
+async function cliRun(n: number): Promise<CliRun> {
+  return JSON.parse(await readFile(join(current!.workspace.worktree, `cli-run-${n}.json`), "utf8")) as CliRun;
+}
+
+describe("command backend (an external agent CLI in the sandbox)", () => {
+  it("runs the CLI with the instruction in a file and model access through the proxy, revising after failed validation", async () => {
+    const settings = await setUp(
+      [
+        { content: "first draft", usage: { prompt_tokens: 100, completion_tokens: 10 } },
+        { match: { role: "user", contains: "Validation failed on your previous attempt" }, content: "validated answer", usage: { prompt_tokens: 120, completion_tokens: 12 } },
+      ],
+      cli(),
+    );
+    const recorded = recordingReporter();
+
+    const outcome = await runCommandAgent({
+      sandbox: current!.sandbox,
+      task: task("Write the validated answer to answer.txt.", { acceptanceCriteria: ["answer.txt says validated"], validationSteps: ["grep validated answer.txt"] }),
+      limits: limits(),
+      signal: AbortSignal.timeout(20_000),
+      reporter: recorded.reporter,
+      settings,
+    });
+
+    expect(outcome).toMatchObject({ status: "submitted", steps: 2, validationRounds: 2, usage: { promptTokens: 220, completionTokens: 22, modelCalls: 2 } });
+    if (outcome.status !== "submitted") throw new Error("unreachable");
+    expect(outcome.summary).toContain("fake-cli: done, exiting 0");
+    expect(await readFile(join(current!.workspace.worktree, "answer.txt"), "utf8")).toBe("validated answer\n");
+
+    const first = await cliRun(1);
+    expect(first.instruction).toContain("Write the validated answer to answer.txt.");
+    expect(first.instruction).toContain("- answer.txt says validated");
+    expect(first.instruction).toContain("`grep validated answer.txt`");
+    expect(first.instruction).not.toContain("Validation failed");
+    // The instruction lived in a private temp dir, outside the worktree, removed afterwards.
+    expect(first.taskFile.startsWith(current!.workspace.worktree)).toBe(false);
+    expect(existsSync(dirname(first.taskFile))).toBe(false);
+    // The sandbox never saw the key: only the proxy and a job token.
+    expect(Object.values(first.env).some((value) => value.includes(REAL_KEY))).toBe(false);
+    expect(first.env.OPENAI_BASE_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+    expect(first.env.OPENAI_API_KEY).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(first.env.PUSHPALS_MODEL_TOKEN).toBe(first.env.OPENAI_API_KEY);
+    expect(first.env.PUSHPALS_MODEL).toBe("job-model");
+
+    const second = await cliRun(2);
+    expect(second.instruction).toContain("Validation failed on your previous attempt (round 1 of at most 3)");
+    expect(second.instruction).toContain("<failed_command>grep validated answer.txt</failed_command>\n<exit_code>1</exit_code>");
+    // The token was for the job, not for one run.
+    expect(second.env.OPENAI_API_KEY).toBe(first.env.OPENAI_API_KEY);
+
+    expect(upstream!.seen.map((r) => [r.authorization, r.body?.model])).toEqual([
+      [`Bearer ${REAL_KEY}`, "job-model"],
+      [`Bearer ${REAL_KEY}`, "job-model"],
+    ]);
+    expect(recorded.usages().map((u) => [u.role, u.model, u.promptTokens, u.completionTokens])).toEqual([
+      ["agent", "job-model", 100n, 10n],
+      ["agent", "job-model", 120n, 12n],
+    ]);
+    expect(recorded.steps().map((s) => [s.step, s.exitCode])).toEqual([
+      [1, 0],
+      [2, 0],
+    ]);
+    expect(recorded.steps()[0]?.command).toBe(cli().replace("{instruction_file}", '"$PUSHPALS_INSTRUCTION_FILE"'));
+    expect(recorded.validations().map((v) => [v.round, v.passed])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
+    const logs = recorded.logs();
+    expect(logs).toContain("fake-cli: the model says: first draft");
+    expect(logs).toContain("fake-cli: a line on stderr");
+    expect(logs.indexOf("fake-cli: the model says: first draft")).toBeLessThan(logs.indexOf("fake-cli: the model says: validated answer"));
+    expect(outcome.trajectory).toMatchObject({ backend: "command", model: "job-model", outcome: { status: "submitted" } });
+  });
+
+  it("a CLI that exits non-zero fails the job with reason agent_exited and its last output", async () => {
+    const settings = await setUp([{ content: "whatever" }], cli("--exit 3"));
+    const recorded = recordingReporter();
+
+    const outcome = await runCommandAgent({
+      sandbox: current!.sandbox,
+      task: task("Anything.", { validationSteps: ["true"] }),
+      limits: limits(),
+      signal: AbortSignal.timeout(20_000),
+      reporter: recorded.reporter,
+      settings,
+    });
+
+    if (outcome.status !== "failed") throw new Error("expected agent_exited");
+    expect(outcome.reason).toBe("agent_exited");
+    expect(outcome.message).toMatch(/^the agent CLI exited with code 3 on run 1; its output ends with: .*fake-cli: done, exiting 3\n.*\. Check agent\.command\.template/s);
+    expect(recorded.validations()).toEqual([]);
+  });
+
+  it("cancel stops the CLI at once and closes its model access", async () => {
+    const settings = await setUp([{ content: "never asked" }], cli("--sleep 60000"));
+    const cancel = new AbortController();
+    const recorded = recordingReporter();
+    const running = runCommandAgent({
+      sandbox: current!.sandbox,
+      task: task("Take your time."),
+      limits: limits({ wallTimeMs: 60_000 }),
+      signal: cancel.signal,
+      reporter: recorded.reporter,
+      settings,
+    });
+    await waitFor("the CLI to start", () => existsSync(join(current!.workspace.worktree, "cli-run-1.json")), 5000);
+    const { env } = await cliRun(1);
+
+    const cancelledAt = performance.now();
+    cancel.abort();
+    const outcome = await running;
+
+    expect(performance.now() - cancelledAt).toBeLessThan(2000);
+    expect(outcome).toMatchObject({ status: "failed", reason: "cancelled" });
+    await expect(fetch(`${env.OPENAI_BASE_URL}/models`, { headers: { authorization: `Bearer ${env.OPENAI_API_KEY}` } })).rejects.toThrow();
+    expect(scripted!.requests()).toHaveLength(0);
+  });
+
+  it("refuses a template with an unknown placeholder and an env holding the model key", async () => {
+    const settings = await setUp([], cli());
+    const base = { sandbox: current!.sandbox, task: task("x"), limits: limits(), signal: AbortSignal.timeout(5000), reporter: recordingReporter().reporter };
+
+    await expect(runCommandAgent({ ...base, settings: { ...settings, template: "mini -t {instrution_file}" } })).rejects.toThrow(
+      /agent\.command\.template: uses \{instrution_file\}; the placeholders are \{instruction_file\}, \{instruction\}, \{model\}, \{workdir\}/,
+    );
+    await expect(runCommandAgent({ ...base, settings: { ...settings, env: { LEAK: `key=${REAL_KEY}` } } })).rejects.toThrow(
+      /agent\.command\.env\.LEAK: holds the model API key, which must never enter a sandbox/,
+    );
+  });
+});

@@ -1,0 +1,98 @@
+import OpenAI, { AuthenticationError, RateLimitError } from "openai";
+import { afterEach, describe, expect, it } from "vitest";
+import type { TokenCounts } from "../../services/kernel/llm/model.js";
+import { startScriptedModelServer, type ScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
+import { startModelProxy, type ModelProxy } from "../../supervisor/agent/model-proxy.js";
+import { recordingUpstream } from "./recording-upstream.js";
+
+const REAL_KEY = "sk-real-secret-never-in-a-sandbox";
+
+let scripted: ScriptedModelServer | undefined;
+let upstream: Awaited<ReturnType<typeof recordingUpstream>> | undefined;
+let proxy: ModelProxy | undefined;
+afterEach(async () => {
+  await proxy?.close();
+  await upstream?.close();
+  await scripted?.close();
+  proxy = upstream = scripted = undefined;
+});
+
+async function setUp(budget = 1_000_000) {
+  scripted = await startScriptedModelServer({
+    script: [
+      { content: "first answer", usage: { prompt_tokens: 300, completion_tokens: 40 } },
+      { content: "streamed answer", usage: { prompt_tokens: 200, completion_tokens: 10 } },
+    ],
+  });
+  upstream = await recordingUpstream(scripted.url);
+  const charged: TokenCounts[] = [];
+  proxy = await startModelProxy({
+    upstream: { baseUrl: upstream.url, apiKey: REAL_KEY, model: "job-model", timeoutMs: 5000 },
+    tokensLeft: () => budget - charged.reduce((sum, u) => sum + u.promptTokens + u.completionTokens, 0),
+    onUsage: (usage) => void charged.push(usage),
+  });
+  const client = (apiKey: string) => new OpenAI({ baseURL: proxy!.url, apiKey, maxRetries: 0, timeout: 5000 });
+  return { charged, client, proxy, upstream };
+}
+
+describe("per-job model proxy", () => {
+  it("forwards with the real key, pins the job's model and counts the tokens of plain and streamed replies", async () => {
+    const { charged, client, proxy, upstream } = await setUp();
+    expect(proxy.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(proxy.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+
+    const reply = await client(proxy.token).chat.completions.create({ model: "gpt-the-cli-wanted", messages: [{ role: "user", content: "hi" }] });
+    expect(reply.choices[0]?.message.content).toBe("first answer");
+
+    const stream = await client(proxy.token).chat.completions.create({ model: "other", messages: [{ role: "user", content: "hi" }], stream: true });
+    let text = "";
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+    expect(text).toBe("streamed answer");
+
+    expect(upstream.seen.map((r) => [r.method, r.path, r.authorization, r.body?.model])).toEqual([
+      ["POST", "/chat/completions", `Bearer ${REAL_KEY}`, "job-model"],
+      ["POST", "/chat/completions", `Bearer ${REAL_KEY}`, "job-model"],
+    ]);
+    // The proxy asked the stream for its usage, so it could count it.
+    expect(upstream.seen[1]?.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+    expect(charged).toEqual([
+      { promptTokens: 300, completionTokens: 40 },
+      { promptTokens: 200, completionTokens: 10 },
+    ]);
+  });
+
+  it("refuses any other token with 401 and forwards nothing", async () => {
+    const { client, upstream } = await setUp();
+
+    const error = await client(REAL_KEY)
+      .chat.completions.create({ model: "x", messages: [{ role: "user", content: "hi" }] })
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(AuthenticationError);
+    expect((error as AuthenticationError).message).toContain("this proxy only accepts the job's token");
+    expect(upstream.seen).toEqual([]);
+  });
+
+  it("refuses with 429 once the job's token budget is spent", async () => {
+    const { client, proxy, upstream } = await setUp(300);
+    await client(proxy.token).chat.completions.create({ model: "x", messages: [{ role: "user", content: "hi" }] });
+
+    const error = await client(proxy.token)
+      .chat.completions.create({ model: "x", messages: [{ role: "user", content: "again" }] })
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(RateLimitError);
+    expect((error as RateLimitError).message).toContain("the job's model token budget is spent");
+    expect(upstream.seen).toHaveLength(1);
+  });
+
+  it("forwards only the model routes a CLI needs", async () => {
+    const { proxy, upstream } = await setUp();
+
+    const response = await fetch(`${proxy.url}/files`, { headers: { authorization: `Bearer ${proxy.token}` } });
+
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/^the model proxy does not forward GET \/v1\/files/);
+    expect(upstream.seen).toEqual([]);
+  });
+});
