@@ -1,14 +1,17 @@
 import { serveCommand, serveUsage } from "./commands/serve.js";
+import { upCommand, upUsage } from "./commands/up.js";
 
 const USAGE = `pushpals — an AI coding helper around a git repository
 
 Commands:
+  ${upUsage.split("\n")[0]}
   ${serveUsage.split("\n")[0]}
   pushpals help
 
 Run \`pushpals <command> --help\` for a command's options.`;
 
 const commands: Record<string, (args: string[]) => Promise<void>> = {
+  up: upCommand,
   serve: serveCommand,
 };
 

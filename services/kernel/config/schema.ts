@@ -2,6 +2,7 @@ import { z } from "zod";
 import { busEnv, busSection } from "./sections/bus.js";
 import { integrationEnv, integrationSection } from "./sections/integration.js";
 import { llmEnv, llmSection } from "./sections/llm.js";
+import { meshEnv, meshSection } from "./sections/mesh.js";
 import { queuesEnv, queuesSection } from "./sections/queues.js";
 import { repoEnv, repoSection } from "./sections/repo.js";
 import { serverEnv, serverSection } from "./sections/server.js";
@@ -18,6 +19,7 @@ export const configSchema = z.strictObject({
   supervisor: supervisorSection.prefault({}),
   llm: llmSection.prefault({}),
   integration: integrationSection.prefault({}),
+  mesh: meshSection.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -33,4 +35,5 @@ export const ENV_MAP: Record<string, string> = {
   ...supervisorEnv,
   ...llmEnv,
   ...integrationEnv,
+  ...meshEnv,
 };

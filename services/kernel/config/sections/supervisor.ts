@@ -1,5 +1,9 @@
 import { z } from "zod";
 
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** A Kubernetes resource quantity (decimal or binary suffix). */
+const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
+
 export const supervisorSection = z.strictObject({
   /** Sandbox driver; "auto" is bwrap where installed, else process (with a warning). */
   driver: z.enum(["auto", "process", "bwrap", "docker", "kubernetes"]).default("auto"),
@@ -26,11 +30,16 @@ export const supervisorSection = z.strictObject({
     .prefault({}),
   kubernetes: z
     .object({
-      namespace: z.string().default("pushpals"),
-      image: z.string().default("node:20-bookworm-slim"),
+      namespace: z.string().regex(DNS_LABEL, "must be a Kubernetes namespace name (lower-case letters, digits and '-')").default("pushpals"),
+      image: z.string().min(1).default("node:20-bookworm-slim"),
+      /** Empty: KUBECONFIG, ~/.kube/config, else the in-cluster service account. */
       kubeconfig: z.string().default(""),
-      cpu: z.string().default("1"),
-      memory: z.string().default("1Gi"),
+      cpu: z.string().regex(QUANTITY, "must be a Kubernetes quantity such as 500m or 2").default("1"),
+      memory: z.string().regex(QUANTITY, "must be a Kubernetes quantity such as 512Mi or 2Gi").default("1Gi"),
+      /** The non-root uid (and gid) sandbox pods run as. */
+      runAsUser: z.coerce.number().int().min(1).max(2147483647).default(65532),
+      /** How long a pod may take to be scheduled, pull its image and start. */
+      startTimeoutSeconds: z.coerce.number().min(1).max(3600).default(180),
     })
     .prefault({}),
 });

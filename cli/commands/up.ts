@@ -1,0 +1,95 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { createClients } from "../../services/kernel/clients.js";
+import type { Config } from "../../services/kernel/config/schema.js";
+import { createLogger, type Logger } from "../../services/kernel/log.js";
+import { packageRoot } from "../../services/kernel/paths.js";
+import type { ServiceContext, ServiceDefinition } from "../../services/kernel/service-definition.js";
+import { serveControlPlane } from "../../services/sessions/serve-control-plane.js";
+import { runUntilSignal } from "../../supervisor/tree/run-until-signal.js";
+import type { ReadinessReporting, Service } from "../../supervisor/tree/service.js";
+import { Supervisor } from "../../supervisor/tree/supervisor.js";
+import { configFlagOptions, configFromFlags, exitOnConfigError } from "../config-flags.js";
+import { requireGitRepo } from "../git-repo-check.js";
+import { loadServices } from "../service-registry.js";
+
+export const upUsage = `pushpals up [--repo DIR] [--port N] [--host H] [--data-dir DIR]
+
+Runs the whole system in one process against the git repository in the current
+directory (or --repo): control plane, chat, planner, job runner and integration,
+under one supervision tree. Embedded by default (SQLite in the data dir, in-process
+bus, local sandbox); with PUSHPALS_DATABASE_URL and PUSHPALS_NATS_URL set it runs
+on Postgres and NATS. Ctrl-C or SIGTERM stops everything cleanly.`;
+
+export async function upCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { ...configFlagOptions, help: { type: "boolean", short: "h" } } });
+  if (values.help) return void process.stdout.write(`${upUsage}\n`);
+  let config: Config;
+  try {
+    config = configFromFlags(values);
+  } catch (error) {
+    exitOnConfigError(error);
+  }
+  const repo = await requireGitRepo(config.repo.path).catch((error: Error) => {
+    process.stderr.write(`pushpals up: ${error.message}\n`);
+    process.exit(2);
+  });
+  config = { ...config, repo: { ...config.repo, path: repo } };
+  const logger = createLogger("pushpals");
+  const root = await buildTree(config, logger, await loadServices());
+  const code = await runUntilSignal(root, { logger, exit: () => undefined });
+  process.exitCode = code;
+}
+
+/** The one-process tree: the control plane first (serving every service's routes), then each service's loop. */
+export async function buildTree(config: Config, logger: Logger, services: ServiceDefinition[]): Promise<Supervisor> {
+  const root = new Supervisor({ name: "pushpals", logger });
+  let context: ServiceContext | undefined;
+  const contextOf = (name: string): ServiceContext => {
+    if (!context) throw new Error(`${name} asked for the control plane before it was listening`);
+    return { ...context, logger: logger.child({ service: name }) };
+  };
+  const staticDir = join(packageRoot(), "web", "dist");
+
+  const controlPlane: ReadinessReporting = {
+    name: "sessions",
+    reportsReadiness: true,
+    serve: (signal, ready) =>
+      serveControlPlane(config, signal, {
+        logger: logger.child({ service: "sessions" }),
+        staticDir: existsSync(staticDir) ? staticDir : undefined,
+        extraRoutes: (router) => {
+          for (const service of services) service.routes?.(router, () => contextOf(service.name));
+        },
+        onListening: (url) => {
+          context = { config, logger, controlPlaneUrl: url, clients: createClients(url, { token: config.server.authToken || undefined }) };
+          announce(url, config);
+          ready?.();
+        },
+      }),
+  };
+  root.add(controlPlane, { restart: "permanent" });
+  for (const service of services) {
+    const run = service.run;
+    if (!run) continue;
+    const child: Service = { name: service.name, serve: (signal) => run.call(service, contextOf(service.name), signal) };
+    root.add(child, { restart: "permanent" });
+  }
+  return root;
+}
+
+function announce(url: string, config: Config): void {
+  const { port } = new URL(url);
+  process.stdout.write(
+    [
+      `pushpals is up on ${config.repo.path}`,
+      `  web UI        ${url}/`,
+      `  gRPC/Connect  ${url}  (grpcurl -plaintext 127.0.0.1:${port} list)`,
+      `  store         ${config.storage.databaseUrl ? "postgres" : `sqlite in ${config.storage.dataDir}`}`,
+      `  bus           ${config.bus.natsUrl || "in-process"}`,
+      `pushpals listening on ${url}`,
+      "",
+    ].join("\n"),
+  );
+}
