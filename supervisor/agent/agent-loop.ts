@@ -83,6 +83,7 @@ export async function runAgent(options: BuiltinAgentOptions): Promise<AgentOutco
     }
     await reporter.log(`step ${number}: $ ${action.command}`);
     const result = await environment.execute(action.command, budget.signal);
+    await reporter.log(`step ${number}: ${result.timedOut ? "timed out, " : ""}exit code ${result.exitCode} after ${result.durationMs} ms`);
     await recordStep({
       ...record,
       thought: action.thought,

@@ -2,7 +2,9 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
+import { ConnectError } from "@connectrpc/connect";
 import { runAgent } from "../../supervisor/agent/agent-loop.js";
+import { AgentCrashed } from "../../supervisor/agent/control-flow.js";
 import { BWRAP_WORKDIR } from "../../supervisor/sandbox/bwrap-args.js";
 import { describeIfAvailable } from "../sandbox/environment.js";
 import { git } from "../support/git.js";
@@ -207,6 +209,24 @@ describe("builtin agent loop", () => {
     if (outcome.status !== "failed") throw new Error("unreachable");
     expect(outcome.message).toMatch(/^the model call of step 1 failed: model endpoint .* answered 500: model backend crashed .*check the model server's logs/);
     expect(outcome.trajectory.outcome).toMatchObject({ status: "failed", reason: "model_error" });
+  });
+
+  it("re-raises an unexpected error (here a sandbox stopped under it) as AgentCrashed, with the trajectory so far", async () => {
+    current = await scene("process");
+    let model;
+    ({ server, model } = await scriptedModel("step-limit.jsonl"));
+    await current.sandbox.stop();
+
+    const error = await runAgent({ model, sandbox: current.sandbox, task: task("x"), limits: limits(), signal: AbortSignal.timeout(5000), reporter: recordingReporter().reporter }).catch(
+      (e: unknown) => e,
+    );
+
+    expect(error).toBeInstanceOf(AgentCrashed);
+    const crash = error as AgentCrashed;
+    expect(crash.message).toMatch(/^the agent loop failed unexpectedly: .*was stopped; start a new sandbox/);
+    expect(crash.cause).toBeInstanceOf(ConnectError);
+    expect(crash.trajectory.outcome).toMatchObject({ status: "crashed" });
+    expect(crash.trajectory.messages.at(-1)).toEqual({ role: "assistant", content: "```bash\necho looking 1\n```" });
   });
 
   it("rejects bad options with InvalidArgument naming the field, before calling the model", async () => {

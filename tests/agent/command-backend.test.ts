@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { copyFile, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
@@ -7,8 +7,9 @@ import { startScriptedModelServer, type ScriptedModelServer } from "../../servic
 import type { ScriptedReplyInput } from "../../services/kernel/llm/scripted-script.js";
 import { runCommandAgent, type CommandBackendSettings } from "../../supervisor/agent/command-backend.js";
 import { shellQuote } from "../../supervisor/agent/command-template.js";
+import { describeIfAvailable } from "../sandbox/environment.js";
 import { waitFor } from "../sandbox/fixtures.js";
-import { limits, recordingReporter, scene, task, type Scene } from "./support.js";
+import { bwrapRequirement, limits, recordingReporter, scene, task, type Scene } from "./support.js";
 import { recordingUpstream } from "./recording-upstream.js";
 
 const REAL_KEY = "sk-real-secret-never-in-a-sandbox";
@@ -32,8 +33,8 @@ afterEach(async () => {
   scripted = upstream = current = undefined;
 });
 
-async function setUp(replies: ScriptedReplyInput[], template: string): Promise<CommandBackendSettings> {
-  current = await scene("process");
+async function setUp(replies: ScriptedReplyInput[], template: string, sandbox: Parameters<typeof scene> = ["process"]): Promise<CommandBackendSettings> {
+  current = await scene(...sandbox);
   scripted = await startScriptedModelServer({ script: replies });
   upstream = await recordingUpstream(scripted.url);
   return { template, model: { endpoint: { baseUrl: upstream.url, apiKey: REAL_KEY, model: "job-model", timeoutMs: 5000 } } };
@@ -128,7 +129,10 @@ describe("command backend (an external agent CLI in the sandbox)", () => {
 
     if (outcome.status !== "failed") throw new Error("expected agent_exited");
     expect(outcome.reason).toBe("agent_exited");
-    expect(outcome.message).toMatch(/^the agent CLI exited with code 3 on run 1; its output ends with: .*fake-cli: done, exiting 3\n.*\. Check agent\.command\.template/s);
+    // stdout and stderr interleave in whatever order they arrive, so look for the parts.
+    expect(outcome.message).toMatch(/^the agent CLI exited with code 3 on run 1; its output ends with: /);
+    expect(outcome.message).toContain("fake-cli: done, exiting 3");
+    expect(outcome.message).toMatch(/\. Check agent\.command\.template and the CLI's output in the job log$/);
     expect(recorded.validations()).toEqual([]);
   });
 
@@ -167,5 +171,49 @@ describe("command backend (an external agent CLI in the sandbox)", () => {
     await expect(runCommandAgent({ ...base, settings: { ...settings, env: { LEAK: `key=${REAL_KEY}` } } })).rejects.toThrow(
       /agent\.command\.env\.LEAK: holds the model API key, which must never enter a sandbox/,
     );
+  });
+});
+
+describeIfAvailable("command backend in a bwrap sandbox", bwrapRequirement, () => {
+  // The CLI inside reaches the per-job proxy on the host's loopback only when the sandbox shares
+  // the host's network: the trade-off the runner makes when it starts the sandbox (needsNetwork).
+  const bwrapCli = `${shellQuote(process.execPath)} {workdir}/fake-agent-cli.mjs --task-file {instruction_file}`;
+
+  it("with network on, the CLI reaches the model through the proxy and never sees the key", async () => {
+    const settings = await setUp([{ content: "from inside bwrap" }], bwrapCli, ["bwrap", { network: true }]);
+    await copyFile(FAKE_CLI, join(current!.workspace.worktree, "fake-agent-cli.mjs"));
+
+    const outcome = await runCommandAgent({
+      sandbox: current!.sandbox,
+      task: task("Answer.", { validationSteps: ["grep -q 'from inside bwrap' answer.txt"] }),
+      limits: limits(),
+      signal: AbortSignal.timeout(20_000),
+      reporter: recordingReporter().reporter,
+      settings,
+    });
+
+    expect(outcome).toMatchObject({ status: "submitted", validationRounds: 1 });
+    const { env, taskFile } = await cliRun(1);
+    expect(taskFile).toMatch(/^\/tmp\/.*\/instruction\.md$/);
+    expect(Object.values(env).some((value) => value.includes(REAL_KEY))).toBe(false);
+    expect(upstream!.seen.map((r) => r.authorization)).toEqual([`Bearer ${REAL_KEY}`]);
+  });
+
+  it("with network off (the default), the CLI cannot reach the proxy and the job fails with agent_exited", async () => {
+    const settings = await setUp([{ content: "never reached" }], bwrapCli, ["bwrap", { network: false }]);
+    await copyFile(FAKE_CLI, join(current!.workspace.worktree, "fake-agent-cli.mjs"));
+
+    const outcome = await runCommandAgent({
+      sandbox: current!.sandbox,
+      task: task("Answer."),
+      limits: limits(),
+      signal: AbortSignal.timeout(20_000),
+      reporter: recordingReporter().reporter,
+      settings,
+    });
+
+    expect(outcome).toMatchObject({ status: "failed", reason: "agent_exited" });
+    if (outcome.status === "failed") expect(outcome.message).toMatch(/ECONNREFUSED 127\.0\.0\.1:\d+/);
+    expect(upstream!.seen).toEqual([]);
   });
 });

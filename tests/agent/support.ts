@@ -88,7 +88,7 @@ export interface Scene {
   close(): Promise<void>;
 }
 
-export async function scene(kind: "process" | "bwrap", env: Record<string, string> = {}): Promise<Scene> {
+export async function scene(kind: "process" | "bwrap", options: { network?: boolean } = {}): Promise<Scene> {
   const workspace = await makeWorkspace();
   let groups: TempDir | undefined;
   let driver: SandboxDriver;
@@ -102,7 +102,8 @@ export async function scene(kind: "process" | "bwrap", env: Record<string, strin
     jobId: "job-agent-test",
     owner: "agent-tests",
     worktree: workspace.worktree,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/tmp", ...env },
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/tmp" },
+    network: options.network ?? false,
   });
   return {
     workspace,
