@@ -28,6 +28,18 @@ export function leaseCases(h: Harness): void {
       await expectCode(store.renewLease({ itemId: id, leaseToken, leaseMs: 10_000 }), Code.FailedPrecondition, /lease is lost because it is completed/);
     });
 
+    test("an expired lease nobody has reaped yet still holds and can be renewed", async () => {
+      const clock = testClock();
+      const store = await h.open({ now: clock.now });
+      const sessionId = await newSession(store);
+      const id = await enqueueOn(store, sessionId, QueueName.JOBS);
+      const { leaseToken } = await claimOne(store, QueueName.JOBS, "w1", 1000);
+      clock.advance(1500);
+      expect((await store.renewLease({ itemId: id, leaseToken, leaseMs: 1000 })).leaseExpiresAt).toBe(clock.now() + 1000);
+      expect((await store.reapExpiredLeases()).value).toBe(0);
+      expect((await store.getItem(id))?.status).toBe(ItemStatus.CLAIMED);
+    });
+
     test("complete stores the result and run time; a wrong or stale token changes nothing", async () => {
       const clock = testClock();
       const store = await h.open({ now: clock.now });
