@@ -79,7 +79,14 @@ export async function startModelProxy(options: ModelProxyOptions): Promise<Model
     }
     const contentType = upstream.headers.get("content-type") ?? "application/json";
     res.writeHead(upstream.status, { "content-type": contentType, "cache-control": "no-cache" });
-    const usage = contentType.includes("text/event-stream") ? await pipeStream(upstream, res) : await pipeWhole(upstream, res);
+    let usage: TokenCounts | undefined;
+    try {
+      usage = contentType.includes("text/event-stream") ? await pipeStream(upstream, res) : await pipeWhole(upstream, res);
+    } catch (error) {
+      // The CLI hung up, or the job ended: nobody is left to answer.
+      if (gone.signal.aborted || closing.signal.aborted) return void res.destroy();
+      throw error;
+    }
     if (usage) await options.onUsage(usage);
     res.end();
     log.info({ path, status: upstream.status, durationMs: Date.now() - started, ...usage }, "proxied a model request");
