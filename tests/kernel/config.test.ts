@@ -1,0 +1,84 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../services/kernel/config/load.js";
+import { packageRoot } from "../../services/kernel/paths.js";
+import { tempDir, type TempDir } from "../support/tmp.js";
+
+describe("configuration", () => {
+  let dir: TempDir;
+  beforeEach(async () => {
+    dir = await tempDir("pushpals-config-");
+  });
+  afterEach(() => dir.remove());
+
+  const write = (name: string, text: string) => writeFile(join(dir.path, name), text);
+  const load = (env: Record<string, string> = {}, extra: Parameters<typeof loadConfig>[0] = {}) =>
+    loadConfig({ configDir: dir.path, env, cwd: dir.path, ...extra });
+
+  it("has the documented defaults, with the data dir under the repository", () => {
+    const config = loadConfig({ env: {}, cwd: dir.path });
+    expect(config.server).toMatchObject({ host: "127.0.0.1", port: 3001, authToken: "" });
+    expect(config.storage).toEqual({ dataDir: join(dir.path, ".pushpals"), databaseUrl: "" });
+    expect(config.bus.natsUrl).toBe("");
+    expect(config.integration.branch).toBe("main_agents");
+  });
+
+  it("the shipped configs/default.toml is valid and matches the schema's defaults", () => {
+    const fromFile = loadConfig({ env: {}, cwd: dir.path });
+    const bare = loadConfig({ configDir: dir.path, env: {}, cwd: dir.path });
+    expect(fromFile).toEqual(bare);
+    expect(packageRoot()).toBeTruthy();
+  });
+
+  it("layers default → profile → local → environment → flags, each later one winning", async () => {
+    await write("default.toml", "[server]\nport = 4000\nhost = \"127.0.0.2\"\nkeepalive_seconds = 10\n");
+    await write("ci.toml", "[server]\nport = 4001\nkeepalive_seconds = 11\n");
+    await write("local.toml", "[server]\nport = 4002\n");
+    const config = load({ PUSHPALS_PROFILE: "ci", PUSHPALS_PORT: "4003" }, { overrides: { "server.host": "127.0.0.9" } });
+    expect(config.profile).toBe("ci");
+    expect(config.server.port).toBe(4003);
+    expect(config.server.keepaliveSeconds).toBe(11);
+    expect(config.server.host).toBe("127.0.0.9");
+    expect(load({ PUSHPALS_PROFILE: "ci" }).server.port).toBe(4002);
+  });
+
+  it("names the key, the value, where it came from and what is allowed", async () => {
+    await write("default.toml", "[supervisor]\ndriver = \"vm\"\n");
+    const error = (() => {
+      try {
+        load({ PUSHPALS_PORT: "seventy" });
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error?.message).toContain(`server.port = "seventy" (from environment PUSHPALS_PORT)`);
+    expect(error?.message).toContain(`supervisor.driver = "vm" (from ${join(dir.path, "default.toml")})`);
+    expect(error?.message).toMatch(/auto.*process.*bwrap.*docker.*kubernetes/);
+  });
+
+  it("refuses unknown keys (a typo must not be silently ignored)", async () => {
+    await write("local.toml", "[server]\nprot = 1\n");
+    expect(() => load()).toThrow(/server\.prot.*unknown key/);
+  });
+
+  it("refuses a database URL that is not Postgres, and a bus URL that is not NATS", () => {
+    expect(() => load({ PUSHPALS_DATABASE_URL: "mysql://x" })).toThrow(/storage\.databaseUrl/);
+    expect(() => load({ PUSHPALS_NATS_URL: "ws://x" })).toThrow(/bus\.natsUrl/);
+  });
+
+  it("refuses a profile with no file, and TOML that does not parse", async () => {
+    expect(() => load({ PUSHPALS_PROFILE: "nope" })).toThrow(/profile "nope" has no file/);
+    await mkdir(dir.path, { recursive: true });
+    await write("default.toml", "[server\nport=1");
+    expect(() => load()).toThrow(/not valid TOML/);
+  });
+
+  it("per-role model settings fall back to the shared ones only where unset", () => {
+    const config = load({ PUSHPALS_LLM_MODEL: "shared", PUSHPALS_PLANNER_LLM_MODEL: "planner-model" });
+    expect(config.llm.model).toBe("shared");
+    expect(config.llm.planner.model).toBe("planner-model");
+    expect(config.llm.agent.model).toBeUndefined();
+  });
+});
