@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { agentEnv, agentSection } from "./sections/agent.js";
 import { busEnv, busSection } from "./sections/bus.js";
 import { integrationEnv, integrationSection } from "./sections/integration.js";
 import { llmEnv, llmSection } from "./sections/llm.js";
@@ -18,6 +19,7 @@ export const configSchema = z.strictObject({
   queues: queuesSection.prefault({}),
   supervisor: supervisorSection.prefault({}),
   llm: llmSection.prefault({}),
+  agent: agentSection.prefault({}),
   integration: integrationSection.prefault({}),
   mesh: meshSection.prefault({}),
 });
@@ -34,6 +36,7 @@ export const ENV_MAP: Record<string, string> = {
   ...queuesEnv,
   ...supervisorEnv,
   ...llmEnv,
+  ...agentEnv,
   ...integrationEnv,
   ...meshEnv,
 };
