@@ -1,38 +1,96 @@
 import { parseArgs } from "node:util";
+import { createClients } from "../../services/kernel/clients.js";
+import type { Config } from "../../services/kernel/config/schema.js";
+import { createLogger, type Logger } from "../../services/kernel/log.js";
+import { startRpcServer } from "../../services/kernel/rpc/server.js";
+import type { ServiceContext, ServiceDefinition, ServiceName } from "../../services/kernel/service-definition.js";
 import { serveControlPlane } from "../../services/sessions/serve-control-plane.js";
-import { createLogger } from "../../services/kernel/log.js";
-import { configFlagOptions, configFromFlags, exitOnConfigError } from "../config-flags.js";
+import { sleep } from "../../services/kernel/time.js";
 import { runUntilSignal } from "../../supervisor/tree/run-until-signal.js";
+import { configFlagOptions, configFromFlags, exitOnConfigError } from "../config-flags.js";
+import { SERVICE_NAMES, SERVICES } from "../service-registry.js";
 
-const SERVICES = ["sessions"] as const;
+export const serveUsage = `pushpals serve <service> [--port N] [--host H] [--repo DIR] [--data-dir DIR] [--control-plane URL]
 
-export const serveUsage = `pushpals serve <service> [--port N] [--host H] [--repo DIR] [--data-dir DIR]
-
-Runs one service alone (mesh mode runs each in its own process). Services: ${SERVICES.join(", ")}.`;
+Runs one service alone, as mesh mode does (each service in its own process or pod).
+Services: ${SERVICE_NAMES.join(", ")}. Every service but sessions needs the control
+plane's URL (--control-plane or PUSHPALS_CONTROL_PLANE_URL).`;
 
 export async function serveCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args, options: configFlagOptions, allowPositionals: true });
-  const service = positionals[0];
-  if (!service || !(SERVICES as readonly string[]).includes(service)) {
-    process.stderr.write(`pushpals serve: name a service (${SERVICES.join(", ")})\n\n${serveUsage}\n`);
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      ...configFlagOptions,
+      "control-plane": { type: "string" },
+      // Set by `pushpals up --mesh`: a parent killed with SIGKILL closes our stdin, and we must not outlive it.
+      "exit-with-stdin": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return void process.stdout.write(`${serveUsage}\n`);
+  const name = positionals[0] as ServiceName | undefined;
+  if (!name || !SERVICE_NAMES.includes(name)) {
+    process.stderr.write(`pushpals serve: name a service (${SERVICE_NAMES.join(", ")})\n\n${serveUsage}\n`);
     process.exit(2);
   }
-  let config;
+  let config: Config;
   try {
     config = configFromFlags(values);
   } catch (error) {
     exitOnConfigError(error);
   }
-  const logger = createLogger(service);
-  await runUntilSignal(
-    {
-      name: service,
-      serve: (signal) =>
-        serveControlPlane(config, signal, {
+  if (values["control-plane"]) config = { ...config, mesh: { ...config.mesh, controlPlaneUrl: values["control-plane"] } };
+  const logger = createLogger(name);
+  const serve = name === "sessions" ? controlPlaneAlone(config, logger) : await serviceAlone(name, config, logger);
+  const root = { name, serve };
+  if (values["exit-with-stdin"]) {
+    process.stdin.resume();
+    process.stdin.once("close", () => process.kill(process.pid, "SIGTERM"));
+  }
+  await runUntilSignal(root, { logger });
+}
+
+function controlPlaneAlone(config: Config, logger: Logger) {
+  return (signal: AbortSignal) =>
+    serveControlPlane(config, signal, {
+      logger,
+      onListening: (url) => process.stdout.write(`pushpals sessions listening on ${url}\n`),
+    });
+}
+
+async function serviceAlone(name: Exclude<ServiceName, "sessions">, config: Config, logger: Logger) {
+  const definition: ServiceDefinition = await SERVICES[name]();
+  const controlPlaneUrl = config.mesh.controlPlaneUrl;
+  if (!controlPlaneUrl) {
+    process.stderr.write(`pushpals serve ${name}: set the control plane's URL with --control-plane or PUSHPALS_CONTROL_PLANE_URL\n`);
+    process.exit(2);
+  }
+  const context: ServiceContext = {
+    config,
+    logger,
+    controlPlaneUrl,
+    clients: createClients(controlPlaneUrl, { token: config.server.authToken || undefined }),
+  };
+  return async (signal: AbortSignal) => {
+    const server = definition.routes
+      ? await startRpcServer({
+          host: config.server.host,
+          port: config.server.port,
+          authToken: config.server.authToken || undefined,
+          maxRequestBytes: config.server.maxRequestBytes,
+          shutdownGraceMs: config.server.shutdownGraceSeconds * 1000,
           logger,
-          onListening: (url) => process.stdout.write(`pushpals ${service} listening on ${url}\n`),
-        }),
-    },
-    { logger },
-  );
+          register: (router) => definition.routes!(router, () => context),
+        })
+      : undefined;
+    if (server) process.stdout.write(`pushpals ${name} listening on ${server.url}\n`);
+    else process.stdout.write(`pushpals ${name} running against ${controlPlaneUrl}\n`);
+    try {
+      if (definition.run) await definition.run(context, signal);
+      else while (!signal.aborted) await sleep(60_000, signal);
+    } finally {
+      await server?.close();
+    }
+  };
 }

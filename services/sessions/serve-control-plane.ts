@@ -8,6 +8,7 @@ import { VERSION } from "../kernel/version.js";
 import { committer } from "./commit.js";
 import { registerControlPlane } from "./control-plane-routes.js";
 import { reapLeases } from "./lease-reaper.js";
+import { registerMeshForwarding } from "./mesh-forwarding.js";
 
 export interface ControlPlaneOptions {
   logger: Logger;
@@ -47,6 +48,8 @@ export async function serveControlPlane(config: Config, signal: AbortSignal, opt
         staticDir: options.staticDir,
         register: (router) => {
           registerControlPlane(router, deps);
+          const forwarded = registerMeshForwarding(router, config.mesh);
+          if (forwarded.length > 0) logger.info({ forwarded }, "forwarding mesh services");
           options.extraRoutes?.(router);
         },
       });
