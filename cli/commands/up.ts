@@ -12,18 +12,23 @@ import type { ReadinessReporting, Service } from "../../supervisor/tree/service.
 import { Supervisor } from "../../supervisor/tree/supervisor.js";
 import { configFlagOptions, configFromFlags, exitOnConfigError } from "../config-flags.js";
 import { requireGitRepo } from "../git-repo-check.js";
+import { buildMeshTree } from "../mesh-tree.js";
 import { loadServices } from "../service-registry.js";
 
-export const upUsage = `pushpals up [--repo DIR] [--port N] [--host H] [--data-dir DIR]
+export const upUsage = `pushpals up [--mesh] [--repo DIR] [--port N] [--host H] [--data-dir DIR]
 
 Runs the whole system in one process against the git repository in the current
 directory (or --repo): control plane, chat, planner, job runner and integration,
 under one supervision tree. Embedded by default (SQLite in the data dir, in-process
 bus, local sandbox); with PUSHPALS_DATABASE_URL and PUSHPALS_NATS_URL set it runs
-on Postgres and NATS. Ctrl-C or SIGTERM stops everything cleanly.`;
+on Postgres and NATS. --mesh runs each service in its own process instead (needs
+Postgres and NATS). Ctrl-C or SIGTERM stops everything cleanly.`;
 
 export async function upCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { ...configFlagOptions, help: { type: "boolean", short: "h" } } });
+  const { values } = parseArgs({
+    args,
+    options: { ...configFlagOptions, mesh: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+  });
   if (values.help) return void process.stdout.write(`${upUsage}\n`);
   let config: Config;
   try {
@@ -37,7 +42,19 @@ export async function upCommand(args: string[]): Promise<void> {
   });
   config = { ...config, repo: { ...config.repo, path: repo } };
   const logger = createLogger("pushpals");
-  const root = await buildTree(config, logger, await loadServices());
+  let root: Supervisor;
+  if (values.mesh) {
+    try {
+      const mesh = await buildMeshTree(config, logger);
+      root = mesh.root;
+      announce(mesh.controlPlaneUrl, config, "mesh: one process per service");
+    } catch (error) {
+      process.stderr.write(`pushpals up --mesh: ${(error as Error).message}\n`);
+      process.exit(2);
+    }
+  } else {
+    root = await buildTree(config, logger, await loadServices());
+  }
   const code = await runUntilSignal(root, { logger, exit: () => undefined });
   process.exitCode = code;
 }
@@ -64,7 +81,7 @@ export async function buildTree(config: Config, logger: Logger, services: Servic
         },
         onListening: (url) => {
           context = { config, logger, controlPlaneUrl: url, clients: createClients(url, { token: config.server.authToken || undefined }) };
-          announce(url, config);
+          announce(url, config, "one process");
           ready?.();
         },
       }),
@@ -79,11 +96,11 @@ export async function buildTree(config: Config, logger: Logger, services: Servic
   return root;
 }
 
-function announce(url: string, config: Config): void {
+function announce(url: string, config: Config, mode: string): void {
   const { port } = new URL(url);
   process.stdout.write(
     [
-      `pushpals is up on ${config.repo.path}`,
+      `pushpals is up on ${config.repo.path} (${mode})`,
       `  web UI        ${url}/`,
       `  gRPC/Connect  ${url}  (grpcurl -plaintext 127.0.0.1:${port} list)`,
       `  store         ${config.storage.databaseUrl ? "postgres" : `sqlite in ${config.storage.dataDir}`}`,

@@ -1,0 +1,62 @@
+import { join } from "node:path";
+import type { Config } from "../services/kernel/config/schema.js";
+import { packageRoot } from "../services/kernel/paths.js";
+import type { Logger } from "../services/kernel/log.js";
+import type { ServiceName } from "../services/kernel/service-definition.js";
+import { ChildProcessService } from "../supervisor/tree/child-process-service.js";
+import { Supervisor } from "../supervisor/tree/supervisor.js";
+import { freePort } from "./free-port.js";
+
+const PUSHPALS_BIN = join(packageRoot(), "bin", "pushpals.js");
+
+/** Services that serve RPCs of their own and so need a port; the runner only claims work. */
+const WITH_PORTS = ["chat", "planner", "integration"] as const;
+
+export interface MeshTree {
+  root: Supervisor;
+  controlPlaneUrl: string;
+}
+
+/**
+ * Mesh mode: every service in its own process (`pushpals serve <name>`), talking
+ * only through Connect and NATS with state in Postgres — what compose and
+ * Kubernetes run. The control plane starts first and forwards the other services'
+ * RPCs, so clients still need one URL.
+ */
+export async function buildMeshTree(config: Config, logger: Logger): Promise<MeshTree> {
+  if (!config.storage.databaseUrl || !config.bus.natsUrl) {
+    throw new Error("mesh mode needs shared state: set PUSHPALS_DATABASE_URL (postgres://…) and PUSHPALS_NATS_URL (nats://…)");
+  }
+  const host = config.server.host;
+  const controlPlanePort = config.server.port || (await freePort(host));
+  const ports = Object.fromEntries(await Promise.all(WITH_PORTS.map(async (name) => [name, await freePort(host)] as const)));
+  const url = (port: number) => `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const controlPlaneUrl = url(controlPlanePort);
+  const env = {
+    ...process.env,
+    PUSHPALS_REPO: config.repo.path,
+    PUSHPALS_DATA_DIR: config.storage.dataDir,
+    PUSHPALS_DATABASE_URL: config.storage.databaseUrl,
+    PUSHPALS_NATS_URL: config.bus.natsUrl,
+    PUSHPALS_CONTROL_PLANE_URL: controlPlaneUrl,
+    PUSHPALS_CHAT_URL: url(ports.chat!),
+    PUSHPALS_PLANNER_URL: url(ports.planner!),
+    PUSHPALS_INTEGRATION_URL: url(ports.integration!),
+  };
+  const root = new Supervisor({ name: "pushpals-mesh", logger, stopTimeoutMs: 15_000 });
+  const child = (name: ServiceName, port: number | undefined) =>
+    new ChildProcessService({
+      name,
+      command: process.execPath,
+      args: [PUSHPALS_BIN, "serve", name, "--exit-with-stdin", ...(port ? ["--port", String(port)] : ["--port", "0"])],
+      env,
+      logger,
+      killAfterMs: 10_000,
+      readiness: { line: /listening on|running against/ },
+    });
+  root.add(child("sessions", controlPlanePort), { restart: "permanent" });
+  for (const name of ["chat", "planner", "runner", "integration"] as const) {
+    root.add(child(name, name === "runner" ? undefined : ports[name]), { restart: "permanent" });
+  }
+  return { root, controlPlaneUrl };
+}
