@@ -105,12 +105,17 @@ export function runInPod(target: PodTarget, run: PodCommand, logger: Logger): Ex
       stderr.flush();
     }
   })();
+  // The output ends either way; a failure is the result's to report (failing the output too
+  // would be an unhandled error for a caller that only awaits the result).
   result.then(
     (settled) => {
       log.debug({ exitCode: settled.exitCode, timedOut, cancelled, durationMs: settled.durationMs }, "command finished in the pod");
       writer.end();
     },
-    (error: Error) => writer.fail(error),
+    (error: Error) => {
+      log.debug({ error: error.message }, "command did not run in the pod");
+      writer.end();
+    },
   );
   return { output: writer.output, result };
 }

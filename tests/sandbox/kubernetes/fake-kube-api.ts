@@ -18,6 +18,8 @@ export interface RecordedRequest {
   headers: IncomingHttpHeaders;
   /** The parsed JSON body, if any. */
   body: unknown;
+  /** The HTTP status the fake answered (101 for an exec that was upgraded). */
+  status?: number;
   /** For exec: the WebSocket subprotocol the fake chose. */
   protocol?: string;
 }
@@ -299,14 +301,19 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
       } catch {
         body = text;
       }
-      requests.push({ method: request.method ?? "", path: url.pathname, query, headers: request.headers, body });
+      const recorded: RecordedRequest = { method: request.method ?? "", path: url.pathname, query, headers: request.headers, body };
+      requests.push(recorded);
+      const reply = (answer: Reply) => {
+        recorded.status = answer.code;
+        send(response, answer);
+      };
       const namespace = /^\/apis?\/(?:[^/]+\/)*namespaces\/([^/]+)\//.exec(url.pathname)?.[1];
-      if (namespace !== undefined && !namespaces.has(namespace)) return send(response, status(404, "NotFound", `namespaces "${namespace}" not found`));
+      if (namespace !== undefined && !namespaces.has(namespace)) return reply(status(404, "NotFound", `namespaces "${namespace}" not found`));
       for (const route of routes) {
         const match = route.path.exec(url.pathname);
-        if (match && route.method === request.method) return send(response, route.handle(match.slice(1) as [string, string], body, query));
+        if (match && route.method === request.method) return reply(route.handle(match.slice(1) as [string, string], body, query));
       }
-      send(response, status(404, "NotFound", `the fake API does not serve ${request.method} ${url.pathname}`));
+      reply(status(404, "NotFound", `the fake API does not serve ${request.method} ${url.pathname}`));
     });
   });
 
@@ -319,6 +326,7 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/.exec(url.pathname);
     const stored = match ? pods.get(key(match[1]!, match[2]!)) : undefined;
     const refuse = (reply: Reply) => {
+      recorded.status = reply.code;
       const text = JSON.stringify(reply.body);
       socket.end(`HTTP/1.1 ${reply.code} Refused\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
     };
@@ -333,6 +341,7 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     const command = query.command ?? [];
     if (command.length === 0) return refuse(status(400, "BadRequest", "you must specify at least one command for the container"));
     upgrades.handleUpgrade(request, socket, head, (ws) => {
+      recorded.status = 101;
       recorded.protocol = ws.protocol;
       sockets.add(ws);
       ws.on("close", () => sockets.delete(ws));
