@@ -103,7 +103,7 @@ export function createKubernetesDriver(
       } catch (error) {
         throw kubeFailure(`list pods (${selector}) in namespace ${settings.namespace}`, error, { namespace: settings.namespace, server: on.server });
       }
-      await Promise.all(names.map((name) => deletePod({ cluster: on, namespace: settings.namespace, name }, settings.deleteTimeoutMs, log)));
+      await Promise.all(names.map((name) => deletePod({ cluster: on, namespace: settings.namespace, name }, settings.deleteTimeoutMs, log.child({ owner, pod: name }))));
       if (names.length > 0) log.warn({ owner, removed: names.length, pods: names }, "deleted sandbox pods a previous runner left behind");
       return names.length;
     },

@@ -7,6 +7,7 @@ import type { PodRef } from "./pod-readiness.js";
  * Deletes the pod without a grace period (its processes are killed at once; nothing in a
  * sandbox needs a clean shutdown) and waits until the API no longer has it, so a stopped
  * sandbox is really gone. Already gone is fine. Returns false if it is still there at the deadline.
+ * `logger` is bound to the pod already.
  */
 export async function deletePod(pod: PodRef, timeoutMs: number, logger: Logger): Promise<boolean> {
   const context = { namespace: pod.namespace, server: pod.cluster.server };
@@ -24,6 +25,6 @@ export async function deletePod(pod: PodRef, timeoutMs: number, logger: Logger):
       throw kubeFailure(`read pod ${pod.name} in namespace ${pod.namespace}`, error, context);
     }
   }
-  logger.warn({ pod: pod.name, timeoutMs }, "the deleted sandbox pod is still there; the cluster will finish removing it, and sweep() retries");
+  logger.warn({ timeoutMs }, "the deleted sandbox pod is still there; the cluster will finish removing it, and sweep() retries");
   return false;
 }

@@ -30,6 +30,7 @@ export interface PodRef {
  * (unschedulable, slow pull) fails then. Either way the error carries the pod's phase,
  * conditions, container state and events, and says what to check.
  */
+/** `logger` is bound to the pod already. */
 export async function waitUntilRunning(pod: PodRef, timeoutMs: number, logger: Logger, signal?: AbortSignal): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   let last: V1Pod | undefined;
@@ -42,7 +43,7 @@ export async function waitUntilRunning(pod: PodRef, timeoutMs: number, logger: L
     }
     const state = describeState(last);
     if (state !== lastState) {
-      logger.info({ pod: pod.name, state }, "waiting for the sandbox pod to run");
+      logger.info({ state }, "waiting for the sandbox pod to run");
       lastState = state;
     }
     const phase = last.status?.phase;

@@ -97,9 +97,12 @@ describeIfAvailable("kubernetes sandbox lifecycle", await kubeRequirement(), () 
     const failure = await expectConnectError(
       driverFor(target, { image, startTimeoutSeconds: PULL_TIMEOUT_SECONDS }).start(specFor(workspace.worktree, owner)),
       Code.FailedPrecondition,
-      /^sandbox pod pushpals-test\/pushpals-job-[a-z0-9-]+ failed to start: phase Pending.*container waiting: ImagePullBackOff.*event Failed: Failed to pull image "registry\.invalid\/pushpals\/no-such-image:1".*check supervisor\.kubernetes\.image/s,
+      new RegExp(
+        `^sandbox pod ${target.namespace}/pushpals-job-[a-z0-9-]+ failed to start: phase Pending.*container waiting: ImagePullBackOff.*event Failed: Failed to pull image "registry\\.invalid/pushpals/no-such-image:1".*check supervisor\\.kubernetes\\.image`,
+        "s",
+      ),
     );
-    expect(failure.rawMessage).toMatch(/kubectl -n pushpals-test describe pod pushpals-job-/);
+    expect(failure.rawMessage).toContain(`kubectl -n ${target.namespace} describe pod pushpals-job-`);
     expect(await podsOf(owner)).toEqual([]);
     if (target.fake) expect(recorded(target).requestsTo("DELETE", /\/pods\/pushpals-job-/).length).toBeGreaterThan(0);
   });
