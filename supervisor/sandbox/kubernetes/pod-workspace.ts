@@ -8,7 +8,7 @@ import { invalidArgument, unavailable } from "../../../services/kernel/errors.js
 import type { Logger } from "../../../services/kernel/log.js";
 import { mirrorTree } from "./mirror-tree.js";
 import { packWorktree } from "./pack-worktree.js";
-import { openExec, type PodTarget } from "./pod-exec.js";
+import { openExec, type OpenExec, type PodTarget } from "./pod-exec.js";
 import { copyInArgv, copyOutArgv } from "./pod-scripts.js";
 import { textSink } from "./text-sink.js";
 import { unpackSafely } from "./unpack-safely.js";
@@ -30,12 +30,17 @@ export async function copyIntoPod(target: PodTarget, hostDir: string, logger: Lo
     logger.info({ hostDir, entries: packed.entries, bytes: packed.bytes, packMs: Math.round(packedAt - startedAt) }, "copying the worktree into the pod");
     const progress = progressLog(logger, "copying the worktree into the pod", packed.bytes);
     const stderr = keptText();
-    const exec = await openExec(target, copyInArgv(packed.bytes), {
-      stdout: stderr.sink.writable,
-      stderr: stderr.sink.writable,
-      stdin: progress.count(createReadStream(packed.path)),
-    });
-    const code = await exec.exitCode.finally(progress.stop);
+    let code: number;
+    try {
+      const exec = await openExec(target, copyInArgv(packed.bytes), {
+        stdout: stderr.sink.writable,
+        stderr: stderr.sink.writable,
+        stdin: progress.count(createReadStream(packed.path)),
+      });
+      code = await exec.exitCode;
+    } finally {
+      progress.stop();
+    }
     if (code !== 0) {
       throw unavailable(
         `copying ${hostDir} into pod ${target.namespace}/${target.pod} failed (exit ${code}): ${stderr.text() || "no message"}; check the image has tar and the pod's /workspace has room`,
@@ -57,22 +62,28 @@ export async function copyOutOfPod(target: PodTarget, hostDir: string, maxBytes:
   await checkHostDir(hostDir);
   const startedAt = performance.now();
   const staging = await mkdtemp(join(tmpdir(), "pushpals-k8s-copy-out-"));
+  const archive = new PassThrough();
+  const progress = progressLog(logger, "copying the pod's workspace out", undefined);
   try {
-    const archive = new PassThrough();
-    const progress = progressLog(logger, "copying the pod's workspace out", undefined);
     archive.on("data", (chunk: Buffer) => progress.add(chunk.length));
     const entries = extract();
     archive.pipe(entries);
     const unpacked = unpackSafely(entries, staging, maxBytes, logger);
-    const stderr = keptText();
-    const exec = await openExec(target, copyOutArgv(), { stdout: archive, stderr: stderr.sink.writable });
-    // Without a status the stream never ended: end it, so the unpacking finishes too.
-    const exitCode = exec.exitCode.finally(() => {
-      progress.stop();
+    // Whatever ends the copy also ends the archive, so the unpacking never waits for more.
+    const closeArchive = () => {
       if (!archive.writableEnded) archive.end();
-    });
+    };
+    const stderr = keptText();
+    let exec: OpenExec;
+    try {
+      exec = await openExec(target, copyOutArgv(), { stdout: archive, stderr: stderr.sink.writable });
+    } catch (error) {
+      closeArchive();
+      await unpacked.catch(() => undefined);
+      throw error;
+    }
     const [code, tree] = await Promise.all([
-      exitCode,
+      exec.exitCode.finally(closeArchive),
       unpacked.catch((error: unknown) => {
         exec.close();
         throw error;
@@ -96,6 +107,7 @@ export async function copyOutOfPod(target: PodTarget, hostDir: string, maxBytes:
       "the pod's workspace copied out",
     );
   } finally {
+    progress.stop();
     await rm(staging, { recursive: true, force: true });
   }
 }

@@ -176,13 +176,15 @@ describeIfAvailable("kubernetes sandbox lifecycle", await kubeRequirement(), () 
     }
   });
 
-  it("keeps a failing command's exit code apart from the API failing", async () => {
+  it("keeps a failing command's exit code apart from the API failing, and fails copies cleanly once the pod is gone", async () => {
     const sandbox = await driverFor(target).start(specFor(workspace.worktree, "exit-runner"));
     try {
       expect((await collect(sandbox.exec("exit 42"))).result.exitCode).toBe(42);
       await core.deleteNamespacedPod({ name: sandbox.id, namespace: target.namespace, gracePeriodSeconds: 0 });
       await waitFor("the pod to be gone", async () => !(await podExists(sandbox.id)), 20_000);
       await expectConnectError(sandbox.exec("true").result, Code.Unavailable, /could not exec in pod .*check the pod still runs/);
+      await expectConnectError(sandbox.copyOut(workspace.worktree), Code.Unavailable, /could not exec in pod/);
+      await expectConnectError(sandbox.copyIn(workspace.worktree), Code.Unavailable, /could not exec in pod/);
     } finally {
       await sandbox.stop();
     }
