@@ -17,6 +17,11 @@ export const supervisorSection = z.strictObject({
   maxSteps: z.coerce.number().int().min(1).max(10000).default(40),
   maxOutputBytesPerCommand: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(64 * 1024),
   maxLogBytes: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(16 * 1024 * 1024),
+  /** Author and committer of job commits, "Name <email>". */
+  commitAuthor: z
+    .string()
+    .regex(/^[^<>\n]*[^<>\s] <[^<>\s]+@[^<>\s]+>$/, 'must look like "Name <email@host>"')
+    .default("PushPals <pushpals@users.noreply.localhost>"),
   /** Environment variables passed into sandboxes (everything else is cleared). */
   envAllowList: z.array(z.string()).default(["PATH", "HOME", "LANG", "LC_ALL", "TERM", "TZ"]),
   docker: z
@@ -48,5 +53,6 @@ export const supervisorEnv = {
   PUSHPALS_SANDBOX_DRIVER: "supervisor.driver",
   PUSHPALS_WORKER_ID: "supervisor.workerId",
   PUSHPALS_CONCURRENCY: "supervisor.concurrency",
+  PUSHPALS_COMMIT_AUTHOR: "supervisor.commitAuthor",
   PUSHPALS_KUBECONFIG: "supervisor.kubernetes.kubeconfig",
 } as const;

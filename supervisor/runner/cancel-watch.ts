@@ -1,0 +1,61 @@
+import type { Clients } from "../../services/kernel/clients.js";
+import type { Logger } from "../../services/kernel/log.js";
+import { sleep } from "../../services/kernel/time.js";
+
+export interface CancelWatchOptions {
+  sessions: Clients["sessions"];
+  sessionId: string;
+  jobId: string;
+  onCancel(reason: string): void;
+  signal: AbortSignal;
+  logger: Logger;
+}
+
+/** Events that end a job: nothing left to watch for after them. */
+const FINAL = new Set(["jobCompleted", "jobFailed", "jobCancelled", "jobDeadLettered", "jobRequeued"]);
+
+/**
+ * Follows the job's events in its session (StreamEvents filtered to the job) and calls onCancel
+ * the moment a job_cancel_requested event is recorded: a push, so a cancel reaches the sandbox in
+ * milliseconds rather than at the next lease renewal (which stays the fallback). Starts after the
+ * session's newest event; `started` resolves once that point is fixed, so the caller can then
+ * renew the lease once to catch a cancel requested before it. Reconnects when the stream breaks.
+ */
+export function watchForCancel(options: CancelWatchOptions): { started: Promise<void>; done: Promise<void> } {
+  const { sessions, sessionId, jobId, signal, logger } = options;
+  let markStarted!: () => void;
+  const started = new Promise<void>((resolve) => (markStarted = resolve));
+
+  const done = (async () => {
+    let afterSeq: bigint | undefined;
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        afterSeq ??= (await sessions.getSession({ sessionId }, { signal })).session?.lastSeq ?? 0n;
+        markStarted();
+        for await (const response of sessions.streamEvents({ sessionId, afterSeq, itemId: jobId }, { signal })) {
+          failures = 0;
+          if (response.message.case === "keepalive") {
+            afterSeq = response.message.value.lastSeq;
+            continue;
+          }
+          if (response.message.case !== "event") continue;
+          const event = response.message.value;
+          afterSeq = event.seq;
+          if (event.payload.case === "jobCancelRequested") {
+            options.onCancel(event.payload.value.reason);
+            return;
+          }
+          if (FINAL.has(event.payload.case ?? "")) return;
+        }
+      } catch (error) {
+        if (signal.aborted) return;
+        failures += 1;
+        logger.warn({ err: error, failures }, "the job's event stream broke; following it again (lease renewals still see a cancel)");
+        markStarted();
+        await sleep(Math.min(5000, 250 * 2 ** failures), signal);
+      }
+    }
+  })().finally(markStarted);
+  return { started, done };
+}

@@ -1,0 +1,154 @@
+import { FailMode } from "../../gen/pushpals/v1/queues_pb.js";
+import { errorMessage } from "../../services/kernel/errors.js";
+import type { Sandbox } from "../sandbox/driver.js";
+import { commitTree, createWorktree, diffOf, removeWorktree, stageChanges, type JobWorkspace } from "../workspace/index.js";
+import { watchForCancel } from "./cancel-watch.js";
+import { commitMessage } from "./commit-message.js";
+import { completeJob, enqueueCompletion } from "./completion.js";
+import { armWallTime, jobBudgets } from "./job-budgets.js";
+import { errorEvent, failureReport } from "./job-ending.js";
+import { jobEvents } from "./job-events.js";
+import { JobFailure } from "./job-failure.js";
+import { openJobLog } from "./job-log.js";
+import type { JobStop } from "./job-stop.js";
+import { jobTask } from "./job-task.js";
+import type { LaneArtifact } from "./lanes/lane.js";
+import { keepLease } from "./lease-keeper.js";
+import type { ClaimedJob, JobEnding, RunnerContext } from "./runner-context.js";
+import { checkScope } from "./scope-check.js";
+
+/** The diff attached to a job is cut here; the branch has all of it. */
+const MAX_DIFF_BYTES = 4 * 1024 * 1024;
+/** Errors the queue keeps are cut here (the server takes 64 KiB). */
+const MAX_ERROR_CHARS = 16_000;
+
+/**
+ * One job from claim to Complete or Fail: worktree → sandbox → lane → scope → commit →
+ * completion, with the lease renewed, a cancel followed live, the budgets armed and every stage
+ * in the job's events. Whatever happens, the sandbox is stopped and the worktree removed; a job
+ * whose lease was lost is left alone (no commit, no completion, no Fail).
+ */
+export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobStop): Promise<JobEnding> {
+  const { item: job, leaseToken } = claimed;
+  const { clients, supervisor } = ctx;
+  const logger = ctx.logger.child({ jobId: job.id, sessionId: job.sessionId, attempt: job.attempts });
+  const lease = keepLease({ queues: clients.queues, jobId: job.id, leaseToken, leaseMs: supervisor.leaseSeconds * 1000, expiresAt: claimed.leaseExpiresAt, stop, logger });
+  const watching = new AbortController();
+  const watch = watchForCancel({
+    sessions: clients.sessions,
+    sessionId: job.sessionId,
+    jobId: job.id,
+    signal: watching.signal,
+    onCancel: (reason) => stop.stop({ kind: "cancelled", detail: reason || "cancel requested" }),
+    logger,
+  });
+  const log = openJobLog({
+    execution: clients.execution,
+    jobId: job.id,
+    leaseToken,
+    maxLogBytes: supervisor.maxLogBytes,
+    onBudgetExceeded: (detail) => stop.stop({ kind: "budget", detail }),
+    onLeaseLost: (detail) => stop.stop({ kind: "lease_lost", detail }),
+    logger,
+  });
+  const events = jobEvents({ sessions: clients.sessions, sessionId: job.sessionId, jobId: job.id, log, logger });
+  const putArtifact = async (artifact: LaneArtifact) => {
+    try {
+      await clients.execution.putArtifact({ jobId: job.id, leaseToken, ...artifact });
+    } catch (error) {
+      logger.warn({ err: error, artifact: artifact.name }, "could not attach an artifact to the job; the job goes on");
+    }
+  };
+  let workspace: JobWorkspace | undefined;
+  let sandbox: Sandbox | undefined;
+  let wall: { disarm(): void } | undefined;
+  logger.info({ lane: job.payload?.kind.case === "taskExecuteV2" ? job.payload.kind.value.lane : undefined }, "job claimed");
+
+  try {
+    await watch.started;
+    await lease.confirm(); // a cancel requested before the watch began is seen here
+    const { task, lane } = jobTask(job, ctx.lanes);
+    const budgets = jobBudgets(supervisor, task.planning?.budgets);
+    const baseRef = task.baseRef || ctx.baseBranch;
+
+    await events.stage("workspace", `git worktree on agent/${ctx.workerId}/${job.id} from ${baseRef}`);
+    workspace = await createWorktree({ repo: ctx.repo, dataDir: ctx.dataDir, workerId: ctx.workerId, jobId: job.id, baseRef, signal: stop.signal });
+
+    await events.stage("sandbox", `starting a ${ctx.driver.name} sandbox on the worktree`);
+    try {
+      sandbox = await ctx.driver.start({ jobId: job.id, owner: ctx.workerId, worktree: workspace.path, env: ctx.sandboxEnv, network: lane.needsNetwork }, stop.signal);
+    } catch (error) {
+      stop.throwIfStopped();
+      throw new JobFailure(`the ${ctx.driver.name} sandbox would not start: ${errorMessage(error)}`, "retry", { cause: error });
+    }
+
+    wall = armWallTime(budgets, (detail) => stop.stop({ kind: "budget", detail }));
+    const result = await lane.run({ jobId: job.id, task, sandbox, log, events, budgets, signal: stop.signal, putArtifact, logger });
+    wall.disarm();
+    stop.throwIfStopped();
+    await sandbox.stop(); // nothing may run in the worktree while it is staged and committed
+
+    await events.stage("scope", "checking the change against the plan's write scope");
+    const staged = await stageChanges(workspace, stop.signal);
+    const changedFiles = staged.changes.map((change) => change.path);
+    const verdict = checkScope(staged.changes, task.planning?.scope);
+    if (!verdict.ok) throw new JobFailure(verdict.message, "final");
+
+    if (changedFiles.length === 0) {
+      await events.stage("completion", "no changes: nothing to commit and no completion to enqueue");
+      await lease.confirm();
+      const summary = `${result.summary ? `${result.summary}; ` : ""}no changes, so nothing was committed and no completion was enqueued`;
+      await log.flush();
+      await completeJob(clients.queues, job, leaseToken, { branch: "", sha: "", changedFiles: [], summary, completionId: "" });
+      logger.info("job completed without changes");
+      return "completed";
+    }
+
+    await events.stage("commit", `committing ${changedFiles.length} changed file${changedFiles.length === 1 ? "" : "s"} on ${workspace.branch}`);
+    await lease.confirm(); // never commit once the job may be someone else's
+    const summary = result.summary || `job ${job.id}`;
+    const message = commitMessage({ jobId: job.id, attempt: job.attempts, workerId: ctx.workerId, summary, instruction: task.instruction });
+    const sha = await commitTree(workspace, staged.tree, message, ctx.identity);
+    await putArtifact({ name: "diff", mediaType: "text/x-diff", content: new TextEncoder().encode(await diffOf(workspace, sha, MAX_DIFF_BYTES)) });
+
+    await events.stage("completion", `enqueueing the completion of ${sha.slice(0, 12)} for integration`);
+    await lease.confirm();
+    const draft = { branch: workspace.branch, sha, baseSha: workspace.baseSha, summary, changedFiles };
+    const completion = await enqueueCompletion(clients.queues, job, task, draft, logger);
+    await log.flush();
+    const { branch, sha: completedSha, changedFiles: files, summary: completedSummary } = completion.completion;
+    await completeJob(clients.queues, job, leaseToken, { branch, sha: completedSha, changedFiles: files, summary: completedSummary, completionId: completion.id });
+    logger.info({ sha: completedSha, completionId: completion.id, changedFiles: files.length }, "job completed");
+    return "completed";
+  } catch (error) {
+    wall?.disarm();
+    const report = failureReport(error, stop.reason, logger);
+    if (!report) {
+      logger.warn({ reason: stop.reason?.detail }, "the job's lease is lost: stopped without committing or reporting (another worker may run it)");
+      return "lease_lost";
+    }
+    await sandbox?.stop(); // nothing more runs before the failure is recorded
+    const error_ = report.error.length > MAX_ERROR_CHARS ? `${report.error.slice(0, MAX_ERROR_CHARS)}…` : report.error;
+    await log.system(`job ${report.mode === FailMode.FINAL ? "failed" : "stopped"}: ${error_}`);
+    await events.record(errorEvent({ ...report, error: error_ }));
+    await log.flush();
+    try {
+      await clients.queues.fail({ itemId: job.id, leaseToken, error: error_, mode: report.mode }, { signal: AbortSignal.timeout(10_000) });
+    } catch (failError) {
+      logger.error({ err: failError, error: error_ }, "could not record the job's failure; its lease will run out and it will be retried");
+      return "unreported";
+    }
+    logger.info({ mode: FailMode[report.mode], error: error_ }, "job did not complete");
+    if (stop.reason?.kind === "cancelled") return "cancelled";
+    return report.mode === FailMode.FINAL ? "failed" : "retrying";
+  } finally {
+    wall?.disarm();
+    watching.abort();
+    lease.release();
+    await sandbox?.stop().catch((error: unknown) => logger.warn({ err: error }, "the sandbox did not stop cleanly"));
+    if (workspace) {
+      await removeWorktree(ctx.repo, workspace.path).catch((error: unknown) => logger.warn({ err: error, worktree: workspace?.path }, "could not remove the job's worktree; the next sweep will"));
+    }
+    await watch.done;
+  }
+}

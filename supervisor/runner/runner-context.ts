@@ -1,0 +1,35 @@
+import type { QueueItem } from "../../gen/pushpals/v1/items_pb.js";
+import type { Clients } from "../../services/kernel/clients.js";
+import type { Config } from "../../services/kernel/config/schema.js";
+import type { Logger } from "../../services/kernel/log.js";
+import type { SandboxDriver } from "../sandbox/driver.js";
+import type { CommitIdentity } from "../workspace/index.js";
+import type { Lane } from "./lanes/lane.js";
+
+/** What every job of one runner shares. */
+export interface RunnerContext {
+  clients: Clients;
+  workerId: string;
+  /** The repository jobs work on, and where their worktrees go. */
+  repo: string;
+  dataDir: string;
+  /** The base when a job names none (repo.baseBranch). */
+  baseBranch: string;
+  supervisor: Config["supervisor"];
+  driver: SandboxDriver;
+  lanes: Record<Lane["name"], Lane>;
+  /** The whole environment of every sandbox (from supervisor.envAllowList). */
+  sandboxEnv: Record<string, string>;
+  identity: CommitIdentity;
+  logger: Logger;
+}
+
+/** A job this runner holds under a lease. */
+export interface ClaimedJob {
+  item: QueueItem;
+  leaseToken: string;
+  leaseExpiresAt: number;
+}
+
+/** How a job's run ended, for the runner's bookkeeping and tests. */
+export type JobEnding = "completed" | "failed" | "retrying" | "cancelled" | "lease_lost" | "unreported";

@@ -1,0 +1,57 @@
+import type { ServiceContext, ServiceDefinition } from "../../services/kernel/service-definition.js";
+import type { SandboxDriver } from "../sandbox/driver.js";
+import { selectDriver } from "../sandbox/select-driver.js";
+import { resolveBase } from "../workspace/index.js";
+import { commitIdentity } from "./commit-identity.js";
+import type { Lane } from "./lanes/lane.js";
+import { makeLanes } from "./lanes/lanes.js";
+import type { RunnerContext } from "./runner-context.js";
+import { runClaimLoop, type RunnerLoopOptions } from "./runner.js";
+import { sandboxEnv } from "./sandbox-env.js";
+import { sweepLeftovers } from "./sweep-leftovers.js";
+import { workerIdFrom } from "./worker-id.js";
+
+/** What tests and benchmarks may put in place of the configured parts. */
+export interface RunnerOverrides extends RunnerLoopOptions {
+  driver?: SandboxDriver;
+  lanes?: Partial<Record<Lane["name"], Lane>>;
+}
+
+/**
+ * The job runner: registers as a worker, sweeps what a crashed runner with its id left, then
+ * claims jobs and runs each in a worktree and a sandbox until the signal aborts.
+ */
+export async function runRunner(context: ServiceContext, signal: AbortSignal, overrides: RunnerOverrides = {}): Promise<void> {
+  const { config } = context;
+  const workerId = workerIdFrom(config.supervisor.workerId);
+  const logger = context.logger.child({ service: "runner", workerId });
+  const repo = config.repo.path;
+  // A repository without the base branch is a set-up problem: say so now, not on every job.
+  await resolveBase(repo, config.repo.baseBranch).catch((error: Error) => {
+    throw new Error(`the runner cannot start on ${repo}: ${error.message}`, { cause: error });
+  });
+  const driver = overrides.driver ?? (await selectDriver(config.supervisor, logger));
+  await sweepLeftovers({ repo, dataDir: config.storage.dataDir, workerId, driver, logger });
+  const lanes = { ...(await makeLanes(config, logger)), ...overrides.lanes };
+  const ctx: RunnerContext = {
+    clients: context.clients,
+    workerId,
+    repo,
+    dataDir: config.storage.dataDir,
+    baseBranch: config.repo.baseBranch,
+    supervisor: config.supervisor,
+    driver,
+    lanes,
+    sandboxEnv: sandboxEnv(config.supervisor.envAllowList, logger),
+    identity: commitIdentity(config.supervisor.commitAuthor),
+    logger,
+  };
+  logger.info({ repo, driver: driver.name, concurrency: config.supervisor.concurrency }, "runner started");
+  await runClaimLoop(ctx, signal, overrides);
+}
+
+/** `pushpals up` runs this as a supervised child; `pushpals serve runner` alone. */
+export const runnerService: ServiceDefinition = {
+  name: "runner",
+  run: (context: ServiceContext, signal: AbortSignal) => runRunner(context, signal),
+};

@@ -1,0 +1,22 @@
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { workspaceGit } from "./git.js";
+import { workerWorktrees } from "./paths.js";
+import { removeWorktree } from "./remove-worktree.js";
+
+/**
+ * Removes every worktree a runner with this worker id left behind (it crashed, or was killed
+ * before it cleaned up). Only the worker's own directory is touched: other workers' jobs may be
+ * running. Returns the job ids whose worktrees were removed.
+ */
+export async function sweepWorktrees(repo: string, dataDir: string, workerId: string): Promise<string[]> {
+  const dir = workerWorktrees(dataDir, workerId);
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const swept: string[] = [];
+  for (const entry of entries) {
+    await removeWorktree(repo, join(dir, entry.name));
+    swept.push(entry.name);
+  }
+  if (swept.length === 0) await workspaceGit(repo).raw(["worktree", "prune"]);
+  return swept;
+}
