@@ -1,0 +1,27 @@
+import { create } from "@bufbuild/protobuf";
+import type { Code } from "@connectrpc/connect";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
+import { AssistantMessageSchema, ErrorOccurredSchema, EventSchema, TokenUsageSchema, type AssistantMessage, type Event } from "../../gen/pushpals/v1/events_pb.js";
+import type { TokenCounts } from "../kernel/llm/model.js";
+
+/** Chat's own events; an answer always names the message (seq) it answers. */
+export function chatReply(text: string, inReplyTo: bigint): AssistantMessage {
+  return create(AssistantMessageSchema, { text, source: "chat", inReplyTo });
+}
+
+export function replyEvent(reply: AssistantMessage, itemId = ""): Event {
+  return create(EventSchema, { itemId, payload: { case: "assistantMessage", value: reply } });
+}
+
+export function tokenUsageEvent(model: string, usage: TokenCounts): Event {
+  return create(EventSchema, {
+    payload: {
+      case: "tokenUsage",
+      value: create(TokenUsageSchema, { role: "chat", model, promptTokens: BigInt(usage.promptTokens), completionTokens: BigInt(usage.completionTokens) }),
+    },
+  });
+}
+
+export function errorEvent(code: Code, message: string, hint: string): Event {
+  return create(EventSchema, { payload: { case: "error", value: create(ErrorOccurredSchema, { code: codeToString(code), message, hint }) } });
+}

@@ -1,0 +1,57 @@
+import { PlanningService } from "../../gen/pushpals/v1/planning_pb.js";
+import { createModelClient } from "../kernel/llm/model-client.js";
+import type { ServiceContext, ServiceDefinition } from "../kernel/service-definition.js";
+import { runClaimLoops } from "./claim-loop.js";
+import { planningService } from "./plan-rpc.js";
+import type { PlannerDeps } from "./planner-deps.js";
+import { loadPlannerPrompts } from "./planner-prompts.js";
+import { plannerSettings, type PlannerSettings } from "./planner-settings.js";
+
+export interface PlannerServiceOptions {
+  settings?: Partial<PlannerSettings>;
+  /** Another prompts/planner folder (tests of prompt files). */
+  promptsDir?: string;
+}
+
+/**
+ * The planner: PlanningService.Plan (dry run) on the routes, and a loop that claims requests,
+ * plans them and enqueues their jobs. Both share one model client and one set of prompts.
+ */
+export function createPlannerService(options: PlannerServiceOptions = {}): ServiceDefinition {
+  let shared: Promise<PlannerDeps> | undefined;
+  const depsOf = (context: ServiceContext): Promise<PlannerDeps> => {
+    shared ??= buildDeps(context, options).catch((error: unknown) => {
+      shared = undefined;
+      throw error;
+    });
+    return shared;
+  };
+  return {
+    name: "planner",
+    routes(router, context) {
+      router.service(PlanningService, planningService(() => depsOf(context())));
+    },
+    async run(context, signal) {
+      await runClaimLoops(await depsOf(context), signal);
+    },
+  };
+}
+
+export const plannerService: ServiceDefinition = createPlannerService();
+
+async function buildDeps(context: ServiceContext, options: PlannerServiceOptions): Promise<PlannerDeps> {
+  const { config, clients } = context;
+  const settings = plannerSettings(config, options.settings);
+  const logger = context.logger.child({ workerId: settings.workerId });
+  return {
+    clients,
+    model: createModelClient(config.llm, "planner", logger),
+    prompts: await loadPlannerPrompts(options.promptsDir),
+    settings,
+    logger,
+    repoPath: config.repo.path || process.cwd(),
+    baseBranch: config.repo.baseBranch,
+    repoLimits: settings.repoLimits,
+    conversationLimits: settings.conversationLimits,
+  };
+}

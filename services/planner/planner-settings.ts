@@ -1,0 +1,40 @@
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import type { Config } from "../kernel/config/schema.js";
+import { DEFAULT_REPO_CONTEXT_LIMITS, type RepoContextLimits } from "./repo-context.js";
+import { DEFAULT_CONVERSATION_LIMITS, type ConversationLimits } from "./session-context.js";
+
+/** How the planner claims and plans; every field has a default a test may override. */
+export interface PlannerSettings {
+  /** The worker id the planner claims under (shown as the request's claimed_by). */
+  workerId: string;
+  /** Lease taken on a request; renewed every third of it while the model thinks. */
+  leaseMs: number;
+  /** Long-poll of one Claim call. */
+  claimWaitMs: number;
+  /** Requests planned at once. */
+  concurrency: number;
+  /** Per model call. */
+  maxTokens: number;
+  repoLimits: RepoContextLimits;
+  conversationLimits: ConversationLimits;
+}
+
+export function plannerSettings(config: Config, overrides: Partial<PlannerSettings> = {}): PlannerSettings {
+  return {
+    workerId: defaultWorkerId(),
+    leaseMs: config.queues.defaultLeaseSeconds * 1000,
+    claimWaitMs: 30_000,
+    concurrency: 1,
+    maxTokens: 4096,
+    repoLimits: DEFAULT_REPO_CONTEXT_LIMITS,
+    conversationLimits: DEFAULT_CONVERSATION_LIMITS,
+    ...overrides,
+  };
+}
+
+/** Unique per process and safe as a worker id (lower-case a-z 0-9 . _ -, at most 63). */
+function defaultWorkerId(): string {
+  const host = hostname().toLowerCase().replace(/[^a-z0-9_.-]/g, "-").slice(0, 30) || "host";
+  return `planner.${host}.${process.pid}.${randomBytes(2).toString("hex")}`.replace(/^[^a-z0-9]+/, "");
+}

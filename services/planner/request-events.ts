@@ -1,0 +1,47 @@
+import { create } from "@bufbuild/protobuf";
+import type { Code } from "@connectrpc/connect";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
+import {
+  AssistantMessageSchema,
+  ErrorOccurredSchema,
+  EventSchema,
+  PlanCreatedSchema,
+  TokenUsageSchema,
+  type Event,
+} from "../../gen/pushpals/v1/events_pb.js";
+import type { Plan } from "../../gen/pushpals/v1/task_pb.js";
+import type { TokenCounts } from "../kernel/llm/model.js";
+
+/** The planner's own events about one request; each is recorded with the request's id. */
+export function assistantMessage(requestId: string, text: string, inReplyTo: bigint): Event {
+  return create(EventSchema, {
+    itemId: requestId,
+    payload: { case: "assistantMessage", value: create(AssistantMessageSchema, { text, source: "planner", inReplyTo }) },
+  });
+}
+
+export function planCreated(requestId: string, plan: Plan, modelCalls: number): Event {
+  return create(EventSchema, { itemId: requestId, payload: { case: "planCreated", value: create(PlanCreatedSchema, { plan, modelCalls }) } });
+}
+
+export function tokenUsage(requestId: string, model: string, usage: TokenCounts): Event {
+  return create(EventSchema, {
+    itemId: requestId,
+    payload: {
+      case: "tokenUsage",
+      value: create(TokenUsageSchema, {
+        role: "planner",
+        model,
+        promptTokens: BigInt(usage.promptTokens),
+        completionTokens: BigInt(usage.completionTokens),
+      }),
+    },
+  });
+}
+
+export function errorOccurred(requestId: string, code: Code, message: string, hint: string): Event {
+  return create(EventSchema, {
+    itemId: requestId,
+    payload: { case: "error", value: create(ErrorOccurredSchema, { code: codeToString(code), message, hint }) },
+  });
+}
