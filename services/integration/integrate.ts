@@ -14,6 +14,7 @@ import type { IntegrationOutcome } from "./outcome.js";
 import { step, type IntegrationProgress } from "./progress.js";
 import { publishPullRequest } from "./pull-requests/publish.js";
 import { pushAtomic, type Remote } from "./remote.js";
+import type { CheckSpec } from "./settings.js";
 import { syncIntegration, type SyncState } from "./sync.js";
 import { validateCompletion, type ValidCompletion } from "./validate-completion.js";
 import { resetWorktree } from "./worktree.js";
@@ -24,6 +25,8 @@ export interface IntegrateOptions {
   /** Aborting kills a running check or git call; nothing is merged, the outcome is a retryable error. */
   signal?: AbortSignal;
   log?: Logger;
+  /** Live output of each check as it runs (the outcome keeps only its head and tail). */
+  onCheckOutput?: (check: CheckSpec, chunk: string) => void;
 }
 
 /**
@@ -71,7 +74,10 @@ export async function* integrateCompletion(
 
     stage = "check";
     const checks: CheckResult[] = [];
-    for await (const event of runChecks(ctx.settings.checks, ctx.runCheck, ctx.worktree, signal)) {
+    for await (const event of runChecks(ctx.settings.checks, ctx.runCheck, ctx.worktree, signal, {
+      runId: options.completionId,
+      onOutput: options.onCheckOutput,
+    })) {
       if (event.kind === "started") {
         yield step("check", `running ${event.check.name}: ${event.check.command}`);
         continue;

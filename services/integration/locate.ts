@@ -1,7 +1,7 @@
 import { failedPrecondition, invalidArgument } from "../kernel/errors.js";
 import type { IntegrationContext } from "./context.js";
 import { git, gitTest, runGit } from "./git/run-git.js";
-import { fetchRefs } from "./remote.js";
+import { fetchRefs, listRemoteRefs } from "./remote.js";
 import type { ValidCompletion } from "./validate-completion.js";
 
 /**
@@ -13,8 +13,12 @@ export async function ensureJobCommit(ctx: IntegrationContext, completion: Valid
   const cwd = ctx.worktree;
   if (await hasCommit(cwd, completion.sha)) return;
   if (ctx.remote && completion.branch) {
-    await fetchRefs(cwd, ctx.remote, [`refs/heads/${completion.branch}`], signal);
-    if (await hasCommit(cwd, completion.sha)) return;
+    const ref = `refs/heads/${completion.branch}`;
+    // A branch that is not there is the completion's problem, not the network's: asked first, so it is not retried.
+    if ((await listRemoteRefs(cwd, ctx.remote, [ref], signal)).has(ref)) {
+      await fetchRefs(cwd, ctx.remote, [ref], signal);
+      if (await hasCommit(cwd, completion.sha)) return;
+    }
   }
   const where = ctx.remote && completion.branch ? ` nor on ${ctx.remote.name}/${completion.branch}` : "";
   throw failedPrecondition(

@@ -42,8 +42,12 @@ export const hostRunCheck: RunCheck = (command: string, options: CheckRunOptions
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.signal?.aborted) killGroup();
 
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => output.push(chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => output.push(chunk));
+    const onData = (chunk: string) => {
+      output.push(chunk);
+      options.onOutput?.(chunk);
+    };
+    child.stdout.setEncoding("utf8").on("data", onData);
+    child.stderr.setEncoding("utf8").on("data", onData);
     child.once("error", (error) => {
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);

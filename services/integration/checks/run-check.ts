@@ -10,6 +10,13 @@ export interface CheckRunOptions {
   timeoutMs: number;
   /** Aborting kills the whole process tree at once. */
   signal?: AbortSignal;
+  /** Names the run (the completion's id) where a runner labels what it starts, e.g. a sandbox. */
+  runId?: string;
+  /**
+   * Sees the output as it is produced (stdout and stderr interleaved), for live logs.
+   * A side channel next to the returned promise, which stays the one result.
+   */
+  onOutput?: (chunk: string) => void;
 }
 
 export interface CheckRun {

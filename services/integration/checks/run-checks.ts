@@ -7,16 +7,35 @@ import type { RunCheck } from "./run-check.js";
 /** A check about to run, then its result: long checks show they are under way. */
 export type CheckEvent = { kind: "started"; check: CheckSpec } | { kind: "finished"; result: CheckResult };
 
+/** Who is watching a run of the checks: its id for labels, and a listener for live output. */
+export interface CheckObserver {
+  runId?: string;
+  onOutput?: (check: CheckSpec, chunk: string) => void;
+}
+
 /**
  * Runs the configured checks in order on the merged tree, yielding as each starts and
  * ends; stops at the first failure (later checks would only cost time, the merge is
  * refused either way).
  */
-export async function* runChecks(checks: readonly CheckSpec[], runCheck: RunCheck, cwd: string, signal?: AbortSignal): AsyncGenerator<CheckEvent> {
+export async function* runChecks(
+  checks: readonly CheckSpec[],
+  runCheck: RunCheck,
+  cwd: string,
+  signal?: AbortSignal,
+  observer: CheckObserver = {},
+): AsyncGenerator<CheckEvent> {
   for (const check of checks) {
     if (signal?.aborted) return;
     yield { kind: "started", check };
-    const run = await runCheck(check.command, { cwd, timeoutMs: check.timeoutMs, signal });
+    const onOutput = observer.onOutput;
+    const run = await runCheck(check.command, {
+      cwd,
+      timeoutMs: check.timeoutMs,
+      signal,
+      runId: observer.runId,
+      onOutput: onOutput && ((chunk) => onOutput(check, chunk)),
+    });
     const result = create(CheckResultSchema, {
       name: check.name,
       command: check.command,

@@ -34,8 +34,20 @@ export const integrationSection = z.strictObject({
       }),
     )
     .default([]),
-  /** After this many conflicts for the same work, ask the person instead of repairing again. */
+  /**
+   * Repair jobs one piece of work may get: each conflict enqueues a repair job until this
+   * many conflicts have been repaired; the next conflict asks the person instead (0: always ask).
+   */
   maxConflictRounds: z.coerce.number().int().min(0).max(20).default(2),
+  /** Lease on a claimed completion, renewed every third of it while the merge and its checks run. */
+  leaseSeconds: z.coerce.number().min(3).max(3600).default(60),
+  /**
+   * Where checks run: "supervisor" = the sandbox driver of [supervisor] (driver), a driver
+   * name to choose another, or "host" = directly on this host (no sandbox; tests, trusted use).
+   */
+  checkDriver: z.enum(["supervisor", "host", "auto", "process", "bwrap", "docker", "kubernetes"]).default("supervisor"),
+  /** Whether sandboxed checks may reach the network (e.g. to install dependencies). */
+  checkNetwork: z.boolean().default(false),
   pullRequests: z
     .object({
       provider: z.enum(["none", "github"]).default("none"),
@@ -56,4 +68,5 @@ export const integrationEnv = {
   PUSHPALS_GIT_REMOTE: "integration.remote",
   PUSHPALS_GIT_PUSH_TOKEN: "integration.pushToken",
   PUSHPALS_GITHUB_TOKEN: "integration.pullRequests.token",
+  PUSHPALS_CHECK_DRIVER: "integration.checkDriver",
 } as const;

@@ -1,0 +1,98 @@
+import { FailMode } from "../../../gen/pushpals/v1/queues_pb.js";
+import type { QueueItem } from "../../../gen/pushpals/v1/items_pb.js";
+import type { Logger } from "../../kernel/log.js";
+import { fromTimestamp } from "../../kernel/time.js";
+import type { Integrator } from "../integrator.js";
+import type { IntegrationOutcome } from "../outcome.js";
+import { checkOutputLog } from "./check-output-log.js";
+import type { QueueClient, SessionClient } from "./clients.js";
+import { eventRecorder } from "./event-recorder.js";
+import { keepLease } from "./lease-keeper.js";
+import { reportOutcome, type Report } from "./report-outcome.js";
+import { withRetries } from "./rpc-retry.js";
+
+export interface ProcessDeps {
+  queues: QueueClient;
+  sessions: SessionClient;
+  integrator: Integrator;
+  leaseMs: number;
+  maxConflictRounds: number;
+  log: Logger;
+}
+
+export interface Claimed {
+  item: QueueItem;
+  leaseToken: string;
+  leaseExpiresAtMs: number;
+}
+
+/**
+ * How long reporting may take. Not the service's signal: a finished merge is worth
+ * recording even while the service stops, and a stuck control plane must not hold
+ * shutdown forever (an unreported merge is found by its trailer on the next claim).
+ */
+const REPORT_GRACE_MS = 10_000;
+
+/**
+ * One claimed completion, start to finish: keep its lease alive, integrate it with
+ * every progress step (and the checks' live output) recorded on the completion, then
+ * report the outcome to the queue. `signal` is the service's; stopping aborts the
+ * integration and hands the completion back for a retry.
+ */
+export async function processCompletion(deps: ProcessDeps, claimed: Claimed, signal: AbortSignal): Promise<{ outcome: IntegrationOutcome | undefined; report: Report }> {
+  const { item } = claimed;
+  const payload = item.payload?.kind;
+  const log = deps.log.child({ completionId: item.id, sessionId: item.sessionId, attempt: item.attempts, ...(payload?.case === "completion" ? { jobId: payload.value.jobId } : {}) });
+  if (payload?.case !== "completion") {
+    // The control plane only accepts completions on this queue; this guards against a store bug, not a caller.
+    await withRetries(() =>
+      deps.queues.fail({ itemId: item.id, leaseToken: claimed.leaseToken, mode: FailMode.FINAL, error: `completions queue item carries ${payload?.case ?? "no payload"}, not a completion; it cannot be integrated` }),
+    );
+    return { outcome: undefined, report: { kind: "failed", mode: FailMode.FINAL } };
+  }
+  const completion = payload.value;
+  log.info({ branch: completion.branch, sha: completion.sha }, "integrating completion");
+
+  const keeper = keepLease(deps.queues, { itemId: item.id, token: claimed.leaseToken, expiresAtMs: claimed.leaseExpiresAtMs }, { leaseMs: deps.leaseMs, signal, log });
+  const recorder = eventRecorder(deps.sessions, { sessionId: item.sessionId, itemId: item.id }, log);
+  const output = checkOutputLog(recorder);
+  let outcome: IntegrationOutcome;
+  try {
+    outcome = await deps.integrator.integrate(completion, {
+      completionId: item.id,
+      signal: keeper.signal,
+      log,
+      onCheckOutput: output.push,
+      onProgress: (progress) => {
+        output.flush();
+        recorder.record(progress);
+      },
+    });
+  } finally {
+    output.close();
+    await keeper.stop();
+  }
+  await recorder.flush();
+
+  const report = await reportOutcome(
+    {
+      queues: deps.queues,
+      sessions: deps.sessions,
+      item,
+      completion,
+      leaseToken: claimed.leaseToken,
+      maxConflictRounds: deps.maxConflictRounds,
+      log,
+      signal: AbortSignal.timeout(REPORT_GRACE_MS),
+    },
+    outcome,
+    keeper.ended,
+  );
+  log.info({ outcome: outcome.kind, report: report.kind }, "completion integrated");
+  return { outcome, report };
+}
+
+export function claimedFrom(response: { item?: QueueItem; leaseToken: string; leaseExpiresAt?: Parameters<typeof fromTimestamp>[0] }, leaseMs: number): Claimed | undefined {
+  if (!response.item) return undefined;
+  return { item: response.item, leaseToken: response.leaseToken, leaseExpiresAtMs: fromTimestamp(response.leaseExpiresAt) ?? Date.now() + leaseMs };
+}
