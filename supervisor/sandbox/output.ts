@@ -17,6 +17,9 @@ export interface OutputWriter {
  */
 export function createOutput(): OutputWriter {
   const readable = new Readable({ objectMode: true, read() {} });
+  // A reader's iterator still throws the failure; without a reader, a failed command must
+  // not become an uncaught 'error' event that takes the runner down (its `result` says why).
+  readable.on("error", () => {});
   let open = true;
   return {
     output: readable,
