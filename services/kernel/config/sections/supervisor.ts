@@ -25,7 +25,7 @@ export const supervisorSection = z.strictObject({
   /** Environment variables passed into sandboxes (everything else is cleared). */
   envAllowList: z.array(z.string()).default(["PATH", "HOME", "LANG", "LC_ALL", "TERM", "TZ"]),
   docker: z
-    .object({
+    .strictObject({
       image: z.string().default("localhost/pushpals-busybox:latest"),
       network: z.string().default("none"),
       cpus: z.coerce.number().min(0.1).max(64).default(1),
@@ -34,7 +34,7 @@ export const supervisorSection = z.strictObject({
     })
     .prefault({}),
   kubernetes: z
-    .object({
+    .strictObject({
       namespace: z.string().regex(DNS_LABEL, "must be a Kubernetes namespace name (lower-case letters, digits and '-')").default("pushpals"),
       image: z.string().min(1).default("node:20-bookworm-slim"),
       /** Empty: KUBECONFIG, ~/.kube/config, else the in-cluster service account. */
