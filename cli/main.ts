@@ -1,3 +1,4 @@
+import { clientCommands, clientUsageLines } from "./client/commands.js";
 import { serveCommand, serveUsage } from "./commands/serve.js";
 import { upCommand, upUsage } from "./commands/up.js";
 
@@ -6,6 +7,7 @@ const USAGE = `pushpals — an AI coding helper around a git repository
 Commands:
   ${upUsage.split("\n")[0]}
   ${serveUsage.split("\n")[0]}
+${clientUsageLines.map((line) => `  ${line}`).join("\n")}
   pushpals help
 
 Run \`pushpals <command> --help\` for a command's options.`;
@@ -13,6 +15,7 @@ Run \`pushpals <command> --help\` for a command's options.`;
 const commands: Record<string, (args: string[]) => Promise<void>> = {
   up: upCommand,
   serve: serveCommand,
+  ...clientCommands,
 };
 
 async function main(argv: string[]): Promise<void> {

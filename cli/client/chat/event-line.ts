@@ -1,0 +1,166 @@
+import type { Event, ItemEnqueued } from "../../../gen/pushpals/v1/events_pb.js";
+import { Intent, Lane, Risk } from "../../../gen/pushpals/v1/task_pb.js";
+import { durationWord, itemSubject, oneLine, positionWords, shortSha } from "../format.js";
+import type { Style } from "../style.js";
+
+/** What an event shows: a permanent line, and/or the item's live progress (`text: undefined` ends it). */
+export interface EventView {
+  line?: string;
+  progress?: { key: string; text?: string };
+}
+
+const INDENT = "  ";
+
+/**
+ * How one audit-log event reads in a terminal. Events a person does not need in a chat
+ * (log lines, token counts, the session's creation) show nothing; `pushpals logs` and
+ * --json have them all.
+ */
+export function describeEvent(event: Event, style: Style): EventView {
+  const id = event.itemId;
+  const p = event.payload;
+  switch (p.case) {
+    case "message":
+      return { line: `${style.bold(`${p.value.author || "someone"}›`)} ${p.value.text}` };
+    case "assistantMessage":
+      return { line: `${style.bold(style.id("pushpals›"))} ${indentFollowing(p.value.text)}` };
+    case "question": {
+      const options = p.value.options.length > 0 ? ` [${p.value.options.join(" / ")}]` : "";
+      return { line: `${style.warn("? PushPals asks:")} ${p.value.text}${options}` };
+    }
+    case "error":
+      return { line: style.bad(`✗ ${p.value.message}${p.value.hint ? ` — ${p.value.hint}` : ""}${p.value.code ? ` (${p.value.code})` : ""}`) };
+
+    case "requestEnqueued":
+      return { line: style.dim(`request ${id} queued${waiting(p.value)}`), progress: { key: id, text: `request ${id} waiting for the planner` } };
+    case "requestClaimed":
+      return { progress: { key: id, text: `planning (${p.value.workerId}, attempt ${p.value.attempt})` } };
+    case "requestCompleted": {
+      const jobs = p.value.result?.kind.case === "request" ? p.value.result.kind.value.jobIds : [];
+      const words = jobs.length === 0 ? "answered without work" : `planned ${jobs.length} job${jobs.length === 1 ? "" : "s"}`;
+      return { line: style.dim(`request ${id} ${words}`), progress: { key: id } };
+    }
+    case "planCreated": {
+      const plan = p.value.plan;
+      if (!plan) return {};
+      const planning = plan.planning;
+      const parts = [
+        `intent ${enumWord(Intent, planning?.intent)}`,
+        `risk ${enumWord(Risk, planning?.risk)}`,
+        plan.requiresWorker ? `lane ${enumWord(Lane, plan.lane)}` : "no job needed",
+      ];
+      const scope = planning?.scope?.writeGlobs.join(", ");
+      if (scope) parts.push(`writes ${oneLine(scope, 40)}`);
+      const checks = planning?.validationSteps.length ?? 0;
+      if (checks > 0) parts.push(`${checks} check${checks === 1 ? "" : "s"}`);
+      return { line: style.dim(`plan: ${parts.join(", ")}`) };
+    }
+
+    case "jobEnqueued":
+      return { line: `job ${style.id(id)} queued${waiting(p.value)}: ${oneLine(p.value.item ? itemSubject(p.value.item) : "", 70)}`, progress: { key: id, text: `job ${id} waiting for a worker` } };
+    case "jobClaimed":
+      return { line: style.dim(`job ${id} started on ${p.value.workerId} (attempt ${p.value.attempt})`), progress: { key: id, text: `job ${id} starting on ${p.value.workerId}` } };
+    case "jobProgress": {
+      const { stage, detail, step, totalSteps } = p.value;
+      const counter = totalSteps > 0 ? ` ${step}/${totalSteps}` : step > 0 ? ` ${step}` : "";
+      return { progress: { key: id, text: `job ${id} ${stage}${counter}${detail ? `: ${detail}` : ""}` } };
+    }
+    case "agentStep": {
+      const step = p.value;
+      const what = step.formatError ? style.warn("reply was not a command") : `$ ${oneLine(step.command, 70)}`;
+      const exit = step.formatError ? "" : step.exitCode === 0 ? style.dim(" → 0") : style.warn(` → exit ${step.exitCode}`);
+      return { line: `${INDENT}step ${step.step}: ${what}${exit}`, progress: { key: id, text: `job ${id} agent step ${step.step}` } };
+    }
+    case "validationResult": {
+      const v = p.value;
+      const mark = v.passed ? style.ok("✓") : style.bad("✗");
+      const exit = v.passed ? "" : ` (exit ${v.exitCode})`;
+      return { line: `${INDENT}check ${mark} ${oneLine(v.command, 70)}${exit}${v.round > 1 ? style.dim(` round ${v.round}`) : ""}`, progress: { key: id, text: `job ${id} validating: ${oneLine(v.command, 40)}` } };
+    }
+    case "jobCompleted": {
+      const result = p.value.result?.kind.case === "job" ? p.value.result.kind.value : undefined;
+      const files = result?.changedFiles.length ?? 0;
+      const change = result?.sha ? `commit ${shortSha(result.sha)}, ${files} file${files === 1 ? "" : "s"}` : "no change to merge";
+      const summary = result?.summary ? ` — ${oneLine(result.summary, 70)}` : "";
+      return { line: `${style.ok("✓")} job ${style.id(id)} done in ${durationWord(p.value.runTime)} (${change})${summary}`, progress: { key: id } };
+    }
+
+    case "completionEnqueued":
+      return { line: style.dim(`change ${id} queued for integration${waiting(p.value)}`), progress: { key: id, text: `change ${id} waiting for integration` } };
+    case "completionClaimed":
+      return { progress: { key: id, text: `integrating ${id}` } };
+    case "integrationStep": {
+      const step = p.value;
+      if (step.check) {
+        const mark = step.check.passed ? style.ok("✓") : style.bad("✗");
+        return { line: `${INDENT}integration check ${mark} ${step.check.name || oneLine(step.check.command, 50)}${step.check.timedOut ? " (timed out)" : ""}`, progress: { key: id, text: `integrating ${id}: check ${step.check.name}` } };
+      }
+      return { progress: { key: id, text: `integrating ${id}: ${step.stage}${step.detail ? ` ${oneLine(step.detail, 50)}` : ""}` } };
+    }
+    case "pullRequestUpdated":
+      return { line: `pull request #${p.value.number} ${p.value.created ? "opened" : "updated"}: ${p.value.url}` };
+    case "completionCompleted": {
+      const result = p.value.result?.kind.case === "completion" ? p.value.result.kind.value : undefined;
+      if (!result) return { line: `${style.ok("✓")} change ${id} integrated`, progress: { key: id } };
+      const how = result.alreadyMerged ? "was already merged into" : "merged into";
+      const pr = result.prUrl ? ` — ${result.prUrl}` : "";
+      const pushed = result.pushed ? ", pushed" : "";
+      return { line: `${style.ok(`✓ ${shortSha(result.mergedSha)} ${how} ${result.integrationBranch}`)}${pushed}${pr}`, progress: { key: id } };
+    }
+    case "completionConflicted": {
+      const files = p.value.conflictingFiles.join(", ");
+      const repair = p.value.repairJobId ? `; repair job ${p.value.repairJobId} follows` : "; a repair job follows";
+      return { line: style.warn(`⚠ change ${id} conflicted${files ? ` in ${oneLine(files, 60)}` : ""}${repair}`), progress: { key: id } };
+    }
+
+    case "requestFailed":
+    case "jobFailed":
+    case "completionFailed":
+      return { line: style.bad(`✗ ${kindOf(p.case)} ${id} failed: ${p.value.error}`), progress: { key: id } };
+    case "requestDeadLettered":
+    case "jobDeadLettered":
+    case "completionDeadLettered":
+      return { line: style.bad(`✗ ${kindOf(p.case)} ${id} gave up after ${p.value.attempts} attempts: ${p.value.lastError}`), progress: { key: id } };
+    case "requestCancelled":
+    case "jobCancelled":
+    case "completionCancelled":
+      return { line: style.warn(`${kindOf(p.case)} ${id} cancelled${p.value.reason ? `: ${p.value.reason}` : ""}`), progress: { key: id } };
+    case "requestRequeued":
+    case "jobRequeued":
+    case "completionRequeued":
+      return { line: style.warn(`↻ ${kindOf(p.case)} ${id} will retry (attempt ${p.value.attempt} ${p.value.reason}${p.value.error ? `: ${oneLine(p.value.error, 60)}` : ""})`), progress: { key: id, text: `${kindOf(p.case)} ${id} waiting to retry` } };
+    case "requestCancelRequested":
+    case "jobCancelRequested":
+    case "completionCancelRequested":
+      return { line: style.warn(`${kindOf(p.case)} ${id} asked to stop`) };
+    case "artifactAdded":
+      return { line: style.dim(`${INDENT}artifact ${p.value.name} (${p.value.sizeBytes} bytes)`) };
+
+    case "jobLog":
+    case "tokenUsage":
+    case "sessionCreated":
+    case undefined:
+      return {};
+  }
+}
+
+function waiting(enqueued: ItemEnqueued): string {
+  const words = enqueued.item ? positionWords(enqueued.item) : "";
+  return words ? ` (${words})` : "";
+}
+
+function kindOf(eventCase: string): string {
+  if (eventCase.startsWith("request")) return "request";
+  if (eventCase.startsWith("job")) return "job";
+  return "change";
+}
+
+function enumWord<E extends Record<string, string | number>>(enumObject: E, value: number | undefined): string {
+  const name = value === undefined ? undefined : enumObject[value as keyof E];
+  return typeof name === "string" && name !== "UNSPECIFIED" ? name.toLowerCase().replace(/_/g, " ") : "unspecified";
+}
+
+/** Continuation lines of a multi-line reply line up under its first line. */
+function indentFollowing(text: string): string {
+  return text.trimEnd().replace(/\n/g, `\n${INDENT}`);
+}

@@ -1,0 +1,67 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { errorMessage } from "../../services/kernel/errors.js";
+import { CliFailure, EXIT, type ExitCode } from "./exit-codes.js";
+import { rpcFailure } from "./rpc-failure.js";
+import { connectToServer, connectionOptions, type ServerConnection } from "./server-connection.js";
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+type OptionValue<T> = T extends { type: "boolean" } ? (T extends { multiple: true } ? boolean[] : boolean) : T extends { multiple: true } ? string[] : string;
+/** What parseArgs returns for these options (strict mode: only declared flags, each of its declared type). */
+export type FlagValues<O extends Options> = { [K in keyof O]?: OptionValue<O[K]> };
+
+export interface CommandInput<O extends Options> {
+  values: FlagValues<O & typeof connectionOptions>;
+  positionals: string[];
+  server: ServerConnection;
+}
+
+export interface ClientCommandSpec<O extends Options> {
+  name: string;
+  usage: string;
+  options: O;
+  /** Positional arguments the command takes: [min, max]. */
+  positionals?: [number, number];
+  run(input: CommandInput<O>): Promise<ExitCode>;
+}
+
+/**
+ * Wraps a client command for cli/main.ts: parses flags (bad ones exit 2 with the usage),
+ * connects, runs, and turns expected failures into one line on stderr and an exit code —
+ * never a stack trace for something a person can fix.
+ */
+export function clientCommand<O extends Options>(spec: ClientCommandSpec<O>): (args: string[]) => Promise<void> {
+  return async (args) => {
+    let server: ServerConnection | undefined;
+    try {
+      const parsed = parseArgs({ args, options: { ...spec.options, ...connectionOptions }, allowPositionals: true, strict: true });
+      const values = parsed.values as FlagValues<O & typeof connectionOptions>;
+      if (values.help) {
+        process.stdout.write(`${spec.usage}\n`);
+        return;
+      }
+      const [min, max] = spec.positionals ?? [0, 0];
+      if (parsed.positionals.length < min || parsed.positionals.length > max) {
+        throw new CliFailure(`expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${parsed.positionals.length}\n\n${spec.usage}`, EXIT.usage);
+      }
+      server = connectToServer(values.server);
+      process.exitCode = await spec.run({ values, positionals: parsed.positionals, server });
+    } catch (error) {
+      const failure = asFailure(error, server?.url);
+      process.stderr.write(`pushpals ${spec.name}: ${failure.message}\n`);
+      process.exitCode = failure.exitCode;
+    }
+  };
+}
+
+function asFailure(error: unknown, url: string | undefined): CliFailure {
+  if (error instanceof CliFailure) return error;
+  // parseArgs explains at length how to pass a positional starting with "-"; the first sentence is the point.
+  if (isParseArgsError(error)) return new CliFailure(`${errorMessage(error).split(". ")[0]}; see --help`, EXIT.usage);
+  const fromRpc = url === undefined ? undefined : rpcFailure(error, url);
+  if (fromRpc) return fromRpc;
+  throw error;
+}
+
+function isParseArgsError(error: unknown): boolean {
+  return error instanceof Error && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS");
+}

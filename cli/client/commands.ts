@@ -1,0 +1,19 @@
+import { cancelCommand, cancelUsage } from "./cancel-command.js";
+import { chatCommand, chatUsage } from "./chat-command.js";
+import { jobsCommand, jobsUsage } from "./jobs-command.js";
+import { logsCommand, logsUsage } from "./logs-command.js";
+import { sessionsCommand, sessionsUsage } from "./sessions-command.js";
+import { statusCommand, statusUsage } from "./status-command.js";
+
+/** The terminal client's commands, for cli/main.ts's table. */
+export const clientCommands: Record<string, (args: string[]) => Promise<void>> = {
+  chat: chatCommand,
+  status: statusCommand,
+  jobs: jobsCommand,
+  logs: logsCommand,
+  cancel: cancelCommand,
+  sessions: sessionsCommand,
+};
+
+/** First usage line of each, for the overview `pushpals help` prints. */
+export const clientUsageLines: string[] = [chatUsage, statusUsage, jobsUsage, logsUsage, cancelUsage, sessionsUsage].map((usage) => usage.split("\n")[0] ?? "");
