@@ -1,0 +1,144 @@
+import { Code } from "@connectrpc/connect";
+import { afterEach, describe, expect, it } from "vitest";
+import { ItemStatus, Priority, QueueName } from "../../gen/pushpals/v1/common_pb.js";
+import { durationMs } from "../../services/kernel/time.js";
+import { eventsOf, scene, sentMessages, sessionEvents, type Scene } from "../planner/support.js";
+
+let current: Scene | undefined;
+afterEach(async () => {
+  await current?.close();
+  current = undefined;
+});
+
+async function requestsOf(s: Scene) {
+  return (await s.cp.clients.queues.listItems({ queue: QueueName.REQUESTS, sessionId: s.sessionId })).items;
+}
+
+describe("ChatService.Send", () => {
+  it("a status question is answered at once: no request, no model call", async () => {
+    current = await scene({ script: [{ content: "never used" }] });
+    const { services, sessionId, model, cp } = current;
+    // Something to report: a pending request of this session and a running job.
+    const queued = await services.chat.send({ sessionId, text: "Add a CONTRIBUTING.md", author: "ada" });
+    await cp.clients.queues.enqueue({ queue: QueueName.JOBS, sessionId, payload: { kind: { case: "taskExecuteV2", value: { lane: 1, instruction: "echo build the docs" } } } });
+    await cp.clients.queues.claim({ queue: QueueName.JOBS, workerId: "runner-7" });
+
+    const sent = await services.chat.send({ sessionId, text: "What is running?", author: "ada" });
+
+    expect(sent.request).toBeUndefined();
+    expect(sent.reply?.source).toBe("chat");
+    expect(sent.reply?.inReplyTo).toBe(sent.messageSeq);
+    const text = sent.reply!.text;
+    expect(text).toMatch(/^Running: 1 job\n {2}job_\w+ on runner-7 for \d+ s: echo build the docs/);
+    expect(text).toContain(`request ${queued.request!.id}: waiting, next in line, planned in about 30 s`);
+    expect(text).toMatch(/Queues: requests 1 waiting, 0 in progress; jobs 0 waiting, 1 in progress; completions 0 waiting, 0 in progress\. Workers online: 0\./);
+    expect(text).toContain("Last merge: unknown (the integration service is not running here).");
+    expect(model.requests()).toEqual([]);
+    expect(await requestsOf(current)).toHaveLength(1);
+    const events = await sessionEvents(cp.clients, sessionId);
+    expect(eventsOf(events, "assistantMessage").at(-1)).toEqual(sent.reply);
+  });
+
+  it("help and /status need no model either", async () => {
+    current = await scene({ script: [{ content: "never used" }] });
+    const { services, sessionId, model } = current;
+    const help = await services.chat.send({ sessionId, text: "help" });
+    const status = await services.chat.send({ sessionId, text: "/status" });
+    expect(help.reply?.text).toContain("/ask <question>");
+    expect(status.reply?.text).toContain("Your requests: none waiting.");
+    expect(model.requests()).toEqual([]);
+    expect(await requestsOf(current)).toEqual([]);
+  });
+
+  it("anything else becomes a request: id, position and ETA in the response and in an assistant message", async () => {
+    current = await scene({ script: [{ content: "never used" }] });
+    const { services, sessionId, cp } = current;
+    const first = await services.chat.send({ sessionId, text: "Add a CONTRIBUTING.md", author: "ada" });
+    const second = await services.chat.send({ sessionId, text: "Rename greet to hello everywhere in the codebase, refactor all callers", author: "ada" });
+    const third = await services.chat.send({ sessionId, text: "why does greet return hi?", author: "ada" });
+
+    expect(first.request).toMatchObject({ status: ItemStatus.PENDING, priority: Priority.NORMAL, idempotencyKey: `chat:${sessionId}:${first.messageSeq}` });
+    expect(first.request?.payload?.kind).toEqual(expect.objectContaining({ case: "request", value: expect.objectContaining({ text: "Add a CONTRIBUTING.md", messageSeq: first.messageSeq, origin: "chat" }) }));
+    expect(first.request?.position?.ahead).toBe(0);
+    expect(durationMs(first.request?.position?.eta)).toBe(30_000);
+    expect(second.request).toMatchObject({ priority: Priority.BACKGROUND, position: { ahead: 1 } });
+    // Interactive goes ahead of both.
+    expect(third.request).toMatchObject({ priority: Priority.INTERACTIVE, position: { ahead: 0 } });
+    expect(first.reply).toBeUndefined();
+
+    const acks = eventsOf(await sessionEvents(cp.clients, sessionId), "assistantMessage");
+    expect(acks.map((a) => [a.inReplyTo, a.text])).toEqual([
+      [first.messageSeq, `Queued as ${first.request!.id} (normal priority): next in line, planned in about 30 s. I will answer here once it is planned.`],
+      [second.messageSeq, `Queued as ${second.request!.id} (background priority): 1 ahead of it, planned in about 1 min. I will answer here once it is planned.`],
+      [third.messageSeq, `Queued as ${third.request!.id} (interactive priority): next in line, planned in about 30 s. I will answer here once it is planned.`],
+    ]);
+  });
+
+  it("a retried Send returns the same request: one message, one request, one answer", async () => {
+    current = await scene({ script: [{ content: "never used" }] });
+    const { services, sessionId, cp } = current;
+    const ask = { sessionId, text: "Add a CONTRIBUTING.md", author: "ada" };
+    const first = await services.chat.send(ask);
+    const retried = await services.chat.send(ask);
+
+    expect(retried.request?.id).toBe(first.request?.id);
+    expect(retried.messageSeq).toBe(first.messageSeq);
+    expect(await requestsOf(current)).toHaveLength(1);
+    const events = await sessionEvents(cp.clients, sessionId);
+    expect(eventsOf(events, "message")).toHaveLength(1);
+    expect(eventsOf(events, "assistantMessage")).toHaveLength(1);
+
+    // The same words from someone else are a new request.
+    await services.chat.send({ ...ask, author: "grace" });
+    expect(await requestsOf(current)).toHaveLength(2);
+  });
+
+  it("/ask is answered by the chat model as an assistant message, with no request", async () => {
+    current = await scene({ script: [{ content: "greet() returns the string 'hi'.", usage: { prompt_tokens: 50, completion_tokens: 9 }, match: { role: "user", contains: "what does greet return" } }] });
+    const { services, sessionId, cp, model } = current;
+    const sent = await services.chat.send({ sessionId, text: "/ask what does greet return?", author: "ada" });
+
+    expect(sent.reply).toMatchObject({ text: "greet() returns the string 'hi'.", source: "chat", inReplyTo: sent.messageSeq });
+    expect(sent.request).toBeUndefined();
+    expect(await requestsOf(current)).toEqual([]);
+    const [messages] = sentMessages(model);
+    expect(messages).toEqual([
+      { role: "system", content: expect.stringContaining("A person asked you a question with /ask") },
+      { role: "user", content: "what does greet return?" },
+    ]);
+    const events = await sessionEvents(cp.clients, sessionId);
+    expect(eventsOf(events, "tokenUsage")).toEqual([expect.objectContaining({ role: "chat", model: "scripted", promptTokens: 50n, completionTokens: 9n })]);
+
+    // A retry of the same /ask gets the same answer without a second model call.
+    const again = await services.chat.send({ sessionId, text: "/ask what does greet return?", author: "ada" });
+    expect(again.reply).toEqual(sent.reply);
+    expect(model.requests()).toHaveLength(1);
+  });
+
+  it("/ask without a configured model answers with the variable to set", async () => {
+    current = await scene({ script: [{ content: "never used" }], llm: { model: "" } });
+    const sent = await current.services.chat.send({ sessionId: current.sessionId, text: "/ask anything?" });
+    expect(sent.reply?.text).toMatch(/^I could not ask the model: no model configured for the chat role: set PUSHPALS_CHAT_LLM_MODEL or PUSHPALS_LLM_MODEL/);
+    const events = await sessionEvents(current.cp.clients, current.sessionId);
+    expect(eventsOf(events, "error")).toEqual([expect.objectContaining({ code: "failed_precondition" })]);
+    expect(current.model.requests()).toEqual([]);
+  });
+
+  it.each([
+    [{ sessionId: "", text: "hi" }, Code.InvalidArgument, /^session_id: is required/],
+    [{ sessionId: "ses_x", text: "hi" }, Code.InvalidArgument, /^session_id: must be a session id/],
+    [{ text: "   " }, Code.InvalidArgument, /^text: is required/],
+    [{ text: "a\0b" }, Code.InvalidArgument, /^text: contains a NUL character/],
+    [{ text: "hi", author: "a".repeat(101) }, Code.InvalidArgument, /^author: is 101 characters long/],
+    [{ text: "/deploy now" }, Code.InvalidArgument, /^text: \/deploy is not a command; the commands are \/help, \/status and \/ask <question>/],
+    [{ text: "/ask   " }, Code.InvalidArgument, /^text: \/ask needs a question after it/],
+    [{ sessionId: "ses_01JD0000000000000000000000", text: "hi" }, Code.NotFound, /session ses_01JD0000000000000000000000 not found/],
+  ])("bad input %# is refused with the field named and nothing recorded", async (request, code, message) => {
+    current = await scene({ script: [{ content: "never used" }] });
+    const { services, sessionId, cp } = current;
+    const before = (await cp.clients.sessions.getSession({ sessionId })).session!.lastSeq;
+    await expect(services.chat.send({ sessionId, ...request })).rejects.toMatchObject({ code, rawMessage: expect.stringMatching(message) });
+    expect((await cp.clients.sessions.getSession({ sessionId })).session!.lastSeq).toBe(before);
+    expect(await requestsOf(current)).toEqual([]);
+  });
+});
