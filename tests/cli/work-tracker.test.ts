@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import { EventSchema, type Event } from "../../gen/pushpals/v1/events_pb.js";
@@ -12,7 +12,7 @@ const REPAIR = "job_01JD0000000000000000000004";
 const CMP2 = "cmp_01JD0000000000000000000005";
 const OTHER_JOB = "job_01JD0000000000000000000009";
 
-const event = (itemId: string, payload: Event["payload"]) => create(EventSchema, { itemId, payload });
+const event = (itemId: string, payload: MessageInitShape<typeof EventSchema>["payload"]) => create(EventSchema, { itemId, payload });
 const enqueued = (queue: QueueName, id: string, parentId: string) =>
   event(id, {
     case: queue === QueueName.JOBS ? "jobEnqueued" : "completionEnqueued",

@@ -27,11 +27,11 @@ export const HELP_REPLY = "I can change code in this repository: tell me what to
  * PostMessage and either answers at once (recording the assistant message) or enqueues a
  * request, as the real chat service does — everything through the public RPCs.
  */
-export async function startChatControlPlane(): Promise<ChatControlPlane> {
+export async function startChatControlPlane(options: { repo?: string } = {}): Promise<ChatControlPlane> {
   const dir = await tempDir("pushpals-cli-cp-");
   const config = loadConfig({
     env: { PUSHPALS_PORT: "0" },
-    overrides: { "repo.path": dir.path, "storage.dataDir": dir.path, "storage.databaseUrl": "", "bus.natsUrl": "", "queues.pollSeconds": 1 },
+    overrides: { "repo.path": options.repo ?? dir.path, "storage.dataDir": dir.path, "storage.databaseUrl": "", "bus.natsUrl": "", "queues.pollSeconds": 1 },
   });
   const controller = new AbortController();
   const sent: ChatControlPlane["sent"] = [];
