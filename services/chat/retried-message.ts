@@ -16,6 +16,8 @@ export interface RecordedMessage {
   seq: bigint;
   /** Chat's answer to it, when the first Send got that far. */
   reply?: AssistantMessage;
+  /** The request that answer is about, when it was queued. */
+  requestId?: string;
 }
 
 export async function findRetriedMessage(
@@ -41,5 +43,6 @@ export async function findRetriedMessage(
       event.payload.value.source === "chat" &&
       event.payload.value.inReplyTo === latest.seq,
   );
-  return { seq: latest.seq, reply: answer?.payload.case === "assistantMessage" ? answer.payload.value : undefined };
+  if (answer?.payload.case !== "assistantMessage") return { seq: latest.seq };
+  return { seq: latest.seq, reply: answer.payload.value, requestId: answer.itemId || undefined };
 }

@@ -22,6 +22,8 @@ export interface ChatDeps extends AskDeps {
   logger: Logger;
 }
 
+const ENDED_WITHOUT_RESULT = new Set([ItemStatus.FAILED, ItemStatus.CANCELLED, ItemStatus.DEAD_LETTER]);
+
 const sendRequest = z.object({
   sessionId: id("session"),
   text: boundedString("message", 64 * 1024),
@@ -39,12 +41,14 @@ export function chatRpc(deps: () => Promise<ChatDeps>): ServiceImpl<typeof ChatS
       const kind = classifyMessage(req.text);
       const chat = await deps();
       const logger = chat.logger.child({ sessionId: req.sessionId, kind: kind.kind });
-      // Only answers that cost something (a queued request, a model call) are worth recognising a retry for.
-      const earlier = kind.kind === "request" || kind.kind === "ask" ? await findRetriedMessage(chat.clients, req, ctx.signal) : undefined;
-      if (earlier) logger.info({ messageSeq: earlier.seq }, "Send retried; answering the message already recorded");
-      const messageSeq = earlier?.seq ?? (await postMessage(chat.clients, req, ctx.signal));
-      if (kind.kind === "request") return queueRequest(chat, req, { seq: messageSeq, reply: earlier?.reply }, ctx.signal, logger);
-      if (earlier?.reply) return create(SendResponseSchema, { messageSeq, reply: earlier.reply });
+      if (kind.kind === "request") {
+        const earlier = await retriedRequestMessage(chat.clients, req, ctx.signal);
+        if (earlier) logger.info({ messageSeq: earlier.seq, requestId: earlier.requestId }, "Send retried; answering the message already recorded");
+        const message = earlier ?? { seq: await postMessage(chat.clients, req, ctx.signal) };
+        return queueRequest(chat, req, message, ctx.signal, logger);
+      }
+      // Answers given at once are cheap to give again, and a re-sent /ask means "try again".
+      const messageSeq = await postMessage(chat.clients, req, ctx.signal);
       const answer = await answerAtOnce(chat, req, kind, ctx.signal, logger);
       const reply = chatReply(answer.text, messageSeq);
       await append(chat.clients, req.sessionId, [...answer.events, replyEvent(reply)], ctx.signal);
@@ -52,6 +56,17 @@ export function chatRpc(deps: () => Promise<ChatDeps>): ServiceImpl<typeof ChatS
       return create(SendResponseSchema, { messageSeq, reply });
     },
   };
+}
+
+/**
+ * The recorded message a retried Send repeats, if this is one. A request that already failed
+ * or was cancelled is not reused: sending the same words again then means "try again".
+ */
+async function retriedRequestMessage(clients: Clients, req: SendRequest, signal: AbortSignal): Promise<RecordedMessage | undefined> {
+  const earlier = await findRetriedMessage(clients, req, signal);
+  if (!earlier?.requestId) return earlier;
+  const { item } = await clients.queues.getItem({ itemId: earlier.requestId }, { signal });
+  return item && ENDED_WITHOUT_RESULT.has(item.status) ? undefined : earlier;
 }
 
 async function postMessage(clients: Clients, req: SendRequest, signal: AbortSignal): Promise<bigint> {

@@ -1,6 +1,7 @@
 import { Code } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
 import { ItemStatus, Priority, QueueName } from "../../gen/pushpals/v1/common_pb.js";
+import { FailMode } from "../../gen/pushpals/v1/queues_pb.js";
 import { durationMs } from "../../services/kernel/time.js";
 import { eventsOf, scene, sentMessages, sessionEvents, type Scene } from "../planner/support.js";
 
@@ -93,6 +94,36 @@ describe("ChatService.Send", () => {
     expect(await requestsOf(current)).toHaveLength(2);
   });
 
+  it("a Send retried after the first recorded the message but died before queueing it queues that message once", async () => {
+    current = await scene({ script: [{ content: "never used" }] });
+    const { services, sessionId, cp } = current;
+    // What the first Send left behind: the message, nothing else.
+    const { event } = await cp.clients.sessions.postMessage({ sessionId, text: "Add a CONTRIBUTING.md", author: "ada" });
+
+    const retried = await services.chat.send({ sessionId, text: "Add a CONTRIBUTING.md", author: "ada" });
+
+    expect(retried.messageSeq).toBe(event!.seq);
+    expect(retried.request?.payload?.kind.value).toMatchObject({ messageSeq: event!.seq });
+    const events = await sessionEvents(cp.clients, sessionId);
+    expect(eventsOf(events, "message")).toHaveLength(1);
+    expect(eventsOf(events, "assistantMessage").map((m) => m.inReplyTo)).toEqual([event!.seq]);
+  });
+
+  it("re-sending the words of a request that failed makes a new request", async () => {
+    current = await scene({ script: [{ content: "never used" }] });
+    const { services, sessionId, cp } = current;
+    const ask = { sessionId, text: "Add a CONTRIBUTING.md", author: "ada" };
+    const first = await services.chat.send(ask);
+    const { leaseToken } = await cp.clients.queues.claim({ queue: QueueName.REQUESTS, workerId: "planner-x" });
+    await cp.clients.queues.fail({ itemId: first.request!.id, leaseToken, error: "model down", mode: FailMode.FINAL });
+
+    const again = await services.chat.send(ask);
+
+    expect(again.request?.id).not.toBe(first.request?.id);
+    expect(again.messageSeq).toBeGreaterThan(first.messageSeq);
+    expect(again.request?.status).toBe(ItemStatus.PENDING);
+  });
+
   it("/ask is answered by the chat model as an assistant message, with no request", async () => {
     current = await scene({ script: [{ content: "greet() returns the string 'hi'.", usage: { prompt_tokens: 50, completion_tokens: 9 }, match: { role: "user", contains: "what does greet return" } }] });
     const { services, sessionId, cp, model } = current;
@@ -109,10 +140,17 @@ describe("ChatService.Send", () => {
     const events = await sessionEvents(cp.clients, sessionId);
     expect(eventsOf(events, "tokenUsage")).toEqual([expect.objectContaining({ role: "chat", model: "scripted", promptTokens: 50n, completionTokens: 9n })]);
 
-    // A retry of the same /ask gets the same answer without a second model call.
-    const again = await services.chat.send({ sessionId, text: "/ask what does greet return?", author: "ada" });
-    expect(again.reply).toEqual(sent.reply);
-    expect(model.requests()).toHaveLength(1);
+  });
+
+  it("a re-sent /ask asks the model again (an answer is cheap, and the first may have failed)", async () => {
+    current = await scene({ script: [{ status: 503, error: "loading model" }, { content: "It returns 'hi'." }] });
+    const { services, sessionId, model } = current;
+    const first = await services.chat.send({ sessionId, text: "/ask what does greet return?" });
+    const second = await services.chat.send({ sessionId, text: "/ask what does greet return?" });
+    expect(first.reply?.text).toMatch(/^I could not ask the model: model endpoint .* answered 503: loading model/);
+    expect(second.reply?.text).toBe("It returns 'hi'.");
+    expect(second.messageSeq).toBeGreaterThan(first.messageSeq);
+    expect(model.requests()).toHaveLength(2);
   });
 
   it("/ask without a configured model answers with the variable to set", async () => {

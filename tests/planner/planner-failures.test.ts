@@ -82,8 +82,8 @@ describe("planner: bad model output ends with a clear reason", () => {
 });
 
 describe("planner: crashes and cancels", () => {
-  it("a planner killed mid-call leaves the request to its lease; after expiry it is planned exactly once", async () => {
-    current = await scene({ script: "plan-after-crash.jsonl", planner: { leaseMs: 1500 } });
+  it.each(["sqlite", "postgres"] as const)("on %s: a planner killed mid-call leaves the request to its lease; after expiry it is planned exactly once", async (store) => {
+    current = await scene({ script: "plan-after-crash.jsonl", planner: { leaseMs: 1500 }, controlPlane: { store } });
     const { cp, sessionId, model } = current;
     const requestId = await enqueueRequest(current);
     const first = current.startPlanner({ workerId: "planner-one" });

@@ -132,8 +132,14 @@ export async function sessionEvents(clients: Clients, sessionId: string): Promis
   }
 }
 
-export function eventsOf<C extends NonNullable<Event["payload"]["case"]>>(events: Event[], kind: C): Extract<Event["payload"], { case: C }>["value"][] {
-  return events.flatMap((event) => (event.payload.case === kind ? [event.payload.value as Extract<Event["payload"], { case: C }>["value"]] : []));
+type Payload = Event["payload"];
+type PayloadValue<C> = Extract<Payload, { case: C }>["value"];
+
+/** The payloads of one kind of event, in log order. */
+export function eventsOf<C extends NonNullable<Payload["case"]>>(events: Event[], kind: C): PayloadValue<C>[] {
+  const found: PayloadValue<C>[] = [];
+  for (const event of events) if (event.payload.case === kind) found.push(event.payload.value as PayloadValue<C>);
+  return found;
 }
 
 export async function jobsOf(clients: Clients, sessionId: string): Promise<QueueItem[]> {
