@@ -2,7 +2,7 @@ import { FailMode } from "../../gen/pushpals/v1/queues_pb.js";
 import { errorMessage } from "../../services/kernel/errors.js";
 import type { Sandbox } from "../sandbox/driver.js";
 import { commitTree, createWorktree, diffOf, removeWorktree, stageChanges, type JobWorkspace } from "../workspace/index.js";
-import { watchForCancel } from "./cancel-watch.js";
+import { watchJobEvents } from "./job-watch.js";
 import { commitMessage } from "./commit-message.js";
 import { completeJob, enqueueCompletion } from "./completion.js";
 import { armWallTime, jobBudgets } from "./job-budgets.js";
@@ -34,12 +34,14 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
   const logger = ctx.logger.child({ jobId: job.id, sessionId: job.sessionId, attempt: job.attempts });
   const lease = keepLease({ queues: clients.queues, jobId: job.id, leaseToken, leaseMs: supervisor.leaseSeconds * 1000, expiresAt: claimed.leaseExpiresAt, stop, logger });
   const watching = new AbortController();
-  const watch = watchForCancel({
+  const watch = watchJobEvents({
     sessions: clients.sessions,
     sessionId: job.sessionId,
     jobId: job.id,
     signal: watching.signal,
     onCancel: (reason) => stop.stop({ kind: "cancelled", detail: reason || "cancel requested" }),
+    // Once this runner reported the ending itself the stop changes nothing; before, the job is someone else's.
+    onGone: (detail) => stop.stop({ kind: "lease_lost", detail }),
     logger,
   });
   const log = openJobLog({

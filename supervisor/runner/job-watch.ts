@@ -2,26 +2,35 @@ import type { Clients } from "../../services/kernel/clients.js";
 import type { Logger } from "../../services/kernel/log.js";
 import { sleep } from "../../services/kernel/time.js";
 
-export interface CancelWatchOptions {
+export interface JobWatchOptions {
   sessions: Clients["sessions"];
   sessionId: string;
   jobId: string;
   onCancel(reason: string): void;
+  /** The job left this runner's hands on the server (its lease expired and it was requeued, dead-lettered, …). */
+  onGone(detail: string): void;
   signal: AbortSignal;
   logger: Logger;
 }
 
-/** Events that end a job: nothing left to watch for after them. */
-const FINAL = new Set(["jobCompleted", "jobFailed", "jobCancelled", "jobDeadLettered", "jobRequeued"]);
+/** Events after which the job is no longer held by its claimer. */
+const GONE: Record<string, string> = {
+  jobRequeued: "the job went back to the queue (its lease expired)",
+  jobDeadLettered: "the job was dead-lettered (its lease expired on its last attempt)",
+  jobCancelled: "the job was cancelled",
+  jobFailed: "the job was failed",
+  jobCompleted: "the job was completed",
+};
 
 /**
  * Follows the job's events in its session (StreamEvents filtered to the job) and calls onCancel
  * the moment a job_cancel_requested event is recorded: a push, so a cancel reaches the sandbox in
- * milliseconds rather than at the next lease renewal (which stays the fallback). Starts after the
+ * milliseconds rather than at the next lease renewal (which stays the fallback). Likewise an event
+ * saying the job left the claim (requeued after its lease expired, …) stops it at once. Starts after the
  * session's newest event; `started` resolves once that point is fixed, so the caller can then
  * renew the lease once to catch a cancel requested before it. Reconnects when the stream breaks.
  */
-export function watchForCancel(options: CancelWatchOptions): { started: Promise<void>; done: Promise<void> } {
+export function watchJobEvents(options: JobWatchOptions): { started: Promise<void>; done: Promise<void> } {
   const { sessions, sessionId, jobId, signal, logger } = options;
   let markStarted!: () => void;
   const started = new Promise<void>((resolve) => (markStarted = resolve));
@@ -46,7 +55,11 @@ export function watchForCancel(options: CancelWatchOptions): { started: Promise<
             options.onCancel(event.payload.value.reason);
             return;
           }
-          if (FINAL.has(event.payload.case ?? "")) return;
+          const gone = GONE[event.payload.case ?? ""];
+          if (gone) {
+            options.onGone(gone);
+            return;
+          }
         }
       } catch (error) {
         if (signal.aborted) return;

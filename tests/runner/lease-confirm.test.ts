@@ -1,0 +1,108 @@
+import { createClient, type Interceptor } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { ItemStatus, QueueName } from "../../gen/pushpals/v1/common_pb.js";
+import { ChatService } from "../../gen/pushpals/v1/chat_pb.js";
+import { ExecutionService } from "../../gen/pushpals/v1/execution_pb.js";
+import { IntegrationService } from "../../gen/pushpals/v1/integration_pb.js";
+import { PlanningService } from "../../gen/pushpals/v1/planning_pb.js";
+import { QueueService } from "../../gen/pushpals/v1/queues_pb.js";
+import { SessionService } from "../../gen/pushpals/v1/sessions_pb.js";
+import { SystemService } from "../../gen/pushpals/v1/system_pb.js";
+import type { Clients } from "../../services/kernel/clients.js";
+import { createLogger } from "../../services/kernel/log.js";
+import type { Lane } from "../../supervisor/runner/lanes/lane.js";
+import { runRunner } from "../../supervisor/runner/runner-service.js";
+import { git } from "../support/git.js";
+import { commitsOfJob, completions, createScene, enqueueJob, waitForStatus, type Scene } from "./support.js";
+
+/**
+ * Lease renewals held back on their way to the control plane, as in a network partition: the
+ * background renewal never answers, so the runner has to notice the loss on its way to the commit
+ * (the job's event stream, its log appends, the lease check before committing).
+ */
+function heldRenewals() {
+  let holding = false;
+  const interceptor: Interceptor = (next) => async (req) => {
+    if (holding && req.method.name === "RenewLease") {
+      await new Promise((_, reject) => req.signal.addEventListener("abort", () => reject(req.signal.reason), { once: true }));
+    }
+    return next(req);
+  };
+  return {
+    interceptor,
+    hold: () => void (holding = true),
+    /** Calls made from now on go through; held ones stay held. */
+    letNewOnesThrough: () => void (holding = false),
+  };
+}
+
+function clientsThrough(url: string, interceptor: Interceptor): Clients {
+  const transport = createConnectTransport({ baseUrl: url, httpVersion: "2", interceptors: [interceptor] });
+  return {
+    sessions: createClient(SessionService, transport),
+    queues: createClient(QueueService, transport),
+    execution: createClient(ExecutionService, transport),
+    system: createClient(SystemService, transport),
+    chat: createClient(ChatService, transport),
+    planning: createClient(PlanningService, transport),
+    integration: createClient(IntegrationService, transport),
+  };
+}
+
+describe("a lease lost while renewals hang", () => {
+  let scene: Scene | undefined;
+  let stopRunner: (() => Promise<void>) | undefined;
+
+  afterEach(async () => {
+    await stopRunner?.();
+    await scene?.remove();
+    scene = stopRunner = undefined;
+  });
+
+  it("finds the lease gone and commits nothing, even when the work finished", async () => {
+    scene = await createScene();
+    const partition = heldRenewals();
+    const probe = scene.controlPlane.clients.queues;
+    let lost!: Promise<void>;
+    // A lane that does its work while renewals are held, until the job was lost on the server.
+    const lane: Lane = {
+      name: "deterministic",
+      needsNetwork: false,
+      async run(run) {
+        partition.hold();
+        await writeFile(join(run.sandbox.workdir, "change.txt"), "work\n");
+        lost = (async () => {
+          await new Promise((resolve) => setTimeout(resolve, 1500)); // past the 1 s lease
+          await probe.claim({ queue: QueueName.JOBS, workerId: "prober" }); // reaps expired leases
+          await waitForStatus(scene!, run.jobId, [ItemStatus.DEAD_LETTER], 5000);
+        })();
+        await lost;
+        partition.letNewOnesThrough();
+        return { summary: "wrote change.txt" };
+      },
+    };
+    const config = scene.config({ "supervisor.workerId": "confirm-runner", "supervisor.leaseSeconds": 1, "supervisor.heartbeatSeconds": 60 });
+    const controller = new AbortController();
+    const endings = new Map<string, string>();
+    const running = runRunner(
+      { config, logger: createLogger("test-runner"), controlPlaneUrl: scene.controlPlane.url, clients: clientsThrough(scene.controlPlane.url, partition.interceptor) },
+      controller.signal,
+      { claimWaitMs: 5000, lanes: { deterministic: lane }, onJobEnded: (id, ending) => endings.set(id, ending) },
+    );
+    stopRunner = async () => {
+      controller.abort();
+      await running;
+    };
+
+    const job = await enqueueJob(scene, { instruction: "unused: the test's lane runs instead" }, { maxAttempts: 1 });
+    const deadline = Date.now() + 15_000;
+    while (!endings.has(job.id) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(endings.get(job.id)).toBe("lease_lost");
+    expect(await commitsOfJob(scene.repo, job.id)).toEqual([]);
+    expect(await git(scene.repo, "rev-parse", `agent/confirm-runner/${job.id}`)).toBe(scene.baseSha);
+    expect(await completions(scene)).toEqual([]);
+  });
+});
