@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ItemStatus, QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import type { Event } from "../../gen/pushpals/v1/events_pb.js";
@@ -8,6 +10,7 @@ import { CONFLICT_OPTIONS } from "../../services/integration/worker/ask-person.j
 import { newId } from "../../services/kernel/ids.js";
 import { git } from "../support/git.js";
 import { history } from "./support/scene.js";
+import { until } from "./support/service-child.js";
 import { createServiceScene, type ServiceScene } from "./support/service-scene.js";
 
 function completionResult(item: QueueItem): CompletionResult {
@@ -185,5 +188,35 @@ describe("integration service: each outcome through the queue", () => {
     expect(await s.git.remoteRef("refs/heads/main_agents")).toBe(completionResult(done).mergedSha);
     const kinds = timeline(await s.events(item.id));
     expect(kinds).toContain("completionRequeued");
+  });
+
+  it("a cancel while a check runs kills the check; the completion ends cancelled and nothing is merged", async () => {
+    const started = join(s.git.root, "check-started");
+    s.startWorker({ overrides: { "integration.leaseSeconds": 3, "integration.checks": [{ name: "slow", command: `touch ${started}; sleep 30`, timeoutSeconds: 120 }] } });
+    const item = await s.enqueue(await s.git.job({ "a.txt": "a\n" }));
+    await until("the check started", () => existsSync(started));
+    const began = Date.now();
+    await s.cp.clients.queues.cancel({ itemId: item.id, reason: "changed my mind" });
+    const cancelled = await s.waitFor(item.id, [ItemStatus.CANCELLED, ItemStatus.COMPLETED, ItemStatus.FAILED]);
+    expect(cancelled.status).toBe(ItemStatus.CANCELLED);
+    expect(Date.now() - began).toBeLessThan(10_000); // the next renewal saw the request, not the 30 s check's end
+    expect(await s.git.remoteRef("refs/heads/main_agents")).toBe("");
+  });
+
+  it("stopping the service mid-check hands the completion back; the next run merges it", async () => {
+    const started = join(s.git.root, "check-started");
+    const slow = { name: "slow-once", command: `test -e ${started} || { touch ${started}; sleep 30; }`, timeoutSeconds: 120 };
+    const worker = s.startWorker({ overrides: { "integration.checks": [slow] } });
+    const item = await s.enqueue(await s.git.job({ "a.txt": "a\n" }));
+    await until("the check started", () => existsSync(started));
+    await worker.stop();
+    const handedBack = (await s.cp.clients.queues.getItem({ itemId: item.id })).item;
+    expect(handedBack?.status).toBe(ItemStatus.PENDING);
+    expect(handedBack?.lastError).toMatch(/integration service stopped while integrating/);
+
+    s.startWorker({ overrides: { "integration.checks": [slow] } });
+    const done = await s.waitFor(item.id, [ItemStatus.COMPLETED, ItemStatus.DEAD_LETTER]);
+    expect(done.status).toBe(ItemStatus.COMPLETED);
+    expect(done.attempts).toBe(2);
   });
 });
