@@ -26,7 +26,8 @@ export function defaultWorkerId(host: string, pid: number): string {
     .toLowerCase()
     .replace(/[^a-z0-9_.-]+/g, "-")
     .replace(/^[^a-z0-9]+/, "")
-    .slice(0, 63 - suffix.length);
+    .slice(0, 63 - suffix.length)
+    .replace(/[-_.]+$/, "");
   return `${safeHost || "runner"}${suffix}`;
 }
 
