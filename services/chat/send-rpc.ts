@@ -112,7 +112,12 @@ async function queueRequest(chat: ChatDeps, req: SendRequest, message: RecordedM
 
 function ackText(requestId: string, priority: Priority, status: ItemStatus, position: QueuePosition | undefined): string {
   const band = (Priority[priority] ?? "normal").toLowerCase();
-  const where = status === ItemStatus.PENDING && position ? positionText(position, "planned") : "the planner is already on it";
+  const where =
+    status === ItemStatus.PENDING && position
+      ? positionText(position, "planned")
+      : status === ItemStatus.CLAIMED
+        ? "the planner is already on it"
+        : `it is already ${(ItemStatus[status] ?? "finished").toLowerCase().replace("_", "-")}`;
   return `Queued as ${requestId} (${band} priority): ${where}. I will answer here once it is planned.`;
 }
 

@@ -79,6 +79,21 @@ describe("planner: bad model output ends with a clear reason", () => {
     expect(eventsOf(events, "requestRequeued")).toEqual([expect.objectContaining({ error: expect.stringContaining("answered 503: overloaded") })]);
     expect(eventsOf(events, "error")).toEqual([expect.objectContaining({ code: "unavailable", hint: expect.stringContaining("tries again") })]);
   });
+
+  it("a model endpoint down for every attempt dead-letters the request and tells the person once", async () => {
+    const down = { status: 503, error: "overloaded" } as const;
+    current = await scene({ script: [down, down, down] });
+    const requestId = await enqueueRequest(current);
+    current.startPlanner();
+    const request = await waitForItem(current.cp.clients, requestId, finished);
+
+    expect(request).toMatchObject({ status: ItemStatus.DEAD_LETTER, attempts: 3 });
+    const events = await sessionEvents(current.cp.clients, current.sessionId);
+    expect(eventsOf(events, "error")).toHaveLength(3);
+    const told = eventsOf(events, "assistantMessage");
+    expect(told).toHaveLength(1);
+    expect(told[0]!.text).toMatch(/^I gave up on this request after 3 attempts: model endpoint .* answered 503: overloaded/);
+  });
 });
 
 describe("planner: crashes and cancels", () => {
