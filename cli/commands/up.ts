@@ -1,6 +1,7 @@
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { parseArgs, promisify } from "node:util";
 import { createClients } from "../../services/kernel/clients.js";
 import type { Config } from "../../services/kernel/config/schema.js";
 import { createLogger, type Logger } from "../../services/kernel/log.js";
@@ -40,7 +41,7 @@ export async function upCommand(args: string[]): Promise<void> {
     process.stderr.write(`pushpals up: ${error.message}\n`);
     process.exit(2);
   });
-  config = { ...config, repo: { ...config.repo, path: repo } };
+  config = await withoutMissingOrigin({ ...config, repo: { ...config.repo, path: repo } });
   const logger = createLogger("pushpals");
   let root: Supervisor;
   if (values.mesh) {
@@ -94,6 +95,21 @@ export async function buildTree(config: Config, logger: Logger, services: Servic
     root.add(child, { restart: "permanent" });
   }
   return root;
+}
+
+/**
+ * A repository without the default remote still gets the whole system: integration merges into
+ * its branch locally and pushes nothing, and the person is told so (a fresh `git init` has no
+ * remote; without this the integration service would fail at start and take the tree down).
+ */
+async function withoutMissingOrigin(config: Config): Promise<Config> {
+  if (config.integration.remote !== "origin") return config;
+  const { stdout } = await promisify(execFile)("git", ["-C", config.repo.path, "remote"]);
+  if (stdout.split("\n").includes("origin")) return config;
+  process.stderr.write(
+    `pushpals up: ${config.repo.path} has no remote "origin", so integration merges into ${config.integration.branch} locally and pushes nothing (add the remote, or set integration.remote)\n`,
+  );
+  return { ...config, integration: { ...config.integration, remote: "" } };
 }
 
 function announce(url: string, config: Config, mode: string): void {
