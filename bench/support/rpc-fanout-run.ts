@@ -1,0 +1,130 @@
+import { create } from "@bufbuild/protobuf";
+import { setMaxListeners } from "node:events";
+import { performance } from "node:perf_hooks";
+import { EventSchema, JobProgressSchema } from "../../gen/pushpals/v1/events_pb.js";
+import { sleep } from "../../services/kernel/time.js";
+import { startBenchControlPlane, type BenchStore } from "./rpc-control-plane.js";
+import { writePaced, type PacedWriteResult } from "./rpc-paced-writer.js";
+import { runSubscribers } from "./rpc-stream-subscribers.js";
+import { StreamTally } from "./rpc-stream-tally.js";
+
+export interface FanoutSetup {
+  label: string;
+  store: BenchStore;
+  /** Empty: the in-process bus. */
+  natsUrl: string;
+}
+
+export interface FanoutLoad {
+  subscribers: number;
+  /** HTTP/2 connections the subscribers are spread over. */
+  connections: number;
+  rate: number;
+  seconds: number;
+  batchMs: number;
+  maxAppendsInFlight: number;
+  /** How long stragglers get to receive the last event before the rest count as missed. */
+  drainTimeoutMs: number;
+}
+
+export interface FanoutResult {
+  setup: FanoutSetup;
+  rate: number;
+  writer: PacedWriteResult;
+  tally: StreamTally;
+  /** Events × subscribers. */
+  expected: number;
+  /** Events the session gained beyond those written (a retried append that had committed after all). */
+  extraAppended: number;
+  /** From the last append's answer until every subscriber had the last event (or the timeout). */
+  drainMs: number;
+  /** Event-loop utilisation (0..1) over the writing and draining, of the control plane's thread and of the clients' thread. */
+  serverBusy: number;
+  clientsBusy: number;
+}
+
+/**
+ * One fan-out run on a fresh control plane: the subscribers open their streams, a
+ * warm-up event proves every one live, then the paced writer runs and the run waits
+ * for every subscriber to reach the last event.
+ */
+export async function runFanout(setup: FanoutSetup, load: FanoutLoad, progress: (message: string) => void): Promise<FanoutResult> {
+  const plane = await startBenchControlPlane({ store: setup.store, natsUrl: setup.natsUrl, label: "fanout" });
+  const say = (message: string) => progress(`${setup.label}, ${load.rate} events/s: ${message}`);
+  try {
+    const writerClients = plane.connect();
+    const { session } = await writerClients.sessions.createSession({ title: "stream fan-out bench" });
+    if (!session) throw new Error("CreateSession answered without a session");
+    const tally = new StreamTally(load.subscribers, session.lastSeq);
+    const leave = new AbortController();
+    // Every stream listens on it; a hundred listeners is the point, not a leak.
+    setMaxListeners(0, leave.signal);
+    const subscribers = runSubscribers({
+      connections: Array.from({ length: load.connections }, () => plane.connect()),
+      count: load.subscribers,
+      sessionId: session.id,
+      afterSeq: session.lastSeq,
+      tally,
+      signal: leave.signal,
+    });
+    // A failed stream ends the run at once rather than after it.
+    const failed = subscribers.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    try {
+      // Every stream has replayed and gone live once all have seen this one event.
+      const warmUp = await writerClients.sessions.appendEvents({
+        sessionId: session.id,
+        events: [create(EventSchema, { payload: { case: "jobProgress", value: create(JobProgressSchema, { stage: "warm-up" }) } })],
+      });
+      const warmUpSeq = warmUp.events[0]?.seq ?? 0n;
+      if (!(await within(tally.allReach(warmUpSeq), load.drainTimeoutMs, failed))) {
+        throw new Error(`${tally.behind(warmUpSeq)} of ${load.subscribers} subscribers did not get the warm-up event within ${load.drainTimeoutMs} ms`);
+      }
+      tally.measureFromSeq(warmUpSeq + 1n);
+      say(`${load.subscribers} subscribers live; writing for ${load.seconds} s`);
+
+      const [serverBefore, clientsBefore] = [plane.busy(), performance.eventLoopUtilization()];
+      const writer = await writePaced({
+        sessions: writerClients.sessions,
+        sessionId: session.id,
+        rate: load.rate,
+        seconds: load.seconds,
+        batchMs: load.batchMs,
+        maxInFlight: load.maxAppendsInFlight,
+        onSecond: (sent, second) => say(`${second} s, ${sent} events sent, ${tally.delivered.toLocaleString("en")} deliveries so far`),
+      });
+      const drainStarted = performance.now();
+      const drained = await within(tally.allReach(writer.lastSeq), load.drainTimeoutMs, failed);
+      const drainMs = performance.now() - drainStarted;
+      const [serverBusy, clientsBusy] = [plane.busy(serverBefore).utilization, performance.eventLoopUtilization(clientsBefore).utilization];
+      if (!drained) say(`${tally.behind(writer.lastSeq)} subscribers still behind after ${load.drainTimeoutMs} ms; what they lack counts as missed`);
+      if (writer.retried > 0) say(`${writer.retried} AppendEvents calls failed with an internal error and were retried`);
+      const extraAppended = Number(writer.lastSeq - warmUpSeq) - writer.events;
+      // Extra events are delivered too; count the deliveries expected of all of them.
+      const expected = (writer.events + extraAppended) * load.subscribers;
+      return { setup, rate: load.rate, writer, tally, expected, extraAppended, drainMs, serverBusy, clientsBusy };
+    } finally {
+      leave.abort();
+      const error = await failed;
+      if (error !== undefined) throw error;
+    }
+  } finally {
+    await plane.stop();
+  }
+}
+
+/** True when `promise` settled within `ms`, false on timeout; rethrows if the subscribers failed first. */
+async function within(promise: Promise<void>, ms: number, failed: Promise<unknown>): Promise<boolean> {
+  const timer = new AbortController();
+  try {
+    return await Promise.race([
+      promise.then(() => true),
+      sleep(ms, timer.signal).then(() => false),
+      failed.then((error) => (error === undefined ? new Promise<never>(() => {}) : Promise.reject(error))),
+    ]);
+  } finally {
+    timer.abort();
+  }
+}
