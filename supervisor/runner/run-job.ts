@@ -1,7 +1,7 @@
 import { FailMode } from "../../gen/pushpals/v1/queues_pb.js";
 import { errorMessage } from "../../services/kernel/errors.js";
 import type { Sandbox } from "../sandbox/driver.js";
-import { commitTree, createWorktree, diffOf, removeWorktree, stageChanges, type JobWorkspace } from "../workspace/index.js";
+import { commitTree, diffOf, removeWorktree, stageChanges, type JobWorkspace } from "../workspace/index.js";
 import { watchJobEvents } from "./job-watch.js";
 import { commitMessage } from "./commit-message.js";
 import { completeJob, enqueueCompletion } from "./completion.js";
@@ -74,7 +74,9 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
     const baseRef = task.baseRef || ctx.baseBranch;
 
     await events.stage("workspace", `git worktree on agent/${ctx.workerId}/${job.id} from ${baseRef}`);
-    workspace = await createWorktree({ repo: ctx.repo, dataDir: ctx.dataDir, workerId: ctx.workerId, jobId: job.id, baseRef, signal: stop.signal });
+    const made = await ctx.workspaces.create({ jobId: job.id, baseRef, signal: stop.signal });
+    workspace = made;
+    logger.info({ worktree: made.path, baseSha: made.baseSha, warm: made.warm }, "job worktree ready");
 
     await events.stage("sandbox", `starting a ${ctx.driver.name} sandbox on the worktree`);
     try {

@@ -3,16 +3,17 @@ import type { Clients } from "../../services/kernel/clients.js";
 import type { Config } from "../../services/kernel/config/schema.js";
 import type { Logger } from "../../services/kernel/log.js";
 import type { SandboxDriver } from "../sandbox/driver.js";
-import type { CommitIdentity } from "../workspace/index.js";
+import type { CommitIdentity, WorktreePool } from "../workspace/index.js";
 import type { Lane } from "./lanes/lane.js";
 
 /** What every job of one runner shares. */
 export interface RunnerContext {
   clients: Clients;
   workerId: string;
-  /** The repository jobs work on, and where their worktrees go. */
+  /** The repository jobs work on. */
   repo: string;
-  dataDir: string;
+  /** Where job worktrees come from (warm spares, else fresh ones under <dataDir>/worktrees/<worker>). */
+  workspaces: WorktreePool;
   /** The base when a job names none (repo.baseBranch). */
   baseBranch: string;
   supervisor: Config["supervisor"];

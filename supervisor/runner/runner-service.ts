@@ -1,7 +1,7 @@
 import type { ServiceContext, ServiceDefinition } from "../../services/kernel/service-definition.js";
 import type { SandboxDriver } from "../sandbox/driver.js";
 import { selectDriver } from "../sandbox/select-driver.js";
-import { resolveBase } from "../workspace/index.js";
+import { resolveBase, worktreePool } from "../workspace/index.js";
 import { commitIdentity } from "./commit-identity.js";
 import type { Lane } from "./lanes/lane.js";
 import { makeLanes } from "./lanes/lanes.js";
@@ -33,11 +33,13 @@ export async function runRunner(context: ServiceContext, signal: AbortSignal, ov
   const driver = overrides.driver ?? (await selectDriver(config.supervisor, logger));
   await sweepLeftovers({ repo, dataDir: config.storage.dataDir, workerId, driver, logger });
   const lanes = { ...(await makeLanes(config, logger)), ...overrides.lanes };
+  const workspaces = worktreePool({ repo, dataDir: config.storage.dataDir, workerId, baseRef: config.repo.baseBranch, size: config.supervisor.warmWorktrees, logger });
+  void workspaces.refill();
   const ctx: RunnerContext = {
     clients: context.clients,
     workerId,
     repo,
-    dataDir: config.storage.dataDir,
+    workspaces,
     baseBranch: config.repo.baseBranch,
     supervisor: config.supervisor,
     driver,
@@ -47,7 +49,11 @@ export async function runRunner(context: ServiceContext, signal: AbortSignal, ov
     logger,
   };
   logger.info({ repo, driver: driver.name, concurrency: config.supervisor.concurrency }, "runner started");
-  await runClaimLoop(ctx, signal, overrides);
+  try {
+    await runClaimLoop(ctx, signal, overrides);
+  } finally {
+    await workspaces.close();
+  }
 }
 
 /** `pushpals up` runs this as a supervised child; `pushpals serve runner` alone. */

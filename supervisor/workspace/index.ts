@@ -7,3 +7,4 @@ export { commitTree, diffOf, type CommitIdentity, type CommitMessage } from "./c
 export { jobBranch, jobWorktree, workerWorktrees } from "./paths.js";
 export type { JobWorkspace } from "./job-workspace.js";
 export { WorkspaceError } from "./workspace-error.js";
+export { worktreePool, type WorktreePool, type WorktreePoolOptions } from "./worktree-pool.js";

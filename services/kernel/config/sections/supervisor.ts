@@ -17,6 +17,11 @@ export const supervisorSection = z.strictObject({
   maxSteps: z.coerce.number().int().min(1).max(10000).default(40),
   maxOutputBytesPerCommand: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(64 * 1024),
   maxLogBytes: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(16 * 1024 * 1024),
+  /**
+   * Worktrees kept checked out at repo.baseBranch so a job's workspace is ready in milliseconds
+   * (a rename) instead of a full checkout; 0 turns this off. Each costs one checkout on disk.
+   */
+  warmWorktrees: z.coerce.number().int().min(0).max(16).default(1),
   /** Author and committer of job commits, "Name <email>". */
   commitAuthor: z
     .string()
