@@ -4,35 +4,48 @@ import { join } from "node:path";
 import { openIntegrator } from "../services/integration/index.js";
 import type { IntegrationSettings } from "../services/integration/settings.js";
 import { packageRoot } from "../services/kernel/paths.js";
+import { benchThroughQueue, controlPlaneDir, type QueueRun } from "./support/integration-queue.js";
 import { createBenchJob, createBenchRepository } from "./support/integration-repo.js";
 import { appendIntegrationResults, describeIntegrationMachine, percentile } from "./support/integration-report.js";
 
 /*
- * Integration throughput on a 10k-file repository: completions merged per minute and
- * the latency of integrate() from its start to the branch being pushed, one completion
- * after another (the queue in front of it is measured elsewhere once it exists).
- * Strategy cherry-pick, one trivial check (`true`), a bare remote on local disk.
+ * Integration throughput on a 10k-file repository, strategy cherry-pick, one trivial
+ * check (`true`), a bare remote on local disk:
+ *  1. the core alone: integrate() one completion after another, start → pushed;
+ *  2. the service through the queue (control plane on SQLite, in-process bus, the
+ *     worker loop claiming with a lease and recording events): completion enqueued →
+ *     integration branch pushed, sent one at a time and as a backlog.
  *
- *   npx tsx bench/integration-merge.ts [--count 40] [--files 10000] [--no-record]
+ *   npx tsx bench/integration-merge.ts [--count 40] [--files 10000] [--check-driver host] [--no-record]
  *   (or: npm run build && node dist/bench/integration-merge.js …)
  */
+
+const CHECK_DRIVERS = ["host", "process", "bwrap", "docker"] as const;
 
 interface Args {
   count: number;
   files: number;
   record: boolean;
+  checkDriver: (typeof CHECK_DRIVERS)[number];
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { count: 40, files: 10_000, record: true };
+  const args: Args = { count: 40, files: 10_000, record: true, checkDriver: "host" };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === "--count") args.count = positive(argv[++i], flag);
     else if (flag === "--files") args.files = positive(argv[++i], flag);
     else if (flag === "--no-record") args.record = false;
-    else throw new Error(`unknown argument ${flag}; use --count N, --files N or --no-record`);
+    else if (flag === "--check-driver") args.checkDriver = checkDriver(argv[++i]);
+    else throw new Error(`unknown argument ${flag}; use --count N, --files N, --check-driver ${CHECK_DRIVERS.join("|")} or --no-record`);
   }
   return args;
+}
+
+function checkDriver(value: string | undefined): Args["checkDriver"] {
+  const found = CHECK_DRIVERS.find((d) => d === value);
+  if (!found) throw new Error(`--check-driver takes one of ${CHECK_DRIVERS.join(", ")}, got ${value ?? "nothing"}`);
+  return found;
 }
 
 function positive(value: string | undefined, flag: string): number {
@@ -54,13 +67,19 @@ const SEGMENTS = [
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  // The service logs every step at info; a benchmark wants its own progress lines only.
+  process.env.PUSHPALS_LOG_LEVEL ??= "warn";
   const root = await mkdtemp(join(tmpdir(), "pushpals-bench-integration-"));
   try {
     progress(`creating a ${args.files}-file repository and its bare remote in ${root}`);
     const bench = await createBenchRepository(root, args.files);
-    progress(`preparing ${args.count + 1} job branches`);
+    progress(`preparing ${3 * args.count + 2} job branches`);
     const jobs = [];
     for (let i = 0; i <= args.count; i++) jobs.push(await createBenchJob(bench, root, i));
+    const queued = [];
+    for (let i = args.count + 1; i <= 3 * args.count + 1; i++) queued.push(await createBenchJob(bench, root, i));
+    const [warmUp, ...rest] = queued;
+    if (!warmUp) throw new Error("no jobs prepared");
 
     const settings: IntegrationSettings = {
       repoPath: bench.repo,
@@ -113,8 +132,20 @@ async function main(): Promise<void> {
       await integrator.close();
     }
 
+    progress(`through the queue: ${args.count} one at a time, then a backlog of ${args.count}; checks on ${args.checkDriver}`);
+    const queueRuns = await benchThroughQueue({
+      repo: bench.repo,
+      dataDir: settings.dataDir,
+      controlPlaneDir: controlPlaneDir(root),
+      checkDriver: args.checkDriver,
+      warmUp,
+      oneAtATime: rest.slice(0, args.count),
+      backlog: rest.slice(args.count),
+      progress,
+    });
+
     const perMinute = (totals.length / measuredMs) * 60_000;
-    const command = `npx tsx bench/integration-merge.ts${args.count !== 40 ? ` --count ${args.count}` : ""}${args.files !== 10_000 ? ` --files ${args.files}` : ""}`;
+    const command = `npx tsx bench/integration-merge.ts${args.count !== 40 ? ` --count ${args.count}` : ""}${args.files !== 10_000 ? ` --files ${args.files}` : ""}${args.checkDriver !== "host" ? ` --check-driver ${args.checkDriver}` : ""}`;
     const fmt = (n: number) => n.toFixed(0);
     const section = [
       `## Integration merge — ${new Date().toISOString()}`,
@@ -133,6 +164,19 @@ async function main(): Promise<void> {
         const samples = segments.get(name) ?? [];
         return `| ${name} | ${fmt(percentile(samples, 0.5))} | ${fmt(percentile(samples, 0.99))} |`;
       }),
+      "",
+      `Through the queue (the integration service: control plane on SQLite with the in-process bus, worker loop claiming with a 60 s lease renewed while it works, every step recorded as an event; checks on ${args.checkDriver}). Latency is completion enqueued → integration branch pushed, from the events' times; the first merge through the queue is not counted.`,
+      "",
+      "| run | completions | seconds | merged/min | enqueued→pushed p50 ms | p99 ms | max ms |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+      ...queueRuns.map(
+        (run) =>
+          `| ${run.label} | ${run.count} | ${(run.wallMs / 1000).toFixed(1)} | ${((run.count / run.wallMs) * 60_000).toFixed(0)} | ${fmt(percentile(run.latencies, 0.5))} | ${fmt(percentile(run.latencies, 0.99))} | ${fmt(Math.max(...run.latencies))} |`,
+      ),
+      "",
+      "| run | stage | p50 ms | p99 ms |",
+      "| --- | --- | ---: | ---: |",
+      ...queueRuns.flatMap((run) => queueStages(run).map(([stage, samples]) => `| ${run.label} | ${stage} | ${fmt(percentile(samples, 0.5))} | ${fmt(percentile(samples, 0.99))} |`)),
     ].join("\n");
     process.stdout.write(`${section}\n`);
     if (args.record) {
@@ -142,6 +186,14 @@ async function main(): Promise<void> {
   } finally {
     await rm(root, { recursive: true, force: true });
   }
+}
+
+function queueStages(run: QueueRun): Array<[string, number[]]> {
+  return [
+    ["enqueued → claimed (queue wait)", run.waits],
+    ["claimed → pushed (integration)", run.integrations],
+    ["pushed → completed (outcome recorded)", run.reports],
+  ];
 }
 
 await main();

@@ -219,4 +219,21 @@ describe("integration service: each outcome through the queue", () => {
     expect(done.status).toBe(ItemStatus.COMPLETED);
     expect(done.attempts).toBe(2);
   });
+
+  it("an unexpected error on one completion fails that attempt for a retry, dead-letters it when attempts run out, and the service goes on", async () => {
+    s.startWorker();
+    await s.waitFor((await s.enqueue(await s.git.job({ "shared.txt": "one\nTWO by first\nthree\n" }))).id, [ItemStatus.COMPLETED]);
+    // A plan the jobs queue refuses (more than 50 validation steps), so the repair job for this conflict cannot be enqueued.
+    const job = await s.git.job({ "shared.txt": "one\nTWO by second\nthree\n" });
+    job.planning!.validationSteps = Array.from({ length: 51 }, (_, i) => `echo ${i}`);
+    const poisoned = await s.enqueue(job, { maxAttempts: 2 });
+    const dead = await s.waitFor(poisoned.id, [ItemStatus.DEAD_LETTER, ItemStatus.CONFLICTED, ItemStatus.FAILED, ItemStatus.COMPLETED]);
+    expect(dead.status).toBe(ItemStatus.DEAD_LETTER);
+    expect(dead.attempts).toBe(2);
+    expect(dead.lastError).toMatch(/^integration failed unexpectedly: .*validation_steps: must have at most 50 entries/);
+    expect((await s.cp.clients.queues.listItems({ queue: QueueName.JOBS })).items).toHaveLength(0);
+
+    const next = await s.enqueue(await s.git.job({ "next.txt": "n\n" }));
+    expect((await s.waitFor(next.id, [ItemStatus.COMPLETED, ItemStatus.FAILED])).status).toBe(ItemStatus.COMPLETED);
+  });
 });

@@ -43,8 +43,9 @@ export type Report =
  * the CompletionResult; failing check → Fail FINAL with its output; conflict → a repair
  * job first, then Fail CONFLICTED naming it (or, once repairs ran out, a question to the
  * person); error → Fail RETRY when retryable, else FINAL. A lease that ended changes
- * that: lost → report nothing; cancelled or stopping before a merge → Fail RETRY (the
- * queue turns a cancelled item's retry into "cancelled").
+ * that: lost → report nothing; cancelled before a merge → Fail RETRY (the queue turns a
+ * cancelled item's retry into "cancelled"); stopping → Fail RETRY for the error the
+ * abort caused.
  */
 export async function reportOutcome(ctx: ReportContext, outcome: IntegrationOutcome, leaseEnd: LeaseEnd | undefined): Promise<Report> {
   if (leaseEnd === "lost") {
@@ -68,7 +69,10 @@ async function report(ctx: ReportContext, outcome: IntegrationOutcome, leaseEnd:
     return { kind: "completed" };
   }
   if (leaseEnd === "cancel") return fail(ctx, FailMode.RETRY, "cancelled on request while integrating; nothing was merged");
-  if (leaseEnd === "stopping") return fail(ctx, FailMode.RETRY, "the integration service stopped while integrating; nothing was merged and the completion will be retried");
+  // Only the error the abort itself caused is overridden; a check that had already failed still counts.
+  if (leaseEnd === "stopping" && outcome.kind === "error") {
+    return fail(ctx, FailMode.RETRY, "the integration service stopped while integrating; nothing was merged and the completion will be retried");
+  }
   switch (outcome.kind) {
     case "checks_failed":
       return fail(ctx, FailMode.FINAL, checkFailure(outcome.failed, ctx.completion));
