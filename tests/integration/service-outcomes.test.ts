@@ -236,4 +236,41 @@ describe("integration service: each outcome through the queue", () => {
     const next = await s.enqueue(await s.git.job({ "next.txt": "n\n" }));
     expect((await s.waitFor(next.id, [ItemStatus.COMPLETED, ItemStatus.FAILED])).status).toBe(ItemStatus.COMPLETED);
   });
+
+  it("a repository without the configured remote: the service waits without crashing, and starts once the remote is added", async () => {
+    await git(s.git.repo, "remote", "remove", "origin");
+    const worker = s.startWorker();
+    const item = await s.enqueue(await s.git.job({ "a.txt": "a\n" }));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(worker.error).toBeUndefined();
+    expect((await s.cp.clients.queues.getItem({ itemId: item.id })).item?.status).toBe(ItemStatus.PENDING);
+
+    await git(s.git.repo, "remote", "add", "origin", s.git.remote);
+    const done = await s.waitFor(item.id, [ItemStatus.COMPLETED, ItemStatus.FAILED]);
+    expect(done.status).toBe(ItemStatus.COMPLETED);
+    expect(done.attempts).toBe(1);
+  });
+});
+
+describe("integration service on Postgres and NATS", () => {
+  let s: ServiceScene;
+
+  beforeEach(async () => {
+    s = await createServiceScene({ controlPlane: { store: "postgres", natsUrl: "nats://127.0.0.1:4222" } });
+  });
+  afterEach(async () => {
+    await s.close();
+  });
+
+  it("a merge, a failing check and a conflict end the same way as on SQLite", async () => {
+    s.startWorker({ overrides: { "integration.checks": [NOT_BROKEN] } });
+    const merged = await s.enqueue(await s.git.job({ "shared.txt": "one\nTWO by first\nthree\n" }));
+    const failing = await s.enqueue(await s.git.job({ "broken.txt": "x\n" }));
+    const conflicting = await s.enqueue(await s.git.job({ "shared.txt": "one\nTWO by second\nthree\n" }));
+    const result = completionResult(await s.waitFor(merged.id, [ItemStatus.COMPLETED]));
+    expect((await s.waitFor(failing.id, [ItemStatus.FAILED, ItemStatus.COMPLETED])).status).toBe(ItemStatus.FAILED);
+    expect((await s.waitFor(conflicting.id, [ItemStatus.CONFLICTED, ItemStatus.COMPLETED])).status).toBe(ItemStatus.CONFLICTED);
+    expect(await s.git.remoteRef("refs/heads/main_agents")).toBe(result.mergedSha);
+    expect((await s.cp.clients.queues.listItems({ queue: QueueName.JOBS })).items).toHaveLength(1);
+  });
 });

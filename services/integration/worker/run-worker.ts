@@ -1,7 +1,10 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Logger } from "../../kernel/log.js";
 import type { ServiceContext } from "../../kernel/service-definition.js";
+import { sleep } from "../../kernel/time.js";
 import { checkRunnerFromConfig } from "../checks/check-runner.js";
 import type { RunCheck } from "../checks/run-check.js";
-import { openIntegrator } from "../integrator.js";
+import { openIntegrator, type Integrator } from "../integrator.js";
 import type { PullRequestProvider } from "../pull-requests/provider.js";
 import { settingsFromConfig } from "../settings.js";
 import { runCompletionLoop } from "./completion-loop.js";
@@ -14,26 +17,39 @@ export interface WorkerOverrides {
   claimWaitMs?: number;
 }
 
+const OPEN_RETRY_FIRST_MS = 1_000;
+const OPEN_RETRY_MAX_MS = 60_000;
+
 /**
  * The integration service's loop: checks through the configured sandbox driver (after
  * sweeping what a crashed predecessor left), the integrator on its worktree, then
- * completions claimed and integrated until `signal` aborts. Throws (so the supervisor
- * restarts it) only for what a restart may fix.
+ * completions claimed and integrated until `signal` aborts.
+ *
+ * Something a person must fix before integration can start (no such remote, the branch
+ * checked out elsewhere, another live integrator holding the worktree, no sandbox
+ * driver here) is a FailedPrecondition: it is logged with what to do and retried with
+ * capped backoff, so the rest of `pushpals up` keeps running and integration starts on
+ * its own once it is fixed. Anything else is thrown, for the supervisor to restart.
  */
 export async function runIntegrationWorker(context: ServiceContext, signal: AbortSignal, overrides: WorkerOverrides = {}): Promise<void> {
   const { config, clients } = context;
   const log = context.logger.child({ component: "integration-worker" });
   const settings = settingsFromConfig(config);
   const workerId = integrationWorkerId(settings.dataDir);
-  let runCheck = overrides.runCheck;
-  if (!runCheck) {
-    const runner = await checkRunnerFromConfig(config, workerId, log);
-    const swept = await runner.sweep();
-    if (swept > 0) log.warn({ swept, where: runner.where }, "removed check sandboxes a crashed integrator left behind");
-    log.info({ where: runner.where, checks: settings.checks.length }, "checks run in the sandbox of this driver");
-    runCheck = runner.runCheck;
-  }
-  const integrator = await openIntegrator({ settings, runCheck, pullRequests: overrides.pullRequests, log });
+
+  const open = async (): Promise<Integrator> => {
+    let runCheck = overrides.runCheck;
+    if (!runCheck) {
+      const runner = await checkRunnerFromConfig(config, workerId, log);
+      const swept = await runner.sweep();
+      if (swept > 0) log.warn({ swept, where: runner.where }, "removed check sandboxes a crashed integrator left behind");
+      log.info({ where: runner.where, checks: settings.checks.length }, "checks run in the sandbox of this driver");
+      runCheck = runner.runCheck;
+    }
+    return openIntegrator({ settings, runCheck, pullRequests: overrides.pullRequests, log });
+  };
+  const integrator = await untilOpen(open, log, signal);
+  if (!integrator) return;
   try {
     await runCompletionLoop(
       {
@@ -51,4 +67,18 @@ export async function runIntegrationWorker(context: ServiceContext, signal: Abor
   } finally {
     await integrator.close();
   }
+}
+
+/** Undefined when `signal` aborted before it could open. */
+async function untilOpen(open: () => Promise<Integrator>, log: Logger, signal: AbortSignal): Promise<Integrator | undefined> {
+  for (let delayMs = OPEN_RETRY_FIRST_MS; !signal.aborted; delayMs = Math.min(OPEN_RETRY_MAX_MS, delayMs * 2)) {
+    try {
+      return await open();
+    } catch (error) {
+      if (!(error instanceof ConnectError && error.code === Code.FailedPrecondition)) throw error;
+      log.error({ err: error.rawMessage, retryInMs: delayMs }, `integration cannot start: ${error.rawMessage}`);
+      await sleep(delayMs, signal);
+    }
+  }
+  return undefined;
 }
