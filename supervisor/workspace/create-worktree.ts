@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
+import { linkedGitDir } from "./git-dir.js";
 import { gitProblem, workspaceGit } from "./git.js";
 import type { JobWorkspace } from "./job-workspace.js";
 import { jobBranch, jobWorktree } from "./paths.js";
@@ -36,9 +37,8 @@ export async function createWorktree(request: WorktreeRequest): Promise<JobWorks
   try {
     await git.raw(["worktree", "add", "--quiet", "-B", branch, path, baseSha]);
     // Several workers may hold worktrees of one job (a crashed one's orphan), so git may have
-    // named this one's admin directory job…1: ask rather than guess.
-    const gitDir = (await workspaceGit(path, signal ? { signal } : {}).raw(["rev-parse", "--absolute-git-dir"])).trim();
-    return { path, branch, baseSha, gitDir };
+    // named this one's admin directory job…1: read it rather than guess.
+    return { path, branch, baseSha, gitDir: await linkedGitDir(path) };
   } catch (error) {
     await removeWorktree(repo, path).catch(() => undefined);
     if (signal?.aborted) throw error;

@@ -4,6 +4,7 @@ import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Logger } from "../../services/kernel/log.js";
 import { createWorktree, resolveBase, type WorktreeRequest } from "./create-worktree.js";
+import { linkedGitDir } from "./git-dir.js";
 import { workspaceGit } from "./git.js";
 import type { JobWorkspace } from "./job-workspace.js";
 import { jobBranch, jobWorktree, workerWorktrees } from "./paths.js";
@@ -57,7 +58,7 @@ export function worktreePool(options: WorktreePoolOptions): WorktreePool {
     const path = join(workerWorktrees(dataDir, workerId), `${SPARE_PREFIX}${randomBytes(6).toString("hex")}`);
     await mkdir(dirname(path), { recursive: true });
     await workspaceGit(repo).raw(["worktree", "add", "--quiet", "--detach", path, sha]);
-    const gitDir = (await workspaceGit(path).raw(["rev-parse", "--absolute-git-dir"])).trim();
+    const gitDir = await linkedGitDir(path);
     if (closed) await removeWorktree(repo, path);
     else spares.push({ path, sha, gitDir });
   }
@@ -80,17 +81,19 @@ export function worktreePool(options: WorktreePoolOptions): WorktreePool {
   }
 
   async function takeSpare(spare: Spare, request: { jobId: string; baseRef: string; signal?: AbortSignal }): Promise<JobWorkspace> {
-    const baseSha = await resolveBase(repo, request.baseRef, request.signal);
     const path = jobWorktree(dataDir, workerId, request.jobId);
     const branch = jobBranch(workerId, request.jobId);
     if (existsSync(path)) await removeWorktree(repo, path);
     await mkdir(dirname(path), { recursive: true });
-    await workspaceGit(repo).raw(["worktree", "move", spare.path, path]);
+    // Independent steps side by side: on a busy machine each git process costs more than its work.
+    const [baseSha] = await Promise.all([resolveBase(repo, request.baseRef, request.signal), workspaceGit(repo).raw(["worktree", "move", spare.path, path])]);
     const git = workspaceGit(path);
     if (spare.sha === baseSha) {
       // The spare is pristine at this very commit: only HEAD has to name the job's branch.
-      await git.raw(["update-ref", "-m", `pushpals: job ${request.jobId} starts at ${baseSha}`, `refs/heads/${branch}`, baseSha]);
-      await git.raw(["symbolic-ref", "HEAD", `refs/heads/${branch}`]);
+      await Promise.all([
+        git.raw(["update-ref", "-m", `pushpals: job ${request.jobId} starts at ${baseSha}`, `refs/heads/${branch}`, baseSha]),
+        git.raw(["symbolic-ref", "HEAD", `refs/heads/${branch}`]),
+      ]);
     } else {
       await git.raw(["checkout", "--quiet", "--force", "-B", branch, baseSha]);
     }
