@@ -86,10 +86,14 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
       throw new JobFailure(`the ${ctx.driver.name} sandbox would not start: ${errorMessage(error)}`, "retry", { cause: error });
     }
 
+    // Drivers that mount the worktree (process, bwrap, docker) copy nothing; a pod gets it as a tar.
+    await sandbox.copyIn(workspace.path);
+
     wall = armWallTime(budgets, (detail) => stop.stop({ kind: "budget", detail }));
     const result = await lane.run({ jobId: job.id, task, sandbox, log, events, budgets, signal: stop.signal, putArtifact, logger });
     wall.disarm();
     stop.throwIfStopped();
+    await sandbox.copyOut(workspace.path);
     await sandbox.stop(); // nothing may run in the worktree while it is staged and committed
 
     await events.stage("scope", "checking the change against the plan's write scope");

@@ -26,10 +26,11 @@ export async function runRunner(context: ServiceContext, signal: AbortSignal, ov
   const workerId = workerIdFrom(config.supervisor.workerId);
   const logger = context.logger.child({ service: "runner", workerId });
   const repo = config.repo.path;
-  // A repository without the base branch is a set-up problem: say so now, not on every job.
-  await resolveBase(repo, config.repo.baseBranch).catch((error: Error) => {
-    throw new Error(`the runner cannot start on ${repo}: ${error.message}`, { cause: error });
-  });
+  // A missing base branch is a set-up problem to name now; the runner still starts (jobs that
+  // name their own base_ref can run), and jobs without one fail saying the same.
+  await resolveBase(repo, config.repo.baseBranch).catch((error: Error) =>
+    logger.error({ repo, baseBranch: config.repo.baseBranch }, `${error.message}; jobs without a base_ref will fail until it exists (set repo.baseBranch or PUSHPALS_BASE_BRANCH)`),
+  );
   const driver = overrides.driver ?? (await selectDriver(config.supervisor, logger));
   await sweepLeftovers({ repo, dataDir: config.storage.dataDir, workerId, driver, logger });
   const lanes = { ...(await makeLanes(config, logger)), ...overrides.lanes };

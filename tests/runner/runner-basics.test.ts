@@ -126,4 +126,15 @@ describe("the job runner, deterministic lane", () => {
     const { workers } = await scene.controlPlane.clients.execution.listWorkers({});
     expect(workers.find((worker) => worker.id === "test-runner")).toMatchObject({ drivers: ["process"], concurrency: 2 });
   });
+
+  it("keeps running on a repository without the base branch: a job naming its base runs, one without fails saying what to set", async () => {
+    await git(scene.repo, "branch", "-m", "main", "master");
+    runner = startRunner(scene);
+    const named = await enqueueJob(scene, { instruction: "echo m > m.txt", baseRef: "master" });
+    expect((await waitForStatus(scene, named.id)).status).toBe(ItemStatus.COMPLETED);
+    const unnamed = await enqueueJob(scene, { instruction: "echo m > m.txt" });
+    const failed = await waitForStatus(scene, unnamed.id);
+    expect(failed.status).toBe(ItemStatus.FAILED);
+    expect(failed.lastError).toMatch(/base ref "main" does not name a commit .*set the job's base_ref \(or repo\.baseBranch\)/);
+  });
 });
