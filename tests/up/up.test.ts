@@ -118,6 +118,6 @@ describe("pushpals up (the real binary)", () => {
     expect(finished.status, finished.lastError).toBe(ItemStatus.COMPLETED);
     expect(finished.attempts).toBe(2);
     expect(await git(dir.path, "show", `agent/${finished.claimedBy}/${job.id}:second.txt`)).toBe("second");
-    expect(await pushpals.stop("SIGTERM")).toBe(0);
+    expect(await pushpals.stop("SIGINT")).toBe(0); // Ctrl-C stops as cleanly as SIGTERM
   });
 });
