@@ -1,10 +1,12 @@
 import { clientCommands, clientUsageLines } from "./client/commands.js";
+import { demoCommand, demoUsage } from "./demo/demo-command.js";
 import { serveCommand, serveUsage } from "./commands/serve.js";
 import { upCommand, upUsage } from "./commands/up.js";
 
 const USAGE = `pushpals — an AI coding helper around a git repository
 
 Commands:
+  ${demoUsage.split("\n")[0]}
   ${upUsage.split("\n")[0]}
   ${serveUsage.split("\n")[0]}
 ${clientUsageLines.map((line) => `  ${line}`).join("\n")}
@@ -13,6 +15,7 @@ ${clientUsageLines.map((line) => `  ${line}`).join("\n")}
 Run \`pushpals <command> --help\` for a command's options.`;
 
 const commands: Record<string, (args: string[]) => Promise<void>> = {
+  demo: demoCommand,
   up: upCommand,
   serve: serveCommand,
   ...clientCommands,

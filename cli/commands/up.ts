@@ -60,8 +60,13 @@ export async function upCommand(args: string[]): Promise<void> {
   process.exitCode = code;
 }
 
+export interface TreeOptions {
+  /** Called with the control plane's URL once it listens (default: print where everything is). */
+  onListening?: (url: string) => void;
+}
+
 /** The one-process tree: the control plane first (serving every service's routes), then each service's loop. */
-export async function buildTree(config: Config, logger: Logger, services: ServiceDefinition[]): Promise<Supervisor> {
+export async function buildTree(config: Config, logger: Logger, services: ServiceDefinition[], options: TreeOptions = {}): Promise<Supervisor> {
   const root = new Supervisor({ name: "pushpals", logger });
   let context: ServiceContext | undefined;
   const contextOf = (name: string): ServiceContext => {
@@ -82,7 +87,7 @@ export async function buildTree(config: Config, logger: Logger, services: Servic
         },
         onListening: (url) => {
           context = { config, logger, controlPlaneUrl: url, clients: createClients(url, { token: config.server.authToken || undefined }) };
-          announce(url, config, "one process");
+          (options.onListening ?? ((listening) => announce(listening, config, "one process")))(url);
           ready?.();
         },
       }),

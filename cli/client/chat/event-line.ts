@@ -91,6 +91,10 @@ export function describeEvent(event: Event, style: Style): EventView {
       return { progress: { key: id, text: `integrating ${id}` } };
     case "integrationStep": {
       const step = p.value;
+      // Only the "check" stage carries a finished check; other stages (live check output) name the check they belong to.
+      if (step.check && step.stage !== "check") {
+        return { progress: { key: id, text: `integrating ${id}: ${step.check.name} ${oneLine(step.detail, 50)}` } };
+      }
       if (step.check) {
         const mark = step.check.passed ? style.ok("✓") : style.bad("✗");
         return { line: `${INDENT}integration check ${mark} ${step.check.name || oneLine(step.check.command, 50)}${step.check.timedOut ? " (timed out)" : ""}`, progress: { key: id, text: `integrating ${id}: check ${step.check.name}` } };

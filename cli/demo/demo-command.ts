@@ -1,0 +1,90 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { createClients } from "../../services/kernel/clients.js";
+import { loadConfig } from "../../services/kernel/config/load.js";
+import { startScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
+import { createLogger } from "../../services/kernel/log.js";
+import { packageRoot } from "../../services/kernel/paths.js";
+import { PlainView } from "../client/chat/chat-view.js";
+import { sendAndWait } from "../client/chat/send-and-wait.js";
+import { TerminalView } from "../client/chat/terminal-view.js";
+import { EXIT } from "../client/exit-codes.js";
+import { styleFor } from "../client/style.js";
+import { buildTree } from "../commands/up.js";
+import { loadServices } from "../service-registry.js";
+import { createDemoProject } from "./demo-project.js";
+
+export const demoUsage = `pushpals demo [--dir DIR] [--timeout SECONDS]
+
+Makes a scratch git repository with a small project and a failing test, starts the
+whole system on the embedded default with a scripted model (no model server, no
+network), asks it to "fix the failing test" and shows the run live: plan, job, agent
+steps, validation, merge into the integration branch. Then it says where the result is.`;
+
+const ASK = "fix the failing test";
+
+export async function demoCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { dir: { type: "string" }, timeout: { type: "string" }, help: { type: "boolean", short: "h" } } });
+  if (values.help) return void process.stdout.write(`${demoUsage}\n`);
+  const timeoutMs = Number(values.timeout ?? 120) * 1000;
+  if (!(timeoutMs > 0)) {
+    process.stderr.write("pushpals demo: --timeout must be a number of seconds\n");
+    process.exit(2);
+  }
+  process.env.PUSHPALS_LOG_LEVEL ??= "warn";
+  const style = styleFor(process.stdout);
+  const say = (text: string) => process.stdout.write(`${style.dim("demo ·")} ${text}\n`);
+  const started = Date.now();
+
+  const dir = values.dir ?? (await mkdtemp(join(tmpdir(), "pushpals-demo-")));
+  const { repo, remote } = await createDemoProject(dir);
+  say(`scratch repository ${repo} (origin ${remote}); its test fails: node test.js`);
+
+  const model = await startScriptedModelServer({ script: join(packageRoot(), "cli", "demo", "demo-script.jsonl") });
+  say(`scripted model at ${model.url} (no model server needed)`);
+  const config = loadConfig({
+    env: {},
+    cwd: repo,
+    overrides: {
+      "repo.path": repo,
+      "server.port": 0,
+      "llm.baseUrl": model.url,
+      "llm.model": "pushpals-demo",
+      "llm.apiKey": "demo-key",
+      "integration.checks": [{ name: "test", command: "node test.js", timeoutSeconds: 60 }],
+    },
+  });
+  const logger = createLogger("pushpals-demo");
+  const controller = new AbortController();
+  let listening!: (url: string) => void;
+  const url = new Promise<string>((resolve) => (listening = resolve));
+  const tree = await buildTree(config, logger, await loadServices(), { onListening: listening });
+  const running = tree.serve(controller.signal);
+  running.catch(() => undefined);
+
+  let code: number = EXIT.failed;
+  try {
+    const serverUrl = await Promise.race([url, running.then(() => Promise.reject(new Error("PushPals stopped before it was up")))]);
+    say(`PushPals is up at ${serverUrl} (SQLite in ${config.storage.dataDir}, in-process bus, ${config.supervisor.driver} sandbox)`);
+    const clients = createClients(serverUrl);
+    const { session } = await clients.sessions.createSession({ title: "pushpals demo" });
+    const view = process.stdout.isTTY ? new TerminalView(process.stdout, style) : new PlainView(process.stdout);
+    code = await sendAndWait({ clients, session: session!, text: ASK, author: "you", wait: true, timeoutMs, json: false, view, style });
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    if (code === EXIT.ok) {
+      say(`done in ${seconds} s. The fix is on branch ${config.integration.branch} of ${repo}, pushed to ${remote}:`);
+      say(`  git -C ${repo} log --oneline -3 ${config.integration.branch}`);
+      say(`  git -C ${repo} show ${config.integration.branch} -- src/math.js`);
+      say(`see it in the UI: pushpals up --repo ${repo}  (then open the URL it prints)`);
+    } else {
+      say(`the demo did not end with a merge (exit ${code}) after ${seconds} s; the log above says where it stopped`);
+    }
+  } finally {
+    controller.abort();
+    await running.catch(() => undefined);
+    await model.close();
+  }
+  process.exitCode = code;
+}
