@@ -48,7 +48,19 @@ export async function buildMeshTree(config: Config, logger: Logger): Promise<Mes
     new ChildProcessService({
       name,
       command: process.execPath,
-      args: [PUSHPALS_BIN, "serve", name, "--exit-with-stdin", ...(port ? ["--port", String(port)] : ["--port", "0"])],
+      // --repo and --data-dir also make each child findable by its command line (ps, pgrep -f).
+      args: [
+        PUSHPALS_BIN,
+        "serve",
+        name,
+        "--exit-with-stdin",
+        "--port",
+        String(port ?? 0),
+        "--repo",
+        config.repo.path,
+        "--data-dir",
+        config.storage.dataDir,
+      ],
       env,
       logger,
       killAfterMs: 10_000,
