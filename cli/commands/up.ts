@@ -48,7 +48,7 @@ export async function upCommand(args: string[]): Promise<void> {
     try {
       const mesh = await buildMeshTree(config, logger);
       root = mesh.root;
-      announce(mesh.controlPlaneUrl, config, "mesh: one process per service");
+      announce(mesh.controlPlaneUrl, config, "mesh: one process per service", false);
     } catch (error) {
       process.stderr.write(`pushpals up --mesh: ${(error as Error).message}\n`);
       process.exit(2);
@@ -87,7 +87,7 @@ export async function buildTree(config: Config, logger: Logger, services: Servic
         },
         onListening: (url) => {
           context = { config, logger, controlPlaneUrl: url, clients: createClients(url, { token: config.server.authToken || undefined }) };
-          (options.onListening ?? ((listening) => announce(listening, config, "one process")))(url);
+          (options.onListening ?? ((listening) => announce(listening, config, "one process", existsSync(staticDir))))(url);
           ready?.();
         },
       }),
@@ -117,12 +117,12 @@ async function withoutMissingOrigin(config: Config): Promise<Config> {
   return { ...config, integration: { ...config.integration, remote: "" } };
 }
 
-function announce(url: string, config: Config, mode: string): void {
+function announce(url: string, config: Config, mode: string, hasUi: boolean): void {
   const { port } = new URL(url);
   process.stdout.write(
     [
       `pushpals is up on ${config.repo.path} (${mode})`,
-      `  web UI        ${url}/`,
+      ...(hasUi ? [`  web UI        ${url}/`] : []),
       `  gRPC/Connect  ${url}  (grpcurl -plaintext 127.0.0.1:${port} list)`,
       `  store         ${config.storage.databaseUrl ? "postgres" : `sqlite in ${config.storage.dataDir}`}`,
       `  bus           ${config.bus.natsUrl || "in-process"}`,

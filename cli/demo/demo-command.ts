@@ -77,7 +77,7 @@ export async function demoCommand(args: string[]): Promise<void> {
       say(`done in ${seconds} s. The fix is on branch ${config.integration.branch} of ${repo}, pushed to ${remote}:`);
       say(`  git -C ${repo} log --oneline -3 ${config.integration.branch}`);
       say(`  git -C ${repo} show ${config.integration.branch} -- src/math.js`);
-      say(`see it in the UI: pushpals up --repo ${repo}  (then open the URL it prints)`);
+      say(`explore it: pushpals up --repo ${repo}, then pushpals status / jobs / logs <job> against it`);
     } else {
       say(`the demo did not end with a merge (exit ${code}) after ${seconds} s; the log above says where it stopped`);
     }
