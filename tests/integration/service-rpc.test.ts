@@ -23,7 +23,7 @@ describe("IntegrationService over RPC", () => {
   let github: FakeGitHub;
   let server: RpcServer;
   let integration: Clients["integration"];
-  const items: Record<"merged1" | "merged2" | "failed" | "conflicted" | "pending", QueueItem> = {} as never;
+  const items = {} as Record<"merged1" | "merged2" | "failed" | "conflicted" | "pending", QueueItem>;
 
   beforeAll(async () => {
     s = await createServiceScene();
