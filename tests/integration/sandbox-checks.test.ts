@@ -120,7 +120,8 @@ describeIfAvailable("checks in a bwrap sandbox", { name: "bwrap", available: bwr
   const networkProbe = () => `bash -c '(exec 3<>/dev/tcp/127.0.0.1/${port}) 2>/dev/null && echo network-reachable || true'`;
 
   it("the network probe is real: outside a sandbox it reaches the listener", async () => {
-    const run = await sandboxRunCheck({ driver: createProcessDriver(), owner: "integration-test", env: ENV })(networkProbe(), { cwd: worktree, timeoutMs: 10_000 });
+    const driver = createProcessDriver({ groupsDir: join(dir.path, "groups") });
+    const run = await sandboxRunCheck({ driver, owner: "integration-test", env: ENV })(networkProbe(), { cwd: worktree, timeoutMs: 10_000 });
     expect(run.output).toContain("network-reachable");
   });
 

@@ -1,7 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
+import { integrationWorkerId } from "../../services/integration/worker/worker-id.js";
+import { defaultGroupsDir } from "../../supervisor/sandbox/process-groups.js";
 import { git } from "../support/git.js";
 import { history } from "./support/scene.js";
 import { isRunning, spawnServiceChild, until, type ServiceChild } from "./support/service-child.js";
@@ -19,6 +22,8 @@ describe("integration service: kill -9 mid-merge, through the queue", () => {
     await child?.stop();
     child = undefined;
     if (orphan && isRunning(orphan)) process.kill(-orphan, "SIGKILL");
+    // The process driver's record folder for this integrator (empty once the sweep ran).
+    await rm(join(defaultGroupsDir(), integrationWorkerId(s.git.dataDir)), { recursive: true, force: true });
     await s.close();
   });
 
