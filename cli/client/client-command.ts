@@ -44,13 +44,23 @@ export function clientCommand<O extends Options>(spec: ClientCommandSpec<O>): (a
         throw new CliFailure(`expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${parsed.positionals.length}\n\n${spec.usage}`, EXIT.usage);
       }
       server = connectToServer(values.server);
-      process.exitCode = await spec.run({ values, positionals: parsed.positionals, server });
+      await exitWith(await spec.run({ values, positionals: parsed.positionals, server }));
     } catch (error) {
       const failure = asFailure(error, server?.url);
       process.stderr.write(`pushpals ${spec.name}: ${failure.message}\n`);
-      process.exitCode = failure.exitCode;
+      await exitWith(failure.exitCode);
     }
   };
+}
+
+/**
+ * Exits once stdout and stderr have taken everything written. Explicit, because an HTTP/2
+ * session whose server stream was cancelled just as the server ended it can stay referenced
+ * (connect-node's stream count misses the close) and would keep a finished command alive.
+ */
+async function exitWith(code: ExitCode): Promise<never> {
+  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((resolve) => stream.write("", () => resolve()))));
+  process.exit(code);
 }
 
 function asFailure(error: unknown, url: string | undefined): CliFailure {

@@ -45,7 +45,7 @@ export const jobsCommand = clientCommand({
       job.claimedBy || "-",
       ageOf(job.enqueuedAt, now),
       runTime(job, now),
-      oneLine(outcome(job), 60),
+      oneLine(outcome(job), 100),
     ]);
     const lines = renderTable(["JOB", "STATUS", "WORKER", "AGE", "RAN", "RESULT"], rows, (row, column, cell) => paintCell(response.items[row], column, cell, style));
     process.stdout.write(`${lines.join("\n")}\n`);

@@ -19,29 +19,37 @@ export interface ResumeOptions<T> {
  * A server stream that survives a server restart: it reopens from the last cursor
  * seen, with capped exponential backoff, and gives up after `maxAttempts` tries in a
  * row (the error then says the server is unreachable). The server's replay-then-live
- * contract makes the seam exact: nothing is missed and nothing repeats.
+ * contract makes the seam exact: nothing is missed and nothing repeats. Aborting
+ * `signal` ends it quietly.
  */
-export async function* resumeStream<T>(open: (after: bigint, signal: AbortSignal | undefined) => AsyncIterable<T>, options: ResumeOptions<T>): AsyncGenerator<T> {
+export async function* resumeStream<T>(open: (after: bigint, signal: AbortSignal) => AsyncIterable<T>, options: ResumeOptions<T>): AsyncGenerator<T> {
   const maxAttempts = options.maxAttempts ?? 6;
+  // Our own signal too, so a consumer that stops reading early (break, return) also ends
+  // the call on the wire; an open HTTP/2 stream would otherwise keep the process alive.
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   let cursor = options.from;
   let failures = 0;
-  for (;;) {
-    try {
-      for await (const item of open(cursor, options.signal)) {
-        failures = 0;
-        cursor = options.cursorOf(item) ?? cursor;
-        yield item;
+  try {
+    for (;;) {
+      try {
+        for await (const item of open(cursor, signal)) {
+          failures = 0;
+          cursor = options.cursorOf(item) ?? cursor;
+          yield item;
+        }
+        if (!options.reopenOnEnd || signal.aborted) return;
+      } catch (error) {
+        if (signal.aborted) return;
+        if (!isUnreachable(error) || failures + 1 >= maxAttempts) throw error;
       }
-      if (!options.reopenOnEnd || options.signal?.aborted) return;
-    } catch (error) {
-      // Aborting is how the caller stops reading; it is not an error.
-      if (options.signal?.aborted) return;
-      if (!isUnreachable(error) || failures + 1 >= maxAttempts) throw error;
+      failures += 1;
+      const delayMs = Math.min(500 * 2 ** (failures - 1), 8000);
+      options.onReconnect?.(failures, delayMs);
+      await sleep(delayMs, signal);
+      if (signal.aborted) return;
     }
-    failures += 1;
-    const delayMs = Math.min(500 * 2 ** (failures - 1), 8000);
-    options.onReconnect?.(failures, delayMs);
-    await sleep(delayMs, options.signal);
-    if (options.signal?.aborted) return;
+  } finally {
+    stop.abort();
   }
 }
