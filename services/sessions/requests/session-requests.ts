@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PLAIN_EVENT_CASES } from "../../kernel/store/plain-events.js";
 import { id, list, optionalItemId, pageSize, pageToken, requiredText, text } from "./fields.js";
 
 const sessionId = id("session");
@@ -14,19 +15,8 @@ export const listEventsRequest = z.object({
   itemId: optionalItemId,
 });
 
-/** Event kinds services may record directly; queue transitions and logs have their own RPCs. */
-export const APPENDABLE_EVENTS = new Set([
-  "assistantMessage",
-  "jobProgress",
-  "planCreated",
-  "agentStep",
-  "tokenUsage",
-  "validationResult",
-  "integrationStep",
-  "pullRequestUpdated",
-  "question",
-  "error",
-]);
+/** Event kinds services may record directly: the store's plain events, less messages (PostMessage records those). */
+export const APPENDABLE_EVENTS: ReadonlySet<string> = new Set([...PLAIN_EVENT_CASES].filter((c) => c !== "message"));
 
 export const appendEventsRequest = z.object({
   sessionId,

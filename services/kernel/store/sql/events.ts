@@ -5,36 +5,16 @@ import { invalidArgument } from "../../errors.js";
 import type { Executor } from "../dialect/dialect.js";
 import type { EventDraft } from "../store.js";
 import type { WriteTx } from "../transaction.js";
+import { PLAIN_EVENT_CASES } from "../plain-events.js";
 import { positiveLimit, requireSession } from "./sessions.js";
-
-type PayloadCase = NonNullable<Event["payload"]["case"]>;
-
-/**
- * Events that record no other state change and so may be appended as they are. The
- * rest (sessions created, queue-item transitions, job logs, artifacts) are written by
- * the operation that makes the change, so the log never claims what did not happen.
- */
-const PLAIN_CASES: ReadonlySet<PayloadCase> = new Set<PayloadCase>([
-  "message",
-  "assistantMessage",
-  "jobProgress",
-  "planCreated",
-  "agentStep",
-  "tokenUsage",
-  "validationResult",
-  "integrationStep",
-  "pullRequestUpdated",
-  "question",
-  "error",
-]);
 
 export async function appendPlainEvents(tx: WriteTx, sessionId: string, drafts: EventDraft[]): Promise<void> {
   drafts.forEach((draft, index) => {
     const eventCase = draft.payload.case;
-    if (eventCase === undefined || !PLAIN_CASES.has(eventCase)) {
+    if (eventCase === undefined || !PLAIN_EVENT_CASES.has(eventCase)) {
       throw invalidArgument(
         `events[${index}].payload`,
-        `${eventCase ?? "an empty payload"} cannot be appended directly; use one of ${[...PLAIN_CASES].join(", ")} (the other events are written by the operation they record)`,
+        `${eventCase ?? "an empty payload"} cannot be appended directly; use one of ${[...PLAIN_EVENT_CASES].join(", ")} (the other events are written by the operation they record)`,
       );
     }
   });
