@@ -1,0 +1,45 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { eventsOf } from "./support/audit-log.js";
+import { followWork, type FollowedWork } from "./support/follow-work.js";
+import { expectOneMerge } from "./support/one-merge.js";
+import { startSystem, type SystemUnderTest } from "./support/system-under-test.js";
+
+describe("the whole pipeline in mesh mode (every service its own process, Postgres + NATS)", () => {
+  let system: SystemUnderTest | undefined;
+  let work: FollowedWork | undefined;
+
+  afterEach(async () => {
+    work?.close();
+    await system?.stop();
+    system = work = undefined;
+  });
+
+  it("turns a chat message into one merged, pushed commit whose test passes, with every step in a gap-free audit log", async () => {
+    system = await startSystem({ script: "fix-math.jsonl" });
+    const { clients } = system;
+    const { session } = await clients.sessions.createSession({ title: "e2e mesh" });
+    const sessionId = session!.id;
+    work = followWork(clients, sessionId, { timeoutMs: 60_000, describe: () => system!.logTail() });
+
+    const sent = await clients.chat.send({ sessionId, text: "fix the failing test", author: "e2e" });
+    expect(sent.request?.id, "the message became a request for the planner").toMatch(/^req_/);
+    const merged = await work.merged;
+
+    const { log, request, job, completion } = await expectOneMerge(system, sessionId, "pipeline");
+    expect(request.id).toBe(sent.request!.id);
+    expect([request.attempts, job.attempts, completion.attempts], "no fault, so nothing was retried").toEqual([1, 1, 1]);
+    expect(eventsOf(log, "message")[0]!.payload.value).toMatchObject({ text: "fix the failing test", author: "e2e" });
+    expect(eventsOf(log, "agentStep").map((e) => e.payload.value.command)).toEqual([
+      "node test.js",
+      "cat src/math.js",
+      "sed -i 's/return a - b;/return a + b;/' src/math.js && node test.js",
+      expect.stringContaining("PUSHPALS_SUBMIT"),
+    ]);
+    expect(eventsOf(log, "validationResult").map((e) => e.payload.value)).toEqual([expect.objectContaining({ command: "node test.js", passed: true })]);
+    expect(eventsOf(log, "integrationStep").map((e) => e.payload.value.stage)).toEqual(expect.arrayContaining(["apply", "check", "push"]));
+    // The live stream delivered the log up to the merge: the same events, once each, in order.
+    expect(work.streamed.at(-1)!.seq).toBe(merged.seq);
+    expect(work.streamed.map((e) => e.seq)).toEqual(log.slice(0, work.streamed.length).map((e) => e.seq));
+    expect(system.model.remaining(), "every scripted reply was used").toBe(0);
+  }, 90_000);
+});

@@ -1,0 +1,186 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createWriteStream } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { createDemoProject } from "../../../cli/demo/demo-project.js";
+import { Code } from "@connectrpc/connect";
+import { createClients, type Clients } from "../../../services/kernel/clients.js";
+import { isConnectCode } from "../../../services/kernel/errors.js";
+import { packageRoot } from "../../../services/kernel/paths.js";
+import { startScriptedModelServer, type ScriptedModelServer } from "../../../services/kernel/llm/scripted-model-server.js";
+import { freshDatabase, type FreshDatabase } from "../../support/postgres.js";
+import { PUSHPALS_BIN } from "../../support/pushpals-process.js";
+import { tempDir, type TempDir } from "../../support/tmp.js";
+import { writeConfigDir } from "./config-dir.js";
+import { leftoverProcesses } from "./processes.js";
+
+export const E2E_SCRIPTS = join(packageRoot(), "tests", "fixtures", "e2e-scripts");
+const SHARED_NATS_URL = "nats://127.0.0.1:4222";
+
+export interface SystemOptions {
+  /** A script file name under tests/fixtures/e2e-scripts/. */
+  script: string;
+  /** --mesh on Postgres + NATS (default), or the embedded one-process system on SQLite. */
+  mode?: "mesh" | "embedded";
+  /** Default: the shared NATS on 4222 (mesh mode only). */
+  natsUrl?: string;
+  /** Lease length of every queue (default 3 s; see config-dir.ts). */
+  leaseSeconds?: number;
+}
+
+export interface SystemUnderTest {
+  /** The control plane's URL: every client call goes here. */
+  url: string;
+  clients: Clients;
+  /** The project's working repository (the one PushPals runs on) and its bare origin. */
+  repo: string;
+  remote: string;
+  dataDir: string;
+  dir: string;
+  model: ScriptedModelServer;
+  /** `pushpals up`'s own process. */
+  up: ChildProcess;
+  /** Every log line the system wrote (stderr of up and its children), for failure messages. */
+  logTail(lines?: number): Promise<string>;
+  /** Stops up with SIGTERM, then checks that nothing it started is left and cleans up. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole PushPals as ONE child process of the test (`pushpals up [--mesh]`), on a
+ * scratch copy of the demo project (a failing test, a bare origin), a fresh Postgres
+ * database, a scripted model server in the test process and a config folder with
+ * short leases. Build first: `npx tsc -p tsconfig.build.json` (npm test does it).
+ */
+export async function startSystem(options: SystemOptions): Promise<SystemUnderTest> {
+  const mode = options.mode ?? "mesh";
+  const dir = await tempDir(`pushpals-e2e-${mode}-`);
+  const cleanups: (() => Promise<unknown>)[] = [() => dir.remove()];
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  };
+  try {
+    return await start(mode, options, dir, cleanups, cleanUp);
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}
+
+async function start(mode: "mesh" | "embedded", options: SystemOptions, dir: TempDir, cleanups: (() => Promise<unknown>)[], cleanUp: () => Promise<void>): Promise<SystemUnderTest> {
+  const { repo, remote } = await createDemoProject(dir.path);
+  const dataDir = join(repo, ".pushpals");
+  const configDir = join(dir.path, "config");
+  await mkdir(configDir);
+  await writeConfigDir(configDir, { leaseSeconds: options.leaseSeconds });
+  const model = await startScriptedModelServer({ script: join(E2E_SCRIPTS, options.script) });
+  cleanups.push(() => model.close());
+  const database: FreshDatabase | undefined = mode === "mesh" ? await freshDatabase("e2e") : undefined;
+  if (database) cleanups.push(() => database.drop());
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PUSHPALS_CONFIG_DIR: configDir,
+    PUSHPALS_PORT: "0",
+    PUSHPALS_LOG_LEVEL: "info",
+    PUSHPALS_LLM_BASE_URL: model.url,
+    PUSHPALS_LLM_MODEL: "pushpals-e2e",
+    PUSHPALS_LLM_API_KEY: "e2e-key",
+    PUSHPALS_DATABASE_URL: database?.url ?? "",
+    PUSHPALS_NATS_URL: mode === "mesh" ? (options.natsUrl ?? SHARED_NATS_URL) : "",
+  };
+  const logFile = join(dir.path, "system.log");
+  const log = createWriteStream(logFile);
+  const args = [PUSHPALS_BIN, "up", ...(mode === "mesh" ? ["--mesh"] : []), "--repo", repo];
+  const up = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  up.stderr!.pipe(log);
+  const exited = once(up, "exit");
+  cleanups.push(async () => {
+    if (up.exitCode === null && up.signalCode === null) {
+      up.kill("SIGKILL");
+      await exited;
+    }
+  });
+  const logTail = async (lines = 60) => (await readFile(logFile, "utf8").catch(() => "")).split("\n").slice(-lines - 1).join("\n");
+
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`pushpals ${args.slice(1).join(" ")} did not announce its URL within 45 s`)), 45_000);
+    createInterface({ input: up.stdout! }).on("line", (line) => {
+      const match = /listening on (http:\/\/\S+)/.exec(line);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    void exited.then(([code]) => {
+      clearTimeout(timer);
+      reject(new Error(`pushpals up exited with ${code} before it was ready`));
+    });
+  }).catch(async (error: Error) => {
+    throw new Error(`${error.message}; its log:\n${await logTail()}`);
+  });
+  await waitForServices(url, mode, logTail);
+
+  let stopped = false;
+  return {
+    url,
+    clients: createClients(url),
+    repo,
+    remote,
+    dataDir,
+    dir: dir.path,
+    model,
+    up,
+    logTail,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      try {
+        if (up.exitCode === null && up.signalCode === null) {
+          up.kill("SIGTERM");
+          const timer = setTimeout(() => up.kill("SIGKILL"), 30_000);
+          await exited;
+          clearTimeout(timer);
+        }
+        // Mesh children leave when their stdin closes; give them the time their own stop takes.
+        const left = await leftoverProcesses(dataDir, 20_000);
+        if (left.length > 0) throw new Error(`pushpals up left processes behind after SIGTERM:\n${left.join("\n")}`);
+      } finally {
+        log.end();
+        await cleanUp();
+      }
+    },
+  };
+}
+
+/**
+ * `up --mesh` prints the control plane's URL once it listens; the other services start
+ * after it. Wait until each answers through the control plane: chat and planning reply
+ * to an empty request with InvalidArgument (Unavailable while their process is not up),
+ * integration reports its status, and the runner has registered as a worker.
+ */
+async function waitForServices(url: string, mode: "mesh" | "embedded", logTail: () => Promise<string>): Promise<void> {
+  const clients = createClients(url);
+  const answers = (call: Promise<unknown>) =>
+    call.then(
+      () => true,
+      (error: unknown) => !isConnectCode(error, Code.Unavailable) && !isConnectCode(error, Code.Unimplemented),
+    );
+  const deadline = Date.now() + 45_000;
+  for (;;) {
+    const ready = await Promise.all([
+      answers(clients.chat.send({})),
+      answers(clients.planning.plan({})),
+      answers(clients.integration.getIntegrationStatus({})),
+      clients.execution.listWorkers({}).then(
+        (response) => response.workers.length > 0,
+        () => false,
+      ),
+    ]);
+    if (ready.every(Boolean)) return;
+    if (Date.now() > deadline) throw new Error(`pushpals up (${mode}) did not have every service answering within 45 s (chat, planner, integration, runner: ${ready.join(", ")}); its log:\n${await logTail()}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
