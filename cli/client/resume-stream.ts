@@ -1,5 +1,6 @@
+import { Code } from "@connectrpc/connect";
+import { isConnectCode } from "../../services/kernel/errors.js";
 import { sleep } from "../../services/kernel/time.js";
-import { isUnreachable } from "./rpc-failure.js";
 
 export interface ResumeOptions<T> {
   /** Where reading starts (the cursor passed to the first `open`). */
@@ -41,7 +42,8 @@ export async function* resumeStream<T>(open: (after: bigint, signal: AbortSignal
         if (!options.reopenOnEnd || signal.aborted) return;
       } catch (error) {
         if (signal.aborted) return;
-        if (!isUnreachable(error) || failures + 1 >= maxAttempts) throw error;
+        // Unavailable is the transient kind: nothing listening, or a server shutting down.
+        if (!isConnectCode(error, Code.Unavailable) || failures + 1 >= maxAttempts) throw error;
       }
       failures += 1;
       const delayMs = Math.min(500 * 2 ** (failures - 1), 8000);

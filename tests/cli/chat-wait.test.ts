@@ -123,3 +123,37 @@ describe("pushpals chat -m --wait", () => {
     for (const item of items) await cp.clients.queues.cancel({ itemId: item.id, reason: "test cleanup" });
   });
 });
+
+describe("pushpals chat -m --wait across a server restart", () => {
+  it("reconnects from where it was and still sees the merge", async () => {
+    const repo = await tempDir("pushpals-cli-repo-");
+    const data = await tempDir("pushpals-cli-data-");
+    let first: ChatControlPlane | undefined;
+    let second: ChatControlPlane | undefined;
+    try {
+      await initRepo(repo.path);
+      first = await startChatControlPlane({ dataDir: data.path });
+      const port = Number(new URL(first.url).port);
+      const cli = startCli(["chat", "-m", "survive a restart", "--wait"], { cwd: repo.path, env: { PUSHPALS_SERVER_URL: first.url, USER: "tester" } });
+      await planRequest(first.clients, { jobs: 1 });
+      await cli.waitForLine(/request req_\w+ planned 1 job/);
+      await first.stop();
+      first = undefined;
+      second = await startChatControlPlane({ dataDir: data.path, port });
+      await cli.waitForLine(/lost the connection to the server; reconnecting/);
+      await runJob(second.clients);
+      await integrate(second.clients);
+      const result = await cli.exited;
+      expect(result.code, result.stderr).toBe(0);
+      const lines = result.stdout.split("\n");
+      // Nothing twice across the seam: each item's enqueue shows once.
+      expect(lines.filter((line) => /^job job_\w+ queued/.test(line))).toHaveLength(1);
+      expect(lines.filter((line) => /^request req_\w+ queued/.test(line))).toHaveLength(1);
+      expect(lines.at(-1)).toMatch(/done: merged/);
+    } finally {
+      await first?.stop();
+      await second?.stop();
+      await Promise.all([repo.remove(), data.remove()]);
+    }
+  });
+});

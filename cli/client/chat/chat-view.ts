@@ -12,8 +12,8 @@ export interface ChatView {
 
 /**
  * Output for pipes, files and CI logs: every line as it comes, no cursor movement.
- * Progress shows as its own line only when the event had no line of its own, and
- * only when it changed.
+ * Progress shows as its own line only when the event had no line of its own, only
+ * when it changed, and never for transient updates (log lines).
  */
 export class PlainView implements ChatView {
   private readonly lastProgress = new Map<string, string>();
@@ -27,7 +27,7 @@ export class PlainView implements ChatView {
   show(view: EventView): void {
     const progress = view.progress;
     if (view.line !== undefined) this.line(view.line);
-    if (!progress) return;
+    if (!progress || progress.transient) return;
     if (progress.text === undefined) {
       this.lastProgress.delete(progress.key);
       return;

@@ -6,15 +6,16 @@ import type { Style } from "../style.js";
 /** What an event shows: a permanent line, and/or the item's live progress (`text: undefined` ends it). */
 export interface EventView {
   line?: string;
-  progress?: { key: string; text?: string };
+  /** `transient` progress only animates a terminal's status line; plain output skips it. */
+  progress?: { key: string; text?: string; transient?: boolean };
 }
 
 const INDENT = "  ";
 
 /**
  * How one audit-log event reads in a terminal. Events a person does not need in a chat
- * (log lines, token counts, the session's creation) show nothing; `pushpals logs` and
- * --json have them all.
+ * (token counts, the session's creation) show nothing, and log lines only flicker through
+ * the status line; `pushpals logs` and --json have them all.
  */
 export function describeEvent(event: Event, style: Style): EventView {
   const id = event.itemId;
@@ -141,6 +142,7 @@ export function describeEvent(event: Event, style: Style): EventView {
       return { line: style.dim(`${INDENT}artifact ${p.value.name} (${p.value.sizeBytes} bytes)`) };
 
     case "jobLog":
+      return { progress: { key: id, text: `job ${id} › ${p.value.text}`, transient: true } };
     case "tokenUsage":
     case "sessionCreated":
     case undefined:

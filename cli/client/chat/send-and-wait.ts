@@ -56,7 +56,12 @@ export async function sendAndWait(options: SendOptions): Promise<ExitCode> {
       sessionId: session.id,
       afterSeq: response.messageSeq,
       signal: controller.signal,
-      onReconnect: (attempt, delayMs) => view.line(options.style.warn(`lost the connection to the server; reconnecting in ${delayMs} ms (attempt ${attempt})`)),
+      onReconnect: (attempt, delayMs) => {
+        const notice = `lost the connection to the server; reconnecting in ${delayMs} ms (attempt ${attempt})`;
+        // stdout stays pure JSON lines for scripts.
+        if (json) process.stderr.write(`${notice}\n`);
+        else view.line(options.style.warn(notice));
+      },
     });
     for await (const event of events) {
       const outcome = tracker.observe(event);

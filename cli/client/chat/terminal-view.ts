@@ -43,6 +43,8 @@ export class TerminalView implements ChatView {
       if (progress.text !== undefined) this.running.set(progress.key, progress.text);
     }
     if (view.line !== undefined) this.line(view.line);
+    // A busy job's log can run to thousands of lines a second: those wait for the next spinner tick.
+    else if (progress?.transient && wasRunning) return;
     else if (progress && wasRunning && this.running.size > 0) this.redrawStatus();
     else if (progress) this.redraw();
   }

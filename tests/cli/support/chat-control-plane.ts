@@ -27,10 +27,18 @@ export const HELP_REPLY = "I can change code in this repository: tell me what to
  * PostMessage and either answers at once (recording the assistant message) or enqueues a
  * request, as the real chat service does — everything through the public RPCs.
  */
-export async function startChatControlPlane(options: { repo?: string } = {}): Promise<ChatControlPlane> {
-  const dir = await tempDir("pushpals-cli-cp-");
+export interface ChatControlPlaneOptions {
+  /** The repository the server says it works on (GetSystemStatus.repo). */
+  repo?: string;
+  /** Keep the store here (and keep it at stop), so a second server can take over. */
+  dataDir?: string;
+  port?: number;
+}
+
+export async function startChatControlPlane(options: ChatControlPlaneOptions = {}): Promise<ChatControlPlane> {
+  const dir = options.dataDir ? { path: options.dataDir, remove: async () => undefined } : await tempDir("pushpals-cli-cp-");
   const config = loadConfig({
-    env: { PUSHPALS_PORT: "0" },
+    env: { PUSHPALS_PORT: String(options.port ?? 0) },
     overrides: { "repo.path": options.repo ?? dir.path, "storage.dataDir": dir.path, "storage.databaseUrl": "", "bus.natsUrl": "", "queues.pollSeconds": 1 },
   });
   const controller = new AbortController();
