@@ -1,3 +1,4 @@
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import type { Clients } from "../services/kernel/clients.js";
 import { packageRoot } from "../services/kernel/paths.js";
@@ -7,17 +8,17 @@ import { prefillPostgres, prefillSqlite } from "./support/prefill.js";
 import { appendResults, table, type Row } from "./support/report.js";
 import { startBenchControlPlane, type BenchControlPlane, type BenchStore } from "./support/rpc-control-plane.js";
 import { runRpcQueueLoad } from "./support/rpc-queue-load.js";
-import { storeFigures, type StoreFigures } from "./support/rpc-store-figures.js";
+import { recordedStoreFigures, storeBenchRound } from "./support/rpc-store-figures.js";
 
 /*
  * Queue throughput over RPC: enqueue → claim → complete with 8 concurrent claimers,
  * each on its own HTTP/2 connection to a real control plane (on its own thread), on
  * SQLite (in-process bus) and on Postgres (NATS bus, as deployed), with 1k, 10k and
  * 100k jobs pending beforehand. The store-level figures of bench/queue-store.ts, taken
- * in the same run, give the RPC overhead.
+ * in the same run and interleaved with the RPC runs, give the RPC overhead.
  *
- *   npm run build && node dist/bench/queue-rpc.js [--jobs 2000] [--depths 1000,10000,100000] [--repeat 3]
- *       [--claim-wait-ms 10000] [--nats nats://127.0.0.1:4222] [--store-figures run|results] [--no-record]
+ *   npm run build && node dist/bench/queue-rpc.js [--jobs 1000] [--depths 1000,10000,100000] [--repeat 3]
+ *       [--claim-wait-ms 10000] [--nats nats://127.0.0.1:4222] [--store-figures run|results|none] [--no-record]
  */
 
 const CLAIMERS = 8;
@@ -30,13 +31,14 @@ interface Args {
   repeat: number;
   claimWaitMs: number | undefined;
   natsUrl: string;
-  storeFigures: "run" | "results";
+  storeFigures: "run" | "results" | "none";
   record: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
   const args: Args = {
-    jobs: 2000,
+    // The store bench's 2000 would make the interleaved run take several minutes more.
+    jobs: 1000,
     depths: [1000, 10_000, 100_000],
     repeat: 3,
     claimWaitMs: 10_000,
@@ -51,12 +53,12 @@ function parseArgs(argv: string[]): Args {
     else if (flag === "--repeat") args.repeat = positive(argv[++i], flag);
     else if (flag === "--claim-wait-ms") args.claimWaitMs = nonNegative(argv[++i], flag) || undefined;
     else if (flag === "--nats") args.natsUrl = argv[++i] ?? "";
-    else if (flag === "--store-figures") args.storeFigures = oneOf(argv[++i], flag, ["run", "results"] as const);
+    else if (flag === "--store-figures") args.storeFigures = oneOf(argv[++i], flag, ["run", "results", "none"] as const);
     else if (flag === "--no-record") args.record = false;
     else {
       throw new Error(
         `unknown argument ${flag}; use --jobs N, --depths A,B,C, --repeat N, --claim-wait-ms MS (0 = no long poll), ` +
-          "--nats URL ('' = in-process bus on Postgres too), --store-figures run|results or --no-record",
+          "--nats URL ('' = in-process bus on Postgres too), --store-figures run|results|none or --no-record",
       );
     }
   }
@@ -124,11 +126,11 @@ async function rpcRun(store: BenchStore, depth: number, args: Args): Promise<Rpc
   }
 }
 
-/** The run with the median throughput. */
-function median(runs: RpcRun[]): RpcRun {
-  const sorted = [...runs].sort((a, b) => a.result.jobsPerSecond - b.result.jobsPerSecond);
+/** The run with the median throughput (the lower middle one for an even count). */
+function median<T>(runs: T[], result: (run: T) => LoadResult): T {
+  const sorted = [...runs].sort((a, b) => result(a).jobsPerSecond - result(b).jobsPerSecond);
   const middle = sorted[Math.floor((sorted.length - 1) / 2)];
-  if (!middle) throw new Error("no runs to take the median of");
+  if (middle === undefined) throw new Error("no runs to take the median of");
   return middle;
 }
 
@@ -138,46 +140,64 @@ function overhead(label: string, depth: number, rpc: LoadResult, store: LoadResu
   return `- ${label}, ${depth.toLocaleString("en")} pending: store / RPC = ${(store.jobsPerSecond / rpc.jobsPerSecond).toFixed(2)}× jobs/s${p50}`;
 }
 
+const STORE_ROWS = { sqlite: "pushpals store, SQLite", postgres: "pushpals store, Postgres" } as const;
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const machine = await describeMachine();
   progress(machine);
-  const store: StoreFigures = await storeFigures(args.storeFigures, args.depths, args.repeat, progress);
+  const recorded = args.storeFigures === "results" ? await recordedStoreFigures() : undefined;
   const postgresBus = args.natsUrl ? "NATS bus" : "in-process bus";
   const rows: Row[] = [];
   const ratios: string[] = [];
   const busy: string[] = [];
   for (const depth of args.depths) {
     const runs: Record<BenchStore, RpcRun[]> = { sqlite: [], postgres: [] };
+    const storeRuns: Record<BenchStore, LoadResult[]> = { sqlite: [], postgres: [] };
     for (let round = 1; round <= args.repeat; round++) {
       progress(`${depth} pending, round ${round} of ${args.repeat}`);
+      if (args.storeFigures === "run") {
+        progress(`store level, ${depth} pending: node dist/bench/queue-store.js for this round`);
+        const store = await storeBenchRound(depth, args.jobs);
+        for (const kind of ["sqlite", "postgres"] as const) {
+          const result = store.find(STORE_ROWS[kind], depth);
+          if (result) storeRuns[kind].push(result);
+        }
+      }
       runs.sqlite.push(await rpcRun("sqlite", depth, args));
       runs.postgres.push(await rpcRun("postgres", depth, args));
     }
-    const [sqliteRun, postgresRun] = [median(runs.sqlite), median(runs.postgres)];
-    const [sqlite, postgres] = [sqliteRun.result, postgresRun.result];
-    const [storeSqlite, storePostgres] = [store.find("pushpals store, SQLite", depth), store.find("pushpals store, Postgres", depth)];
-    if (storeSqlite) rows.push({ system: "store level, SQLite", depth, result: storeSqlite });
-    rows.push({ system: "over RPC, SQLite + in-process bus", depth, result: sqlite });
-    if (storePostgres) rows.push({ system: "store level, Postgres", depth, result: storePostgres });
-    rows.push({ system: `over RPC, Postgres + ${postgresBus}`, depth, result: postgres });
-    ratios.push(overhead("SQLite", depth, sqlite, storeSqlite), overhead("Postgres", depth, postgres, storePostgres));
-    busy.push(`${depth.toLocaleString("en")} pending: SQLite ${percent(sqliteRun.serverBusy)}, Postgres ${percent(postgresRun.serverBusy)}`);
+    const storeFigure = (kind: BenchStore) =>
+      recorded ? recorded.find(STORE_ROWS[kind], depth) : storeRuns[kind].length > 0 ? median(storeRuns[kind], (r) => r) : undefined;
+    for (const kind of ["sqlite", "postgres"] as const) {
+      const rpc = median(runs[kind], (run) => run.result);
+      const store = storeFigure(kind);
+      const label = kind === "sqlite" ? "SQLite" : "Postgres";
+      if (store) rows.push({ system: `store level, ${label}`, depth, result: store });
+      rows.push({ system: `over RPC, ${label} + ${kind === "sqlite" ? "in-process bus" : postgresBus}`, depth, result: rpc.result });
+      ratios.push(overhead(label, depth, rpc.result, store));
+      busy.push(`${label} ${depth.toLocaleString("en")} pending ${percent(rpc.serverBusy)}`);
+    }
     progress(`${depth} pending done`);
   }
 
   const claimCall = args.claimWaitMs === undefined ? "no wait (claims what is there)" : `wait ${args.claimWaitMs} ms (the long-poll path real claimers take)`;
+  const storeSource = {
+    run: "bench/queue-store.js run once per round just before the RPC runs of that round (interleaved, same jobs per run), median of the rounds",
+    results: `the newest queue-store section of bench/RESULTS.md (${recorded?.date ?? ""})`,
+    none: "not compared (--store-figures none)",
+  }[args.storeFigures];
   const section = [
     `## Queue over RPC: enqueue → claim → complete (${new Date().toISOString()})`,
     "",
     `Command: \`node dist/bench/queue-rpc.js${process.argv.length > 2 ? " " + process.argv.slice(2).join(" ") : ""}\``,
-    `Machine: ${machine}`,
+    `Machine: ${machine}; load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} at the end`,
     `Load: ${args.jobs} jobs per run, median of ${args.repeat} runs by throughput, ${CLAIMERS} concurrent claimers, each a Connect client on its own HTTP/2 connection ` +
-      `to a real control plane (serveControlPlane, logging off) on a worker thread of the benchmark's process; a fresh data dir or database per run; ` +
+      "to a real control plane (serveControlPlane, logging off) on a worker thread of the benchmark's process; a fresh data dir or database per run; " +
       `jobs spread over ${SESSIONS} sessions; the backlog written straight into queue_items beforehand by bench/support/prefill.ts (as the store bench does), ` +
       "so the queue keeps that depth during the run. " +
       `Window: from the first Enqueue to the last Complete, after every connection is open. Claim latency: one Claim RPC's round trip at the client, ${claimCall}. ` +
-      `Store-level rows: ${store.source}.`,
+      `Store-level rows: ${storeSource}.`,
     "",
     table(rows),
     "",

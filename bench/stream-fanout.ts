@@ -1,4 +1,5 @@
 import { connect } from "@nats-io/transport-node";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { errorMessage } from "../services/kernel/errors.js";
 import { packageRoot } from "../services/kernel/paths.js";
@@ -12,9 +13,10 @@ import { runFanout, type FanoutLoad, type FanoutResult, type FanoutSetup } from 
  * 10 ms with the events due; each event carries its send time): commit-to-receive
  * latency at every subscriber, and a check that each got every event exactly once,
  * in order. On the embedded default (SQLite + in-process bus) and on Postgres + NATS.
- * Lower rates (--rates) show where the fan-out stops keeping up.
+ * Lower rates (--rates) show where the fan-out stops keeping up; --connections 1,100
+ * how much sharing one HTTP/2 connection costs (a browser tab or CLI has its own).
  *
- *   npm run build && node dist/bench/stream-fanout.js [--subscribers 100] [--rates 1000,500,250] [--seconds 10]
+ *   npm run build && node dist/bench/stream-fanout.js [--subscribers 100] [--rates 1000,250] [--seconds 10]
  *       [--connections 4] [--batch-ms 10] [--setups embedded,postgres] [--nats nats://127.0.0.1:4222] [--no-record]
  *
  * PUSHPALS_LOG_LEVEL=warn shows the control plane's own logs (off otherwise).
@@ -26,7 +28,7 @@ interface Args {
   subscribers: number;
   rates: number[];
   seconds: number;
-  connections: number;
+  connections: number[];
   batchMs: number;
   setups: SetupName[];
   natsUrl: string;
@@ -34,15 +36,15 @@ interface Args {
 }
 
 const USAGE =
-  "use --subscribers N, --rates A,B (events/s), --seconds N, --connections N, --batch-ms MS (0 = one event per call), " +
+  "use --subscribers N, --rates A,B (events/s), --seconds N, --connections A,B, --batch-ms MS (0 = one event per call), " +
   "--setups embedded,postgres, --nats URL ('' = the in-process bus on Postgres too) or --no-record";
 
 function parseArgs(argv: string[]): Args {
   const args: Args = {
     subscribers: 100,
-    rates: [1000, 500, 250],
+    rates: [1000, 250],
     seconds: 10,
-    connections: 4,
+    connections: [4],
     batchMs: 10,
     setups: ["embedded", "postgres"],
     natsUrl: process.env.PUSHPALS_BENCH_NATS_URL ?? "nats://127.0.0.1:4222",
@@ -53,7 +55,7 @@ function parseArgs(argv: string[]): Args {
     if (flag === "--subscribers") args.subscribers = whole(argv[++i], flag, 1);
     else if (flag === "--rates") args.rates = (argv[++i] ?? "").split(",").map((rate) => whole(rate, flag, 1));
     else if (flag === "--seconds") args.seconds = whole(argv[++i], flag, 1);
-    else if (flag === "--connections") args.connections = whole(argv[++i], flag, 1);
+    else if (flag === "--connections") args.connections = (argv[++i] ?? "").split(",").map((n) => whole(n, flag, 1));
     else if (flag === "--batch-ms") args.batchMs = whole(argv[++i], flag, 0);
     else if (flag === "--setups") args.setups = (argv[++i] ?? "").split(",").map((name) => setupName(name, flag));
     else if (flag === "--nats") args.natsUrl = argv[++i] ?? "";
@@ -93,12 +95,13 @@ const percent = (value: number) => `${Math.round(value * 100)}%`;
 
 function table(results: FanoutResult[]): string {
   const lines = [
-    "| setup | events/s asked | achieved | events | calls | deliveries | appends retried | missed | duplicated or out of order | commit→receive p50 ms | p99 ms | send→receive p50 ms | p99 ms | AppendEvents p50 ms | p99 ms | drain ms | control-plane thread busy | clients' thread busy |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| setup | connections | events/s asked | achieved | events | calls | deliveries | appends retried | missed | duplicated or out of order | commit→receive p50 ms | p99 ms | send→receive p50 ms | p99 ms | AppendEvents p50 ms | p99 ms | drain ms | control-plane thread busy | clients' thread busy |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
-  for (const { setup, rate, writer, tally, expected, extraAppended, drainMs, serverBusy, clientsBusy } of results) {
+  for (const { setup, connections, rate, writer, tally, expected, extraAppended, drainMs, serverBusy, clientsBusy } of results) {
     const cells = [
       setup.label,
+      String(connections),
       rate.toLocaleString("en"),
       (writer.events / writer.seconds).toFixed(0),
       extraAppended === 0 ? writer.events.toLocaleString("en") : `${writer.events.toLocaleString("en")} (+${extraAppended} appended twice)`,
@@ -122,6 +125,16 @@ function table(results: FanoutResult[]): string {
   return lines.join("\n");
 }
 
+function retriedNote(results: FanoutResult[]): string[] {
+  const retried = results.reduce((sum, { writer }) => sum + writer.retried, 0);
+  if (retried === 0) return [];
+  return [
+    "",
+    `- ${retried} AppendEvents calls failed with an internal error and were retried. PUSHPALS_LOG_LEVEL=warn shows the control plane's error; ` +
+      "on Postgres it has been postgres.js's UNSAFE_TRANSACTION (a BEGIN sent on a connection the pool had not reserved; porsager/postgres#823, #1189).",
+  ];
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const setups: FanoutSetup[] = args.setups.map((name) =>
@@ -136,10 +149,10 @@ async function main(): Promise<void> {
   progress(machine);
   const results: FanoutResult[] = [];
   for (const setup of setups) {
-    for (const rate of args.rates) {
+    for (const [rate, connections] of args.rates.flatMap((r) => args.connections.map((c) => [r, c] as const))) {
       const load: FanoutLoad = {
         subscribers: args.subscribers,
-        connections: args.connections,
+        connections,
         rate,
         seconds: args.seconds,
         batchMs: args.batchMs,
@@ -147,7 +160,7 @@ async function main(): Promise<void> {
         drainTimeoutMs: DRAIN_TIMEOUT_MS,
       };
       results.push(await runFanout(setup, load, progress));
-      progress(`${setup.label}, ${rate} events/s: done`);
+      progress(`${setup.label}, ${rate} events/s, ${connections} connections: done`);
     }
   }
 
@@ -157,8 +170,8 @@ async function main(): Promise<void> {
     `## StreamEvents fan-out (${new Date().toISOString()})`,
     "",
     `Command: \`node dist/bench/stream-fanout.js${process.argv.length > 2 ? " " + process.argv.slice(2).join(" ") : ""}\``,
-    `Machine: ${machine}`,
-    `Load: ${args.subscribers} StreamEvents subscribers on one session, spread over ${args.connections} HTTP/2 connections (Connect clients), ` +
+    `Machine: ${machine}; load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} at the end`,
+    `Load: ${args.subscribers} StreamEvents subscribers on one session, spread evenly over the HTTP/2 connections (Connect clients) the row names, ` +
       "to a real control plane (serveControlPlane, logging off) on a worker thread of the benchmark's process (a fresh one per row); subscribers and writer share the main thread. " +
       `A writer on its own connection appends JobProgress events for ${args.seconds} s, ${writing} (at most ${MAX_APPENDS_IN_FLIGHT} calls in flight); ` +
       "each event carries its call's send time. Measured after every subscriber has received a warm-up event (all streams live). " +
@@ -170,6 +183,7 @@ async function main(): Promise<void> {
       "Busy: event-loop utilisation of each thread while writing and draining.",
     "",
     table(results),
+    ...retriedNote(results),
   ].join("\n");
   process.stdout.write(`${section}\n`);
   if (args.record) {

@@ -29,6 +29,7 @@ export interface FanoutLoad {
 
 export interface FanoutResult {
   setup: FanoutSetup;
+  connections: number;
   rate: number;
   writer: PacedWriteResult;
   tally: StreamTally;
@@ -50,7 +51,7 @@ export interface FanoutResult {
  */
 export async function runFanout(setup: FanoutSetup, load: FanoutLoad, progress: (message: string) => void): Promise<FanoutResult> {
   const plane = await startBenchControlPlane({ store: setup.store, natsUrl: setup.natsUrl, label: "fanout" });
-  const say = (message: string) => progress(`${setup.label}, ${load.rate} events/s: ${message}`);
+  const say = (message: string) => progress(`${setup.label}, ${load.rate} events/s, ${load.connections} connections: ${message}`);
   try {
     const writerClients = plane.connect();
     const { session } = await writerClients.sessions.createSession({ title: "stream fan-out bench" });
@@ -104,7 +105,7 @@ export async function runFanout(setup: FanoutSetup, load: FanoutLoad, progress: 
       const extraAppended = Number(writer.lastSeq - warmUpSeq) - writer.events;
       // Extra events are delivered too; count the deliveries expected of all of them.
       const expected = (writer.events + extraAppended) * load.subscribers;
-      return { setup, rate: load.rate, writer, tally, expected, extraAppended, drainMs, serverBusy, clientsBusy };
+      return { setup, connections: load.connections, rate: load.rate, writer, tally, expected, extraAppended, drainMs, serverBusy, clientsBusy };
     } finally {
       leave.abort();
       const error = await failed;

@@ -34,8 +34,6 @@ export interface PacedWriteResult {
   lastSeq: bigint;
   /** One AppendEvents round trip. */
   append: Latencies;
-  /** How late each call went out against the slot of its first event. */
-  lateness: Latencies;
 }
 
 const MAX_EVENTS_PER_CALL = 100;
@@ -50,7 +48,6 @@ export async function writePaced(options: PacedWriteOptions): Promise<PacedWrite
   const { sessions, sessionId, rate, maxInFlight } = options;
   const total = Math.round(rate * options.seconds);
   const append = new Latencies();
-  const lateness = new Latencies();
   const inFlight = new Set<Promise<void>>();
   let lastSeq = 0n;
   let calls = 0;
@@ -82,7 +79,6 @@ export async function writePaced(options: PacedWriteOptions): Promise<PacedWrite
     // Every event due by now, within the per-call limit; at least the next one.
     const due = options.batchMs > 0 ? Math.min(total, Math.floor(((now - startedAt) * rate) / 1000) + 1) : next + 1;
     const count = Math.max(1, Math.min(due - next, MAX_EVENTS_PER_CALL));
-    lateness.record(Math.max(0, now - slotOf(next)));
     const call: Promise<void> = send(next, count)
       .catch((error: unknown) => void (failure ??= error))
       .finally(() => inFlight.delete(call));
@@ -94,7 +90,7 @@ export async function writePaced(options: PacedWriteOptions): Promise<PacedWrite
   }
   await Promise.all(inFlight);
   if (failure !== undefined) throw new Error(`AppendEvents failed: ${errorMessage(failure)}`);
-  return { events: total, calls, retried, seconds: (performance.now() - startedAt) / 1000, lastSeq, append, lateness };
+  return { events: total, calls, retried, seconds: (performance.now() - startedAt) / 1000, lastSeq, append };
 }
 
 /**

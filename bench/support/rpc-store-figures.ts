@@ -7,8 +7,6 @@ import type { LoadResult } from "./load-result.js";
 
 /** Store-level figures from bench/queue-store.ts, by its row label and depth. */
 export interface StoreFigures {
-  /** Where they come from, for the record. */
-  source: string;
   find(system: string, depth: number): LoadResult | undefined;
 }
 
@@ -16,25 +14,25 @@ const STORE_BENCH = fileURLToPath(new URL("../queue-store.js", import.meta.url))
 const SECTION_TITLE = "## Queue store:";
 
 /**
- * "run": runs bench/queue-store.js now (same depths and repeats, not recorded) and reads
- * its table, so both sets of figures come from the same machine state. "results": the
- * newest queue-store section of bench/RESULTS.md.
+ * One round of bench/queue-store.js at one depth, not recorded: run between the RPC
+ * runs of the same round, so both sets of figures see the same machine.
  */
-export async function storeFigures(how: "run" | "results", depths: number[], repeat: number, progress: (m: string) => void): Promise<StoreFigures> {
-  if (how === "run") {
-    progress("store-level figures: running node dist/bench/queue-store.js first");
-    const output = await runStoreBench(["--depths", depths.join(","), "--repeat", String(repeat), "--no-record"]);
-    return figuresFrom(lastSection(output, "the output of queue-store.js"), "bench/queue-store.ts run just before, same depths and repeats");
-  }
+export async function storeBenchRound(depth: number, jobs: number): Promise<StoreFigures> {
+  const output = await runStoreBench(["--depths", String(depth), "--jobs", String(jobs), "--repeat", "1", "--no-record"]);
+  return figuresFrom(lastSection(output, "the output of queue-store.js"), "the output of queue-store.js");
+}
+
+/** The newest queue-store section of bench/RESULTS.md, and its date. */
+export async function recordedStoreFigures(): Promise<StoreFigures & { date: string }> {
   const file = join(packageRoot(), "bench", "RESULTS.md");
   const section = lastSection(await readFile(file, "utf8"), file);
   const date = /\(([^)]+)\)/.exec(section.split("\n", 1)[0] ?? "")?.[1] ?? "undated";
-  return figuresFrom(section, `the newest queue-store section of bench/RESULTS.md (${date})`);
+  return { ...figuresFrom(section, file), date };
 }
 
 function runStoreBench(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    // Its progress lines go straight to our stderr; its stdout is the section we parse.
+    // Its progress lines go straight to our stderr; its stdout is the section we read.
     const child = spawn(process.execPath, [STORE_BENCH, ...args], { stdio: ["ignore", "pipe", "inherit"] });
     let output = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
@@ -54,7 +52,7 @@ function lastSection(text: string, where: string): string {
 }
 
 /** Reads the rows of report.ts's table: | system | pending | jobs | seconds | jobs/s | p50 | p99 |. */
-function figuresFrom(section: string, source: string): StoreFigures {
+function figuresFrom(section: string, where: string): StoreFigures {
   const figures = new Map<string, LoadResult>();
   for (const line of section.split("\n")) {
     const cells = line.split("|").slice(1, -1).map((cell) => cell.trim());
@@ -65,8 +63,8 @@ function figuresFrom(section: string, source: string): StoreFigures {
     if (!Number.isFinite(depth) || !Number.isFinite(jobsPerSecond)) continue;
     figures.set(key(system, depth), { jobs, seconds, jobsPerSecond, claimP50: finite(p50), claimP99: finite(p99) });
   }
-  if (figures.size === 0) throw new Error(`no table rows in ${source}; the queue-store table format may have changed`);
-  return { source, find: (system, depth) => figures.get(key(system, depth)) };
+  if (figures.size === 0) throw new Error(`no table rows in ${where}; the queue-store table format (bench/support/report.ts) may have changed`);
+  return { find: (system, depth) => figures.get(key(system, depth)) };
 }
 
 const key = (system: string, depth: number) => `${system}@${depth}`;
