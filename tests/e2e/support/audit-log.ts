@@ -51,3 +51,15 @@ export function outline(events: readonly Event[]): string {
     .map((event) => `${event.seq} ${event.payload.case}${event.itemId ? ` ${event.itemId}` : ""}`)
     .join("\n");
 }
+
+/** Polls ListEvents (which needs the control plane only, not the bus) until an event of `kind` is in the log. */
+export async function loggedEvent<C extends EventCase>(clients: Clients, sessionId: string, kind: C, timeoutMs: number): Promise<Event & { payload: Extract<Event["payload"], { case: C }> }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const log = await readAuditLog(clients, sessionId);
+    const found = eventsOf(log, kind)[0];
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no ${kind} event within ${timeoutMs} ms; the log:\n${outline(log)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
