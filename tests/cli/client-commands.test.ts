@@ -1,5 +1,6 @@
 import { createServer } from "node:net";
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -166,8 +167,8 @@ describe("pushpals status | jobs | logs | cancel | sessions", () => {
   it("sessions lists sessions and marks the one chat uses in this repository", async () => {
     const sent = await cli("chat", "-m", "hello");
     expect(sent.code).toBe(0);
-    const remembered = (await git(repo.path, "show", "--no-patch", "--format=%H")) && (await import("node:fs/promises")).readFile(join(repo.path, ".pushpals", "cli-session"), "utf8");
-    const sessionOfRepo = (await remembered).trim();
+    const sessionOfRepo = (await readFile(join(repo.path, ".pushpals", "cli-session"), "utf8")).trim();
+    // The remembered session lives in PushPals' own folder, which keeps itself out of `git status`.
     expect(await git(repo.path, "status", "--porcelain")).toBe("");
 
     const listed = await cli("sessions");

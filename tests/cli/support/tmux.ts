@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { rm } from "node:fs/promises";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -39,7 +40,10 @@ export function startTmux(): Tmux {
       throw new Error(`the screen did not show ${pattern} within ${timeoutMs} ms:\n${screen}`);
     },
     async close() {
+      const socketPath = (await tmux("display-message", "-p", "#{socket_path}").catch(() => "")).trim();
       await tmux("kill-server").catch(() => undefined);
+      // tmux leaves its socket file behind when the server is killed.
+      if (socketPath) await rm(socketPath, { force: true });
     },
   };
 }
