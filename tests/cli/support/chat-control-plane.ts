@@ -33,12 +33,14 @@ export interface ChatControlPlaneOptions {
   /** Keep the store here (and keep it at stop), so a second server can take over. */
   dataDir?: string;
   port?: number;
+  /** Mutating RPCs then need this bearer token. */
+  authToken?: string;
 }
 
 export async function startChatControlPlane(options: ChatControlPlaneOptions = {}): Promise<ChatControlPlane> {
   const dir = options.dataDir ? { path: options.dataDir, remove: async () => undefined } : await tempDir("pushpals-cli-cp-");
   const config = loadConfig({
-    env: { PUSHPALS_PORT: String(options.port ?? 0) },
+    env: { PUSHPALS_PORT: String(options.port ?? 0), ...(options.authToken ? { PUSHPALS_AUTH_TOKEN: options.authToken } : {}) },
     overrides: { "repo.path": options.repo ?? dir.path, "storage.dataDir": dir.path, "storage.databaseUrl": "", "bus.natsUrl": "", "queues.pollSeconds": 1 },
   });
   const controller = new AbortController();
@@ -52,7 +54,7 @@ export async function startChatControlPlane(options: ChatControlPlaneOptions = {
     onListening: listening,
   });
   const started = await Promise.race([url, served.then(() => Promise.reject(new Error("control plane stopped before listening")))]);
-  clients = createClients(started);
+  clients = createClients(started, { token: options.authToken });
   return {
     url: started,
     clients,
