@@ -1,4 +1,5 @@
 import { userInfo } from "node:os";
+import type { Clients } from "../../services/kernel/clients.js";
 import { clientCommand } from "./client-command.js";
 import { runInteractiveChat } from "./chat/interactive-chat.js";
 import { PlainView } from "./chat/chat-view.js";
@@ -63,7 +64,7 @@ export const chatCommand = clientCommand({
 });
 
 /** A server started on another checkout works on that one; asking it from here is usually a mistake. */
-async function warnOnOtherRepo(clients: Parameters<typeof chooseSession>[0], repo: string, warn: (text: string) => string): Promise<void> {
+async function warnOnOtherRepo(clients: Clients, repo: string, warn: (text: string) => string): Promise<void> {
   const status = await clients.system.getSystemStatus({}, UNARY_CALL);
   if (status.repo && status.repo !== repo) {
     process.stderr.write(warn(`note: this server works on ${status.repo}, not on ${repo}\n`));

@@ -25,9 +25,10 @@ export interface ClientCommandSpec<O extends Options> {
 }
 
 /**
- * Wraps a client command for cli/main.ts: parses flags (bad ones exit 2 with the usage),
- * connects, runs, and turns expected failures into one line on stderr and an exit code —
- * never a stack trace for something a person can fix.
+ * Wraps a client command for cli/main.ts: parses flags (bad ones exit 2, pointing at
+ * --help), connects, runs, and turns expected failures into one line on stderr and an
+ * exit code — never a stack trace for something a person can fix. Anything else is a
+ * bug and goes on to main's handler.
  */
 export function clientCommand<O extends Options>(spec: ClientCommandSpec<O>): (args: string[]) => Promise<void> {
   return async (args) => {
