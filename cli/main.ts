@@ -1,38 +1,49 @@
-import { clientCommands, clientUsageLines } from "./client/commands.js";
-import { demoCommand, demoUsage } from "./demo/demo-command.js";
-import { serveCommand, serveUsage } from "./commands/serve.js";
-import { upCommand, upUsage } from "./commands/up.js";
+type Command = (args: string[]) => Promise<void>;
 
-const USAGE = `pushpals — an AI coding helper around a git repository
+/**
+ * Commands load on demand: the terminal client should not pay for the store,
+ * the supervisor and the sandboxes that `up`, `serve` and `demo` bring in.
+ */
+const commands: Record<string, () => Promise<Command>> = {
+  demo: async () => (await import("./demo/demo-command.js")).demoCommand,
+  up: async () => (await import("./commands/up.js")).upCommand,
+  serve: async () => (await import("./commands/serve.js")).serveCommand,
+  ...Object.fromEntries(
+    ["chat", "status", "jobs", "logs", "cancel", "sessions"].map((name) => [
+      name,
+      async () => (await import("./client/commands.js")).clientCommands[name]!,
+    ]),
+  ),
+};
+
+async function usage(): Promise<string> {
+  const [{ demoUsage }, { upUsage }, { serveUsage }, { clientUsageLines }] = await Promise.all([
+    import("./demo/demo-command.js"),
+    import("./commands/up.js"),
+    import("./commands/serve.js"),
+    import("./client/commands.js"),
+  ]);
+  const lines = [demoUsage, upUsage, serveUsage].map((text) => text.split("\n")[0] ?? "").concat(clientUsageLines, ["pushpals help"]);
+  return `pushpals — an AI coding helper around a git repository
 
 Commands:
-  ${demoUsage.split("\n")[0]}
-  ${upUsage.split("\n")[0]}
-  ${serveUsage.split("\n")[0]}
-${clientUsageLines.map((line) => `  ${line}`).join("\n")}
-  pushpals help
+${lines.map((line) => `  ${line}`).join("\n")}
 
 Run \`pushpals <command> --help\` for a command's options.`;
-
-const commands: Record<string, (args: string[]) => Promise<void>> = {
-  demo: demoCommand,
-  up: upCommand,
-  serve: serveCommand,
-  ...clientCommands,
-};
+}
 
 async function main(argv: string[]): Promise<void> {
   const [name, ...args] = argv;
   if (!name || name === "help" || name === "--help" || name === "-h") {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${await usage()}\n`);
     return;
   }
-  const command = commands[name];
-  if (!command) {
-    process.stderr.write(`pushpals: unknown command "${name}"\n\n${USAGE}\n`);
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`pushpals: unknown command "${name}"\n\n${await usage()}\n`);
     process.exit(2);
   }
-  await command(args);
+  await (await load())(args);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
