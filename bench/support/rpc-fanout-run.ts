@@ -23,8 +23,10 @@ export interface FanoutLoad {
   seconds: number;
   batchMs: number;
   maxAppendsInFlight: number;
-  /** How long stragglers get to receive the last event before the rest count as missed. */
-  drainTimeoutMs: number;
+  /** After the last append: how long the deliveries may make no progress before what is lacking counts as missed. */
+  stallTimeoutMs: number;
+  /** After the last append: how long to wait at most while deliveries still progress; what is lacking then counts as late. */
+  drainCapMs: number;
 }
 
 export interface FanoutResult {
@@ -37,8 +39,12 @@ export interface FanoutResult {
   expected: number;
   /** Events the session gained beyond those written (a retried append that had committed after all). */
   extraAppended: number;
-  /** From the last append's answer until every subscriber had the last event (or the timeout). */
+  /** From the last append's answer until every subscriber had the last event (or the wait ended). */
   drainMs: number;
+  /** Deliveries lacking: skipped seqs, plus all still lacking if deliveries stalled. Must be 0. */
+  missed: number;
+  /** Deliveries still on their way when the drain cap ended the wait (slow, not lost). */
+  late: number;
   /** Event-loop utilisation (0..1) over the writing and draining, of the control plane's thread and of the clients' thread. */
   serverBusy: number;
   clientsBusy: number;
@@ -80,8 +86,8 @@ export async function runFanout(setup: FanoutSetup, load: FanoutLoad, progress: 
         events: [create(EventSchema, { payload: { case: "jobProgress", value: create(JobProgressSchema, { stage: "warm-up" }) } })],
       });
       const warmUpSeq = warmUp.events[0]?.seq ?? 0n;
-      if (!(await within(tally.allReach(warmUpSeq), load.drainTimeoutMs, failed))) {
-        throw new Error(`${tally.behind(warmUpSeq)} of ${load.subscribers} subscribers did not get the warm-up event within ${load.drainTimeoutMs} ms`);
+      if (!(await within(tally.allReach(warmUpSeq), load.stallTimeoutMs, failed))) {
+        throw new Error(`${tally.behind(warmUpSeq)} of ${load.subscribers} subscribers did not get the warm-up event within ${load.stallTimeoutMs} ms`);
       }
       tally.measureFromSeq(warmUpSeq + 1n);
       say(`${load.subscribers} subscribers live; writing for ${load.seconds} s`);
@@ -97,15 +103,18 @@ export async function runFanout(setup: FanoutSetup, load: FanoutLoad, progress: 
         onSecond: (sent, second) => say(`${second} s, ${sent} events sent, ${tally.delivered.toLocaleString("en")} deliveries so far`),
       });
       const drainStarted = performance.now();
-      const drained = await within(tally.allReach(writer.lastSeq), load.drainTimeoutMs, failed);
+      const drain = await drained(tally, writer.lastSeq, load, failed, drainStarted);
       const drainMs = performance.now() - drainStarted;
       const [serverBusy, clientsBusy] = [plane.busy(serverBefore).utilization, performance.eventLoopUtilization(clientsBefore).utilization];
-      if (!drained) say(`${tally.behind(writer.lastSeq)} subscribers still behind after ${load.drainTimeoutMs} ms; what they lack counts as missed`);
       if (writer.retried > 0) say(`${writer.retried} AppendEvents calls failed with an internal error and were retried`);
       const extraAppended = Number(writer.lastSeq - warmUpSeq) - writer.events;
       // Extra events are delivered too; count the deliveries expected of all of them.
       const expected = (writer.events + extraAppended) * load.subscribers;
-      return { setup, connections: load.connections, rate: load.rate, writer, tally, expected, extraAppended, drainMs, serverBusy, clientsBusy };
+      const lacking = expected - tally.delivered - tally.gaps;
+      if (drain !== "all") say(`${tally.behind(writer.lastSeq)} subscribers still behind ${drain === "stalled" ? "and making no progress" : `after ${load.drainCapMs} ms`}`);
+      const missed = tally.gaps + (drain === "stalled" ? lacking : 0);
+      const late = drain === "capped" ? lacking : 0;
+      return { setup, connections: load.connections, rate: load.rate, writer, tally, expected, extraAppended, drainMs, missed, late, serverBusy, clientsBusy };
     } finally {
       leave.abort();
       const error = await failed;
@@ -113,6 +122,27 @@ export async function runFanout(setup: FanoutSetup, load: FanoutLoad, progress: 
     }
   } finally {
     await plane.stop();
+  }
+}
+
+/**
+ * Waits for every subscriber to reach `lastSeq`: "all" when they did, "stalled" when
+ * deliveries made no progress for stallTimeoutMs, "capped" when drainCapMs ran out
+ * while they were still progressing.
+ */
+async function drained(
+  tally: StreamTally,
+  lastSeq: bigint,
+  load: FanoutLoad,
+  failed: Promise<unknown>,
+  startedAt: number,
+): Promise<"all" | "stalled" | "capped"> {
+  const reached = tally.allReach(lastSeq);
+  for (;;) {
+    const before = tally.delivered;
+    if (await within(reached, load.stallTimeoutMs, failed)) return "all";
+    if (tally.delivered === before) return "stalled";
+    if (performance.now() - startedAt >= load.drainCapMs) return "capped";
   }
 }
 
