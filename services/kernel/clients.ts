@@ -1,4 +1,4 @@
-import { createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { ChatService } from "../../gen/pushpals/v1/chat_pb.js";
 import { ExecutionService } from "../../gen/pushpals/v1/execution_pb.js";
@@ -26,8 +26,36 @@ export interface ClientOptions {
   httpVersion?: "1.1" | "2";
 }
 
+/**
+ * A server that dies mid-call (kill -9, a crash) takes its HTTP/2 connection along, and Node
+ * closes the call's stream with RST_STREAM CANCEL, which connect-node reports as Canceled. We
+ * cancelled nothing (our signal would say so), so it is Unavailable: the code every caller
+ * treats as "the server is not there right now; retry", as it does for a refused connection.
+ */
+const lostConnectionIsUnavailable: Interceptor = (next) => async (req) => {
+  const relabel = (error: unknown) =>
+    error instanceof ConnectError && error.code === Code.Canceled && !req.signal.aborted
+      ? new ConnectError(`${error.rawMessage}: the connection to the server was lost`, Code.Unavailable, error.metadata, undefined, error)
+      : error;
+  try {
+    const res = await next(req);
+    if (!res.stream) return res;
+    const messages = res.message;
+    async function* relabelled() {
+      try {
+        yield* messages;
+      } catch (error) {
+        throw relabel(error);
+      }
+    }
+    return { ...res, message: relabelled() };
+  } catch (error) {
+    throw relabel(error);
+  }
+};
+
 export function createTransport(baseUrl: string, options: ClientOptions = {}): Transport {
-  const interceptors: Interceptor[] = [];
+  const interceptors: Interceptor[] = [lostConnectionIsUnavailable];
   if (options.token) {
     const header = `Bearer ${options.token}`;
     interceptors.push((next) => (req) => {
