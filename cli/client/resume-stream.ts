@@ -42,11 +42,8 @@ export async function* resumeStream<T>(open: (after: bigint, signal: AbortSignal
         if (!options.reopenOnEnd || signal.aborted) return;
       } catch (error) {
         if (signal.aborted) return;
-        // Unavailable is the transient kind: nothing listening, or a server shutting down. A
-        // server that died mid-stream (kill -9, a crash) resets it with HTTP/2 CANCEL, which
-        // arrives as Canceled although we cancelled nothing (our signal is checked above).
-        const transient = isConnectCode(error, Code.Unavailable) || isConnectCode(error, Code.Canceled);
-        if (!transient || failures + 1 >= maxAttempts) throw error;
+        // Unavailable is the transient kind: nothing listening, or a server shutting down.
+        if (!isConnectCode(error, Code.Unavailable) || failures + 1 >= maxAttempts) throw error;
       }
       failures += 1;
       const delayMs = Math.min(500 * 2 ** (failures - 1), 8000);
