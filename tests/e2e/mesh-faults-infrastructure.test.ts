@@ -60,6 +60,8 @@ describe("faults in mesh mode: the bus and the control plane restarting (each en
     cli = runCli(["chat", "-m", "fix the failing test", "--wait", "--json", "--timeout", "60s", "--session", sessionId, "--server", url]);
 
     await modelCalled(system, AGENT_PROMPT);
+    const others = ["chat", "planner", "runner", "integration"] as const;
+    const pidsBefore = await Promise.all(others.map((name) => meshChildPid(name, dataDir)));
     const controlPlane = await meshChildPid("sessions", dataDir);
     process.kill(controlPlane, "SIGKILL");
     const restarted = await meshChildPid("sessions", dataDir, 20_000, controlPlane);
@@ -71,6 +73,7 @@ describe("faults in mesh mode: the bus and the control plane restarting (each en
     expect(json.at(-1)).toMatchObject({ outcome: { status: "merged", exitCode: 0 } });
     const { log, job } = await expectOneMerge(system, sessionId, "control-plane-restart");
     expect(job.attempts, "the runner kept its job through the restart").toBe(1);
+    expect(await Promise.all(others.map((name) => meshChildPid(name, dataDir))), "no other service restarted").toEqual(pidsBefore);
     expect(work.streamed.map((e) => e.seq)).toEqual(log.slice(0, work.streamed.length).map((e) => e.seq));
     // The client's own stream: every event about its work, once each, in log order.
     const printed = json.flatMap((line) => (line.event ? [BigInt((line.event as { seq: string }).seq)] : []));

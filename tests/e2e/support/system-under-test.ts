@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { copyFile, mkdir, readFile } from "node:fs/promises";
+import { basename, join } from "node:path";
 import { createInterface } from "node:readline";
 import { createDemoProject } from "../../../cli/demo/demo-project.js";
 import { Code } from "@connectrpc/connect";
@@ -149,6 +149,9 @@ async function start(mode: "mesh" | "embedded", options: SystemOptions, dir: Tem
         if (left.length > 0) throw new Error(`pushpals up left processes behind after SIGTERM:\n${left.join("\n")}`);
       } finally {
         log.end();
+        // PUSHPALS_E2E_KEEP_LOGS=<dir> keeps each run's log for a look after the temp dir is gone.
+        const keep = process.env.PUSHPALS_E2E_KEEP_LOGS;
+        if (keep) await copyFile(logFile, join(keep, `${basename(dir.path)}.log`)).catch(() => undefined);
         await cleanUp();
       }
     },
