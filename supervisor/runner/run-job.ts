@@ -1,5 +1,6 @@
 import { FailMode } from "../../gen/pushpals/v1/queues_pb.js";
-import { errorMessage } from "../../services/kernel/errors.js";
+import { Code } from "@connectrpc/connect";
+import { errorMessage, isConnectCode } from "../../services/kernel/errors.js";
 import type { Sandbox } from "../sandbox/driver.js";
 import { commitTree, diffOf, removeWorktree, stageChanges, type JobWorkspace } from "../workspace/index.js";
 import { watchJobEvents } from "./job-watch.js";
@@ -61,6 +62,16 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
       logger.warn({ err: error, artifact: artifact.name }, "could not attach an artifact to the job; the job goes on");
     }
   };
+  const attachDiff = async (made: JobWorkspace, sha: string) => {
+    const diff = await diffOf(made, sha, MAX_DIFF_BYTES).catch((error: unknown) => void logger.warn({ err: error }, "could not make the job's diff; the job goes on"));
+    if (diff !== undefined) await putArtifact({ name: "diff", mediaType: "text/x-diff", content: new TextEncoder().encode(diff) });
+  };
+  /** Complete answers FailedPrecondition only when the lease is gone: the job is someone else's now. */
+  const complete = (result: Parameters<typeof completeJob>[3]) =>
+    completeJob(clients.queues, job, leaseToken, result).catch((error: unknown) => {
+      if (isConnectCode(error, Code.FailedPrecondition)) stop.stop({ kind: "lease_lost", detail: errorMessage(error) });
+      throw error;
+    });
   let workspace: JobWorkspace | undefined;
   let sandbox: Sandbox | undefined;
   let wall: { disarm(): void } | undefined;
@@ -107,7 +118,7 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
       await lease.confirm();
       const summary = `${result.summary ? `${result.summary}; ` : ""}no changes, so nothing was committed and no completion was enqueued`;
       await log.flush();
-      await completeJob(clients.queues, job, leaseToken, { branch: "", sha: "", changedFiles: [], summary, completionId: "" });
+      await complete({ branch: "", sha: "", changedFiles: [], summary, completionId: "" });
       logger.info("job completed without changes");
       return "completed";
     }
@@ -117,7 +128,7 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
     const summary = result.summary || `job ${job.id}`;
     const message = commitMessage({ jobId: job.id, attempt: job.attempts, workerId: ctx.workerId, summary, instruction: task.instruction });
     const sha = await commitTree(workspace, staged.tree, message, ctx.identity);
-    await putArtifact({ name: "diff", mediaType: "text/x-diff", content: new TextEncoder().encode(await diffOf(workspace, sha, MAX_DIFF_BYTES)) });
+    await attachDiff(workspace, sha);
 
     await events.stage("completion", `enqueueing the completion of ${sha.slice(0, 12)} for integration`);
     await lease.confirm();
@@ -125,7 +136,7 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
     const completion = await enqueueCompletion(clients.queues, job, task, draft, logger);
     await log.flush();
     const { branch, sha: completedSha, changedFiles: files, summary: completedSummary } = completion.completion;
-    await completeJob(clients.queues, job, leaseToken, { branch, sha: completedSha, changedFiles: files, summary: completedSummary, completionId: completion.id });
+    await complete({ branch, sha: completedSha, changedFiles: files, summary: completedSummary, completionId: completion.id });
     logger.info({ sha: completedSha, completionId: completion.id, changedFiles: files.length }, "job completed");
     return "completed";
   } catch (error) {
