@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { silentLogger, type Logger } from "../log.js";
 import type { Dialect } from "./dialect/dialect.js";
-import { openPostgresDialect } from "./dialect/postgres.js";
+import { openPostgresDialect, type PostgresDialectOptions } from "./dialect/postgres.js";
 import { openSqliteDialect } from "./dialect/sqlite.js";
 import { createSqlStore } from "./sql-store.js";
 import type { Store, StoreOptions } from "./store.js";
@@ -29,8 +29,8 @@ export async function openSqliteStore(file: string, options: StoreOptions & { lo
   return opened(() => Promise.resolve(openSqliteDialect(file)), options, { file });
 }
 
-export async function openPostgresStore(url: string, options: StoreOptions & { poolSize?: number; logger?: Logger }): Promise<Store> {
-  return opened(() => openPostgresDialect(url, { poolSize: options.poolSize }), options, { url: redact(url) });
+export async function openPostgresStore(url: string, options: StoreOptions & PostgresDialectOptions & { logger?: Logger }): Promise<Store> {
+  return opened(() => openPostgresDialect(url, { poolSize: options.poolSize, maxPipeline: options.maxPipeline }), options, { url: redact(url) });
 }
 
 async function opened(open: () => Promise<Dialect>, options: StoreOptions & { logger?: Logger }, where: Record<string, string>): Promise<Store> {

@@ -4,36 +4,60 @@ import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import type { Dialect, Executor } from "./dialect.js";
+import { ExclusivePool } from "./exclusive-pool.js";
 import { migrationsFolder } from "./migrations-folder.js";
 
 export interface PostgresDialectOptions {
   /** Connections in the pool (default 10); concurrent transactions beyond it wait for one. */
   poolSize?: number;
+  /** Queries postgres.js pipelines on one connection (its max_pipeline, default 100). */
+  maxPipeline?: number;
 }
 
 /** Any number mapped to an arbitrary, fixed advisory-lock key for migrations. */
 const MIGRATION_LOCK_KEY = 7_310_468_212;
 
 /**
- * Postgres through postgres.js: a pool, READ COMMITTED transactions (postgres.js
- * begin/commit/rollback), row locks for claims. Pending migrations are applied first,
+ * Postgres through postgres.js: a pool for reads, one single-connection client per
+ * concurrent write transaction (READ COMMITTED), row locks for claims. Pending migrations are applied first,
  * under an advisory lock so that several processes starting together do not race.
  */
 export async function openPostgresDialect(url: string, options: PostgresDialectOptions = {}): Promise<Dialect> {
   await migrateUnderLock(url);
-  const client = postgres(url, {
-    ...connectionOptions(),
-    max: options.poolSize ?? 10,
-  });
+  const poolSize = options.poolSize ?? 10;
+  const pipeline = options.maxPipeline === undefined ? {} : { max_pipeline: options.maxPipeline };
+  const readers = postgres(url, { ...connectionOptions(), ...pipeline, max: poolSize });
+  // Write transactions never share a connection: each runs on a client of its own with max: 1.
+  // postgres.js 3.4.9's pooled sql.begin() can send BEGIN on a connection it has not reserved
+  // (when that BEGIN fills the connection's pipeline) and can hand a connection back to the pool
+  // mid-transaction when its socket drains; other queries then run, and commit, inside our
+  // transaction (porsager/postgres#823, #1189, #1204; fixes unreleased). A max: 1 client is the
+  // mode the driver documents as safe for manual BEGIN/COMMIT.
+  const writers = Array.from({ length: poolSize }, () => postgres(url, { ...connectionOptions(), ...pipeline, max: 1 }));
+  const pool = new ExclusivePool(writers);
   return {
     kind: "postgres",
-    reader: executor(client),
+    reader: executor(readers),
     lockSkipLocked: sql`FOR UPDATE SKIP LOCKED`,
     lockRow: sql`FOR NO KEY UPDATE`,
-    // postgres.js types begin() as unwrapping arrays of promises; `work` returns one plain value.
-    write: <T>(work: (tx: Executor) => Promise<T>) => client.begin((tx) => work(executor(tx))) as Promise<T>,
-    close: () => client.end({ timeout: 5 }),
+    write: <T>(work: (tx: Executor) => Promise<T>) => pool.use((client) => inTransaction(client, work)),
+    close: async () => {
+      await Promise.all([readers.end({ timeout: 5 }), ...writers.map((writer) => writer.end({ timeout: 5 }))]);
+    },
   };
+}
+
+async function inTransaction<T>(client: postgres.Sql, work: (tx: Executor) => Promise<T>): Promise<T> {
+  await client.unsafe("BEGIN");
+  try {
+    const value = await work(executor(client));
+    await client.unsafe("COMMIT");
+    return value;
+  } catch (error) {
+    // A connection that died mid-transaction is rolled back by the server; the client reconnects.
+    await client.unsafe("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
 }
 
 function connectionOptions() {
@@ -65,7 +89,7 @@ const render = new PgDialect();
  * per connection. (Drizzle's own execute() sends raw SQL unprepared, which parses and
  * plans every statement again and halved the queue throughput in bench/queue-store.ts.)
  */
-function executor(client: postgres.Sql | postgres.TransactionSql): Executor {
+function executor(client: postgres.Sql): Executor {
   const send = (query: SQL) => {
     const { sql: text, params } = render.sqlToQuery(query);
     // Parameters are the values our SQL templates bind: strings, numbers, Buffers, null.
