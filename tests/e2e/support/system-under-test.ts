@@ -102,6 +102,8 @@ async function start(mode: "mesh" | "embedded", options: SystemOptions, dir: Tem
       up.kill("SIGKILL");
       await exited;
     }
+    // Its children leave once their stdin closes; whatever has not after a while is killed.
+    await leftoverProcesses(dataDir, 10_000);
   });
   const logTail = async (lines = 60) => (await readFile(logFile, "utf8").catch(() => "")).split("\n").slice(-lines - 1).join("\n");
 
