@@ -1,10 +1,7 @@
 import type { Event } from "../../gen/pushpals/v1/events_pb.js";
-import type { Bus } from "../kernel/bus/bus.js";
-import { decodeEvent } from "../kernel/bus/event-codec.js";
-import { subjects } from "../kernel/bus/subjects.js";
 import { invalidArgument, notFound } from "../kernel/errors.js";
 import type { Store } from "../kernel/store/store.js";
-import { TimedReader } from "./next-or-timeout.js";
+import { TICK, type SessionHub } from "./session-hub.js";
 
 export interface FollowOptions {
   sessionId: string;
@@ -26,10 +23,10 @@ export type FollowItem = { kind: "event"; event: Event } | { kind: "keepalive"; 
  * The seam has no gap and no duplicate because the store gives each session a
  * gap-free seq in commit order: we subscribe *before* replaying, skip live events
  * at or below the cursor, and whenever a live event skips ahead (a lost or dropped
- * bus message) or the stream has been idle for a keep-alive period, we re-read the
- * store after the cursor. The bus only makes the stream fast; the store makes it whole.
+ * bus message) or nothing was heard for a keep-alive period, we re-read the store
+ * after the cursor. The bus only makes the stream fast; the store makes it whole.
  */
-export async function* followSessionEvents(store: Store, bus: Bus, options: FollowOptions): AsyncGenerator<FollowItem> {
+export async function* followSessionEvents(store: Store, hub: SessionHub, options: FollowOptions): AsyncGenerator<FollowItem> {
   const { sessionId, itemId, signal } = options;
   const pageSize = options.pageSize ?? 500;
   const session = await store.getSession(sessionId);
@@ -38,8 +35,11 @@ export async function* followSessionEvents(store: Store, bus: Bus, options: Foll
     throw invalidArgument("after_seq", `${options.afterSeq} is beyond the session's last event ${session.lastSeq}; resume from a seq you received`);
   }
 
-  const subscription = options.live ? bus.subscribe(subjects.sessionEvents(sessionId), { signal }) : undefined;
+  const live = options.live ? hub.subscribe(sessionId) : undefined;
+  const onAbort = () => live?.close();
+  signal.addEventListener("abort", onAbort, { once: true });
   let cursor = options.afterSeq;
+  let sent = false;
   const wanted = (event: Event) => !itemId || event.itemId === itemId;
 
   async function* catchUp(): AsyncGenerator<FollowItem> {
@@ -47,39 +47,48 @@ export async function* followSessionEvents(store: Store, bus: Bus, options: Foll
       const page = await store.listEvents({ sessionId, afterSeq: cursor, limit: pageSize });
       for (const event of page) {
         cursor = event.seq;
-        if (wanted(event)) yield { kind: "event", event };
+        if (wanted(event)) {
+          sent = true;
+          yield { kind: "event", event };
+        }
       }
       if (page.length < pageSize) return;
     }
   }
 
+  // One interval per stream (not a timer per message): each tick asks "anything since the last one?".
+  const ticker = live ? setInterval(() => live.tick(), options.keepaliveMs) : undefined;
   try {
-    if (subscription) await subscription.ready;
+    if (live) await live.ready;
     yield* catchUp();
-    if (!subscription) return;
+    if (!live || signal.aborted) return;
 
-    const reader = new TimedReader(subscription[Symbol.asyncIterator]());
-    let dropped = subscription.dropped;
-    while (!signal.aborted) {
-      const next = await reader.next(options.keepaliveMs);
-      if (next === "timeout") {
-        yield* catchUp();
-        yield { kind: "keepalive", lastSeq: cursor };
+    let dropped = live.dropped;
+    let heard = false;
+    for await (const item of live) {
+      if (item === TICK) {
+        // Silence on the bus may hide a lost last message: the store settles it.
+        if (!heard) yield* catchUp();
+        if (!sent) yield { kind: "keepalive", lastSeq: cursor };
+        heard = sent = false;
         continue;
       }
-      if (next.done) return;
-      const event = decodeEvent(next.value);
-      if (subscription.dropped !== dropped || !event || event.seq > cursor + 1n) {
-        dropped = subscription.dropped;
+      heard = true;
+      if (live.dropped !== dropped || item.seq > cursor + 1n) {
+        dropped = live.dropped;
         yield* catchUp();
         continue;
       }
-      if (event.seq <= cursor) continue;
-      cursor = event.seq;
-      if (wanted(event)) yield { kind: "event", event };
+      if (item.seq <= cursor) continue;
+      cursor = item.seq;
+      if (wanted(item)) {
+        sent = true;
+        yield { kind: "event", event: item };
+      }
     }
   } finally {
-    // Closing the subscription ends any pull still pending on it.
-    subscription?.close();
+    clearInterval(ticker);
+    signal.removeEventListener("abort", onAbort);
+    live?.close();
   }
 }

@@ -13,7 +13,7 @@ import * as requests from "./requests/execution-requests.js";
 const FINAL_JOB_EVENTS = new Set(["jobCompleted", "jobFailed", "jobDeadLettered", "jobCancelled"]);
 const FINAL_STATUSES = new Set([ItemStatus.COMPLETED, ItemStatus.FAILED, ItemStatus.DEAD_LETTER, ItemStatus.CANCELLED]);
 
-export function executionService({ store, bus, commit, config }: ControlPlaneDeps): ServiceImpl<typeof ExecutionService> {
+export function executionService({ store, hub, commit, config }: ControlPlaneDeps): ServiceImpl<typeof ExecutionService> {
   return {
     async heartbeat(req) {
       parseRequest(requests.heartbeatRequest, req);
@@ -45,7 +45,7 @@ export function executionService({ store, bus, commit, config }: ControlPlaneDep
       const job = await store.getItem(req.jobId);
       if (!job) throw notFound("job", req.jobId);
       const finished = FINAL_STATUSES.has(job.status);
-      const events = followSessionEvents(store, bus, {
+      const events = followSessionEvents(store, hub, {
         sessionId: job.sessionId,
         afterSeq: 0n,
         itemId: job.id,

@@ -9,6 +9,7 @@ import { committer } from "./commit.js";
 import { registerControlPlane } from "./control-plane-routes.js";
 import { reapLeases } from "./lease-reaper.js";
 import { registerMeshForwarding } from "./mesh-forwarding.js";
+import { SessionHub } from "./session-hub.js";
 
 export interface ControlPlaneOptions {
   logger: Logger;
@@ -37,7 +38,7 @@ export async function serveControlPlane(config: Config, signal: AbortSignal, opt
     const bus = await openBus({ natsUrl: config.bus.natsUrl, name: "pushpals-sessions", logger });
     try {
       const commit = committer(bus);
-      const deps = { store, bus, commit, config, logger, startedAt: Date.now(), version: VERSION };
+      const deps = { store, bus, hub: new SessionHub(bus, logger), commit, config, logger, startedAt: Date.now(), version: VERSION };
       const server = await startRpcServer({
         host: config.server.host,
         port: config.server.port,

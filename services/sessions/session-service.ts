@@ -13,7 +13,7 @@ import * as requests from "./requests/session-requests.js";
 
 const SESSION_ID = /^ses_[0-9A-HJKMNP-TV-Z]{26}$/;
 
-export function sessionService({ store, bus, commit, config }: ControlPlaneDeps): ServiceImpl<typeof SessionService> {
+export function sessionService({ store, hub, commit, config }: ControlPlaneDeps): ServiceImpl<typeof SessionService> {
   return {
     async createSession(req) {
       parseRequest(requests.createSessionRequest, req);
@@ -45,7 +45,7 @@ export function sessionService({ store, bus, commit, config }: ControlPlaneDeps)
 
     async *streamEvents(req, ctx) {
       parseRequest(requests.streamEventsRequest, req);
-      const items = followSessionEvents(store, bus, {
+      const items = followSessionEvents(store, hub, {
         sessionId: req.sessionId,
         afterSeq: req.afterSeq,
         itemId: req.itemId || undefined,
