@@ -1,3 +1,4 @@
+import { randomFillSync } from "node:crypto";
 import { monotonicFactory } from "ulidx";
 
 /** Every id PushPals mints is a kind prefix, an underscore and a ULID (time-ordered, 26 characters). */
@@ -12,7 +13,23 @@ export const ID_PREFIXES = {
 
 export type IdKind = keyof typeof ID_PREFIXES;
 
-const ulid = monotonicFactory();
+/**
+ * ulidx's default PRNG asks the OS for randomness once per character (26 calls an id);
+ * this hands out numbers from a block of 4 KiB of crypto randomness refilled as needed.
+ */
+function bufferedRandom(): () => number {
+  const block = new Uint32Array(1024);
+  let next = block.length;
+  return () => {
+    if (next === block.length) {
+      randomFillSync(block);
+      next = 0;
+    }
+    return block[next++]! / 0x1_0000_0000;
+  };
+}
+
+const ulid = monotonicFactory(bufferedRandom());
 const ULID = "[0-9A-HJKMNP-TV-Z]{26}";
 const patterns = Object.fromEntries(
   Object.entries(ID_PREFIXES).map(([kind, prefix]) => [kind, new RegExp(`^${prefix}_${ULID}$`)]),
