@@ -6,9 +6,9 @@ import { packageRoot } from "../services/kernel/paths.js";
 import { describeMachine } from "./support/machine.js";
 import { percentile } from "./support/integration-report.js";
 import { hopsTable, slowestRuns, stagesTable, totalsTable, type Series } from "./support/pipeline-report.js";
-import { timeOneRun } from "./support/pipeline-run.js";
+import { timeOneRun, type RunTiming } from "./support/pipeline-run.js";
 import { runMessage, runName, runReplies, type BenchLane } from "./support/pipeline-script.js";
-import { startPipelineSystem, type PipelineMode } from "./support/pipeline-system.js";
+import { startPipelineSystem, type PipelineMode, type PipelineSystem } from "./support/pipeline-system.js";
 import { appendResults } from "./support/report.js";
 
 /*
@@ -17,7 +17,8 @@ import { appendResults } from "./support/report.js";
  * model that answers at once and an integration check that does nothing (`true`):
  * p50/p99 over N sequential runs, embedded (`pushpals up`: SQLite, in-process bus) and
  * mesh (`pushpals up --mesh`: a process per service, Postgres + NATS). Each run is its own
- * session, message, plan, job and merge, writing its own file. Lanes: deterministic (the
+ * session, message, plan, job and merge, writing its own file; the modes run side by side
+ * and take turns, run by run. Lanes: deterministic (the
  * plan's script runs in the sandbox, no model on the job side) and worker (the agent loop,
  * two scripted turns). Goal: under 1 s embedded, under 2 s mesh.
  *
@@ -67,39 +68,46 @@ const progress = (message: string) => process.stderr.write(`[pipeline-overhead] 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const machine = await describeMachine();
+  const names = Object.fromEntries(args.lanes.map((lane) => [lane, Array.from({ length: WARM_UP_RUNS + args.runs }, (_, i) => runName(lane, i + 1))]));
+  const script = args.lanes.flatMap((lane) => names[lane]!.flatMap((name) => runReplies(lane, name)));
+  const systems: { mode: PipelineMode; system: PipelineSystem }[] = [];
+  const cleanups: (() => Promise<unknown>)[] = [];
   const series: Series[] = [];
-  const startTimes: string[] = [];
-  for (const mode of args.modes) {
-    const root = await mkdtemp(join(tmpdir(), `pushpals-bench-pipeline-${mode}-`));
-    const names = Object.fromEntries(args.lanes.map((lane) => [lane, Array.from({ length: WARM_UP_RUNS + args.runs }, (_, i) => runName(lane, i + 1))]));
-    const model = await startScriptedModelServer({ script: args.lanes.flatMap((lane) => names[lane]!.flatMap((name) => runReplies(lane, name))) });
-    try {
+  try {
+    // Every mode is up at once and the runs alternate between them, so a machine whose load
+    // changes during the benchmark (a shared one) weighs on every mode alike. An idle system
+    // only polls every queues.poll_seconds.
+    for (const mode of args.modes) {
+      const root = await mkdtemp(join(tmpdir(), `pushpals-bench-pipeline-${mode}-`));
+      cleanups.push(() => rm(root, { recursive: true, force: true }));
+      const model = await startScriptedModelServer({ script });
+      cleanups.push(() => model.close());
       progress(`${mode}: starting pushpals up${mode === "mesh" ? " --mesh" : ""} in ${root}`);
       const system = await startPipelineSystem({ mode, root, modelUrl: model.url, natsUrl: args.natsUrl });
-      startTimes.push(`${mode} ${(system.startMs / 1000).toFixed(1)} s`);
-      try {
-        for (const lane of args.lanes) {
-          const runs = [];
-          for (const [i, name] of names[lane]!.entries()) {
-            const run = await timeOneRun(system.clients, runMessage(name), RUN_TIMEOUT_MS).catch(async (error: Error) => {
-              throw new Error(`${mode} ${lane} ${name}: ${error.message}\nthe system's log ends:\n${await system.logTail()}`);
-            });
-            if (i >= WARM_UP_RUNS) runs.push(run);
-            if ((i + 1) % 10 === 0 || i + 1 === names[lane]!.length) {
-              const totals = runs.map((r) => r.totalMs);
-              progress(`${mode} ${lane}: ${i + 1}/${names[lane]!.length} runs (${WARM_UP_RUNS} warm-up), p50 so far ${Math.round(percentile(totals, 0.5))} ms`);
-            }
-          }
-          series.push({ mode, lane, runs });
-        }
-      } finally {
-        await system.stop();
-      }
-    } finally {
-      await model.close();
-      await rm(root, { recursive: true, force: true });
+      cleanups.push(() => system.stop());
+      systems.push({ mode, system });
     }
+    for (const lane of args.lanes) {
+      const runs = new Map(systems.map(({ mode }) => [mode, [] as RunTiming[]]));
+      for (const [i, name] of names[lane]!.entries()) {
+        for (const { mode, system } of systems) {
+          const run = await timeOneRun(system.clients, runMessage(name), RUN_TIMEOUT_MS).catch(async (error: Error) => {
+            throw new Error(`${mode} ${lane} ${name}: ${error.message}\nthe system's log ends:\n${await system.logTail()}`);
+          });
+          if (i >= WARM_UP_RUNS) runs.get(mode)!.push(run);
+        }
+        if ((i + 1) % 10 === 0 || i + 1 === names[lane]!.length) {
+          const sofar = systems.map(({ mode }) => `${mode} ${Math.round(percentile(runs.get(mode)!.map((r) => r.totalMs), 0.5))} ms`);
+          progress(`${lane}: ${i + 1}/${names[lane]!.length} runs per mode (${WARM_UP_RUNS} warm-up), p50 so far ${sofar.join(", ")}`);
+        }
+      }
+      for (const { mode } of systems) series.push({ mode, lane, runs: runs.get(mode)! });
+    }
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: Error) => progress(`clean-up failed: ${error.message}`));
   }
+  series.sort((a, b) => args.modes.indexOf(a.mode) - args.modes.indexOf(b.mode) || args.lanes.indexOf(a.lane) - args.lanes.indexOf(b.lane));
+  const startTimes = systems.map(({ mode, system }) => `${mode} ${(system.startMs / 1000).toFixed(1)} s`);
 
   const command = `npx tsx bench/pipeline-overhead.ts${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(" ")}` : ""}`;
   const section = [
@@ -107,7 +115,7 @@ async function main(): Promise<void> {
     "",
     `- command: \`${command}\``,
     `- machine: ${machine}`,
-    `- setup: the demo project (a few files) with a bare origin on local disk; scripted model answering at once; integration check \`true\`; shipped defaults otherwise (sandbox driver auto, checks in the same sandbox, warm worktrees 1); ${args.runs} sequential runs per lane after ${WARM_UP_RUNS} warm-up runs, each its own session, plan, job and merge writing its own file; start-up until every service answered: ${startTimes.join(", ")}`,
+    `- setup: the demo project (a few files) with a bare origin on local disk; scripted model answering at once; integration check \`true\`; shipped defaults otherwise (sandbox driver auto, checks in the same sandbox, warm worktrees 1); ${args.runs} sequential runs per lane after ${WARM_UP_RUNS} warm-up runs, each its own session, plan, job and merge writing its own file, alternating between the modes (both up at once); start-up until every service answered: ${startTimes.join(", ")}`,
     "- measured: from ChatService.Send's answer to the client receiving completion_completed (the branch is pushed by then); hops from the events' own times",
     "",
     totalsTable(series),
