@@ -15,7 +15,7 @@ describe("pushpals chat in a terminal (tmux) against a real pushpals up", () => 
   });
 
   it("a typed message gets the planner's reply, the agent's steps and the merge line; Ctrl-D leaves with 0", async () => {
-    system = await startSystem({ script: "fix-math.jsonl", mode: "embedded" });
+    system = await startSystem({ script: "fix-math.jsonl", mode: "embedded", leaseSeconds: 10 });
     tmux = startTmux();
     const env = { PUSHPALS_SERVER_URL: system.url, USER: "e2e", TERM: "xterm-256color", NO_COLOR: "1" };
     const vars = Object.entries(env).map(([name, value]) => `${name}=${shellQuote(value)}`);

@@ -24,7 +24,7 @@ describe("faults in mesh mode: the bus and the control plane restarting (each en
 
   it("NATS stopped while the job runs and started again on the same port: claimers poll, streams catch up from the store, the work merges once", async () => {
     nats = await startOwnNatsServer();
-    system = await startSystem({ script: "nats-restart.jsonl", natsUrl: nats.url });
+    system = await startSystem({ script: "nats-restart.jsonl", natsUrl: nats.url, leaseSeconds: 10 });
     const { clients } = system;
     const { session } = await clients.sessions.createSession({ title: "e2e nats restart" });
     const sessionId = session!.id;
@@ -52,7 +52,8 @@ describe("faults in mesh mode: the bus and the control plane restarting (each en
   }, 90_000);
 
   it("the control plane killed (kill -9) mid-job and restarted by the tree on its port: the services and a following `pushpals chat --wait` ride it out", async () => {
-    system = await startSystem({ script: "control-plane-restart.jsonl" });
+    // Leases outlive a control-plane restart (as they should in production), so riding it out is the expected outcome.
+    system = await startSystem({ script: "control-plane-restart.jsonl", leaseSeconds: 10 });
     const { clients, url, dataDir } = system;
     const { session } = await clients.sessions.createSession({ title: "e2e control plane restart" });
     const sessionId = session!.id;

@@ -15,7 +15,8 @@ describe("the whole pipeline in mesh mode (every service its own process, Postgr
   });
 
   it("turns a chat message into one merged, pushed commit whose test passes, with every step in a gap-free audit log", async () => {
-    system = await startSystem({ script: "fix-math.jsonl" });
+    // Leases long enough that a busy machine never lets one lapse: nothing here waits for an expiry.
+    system = await startSystem({ script: "fix-math.jsonl", leaseSeconds: 10 });
     const { clients } = system;
     const { session } = await clients.sessions.createSession({ title: "e2e mesh" });
     const sessionId = session!.id;
