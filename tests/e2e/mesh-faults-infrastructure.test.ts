@@ -71,6 +71,8 @@ describe("faults in mesh mode: the bus and the control plane restarting (each en
 
     const { code, json, stderr } = await cli.exited;
     expect(code, stderr).toBe(0);
+    // With --json, stdout holds only JSON; the notice that it reconnected goes to stderr.
+    expect(stderr, "the client noticed the restart and reconnected").toMatch(/lost the connection to the server; reconnecting/);
     expect(json.at(-1)).toMatchObject({ outcome: { status: "merged", exitCode: 0 } });
     const { log, job } = await expectOneMerge(system, sessionId, "control-plane-restart");
     expect(job.attempts, "the runner kept its job through the restart").toBe(1);

@@ -3,8 +3,8 @@ import { once } from "node:events";
 import { PUSHPALS_BIN } from "../../support/pushpals-process.js";
 
 export interface CliRun {
-  /** Resolves when the command exits; its stdout as JSON lines (for --json) and stderr. */
-  exited: Promise<{ code: number | null; json: Record<string, unknown>[]; stderr: string }>;
+  /** Resolves when the command exits: its stdout, the JSON lines in it (for --json), and stderr. */
+  exited: Promise<{ code: number | null; stdout: string; json: Record<string, unknown>[]; stderr: string }>;
   kill(): void;
 }
 
@@ -20,6 +20,7 @@ export function runCli(args: string[], env: Record<string, string> = {}): CliRun
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = once(child, "exit").then(([code]) => ({
     code: code as number | null,
+    stdout,
     json: stdout
       .split("\n")
       .filter((line) => line.startsWith("{"))
