@@ -73,7 +73,8 @@ describe("pushpals up (the real binary)", () => {
     pushpals = await startPushpals(["up"], { PUSHPALS_PORT: "0" }, { cwd: dir.path, timeoutMs: 30_000 });
     const banner = pushpals.output.join("\n");
     expect(banner).toContain(`pushpals is up on ${dir.path}`);
-    expect(banner).toMatch(/web UI\s+http:\/\/127\.0\.0\.1:\d+\//);
+    // No web UI is built yet (web/dist is absent), so the banner must not promise one.
+    expect(banner).not.toMatch(/web UI/);
     expect(banner).toMatch(/gRPC\/Connect\s+http:\/\/127\.0\.0\.1:\d+/);
 
     expect(await healthCheck(pushpals.url)).toBe("SERVING");
