@@ -1,0 +1,52 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterEach, describe, expect, it } from "vitest";
+import { git } from "../support/git.js";
+import { eventsOf } from "./support/audit-log.js";
+import { followWork, type FollowedWork } from "./support/follow-work.js";
+import { expectOneMerge } from "./support/one-merge.js";
+import { startSystem, type SystemUnderTest } from "./support/system-under-test.js";
+
+const run = promisify(execFile);
+
+/**
+ * The planning-and-agent issue's whole path on the embedded default — SQLite, the
+ * in-process bus, the bwrap sandbox — from the message "fix the failing test" to a
+ * commit on agent/<worker>/<job> whose test passes and a completion for integration.
+ */
+describe("the whole path on the embedded default", () => {
+  let system: SystemUnderTest | undefined;
+  let work: FollowedWork | undefined;
+  afterEach(async () => {
+    work?.close();
+    await system?.stop();
+    system = work = undefined;
+  });
+
+  it("ends with a commit on agent/<worker>/<job> whose test passes, a completion enqueued, and every step as events in order", async () => {
+    system = await startSystem({ mode: "embedded", script: "fix-math.jsonl", leaseSeconds: 10 });
+    const { clients } = system;
+    const status = await clients.system.getSystemStatus({});
+    expect([status.store, status.bus]).toEqual(["sqlite", "memory"]);
+    const sessionId = (await clients.sessions.createSession({ title: "embedded whole path" })).session!.id;
+    work = followWork(clients, sessionId, { timeoutMs: 60_000, describe: () => system!.logTail() });
+    await clients.chat.send({ sessionId, text: "fix the failing test", author: "e2e" });
+    await work.merged;
+
+    const { log, job, completion } = await expectOneMerge(system, sessionId, "embedded");
+    // The job ran in a bwrap sandbox (the embedded default where bubblewrap is installed).
+    expect(eventsOf(log, "jobProgress").map((e) => e.payload.value.detail)).toEqual(expect.arrayContaining([expect.stringMatching(/bwrap sandbox/)]));
+
+    // The job's own branch holds its commit; the test passes on it.
+    const payload = completion.payload?.kind.case === "completion" ? completion.payload.kind.value : undefined;
+    expect(payload?.jobId).toBe(job.id);
+    expect(payload?.branch).toMatch(new RegExp(`^agent/[a-z0-9][a-z0-9_.-]*/${job.id}$`));
+    expect(await git(system.repo, "rev-parse", payload!.branch)).toBe(payload!.sha);
+    expect(await git(system.repo, "log", "-1", "--format=%B", payload!.branch)).toContain(`PushPals-Job: ${job.id}`);
+    const checkout = `${system.dir}/agent-branch`;
+    await git(system.repo, "worktree", "add", "--detach", checkout, payload!.branch);
+    const test = await run(process.execPath, ["test.js"], { cwd: checkout });
+    expect(test.stdout).toContain("ok add(2, 3) = 5");
+    await git(system.repo, "worktree", "remove", "--force", checkout);
+  }, 90_000);
+});
