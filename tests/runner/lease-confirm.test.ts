@@ -84,7 +84,7 @@ describe("a lease lost while renewals hang", () => {
         return { summary: "wrote change.txt" };
       },
     };
-    const config = scene.config({ "supervisor.workerId": "confirm-runner", "supervisor.leaseSeconds": 1, "supervisor.heartbeatSeconds": 60 });
+    const config = scene.config({ "supervisor.workerId": `confirm-runner-${process.pid}`, "supervisor.leaseSeconds": 1, "supervisor.heartbeatSeconds": 60 });
     const controller = new AbortController();
     const endings = new Map<string, string>();
     const running = runRunner(
@@ -102,7 +102,7 @@ describe("a lease lost while renewals hang", () => {
     while (!endings.has(job.id) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(endings.get(job.id)).toBe("lease_lost");
     expect(await commitsOfJob(scene.repo, job.id)).toEqual([]);
-    expect(await git(scene.repo, "rev-parse", `agent/confirm-runner/${job.id}`)).toBe(scene.baseSha);
+    expect(await git(scene.repo, "rev-parse", `agent/confirm-runner-${process.pid}/${job.id}`)).toBe(scene.baseSha);
     expect(await completions(scene)).toEqual([]);
   });
 });

@@ -24,7 +24,7 @@ describe("the job runner, deterministic lane", () => {
     const finished = await waitForStatus(scene, job.id);
     expect(finished.status, finished.lastError).toBe(ItemStatus.COMPLETED);
 
-    const branch = `agent/test-runner/${job.id}`;
+    const branch = `agent/${scene.workerId}/${job.id}`;
     const result = finished.result?.kind.case === "job" ? finished.result.kind.value : undefined;
     expect(result?.branch).toBe(branch);
     expect(result?.changedFiles.sort()).toEqual(["hello.txt", "src/app.txt"]);
@@ -47,7 +47,7 @@ describe("the job runner, deterministic lane", () => {
     expect(payload?.changedFiles.sort()).toEqual(["hello.txt", "src/app.txt"]);
 
     // The worktree is gone, the branch stays; the main checkout was never touched.
-    expect(existsSync(jobWorktree(scene.dataDir, "test-runner", job.id))).toBe(false);
+    expect(existsSync(jobWorktree(scene.dataDir, scene.workerId, job.id))).toBe(false);
     expect(await git(scene.repo, "status", "--porcelain")).toBe("");
     expect(await git(scene.repo, "worktree", "list", "--porcelain")).not.toContain(job.id);
   });
@@ -88,7 +88,7 @@ describe("the job runner, deterministic lane", () => {
     expect(result?.summary).toMatch(/no changes/);
     expect(result?.sha).toBe("");
     expect(await completions(scene)).toEqual([]);
-    expect(await git(scene.repo, "rev-parse", `agent/test-runner/${job.id}`)).toBe(scene.baseSha);
+    expect(await git(scene.repo, "rev-parse", `agent/${scene.workerId}/${job.id}`)).toBe(scene.baseSha);
   });
 
   it("fails a script that exits non-zero for good, with its exit code and output", async () => {
@@ -124,7 +124,7 @@ describe("the job runner, deterministic lane", () => {
     expect(await git(scene.repo, "rev-parse", `${sha}^`)).toBe(featureSha);
 
     const { workers } = await scene.controlPlane.clients.execution.listWorkers({});
-    expect(workers.find((worker) => worker.id === "test-runner")).toMatchObject({ drivers: ["process"], concurrency: 2 });
+    expect(workers.find((worker) => worker.id === scene.workerId)).toMatchObject({ drivers: ["process"], concurrency: 2 });
   });
 
   it("keeps running on a repository without the base branch: a job naming its base runs, one without fails saying what to set", async () => {

@@ -23,7 +23,7 @@ describe("the plan's write scope", () => {
 
   async function expectNothingKept(jobId: string) {
     expect(await commitsOfJob(scene.repo, jobId)).toEqual([]);
-    expect(await git(scene.repo, "rev-parse", `agent/test-runner/${jobId}`)).toBe(scene.baseSha);
+    expect(await git(scene.repo, "rev-parse", `agent/${scene.workerId}/${jobId}`)).toBe(scene.baseSha);
     expect((await completions(scene)).filter((c) => c.parentId === jobId)).toEqual([]);
   }
 

@@ -23,10 +23,17 @@ export interface Scene {
   baseSha: string;
   controlPlane: TestControlPlane;
   sessionId: string;
+  /**
+   * The in-process runner's worker id, unique per scene: a runner sweeps what others with its id
+   * left (process groups included), so two suites sharing an id would kill each other's commands.
+   */
+  workerId: string;
   /** The runner's config: this repo, this data dir, quick leases and heartbeats. */
   config(overrides?: Record<string, unknown>): Config;
   remove(): Promise<void>;
 }
+
+let sceneCount = 0;
 
 export async function createScene(options: { files?: Record<string, string>; controlPlane?: ControlPlaneOptions } = {}): Promise<Scene> {
   const dir = await tempDir("pushpals-runner-");
@@ -36,6 +43,7 @@ export async function createScene(options: { files?: Record<string, string>; con
   const baseSha = await initRepo(repo, options.files ?? { "README.md": "# runner test\n", "src/app.txt": "app\n", "docs/guide.md": "guide\n" });
   const controlPlane = await startTestControlPlane(options.controlPlane);
   const { session } = await controlPlane.clients.sessions.createSession({ title: "runner test" });
+  const workerId = `test-runner-${process.pid}-${(sceneCount += 1)}`;
   return {
     dir,
     repo,
@@ -43,7 +51,8 @@ export async function createScene(options: { files?: Record<string, string>; con
     baseSha,
     controlPlane,
     sessionId: session!.id,
-    config: (overrides = {}) => runnerConfig(repo, dataDir, overrides),
+    workerId,
+    config: (overrides = {}) => runnerConfig(repo, dataDir, { "supervisor.workerId": workerId, ...overrides }),
     async remove() {
       await controlPlane.stop();
       await dir.remove();
@@ -58,7 +67,6 @@ export function runnerConfig(repo: string, dataDir: string, overrides: Record<st
       "repo.path": repo,
       "storage.dataDir": dataDir,
       "supervisor.driver": "process",
-      "supervisor.workerId": "test-runner",
       "supervisor.heartbeatSeconds": 1,
       "supervisor.leaseSeconds": 10,
       ...overrides,
