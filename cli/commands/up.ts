@@ -12,6 +12,7 @@ import { runUntilSignal } from "../../supervisor/tree/run-until-signal.js";
 import type { ReadinessReporting, Service } from "../../supervisor/tree/service.js";
 import { Supervisor } from "../../supervisor/tree/supervisor.js";
 import { configFlagOptions, configFromFlags, exitOnConfigError } from "../config-flags.js";
+import { excludeDataDir } from "../exclude-data-dir.js";
 import { requireGitRepo } from "../git-repo-check.js";
 import { buildMeshTree } from "../mesh-tree.js";
 import { loadServices } from "../service-registry.js";

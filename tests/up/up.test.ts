@@ -78,6 +78,9 @@ describe("pushpals up (the real binary)", () => {
     expect(banner).toMatch(/gRPC\/Connect\s+http:\/\/127\.0\.0\.1:\d+/);
 
     expect(await healthCheck(pushpals.url)).toBe("SERVING");
+    // The data dir lives in the repository but never shows in the person's `git status`.
+    expect(existsSync(join(dir.path, ".pushpals"))).toBe(true);
+    expect(await git(dir.path, "status", "--porcelain")).toBe("");
 
     const { clients, sessionId, job } = await enqueueScript(pushpals.url, "echo from-up > up.txt");
     const finished = await waitForStatus(pushpals.url, job.id, FINAL);

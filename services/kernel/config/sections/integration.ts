@@ -49,7 +49,7 @@ export const integrationSection = z.strictObject({
   /** Whether sandboxed checks may reach the network (e.g. to install dependencies). */
   checkNetwork: z.boolean().default(false),
   pullRequests: z
-    .object({
+    .strictObject({
       provider: z.enum(["none", "github"]).default("none"),
       /** owner/name; empty means derive from the remote URL. */
       repository: z
