@@ -43,6 +43,7 @@ export async function upCommand(args: string[]): Promise<void> {
     process.exit(2);
   });
   config = await withoutMissingOrigin({ ...config, repo: { ...config.repo, path: repo } });
+  await excludeDataDir(repo, config.storage.dataDir);
   const logger = createLogger("pushpals");
   let root: Supervisor;
   if (values.mesh) {
