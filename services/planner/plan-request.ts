@@ -8,7 +8,7 @@ import { errorMessage } from "../kernel/errors.js";
 import type { Logger } from "../kernel/log.js";
 import { clip } from "./bounded-text.js";
 import { isTransient } from "./failure-hints.js";
-import { keepLease, type HeldLease, type LeaseEnd } from "./lease-keeper.js";
+import { keepLease, type LeaseEnd, type LeaseKeeper } from "../kernel/lease-keeper.js";
 import { buildPlanMessages } from "./plan-prompt.js";
 import { planWithRepair, type PlanOutcome } from "./plan-with-repair.js";
 import { toPlanMessage } from "./plan-message.js";
@@ -33,16 +33,20 @@ export async function planClaimedRequest(deps: PlannerDeps, claimed: ClaimedRequ
   const { item } = claimed;
   const log = deps.logger.child({ requestId: item.id, sessionId: item.sessionId, attempt: item.attempts });
   const request = requestPayload(item);
-  const lease = keepLease(deps.clients, { itemId: item.id, leaseToken: claimed.leaseToken, leaseMs: deps.settings.leaseMs }, stop, log);
+  const lease = keepLease(
+    deps.clients.queues,
+    { itemId: item.id, leaseToken: claimed.leaseToken },
+    { leaseMs: deps.settings.leaseMs, signal: stop, logger: log, what: "request" },
+  );
   const run = new RequestRun(deps, claimed, request, lease, log, stop);
   try {
     await run.toEnd();
   } catch (error) {
-    const end = lease.ended();
+    const end = lease.ended;
     if (end) await run.onLeaseEnd(end);
     else await run.onUnexpected(error);
   } finally {
-    await lease.release();
+    await lease.stop();
   }
 }
 
@@ -60,7 +64,7 @@ class RequestRun {
     private readonly deps: PlannerDeps,
     claimed: ClaimedRequest,
     private readonly request: RequestPayload,
-    private readonly lease: HeldLease,
+    private readonly lease: LeaseKeeper,
     private readonly log: Logger,
     /** Used once a plan exists: from then on a cancel no longer stops the job being enqueued. */
     private readonly stop: AbortSignal,
@@ -133,9 +137,9 @@ class RequestRun {
         this.log.info("planner stopping mid-request; the request returns to the queue when its lease expires");
         return;
       case "lost":
-        this.log.warn({ err: end.message }, "lost the lease on the request; leaving it to whoever holds it now");
+        this.log.warn({ err: end.detail }, "lost the lease on the request; leaving it to whoever holds it now");
         return;
-      case "cancel-requested":
+      case "cancelled":
         this.log.info("request cancelled while planning");
         await this.settle(async () => {
           await this.append([this.tell("Stopped: this request was cancelled before it was planned.")]);

@@ -163,7 +163,7 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
   } finally {
     wall?.disarm();
     watching.abort();
-    lease.release();
+    await lease.release();
     await sandbox?.stop().catch((error: unknown) => logger.warn({ err: error }, "the sandbox did not stop cleanly"));
     if (workspace) {
       await removeWorktree(ctx.repo, workspace.path).catch((error: unknown) => logger.warn({ err: error, worktree: workspace?.path }, "could not remove the job's worktree; the next sweep will"));

@@ -9,7 +9,7 @@ import type { IntegrationOutcome } from "../outcome.js";
 import { checkOutputLog } from "./check-output-log.js";
 import type { QueueClient, SessionClient } from "./clients.js";
 import { eventRecorder } from "./event-recorder.js";
-import { keepLease } from "./lease-keeper.js";
+import { keepLease } from "../../kernel/lease-keeper.js";
 import { reportOutcome, type Report } from "./report-outcome.js";
 import { isTransient, withRetries } from "./rpc-retry.js";
 
@@ -70,7 +70,11 @@ export async function processCompletion(deps: ProcessDeps, claimed: Claimed, sig
 async function integrateAndReport(deps: ProcessDeps, claimed: Claimed, completion: CompletionPayload, signal: AbortSignal, log: Logger) {
   const { item } = claimed;
   log.info({ branch: completion.branch, sha: completion.sha }, "integrating completion");
-  const keeper = keepLease(deps.queues, { itemId: item.id, token: claimed.leaseToken, expiresAtMs: claimed.leaseExpiresAtMs }, { leaseMs: deps.leaseMs, signal, log });
+  const keeper = keepLease(
+    deps.queues,
+    { itemId: item.id, leaseToken: claimed.leaseToken },
+    { leaseMs: deps.leaseMs, expiresAtMs: claimed.leaseExpiresAtMs, signal, logger: log, what: "completion" },
+  );
   const recorder = eventRecorder(deps.sessions, { sessionId: item.sessionId, itemId: item.id }, log);
   const output = checkOutputLog(recorder);
   let outcome: IntegrationOutcome;

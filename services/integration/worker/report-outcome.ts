@@ -10,7 +10,7 @@ import type { IntegrationOutcome } from "../outcome.js";
 import { askAboutConflict } from "./ask-person.js";
 import type { QueueClient, SessionClient } from "./clients.js";
 import { repairRoundsSoFar } from "./conflict-round.js";
-import type { LeaseEnd } from "./lease-keeper.js";
+import type { LeaseEnd } from "../../kernel/lease-keeper.js";
 import { repairJobRequest, type Conflict } from "./repair-job.js";
 import { withRetries } from "./rpc-retry.js";
 
@@ -48,7 +48,7 @@ export type Report =
  * abort caused.
  */
 export async function reportOutcome(ctx: ReportContext, outcome: IntegrationOutcome, leaseEnd: LeaseEnd | undefined): Promise<Report> {
-  if (leaseEnd === "lost") {
+  if (leaseEnd?.kind === "lost") {
     ctx.log.warn({ outcome: outcome.kind }, "lease lost before the outcome was reported; whoever holds the completion now reports it (a merge is found by its trailer)");
     return { kind: "lost" };
   }
@@ -68,9 +68,9 @@ async function report(ctx: ReportContext, outcome: IntegrationOutcome, leaseEnd:
     await withRetries(() => ctx.queues.complete({ itemId: ctx.item.id, leaseToken: ctx.leaseToken, result: create(ItemResultSchema, { kind: { case: "completion", value: outcome.result } }) }, { signal: ctx.signal }), { signal: ctx.signal });
     return { kind: "completed" };
   }
-  if (leaseEnd === "cancel") return fail(ctx, FailMode.RETRY, "cancelled on request while integrating; nothing was merged");
+  if (leaseEnd?.kind === "cancelled") return fail(ctx, FailMode.RETRY, "cancelled on request while integrating; nothing was merged");
   // Only the error the abort itself caused is overridden; a check that had already failed still counts.
-  if (leaseEnd === "stopping" && outcome.kind === "error") {
+  if (leaseEnd?.kind === "stopping" && outcome.kind === "error") {
     return fail(ctx, FailMode.RETRY, "the integration service stopped while integrating; nothing was merged and the completion will be retried");
   }
   switch (outcome.kind) {
