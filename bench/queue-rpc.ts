@@ -1,11 +1,9 @@
 import { loadavg } from "node:os";
-import { join } from "node:path";
 import type { Clients } from "../services/kernel/clients.js";
-import { packageRoot } from "../services/kernel/paths.js";
 import type { LoadResult } from "./support/load-result.js";
 import { describeMachine } from "./support/machine.js";
 import { prefillPostgres, prefillSqlite } from "./support/prefill.js";
-import { appendResults, table, type Row } from "./support/report.js";
+import { publishSection, runBenchmark, table, type Row } from "./support/report.js";
 import { startBenchControlPlane, type BenchControlPlane, type BenchStore } from "./support/rpc-control-plane.js";
 import { runRpcQueueLoad } from "./support/rpc-queue-load.js";
 import { recordedStoreFigures, storeBenchRound } from "./support/rpc-store-figures.js";
@@ -204,15 +202,7 @@ async function main(): Promise<void> {
     ...ratios,
     `- Control plane thread busy (event-loop utilisation over the window, median run): ${busy.join("; ")}`,
   ].join("\n");
-  process.stdout.write(`${section}\n`);
-  if (args.record) {
-    const file = join(packageRoot(), "bench", "RESULTS.md");
-    await appendResults(file, section);
-    progress(`appended to ${file}`);
-  }
+  await publishSection(section, args.record, progress);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`[queue-rpc] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exitCode = 1;
-});
+runBenchmark("queue-rpc", main);

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { packageRoot } from "../services/kernel/paths.js";
 import { openPostgresStore, openSqliteStore } from "../services/kernel/store/open-store.js";
 import type { Store } from "../services/kernel/store/store.js";
 import { runGraphileLoad } from "./support/graphile-load.js";
@@ -9,7 +8,7 @@ import type { LoadResult } from "./support/load-result.js";
 import { describeMachine } from "./support/machine.js";
 import { benchDatabase } from "./support/postgres-database.js";
 import { prefillPostgres, prefillSqlite } from "./support/prefill.js";
-import { appendResults, table, type Row } from "./support/report.js";
+import { publishSection, runBenchmark, table, type Row } from "./support/report.js";
 import { runStoreLoad } from "./support/store-load.js";
 
 /*
@@ -160,15 +159,7 @@ async function main(): Promise<void> {
     "",
     ...ratios,
   ].join("\n");
-  process.stdout.write(`${section}\n`);
-  if (args.record) {
-    const file = join(packageRoot(), "bench", "RESULTS.md");
-    await appendResults(file, section);
-    progress(`appended to ${file}`);
-  }
+  await publishSection(section, args.record, progress);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`[queue-store] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exitCode = 1;
-});
+runBenchmark("queue-store", main);

@@ -1,10 +1,8 @@
 import { connect } from "@nats-io/transport-node";
 import { loadavg } from "node:os";
-import { join } from "node:path";
 import { errorMessage } from "../services/kernel/errors.js";
-import { packageRoot } from "../services/kernel/paths.js";
 import { describeMachine } from "./support/machine.js";
-import { appendResults } from "./support/report.js";
+import { publishSection, runBenchmark } from "./support/report.js";
 import { runFanout, type FanoutLoad, type FanoutResult, type FanoutSetup } from "./support/rpc-fanout-run.js";
 
 /*
@@ -188,15 +186,7 @@ async function main(): Promise<void> {
     table(results),
     ...retriedNote(results),
   ].join("\n");
-  process.stdout.write(`${section}\n`);
-  if (args.record) {
-    const file = join(packageRoot(), "bench", "RESULTS.md");
-    await appendResults(file, section);
-    progress(`appended to ${file}`);
-  }
+  await publishSection(section, args.record, progress);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`[stream-fanout] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exitCode = 1;
-});
+runBenchmark("stream-fanout", main);

@@ -4,11 +4,10 @@ import { createWriteStream } from "node:fs";
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { Code } from "@connectrpc/connect";
 import { createDemoProject } from "../../cli/demo/demo-project.js";
 import { createClients, type Clients } from "../../services/kernel/clients.js";
-import { isConnectCode } from "../../services/kernel/errors.js";
 import { packageRoot } from "../../services/kernel/paths.js";
+import { waitForServices } from "../../services/kernel/service-readiness.js";
 import { benchDatabase, type BenchDatabase } from "./postgres-database.js";
 
 export type PipelineMode = "embedded" | "mesh";
@@ -87,7 +86,7 @@ export async function startPipelineSystem(options: { mode: PipelineMode; root: s
   try {
     const url = await announcedUrl(up, exited);
     const clients = createClients(url);
-    await everyServiceAnswers(clients);
+    await waitForServices(clients, { timeoutMs: 60_000 });
     return { mode, url, clients, repo, remote, startMs: performance.now() - started, logTail, stop };
   } catch (error) {
     await stop();
@@ -112,26 +111,3 @@ function announcedUrl(up: ChildProcess, exited: Promise<unknown[]>): Promise<str
   });
 }
 
-/** Chat and planning answer an empty request with InvalidArgument once their process is up; the runner registers. */
-async function everyServiceAnswers(clients: Clients): Promise<void> {
-  const answers = (call: Promise<unknown>) =>
-    call.then(
-      () => true,
-      (error: unknown) => !isConnectCode(error, Code.Unavailable) && !isConnectCode(error, Code.Unimplemented),
-    );
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const ready = await Promise.all([
-      answers(clients.chat.send({})),
-      answers(clients.planning.plan({})),
-      answers(clients.integration.getIntegrationStatus({})),
-      clients.execution.listWorkers({}).then(
-        (response) => response.workers.length > 0,
-        () => false,
-      ),
-    ]);
-    if (ready.every(Boolean)) return;
-    if (Date.now() > deadline) throw new Error(`not every service answered within 60 s (chat, planner, integration, runner: ${ready.join(", ")})`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

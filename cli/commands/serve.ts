@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { createClients } from "../../services/kernel/clients.js";
 import type { Config } from "../../services/kernel/config/schema.js";
 import { createLogger, type Logger } from "../../services/kernel/log.js";
+import { serverOptionsFrom } from "../../services/kernel/rpc/server-config.js";
 import { startRpcServer } from "../../services/kernel/rpc/server.js";
 import type { ServiceContext, ServiceDefinition, ServiceName } from "../../services/kernel/service-definition.js";
 import { serveControlPlane } from "../../services/sessions/serve-control-plane.js";
@@ -75,12 +76,7 @@ async function serviceAlone(name: Exclude<ServiceName, "sessions">, config: Conf
   return async (signal: AbortSignal) => {
     const server = definition.routes
       ? await startRpcServer({
-          host: config.server.host,
-          port: config.server.port,
-          authToken: config.server.authToken || undefined,
-          maxRequestBytes: config.server.maxRequestBytes,
-          shutdownGraceMs: config.server.shutdownGraceSeconds * 1000,
-          logger,
+          ...serverOptionsFrom(config.server, logger),
           register: (router) => definition.routes!(router, () => context),
         })
       : undefined;

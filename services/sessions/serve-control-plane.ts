@@ -2,6 +2,7 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import { openBus } from "../kernel/bus/open-bus.js";
 import type { Config } from "../kernel/config/schema.js";
 import type { Logger } from "../kernel/log.js";
+import { serverOptionsFrom } from "../kernel/rpc/server-config.js";
 import { startRpcServer } from "../kernel/rpc/server.js";
 import { openStore } from "../kernel/store/open-store.js";
 import { VERSION } from "../kernel/version.js";
@@ -40,12 +41,7 @@ export async function serveControlPlane(config: Config, signal: AbortSignal, opt
       const commit = committer(bus);
       const deps = { store, bus, hub: new SessionHub(bus, logger), commit, config, logger, startedAt: Date.now(), version: VERSION };
       const server = await startRpcServer({
-        host: config.server.host,
-        port: config.server.port,
-        authToken: config.server.authToken || undefined,
-        maxRequestBytes: config.server.maxRequestBytes,
-        shutdownGraceMs: config.server.shutdownGraceSeconds * 1000,
-        logger,
+        ...serverOptionsFrom(config.server, logger),
         staticDir: options.staticDir,
         register: (router) => {
           registerControlPlane(router, deps);

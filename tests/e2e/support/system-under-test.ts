@@ -5,9 +5,8 @@ import { copyFile, mkdir, readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { createInterface } from "node:readline";
 import { createDemoProject } from "../../../cli/demo/demo-project.js";
-import { Code } from "@connectrpc/connect";
 import { createClients, type Clients } from "../../../services/kernel/clients.js";
-import { isConnectCode } from "../../../services/kernel/errors.js";
+import { waitForServices as waitForEveryService } from "../../../services/kernel/service-readiness.js";
 import { packageRoot } from "../../../services/kernel/paths.js";
 import { startScriptedModelServer, type ScriptedModelServer } from "../../../services/kernel/llm/scripted-model-server.js";
 import { freshDatabase, type FreshDatabase } from "../../support/postgres.js";
@@ -160,32 +159,11 @@ async function start(mode: "mesh" | "embedded", options: SystemOptions, dir: Tem
   };
 }
 
-/**
- * `up --mesh` prints the control plane's URL once it listens; the other services start
- * after it. Wait until each answers through the control plane: chat and planning reply
- * to an empty request with InvalidArgument (Unavailable while their process is not up),
- * integration reports its status, and the runner has registered as a worker.
- */
+/** `up --mesh` prints the control plane's URL once it listens; the other services start after it. */
 async function waitForServices(url: string, mode: "mesh" | "embedded", logTail: () => Promise<string>): Promise<void> {
-  const clients = createClients(url);
-  const answers = (call: Promise<unknown>) =>
-    call.then(
-      () => true,
-      (error: unknown) => !isConnectCode(error, Code.Unavailable) && !isConnectCode(error, Code.Unimplemented),
-    );
-  const deadline = Date.now() + 45_000;
-  for (;;) {
-    const ready = await Promise.all([
-      answers(clients.chat.send({})),
-      answers(clients.planning.plan({})),
-      answers(clients.integration.getIntegrationStatus({})),
-      clients.execution.listWorkers({}).then(
-        (response) => response.workers.length > 0,
-        () => false,
-      ),
-    ]);
-    if (ready.every(Boolean)) return;
-    if (Date.now() > deadline) throw new Error(`pushpals up (${mode}) did not have every service answering within 45 s (chat, planner, integration, runner: ${ready.join(", ")}); its log:\n${await logTail()}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+  try {
+    await waitForEveryService(createClients(url), { timeoutMs: 45_000, intervalMs: 200 });
+  } catch (error) {
+    throw new Error(`pushpals up (${mode}): ${(error as Error).message}; its log:\n${await logTail()}`);
   }
 }
