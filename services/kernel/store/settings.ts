@@ -8,7 +8,14 @@ export interface Settings {
   readonly backoffMaxMs: number;
   readonly workerStaleMs: number;
   readonly now: Clock;
+  /**
+   * When each queue's expired leases were last reaped by a claim (this store instance). A
+   * claim reaps its queue at most every REAP_EVERY_MS: expiry is rare, the query is not free.
+   */
+  readonly reapedAt: Map<number, number>;
 }
+
+export const REAP_EVERY_MS = 1000;
 
 export function resolveSettings(options: StoreOptions): Settings {
   return {
@@ -17,6 +24,7 @@ export function resolveSettings(options: StoreOptions): Settings {
     backoffMaxMs: options.backoffMaxMs,
     workerStaleMs: options.workerStaleMs,
     now: options.now ?? systemClock,
+    reapedAt: new Map(),
   };
 }
 

@@ -31,7 +31,7 @@ export function mutate<T>(dialect: Dialect, settings: Settings, work: (tx: Write
       emit: (sessionId, draft) => pending.push({ sessionId, ...draft }),
     };
     const value = await work(tx);
-    const events: Event[] = pending.length > 0 ? await appendEvents(exec, pending, settings.now()) : [];
+    const events: Event[] = pending.length > 0 ? await appendEvents(exec, dialect.kind, pending, settings.now()) : [];
     return { value, events };
   });
 }

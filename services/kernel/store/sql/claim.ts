@@ -10,6 +10,7 @@ import { isItemQueue } from "../item-queues.js";
 import { toQueueItem, type QueueItemRow } from "../rows/queue-item-row.js";
 import type { ClaimInput, Claimed } from "../store.js";
 import type { WriteTx } from "../transaction.js";
+import { REAP_EVERY_MS } from "../settings.js";
 import { reapExpiredLeases } from "./reap.js";
 import { CLAIMED, PENDING } from "./statuses.js";
 
@@ -26,7 +27,11 @@ export async function claim(tx: WriteTx, input: ClaimInput): Promise<Claimed | u
   if (!WORKER_ID.test(workerId)) throw invalidArgument("worker_id", `${JSON.stringify(workerId)} must match ${WORKER_ID.source}`);
   if (!(leaseMs > 0)) throw invalidArgument("lease_duration", `must be positive, got ${leaseMs} ms`);
 
-  await reapExpiredLeases(tx, queue);
+  const reapedAt = tx.settings.reapedAt.get(queue);
+  if (reapedAt === undefined || tx.now - reapedAt >= REAP_EVERY_MS || tx.now < reapedAt) {
+    tx.settings.reapedAt.set(queue, tx.now);
+    await reapExpiredLeases(tx, queue);
+  }
   const leaseToken = newId("lease");
   const leaseExpiresAt = tx.now + leaseMs;
   const [row] = await tx.exec.rows<QueueItemRow>(sql`

@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { ItemEnqueuedSchema } from "../../../../gen/pushpals/v1/events_pb.js";
 import { Priority, QueueName } from "../../../../gen/pushpals/v1/common_pb.js";
 import { ItemPayloadSchema, type QueueItem } from "../../../../gen/pushpals/v1/items_pb.js";
-import { invalidArgument } from "../../errors.js";
+import { invalidArgument, notFound } from "../../errors.js";
 import { newId } from "../../ids.js";
 import { itemEvent } from "../item-events.js";
 import { isItemQueue, QUEUES, type ItemQueue } from "../item-queues.js";
@@ -11,7 +11,6 @@ import { toQueueItem, type QueueItemRow } from "../rows/queue-item-row.js";
 import type { EnqueueInput } from "../store.js";
 import type { WriteTx } from "../transaction.js";
 import { PENDING } from "./statuses.js";
-import { requireSession } from "./sessions.js";
 
 const MAX_ATTEMPTS_LIMIT = 100;
 
@@ -24,22 +23,21 @@ export async function enqueue(tx: WriteTx, input: EnqueueInput): Promise<{ item:
   const maxAttempts = checkMaxAttempts(input.maxAttempts, tx.settings.defaultMaxAttempts);
   const delayMs = input.delayMs ?? 0;
   if (!(delayMs >= 0)) throw invalidArgument("delay", `must not be negative, got ${delayMs} ms`);
-  await requireSession(tx.exec, input.sessionId);
-
   const key = input.idempotencyKey ?? "";
+  // The session check rides in the INSERT (no row without the session) to save a round trip.
   const [row] = await tx.exec.rows<QueueItemRow>(sql`
     INSERT INTO queue_items (id, queue, session_id, priority, status, payload, idempotency_key, max_attempts,
                              target_worker_id, parent_id, enqueued_at, available_at)
-    VALUES (${newId(QUEUES[queue].idKind)}, ${queue}, ${input.sessionId}, ${storedPriority(input.priority)}, ${PENDING},
-            ${Buffer.from(toBinary(ItemPayloadSchema, input.payload))}, ${key}, ${maxAttempts},
-            ${input.targetWorkerId ?? ""}, ${input.parentId ?? ""}, ${tx.now}, ${tx.now + delayMs})
+    SELECT ${newId(QUEUES[queue].idKind)}, ${queue}, ${input.sessionId}, ${storedPriority(input.priority)}, ${PENDING},
+           ${Buffer.from(toBinary(ItemPayloadSchema, input.payload))}, ${key}, ${maxAttempts},
+           ${input.targetWorkerId ?? ""}, ${input.parentId ?? ""}, ${tx.now}, ${tx.now + delayMs}
+     WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ${input.sessionId})
     ON CONFLICT (queue, idempotency_key) WHERE idempotency_key <> '' DO NOTHING
     RETURNING *`);
   if (!row) {
-    const [earlier] = await tx.exec.rows<QueueItemRow>(
-      sql`SELECT * FROM queue_items WHERE queue = ${queue} AND idempotency_key = ${key}`,
-    );
-    if (!earlier) throw new Error(`queue item with idempotency key ${key} vanished during enqueue`);
+    // No row: the idempotency key was taken (return that item), or the session does not exist.
+    const [earlier] = key === "" ? [] : await tx.exec.rows<QueueItemRow>(sql`SELECT * FROM queue_items WHERE queue = ${queue} AND idempotency_key = ${key}`);
+    if (!earlier) throw notFound("session", input.sessionId);
     return { item: toQueueItem(earlier), existing: true };
   }
   const item = toQueueItem(row);

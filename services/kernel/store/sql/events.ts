@@ -2,6 +2,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { sql } from "drizzle-orm";
 import { EventSchema, type Event } from "../../../../gen/pushpals/v1/events_pb.js";
 import { invalidArgument } from "../../errors.js";
+import { toTimestamp } from "../../time.js";
 import type { Executor } from "../dialect/dialect.js";
 import type { EventDraft } from "../store.js";
 import type { WriteTx } from "../transaction.js";
@@ -28,11 +29,17 @@ export async function listEvents(
   input: { sessionId: string; afterSeq: bigint; limit: number; itemId?: string },
 ): Promise<Event[]> {
   const aboutItem = input.itemId ? sql`AND item_id = ${input.itemId}` : sql``;
-  const rows = await exec.rows<{ data: Uint8Array }>(sql`
-    SELECT data FROM events
+  const rows = await exec.rows<{ seq: number; time: number; data: Uint8Array }>(sql`
+    SELECT seq, time, data FROM events
      WHERE session_id = ${input.sessionId} AND seq > ${Number(input.afterSeq)} ${aboutItem}
      ORDER BY seq LIMIT ${positiveLimit(input.limit)}`);
   // An empty page is either the end of the log or a wrong session id; tell them apart.
   if (rows.length === 0) await requireSession(exec, input.sessionId);
-  return rows.map((row) => fromBinary(EventSchema, row.data));
+  return rows.map((row) => {
+    // The bytes carry the event without its seq and time (see append-events.ts).
+    const event = fromBinary(EventSchema, row.data);
+    event.seq = BigInt(row.seq);
+    event.time = toTimestamp(row.time);
+    return event;
+  });
 }
