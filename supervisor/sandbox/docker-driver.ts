@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { failedPrecondition } from "../../services/kernel/errors.js";
 import { silentLogger, type Logger } from "../../services/kernel/log.js";
-import { DOCKER_WORKDIR, execInContainer } from "./docker/container-exec.js";
+import { DOCKER_WORKDIR, execInContainer, type ContainerTarget } from "./docker/container-exec.js";
 import { EngineError, createEngineClient, type EngineClient } from "./docker/engine-client.js";
 import type { Sandbox, SandboxDriver, SandboxSpec } from "./driver.js";
 import { gitMounts } from "./git-mounts.js";
@@ -115,12 +115,15 @@ async function startContainer(engine: EngineClient, options: DockerDriverOptions
   clog.info({ ms: Math.round(performance.now() - startedAt) }, "container started");
 
   const lifecycle = sandboxLifecycle(`docker sandbox of job ${spec.jobId}`);
-  const target = {
+  let restarting: Promise<void> = Promise.resolve();
+  const target: ContainerTarget = {
     engine,
     containerId,
     logger: clog,
     removing: () => lifecycle.stopped,
-    restart: () => engine.call<void>("POST", `/containers/${containerId}/restart?t=0`),
+    restart: () => (restarting = engine.call<void>("POST", `/containers/${containerId}/restart?t=0`)),
+    // The next command waits for a restart under way instead of being refused mid-restart.
+    settled: () => restarting.catch(() => undefined),
   };
   return {
     id: containerId,

@@ -25,6 +25,8 @@ export interface ContainerTarget {
   removing(): boolean;
   /** Last resort when a command's tree could not be killed: restart the container (kills all in it). */
   restart(): Promise<void>;
+  /** Settles once no restart is under way: the engine refuses execs while the container restarts. */
+  settled(): Promise<void>;
   logger: Logger;
 }
 
@@ -53,6 +55,7 @@ async function runExec(target: ContainerTarget, checked: CheckedExec, signal: Ab
   signal.addEventListener("abort", onAbort, { once: true });
   const timeout = checked.timeoutMs === undefined ? undefined : setTimeout(() => killer.kill("timeout"), checked.timeoutMs);
   try {
+    await target.settled();
     const created = await engine.call<{ Id: string }>("POST", `/containers/${containerId}/exec`, {
       AttachStdin: checked.stdin !== undefined,
       AttachStdout: true,
