@@ -4,12 +4,14 @@ import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import { createClients } from "../../services/kernel/clients.js";
 import type { Config } from "../../services/kernel/config/schema.js";
+import { errorMessage } from "../../services/kernel/errors.js";
 import { createLogger, type Logger } from "../../services/kernel/log.js";
 import { packageRoot } from "../../services/kernel/paths.js";
 import type { ServiceContext, ServiceDefinition } from "../../services/kernel/service-definition.js";
 import { serveControlPlane } from "../../services/sessions/serve-control-plane.js";
 import { runUntilSignal } from "../../supervisor/tree/run-until-signal.js";
 import type { ReadinessReporting, Service } from "../../supervisor/tree/service.js";
+import { TerminateTree } from "../../supervisor/tree/errors.js";
 import { Supervisor } from "../../supervisor/tree/supervisor.js";
 import { configFlagOptions, configFromFlags, exitOnConfigError } from "../config-flags.js";
 import { excludeDataDir } from "../exclude-data-dir.js";
@@ -80,19 +82,31 @@ export async function buildTree(config: Config, logger: Logger, services: Servic
   const controlPlane: ReadinessReporting = {
     name: "sessions",
     reportsReadiness: true,
-    serve: (signal, ready) =>
-      serveControlPlane(config, signal, {
-        logger: logger.child({ service: "sessions" }),
-        staticDir: existsSync(staticDir) ? staticDir : undefined,
-        extraRoutes: (router) => {
-          for (const service of services) service.routes?.(router, () => contextOf(service.name));
-        },
-        onListening: (url) => {
-          context = { config, logger, controlPlaneUrl: url, clients: createClients(url, { token: config.server.authToken || undefined }) };
-          (options.onListening ?? ((listening) => announce(listening, config, "one process", existsSync(staticDir))))(url);
-          ready?.();
-        },
-      }),
+    async serve(signal, ready) {
+      let listening = false;
+      try {
+        await serveControlPlane(config, signal, {
+          logger: logger.child({ service: "sessions" }),
+          staticDir: existsSync(staticDir) ? staticDir : undefined,
+          extraRoutes: (router) => {
+            for (const service of services) service.routes?.(router, () => contextOf(service.name));
+          },
+          onListening: (url) => {
+            listening = true;
+            context = { config, logger, controlPlaneUrl: url, clients: createClients(url, { token: config.server.authToken || undefined }) };
+            (options.onListening ?? ((listening) => announce(listening, config, "one process", existsSync(staticDir))))(url);
+            ready?.();
+          },
+        });
+      } catch (error) {
+        // Once it served, a failure is the supervisor's to restart; one that never started
+        // (the port is taken, the database unreachable) ends PushPals with the reason.
+        if (listening) throw error;
+        const reason = errorMessage(error);
+        process.stderr.write(`pushpals up: the control plane could not start: ${reason}\n`);
+        throw new TerminateTree(`the control plane could not start: ${reason}`, { cause: error });
+      }
+    },
   };
   root.add(controlPlane, { restart: "permanent" });
   for (const service of services) {

@@ -75,6 +75,12 @@ describe("configuration", () => {
     expect(() => load()).toThrow(/not valid TOML/);
   });
 
+  it("refuses a host other machines can reach without an auth token, naming where the host came from", () => {
+    expect(() => load({ PUSHPALS_HOST: "0.0.0.0" })).toThrow(/server\.host = "0\.0\.0\.0" \(from environment PUSHPALS_HOST\).*PUSHPALS_AUTH_TOKEN/);
+    expect(load({ PUSHPALS_HOST: "0.0.0.0", PUSHPALS_AUTH_TOKEN: "s3cret" }).server.host).toBe("0.0.0.0");
+    for (const loopback of ["127.0.0.1", "127.0.0.2", "localhost", "::1"]) expect(load({ PUSHPALS_HOST: loopback }).server.host).toBe(loopback);
+  });
+
   it("per-role model settings fall back to the shared ones only where unset", () => {
     const config = load({ PUSHPALS_LLM_MODEL: "shared", PUSHPALS_PLANNER_LLM_MODEL: "planner-model" });
     expect(config.llm.model).toBe("shared");

@@ -57,6 +57,14 @@ export function loadConfig(options: LoadOptions = {}): Config {
 
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues, merged, sources));
+  const { host, authToken } = parsed.data.server;
+  if (!isLoopbackHost(host) && authToken === "") {
+    throw new ConfigError(
+      `config: server.host = ${JSON.stringify(host)} (from ${sources.get("server.host") ?? "defaults"}) is reachable from other machines, ` +
+        `so it needs server.authToken (PUSHPALS_AUTH_TOKEN): without one, anyone who can reach the port could change state. ` +
+        `Set a token, or listen on 127.0.0.1`,
+    );
+  }
   return resolvePaths(parsed.data, options.cwd ?? process.cwd());
 }
 
