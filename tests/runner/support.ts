@@ -162,9 +162,13 @@ export async function completions(scene: Scene): Promise<QueueItem[]> {
   return (await scene.controlPlane.clients.queues.listItems({ queue: QueueName.COMPLETIONS, sessionId: scene.sessionId })).items;
 }
 
-/** Commits carrying the job's trailer on any branch of the repository. */
+/**
+ * Commits carrying the job's trailer on any branch of the repository. Branches, not --all:
+ * --all also walks every worktree's HEAD, and the runner's pool may be adding a spare
+ * worktree right then, whose HEAD git fills in only after a placeholder.
+ */
 export async function commitsOfJob(repo: string, jobId: string): Promise<string[]> {
-  const out = await git(repo, "log", "--all", `--format=%H %(trailers:key=PushPals-Job,valueonly,separator=%x2C)`);
+  const out = await git(repo, "log", "--branches", `--format=%H %(trailers:key=PushPals-Job,valueonly,separator=%x2C)`);
   return out
     .split("\n")
     .filter((line) => line.trim().split(" ")[1] === jobId)
