@@ -1,30 +1,18 @@
 import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openIntegrator, type Integrator, type RunCheck } from "../../services/integration/index.js";
+import { describe, expect, it } from "vitest";
+import type { RunCheck } from "../../services/integration/index.js";
 import type { CheckSpec } from "../../services/integration/settings.js";
 import { isClean } from "../../services/integration/worktree.js";
 import { durationMs } from "../../services/kernel/time.js";
 import { git } from "../support/git.js";
 import { expectKind } from "./support/outcome.js";
-import { createScene, type Scene } from "./support/scene.js";
+import { useScene } from "./support/use-scene.js";
 
 describe("checks on the merged tree", () => {
-  let scene: Scene;
-  let integrator: Integrator | undefined;
-
-  beforeEach(async () => {
-    scene = await createScene();
-  });
-  afterEach(async () => {
-    await integrator?.close();
-    integrator = undefined;
-    await scene.remove();
-  });
-
-  const open = async (checks: CheckSpec[], runCheck?: RunCheck) =>
-    (integrator = await openIntegrator({ settings: scene.settings({ checks }), runCheck }));
+  const { scene, open: openWith } = useScene();
+  const open = (checks: CheckSpec[], runCheck?: RunCheck) => openWith({ checks }, { runCheck });
 
   it("runs every check in the merged tree and pushes when all pass", async () => {
     const int = await open([

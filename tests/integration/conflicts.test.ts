@@ -1,30 +1,19 @@
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openIntegrator, type Integrator } from "../../services/integration/index.js";
+import { describe, expect, it } from "vitest";
 import type { MergeStrategy } from "../../services/integration/settings.js";
 import { isClean, resetWorktree } from "../../services/integration/worktree.js";
 import { git } from "../support/git.js";
 import { expectKind } from "./support/outcome.js";
-import { createScene, type Scene } from "./support/scene.js";
+import { useScene } from "./support/use-scene.js";
 
 describe("conflicts", () => {
-  let scene: Scene;
-  let integrator: Integrator | undefined;
-
-  beforeEach(async () => {
-    scene = await createScene();
-  });
-  afterEach(async () => {
-    await integrator?.close();
-    integrator = undefined;
-    await scene.remove();
-  });
+  const { scene, open } = useScene();
 
   for (const strategy of ["cherry-pick", "no-ff"] as MergeStrategy[]) {
     it(`${strategy}: a job that conflicts is reported with its files, aborted cleanly, branch untouched`, async () => {
-      const int = (integrator = await openIntegrator({ settings: scene.settings({ strategy }) }));
+      const int = await open({ strategy });
       const first = await scene.job({ "shared.txt": "one\nTWO by first\nthree\n", "first.txt": "1\n" });
       const second = await scene.job({ "shared.txt": "one\nTWO by second\nthree\n", "other.txt": "o\n" });
       const merged = expectKind(await int.integrate(first), "merged");
@@ -47,7 +36,7 @@ describe("conflicts", () => {
   }
 
   it("reset clears what a crash leaves: half-done cherry-pick, stale index.lock, stray and ignored files", async () => {
-    const int = (integrator = await openIntegrator({ settings: scene.settings() }));
+    const int = await open();
     const a = await scene.job({ "shared.txt": "one\nA\nthree\n" });
     const b = await scene.job({ "shared.txt": "one\nB\nthree\n" }, { more: [{ "later.txt": "l\n" }] });
     const tip = await git(scene.repo, "rev-parse", "main");

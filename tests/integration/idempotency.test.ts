@@ -1,24 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openIntegrator, type Integrator } from "../../services/integration/index.js";
+import { describe, expect, it } from "vitest";
+import { openIntegrator } from "../../services/integration/index.js";
 import { git } from "../support/git.js";
 import { expectKind } from "./support/outcome.js";
-import { createScene, history, type Scene } from "./support/scene.js";
+import { history } from "./support/scene.js";
+import { useScene } from "./support/use-scene.js";
 
 describe("idempotency", () => {
-  let scene: Scene;
-  let integrator: Integrator | undefined;
-
-  beforeEach(async () => {
-    scene = await createScene();
-  });
-  afterEach(async () => {
-    await integrator?.close();
-    integrator = undefined;
-    await scene.remove();
-  });
+  const { scene, open } = useScene();
 
   it("the same completion processed twice merges once; the second run reports already_merged", async () => {
-    const int = (integrator = await openIntegrator({ settings: scene.settings() }));
+    const int = await open();
     const job = await scene.job({ "a.txt": "a\n" });
     const merged = expectKind(await int.integrate(job), "merged");
     const again = expectKind(await int.integrate(job), "already_merged");
@@ -30,7 +21,7 @@ describe("idempotency", () => {
   });
 
   it("two concurrent calls for one completion are serialized: one merge, one already_merged", async () => {
-    const int = (integrator = await openIntegrator({ settings: scene.settings() }));
+    const int = await open();
     const job = await scene.job({ "a.txt": "a\n" });
     const outcomes = await Promise.all([int.integrate(job), int.integrate(job)]);
     expect(outcomes.map((o) => o.kind).sort()).toEqual(["already_merged", "merged"]);
@@ -39,10 +30,10 @@ describe("idempotency", () => {
 
   it("a new integrator on the same data dir (a restart) recognises the merge from the branch history", async () => {
     const job = await scene.job({ "a.txt": "a\n" });
-    const first = await openIntegrator({ settings: scene.settings({ strategy: "no-ff" }) });
+    const first = await open({ strategy: "no-ff" });
     expectKind(await first.integrate(job), "merged");
     await first.close();
-    const second = (integrator = await openIntegrator({ settings: scene.settings({ strategy: "no-ff" }) }));
+    const second = await open({ strategy: "no-ff" });
     expectKind(await second.integrate(job), "already_merged");
     // The merge commit on main_agents' own line; the job's commit is its second parent.
     const line = await history(scene.remote, "main_agents", { firstParent: true });
@@ -51,7 +42,7 @@ describe("idempotency", () => {
   });
 
   it("ff-only commits without a trailer are recognised as merged by ancestry", async () => {
-    const int = (integrator = await openIntegrator({ settings: scene.settings({ strategy: "ff-only" }) }));
+    const int = await open({ strategy: "ff-only" });
     const job = await scene.job({ "a.txt": "a\n" }, { noTrailer: true });
     expectKind(await int.integrate(job), "merged");
     const again = expectKind(await int.integrate(job), "already_merged");
@@ -59,7 +50,7 @@ describe("idempotency", () => {
   });
 
   it("a job id merely mentioned in another commit's message does not count as merged", async () => {
-    const int = (integrator = await openIntegrator({ settings: scene.settings() }));
+    const int = await open();
     const job = await scene.job({ "a.txt": "a\n" });
     const mention = await scene.job({ "b.txt": "b\n" }, { message: `Follow-up to ${job.jobId}, which is not merged yet` });
     expectKind(await int.integrate(mention), "merged");
@@ -67,7 +58,7 @@ describe("idempotency", () => {
   });
 
   it("a second integrator on the same data dir is refused while the first is open", async () => {
-    integrator = await openIntegrator({ settings: scene.settings() });
+    await open();
     await expect(openIntegrator({ settings: scene.settings() })).rejects.toThrow(/already held by an integrator in this process/);
     expect(await git(scene.repo, "worktree", "list")).toContain("data/integration");
   });

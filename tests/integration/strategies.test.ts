@@ -1,25 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openIntegrator, type Integrator } from "../../services/integration/index.js";
+import { describe, expect, it } from "vitest";
 import type { MergeStrategy } from "../../services/integration/settings.js";
 import { isClean } from "../../services/integration/worktree.js";
 import { git } from "../support/git.js";
 import { expectKind } from "./support/outcome.js";
-import { createScene, history, type Scene } from "./support/scene.js";
+import { history } from "./support/scene.js";
+import { useScene } from "./support/use-scene.js";
 
 describe("merge strategies", () => {
-  let scene: Scene;
-  let integrator: Integrator | undefined;
-
-  beforeEach(async () => {
-    scene = await createScene();
-  });
-  afterEach(async () => {
-    await integrator?.close();
-    integrator = undefined;
-    await scene.remove();
-  });
-
-  const open = async (strategy: MergeStrategy) => (integrator = await openIntegrator({ settings: scene.settings({ strategy }) }));
+  const { scene, open: openWith } = useScene();
+  const open = (strategy: MergeStrategy) => openWith({ strategy });
 
   it("cherry-pick replays the job's commits onto main_agents and pushes it", async () => {
     const int = await open("cherry-pick");
@@ -103,7 +92,7 @@ describe("merge strategies", () => {
   });
 
   it("without a remote, merges stay local and nothing is pushed", async () => {
-    integrator = await openIntegrator({ settings: scene.settings({ remote: "" }) });
+    const integrator = await openWith({ remote: "" });
     const job = await scene.job({ "a.txt": "a\n" });
     const merged = expectKind(await integrator.integrate(job), "merged");
     expect(merged.result.pushed).toBe(false);

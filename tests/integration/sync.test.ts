@@ -1,26 +1,16 @@
 import { Code } from "@connectrpc/connect";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openIntegrator, type Integrator } from "../../services/integration/index.js";
+import { describe, expect, it } from "vitest";
 import { isClean } from "../../services/integration/worktree.js";
 import { git, writeFiles } from "../support/git.js";
 import { expectKind } from "./support/outcome.js";
-import { createScene, history, type Scene } from "./support/scene.js";
+import { history } from "./support/scene.js";
+import { useScene } from "./support/use-scene.js";
 
 describe("keeping main_agents in sync with main", () => {
-  let scene: Scene;
-  let integrator: Integrator | undefined;
-
-  beforeEach(async () => {
-    scene = await createScene();
-  });
-  afterEach(async () => {
-    await integrator?.close();
-    integrator = undefined;
-    await scene.remove();
-  });
+  const { scene, open } = useScene();
 
   it("main advancing on the remote is merged into main_agents (own commits kept), then the job lands on top", async () => {
-    const int = (integrator = await openIntegrator({ settings: scene.settings() }));
+    const int = await open();
     const first = await scene.job({ "a.txt": "a\n" });
     const merged = expectKind(await int.integrate(first), "merged");
     const mainTip = await scene.advanceRemoteMain({ "from-person.txt": "p\n" });
@@ -42,7 +32,7 @@ describe("keeping main_agents in sync with main", () => {
   });
 
   it("with no merges of its own, main_agents fast-forwards to main", async () => {
-    const int = (integrator = await openIntegrator({ settings: scene.settings() }));
+    const int = await open();
     const first = await int.sync();
     expect(first.remoteIntegration).toBe(""); // created on the remote by the first merge, not before
     await git(scene.repo, "push", "-q", "origin", "main:refs/heads/main_agents");
@@ -56,7 +46,7 @@ describe("keeping main_agents in sync with main", () => {
   });
 
   it("main conflicting with main_agents is refused for a person to resolve, naming the files", async () => {
-    const int = (integrator = await openIntegrator({ settings: scene.settings() }));
+    const int = await open();
     const job = await scene.job({ "shared.txt": "one\nagent\nthree\n" });
     const merged = expectKind(await int.integrate(job), "merged");
     await scene.advanceRemoteMain({ "shared.txt": "one\nperson\nthree\n" });
@@ -71,7 +61,7 @@ describe("keeping main_agents in sync with main", () => {
   });
 
   it("local main_agents commits a crash left unpushed are replaced by the remote's; the job then merges once", async () => {
-    const int = (integrator = await openIntegrator({ settings: scene.settings() }));
+    const int = await open();
     const earlier = await scene.job({ "e.txt": "e\n" });
     const tip = expectKind(await int.integrate(earlier), "merged").result.mergedSha;
     const job = await scene.job({ "a.txt": "a\n" });
@@ -91,7 +81,7 @@ describe("keeping main_agents in sync with main", () => {
   });
 
   it("refuses to move main_agents while a person has it checked out", async () => {
-    const int = (integrator = await openIntegrator({ settings: scene.settings() }));
+    const int = await open();
     expectKind(await int.integrate(await scene.job({ "a.txt": "a\n" })), "merged");
     await git(scene.repo, "checkout", "-q", "main_agents");
     const failed = expectKind(await int.integrate(await scene.job({ "b.txt": "b\n" })), "error");
@@ -100,7 +90,7 @@ describe("keeping main_agents in sync with main", () => {
   });
 
   it("without a remote, the local main is the base", async () => {
-    const int = (integrator = await openIntegrator({ settings: scene.settings({ remote: "" }) }));
+    const int = await open({ remote: "" });
     expectKind(await int.integrate(await scene.job({ "a.txt": "a\n" })), "merged");
     await writeFiles(scene.repo, { "local.txt": "l\n" });
     await git(scene.repo, "add", "local.txt");
