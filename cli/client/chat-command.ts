@@ -11,12 +11,12 @@ import { durationFlag } from "./number-flags.js";
 import { UNARY_CALL } from "./server-connection.js";
 import { styleFor } from "./style.js";
 
-export const chatUsage = `pushpals chat [-m TEXT [--wait [--timeout 30m]] [--json]] [--session ID | --new] [--repo DIR] [--server URL]
+export const chatUsage = `pushpals chat [TEXT | -m TEXT [--wait [--timeout 30m]] [--json]] [--session ID | --new] [--repo DIR] [--server URL]
 
 Without -m: an interactive prompt. Each line goes to PushPals; replies, plans, job
 progress, checks and merges stream in as they happen. Ctrl-D or /quit leaves.
 
-With -m TEXT: sends one message and prints the answer. With --wait it follows the
+With TEXT (the words after chat) or -m TEXT: sends one message and prints the answer. With --wait it follows the
 work the message started until it ends, printing each event, and exits
   0    merged, or answered without work
   1    a request, job or merge failed, or PushPals needs an answer (the reason is printed)
@@ -40,10 +40,15 @@ export const chatCommand = clientCommand({
     new: { type: "boolean" },
     repo: { type: "string" },
   },
-  async run({ values, server }) {
-    const text = values.message?.trim();
-    if (values.message !== undefined && !text) throw usageError("-m: the message is empty");
-    if (text === undefined && (values.wait || values.json || values.timeout)) throw usageError("--wait, --timeout and --json go with -m TEXT");
+  positionals: [0, Number.MAX_SAFE_INTEGER],
+  async run({ values, positionals, server }) {
+    if (values.message !== undefined && positionals.length > 0) {
+      throw usageError(`give the message once: as -m TEXT or as the words after chat, not both (got -m and "${positionals.join(" ")}")`);
+    }
+    const given = values.message ?? (positionals.length > 0 ? positionals.join(" ") : undefined);
+    const text = given?.trim();
+    if (given !== undefined && !text) throw usageError("the message is empty");
+    if (text === undefined && (values.wait || values.json || values.timeout)) throw usageError("--wait, --timeout and --json go with a message (TEXT or -m TEXT)");
     if (values.timeout && !values.wait) throw usageError("--timeout goes with --wait");
     if (values.new && values.session) throw usageError("--new and --session exclude each other");
     const timeoutMs = durationFlag("--timeout", values.timeout, DEFAULT_TIMEOUT_MS);

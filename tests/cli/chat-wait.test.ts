@@ -34,6 +34,13 @@ describe("pushpals chat -m --wait", () => {
     expect(cp.sent.at(-1)).toMatchObject({ text: "hello there", author: "tester" });
   });
 
+  it("the words after chat are the message, as with -m", async () => {
+    const result = await runCli(["chat", "hello", "from", "words", "--wait"], { cwd: repo.path, env });
+    expect(result).toMatchObject({ code: 0 });
+    expect(result.stdout).toContain(HELP_REPLY);
+    expect(cp.sent.at(-1)).toMatchObject({ text: "hello from words", author: "tester" });
+  });
+
   it("request → job → completion → merged exits 0 and shows each step in order", async () => {
     const cli = chat("add a greeting to the README");
     await planRequest(cp.clients, { jobs: 1, say: "I will add a greeting." });
