@@ -17,6 +17,7 @@ import { configFlagOptions, configFromFlags, exitOnConfigError } from "../config
 import { excludeDataDir } from "../exclude-data-dir.js";
 import { requireGitRepo } from "../git-repo-check.js";
 import { buildMeshTree } from "../mesh-tree.js";
+import { modelSummary } from "../model-summary.js";
 import { loadServices } from "../service-registry.js";
 
 export const upUsage = `pushpals up [--mesh] [--repo DIR] [--port N] [--host H] [--data-dir DIR]
@@ -46,7 +47,8 @@ export async function upCommand(args: string[]): Promise<void> {
   });
   config = await withoutMissingOrigin({ ...config, repo: { ...config.repo, path: repo } });
   await excludeDataDir(repo, config.storage.dataDir);
-  const logger = createLogger("pushpals");
+  // No service binding here: the tree binds each service its own (see createLogger).
+  const logger = createLogger();
   let root: Supervisor;
   if (values.mesh) {
     try {
@@ -142,6 +144,7 @@ function announce(url: string, config: Config, mode: string, hasUi: boolean): vo
       `  gRPC/Connect  ${url}  (grpcurl -plaintext 127.0.0.1:${port} list)`,
       `  store         ${config.storage.databaseUrl ? "postgres" : `sqlite in ${config.storage.dataDir}`}`,
       `  bus           ${config.bus.natsUrl || "in-process"}`,
+      `  model         ${modelSummary(config.llm)}`,
       `pushpals listening on ${url}`,
       "",
     ].join("\n"),

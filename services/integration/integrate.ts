@@ -24,6 +24,7 @@ export interface IntegrateOptions {
   completionId?: string;
   /** Aborting kills a running check or git call; nothing is merged, the outcome is a retryable error. */
   signal?: AbortSignal;
+  /** Already bound to this completion (job and completion ids); default the integrator's, bound here. */
   log?: Logger;
   /** Live output of each check as it runs (the outcome keeps only its head and tail). */
   onCheckOutput?: (check: CheckSpec, chunk: string) => void;
@@ -41,7 +42,7 @@ export async function* integrateCompletion(
   options: IntegrateOptions = {},
 ): AsyncGenerator<IntegrationProgress, IntegrationOutcome> {
   const { signal } = options;
-  const log = (options.log ?? ctx.log).child({ jobId: payload.jobId, completionId: options.completionId ?? "" });
+  const log = options.log ?? ctx.log.child({ jobId: payload.jobId, completionId: options.completionId ?? "" });
   let stage = "validate";
   let resetTo = "HEAD";
   try {

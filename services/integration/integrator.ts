@@ -96,14 +96,12 @@ function integratorOn(ctx: IntegrationContext, releaseLock: () => Promise<void>)
     run,
     async integrate(completion, options = {}) {
       const steps = run(completion, options);
+      const log = options.log ?? ctx.log.child({ jobId: completion.jobId, completionId: options.completionId ?? "" });
       for (;;) {
         const next = await steps.next();
         if (next.done) return next.value;
         const progress = next.value;
-        ctx.log.info(
-          { jobId: completion.jobId, completionId: options.completionId ?? "", ...describe(progress) },
-          "integration progress",
-        );
+        log.info(describe(progress), "integration progress");
         await options.onProgress?.(progress);
       }
     },
@@ -136,7 +134,7 @@ function describe(progress: IntegrationProgress): Record<string, unknown> {
 
 async function buildContext(options: IntegratorOptions): Promise<IntegrationContext> {
   const { settings } = options;
-  const log = (options.log ?? silentLogger).child({ component: "integration" });
+  const log = options.log ?? silentLogger;
   const remote = settings.remote
     ? {
         name: settings.remote,

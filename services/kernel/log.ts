@@ -5,10 +5,12 @@ export type { Logger } from "pino";
 /**
  * Structured JSON logs on stderr (stdout is for what a person reads). Level from
  * PUSHPALS_LOG_LEVEL (default "info"; tests run "silent" unless asked otherwise).
+ * `service` is left out where one process runs several: each binds its own with a child,
+ * because pino writes a child's binding beside its parent's, never over it.
  */
-export function createLogger(service: string, bindings: Record<string, unknown> = {}): Logger {
+export function createLogger(service?: string, bindings: Record<string, unknown> = {}): Logger {
   const level = process.env.PUSHPALS_LOG_LEVEL ?? (process.env.VITEST ? "silent" : "info");
-  return pino({ level, base: { service, pid: process.pid, ...bindings } }, pino.destination(2));
+  return pino({ level, base: { ...(service ? { service } : {}), pid: process.pid, ...bindings } }, pino.destination(2));
 }
 
 /** A logger that drops everything, for library code used without a service around it. */

@@ -12,10 +12,11 @@ const RETRY_MAX_MS = 30_000;
  * the request planned to its end, then the next. `concurrency` loops share the queue.
  */
 export async function runClaimLoops(deps: PlannerDeps, signal: AbortSignal): Promise<void> {
-  const { concurrency, workerId } = deps.settings;
-  deps.logger.info({ workerId, concurrency }, "planner claiming requests");
+  const { concurrency } = deps.settings;
+  // deps.logger carries the worker id already.
+  deps.logger.info({ concurrency }, "planner claiming requests");
   await Promise.all(Array.from({ length: concurrency }, () => claimLoop(deps, signal)));
-  deps.logger.info({ workerId }, "planner stopped");
+  deps.logger.info("planner stopped");
 }
 
 async function claimLoop(deps: PlannerDeps, signal: AbortSignal): Promise<void> {

@@ -42,7 +42,7 @@ export async function register(options: HeartbeatOptions): Promise<boolean> {
   for (let attempt = 1; !options.signal.aborted; attempt += 1) {
     try {
       await beat(options);
-      options.logger.info({ workerId: options.worker.workerId, driver: options.worker.driver }, "runner registered with the control plane");
+      options.logger.info({ driver: options.worker.driver }, "runner registered with the control plane");
       return true;
     } catch (error) {
       if (options.signal.aborted) break;

@@ -91,7 +91,7 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
 
     await events.stage("sandbox", `starting a ${ctx.driver.name} sandbox on the worktree`);
     try {
-      sandbox = await ctx.driver.start({ jobId: job.id, owner: ctx.workerId, worktree: workspace.path, env: ctx.sandboxEnv, network: lane.needsNetwork }, stop.signal);
+      sandbox = await ctx.driver.start({ jobId: job.id, owner: ctx.workerId, worktree: workspace.path, env: ctx.sandboxEnv, network: lane.needsNetwork, logger }, stop.signal);
     } catch (error) {
       stop.throwIfStopped();
       throw new JobFailure(`the ${ctx.driver.name} sandbox would not start: ${errorMessage(error)}`, "retry", { cause: error });

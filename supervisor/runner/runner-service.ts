@@ -24,7 +24,7 @@ export interface RunnerOverrides extends RunnerLoopOptions {
 export async function runRunner(context: ServiceContext, signal: AbortSignal, overrides: RunnerOverrides = {}): Promise<void> {
   const { config } = context;
   const workerId = workerIdFrom(config.supervisor.workerId);
-  const logger = context.logger.child({ service: "runner", workerId });
+  const logger = context.logger.child({ workerId });
   const repo = config.repo.path;
   // A missing base branch is a set-up problem to name now; the runner still starts (jobs that
   // name their own base_ref can run), and jobs without one fail saying the same.

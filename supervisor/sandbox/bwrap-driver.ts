@@ -11,6 +11,7 @@ import { gitMounts } from "./git-mounts.js";
 import { runOnHost } from "./host-execution.js";
 import { sandboxLifecycle } from "./lifecycle.js";
 import { sharedWorktreeCopies } from "./shared-worktree.js";
+import { sandboxLog } from "./sandbox-log.js";
 import { validateExec, validateSpec } from "./validate.js";
 
 const run = promisify(execFile);
@@ -48,7 +49,7 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
       const bwrap = await usable();
       if (bwrap === undefined) throw failedPrecondition(`the bwrap sandbox cannot run on this machine; ${INSTALL_BWRAP_HINT}`);
       signal?.throwIfAborted();
-      const log = logger.child({ jobId: spec.jobId, owner: spec.owner });
+      const log = sandboxLog(logger, "bwrap", spec);
       if (spec.limits && Object.keys(spec.limits).length > 0) {
         log.warn({ limits: spec.limits }, "bwrap cannot enforce cpu/memory/pids limits; use the docker driver where limits matter");
       }

@@ -7,6 +7,7 @@ import type { Sandbox, SandboxDriver, SandboxSpec } from "./driver.js";
 import { gitMounts } from "./git-mounts.js";
 import { sandboxLifecycle } from "./lifecycle.js";
 import { sharedWorktreeCopies } from "./shared-worktree.js";
+import { sandboxLog } from "./sandbox-log.js";
 import { validateExec, validateSpec } from "./validate.js";
 
 export { DOCKER_WORKDIR } from "./docker/container-exec.js";
@@ -58,7 +59,7 @@ async function startContainer(engine: EngineClient, options: DockerDriverOptions
       `job ${spec.jobId} asks for network access but supervisor.docker.network is "none"; set it to a Docker network (e.g. "bridge") to allow it`,
     );
   }
-  const log = logger.child({ jobId: spec.jobId, owner: spec.owner });
+  const log = sandboxLog(logger, "docker", spec);
   const startedAt = performance.now();
   const git = await gitMounts(spec.worktree, DOCKER_WORKDIR);
   const limits = {

@@ -1,3 +1,5 @@
+import type { Logger } from "../../services/kernel/log.js";
+
 /**
  * A sandbox runs the commands of one job; the agent loop and the runner stay outside.
  * Drivers: process, bwrap, docker, kubernetes. Model keys and git credentials never
@@ -22,6 +24,8 @@ export interface SandboxSpec {
   /** Default false: no network. */
   network?: boolean;
   limits?: { cpus?: number; memoryMb?: number; pids?: number };
+  /** The job's logger (job, session, attempt bound); the sandbox's own lines go under it. */
+  logger?: Logger;
 }
 
 export interface ExecOptions {

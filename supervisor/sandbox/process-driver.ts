@@ -6,6 +6,7 @@ import { signalGroup } from "./kill.js";
 import { sandboxLifecycle } from "./lifecycle.js";
 import { defaultGroupsDir, groupRecords, sweepGroups } from "./process-groups.js";
 import { sharedWorktreeCopies } from "./shared-worktree.js";
+import { sandboxLog } from "./sandbox-log.js";
 import { validateExec, validateSpec } from "./validate.js";
 
 export interface ProcessDriverOptions {
@@ -30,7 +31,7 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Sandbox
     async start(spec: SandboxSpec, signal?: AbortSignal): Promise<Sandbox> {
       validateSpec(spec);
       signal?.throwIfAborted();
-      const log = logger.child({ jobId: spec.jobId, owner: spec.owner });
+      const log = sandboxLog(logger, "process", spec);
       if (!spec.network || spec.limits) {
         log.debug("the process driver cannot cut the network or enforce limits; commands run with the runner's rights");
       }

@@ -9,6 +9,7 @@ import { silentLogger } from "../../services/kernel/log.js";
 import { createModelClient } from "../../services/kernel/llm/model-client.js";
 import { resolveRoleEndpoint } from "../../services/kernel/llm/role-endpoint.js";
 import { startScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
+import { modelSummary } from "../../cli/model-summary.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 
 // The shipped defaults, without any configs/local.toml a developer may have.
@@ -98,5 +99,19 @@ describe("a role without a model", () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe("the start-up banner's model line", () => {
+  it("names the model and endpoint, each role's when they differ, or what is missing", () => {
+    expect(modelSummary(llmFrom({}))).toBe(
+      "not ready: no model configured for the planner role: set PUSHPALS_PLANNER_LLM_MODEL or PUSHPALS_LLM_MODEL (or model under [llm] in configs/local.toml), e.g. PUSHPALS_LLM_MODEL=gpt-4o-mini; until then only status questions and scripted jobs run",
+    );
+    expect(modelSummary(llmFrom({ PUSHPALS_LLM_MODEL: "m", PUSHPALS_LLM_BASE_URL: "http://127.0.0.1:11434/v1" }))).toBe("m at http://127.0.0.1:11434/v1");
+    expect(modelSummary(llmFrom({ PUSHPALS_LLM_MODEL: "m", PUSHPALS_LLM_API_KEY: "k" }))).toBe("m at https://api.openai.com/v1");
+    expect(modelSummary(llmFrom({ PUSHPALS_PLANNER_LLM_MODEL: "p", PUSHPALS_LLM_BASE_URL: "http://h/v1" }))).toMatch(/^not ready: no model configured for the agent role/);
+    expect(modelSummary(llmFrom({ PUSHPALS_LLM_MODEL: "m", PUSHPALS_AGENT_LLM_MODEL: "a", PUSHPALS_LLM_BASE_URL: "http://h/v1" }))).toBe(
+      "http://h/v1 (planner role, model m); http://h/v1 (agent role, model a)",
+    );
   });
 });

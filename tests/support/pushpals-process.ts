@@ -12,6 +12,8 @@ export interface PushpalsProcess {
   url: string;
   /** Every stdout line so far. */
   output: string[];
+  /** Every stderr line so far (the JSON logs, and notes for a person). */
+  logs: string[];
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -48,6 +50,7 @@ export async function startPushpals(args: string[], env: Record<string, string>,
     child,
     url,
     output,
+    logs: errors,
     async stop(signal: NodeJS.Signals = "SIGTERM") {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill(signal);

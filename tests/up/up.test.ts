@@ -11,6 +11,7 @@ import { createClients } from "../../services/kernel/clients.js";
 import { packageRoot } from "../../services/kernel/paths.js";
 import { processesWith, uniqueSleep, waitFor } from "../sandbox/fixtures.js";
 import { git, initRepo } from "../support/git.js";
+import { repeatedKeys } from "../support/json-log.js";
 import { startPushpals, type PushpalsProcess } from "../support/pushpals-process.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 
@@ -70,12 +71,14 @@ describe("pushpals up (the real binary)", () => {
     dir = await tempDir("pushpals-up-");
     const baseSha = await initRepo(dir.path, { "README.md": "# up test\n" });
     // The default sandbox driver: bwrap where it works, else the process driver.
-    pushpals = await startPushpals(["up"], { PUSHPALS_PORT: "0" }, { cwd: dir.path, timeoutMs: 30_000 });
+    pushpals = await startPushpals(["up"], { PUSHPALS_PORT: "0", PUSHPALS_LOG_LEVEL: "info", PUSHPALS_LLM_MODEL: "" }, { cwd: dir.path, timeoutMs: 30_000 });
     const banner = pushpals.output.join("\n");
     expect(banner).toContain(`pushpals is up on ${dir.path}`);
     // No web UI is built yet (web/dist is absent), so the banner must not promise one.
     expect(banner).not.toMatch(/web UI/);
     expect(banner).toMatch(/gRPC\/Connect\s+http:\/\/127\.0\.0\.1:\d+/);
+    // No model here: the banner says so before anyone asks for work.
+    expect(banner).toMatch(/model\s+not ready: no model configured for the planner role: set PUSHPALS_PLANNER_LLM_MODEL or PUSHPALS_LLM_MODEL/);
 
     expect(await healthCheck(pushpals.url)).toBe("SERVING");
     // The data dir lives in the repository but never shows in the person's `git status`.
@@ -100,6 +103,13 @@ describe("pushpals up (the real binary)", () => {
     const code = await pushpals.stop("SIGTERM");
     expect(code).toBe(0);
     expect(existsSync(join(dir.path, ".pushpals", "worktrees", finished.claimedBy, job.id))).toBe(false);
+
+    // Logs: one JSON object a line, each key once, and the job's lines say whose job it is.
+    const records = pushpals.logs.filter((line) => line.startsWith("{"));
+    expect(records.flatMap((line) => repeatedKeys(line).map((key) => `${key} twice in ${line}`))).toEqual([]);
+    const jobRecords = records.map((line) => JSON.parse(line) as Record<string, unknown>).filter((record) => record.jobId === job.id);
+    expect(jobRecords.length).toBeGreaterThan(3);
+    expect(jobRecords.filter((record) => record.sessionId !== sessionId || typeof record.service !== "string")).toEqual([]);
   });
 
   it("on SIGTERM mid-job stops the job's processes, exits 0, and the next start runs the job to the end", async () => {

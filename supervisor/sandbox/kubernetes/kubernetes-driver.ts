@@ -1,6 +1,7 @@
 import { errorMessage, failedPrecondition, invalidArgument } from "../../../services/kernel/errors.js";
 import { silentLogger, type Logger } from "../../../services/kernel/log.js";
 import type { Sandbox, SandboxDriver, SandboxSpec } from "../driver.js";
+import { sandboxLog } from "../sandbox-log.js";
 import { validateSpec } from "../validate.js";
 import { kubeFailure } from "./api-errors.js";
 import { connectCluster, type Cluster } from "./cluster.js";
@@ -67,7 +68,7 @@ export function createKubernetesDriver(
       const on = connect();
       await ensurePolicy(on);
       const name = podName(spec.jobId);
-      const podLog = log.child({ jobId: spec.jobId, owner: spec.owner, pod: name });
+      const podLog = sandboxLog(log, "kubernetes", spec, { pod: name });
       if (spec.limits?.pids !== undefined) podLog.info({ pids: spec.limits.pids }, "pods have no per-pod pids limit; the node's podPidsLimit applies");
       const startedAt = performance.now();
       try {
