@@ -13,11 +13,12 @@ import { styleFor } from "./style.js";
 
 export const chatUsage = `pushpals chat [TEXT | -m TEXT [--wait [--timeout 30m]] [--json]] [--session ID | --new] [--repo DIR] [--server URL]
 
-Without -m: an interactive prompt. Each line goes to PushPals; replies, plans, job
-progress, checks and merges stream in as they happen. Ctrl-D or /quit leaves.
+Without a message: an interactive prompt. Each line goes to PushPals; replies, plans,
+job progress, checks and merges stream in as they happen. Ctrl-D or /quit leaves.
 
-With TEXT (the words after chat) or -m TEXT: sends one message and prints the answer. With --wait it follows the
-work the message started until it ends, printing each event, and exits
+With TEXT (the words after chat) or -m TEXT: sends one message and prints the answer.
+With --wait it follows the work the message started until it ends, printing each
+event, and exits
   0    merged, or answered without work
   1    a request, job or merge failed, or PushPals needs an answer (the reason is printed)
   3    the server could not be reached
