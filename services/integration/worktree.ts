@@ -1,6 +1,7 @@
 import { lstat, readdir, realpath, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { failedPrecondition } from "../kernel/errors.js";
+import { addWorktreeRetryingRace } from "../kernel/worktree-add-race.js";
 import { git, runGit } from "./git/run-git.js";
 
 /**
@@ -13,7 +14,7 @@ export async function ensureWorktree(repoPath: string, dir: string, startPoint: 
   if (await isWorktreeOf(repoPath, dir)) return;
   await removeBrokenWorktree(dir);
   await git(repoPath, ["worktree", "prune"], { signal });
-  await git(repoPath, ["worktree", "add", "--detach", "--force", "--quiet", dir, startPoint], { signal });
+  await addWorktreeRetryingRace(() => git(repoPath, ["worktree", "add", "--detach", "--force", "--quiet", dir, startPoint], { signal }));
 }
 
 /**

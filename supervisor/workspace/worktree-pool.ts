@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Logger } from "../../services/kernel/log.js";
+import { addWorktreeRetryingRace } from "../../services/kernel/worktree-add-race.js";
 import { createWorktree, resolveBase, type WorktreeRequest } from "./create-worktree.js";
 import { linkedGitDir } from "./git-dir.js";
 import { workspaceGit } from "./git.js";
@@ -57,7 +58,7 @@ export function worktreePool(options: WorktreePoolOptions): WorktreePool {
     const sha = await resolveBase(repo, options.baseRef);
     const path = join(workerWorktrees(dataDir, workerId), `${SPARE_PREFIX}${randomBytes(6).toString("hex")}`);
     await mkdir(dirname(path), { recursive: true });
-    await workspaceGit(repo).raw(["worktree", "add", "--quiet", "--detach", path, sha]);
+    await addWorktreeRetryingRace(() => workspaceGit(repo).raw(["worktree", "add", "--quiet", "--detach", path, sha]));
     const gitDir = await linkedGitDir(path);
     if (closed) await removeWorktree(repo, path);
     else spares.push({ path, sha, gitDir });

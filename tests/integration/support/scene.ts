@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { CompletionPayloadSchema, type CompletionPayload } from "../../../gen/pushpals/v1/items_pb.js";
 import { PlanningSchema, Risk, Intent } from "../../../gen/pushpals/v1/task_pb.js";
 import { newId } from "../../../services/kernel/ids.js";
+import { addWorktreeRetryingRace } from "../../../services/kernel/worktree-add-race.js";
 import type { IntegrationSettings } from "../../../services/integration/settings.js";
 import { git, initRepo, writeFiles } from "../../support/git.js";
 import { tempDir, type TempDir } from "../../support/tmp.js";
@@ -74,7 +75,8 @@ export async function createScene(files: Record<string, string> = { "README.md":
       const branch = options.branch ?? `agent/w1/${jobId}`;
       const from = options.from ?? (await git(repo, "rev-parse", "main"));
       const tree = join(root, `job-${++jobWorktrees}`);
-      await git(repo, "worktree", "add", "-q", "-b", branch, tree, from);
+      // The integration worker may be adding its own worktree of this repository right now.
+      await addWorktreeRetryingRace(() => git(repo, "worktree", "add", "-q", "-B", branch, tree, from)); // -B: a lost race may have made the branch
       const message = options.message ?? `Change ${Object.keys(jobFiles).join(", ")}`;
       const trailer = options.noTrailer ? "" : `\n\nPushPals-Job: ${jobId}`;
       for (const [i, set] of [jobFiles, ...(options.more ?? [])].entries()) {
