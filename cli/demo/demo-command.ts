@@ -56,7 +56,7 @@ export async function demoCommand(args: string[]): Promise<void> {
       "integration.checks": [{ name: "test", command: "node test.js", timeoutSeconds: 60 }],
     },
   });
-  const logger = createLogger("pushpals-demo");
+  const logger = createLogger(); // each service binds its own name (see createLogger)
   const controller = new AbortController();
   let listening!: (url: string) => void;
   const url = new Promise<string>((resolve) => (listening = resolve));

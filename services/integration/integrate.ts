@@ -77,6 +77,7 @@ export async function* integrateCompletion(
     const checks: CheckResult[] = [];
     for await (const event of runChecks(ctx.settings.checks, ctx.runCheck, ctx.worktree, signal, {
       runId: options.completionId,
+      logger: log,
       onOutput: options.onCheckOutput,
     })) {
       if (event.kind === "started") {

@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { git } from "../support/git.js";
+import { logProblems } from "../support/json-log.js";
 import { PUSHPALS_BIN } from "../support/pushpals-process.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 
@@ -14,8 +15,8 @@ describe("pushpals demo", () => {
   it("turns 'fix the failing test' into a merged, pushed commit whose test passes, naming each stage", async () => {
     dir = await tempDir("pushpals-demo-test-");
     const started = Date.now();
-    const { stdout } = await run(process.execPath, [PUSHPALS_BIN, "demo", "--dir", dir.path], {
-      env: { ...process.env, NO_COLOR: "1", PUSHPALS_LOG_LEVEL: "warn" },
+    const { stdout, stderr } = await run(process.execPath, [PUSHPALS_BIN, "demo", "--dir", dir.path], {
+      env: { ...process.env, NO_COLOR: "1", PUSHPALS_LOG_LEVEL: "info" },
       timeout: 60_000,
     });
     const seconds = (Date.now() - started) / 1000;
@@ -40,5 +41,10 @@ describe("pushpals demo", () => {
     const test = await run(process.execPath, ["test.js"], { cwd: checkout });
     expect(test.stdout).toContain("ok add(2, 3) = 5");
     expect(seconds).toBeLessThan(30);
+
+    // Every service's JSON logs: each key once, and every line about work names its session.
+    const logs = stderr.split("\n");
+    expect(logs.filter((line) => line.startsWith("{")).length).toBeGreaterThan(30);
+    expect(logProblems(logs)).toEqual([]);
   }, 90_000);
 });

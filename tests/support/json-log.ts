@@ -28,3 +28,18 @@ export function repeatedKeys(line: string): string[] {
   for (const key of topLevelKeys(line)) (seen.has(key) ? repeated : seen).add(key);
   return [...repeated];
 }
+
+/**
+ * What a reader of these logs would trip over: a key twice in one line, or a line about a
+ * request, job or completion that does not say which session it belongs to.
+ */
+export function logProblems(lines: readonly string[]): string[] {
+  const problems: string[] = [];
+  for (const line of lines.filter((l) => l.startsWith("{"))) {
+    for (const key of repeatedKeys(line)) problems.push(`${key} twice in ${line}`);
+    const record = JSON.parse(line) as Record<string, unknown>;
+    const about = ["requestId", "jobId", "completionId"].find((key) => record[key] !== undefined);
+    if (about && typeof record.sessionId !== "string") problems.push(`${about} without sessionId in ${line}`);
+  }
+  return problems;
+}

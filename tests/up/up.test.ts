@@ -11,7 +11,7 @@ import { createClients } from "../../services/kernel/clients.js";
 import { packageRoot } from "../../services/kernel/paths.js";
 import { processesWith, uniqueSleep, waitFor } from "../sandbox/fixtures.js";
 import { git, initRepo } from "../support/git.js";
-import { repeatedKeys } from "../support/json-log.js";
+import { logProblems } from "../support/json-log.js";
 import { startPushpals, type PushpalsProcess } from "../support/pushpals-process.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 
@@ -105,8 +105,8 @@ describe("pushpals up (the real binary)", () => {
     expect(existsSync(join(dir.path, ".pushpals", "worktrees", finished.claimedBy, job.id))).toBe(false);
 
     // Logs: one JSON object a line, each key once, and the job's lines say whose job it is.
+    expect(logProblems(pushpals.logs)).toEqual([]);
     const records = pushpals.logs.filter((line) => line.startsWith("{"));
-    expect(records.flatMap((line) => repeatedKeys(line).map((key) => `${key} twice in ${line}`))).toEqual([]);
     const jobRecords = records.map((line) => JSON.parse(line) as Record<string, unknown>).filter((record) => record.jobId === job.id);
     expect(jobRecords.length).toBeGreaterThan(3);
     expect(jobRecords.filter((record) => record.sessionId !== sessionId || typeof record.service !== "string")).toEqual([]);

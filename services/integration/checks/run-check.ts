@@ -1,3 +1,4 @@
+import type { Logger } from "../../kernel/log.js";
 /**
  * How a check command is run. The integration core takes this as a dependency so the
  * supervisor's sandbox drivers (bwrap, docker, kubernetes) can run checks; the host
@@ -12,6 +13,8 @@ export interface CheckRunOptions {
   signal?: AbortSignal;
   /** Names the run (the completion's id) where a runner labels what it starts, e.g. a sandbox. */
   runId?: string;
+  /** The run's logger (completion, job and session bound); a sandbox's own lines go under it. */
+  logger?: Logger;
   /**
    * Sees the output as it is produced (stdout and stderr interleaved), for live logs.
    * A side channel next to the returned promise, which stays the one result.

@@ -1,5 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { CheckResultSchema, type CheckResult } from "../../../gen/pushpals/v1/items_pb.js";
+import type { Logger } from "../../kernel/log.js";
 import { durationFromMs } from "../../kernel/time.js";
 import type { CheckSpec } from "../settings.js";
 import type { RunCheck } from "./run-check.js";
@@ -10,6 +11,7 @@ export type CheckEvent = { kind: "started"; check: CheckSpec } | { kind: "finish
 /** Who is watching a run of the checks: its id for labels, and a listener for live output. */
 export interface CheckObserver {
   runId?: string;
+  logger?: Logger;
   onOutput?: (check: CheckSpec, chunk: string) => void;
 }
 
@@ -34,6 +36,7 @@ export async function* runChecks(
       timeoutMs: check.timeoutMs,
       signal,
       runId: observer.runId,
+      logger: observer.logger,
       onOutput: onOutput && ((chunk) => onOutput(check, chunk)),
     });
     const result = create(CheckResultSchema, {

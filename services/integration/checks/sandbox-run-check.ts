@@ -24,7 +24,7 @@ const FALLBACK_RUN_ID = "integration-check";
 export function sandboxRunCheck(options: SandboxCheckOptions): RunCheck {
   return async (command, run): Promise<CheckRun> => {
     const sandbox = await options.driver.start(
-      { jobId: run.runId || FALLBACK_RUN_ID, owner: options.owner, worktree: run.cwd, env: options.env, network: options.network ?? false },
+      { jobId: run.runId || FALLBACK_RUN_ID, owner: options.owner, worktree: run.cwd, env: options.env, network: options.network ?? false, logger: run.logger },
       run.signal,
     );
     try {

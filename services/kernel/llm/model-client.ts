@@ -26,8 +26,8 @@ export function createModelClient(config: Config["llm"], role: ModelRole, logger
   // later calls skip straight to plain JSON.
   let structuredOutput: "untried" | "accepted" | "rejected" = "untried";
 
-  // The caller's logger carries its job and session ids; ours adds the role and model.
-  const callLogger = (options: CallOptions) => (options.logger ? options.logger.child({ component: "model-client", role, model: endpoint.model }) : log);
+  // The caller's logger carries its job and session ids (and its own component); ours adds the role and model.
+  const callLogger = (options: CallOptions) => (options.logger ? options.logger.child({ role, model: endpoint.model }) : log);
 
   function open(options: CallOptions) {
     if (!client) throw problem;
