@@ -1,4 +1,5 @@
 import { failedPrecondition } from "../kernel/errors.js";
+import { retryingWorktreeRace } from "../kernel/worktree-race.js";
 import { unmergedFiles } from "./apply/conflicts.js";
 import type { IntegrationContext } from "./context.js";
 import { GitError, git, gitTest, runGit } from "./git/run-git.js";
@@ -110,7 +111,7 @@ async function baseSyncTarget(
 
 /** Moving a branch that a person has checked out would make their worktree look changed under them. */
 async function assertNotCheckedOutElsewhere(ctx: IntegrationContext): Promise<void> {
-  const list = await git(ctx.worktree, ["worktree", "list", "--porcelain"]);
+  const list = await retryingWorktreeRace(() => git(ctx.worktree, ["worktree", "list", "--porcelain"]));
   let path = "";
   for (const line of list.split("\n")) {
     if (line.startsWith("worktree ")) path = line.slice("worktree ".length);

@@ -1,7 +1,7 @@
 import { lstat, readdir, realpath, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { failedPrecondition } from "../kernel/errors.js";
-import { addWorktreeRetryingRace } from "../kernel/worktree-add-race.js";
+import { retryingWorktreeRace } from "../kernel/worktree-race.js";
 import { git, runGit } from "./git/run-git.js";
 
 /**
@@ -13,8 +13,8 @@ import { git, runGit } from "./git/run-git.js";
 export async function ensureWorktree(repoPath: string, dir: string, startPoint: string, signal?: AbortSignal): Promise<void> {
   if (await isWorktreeOf(repoPath, dir)) return;
   await removeBrokenWorktree(dir);
-  await git(repoPath, ["worktree", "prune"], { signal });
-  await addWorktreeRetryingRace(() => git(repoPath, ["worktree", "add", "--detach", "--force", "--quiet", dir, startPoint], { signal }));
+  await retryingWorktreeRace(() => git(repoPath, ["worktree", "prune"], { signal }));
+  await retryingWorktreeRace(() => git(repoPath, ["worktree", "add", "--detach", "--force", "--quiet", dir, startPoint], { signal }));
 }
 
 /**

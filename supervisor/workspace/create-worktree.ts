@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
-import { addWorktreeRetryingRace } from "../../services/kernel/worktree-add-race.js";
+import { retryingWorktreeRace } from "../../services/kernel/worktree-race.js";
 import { linkedGitDir } from "./git-dir.js";
 import { gitProblem, workspaceGit } from "./git.js";
 import type { JobWorkspace } from "./job-workspace.js";
@@ -36,7 +36,7 @@ export async function createWorktree(request: WorktreeRequest): Promise<JobWorks
   if (existsSync(path)) await removeWorktree(repo, path);
   await mkdir(dirname(path), { recursive: true });
   try {
-    await addWorktreeRetryingRace(() => git.raw(["worktree", "add", "--quiet", "-B", branch, path, baseSha]));
+    await retryingWorktreeRace(() => git.raw(["worktree", "add", "--quiet", "-B", branch, path, baseSha]));
     // Several workers may hold worktrees of one job (a crashed one's orphan), so git may have
     // named this one's admin directory job…1: read it rather than guess.
     return { path, branch, baseSha, gitDir: await linkedGitDir(path) };

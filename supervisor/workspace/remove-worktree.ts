@@ -1,4 +1,5 @@
 import { rm } from "node:fs/promises";
+import { retryingWorktreeRace } from "../../services/kernel/worktree-race.js";
 import { workspaceGit } from "./git.js";
 
 /**
@@ -9,7 +10,7 @@ import { workspaceGit } from "./git.js";
 export async function removeWorktree(repo: string, path: string): Promise<void> {
   const git = workspaceGit(repo);
   // Twice --force: also a locked worktree, and one with untracked or modified files.
-  await git.raw(["worktree", "remove", "--force", "--force", path]).catch(() => undefined);
+  await retryingWorktreeRace(() => git.raw(["worktree", "remove", "--force", "--force", path])).catch(() => undefined);
   await rm(path, { recursive: true, force: true });
-  await git.raw(["worktree", "prune"]);
+  await retryingWorktreeRace(() => git.raw(["worktree", "prune"]));
 }

@@ -1,5 +1,6 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { retryingWorktreeRace } from "../../services/kernel/worktree-race.js";
 import { workspaceGit } from "./git.js";
 import { workerWorktrees } from "./paths.js";
 import { removeWorktree } from "./remove-worktree.js";
@@ -17,6 +18,6 @@ export async function sweepWorktrees(repo: string, dataDir: string, workerId: st
     await removeWorktree(repo, join(dir, entry.name));
     swept.push(entry.name);
   }
-  if (swept.length === 0) await workspaceGit(repo).raw(["worktree", "prune"]);
+  if (swept.length === 0) await retryingWorktreeRace(() => workspaceGit(repo).raw(["worktree", "prune"]));
   return swept;
 }

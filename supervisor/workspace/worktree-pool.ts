@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Logger } from "../../services/kernel/log.js";
-import { addWorktreeRetryingRace } from "../../services/kernel/worktree-add-race.js";
+import { retryingWorktreeRace } from "../../services/kernel/worktree-race.js";
 import { createWorktree, resolveBase, type WorktreeRequest } from "./create-worktree.js";
 import { linkedGitDir } from "./git-dir.js";
 import { workspaceGit } from "./git.js";
@@ -58,7 +58,7 @@ export function worktreePool(options: WorktreePoolOptions): WorktreePool {
     const sha = await resolveBase(repo, options.baseRef);
     const path = join(workerWorktrees(dataDir, workerId), `${SPARE_PREFIX}${randomBytes(6).toString("hex")}`);
     await mkdir(dirname(path), { recursive: true });
-    await addWorktreeRetryingRace(() => workspaceGit(repo).raw(["worktree", "add", "--quiet", "--detach", path, sha]));
+    await retryingWorktreeRace(() => workspaceGit(repo).raw(["worktree", "add", "--quiet", "--detach", path, sha]));
     const gitDir = await linkedGitDir(path);
     if (closed) await removeWorktree(repo, path);
     else spares.push({ path, sha, gitDir });
@@ -87,7 +87,7 @@ export function worktreePool(options: WorktreePoolOptions): WorktreePool {
     if (existsSync(path)) await removeWorktree(repo, path);
     await mkdir(dirname(path), { recursive: true });
     // Independent steps side by side: on a busy machine each git process costs more than its work.
-    const [baseSha] = await Promise.all([resolveBase(repo, request.baseRef, request.signal), workspaceGit(repo).raw(["worktree", "move", spare.path, path])]);
+    const [baseSha] = await Promise.all([resolveBase(repo, request.baseRef, request.signal), retryingWorktreeRace(() => workspaceGit(repo).raw(["worktree", "move", spare.path, path]))]);
     const git = workspaceGit(path);
     if (spare.sha === baseSha) {
       // The spare is pristine at this very commit: only HEAD has to name the job's branch.

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { CompletionPayloadSchema, type CompletionPayload } from "../../../gen/pushpals/v1/items_pb.js";
 import { PlanningSchema, Risk, Intent } from "../../../gen/pushpals/v1/task_pb.js";
 import { newId } from "../../../services/kernel/ids.js";
-import { addWorktreeRetryingRace } from "../../../services/kernel/worktree-add-race.js";
+import { retryingWorktreeRace } from "../../../services/kernel/worktree-race.js";
 import type { IntegrationSettings } from "../../../services/integration/settings.js";
 import { git, initRepo, writeFiles } from "../../support/git.js";
 import { tempDir, type TempDir } from "../../support/tmp.js";
@@ -76,7 +76,7 @@ export async function createScene(files: Record<string, string> = { "README.md":
       const from = options.from ?? (await git(repo, "rev-parse", "main"));
       const tree = join(root, `job-${++jobWorktrees}`);
       // The integration worker may be adding its own worktree of this repository right now.
-      await addWorktreeRetryingRace(() => git(repo, "worktree", "add", "-q", "-B", branch, tree, from)); // -B: a lost race may have made the branch
+      await retryingWorktreeRace(() => git(repo, "worktree", "add", "-q", "-B", branch, tree, from)); // -B: a lost race may have made the branch
       const message = options.message ?? `Change ${Object.keys(jobFiles).join(", ")}`;
       const trailer = options.noTrailer ? "" : `\n\nPushPals-Job: ${jobId}`;
       for (const [i, set] of [jobFiles, ...(options.more ?? [])].entries()) {
@@ -85,7 +85,7 @@ export async function createScene(files: Record<string, string> = { "README.md":
         await git(tree, "commit", "-q", "--allow-empty", "-m", `${i === 0 ? message : `${message} (part ${i + 1})`}${trailer}`);
       }
       const sha = await git(tree, "rev-parse", "HEAD");
-      await git(repo, "worktree", "remove", "--force", tree);
+      await retryingWorktreeRace(() => git(repo, "worktree", "remove", "--force", tree));
       return create(CompletionPayloadSchema, {
         jobId,
         branch,
