@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
+import { retryingWorktreeRace } from "../../services/kernel/worktree-race.js";
 import { git } from "../support/git.js";
 import { eventsOf } from "./support/audit-log.js";
 import { followWork, type FollowedWork } from "./support/follow-work.js";
@@ -43,10 +44,12 @@ describe("the whole path on the embedded default", () => {
     expect(payload?.branch).toMatch(new RegExp(`^agent/[a-z0-9][a-z0-9_.-]*/${job.id}$`));
     expect(await git(system.repo, "rev-parse", payload!.branch)).toBe(payload!.sha);
     expect(await git(system.repo, "log", "-1", "--format=%B", payload!.branch)).toContain(`PushPals-Job: ${job.id}`);
+    const { repo } = system;
     const checkout = `${system.dir}/agent-branch`;
-    await git(system.repo, "worktree", "add", "--detach", checkout, payload!.branch);
+    // The runner's pool may be adding a spare worktree of this repository right now.
+    await retryingWorktreeRace(() => git(repo, "worktree", "add", "--detach", checkout, payload!.branch));
     const test = await run(process.execPath, ["test.js"], { cwd: checkout });
     expect(test.stdout).toContain("ok add(2, 3) = 5");
-    await git(system.repo, "worktree", "remove", "--force", checkout);
+    await retryingWorktreeRace(() => git(repo, "worktree", "remove", "--force", checkout));
   }, 90_000);
 });
