@@ -24,6 +24,8 @@ export interface ClientOptions {
   token?: string;
   /** HTTP/2 (default) multiplexes every call and stream over one connection. */
   httpVersion?: "1.1" | "2";
+  /** More interceptors, inside ours (tests hold or fail chosen calls with them). */
+  interceptors?: Interceptor[];
 }
 
 /**
@@ -63,6 +65,7 @@ export function createTransport(baseUrl: string, options: ClientOptions = {}): T
       return next(req);
     });
   }
+  interceptors.push(...(options.interceptors ?? []));
   return createConnectTransport({ baseUrl, httpVersion: options.httpVersion ?? "2", interceptors });
 }
 

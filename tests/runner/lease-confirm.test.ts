@@ -1,17 +1,9 @@
-import { createClient, type Interceptor } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
+import type { Interceptor } from "@connectrpc/connect";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ItemStatus, QueueName } from "../../gen/pushpals/v1/common_pb.js";
-import { ChatService } from "../../gen/pushpals/v1/chat_pb.js";
-import { ExecutionService } from "../../gen/pushpals/v1/execution_pb.js";
-import { IntegrationService } from "../../gen/pushpals/v1/integration_pb.js";
-import { PlanningService } from "../../gen/pushpals/v1/planning_pb.js";
-import { QueueService } from "../../gen/pushpals/v1/queues_pb.js";
-import { SessionService } from "../../gen/pushpals/v1/sessions_pb.js";
-import { SystemService } from "../../gen/pushpals/v1/system_pb.js";
-import type { Clients } from "../../services/kernel/clients.js";
+import { createClients } from "../../services/kernel/clients.js";
 import { createLogger } from "../../services/kernel/log.js";
 import type { Lane } from "../../supervisor/runner/lanes/lane.js";
 import { runRunner } from "../../supervisor/runner/runner-service.js";
@@ -36,19 +28,6 @@ function heldRenewals() {
     hold: () => void (holding = true),
     /** Calls made from now on go through; held ones stay held. */
     letNewOnesThrough: () => void (holding = false),
-  };
-}
-
-function clientsThrough(url: string, interceptor: Interceptor): Clients {
-  const transport = createConnectTransport({ baseUrl: url, httpVersion: "2", interceptors: [interceptor] });
-  return {
-    sessions: createClient(SessionService, transport),
-    queues: createClient(QueueService, transport),
-    execution: createClient(ExecutionService, transport),
-    system: createClient(SystemService, transport),
-    chat: createClient(ChatService, transport),
-    planning: createClient(PlanningService, transport),
-    integration: createClient(IntegrationService, transport),
   };
 }
 
@@ -88,7 +67,7 @@ describe("a lease lost while renewals hang", () => {
     const controller = new AbortController();
     const endings = new Map<string, string>();
     const running = runRunner(
-      { config, logger: createLogger("test-runner"), controlPlaneUrl: scene.controlPlane.url, clients: clientsThrough(scene.controlPlane.url, partition.interceptor) },
+      { config, logger: createLogger("test-runner"), controlPlaneUrl: scene.controlPlane.url, clients: createClients(scene.controlPlane.url, { interceptors: [partition.interceptor] }) },
       controller.signal,
       { claimWaitMs: 5000, lanes: { deterministic: lane }, onJobEnded: (id, ending) => endings.set(id, ending) },
     );
