@@ -1,13 +1,13 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { createDemoProject } from "../../cli/demo/demo-project.js";
 import { createClients, type Clients } from "../../services/kernel/clients.js";
 import { packageRoot } from "../../services/kernel/paths.js";
 import { waitForServices } from "../../services/kernel/service-readiness.js";
+import { announcedUrl } from "../../tests/support/announced-url.js";
 import { benchDatabase, type BenchDatabase } from "./postgres-database.js";
 
 export type PipelineMode = "embedded" | "mesh";
@@ -84,7 +84,7 @@ export async function startPipelineSystem(options: { mode: PipelineMode; root: s
     await database?.drop();
   };
   try {
-    const url = await announcedUrl(up, exited);
+    const url = await announcedUrl(up, { what: "pushpals up", timeoutMs: 60_000 });
     const clients = createClients(url);
     await waitForServices(clients, { timeoutMs: 60_000 });
     return { mode, url, clients, repo, remote, startMs: performance.now() - started, logTail, stop };
@@ -92,22 +92,5 @@ export async function startPipelineSystem(options: { mode: PipelineMode; root: s
     await stop();
     throw new Error(`${(error as Error).message}; the system's log ends:\n${await logTail()}`);
   }
-}
-
-function announcedUrl(up: ChildProcess, exited: Promise<unknown[]>): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("pushpals up did not announce its URL within 60 s")), 60_000);
-    createInterface({ input: up.stdout! }).on("line", (line) => {
-      const match = /listening on (http:\/\/\S+)/.exec(line);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    void exited.then(([code]) => {
-      clearTimeout(timer);
-      reject(new Error(`pushpals up exited with ${String(code)} before it was ready`));
-    });
-  });
 }
 

@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { packageRoot } from "../../services/kernel/paths.js";
+import { announcedUrl } from "./announced-url.js";
 
 export const PUSHPALS_BIN = join(packageRoot(), "bin", "pushpals.js");
 
@@ -30,21 +31,13 @@ export async function startPushpals(args: string[], env: Record<string, string>,
   const output: string[] = [];
   const errors: string[] = [];
   createInterface({ input: child.stderr! }).on("line", (line) => errors.push(line));
-  const pattern = options.readyPattern ?? /listening on (http:\/\/\S+)/;
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`pushpals ${args.join(" ")} did not start in time:\n${errors.join("\n")}`)), options.timeoutMs ?? 20_000);
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      output.push(line);
-      const match = pattern.exec(line);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1] ?? line);
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`pushpals ${args.join(" ")} exited with ${code} before it was ready:\n${errors.join("\n")}`));
-    });
+  const url = await announcedUrl(child, {
+    what: `pushpals ${args.join(" ")}`,
+    timeoutMs: options.timeoutMs ?? 20_000,
+    pattern: options.readyPattern,
+    onLine: (line) => output.push(line),
+  }).catch((error: Error) => {
+    throw new Error(`${error.message}:\n${errors.join("\n")}`);
   });
   return {
     child,

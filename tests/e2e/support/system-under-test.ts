@@ -3,12 +3,12 @@ import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { copyFile, mkdir, readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { createInterface } from "node:readline";
 import { createDemoProject } from "../../../cli/demo/demo-project.js";
 import { createClients, type Clients } from "../../../services/kernel/clients.js";
 import { waitForServices as waitForEveryService } from "../../../services/kernel/service-readiness.js";
 import { packageRoot } from "../../../services/kernel/paths.js";
 import { startScriptedModelServer, type ScriptedModelServer } from "../../../services/kernel/llm/scripted-model-server.js";
+import { announcedUrl } from "../../support/announced-url.js";
 import { freshDatabase, type FreshDatabase } from "../../support/postgres.js";
 import { PUSHPALS_BIN } from "../../support/pushpals-process.js";
 import { tempDir, type TempDir } from "../../support/tmp.js";
@@ -106,20 +106,7 @@ async function start(mode: "mesh" | "embedded", options: SystemOptions, dir: Tem
   });
   const logTail = async (lines = 60) => (await readFile(logFile, "utf8").catch(() => "")).split("\n").slice(-lines - 1).join("\n");
 
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`pushpals ${args.slice(1).join(" ")} did not announce its URL within 45 s`)), 45_000);
-    createInterface({ input: up.stdout! }).on("line", (line) => {
-      const match = /listening on (http:\/\/\S+)/.exec(line);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    void exited.then(([code]) => {
-      clearTimeout(timer);
-      reject(new Error(`pushpals up exited with ${code} before it was ready`));
-    });
-  }).catch(async (error: Error) => {
+  const url = await announcedUrl(up, { what: `pushpals ${args.slice(1).join(" ")}`, timeoutMs: 45_000 }).catch(async (error: Error) => {
     throw new Error(`${error.message}; its log:\n${await logTail()}`);
   });
   await waitForServices(url, mode, logTail);
