@@ -1,22 +1,3 @@
-import { describe } from "vitest";
-import { atomicityCases } from "./cases/atomicity.js";
-import { concurrencyCases } from "./cases/concurrency.js";
-import { enqueueClaimCases } from "./cases/enqueue-claim.js";
-import { failCancelCases } from "./cases/fail-cancel.js";
-import { leaseCases } from "./cases/leases.js";
-import { positionSloCases } from "./cases/position-slo.js";
-import { sessionCases } from "./cases/sessions.js";
-import { workerLogArtifactCases } from "./cases/workers-logs-artifacts.js";
-import { useHarness } from "./harness.js";
+import { describeStoreConformance } from "./conformance.js";
 
-describe("store conformance: postgres", () => {
-  const h = useHarness("postgres");
-  sessionCases(h);
-  enqueueClaimCases(h);
-  leaseCases(h);
-  failCancelCases(h);
-  positionSloCases(h);
-  workerLogArtifactCases(h);
-  atomicityCases(h);
-  concurrencyCases(h);
-});
+describeStoreConformance("postgres");
