@@ -6,7 +6,7 @@ import { EngineError, createEngineClient, type EngineClient } from "./docker/eng
 import type { Sandbox, SandboxDriver, SandboxSpec } from "./driver.js";
 import { gitMounts } from "./git-mounts.js";
 import { sandboxLifecycle } from "./lifecycle.js";
-import { hostModelDir, SANDBOX_MODEL_DIR, type HostModelDir } from "./model-socket-dir.js";
+import { checkModelSocketSpec, hostModelDir, SANDBOX_MODEL_DIR, type HostModelDir } from "./model-socket-dir.js";
 import { sharedWorktreeCopies } from "./shared-worktree.js";
 import { sandboxLog } from "./sandbox-log.js";
 import { validateExec, validateSpec } from "./validate.js";
@@ -59,6 +59,7 @@ export function createDockerDriver(options: DockerDriverOptions): SandboxDriver 
 
 async function startContainer(engine: EngineClient, options: DockerDriverOptions, spec: SandboxSpec, signal: AbortSignal | undefined, logger: Logger): Promise<Sandbox> {
   validateSpec(spec);
+  checkModelSocketSpec(spec);
   if (spec.network && options.network === "none") {
     throw failedPrecondition(
       `job ${spec.jobId} asks for network access but supervisor.docker.network is "none"; set it to a Docker network (e.g. "bridge") to allow it`,

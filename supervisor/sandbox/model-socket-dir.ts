@@ -26,10 +26,8 @@ export interface HostModelDir {
  * the network is refused: the model socket is for agent sandboxes, which never get the network.
  */
 export async function hostModelDir(spec: SandboxSpec): Promise<HostModelDir | undefined> {
+  checkModelSocketSpec(spec);
   if (!spec.modelSocket) return undefined;
-  if (spec.network) {
-    throw invalidArgument("spec.network", "must be off in a sandbox with a model socket: an agent sandbox never gets the host network (its CLI reaches the model through the socket)");
-  }
   const path = await mkdtemp(join(tmpdir(), "pp-"));
   const remove = () => rm(path, { recursive: true, force: true });
   if (Buffer.byteLength(path) + 1 + ROOM_FOR_NAME > MAX_SOCKET_PATH) {
@@ -37,4 +35,11 @@ export async function hostModelDir(spec: SandboxSpec): Promise<HostModelDir | un
     throw failedPrecondition(`the model socket directory ${path} is too long for a unix socket path (${MAX_SOCKET_PATH} bytes); set TMPDIR to a shorter directory, such as /tmp`);
   }
   return { path, remove };
+}
+
+/** For drivers that check the network before anything else: this refusal comes first. */
+export function checkModelSocketSpec(spec: SandboxSpec): void {
+  if (spec.modelSocket && spec.network) {
+    throw invalidArgument("spec.network", "must be off in a sandbox with a model socket: an agent sandbox never gets the host network (its CLI reaches the model through the socket)");
+  }
 }
