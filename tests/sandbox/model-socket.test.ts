@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { newId } from "../../services/kernel/ids.js";
-import { BWRAP_WORKDIR, bwrapArgs } from "../../supervisor/sandbox/bwrap-args.js";
+import { BWRAP_WORKDIR, bwrapArgs, systemEntries } from "../../supervisor/sandbox/bwrap-args.js";
+import { bwrapModelSocket } from "../../supervisor/sandbox/bwrap-model-socket.js";
 import { createBwrapDriver, INSTALL_BWRAP_HINT } from "../../supervisor/sandbox/bwrap-driver.js";
 import { createDockerDriver } from "../../supervisor/sandbox/docker-driver.js";
 import type { Sandbox, SandboxDriver } from "../../supervisor/sandbox/driver.js";
@@ -141,4 +142,28 @@ it("bwrap binds the model directory read-only, after the worktree and the git mo
   const joined = args.join(" ");
   expect(joined).toContain(`--bind /host/worktree ${BWRAP_WORKDIR} --ro-bind /host/repo/.git /host/repo/.git --ro-bind /tmp/pp-abc123 /run/pushpals --ro-bind /opt/node/bin/node /opt/node/bin/node --remount-ro /`);
   expect(args).not.toContain("--share-net");
+});
+
+it("bwrap binds the runner's node binary for the bridge only when the system directories do not hold it", async () => {
+  const workspace = await makeWorkspace();
+  try {
+    const spec = { jobId: newId("job"), owner: "model-socket-node", worktree: workspace.worktree, env: {}, modelSocket: true };
+    const bare = (await bwrapModelSocket(spec, []))!;
+    const node = bare.socket.node!;
+    expect(bare.mounts).toEqual([
+      { host: bare.socket.hostDir, target: "/run/pushpals", readOnly: true },
+      { host: node, target: node, readOnly: true },
+    ]);
+    await bare.remove();
+    expect(existsSync(bare.socket.hostDir)).toBe(false);
+
+    // This host's node is under a system directory (it is /usr/bin/node in CI): nothing extra.
+    const system = await systemEntries();
+    const covered = system.some((entry) => !("mask" in entry) && entry.symlink === undefined && node.startsWith(`${entry.path}/`));
+    const usual = (await bwrapModelSocket(spec, system))!;
+    expect(usual.mounts).toHaveLength(covered ? 1 : 2);
+    await usual.remove();
+  } finally {
+    await workspace.dir.remove();
+  }
 });
