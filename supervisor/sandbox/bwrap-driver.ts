@@ -30,8 +30,7 @@ export const INSTALL_BWRAP_HINT =
 /**
  * bubblewrap on the host: each command gets fresh namespaces (pid, net, mount, ipc, uts, user
  * where allowed), a read-only system, only the worktree (and a private /tmp) writable, no
- * capabilities and no network (only integration checks the operator allows it get the host's;
- * an agent's model socket is a directory bound in, see bwrap-model-socket.ts). bwrap is the init of the command's pid namespace, so when the
+ * capabilities and no network. bwrap is the init of the command's pid namespace, so when the
  * command ends, or that init is killed, the kernel kills everything left in it; with
  * --die-with-parent the same happens if the runner dies, which is why sweep() finds nothing.
  * Resource limits are not enforced here (use docker for those).
