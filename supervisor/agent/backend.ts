@@ -12,10 +12,10 @@ import { loadAgentPrompts } from "./prompts.js";
 export interface AgentBackend {
   readonly name: AgentConfig["backend"];
   /**
-   * Whether the job's sandbox must be started with network on: the command backend's CLI reaches
-   * its model through a proxy on this host, which a sandbox without network cannot reach.
+   * Whether the job's sandbox needs a model socket directory: the command backend's CLI reaches
+   * its model only through a per-job proxy listening there (sandboxes never get the network).
    */
-  readonly needsNetwork: boolean;
+  readonly needsModelSocket: boolean;
   run(job: AgentRun): Promise<AgentOutcome>;
 }
 
@@ -29,12 +29,12 @@ export async function agentBackend(config: { agent: AgentConfig; llm: Config["ll
   const { agent } = config;
   if (agent.backend === "builtin") {
     const model = createModelClient(config.llm, "agent", logger);
-    return { name: "builtin", needsNetwork: false, run: (job) => runAgent({ ...job, model, prompts }) };
+    return { name: "builtin", needsModelSocket: false, run: (job) => runAgent({ ...job, model, prompts }) };
   }
   const endpoint = resolveRoleEndpoint(config.llm, "agent");
   const usable = endpointProblem(endpoint) === undefined;
   if (!usable) logger.warn("no model endpoint for the agent role; the agent CLI gets no model access from PushPals (set PUSHPALS_AGENT_LLM_* to give it one)");
-  const model = usable ? { endpoint: { ...endpoint, baseUrl: endpoint.baseUrl || "https://api.openai.com/v1" }, proxyHost: agent.command.proxyHost } : undefined;
+  const model = usable ? { endpoint: { ...endpoint, baseUrl: endpoint.baseUrl || "https://api.openai.com/v1" } } : undefined;
   const settings = { template: agent.command.template, env: agent.command.env, prompts, ...(model ? { model } : {}) };
-  return { name: "command", needsNetwork: usable, run: (job) => runCommandAgent({ ...job, settings }) };
+  return { name: "command", needsModelSocket: usable, run: (job) => runCommandAgent({ ...job, settings }) };
 }

@@ -9,7 +9,7 @@ import { checkAgentRun } from "./check-run.js";
 import { checkCommandTemplate, cliScript, renderCommandTemplate } from "./command-template.js";
 import { AgentCrashed, AgentStopped } from "./control-flow.js";
 import { sandboxEnvironment, type CommandResult } from "./environment.js";
-import { startModelProxy, type ModelProxy } from "./model-proxy.js";
+import { openModelChannel, type ModelChannel } from "./model-channel.js";
 import { validationFailuresText } from "./observations.js";
 import { failedOutcome, submittedOutcome, validationFailed } from "./outcome.js";
 import { loadAgentPrompts, type AgentPrompts } from "./prompts.js";
@@ -24,9 +24,10 @@ export interface CommandBackendSettings {
   env?: Record<string, string>;
   /**
    * The model the CLI reaches through a per-job proxy on this host that holds the key; the
-   * sandbox gets only the proxy's URL and a job token. Leave out for a CLI that needs no model.
+   * sandbox gets only the proxy's socket (bridged to a loopback port inside) and a job token.
+   * Leave out for a CLI that needs no model.
    */
-  model?: { endpoint: { baseUrl: string; apiKey: string; model: string; timeoutMs: number }; proxyHost?: string };
+  model?: { endpoint: { baseUrl: string; apiKey: string; model: string; timeoutMs: number } };
   prompts?: AgentPrompts;
 }
 
@@ -60,23 +61,26 @@ export async function runCommandAgent(options: CommandAgentOptions): Promise<Age
   const trajectory = recordTrajectory({ backend: "command", model: modelName, limits, maxValidationRounds, task, usage: budget.usage });
   const commandLine = renderCommandTemplate(settings.template, { model: modelName, workdir: sandbox.workdir });
   const environment = sandboxEnvironment(sandbox, { maxOutputChars: limits.maxOutputChars, log: (line) => reporter.log(line) });
-  let proxy: ModelProxy | undefined;
+  let channel: ModelChannel | undefined;
   try {
     if (endpoint) {
-      proxy = await startModelProxy({
+      channel = await openModelChannel({
+        sandbox,
         upstream: endpoint,
-        ...(settings.model?.proxyHost ? { host: settings.model.proxyHost } : {}),
         tokensLeft: () => limits.maxTokens - budget.usage.promptTokens - budget.usage.completionTokens,
         onUsage: async (usage) => {
           budget.charge(usage);
           const tokens = { promptTokens: BigInt(usage.promptTokens), completionTokens: BigInt(usage.completionTokens) };
           await reporter.usage(create(TokenUsageSchema, { role: "agent", model: modelName, ...tokens }));
         },
+        say: (line) => reporter.log(line),
+        signal: budget.signal,
         logger,
       });
     }
     // Ours win over the configured ones: the CLI must reach the model only through the proxy.
-    const env = { ...settings.env, ...(proxy ? modelEnvironment(proxy, modelName) : {}) };
+    const env = { ...settings.env, ...channel?.env };
+    const script = cliScript(channel ? channel.wrap(commandLine) : commandLine);
     let revision = "";
     for (let round = 1; ; round += 1) {
       const number = budget.beginStep();
@@ -84,7 +88,7 @@ export async function runCommandAgent(options: CommandAgentOptions): Promise<Age
       trajectory.say("user", instruction);
       await reporter.log(`agent CLI run ${number}: $ ${commandLine}`);
       const startedAt = new Date().toISOString();
-      const result = await environment.execute(cliScript(commandLine), budget.signal, { stdin: instruction, env });
+      const result = await environment.execute(script, budget.signal, { stdin: instruction, env });
       await recordRun(number, startedAt, result);
       budget.throwIfStopped();
       if (result.exitCode !== 0) throw cliFailed(number, result);
@@ -100,7 +104,7 @@ export async function runCommandAgent(options: CommandAgentOptions): Promise<Age
     trajectory.finish({ status: "crashed", message: errorMessage(error) });
     throw new AgentCrashed(error, trajectory.snapshot());
   } finally {
-    await proxy?.close();
+    await channel?.close();
     budget.dispose();
   }
 
@@ -122,18 +126,6 @@ export async function runCommandAgent(options: CommandAgentOptions): Promise<Age
     });
     await reporter.step(create(AgentStepSchema, { step: number, command: commandLine, exitCode: result.exitCode, output }));
   }
-}
-
-/** What an OpenAI-compatible CLI reads to find its model: the proxy and the job token, never the key. */
-function modelEnvironment(proxy: ModelProxy, model: string): Record<string, string> {
-  return {
-    OPENAI_BASE_URL: proxy.url,
-    OPENAI_API_BASE: proxy.url,
-    OPENAI_API_KEY: proxy.token,
-    PUSHPALS_MODEL_URL: proxy.url,
-    PUSHPALS_MODEL_TOKEN: proxy.token,
-    PUSHPALS_MODEL: model,
-  };
 }
 
 function cliFailed(run: number, result: CommandResult): AgentStopped {

@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { rm } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { silentLogger, type Logger } from "../../services/kernel/log.js";
 import type { TokenCounts } from "../../services/kernel/llm/model.js";
@@ -9,8 +9,11 @@ import { usageFromJson, usageFromSse } from "./proxy-usage.js";
 export interface ModelProxyOptions {
   /** The real endpoint: an OpenAI-compatible base URL ending in /v1, its key and the job's model. */
   upstream: { baseUrl: string; apiKey: string; model: string; timeoutMs: number };
-  /** Default 127.0.0.1. */
-  host?: string;
+  /**
+   * The unix socket to listen on, in a private directory (a sandbox sees it through a mount);
+   * never a TCP port, which every process of the host's network could reach.
+   */
+  socketPath: string;
   /** Tokens the job may still spend; at 0 or below requests are refused with 429. */
   tokensLeft(): number;
   /** Each reply's usage, awaited before the reply is finished. */
@@ -19,8 +22,8 @@ export interface ModelProxyOptions {
 }
 
 export interface ModelProxy {
-  /** The base URL the CLI uses, ending in /v1. */
-  url: string;
+  /** Where it listens; HTTP on it serves /v1/... as an OpenAI-compatible endpoint. */
+  socketPath: string;
   /** The job-scoped token the CLI sends instead of an API key; worthless once the proxy is closed. */
   token: string;
   close(): Promise<void>;
@@ -32,7 +35,8 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /**
  * A per-job HTTP proxy on the runner's host that holds the model key, so the agent CLI in the
- * sandbox only ever sees a random job token. It forwards the few OpenAI routes a CLI needs,
+ * sandbox only ever sees a random job token. It listens on a unix socket only (the sandbox has
+ * no network; model-bridge.mjs gives the CLI a loopback port of its own in front of it). It forwards the few OpenAI routes a CLI needs,
  * pins the job's model, counts every reply's tokens (asking streams to include usage) and
  * refuses requests once the job's token budget is spent.
  */
@@ -99,23 +103,24 @@ export async function startModelProxy(options: ModelProxyOptions): Promise<Model
       else res.destroy();
     });
   });
-  const host = options.host ?? "127.0.0.1";
+  const { socketPath } = options;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, host, () => resolve());
+    server.listen(socketPath, () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}/v1`;
-  log.info({ url, upstream: upstreamBase, model: options.upstream.model }, "model proxy listening");
+  log.info({ socketPath, upstream: upstreamBase, model: options.upstream.model }, "model proxy listening");
   return {
-    url,
+    socketPath,
     token,
-    close: () =>
-      new Promise<void>((resolve) => {
-        closing.abort();
+    close: async () => {
+      closing.abort();
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+      // Gone with the job: nothing can connect to a proxy that was closed, not even by its path.
+      await rm(socketPath, { force: true });
+    },
   };
 }
 

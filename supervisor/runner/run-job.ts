@@ -14,6 +14,7 @@ import { openJobLog } from "./job-log.js";
 import type { JobStop } from "./job-stop.js";
 import { jobTask } from "./job-task.js";
 import type { LaneArtifact } from "./lanes/lane.js";
+import { laneSandboxSpec } from "./lanes/lane-sandbox.js";
 import { keepLease } from "./lease-keeper.js";
 import type { ClaimedJob, JobEnding, RunnerContext } from "./runner-context.js";
 import { checkScope } from "./scope-check.js";
@@ -91,7 +92,7 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
 
     await events.stage("sandbox", `starting a ${ctx.driver.name} sandbox on the worktree`);
     try {
-      sandbox = await ctx.driver.start({ jobId: job.id, owner: ctx.workerId, worktree: workspace.path, env: ctx.sandboxEnv, network: lane.needsNetwork, logger }, stop.signal);
+      sandbox = await ctx.driver.start(laneSandboxSpec(lane, { jobId: job.id, owner: ctx.workerId, worktree: workspace.path, env: ctx.sandboxEnv, logger }), stop.signal);
     } catch (error) {
       stop.throwIfStopped();
       throw new JobFailure(`the ${ctx.driver.name} sandbox would not start: ${errorMessage(error)}`, "retry", { cause: error });

@@ -40,6 +40,8 @@ export interface BwrapPlan {
   /** Relative to the workspace root. */
   cwd: string;
   network: boolean;
+  /** Read-only mounts for the runner's model socket: its directory, and node when outside the system paths. */
+  modelMounts?: Mount[];
   /** The fd bwrap writes {"child-pid": N} to. */
   infoFd: number;
   command: string;
@@ -64,8 +66,17 @@ export function bwrapArgs(plan: BwrapPlan): string[] {
   args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp");
   args.push("--bind", plan.worktree, BWRAP_WORKDIR);
   for (const mount of plan.git) args.push(mount.readOnly ? "--ro-bind" : "--bind", mount.host, mount.target);
+  args.push(...modelMountArgs(plan.modelMounts ?? []));
   args.push("--remount-ro", "/", "--clearenv");
   for (const [name, value] of Object.entries(plan.env)) args.push("--setenv", name, value);
   args.push("--chdir", posix.join(BWRAP_WORKDIR, plan.cwd), "/bin/sh", "-c", plan.command);
   return args;
+}
+
+/**
+ * Read-only, like the rest: a read-only mount refuses changes to files and directories, not a
+ * connect to a unix socket in it, so the CLI can use the socket but not replace it.
+ */
+function modelMountArgs(mounts: readonly Mount[]): string[] {
+  return mounts.flatMap((mount) => ["--ro-bind", mount.host, mount.target]);
 }

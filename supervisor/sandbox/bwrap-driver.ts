@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { failedPrecondition } from "../../services/kernel/errors.js";
 import { silentLogger, type Logger } from "../../services/kernel/log.js";
 import { BWRAP_WORKDIR, bwrapArgs, systemEntries, type SystemEntry } from "./bwrap-args.js";
+import { bwrapModelSocket } from "./bwrap-model-socket.js";
 import type { Sandbox, SandboxDriver, SandboxSpec } from "./driver.js";
 import { gitMounts } from "./git-mounts.js";
 import { runOnHost } from "./host-execution.js";
@@ -54,11 +55,13 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
         log.warn({ limits: spec.limits }, "bwrap cannot enforce cpu/memory/pids limits; use the docker driver where limits matter");
       }
       const [entries, git] = await Promise.all([(system ??= systemEntries()), gitMounts(spec.worktree, BWRAP_WORKDIR)]);
+      const model = await bwrapModelSocket(spec, entries);
       const lifecycle = sandboxLifecycle(`bwrap sandbox of job ${spec.jobId}`);
-      log.info({ worktree: spec.worktree, gitMounts: git.length, network: spec.network === true }, "bwrap sandbox ready");
+      log.info({ worktree: spec.worktree, gitMounts: git.length, network: spec.network === true, modelSocket: model?.socket.hostDir }, "bwrap sandbox ready");
       return {
         id: `bwrap-${spec.jobId}`,
         workdir: BWRAP_WORKDIR,
+        ...(model ? { modelSocket: model.socket } : {}),
         exec(command, execOptions = {}) {
           const checked = validateExec(command, execOptions, spec.env, spec.worktree);
           const signal = lifecycle.admit(checked.signal);
@@ -69,6 +72,7 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
             env: checked.env,
             cwd: checked.cwd,
             network: spec.network === true,
+            ...(model ? { modelMounts: model.mounts } : {}),
             infoFd: INFO_FD,
             command: checked.command,
           });
@@ -93,6 +97,7 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
         ...sharedWorktreeCopies(spec.worktree, "bwrap", log),
         async stop() {
           if (await lifecycle.stop()) log.info("bwrap sandbox stopped");
+          await model?.remove();
         },
       };
     },

@@ -6,6 +6,7 @@ import { EngineError, createEngineClient, type EngineClient } from "./docker/eng
 import type { Sandbox, SandboxDriver, SandboxSpec } from "./driver.js";
 import { gitMounts } from "./git-mounts.js";
 import { sandboxLifecycle } from "./lifecycle.js";
+import { checkModelSocketSpec, hostModelDir, SANDBOX_MODEL_DIR, type HostModelDir } from "./model-socket-dir.js";
 import { sharedWorktreeCopies } from "./shared-worktree.js";
 import { sandboxLog } from "./sandbox-log.js";
 import { validateExec, validateSpec } from "./validate.js";
@@ -18,7 +19,10 @@ export const JOB_LABEL = "pushpals.job";
 export interface DockerDriverOptions {
   /** The config's supervisor.docker section. */
   image: string;
-  /** The network of jobs whose spec asks for one ("none" refuses them). */
+  /**
+   * The network of sandboxes whose spec asks for one (integration checks the operator allows
+   * it, never agent sandboxes); "none" refuses them.
+   */
   network: string;
   cpus: number;
   memoryMb: number;
@@ -30,7 +34,8 @@ export interface DockerDriverOptions {
 
 /**
  * One container per job on a Docker Engine API (Docker, or podman's compatible service): the
- * worktree bind-mounted at /workspace, no network unless asked, CPU/memory/pids limits, no
+ * worktree bind-mounted at /workspace, no network unless asked (an agent sandbox never is; its
+ * model socket's directory is bind-mounted at /run/pushpals instead), CPU/memory/pids limits, no
  * capabilities, a read-only root with a private /tmp. The container only sleeps; each command
  * is an exec (see docker/exec-scripts.ts for how its tree is killed). Labels name the owner and
  * job so sweep() finds what a crashed runner left.
@@ -54,6 +59,7 @@ export function createDockerDriver(options: DockerDriverOptions): SandboxDriver 
 
 async function startContainer(engine: EngineClient, options: DockerDriverOptions, spec: SandboxSpec, signal: AbortSignal | undefined, logger: Logger): Promise<Sandbox> {
   validateSpec(spec);
+  checkModelSocketSpec(spec);
   if (spec.network && options.network === "none") {
     throw failedPrecondition(
       `job ${spec.jobId} asks for network access but supervisor.docker.network is "none"; set it to a Docker network (e.g. "bridge") to allow it`,
@@ -62,6 +68,7 @@ async function startContainer(engine: EngineClient, options: DockerDriverOptions
   const log = sandboxLog(logger, "docker", spec);
   const startedAt = performance.now();
   const git = await gitMounts(spec.worktree, DOCKER_WORKDIR);
+  const model = await hostModelDir(spec);
   const limits = {
     cpus: spec.limits?.cpus ?? options.cpus,
     memoryMb: spec.limits?.memoryMb ?? options.memoryMb,
@@ -93,10 +100,12 @@ async function startContainer(engine: EngineClient, options: DockerDriverOptions
         Mounts: [
           { Type: "bind", Source: spec.worktree, Target: DOCKER_WORKDIR, ReadOnly: false },
           ...git.map((mount) => ({ Type: "bind", Source: mount.host, Target: mount.target, ReadOnly: mount.readOnly })),
+          ...modelSocketMounts(model),
         ],
       },
     })
-    .catch((error: unknown) => {
+    .catch(async (error: unknown) => {
+      await model?.remove();
       if (error instanceof EngineError && error.status === 404) {
         throw failedPrecondition(
           `image ${options.image} is not on the container engine at ${engine.host} (${error.message}); pull or build it first (the default image: bash scripts/container-engine.sh)`,
@@ -110,6 +119,7 @@ async function startContainer(engine: EngineClient, options: DockerDriverOptions
     await engine.call("POST", `/containers/${containerId}/start`, undefined, signal);
   } catch (error) {
     await removeContainer(engine, containerId).catch(() => {});
+    await model?.remove();
     throw error;
   }
   const clog = log.child({ containerId: containerId.slice(0, 12) });
@@ -129,6 +139,8 @@ async function startContainer(engine: EngineClient, options: DockerDriverOptions
   return {
     id: containerId,
     workdir: DOCKER_WORKDIR,
+    // Whether the image has node is for the agent to find out: busybox has none.
+    ...(model ? { modelSocket: { hostDir: model.path, dir: SANDBOX_MODEL_DIR } } : {}),
     exec(command, execOptions = {}) {
       const checked = validateExec(command, execOptions, spec.env, spec.worktree);
       return lifecycle.track(execInContainer(target, checked, lifecycle.admit(checked.signal)));
@@ -137,8 +149,14 @@ async function startContainer(engine: EngineClient, options: DockerDriverOptions
     async stop() {
       const first = await lifecycle.stop(() => removeContainer(engine, containerId));
       if (first) clog.info("container removed");
+      await model?.remove();
     },
   };
+}
+
+/** The model socket's directory, read-only (a socket in it still takes connections). */
+function modelSocketMounts(model: HostModelDir | undefined) {
+  return model ? [{ Type: "bind", Source: model.path, Target: SANDBOX_MODEL_DIR, ReadOnly: true }] : [];
 }
 
 /** Force-removes a container (and its anonymous volumes); one that is already gone is fine. */

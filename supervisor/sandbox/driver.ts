@@ -21,8 +21,17 @@ export interface SandboxSpec {
   /** Host path of the job's git worktree. */
   worktree: string;
   env: Record<string, string>;
-  /** Default false: no network. */
+  /**
+   * Default false: no network. Only the operator turns it on (integration.check_network for
+   * integration checks); a job's agent sandbox never has it.
+   */
   network?: boolean;
+  /**
+   * Give the sandbox a private directory for the runner's per-job model socket, the only way an
+   * agent CLI inside reaches its model: a fresh host directory (mode 0700), read-only at
+   * /run/pushpals in isolated sandboxes, removed by stop(). Refused together with `network`.
+   */
+  modelSocket?: boolean;
   limits?: { cpus?: number; memoryMb?: number; pids?: number };
   /** The job's logger (job, session, attempt bound); the sandbox's own lines go under it. */
   logger?: Logger;
@@ -62,6 +71,8 @@ export interface Sandbox {
   readonly id: string;
   /** Absolute path of the workspace inside the sandbox (the worktree's view). */
   readonly workdir: string;
+  /** The directory for the runner's model socket, when the spec asked for one. */
+  readonly modelSocket?: ModelSocketDir;
   /** Runs `sh -c command` in the workspace. */
   exec(command: string, options?: ExecOptions): Execution;
   /** For drivers without a shared mount: bring the worktree in / its changes out. */
@@ -69,4 +80,14 @@ export interface Sandbox {
   copyOut(hostDir: string): Promise<void>;
   /** Stops every process and removes the sandbox; safe to call twice. */
   stop(): Promise<void>;
+}
+
+/** A private directory on the host that commands in the sandbox see (read-only) at `dir`. */
+export interface ModelSocketDir {
+  /** Where the runner listens and leaves helper files, on the host. */
+  hostDir: string;
+  /** The same directory as commands inside see it. */
+  dir: string;
+  /** A node binary commands inside can run, when the driver knows one; else look for `node` on PATH. */
+  node?: string;
 }

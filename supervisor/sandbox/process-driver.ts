@@ -1,9 +1,10 @@
 import { join } from "node:path";
 import { silentLogger, type Logger } from "../../services/kernel/log.js";
-import type { Sandbox, SandboxDriver, SandboxSpec } from "./driver.js";
+import type { ModelSocketDir, Sandbox, SandboxDriver, SandboxSpec } from "./driver.js";
 import { runOnHost } from "./host-execution.js";
 import { signalGroup } from "./kill.js";
 import { sandboxLifecycle } from "./lifecycle.js";
+import { hostModelDir, type HostModelDir } from "./model-socket-dir.js";
 import { defaultGroupsDir, groupRecords, sweepGroups } from "./process-groups.js";
 import { sharedWorktreeCopies } from "./shared-worktree.js";
 import { sandboxLog } from "./sandbox-log.js";
@@ -44,11 +45,13 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Sandbox
           log.warn({ error: (error as Error).message, groupsDir }, "could not record the command's process group for sweep()");
         }
       };
+      const model = await hostModelDir(spec);
       const lifecycle = sandboxLifecycle(`process sandbox of job ${spec.jobId}`);
       log.info({ worktree: spec.worktree }, "process sandbox ready (no isolation)");
       return {
         id: `process-${spec.jobId}`,
         workdir: spec.worktree,
+        ...(model ? { modelSocket: processModelSocket(model) } : {}),
         exec(command, execOptions = {}) {
           const checked = validateExec(command, execOptions, spec.env, spec.worktree);
           const signal = lifecycle.admit(checked.signal);
@@ -69,6 +72,7 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Sandbox
         ...sharedWorktreeCopies(spec.worktree, "process", log),
         async stop() {
           if (await lifecycle.stop()) log.info("process sandbox stopped");
+          await model?.remove();
         },
       };
     },
@@ -78,4 +82,12 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Sandbox
       return killed;
     },
   };
+}
+
+/**
+ * Nothing is isolated here, so the socket is where it is on the host and the bridge to it runs
+ * on the host's loopback with the runner's own node: no worse than the commands themselves.
+ */
+function processModelSocket(model: HostModelDir): ModelSocketDir {
+  return { hostDir: model.path, dir: model.path, node: process.execPath };
 }

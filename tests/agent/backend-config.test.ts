@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { afterEach, describe, expect, it } from "vitest";
 import { BudgetsSchema } from "../../gen/pushpals/v1/task_pb.js";
+import { loadConfig } from "../../services/kernel/config/load.js";
 import { agentEnv, agentSection } from "../../services/kernel/config/sections/agent.js";
 import { llmSection } from "../../services/kernel/config/sections/llm.js";
 import { supervisorSection } from "../../services/kernel/config/sections/supervisor.js";
@@ -9,6 +10,9 @@ import { startScriptedModelServer, type ScriptedModelServer } from "../../servic
 import { durationFromMs } from "../../services/kernel/time.js";
 import { agentBackend } from "../../supervisor/agent/backend.js";
 import { agentLimits } from "../../supervisor/agent/limits.js";
+import { laneSandboxSpec } from "../../supervisor/runner/lanes/lane-sandbox.js";
+import { makeLanes } from "../../supervisor/runner/lanes/lanes.js";
+import { workerLane } from "../../supervisor/runner/lanes/worker-lane.js";
 import { AGENT_MODEL, limits, recordingReporter, scene, task, type Scene } from "./support.js";
 
 let server: ScriptedModelServer | undefined;
@@ -28,7 +32,7 @@ describe("[agent] config section", () => {
       commandTimeoutSeconds: 300,
       validationTimeoutSeconds: 900,
       maxOutputChars: 10_000,
-      command: { template: "", env: {}, proxyHost: "127.0.0.1" },
+      command: { template: "", env: {} },
     });
     expect(agentEnv.PUSHPALS_AGENT_BACKEND).toBe("agent.backend");
   });
@@ -67,7 +71,7 @@ describe("agentLimits", () => {
 });
 
 describe("agentBackend", () => {
-  it("builtin: runs the loop on the agent role's model from config, in a sandbox without network", async () => {
+  it("builtin: runs the loop on the agent role's model from config, in a sandbox without a model socket", async () => {
     server = await startScriptedModelServer({ script: [{ content: "```bash\necho PUSHPALS_SUBMIT && echo via config\n```" }] });
     current = await scene("process");
     const llm = llmSection.parse({ baseUrl: server.url, model: "shared-model", agent: { model: AGENT_MODEL }, maxRetries: 0 });
@@ -75,17 +79,36 @@ describe("agentBackend", () => {
     const backend = await agentBackend({ agent: agentSection.parse({}), llm }, silentLogger);
     const outcome = await backend.run({ sandbox: current.sandbox, task: task("x"), limits: limits(), signal: AbortSignal.timeout(10_000), reporter: recordingReporter().reporter });
 
-    expect(backend).toMatchObject({ name: "builtin", needsNetwork: false });
+    expect(backend).toMatchObject({ name: "builtin", needsModelSocket: false });
     expect(outcome).toMatchObject({ status: "submitted", summary: "via config" });
     expect(server.requests()[0]?.body).toMatchObject({ model: AGENT_MODEL });
   });
 
-  it("command: needs a sandbox with network only when the CLI gets model access through the proxy", async () => {
+  it("command: needs a model socket only when the CLI gets model access through the proxy, and never the network", async () => {
     const agent = agentSection.parse({ backend: "command", command: { template: "mini -y -t {instruction}" } });
     const configured = await agentBackend({ agent, llm: llmSection.parse({ baseUrl: "http://127.0.0.1:9/v1", model: "m" }) }, silentLogger);
     const unconfigured = await agentBackend({ agent, llm: llmSection.parse({}) }, silentLogger);
 
-    expect(configured).toMatchObject({ name: "command", needsNetwork: true });
-    expect(unconfigured).toMatchObject({ name: "command", needsNetwork: false });
+    expect(configured).toMatchObject({ name: "command", needsModelSocket: true });
+    expect(unconfigured).toMatchObject({ name: "command", needsModelSocket: false });
+    const base = { jobId: "job_1", owner: "w", worktree: "/tmp/w", env: {} };
+    expect(laneSandboxSpec(workerLane(configured, { supervisor: supervisorSection.parse({}), agent }), base)).toEqual({ ...base, modelSocket: true });
+    expect(laneSandboxSpec(workerLane(unconfigured, { supervisor: supervisorSection.parse({}), agent }), base)).toEqual(base);
+  });
+
+  it("the old agent.command.proxy_host is refused, naming the key (the proxy has no TCP port any more)", () => {
+    const issues = agentSection.safeParse({ command: { template: "x", proxyHost: "0.0.0.0" } }).error?.issues;
+    expect(issues?.map((issue) => `${issue.path.join(".")}: ${issue.message}`)).toEqual([expect.stringMatching(/^command: Unrecognized key: "proxyHost"/)]);
+  });
+
+  it("command with a model under the kubernetes driver: every worker job fails saying pods cannot reach the model, none gets network", async () => {
+    const config = loadConfig({
+      env: {},
+      overrides: { "supervisor.driver": "kubernetes", "agent.backend": "command", "agent.command.template": "mini -t {instruction}", "llm.baseUrl": "http://127.0.0.1:9/v1", "llm.model": "m" },
+    });
+    const { worker } = await makeLanes(config, silentLogger);
+
+    expect(worker.needsModelSocket).toBe(false);
+    await expect(worker.run({} as Parameters<typeof worker.run>[0])).rejects.toThrow(/agent loop not available: .*the kubernetes driver cannot give an agent CLI its model yet/);
   });
 });

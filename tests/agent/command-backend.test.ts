@@ -7,6 +7,7 @@ import { startScriptedModelServer, type ScriptedModelServer } from "../../servic
 import type { ScriptedReplyInput } from "../../services/kernel/llm/scripted-script.js";
 import { runCommandAgent, type CommandBackendSettings } from "../../supervisor/agent/command-backend.js";
 import { shellQuote } from "../../supervisor/agent/command-template.js";
+import { AgentCrashed } from "../../supervisor/agent/control-flow.js";
 import { describeIfAvailable } from "../sandbox/environment.js";
 import { waitFor } from "../sandbox/fixtures.js";
 import { bwrapRequirement, limits, recordingReporter, scene, task, type Scene } from "./support.js";
@@ -21,6 +22,8 @@ interface CliRun {
   taskFile: string;
   instruction: string;
   env: Record<string, string>;
+  /** How each --try-connect ended: "connected" or the error code. */
+  connects: Record<string, string>;
 }
 
 let scripted: ScriptedModelServer | undefined;
@@ -33,7 +36,7 @@ afterEach(async () => {
   scripted = upstream = current = undefined;
 });
 
-async function setUp(replies: ScriptedReplyInput[], template: string, sandbox: Parameters<typeof scene> = ["process"]): Promise<CommandBackendSettings> {
+async function setUp(replies: ScriptedReplyInput[], template: string, sandbox: Parameters<typeof scene> = ["process", { modelSocket: true }]): Promise<CommandBackendSettings> {
   current = await scene(...sandbox);
   scripted = await startScriptedModelServer({ script: replies });
   upstream = await recordingUpstream(scripted.url);
@@ -79,7 +82,9 @@ describe("command backend (an external agent CLI in the sandbox)", () => {
     expect(existsSync(dirname(first.taskFile))).toBe(false);
     // The sandbox never saw the key: only the proxy and a job token.
     expect(Object.values(first.env).some((value) => value.includes(REAL_KEY))).toBe(false);
+    // The process driver isolates nothing: the bridge to the job's socket runs on the host's loopback.
     expect(first.env.OPENAI_BASE_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+    expect(first.env.PUSHPALS_MODEL_SOCKET).toBe(join(current!.sandbox.modelSocket!.hostDir, "model.sock"));
     expect(first.env.OPENAI_API_KEY).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(first.env.PUSHPALS_MODEL_TOKEN).toBe(first.env.OPENAI_API_KEY);
     expect(first.env.PUSHPALS_MODEL).toBe("job-model");
@@ -157,7 +162,9 @@ describe("command backend (an external agent CLI in the sandbox)", () => {
 
     expect(performance.now() - cancelledAt).toBeLessThan(2000);
     expect(outcome).toMatchObject({ status: "failed", reason: "cancelled" });
+    // The bridge died with the CLI, the proxy with the job.
     await expect(fetch(`${env.OPENAI_BASE_URL}/models`, { headers: { authorization: `Bearer ${env.OPENAI_API_KEY}` } })).rejects.toThrow();
+    expect(existsSync(env.PUSHPALS_MODEL_SOCKET!)).toBe(false);
     expect(scripted!.requests()).toHaveLength(0);
   });
 
@@ -175,12 +182,14 @@ describe("command backend (an external agent CLI in the sandbox)", () => {
 });
 
 describeIfAvailable("command backend in a bwrap sandbox", bwrapRequirement, () => {
-  // The CLI inside reaches the per-job proxy on the host's loopback only when the sandbox shares
-  // the host's network: the trade-off the runner makes when it starts the sandbox (needsNetwork).
-  const bwrapCli = `${shellQuote(process.execPath)} {workdir}/fake-agent-cli.mjs --task-file {instruction_file}`;
+  // The sandbox has no network: the CLI reaches the job's proxy only through the socket bound in
+  // at /run/pushpals, bridged to a loopback port in the sandbox's own network namespace.
+  const bwrapCli = (args = "") => `${shellQuote(process.execPath)} {workdir}/fake-agent-cli.mjs --task-file {instruction_file} ${args}`.trim();
 
-  it("with network on, the CLI reaches the model through the proxy and never sees the key", async () => {
-    const settings = await setUp([{ content: "from inside bwrap" }], bwrapCli, ["bwrap", { network: true }]);
+  it("the CLI reaches the model only through the job's socket, never sees the key, and cannot connect to the upstream itself", async () => {
+    const direct = () => [`127.0.0.1:${new URL(upstream!.url).port}`, `127.0.0.1:${new URL(scripted!.url).port}`];
+    const settings = await setUp([{ content: "from inside bwrap" }], "", ["bwrap", { modelSocket: true }]);
+    settings.template = bwrapCli(direct().map((target) => `--try-connect ${target}`).join(" "));
     await copyFile(FAKE_CLI, join(current!.workspace.worktree, "fake-agent-cli.mjs"));
 
     const outcome = await runCommandAgent({
@@ -193,27 +202,29 @@ describeIfAvailable("command backend in a bwrap sandbox", bwrapRequirement, () =
     });
 
     expect(outcome).toMatchObject({ status: "submitted", validationRounds: 1 });
-    const { env, taskFile } = await cliRun(1);
+    const { env, taskFile, connects } = await cliRun(1);
     expect(taskFile).toMatch(/^\/tmp\/.*\/instruction\.md$/);
+    expect(env.PUSHPALS_MODEL_SOCKET).toBe("/run/pushpals/model.sock");
+    expect(env.OPENAI_BASE_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
     expect(Object.values(env).some((value) => value.includes(REAL_KEY))).toBe(false);
+    for (const target of direct()) expect(connects[target], `a direct connect to ${target}`).toBe("ECONNREFUSED");
     expect(upstream!.seen.map((r) => r.authorization)).toEqual([`Bearer ${REAL_KEY}`]);
   });
 
-  it("with network off (the default), the CLI cannot reach the proxy and the job fails with agent_exited", async () => {
-    const settings = await setUp([{ content: "never reached" }], bwrapCli, ["bwrap", { network: false }]);
-    await copyFile(FAKE_CLI, join(current!.workspace.worktree, "fake-agent-cli.mjs"));
+  it("without a model socket (a sandbox not started for it) the CLI never runs and the job says why", async () => {
+    const settings = await setUp([{ content: "never reached" }], bwrapCli(), ["bwrap"]);
 
-    const outcome = await runCommandAgent({
+    const failure = await runCommandAgent({
       sandbox: current!.sandbox,
       task: task("Answer."),
       limits: limits(),
       signal: AbortSignal.timeout(20_000),
       reporter: recordingReporter().reporter,
       settings,
-    });
+    }).catch((error: unknown) => error);
 
-    expect(outcome).toMatchObject({ status: "failed", reason: "agent_exited" });
-    if (outcome.status === "failed") expect(outcome.message).toMatch(/ECONNREFUSED 127\.0\.0\.1:\d+/);
+    expect(failure).toBeInstanceOf(AgentCrashed);
+    expect((failure as AgentCrashed).message).toMatch(/sandbox has no model socket directory, so the agent CLI has no way to its model; start it with spec\.modelSocket/);
     expect(upstream!.seen).toEqual([]);
   });
 });

@@ -1,8 +1,12 @@
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
 import OpenAI, { AuthenticationError, RateLimitError } from "openai";
 import { afterEach, describe, expect, it } from "vitest";
 import type { TokenCounts } from "../../services/kernel/llm/model.js";
 import { startScriptedModelServer, type ScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
+import { startBridge, type ModelBridge } from "../../supervisor/agent/model-bridge.mjs";
 import { startModelProxy, type ModelProxy } from "../../supervisor/agent/model-proxy.js";
+import { tempDir, type TempDir } from "../support/tmp.js";
 import { recordingUpstream } from "./recording-upstream.js";
 
 const REAL_KEY = "sk-real-secret-never-in-a-sandbox";
@@ -10,11 +14,15 @@ const REAL_KEY = "sk-real-secret-never-in-a-sandbox";
 let scripted: ScriptedModelServer | undefined;
 let upstream: Awaited<ReturnType<typeof recordingUpstream>> | undefined;
 let proxy: ModelProxy | undefined;
+let bridge: ModelBridge | undefined;
+let dir: TempDir | undefined;
 afterEach(async () => {
+  await bridge?.close();
   await proxy?.close();
   await upstream?.close();
   await scripted?.close();
-  proxy = upstream = scripted = undefined;
+  await dir?.remove();
+  bridge = proxy = upstream = scripted = dir = undefined;
 });
 
 async function setUp(budget = 1_000_000) {
@@ -25,21 +33,25 @@ async function setUp(budget = 1_000_000) {
     ],
   });
   upstream = await recordingUpstream(scripted.url);
+  dir = await tempDir("pp-proxy-");
   const charged: TokenCounts[] = [];
   proxy = await startModelProxy({
     upstream: { baseUrl: upstream.url, apiKey: REAL_KEY, model: "job-model", timeoutMs: 5000 },
+    socketPath: join(dir.path, "model.sock"),
     tokensLeft: () => budget - charged.reduce((sum, u) => sum + u.promptTokens + u.completionTokens, 0),
     onUsage: (usage) => void charged.push(usage),
   });
-  const client = (apiKey: string) => new OpenAI({ baseURL: proxy!.url, apiKey, maxRetries: 0, timeout: 5000 });
-  return { charged, client, proxy, upstream };
+  // The real client reaches the socket as a CLI in a sandbox does: through the bridge's loopback port.
+  bridge = await startBridge(proxy.socketPath);
+  const url = `http://127.0.0.1:${bridge.port}/v1`;
+  const client = (apiKey: string) => new OpenAI({ baseURL: url, apiKey, maxRetries: 0, timeout: 5000 });
+  return { charged, client, proxy, upstream, url };
 }
 
 describe("per-job model proxy", () => {
   it("forwards with the real key, pins the job's model and counts the tokens of plain and streamed replies", async () => {
     const { charged, client, proxy, upstream } = await setUp();
     expect(proxy.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(proxy.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
 
     const reply = await client(proxy.token).chat.completions.create({ model: "gpt-the-cli-wanted", messages: [{ role: "user", content: "hi" }] });
     expect(reply.choices[0]?.message.content).toBe("first answer");
@@ -87,12 +99,22 @@ describe("per-job model proxy", () => {
   });
 
   it("forwards only the model routes a CLI needs", async () => {
-    const { proxy, upstream } = await setUp();
+    const { proxy, upstream, url } = await setUp();
 
-    const response = await fetch(`${proxy.url}/files`, { headers: { authorization: `Bearer ${proxy.token}` } });
+    const response = await fetch(`${url}/files`, { headers: { authorization: `Bearer ${proxy.token}` } });
 
     expect(response.status).toBe(404);
     expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/^the model proxy does not forward GET \/v1\/files/);
     expect(upstream.seen).toEqual([]);
+  });
+
+  it("listens on its unix socket, and takes the socket away when it closes", async () => {
+    const { proxy, client } = await setUp();
+    expect(statSync(proxy.socketPath).isSocket()).toBe(true);
+
+    await proxy.close();
+
+    expect(existsSync(proxy.socketPath)).toBe(false);
+    await expect(client(proxy.token).models.list()).rejects.toThrow(/Connection error/);
   });
 });

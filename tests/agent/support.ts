@@ -88,7 +88,8 @@ export interface Scene {
   close(): Promise<void>;
 }
 
-export async function scene(kind: "process" | "bwrap", options: { network?: boolean } = {}): Promise<Scene> {
+/** `modelSocket`: start the sandbox as the runner does for a command agent with a model. */
+export async function scene(kind: "process" | "bwrap", options: { modelSocket?: boolean } = {}): Promise<Scene> {
   const workspace = await makeWorkspace();
   let groups: TempDir | undefined;
   let driver: SandboxDriver;
@@ -103,7 +104,7 @@ export async function scene(kind: "process" | "bwrap", options: { network?: bool
     owner: "agent-tests",
     worktree: workspace.worktree,
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/tmp" },
-    network: options.network ?? false,
+    ...(options.modelSocket ? { modelSocket: true } : {}),
   });
   return {
     workspace,

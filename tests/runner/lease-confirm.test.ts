@@ -49,7 +49,7 @@ describe("a lease lost while renewals hang", () => {
     // A lane that does its work while renewals are held, until the job was lost on the server.
     const lane: Lane = {
       name: "deterministic",
-      needsNetwork: false,
+      needsModelSocket: false,
       async run(run) {
         partition.hold();
         await writeFile(join(run.sandbox.workdir, "change.txt"), "work\n");

@@ -6,7 +6,7 @@ import { lastLines, runValidationSteps } from "./validation-steps.js";
 /** The instruction is a shell script, run as-is in the sandbox; then the plan's validation steps. */
 export const deterministicLane: Lane = {
   name: "deterministic",
-  needsNetwork: false,
+  needsModelSocket: false,
   async run(run) {
     await run.events.stage("run", "running the job's script in the sandbox");
     const result = await runLoggedCommand(run.sandbox, run.task.instruction, {

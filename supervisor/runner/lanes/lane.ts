@@ -38,7 +38,10 @@ export interface LaneResult {
  */
 export interface Lane {
   readonly name: "deterministic" | "worker";
-  /** Whether its sandbox needs the network (the command agent reaches its model proxy). */
-  readonly needsNetwork: boolean;
+  /**
+   * Whether its sandbox needs a model socket directory (the command agent's CLI reaches its
+   * model proxy there). A lane cannot ask for the network: no job sandbox ever gets it.
+   */
+  readonly needsModelSocket: boolean;
   run(run: LaneRun): Promise<LaneResult>;
 }

@@ -1,9 +1,10 @@
 import type { AgentConfig } from "../../../services/kernel/config/sections/agent.js";
 import { agentSection } from "../../../services/kernel/config/sections/agent.js";
 import type { Config } from "../../../services/kernel/config/schema.js";
-import { errorMessage } from "../../../services/kernel/errors.js";
+import { errorMessage, failedPrecondition } from "../../../services/kernel/errors.js";
 import type { Logger } from "../../../services/kernel/log.js";
 import { agentBackend } from "../../agent/backend.js";
+import { NO_MODEL_SOCKET } from "../../sandbox/kubernetes/model-access.js";
 import { deterministicLane } from "./deterministic-lane.js";
 import type { Lane } from "./lane.js";
 import { unavailableWorkerLane, workerLane } from "./worker-lane.js";
@@ -19,13 +20,16 @@ export function agentSettings(config: Config): AgentConfig {
 
 /**
  * Both lanes. The worker lane's agent is set up once here (prompts loaded, model client made);
- * if that fails, every worker job fails saying why, while deterministic jobs still run.
+ * if that fails, or its sandboxes could not reach the model, every worker job fails saying why,
+ * while deterministic jobs still run.
  */
 export async function makeLanes(config: Config, logger: Logger): Promise<Record<Lane["name"], Lane>> {
   const agent = agentSettings(config);
   let worker: Lane;
   try {
-    worker = workerLane(await agentBackend({ agent, llm: config.llm }, logger), { supervisor: config.supervisor, agent });
+    const backend = await agentBackend({ agent, llm: config.llm }, logger);
+    if (backend.needsModelSocket && config.supervisor.driver === "kubernetes") throw failedPrecondition(NO_MODEL_SOCKET);
+    worker = workerLane(backend, { supervisor: config.supervisor, agent });
   } catch (error) {
     logger.error({ err: error }, "the coding agent could not be set up; worker jobs will fail until it can");
     worker = unavailableWorkerLane(errorMessage(error));

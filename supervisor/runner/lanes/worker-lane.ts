@@ -29,7 +29,7 @@ const RETRYABLE = new Set(["model_error"]);
 export function workerLane(backend: AgentBackend, settings: WorkerLaneSettings): Lane {
   return {
     name: "worker",
-    needsNetwork: backend.needsNetwork,
+    needsModelSocket: backend.needsModelSocket,
     async run(run) {
       await run.events.stage("run", `the ${backend.name} agent works on the task`);
       const planning = run.task.planning ?? create(PlanningSchema);
@@ -61,7 +61,7 @@ export function workerLane(backend: AgentBackend, settings: WorkerLaneSettings):
 export function unavailableWorkerLane(problem: string): Lane {
   return {
     name: "worker",
-    needsNetwork: false,
+    needsModelSocket: false,
     async run() {
       throw new JobFailure(`agent loop not available: ${problem}`, "final");
     },

@@ -6,6 +6,7 @@ import { validateSpec } from "../validate.js";
 import { kubeFailure } from "./api-errors.js";
 import { connectCluster, type Cluster } from "./cluster.js";
 import { ownerSelector, podName } from "./names.js";
+import { NO_MODEL_SOCKET } from "./model-access.js";
 import { ensureDenyEgressPolicy } from "./network-policy.js";
 import { deletePod } from "./pod-deletion.js";
 import { podManifest } from "./pod-manifest.js";
@@ -16,6 +17,7 @@ import { kubernetesSettings, type KubernetesSandboxSettings, type SupervisorSett
 
 export { POD_WORKDIR, JOB_LABEL, OWNER_LABEL, MANAGED_BY_LABEL, COMPONENT_LABEL, labelValue, ownerSelector } from "./names.js";
 export { DENY_EGRESS_POLICY } from "./network-policy.js";
+export { NO_MODEL_SOCKET } from "./model-access.js";
 export type { KubernetesSandboxSettings } from "./settings.js";
 
 const AVAILABLE_TIMEOUT_MS = 5000;
@@ -64,6 +66,7 @@ export function createKubernetesDriver(
           `job ${spec.jobId} asks for network access, but kubernetes sandbox pods sit behind a deny-all egress NetworkPolicy; use the docker driver with supervisor.docker.network set, or drop the job's network need`,
         );
       }
+      if (spec.modelSocket) throw failedPrecondition(NO_MODEL_SOCKET);
       signal?.throwIfAborted();
       const on = connect();
       await ensurePolicy(on);

@@ -137,10 +137,12 @@ describeIfAvailable("kubernetes sandbox pod", await kubeRequirement(), () => {
     expect(env).not.toMatch(/KUBERNETES_|SERVICE_HOST|IMAGE_ONLY_VAR/);
   });
 
-  it("reuses the policy for the next pod, and refuses a job that asks for network before creating anything", async () => {
+  it("reuses the policy for the next pod, and refuses a job that asks for network or a model socket before creating anything", async () => {
     const driver = driverFor(target);
     const requestsBefore = target.fake?.requests.length ?? 0;
     await expectConnectError(driver.start({ ...spec, network: true }), Code.FailedPrecondition, /asks for network access.*deny-all egress NetworkPolicy/);
+    // An agent CLI's model socket has no way into a pod yet, and is never swapped for network.
+    await expectConnectError(driver.start({ ...spec, modelSocket: true }), Code.FailedPrecondition, /kubernetes driver cannot give an agent CLI its model yet.*use supervisor\.driver "bwrap" or "docker"/);
     await expectConnectError(driver.start({ ...spec, jobId: "bad id" }), Code.InvalidArgument, /^spec\.jobId: /);
     if (target.fake) expect(target.fake.requests.length).toBe(requestsBefore);
     const second = await driver.start({ ...spec, limits: undefined });

@@ -38,8 +38,6 @@ export const agentSection = z
         template: commandTemplate,
         /** Extra environment for the CLI (never secrets: it is visible inside the sandbox). */
         env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name"), z.string()).default({}),
-        /** Where the per-job model proxy listens; the sandbox must be able to reach it. */
-        proxyHost: z.string().min(1).default("127.0.0.1"),
       })
       .prefault({}),
   })
