@@ -20,6 +20,8 @@ export interface TrajectoryStep {
   output?: string;
   outputChars?: number;
   submitted?: boolean;
+  /** Set when this step's output opened with the give-up sentinel. */
+  gaveUp?: boolean;
 }
 
 export interface TrajectoryValidationStep {
