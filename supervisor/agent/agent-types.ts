@@ -75,6 +75,8 @@ export interface ValidationEvidence {
   exitCode: number;
   timedOut: boolean;
   outputTail: string;
+  /** The summary lines of its whole output ("55 failing", the first assertion), in order. */
+  summary: string[];
 }
 
 export interface UsageTotals {

@@ -12,14 +12,20 @@ interface Ran {
   exitCode: number;
   timedOut: boolean;
   output: ClippedText;
+  /** Summary lines of the whole output, when they were looked for (validation steps). */
+  summary?: readonly string[];
 }
 
-/** The notes before an output: it timed out, it was cut in the middle; each on its own lines. */
+/**
+ * The notes before an output: it timed out, it was cut in the middle, and then the summary lines
+ * that the cut would hide (when the whole output shows, they are in it); each on its own lines.
+ */
 function notes(prompts: AgentPrompts, ran: Ran, timeoutMs: number): string {
   const parts: string[] = [];
   if (ran.timedOut) parts.push(prompts.render("timeout", { timeout_seconds: timeoutMs / 1000, exit_code: ran.exitCode }));
   if (ran.output.elidedChars > 0) {
     parts.push(prompts.render("output-truncated", { total_chars: ran.output.totalChars, elided_chars: ran.output.elidedChars }));
+    if (ran.summary && ran.summary.length > 0) parts.push(prompts.render("summary-lines", { lines: ran.summary.join("\n") }));
   }
   return parts.map((part) => `${part}\n`).join("");
 }

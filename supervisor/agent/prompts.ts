@@ -14,6 +14,7 @@ const PROMPT_VARIABLES = {
   limits: ["steps_left", "max_steps", "sentinel"],
   "validation-failed": ["round", "max_rounds", "failures", "sentinel"],
   "validation-failure": ["command", "exit_code", "notes", "output"],
+  "summary-lines": ["lines"],
   "command-instruction": ["instruction", "acceptance_criteria", "scope", "validation_steps", "revision"],
   "command-revision": ["round", "max_rounds", "failures"],
 } as const;

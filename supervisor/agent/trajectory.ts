@@ -31,6 +31,8 @@ export interface TrajectoryValidationStep {
   timedOut: boolean;
   durationMs: number;
   outputTail: string;
+  /** The summary lines of a failing step's whole output. */
+  summary: string[];
 }
 
 export interface TrajectoryValidation {

@@ -5,6 +5,7 @@ import { startScriptedModelServer, type ScriptedModelServer } from "../../servic
 import type { ScriptedReplyInput } from "../../services/kernel/llm/scripted-script.js";
 import { describeEvent } from "../../cli/client/chat/event-line.js";
 import { plainStyle } from "../../cli/client/style.js";
+import { longMochaRun } from "../fixtures/test-runner-output/long-mocha-run.js";
 import { createBwrapDriver } from "../../supervisor/sandbox/bwrap-driver.js";
 import { createScene, enqueueJob, itemEvents, startRunner, waitForStatus, type InProcessRunner, type Scene } from "./support.js";
 
@@ -23,10 +24,11 @@ describe(`what the person sees when the agent's job fails (${driver} sandbox)`, 
     runner = scene = model = undefined;
   });
 
-  async function start(script: ScriptedReplyInput[]): Promise<Scene> {
-    scene = await createScene({ files: { "test.sh": "#!/bin/sh\npsql \"$DATABASE_URL\" -c 'select 1'\n", "README.md": "# db\n" } });
+  async function start(script: ScriptedReplyInput[], overrides: Record<string, unknown> = {}): Promise<Scene> {
+    const files = { "test.sh": "#!/bin/sh\npsql \"$DATABASE_URL\" -c 'select 1'\n", "mocha-output.txt": longMochaRun(), "README.md": "# db\n" };
+    scene = await createScene({ files });
     model = await startScriptedModelServer({ script });
-    runner = startRunner(scene, { "supervisor.driver": driver, "llm.baseUrl": model.url, "llm.model": "scripted-agent", "llm.maxRetries": 0 });
+    runner = startRunner(scene, { "supervisor.driver": driver, "llm.baseUrl": model.url, "llm.model": "scripted-agent", "llm.maxRetries": 0, ...overrides });
     return scene;
   }
 
@@ -66,5 +68,27 @@ describe(`what the person sees when the agent's job fails (${driver} sandbox)`, 
     const trajectory = JSON.parse(new TextDecoder().decode(artifact!.content)) as { outcome: { status: string; reason: string }; validations: unknown[] };
     expect(trajectory.outcome).toMatchObject({ status: "failed", reason: "gave_up" });
     expect(trajectory.validations).toEqual([]);
+  });
+
+  it("a job whose validation still fails quotes the suite's summary lines (the counts from the middle of a long run) in last_error and the chat", async () => {
+    const scene = await start([{ content: "```bash\necho PUSHPALS_SUBMIT && echo 'Fixed the dotted paths.'\n```" }], { "agent.maxValidationRounds": 0 });
+    const job = await enqueueJob(scene, { lane: Lane.WORKER, instruction: "Serve files under dotted paths.", planning: { validationSteps: ["cat mocha-output.txt; exit 55"] } });
+
+    const finished = await waitForStatus(scene, job.id, undefined, 30_000);
+    expect(finished.status, finished.lastError).toBe(ItemStatus.FAILED);
+    expect(finished.lastError).toMatch(/^the agent stopped \(validation_failed\) after 1 steps: validation still failed after 1 round\(s\): `cat mocha-output.txt; exit 55` exited 55; /);
+    expect(finished.lastError).toContain("\n1,200 passing (3s)\n55 failing\nError: expected 200");
+
+    const events = await itemEvents(scene, job.id);
+    const validation = events.flatMap((e) => (e.payload.case === "validationResult" ? [e.payload.value] : []));
+    expect(validation).toHaveLength(1);
+    expect(validation[0]?.outputTail).toContain("\n55 failing\n");
+    // The error event's line says what failed and what to do; the failed line after it quotes the output, indented.
+    const chat = events.flatMap((e) => describeEvent(e, plainStyle).line ?? []);
+    const errorLine = chat.find((line) => line.startsWith("✗ the agent stopped (validation_failed)"));
+    expect(errorLine).toMatch(/then submit the request again — .* \(failed_precondition\)$/);
+    expect(errorLine).not.toContain("\n");
+    const failedLine = chat.find((line) => line.startsWith(`✗ job ${job.id} failed: `));
+    expect(failedLine).toContain("\n  --- summary lines (picked from the whole output) ---\n  1,200 passing (3s)\n  55 failing\n");
   });
 });
