@@ -1,13 +1,9 @@
-import { lastLines } from "../../services/kernel/text/last-lines.js";
-import { summaryFirst } from "../../services/kernel/text/summary-first.js";
+import { quoteFailureOutput } from "../../services/kernel/text/summary-first.js";
 import type { AgentOutcome } from "./agent-types.js";
 import type { Budget } from "./budget.js";
 import { AgentStopped } from "./control-flow.js";
 import type { TrajectoryRecorder } from "./trajectory.js";
-import type { ValidationCheck, ValidationRound } from "./validation.js";
-
-/** Of the first failing step's output, the job's failure message quotes this many last lines (after its summary lines). */
-const QUOTED_LAST_LINES = 20;
+import type { ValidationRound } from "./validation.js";
 
 export function submittedOutcome(trajectory: TrajectoryRecorder, budget: Budget, summary: string, validationRounds: number): AgentOutcome {
   return {
@@ -46,12 +42,7 @@ export function validationFailed(validation: ValidationRound): AgentStopped {
   return new AgentStopped(
     "validation_failed",
     `validation still failed after ${validation.round} round(s): ${what}; fix the task or the plan's validation steps, then submit the request again` +
-      (first ? `\n${quotedOutput(first)}` : ""),
+      (first ? `\n${quoteFailureOutput(first.summary, first.outputTail)}` : ""),
     failures.map(({ command, exitCode, timedOut, outputTail, summary }) => ({ command, exitCode, timedOut, outputTail, summary })),
   );
-}
-
-function quotedOutput(check: ValidationCheck): string {
-  const text = lastLines(check.outputTail, QUOTED_LAST_LINES);
-  return summaryFirst(check.summary, { title: `its last ${QUOTED_LAST_LINES} lines`, text: text === "" ? "(nothing)" : text });
 }
