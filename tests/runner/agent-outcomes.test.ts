@@ -92,3 +92,33 @@ describe(`what the person sees when the agent's job fails (${driver} sandbox)`, 
     expect(failedLine).toContain("\n  --- summary lines (picked from the whole output) ---\n  1,200 passing (3s)\n  55 failing\n");
   });
 });
+
+describe("what the person sees when a script job fails", () => {
+  let scene: Scene | undefined;
+  let runner: InProcessRunner | undefined;
+
+  afterEach(async () => {
+    await runner?.stop();
+    await scene?.remove();
+    runner = scene = undefined;
+  });
+
+  it("a failing script or validation step quotes the summary lines of its whole output before its last lines", async () => {
+    scene = await createScene({ files: { "mocha-output.txt": longMochaRun(), "README.md": "# site\n" } });
+    runner = startRunner(scene);
+    const script = await enqueueJob(scene, { instruction: "cat mocha-output.txt; exit 1" });
+    const validated = await enqueueJob(scene, { instruction: "true", planning: { validationSteps: ["cat mocha-output.txt; exit 1"] } });
+
+    for (const [job, start] of [
+      [script, "the job's script exited with code 1\n"],
+      [validated, "validation step 1 `cat mocha-output.txt; exit 1` failed with exit code 1\n"],
+    ] as const) {
+      const finished = await waitForStatus(scene, job.id);
+      expect(finished.status, finished.lastError).toBe(ItemStatus.FAILED);
+      expect(finished.lastError).toMatch(new RegExp(`^${start.replace(/[()`]/g, "\\$&")}--- summary lines \\(picked from the whole output\\) ---\\n1,200 passing \\(3s\\)\\n55 failing\\n`));
+      expect(finished.lastError).toMatch(/--- its last 20 lines ---\n(.*\n){19}.*at process\.processImmediate/);
+    }
+    const [step] = (await itemEvents(scene, validated.id)).flatMap((e) => (e.payload.case === "validationResult" ? [e.payload.value] : []));
+    expect(step?.outputTail).toMatch(/^--- summary lines \(picked from the whole output\) ---\n1,200 passing \(3s\)\n55 failing\n.*\n--- end of the output ---\n/);
+  });
+});
