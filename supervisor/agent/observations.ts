@@ -1,7 +1,7 @@
 import type { AgentPrompts } from "./prompts.js";
 import type { ClippedText } from "./bounded-text.js";
 import { joinClipped } from "./bounded-text.js";
-import { SUBMIT_SENTINEL } from "./agent-types.js";
+import { GIVE_UP_SENTINEL, SUBMIT_SENTINEL } from "./agent-types.js";
 import type { CommandResult } from "./environment.js";
 import type { ValidationCheck } from "./validation.js";
 
@@ -53,6 +53,7 @@ export function validationFailedMessage(
     max_rounds: round.max,
     failures: validationFailuresText(prompts, failures, timeoutMs),
     sentinel: SUBMIT_SENTINEL,
+    give_up_sentinel: GIVE_UP_SENTINEL,
   });
 }
 

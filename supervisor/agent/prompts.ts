@@ -12,7 +12,7 @@ const PROMPT_VARIABLES = {
   timeout: ["timeout_seconds", "exit_code"],
   "output-truncated": ["total_chars", "elided_chars"],
   limits: ["steps_left", "max_steps", "sentinel"],
-  "validation-failed": ["round", "max_rounds", "failures", "sentinel"],
+  "validation-failed": ["round", "max_rounds", "failures", "sentinel", "give_up_sentinel"],
   "validation-failure": ["command", "exit_code", "notes", "output"],
   "summary-lines": ["lines"],
   "command-instruction": ["instruction", "acceptance_criteria", "scope", "validation_steps", "revision"],

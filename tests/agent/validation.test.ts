@@ -44,6 +44,7 @@ describe("validation after the agent submits", () => {
     expect(revision).toContain("You submitted, but validation failed (round 1 of at most 3)");
     expect(revision).toContain("<failed_command>grep fixed status.txt</failed_command>\n<exit_code>2</exit_code>");
     expect(revision).toContain("No such file or directory");
+    expect(revision).toContain('give up with `echo "PUSHPALS_GIVE_UP why"`');
     // Only the failing step is sent back.
     expect(revision).not.toContain("test -f README.md");
     expect(recorded.logs()).toContain("the agent submitted; validation round 2 of at most 3");
