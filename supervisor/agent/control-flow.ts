@@ -32,7 +32,7 @@ export class AgentStopped extends Error {
   }
 }
 
-/** How much of the agent's reason for giving up the outcome keeps; the trajectory has all of it. */
+/** How much of the agent's reason for giving up the message keeps; the step's output in the trajectory keeps more. */
 const GIVE_UP_REASON_CHARS = 2000;
 
 /**
@@ -49,8 +49,10 @@ export class GaveUp extends AgentStopped {
   }
 }
 
+/** One line, so the reason reads whole wherever an error shows only its first line (a chat's error line). */
 function giveUpMessage(step: number, reason: string): string {
-  const kept = reason.length > GIVE_UP_REASON_CHARS ? `${reason.slice(0, GIVE_UP_REASON_CHARS)}…` : reason;
+  const line = reason.replace(/\s+/g, " ").trim();
+  const kept = line.length > GIVE_UP_REASON_CHARS ? `${line.slice(0, GIVE_UP_REASON_CHARS)}…` : line;
   return (
     `the agent gave up on step ${step}: ${kept.replace(/[\s.]+$/, "")}. ` +
     "It judged the task cannot be done as asked; give the job what the agent says is missing or change the request, then submit it again"

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
 import { runAgent } from "../../supervisor/agent/agent-loop.js";
+import { GaveUp } from "../../supervisor/agent/control-flow.js";
 import { GIVE_UP_SENTINEL, SUBMIT_SENTINEL, sentinelWords } from "../../supervisor/agent/sentinels.js";
 import { limits, recordingReporter, scene, scriptedModel, sentMessages, task, type Scene } from "./support.js";
 
@@ -54,7 +55,7 @@ describe("the agent gives up", () => {
     expect(recorded.logs()).toContain(`the agent gave up: ${REASON}`);
   });
 
-  it("takes the reason from the reply's reasoning when the sentinel comes alone,", async () => {
+  it("takes the reason from the reply's reasoning when the sentinel comes alone", async () => {
     current = await scene("process");
     let model;
     ({ server, model } = await scriptedModel([
@@ -66,6 +67,23 @@ describe("the agent gives up", () => {
     if (outcome.status !== "failed") throw new Error("unreachable");
     expect(outcome.message).toMatch(/^the agent gave up on step 1: The task asks to delete a file the scope forbids touching\. It judged the task cannot be done/);
     expect(outcome.message).toMatch(/then submit it again$/);
+  });
+});
+
+describe("the give-up message", () => {
+  it("puts a reason given on the lines below the sentinel on one line, and clips a very long one", async () => {
+    current = await scene("process");
+    let model;
+    ({ server, model } = await scriptedModel([
+      { content: "```bash\necho PUSHPALS_GIVE_UP && echo 'The suite needs mocha.' && echo 'node_modules is missing and npm cannot reach the registry.'\n```" },
+    ]));
+    const outcome = await runAgent({ model, sandbox: current.sandbox, task: task("Fix the tests."), limits: limits(), signal: AbortSignal.timeout(10_000), reporter: recordingReporter().reporter });
+    if (outcome.status !== "failed") throw new Error("expected gave_up");
+    expect(outcome.message).toMatch(/^the agent gave up on step 1: The suite needs mocha\. node_modules is missing and npm cannot reach the registry\. It judged/);
+    expect(outcome.message).not.toContain("\n");
+
+    const long = new GaveUp(3, "x".repeat(5000));
+    expect(long.message).toMatch(/^the agent gave up on step 3: x{2000}…\. It judged/);
   });
 });
 
