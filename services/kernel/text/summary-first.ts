@@ -3,7 +3,7 @@ import { lastLines } from "./last-lines.js";
 /**
  * A failure's output as a person reads it in an error or an event: the summary lines first (they
  * name the cause: "55 failing", the first assertion), then the output as it was kept. Shared by
- * the agent's validation and integration's checks, so both read the same.
+ * the agent's validation, the script lane and integration's checks, so all of them read the same.
  */
 export function summaryFirst(summary: readonly string[], output: { title: string; text: string }): string {
   const block = `--- ${output.title} ---\n${output.text}`;
