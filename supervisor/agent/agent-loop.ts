@@ -4,11 +4,11 @@ import { AgentStepSchema, TokenUsageSchema } from "../../gen/pushpals/v1/events_
 import { errorMessage } from "../../services/kernel/errors.js";
 import { silentLogger } from "../../services/kernel/log.js";
 import type { Model, ModelReply } from "../../services/kernel/llm/model.js";
-import { SUBMIT_SENTINEL, type AgentOutcome, type AgentRun } from "./agent-types.js";
+import { GIVE_UP_SENTINEL, SUBMIT_SENTINEL, type AgentOutcome, type AgentRun } from "./agent-types.js";
 import { clipText, joinClipped } from "./bounded-text.js";
 import { startBudget } from "./budget.js";
 import { checkAgentRun } from "./check-run.js";
-import { AgentCrashed, AgentStopped, FormatError, Submitted } from "./control-flow.js";
+import { AgentCrashed, AgentStopped, FormatError, GaveUp, Submitted } from "./control-flow.js";
 import { sandboxEnvironment } from "./environment.js";
 import { observationMessage, validationFailedMessage } from "./observations.js";
 import { failedOutcome, submittedOutcome, validationFailed } from "./outcome.js";
@@ -31,7 +31,8 @@ const REFUSED_REPLY_KEPT_CHARS = 2000;
  * The builtin coding agent, after mini-swe-agent: run = loop of step, step = execute(query()).
  * Limits are checked before each model call; a step ends by returning (the observation is in the
  * conversation) or by throwing FormatError (its message goes back), Submitted (validation decides)
- * or AgentStopped (the run is over). Anything else is unexpected and re-raised as AgentCrashed.
+ * or AgentStopped (the run is over; GaveUp is one, so giving up spends no validation round).
+ * Anything else is unexpected and re-raised as AgentCrashed.
  */
 export async function runAgent(options: BuiltinAgentOptions): Promise<AgentOutcome> {
   const run = checkAgentRun(options);
@@ -43,7 +44,7 @@ export async function runAgent(options: BuiltinAgentOptions): Promise<AgentOutco
   const environment = sandboxEnvironment(sandbox, { timeoutMs: limits.commandTimeoutMs, maxOutputChars: limits.maxOutputChars, log: (line) => reporter.log(line) });
 
   trajectory.say("system", prompts.render("system", { workdir: sandbox.workdir, command_timeout_seconds: limits.commandTimeoutMs / 1000 }));
-  trajectory.say("user", prompts.render("instance", { ...taskText(task), max_steps: limits.maxSteps, sentinel: SUBMIT_SENTINEL }));
+  trajectory.say("user", prompts.render("instance", { ...taskText(task), max_steps: limits.maxSteps, sentinel: SUBMIT_SENTINEL, give_up_sentinel: GIVE_UP_SENTINEL }));
   logger.info({ maxSteps: limits.maxSteps, maxTokens: limits.maxTokens, wallTimeMs: limits.wallTimeMs }, "agent started");
   let round = 1;
   try {
@@ -95,9 +96,15 @@ export async function runAgent(options: BuiltinAgentOptions): Promise<AgentOutco
       output: joinClipped(result.output),
       outputChars: result.output.totalChars,
       submitted: result.submission !== undefined,
+      ...(result.giveUp !== undefined ? { gaveUp: true } : {}),
     });
     budget.throwIfStopped();
     if (result.submission !== undefined) throw new Submitted(result.submission);
+    if (result.giveUp !== undefined) {
+      const reason = giveUpReason(result.giveUp, action.thought);
+      await reporter.log(`the agent gave up: ${reason}`);
+      throw new GaveUp(number, reason);
+    }
     trajectory.say("user", observationMessage(prompts, result, limits.commandTimeoutMs, { left: budget.stepsLeft(), max: limits.maxSteps }));
   }
 
@@ -140,4 +147,9 @@ export async function runAgent(options: BuiltinAgentOptions): Promise<AgentOutco
     logger.info({ status: outcome.status, steps: outcome.steps, ...outcome.usage, ...detail }, "agent finished");
     return outcome;
   }
+}
+
+/** The words after the give-up sentinel; when there are none, the reply's reasoning says why. */
+function giveUpReason(words: string, thought: string): string {
+  return words || thought.replace(/^THOUGHT:\s*/i, "").trim() || "it gave no reason";
 }

@@ -55,8 +55,7 @@ export interface AgentRun {
 
 export const DEFAULT_MAX_VALIDATION_ROUNDS = 2;
 export const DEFAULT_MAX_REPLY_CHARS = 50_000;
-/** The first output line that tells the environment the agent is done. */
-export const SUBMIT_SENTINEL = "PUSHPALS_SUBMIT";
+export { GIVE_UP_SENTINEL, SUBMIT_SENTINEL } from "./sentinels.js";
 
 export type AgentFailureReason =
   | "step_limit"
@@ -65,6 +64,8 @@ export type AgentFailureReason =
   | "cancelled"
   | "validation_failed"
   | "model_error"
+  /** The agent said the task cannot be done (the give-up sentinel); its reason is in the message. */
+  | "gave_up"
   /** The command backend's CLI exited non-zero. */
   | "agent_exited";
 
@@ -74,6 +75,8 @@ export interface ValidationEvidence {
   exitCode: number;
   timedOut: boolean;
   outputTail: string;
+  /** The summary lines of its whole output ("55 failing", the first assertion), in order. */
+  summary: string[];
 }
 
 export interface UsageTotals {

@@ -7,7 +7,7 @@ import { joinClipped, lastChars } from "./bounded-text.js";
 import { startBudget } from "./budget.js";
 import { checkAgentRun } from "./check-run.js";
 import { checkCommandTemplate, cliScript, renderCommandTemplate } from "./command-template.js";
-import { AgentCrashed, AgentStopped } from "./control-flow.js";
+import { AgentCrashed, AgentStopped, GaveUp } from "./control-flow.js";
 import { sandboxEnvironment, type CommandResult } from "./environment.js";
 import { openModelChannel, type ModelChannel } from "./model-channel.js";
 import { validationFailuresText } from "./observations.js";
@@ -91,6 +91,8 @@ export async function runCommandAgent(options: CommandAgentOptions): Promise<Age
       const result = await environment.execute(script, budget.signal, { stdin: instruction, env });
       await recordRun(number, startedAt, result);
       budget.throwIfStopped();
+      // A wrapper around the CLI may give up as the builtin agent does; whatever its exit code.
+      if (result.giveUp !== undefined) throw new GaveUp(number, result.giveUp || "the agent CLI gave no reason");
       if (result.exitCode !== 0) throw cliFailed(number, result);
       const validation = await validateSubmission(run, budget, trajectory, round);
       if (validation.passed) return submittedOutcome(trajectory, budget, lastChars(joinClipped(result.output), SUMMARY_CHARS).trim(), round);

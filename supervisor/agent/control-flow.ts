@@ -32,6 +32,33 @@ export class AgentStopped extends Error {
   }
 }
 
+/** How much of the agent's reason for giving up the message keeps; the step's output in the trajectory keeps more. */
+const GIVE_UP_REASON_CHARS = 2000;
+
+/**
+ * The environment saw the give-up sentinel: the agent judged the task cannot be done. The run
+ * ends as failed at once, spending no validation round, with the agent's reason in the message.
+ */
+export class GaveUp extends AgentStopped {
+  override name = "GaveUp";
+  constructor(
+    readonly step: number,
+    readonly agentReason: string,
+  ) {
+    super("gave_up", giveUpMessage(step, agentReason));
+  }
+}
+
+/** One line, so the reason reads whole wherever an error shows only its first line (a chat's error line). */
+function giveUpMessage(step: number, reason: string): string {
+  const line = reason.replace(/\s+/g, " ").trim();
+  const kept = line.length > GIVE_UP_REASON_CHARS ? `${line.slice(0, GIVE_UP_REASON_CHARS)}…` : line;
+  return (
+    `the agent gave up on step ${step}: ${kept.replace(/[\s.]+$/, "")}. ` +
+    "It judged the task cannot be done as asked; give the job what the agent says is missing or change the request, then submit it again"
+  );
+}
+
 /** An unexpected error, re-raised with the trajectory so far so the runner can still store it. */
 export class AgentCrashed extends Error {
   override name = "AgentCrashed";

@@ -1,7 +1,7 @@
 import type { ExecOptions, Sandbox } from "../sandbox/driver.js";
-import { SUBMIT_SENTINEL } from "./agent-types.js";
 import { boundedText, joinClipped, type ClippedText } from "./bounded-text.js";
 import { liveLines } from "./live-lines.js";
+import { GIVE_UP_SENTINEL, SUBMIT_SENTINEL, sentinelWords } from "./sentinels.js";
 
 /** A command's failure is data for the model: its output, exit code and whether it was killed. */
 export interface CommandResult {
@@ -15,6 +15,8 @@ export interface CommandResult {
   durationMs: number;
   /** The agent's summary, when the first line of stdout was the submit sentinel. */
   submission?: string;
+  /** Why the agent gave up ("" when it did not say), when the first line of stdout was the give-up sentinel. */
+  giveUp?: string;
 }
 
 /** Where the agent's commands run; small on purpose, like mini-swe-agent's Environment. */
@@ -45,17 +47,19 @@ export function sandboxEnvironment(sandbox: Sandbox, config: EnvironmentConfig):
       }
       for (const line of live.flush()) await config.log(line);
       const result = await execution.result;
-      const submission = submissionOf(stdout.result());
-      return { command, output: combined.result(), ...result, ...(submission !== undefined ? { submission } : {}) };
+      return { command, output: combined.result(), ...result, ...endOf(stdout.result()) };
     },
   };
 }
 
-/** The environment, not the model, decides the work is done: it sees the sentinel as stdout's first line. */
-function submissionOf(stdout: ClippedText): string | undefined {
+/**
+ * The environment, not the model, decides the run is over: it sees a sentinel as stdout's first
+ * line, the submit sentinel (validation decides) or the give-up sentinel (the run fails).
+ */
+function endOf(stdout: ClippedText): Pick<CommandResult, "submission" | "giveUp"> {
   const text = joinClipped(stdout);
-  const newline = text.indexOf("\n");
-  const first = newline === -1 ? text : text.slice(0, newline);
-  if (first.trim() !== SUBMIT_SENTINEL) return undefined;
-  return newline === -1 ? "" : text.slice(newline + 1).trim();
+  const submission = sentinelWords(text, SUBMIT_SENTINEL);
+  if (submission !== undefined) return { submission };
+  const giveUp = sentinelWords(text, GIVE_UP_SENTINEL);
+  return giveUp !== undefined ? { giveUp } : {};
 }

@@ -1,7 +1,7 @@
 import type { AgentPrompts } from "./prompts.js";
 import type { ClippedText } from "./bounded-text.js";
 import { joinClipped } from "./bounded-text.js";
-import { SUBMIT_SENTINEL } from "./agent-types.js";
+import { GIVE_UP_SENTINEL, SUBMIT_SENTINEL } from "./agent-types.js";
 import type { CommandResult } from "./environment.js";
 import type { ValidationCheck } from "./validation.js";
 
@@ -12,14 +12,20 @@ interface Ran {
   exitCode: number;
   timedOut: boolean;
   output: ClippedText;
+  /** Summary lines of the whole output, when they were looked for (validation steps). */
+  summary?: readonly string[];
 }
 
-/** The notes before an output: it timed out, it was cut in the middle; each on its own lines. */
+/**
+ * The notes before an output: it timed out, it was cut in the middle, and then the summary lines
+ * that the cut would hide (when the whole output shows, they are in it); each on its own lines.
+ */
 function notes(prompts: AgentPrompts, ran: Ran, timeoutMs: number): string {
   const parts: string[] = [];
   if (ran.timedOut) parts.push(prompts.render("timeout", { timeout_seconds: timeoutMs / 1000, exit_code: ran.exitCode }));
   if (ran.output.elidedChars > 0) {
     parts.push(prompts.render("output-truncated", { total_chars: ran.output.totalChars, elided_chars: ran.output.elidedChars }));
+    if (ran.summary && ran.summary.length > 0) parts.push(prompts.render("summary-lines", { lines: ran.summary.join("\n") }));
   }
   return parts.map((part) => `${part}\n`).join("");
 }
@@ -47,6 +53,7 @@ export function validationFailedMessage(
     max_rounds: round.max,
     failures: validationFailuresText(prompts, failures, timeoutMs),
     sentinel: SUBMIT_SENTINEL,
+    give_up_sentinel: GIVE_UP_SENTINEL,
   });
 }
 

@@ -1,3 +1,4 @@
+import { quoteFailureOutput } from "../../services/kernel/text/summary-first.js";
 import type { AgentOutcome } from "./agent-types.js";
 import type { Budget } from "./budget.js";
 import { AgentStopped } from "./control-flow.js";
@@ -27,7 +28,11 @@ export function failedOutcome(trajectory: TrajectoryRecorder, budget: Budget, st
   };
 }
 
-/** The last round failed and no revision is left: the failing steps become the evidence. */
+/**
+ * The last round failed and no revision is left: the failing steps become the evidence, and the
+ * message quotes the first one's summary lines ("55 failing") and then the end of its output,
+ * on the lines after its first, which says what failed and what to do.
+ */
 export function validationFailed(validation: ValidationRound): AgentStopped {
   const failures = validation.checks.filter((check) => !check.passed);
   const first = failures[0];
@@ -36,8 +41,8 @@ export function validationFailed(validation: ValidationRound): AgentStopped {
     : "not every step ran";
   return new AgentStopped(
     "validation_failed",
-    `validation still failed after ${validation.round} round(s): ${what}; the evidence holds each failing command with its exit code and output tail. ` +
-      `Fix the task or the plan's validation steps, then submit the request again`,
-    failures.map(({ command, exitCode, timedOut, outputTail }) => ({ command, exitCode, timedOut, outputTail })),
+    `validation still failed after ${validation.round} round(s): ${what}; fix the task or the plan's validation steps, then submit the request again` +
+      (first ? `\n${quoteFailureOutput(first.summary, first.outputTail)}` : ""),
+    failures.map(({ command, exitCode, timedOut, outputTail, summary }) => ({ command, exitCode, timedOut, outputTail, summary })),
   );
 }

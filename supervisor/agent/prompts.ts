@@ -6,14 +6,15 @@ import { packageRoot } from "../../services/kernel/paths.js";
 /** Every prompt the agent sends, each a file `prompts/agent/<name>.md`, with the variables it may use. */
 const PROMPT_VARIABLES = {
   system: ["workdir", "command_timeout_seconds"],
-  instance: ["instruction", "acceptance_criteria", "scope", "validation_steps", "max_steps", "sentinel"],
+  instance: ["instruction", "acceptance_criteria", "scope", "validation_steps", "max_steps", "sentinel", "give_up_sentinel"],
   "format-error": ["problem", "sentinel"],
   observation: ["exit_code", "notes", "output"],
   timeout: ["timeout_seconds", "exit_code"],
   "output-truncated": ["total_chars", "elided_chars"],
   limits: ["steps_left", "max_steps", "sentinel"],
-  "validation-failed": ["round", "max_rounds", "failures", "sentinel"],
+  "validation-failed": ["round", "max_rounds", "failures", "sentinel", "give_up_sentinel"],
   "validation-failure": ["command", "exit_code", "notes", "output"],
+  "summary-lines": ["lines"],
   "command-instruction": ["instruction", "acceptance_criteria", "scope", "validation_steps", "revision"],
   "command-revision": ["round", "max_rounds", "failures"],
 } as const;

@@ -20,6 +20,8 @@ export interface TrajectoryStep {
   output?: string;
   outputChars?: number;
   submitted?: boolean;
+  /** Set when this step's output opened with the give-up sentinel. */
+  gaveUp?: boolean;
 }
 
 export interface TrajectoryValidationStep {
@@ -29,6 +31,8 @@ export interface TrajectoryValidationStep {
   timedOut: boolean;
   durationMs: number;
   outputTail: string;
+  /** The summary lines of a failing step's whole output. */
+  summary: string[];
 }
 
 export interface TrajectoryValidation {

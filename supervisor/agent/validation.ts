@@ -1,5 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { ValidationResultSchema } from "../../gen/pushpals/v1/events_pb.js";
+import { failureSummary } from "../../services/kernel/text/failure-summary.js";
+import { summaryFirst } from "../../services/kernel/text/summary-first.js";
 import type { Sandbox } from "../sandbox/driver.js";
 import type { AgentReporter } from "./agent-types.js";
 import { boundedText, joinClipped, lastChars, type ClippedText } from "./bounded-text.js";
@@ -18,6 +20,8 @@ export interface ValidationCheck {
   durationMs: number;
   output: ClippedText;
   outputTail: string;
+  /** The summary lines of a failing step's whole output ("55 failing", the first assertion); none when it passed. */
+  summary: string[];
 }
 
 export interface ValidationRound {
@@ -55,34 +59,48 @@ export async function runValidation(options: ValidationOptions): Promise<Validat
     checks.push(check);
     const verdict = check.passed ? "passed" : check.timedOut ? `timed out after ${options.timeoutMs / 1000} s` : `failed with exit code ${check.exitCode}`;
     await reporter.log(`validation round ${round}, step ${index + 1} of ${steps.length} ${verdict} (${check.durationMs} ms)`);
-    await reporter.validation(
-      create(ValidationResultSchema, { command, exitCode: check.exitCode, passed: check.passed, outputTail: check.outputTail, round }),
-    );
+    await reporter.validation(create(ValidationResultSchema, { command, exitCode: check.exitCode, passed: check.passed, outputTail: eventOutput(check), round }));
   }
   const passed = checks.length === steps.length && checks.every((check) => check.passed);
   return {
     round,
     passed,
     checks,
-    record: { round, steps: checks.map(({ command, exitCode, passed, timedOut, durationMs, outputTail }) => ({ command, exitCode, passed, timedOut, durationMs, outputTail })) },
+    record: {
+      round,
+      steps: checks.map(({ command, exitCode, passed, timedOut, durationMs, outputTail, summary }) => ({ command, exitCode, passed, timedOut, durationMs, outputTail, summary })),
+    },
   };
 }
 
 async function runCheck(options: ValidationOptions, command: string): Promise<ValidationCheck> {
   const execution = options.sandbox.exec(command, { timeoutMs: options.timeoutMs, signal: options.signal });
   const output = boundedText(options.maxOutputChars);
-  for await (const chunk of execution.output) output.append(chunk.data);
+  // Sees every line as it streams, so the counts in the middle the window drops are kept.
+  const summary = failureSummary();
+  for await (const chunk of execution.output) {
+    output.append(chunk.data);
+    summary.push(chunk.data, chunk.stream);
+  }
   const result = await execution.result;
   const clipped = output.result();
+  const passed = result.exitCode === 0 && !result.timedOut && !result.cancelled;
   return {
     command,
     exitCode: result.exitCode,
-    passed: result.exitCode === 0 && !result.timedOut && !result.cancelled,
+    passed,
     timedOut: result.timedOut,
     durationMs: result.durationMs,
     output: clipped,
     outputTail: lastChars(joinClipped(clipped), OUTPUT_TAIL_CHARS),
+    summary: passed ? [] : summary.lines(),
   };
+}
+
+/** A failing step's event shows its summary lines before its output's end. */
+function eventOutput(check: ValidationCheck): string {
+  if (check.summary.length === 0) return check.outputTail;
+  return summaryFirst(check.summary, { title: "end of the output", text: check.outputTail });
 }
 
 /** One validation round after a submission, for either backend: logged, recorded, stopped by cancel or wall time. */

@@ -1,4 +1,5 @@
 import { LogStream } from "../../gen/pushpals/v1/common_pb.js";
+import { failureSummary } from "../../services/kernel/text/failure-summary.js";
 import type { ExecResult, OutputChunk, Sandbox } from "../sandbox/driver.js";
 import type { JobLog } from "./job-log.js";
 import { lineAssembler } from "./log-lines.js";
@@ -20,6 +21,8 @@ export interface LoggedCommandResult extends ExecResult {
   tail: string;
   /** Whether the log left part of the output out. */
   elided: boolean;
+  /** The summary lines of the whole output (test counts, failures), for a failure's message. */
+  summary: string[];
 }
 
 /** Longest log line; longer ones are cut in pieces (AppendJobLogs takes up to 64 KiB a line). */
@@ -45,13 +48,15 @@ export async function runLoggedCommand(sandbox: Sandbox, command: string, option
   };
 
   const execution = sandbox.exec(command, { signal: options.signal, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+  const summary = failureSummary();
   for await (const chunk of execution.output) {
     tail = (tail + chunk.data).slice(-tailChars);
+    summary.push(chunk.data, chunk.stream);
     await emit(chunk.stream, lines[chunk.stream].push(chunk.data));
   }
   await emit("stdout", lines.stdout.flush());
   await emit("stderr", lines.stderr.flush());
   for (const entry of cap.finish()) await log.write(entry);
   const result = await execution.result;
-  return { ...result, tail, elided: cap.elided };
+  return { ...result, tail, elided: cap.elided, summary: summary.lines() };
 }

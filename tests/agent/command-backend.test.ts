@@ -141,6 +141,27 @@ describe("command backend (an external agent CLI in the sandbox)", () => {
     expect(recorded.validations()).toEqual([]);
   });
 
+  it("a CLI whose stdout opens with the give-up sentinel fails with reason gave_up and its words, without validating", async () => {
+    const settings = await setUp([], `echo "PUSHPALS_GIVE_UP the repository has no test suite to fix"; exit 2`);
+    const recorded = recordingReporter();
+
+    const outcome = await runCommandAgent({
+      sandbox: current!.sandbox,
+      task: task("Fix the failing tests.", { validationSteps: ["touch validation-ran"] }),
+      limits: limits(),
+      signal: AbortSignal.timeout(20_000),
+      reporter: recorded.reporter,
+      settings,
+    });
+
+    expect(outcome).toMatchObject({ status: "failed", reason: "gave_up", steps: 1 });
+    if (outcome.status !== "failed") throw new Error("unreachable");
+    expect(outcome.message).toMatch(/^the agent gave up on step 1: the repository has no test suite to fix\. /);
+    expect(recorded.validations()).toEqual([]);
+    expect(existsSync(join(current!.workspace.worktree, "validation-ran"))).toBe(false);
+    expect(outcome.trajectory.outcome).toMatchObject({ status: "failed", reason: "gave_up" });
+  });
+
   it("cancel stops the CLI at once and closes its model access", async () => {
     const settings = await setUp([{ content: "never asked" }], cli("--sleep 60000"));
     const cancel = new AbortController();

@@ -1,8 +1,9 @@
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
 import { runAgent } from "../../supervisor/agent/agent-loop.js";
+import { longMochaRun } from "../fixtures/test-runner-output/long-mocha-run.js";
 import { lastUserMessage, limits, recordingReporter, scene, scriptedModel, sentMessages, task, type Scene } from "./support.js";
 
 let server: ScriptedModelServer | undefined;
@@ -43,6 +44,7 @@ describe("validation after the agent submits", () => {
     expect(revision).toContain("You submitted, but validation failed (round 1 of at most 3)");
     expect(revision).toContain("<failed_command>grep fixed status.txt</failed_command>\n<exit_code>2</exit_code>");
     expect(revision).toContain("No such file or directory");
+    expect(revision).toContain('give up with `echo "PUSHPALS_GIVE_UP why"`');
     // Only the failing step is sent back.
     expect(revision).not.toContain("test -f README.md");
     expect(recorded.logs()).toContain("the agent submitted; validation round 2 of at most 3");
@@ -66,9 +68,18 @@ describe("validation after the agent submits", () => {
 
     if (outcome.status !== "failed") throw new Error("expected validation_failed");
     expect(outcome).toMatchObject({ reason: "validation_failed", steps: 2 });
-    expect(outcome.message).toMatch(/^validation still failed after 2 round\(s\): `echo compiling; .*` exited 3; the evidence holds each failing command/);
+    expect(outcome.message).toBe(
+      "validation still failed after 2 round(s): `echo compiling; echo 'error: the build is broken' >&2; exit 3` exited 3; fix the task or the plan's validation steps, then submit the request again\n" +
+        "--- summary lines (picked from the whole output) ---\nerror: the build is broken\n--- its last 20 lines ---\ncompiling\nerror: the build is broken",
+    );
     expect(outcome.evidence).toEqual([
-      { command: "echo compiling; echo 'error: the build is broken' >&2; exit 3", exitCode: 3, timedOut: false, outputTail: "compiling\nerror: the build is broken\n" },
+      {
+        command: "echo compiling; echo 'error: the build is broken' >&2; exit 3",
+        exitCode: 3,
+        timedOut: false,
+        outputTail: "compiling\nerror: the build is broken\n",
+        summary: ["error: the build is broken"],
+      },
     ]);
     expect(recorded.validations().map((v) => [v.round, v.passed])).toEqual([
       [1, false],
@@ -76,6 +87,42 @@ describe("validation after the agent submits", () => {
     ]);
     expect(server.requests()).toHaveLength(2);
     expect(outcome.trajectory.outcome).toMatchObject({ status: "failed", reason: "validation_failed" });
+  });
+
+  it("quotes the summary lines of a long failing run, from its clipped middle, first in the failure message and the event", async () => {
+    current = await scene("process");
+    const output = longMochaRun();
+    await writeFile(join(current.workspace.worktree, "mocha-output.txt"), output);
+    let model;
+    ({ server, model } = await scriptedModel("validation-never.jsonl"));
+    const recorded = recordingReporter();
+
+    const outcome = await runAgent({
+      model,
+      sandbox: current.sandbox,
+      task: task("Make the suite pass.", { validationSteps: ["cat mocha-output.txt; exit 55"] }),
+      limits: limits({ maxOutputChars: 4000 }),
+      maxValidationRounds: 1,
+      signal: AbortSignal.timeout(10_000),
+      reporter: recorded.reporter,
+    });
+
+    if (outcome.status !== "failed") throw new Error("expected validation_failed");
+    // Neither the head nor the tail the model and the event keep holds the counts.
+    expect(output.length).toBeGreaterThan(20 * 4000);
+    expect(output.slice(0, 2000) + output.slice(-4000)).not.toContain("55 failing");
+    const message = outcome.message;
+    expect(message).toMatch(/^validation still failed after 2 round\(s\): `cat mocha-output.txt; exit 55` exited 55; fix the task .*, then submit the request again\n--- summary lines/);
+    expect(message).toContain("1,200 passing (3s)\n55 failing\nError: expected 200 \"OK\", got 404 \"Not Found\"\n");
+    const lastFrame = "at process.processImmediate (node:internal/timers:476:21)";
+    expect(message.indexOf("55 failing")).toBeLessThan(message.indexOf(lastFrame));
+    expect(message.length).toBeLessThan(6000);
+    expect(outcome.evidence[0]?.summary).toEqual(["1,200 passing (3s)", "55 failing", 'Error: expected 200 "OK", got 404 "Not Found"']);
+    // The person's timeline shows them with the failing step, the model with its revision prompt.
+    expect(recorded.validations()[0]?.outputTail).toMatch(/^--- summary lines \(picked from the whole output\) ---\n1,200 passing \(3s\)\n55 failing\n/);
+    const revision = lastUserMessage(sentMessages(server)[1]!);
+    expect(revision).toContain("<summary_lines>\n1,200 passing (3s)\n55 failing\n");
+    expect(outcome.trajectory.validations[0]?.steps[0]?.summary).toContain("55 failing");
   });
 
   it("a validation step that hangs is killed at its timeout and counts as failed", async () => {

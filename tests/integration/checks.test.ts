@@ -3,9 +3,15 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { RunCheck } from "../../services/integration/index.js";
+import { hostRunCheck } from "../../services/integration/checks/host-run-check.js";
+import { sandboxRunCheck } from "../../services/integration/checks/sandbox-run-check.js";
+import { createProcessDriver } from "../../supervisor/sandbox/process-driver.js";
+import { tempDir } from "../support/tmp.js";
 import type { CheckSpec } from "../../services/integration/settings.js";
+import { checkFailureMessage } from "../../services/integration/worker/check-failure.js";
 import { isClean } from "../../services/integration/worktree.js";
 import { durationMs } from "../../services/kernel/time.js";
+import { longMochaRun } from "../fixtures/test-runner-output/long-mocha-run.js";
 import { git } from "../support/git.js";
 import { expectKind } from "./support/outcome.js";
 import { useScene } from "./support/use-scene.js";
@@ -53,6 +59,37 @@ describe("checks on the merged tree", () => {
     expect(failed.failed.outputTail).toContain("boom: a.txt is wrong");
     expect(await isClean(int.worktree)).toBe(true);
     expect(existsSync(join(int.worktree, "never-ran"))).toBe(false);
+  });
+
+  it("a failing suite's summary lines, from the middle of a long output, come first in the check's output and the failure message", async () => {
+    const output = longMochaRun();
+    const int = await open([{ name: "unit", command: "cat mocha-output.txt; exit 1", timeoutMs: 10_000 }]);
+    const job = await scene.job({ "mocha-output.txt": output });
+    const failed = expectKind(await int.integrate(job), "checks_failed");
+
+    // The head and tail the window keeps hold stack frames and passing tests, not the counts.
+    expect(output.slice(0, 4096) + output.slice(-12 * 1024)).not.toContain("55 failing");
+    const text = failed.failed.outputTail;
+    expect(text).toMatch(/^--- summary lines \(picked from the whole output\) ---\n1,200 passing \(3s\)\n55 failing\nError: expected 200 "OK", got 404 "Not Found"\n--- output \(head and tail\) ---\n/);
+    expect(text).toContain("characters omitted");
+    const message = checkFailureMessage(failed.failed, job);
+    expect(message).toMatch(/^check unit \(cat mocha-output.txt; exit 1\) failed with exit code 1 on the merged tree of .*; nothing was merged\. .*\n--- summary lines/);
+    expect(message.indexOf("55 failing")).toBeLessThan(message.indexOf("at process.processImmediate"));
+  });
+
+  it("both check runners pick the summary lines as output streams, a line cut between chunks joined within its own stream", async () => {
+    const groups = await tempDir("pushpals-check-groups-");
+    try {
+      const command = "printf '55 fai'; sleep 0.1; printf 'Error: boo' >&2; sleep 0.1; printf 'ling\\n'; sleep 0.1; printf 'm\\n' >&2; exit 1";
+      const sandboxed = sandboxRunCheck({ driver: createProcessDriver({ groupsDir: groups.path }), owner: "integration-test", env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
+      for (const runCheck of [hostRunCheck, sandboxed]) {
+        const run = await runCheck(command, { cwd: scene.root, timeoutMs: 10_000 });
+        expect(run.exitCode).toBe(1);
+        expect(new Set(run.summary)).toEqual(new Set(["55 failing", "Error: boom"]));
+      }
+    } finally {
+      await groups.remove();
+    }
   });
 
   it("after a failed check the integration branch stays where the last good merge left it", async () => {

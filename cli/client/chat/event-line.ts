@@ -30,7 +30,8 @@ export function describeEvent(event: Event, style: Style): EventView {
       return { line: `${style.warn("? PushPals asks:")} ${p.value.text}${options}` };
     }
     case "error":
-      return { line: style.bad(`✗ ${p.value.message}${p.value.hint ? ` — ${p.value.hint}` : ""}${p.value.code ? ` (${p.value.code})` : ""}`) };
+      // A long message (a failure quoting its output) follows in full with the item's failed line; here its first line is enough.
+      return { line: style.bad(`✗ ${firstLine(p.value.message)}${p.value.hint ? ` — ${p.value.hint}` : ""}${p.value.code ? ` (${p.value.code})` : ""}`) };
 
     case "requestEnqueued":
       return { line: style.dim(`request ${id} queued${waiting(p.value)}`), progress: { key: id, text: `request ${id} waiting for the planner` } };
@@ -121,11 +122,11 @@ export function describeEvent(event: Event, style: Style): EventView {
     case "requestFailed":
     case "jobFailed":
     case "completionFailed":
-      return { line: style.bad(`✗ ${kindOf(p.case)} ${id} failed: ${p.value.error}`), progress: { key: id } };
+      return { line: style.bad(`✗ ${kindOf(p.case)} ${id} failed: ${indentFollowing(p.value.error)}`), progress: { key: id } };
     case "requestDeadLettered":
     case "jobDeadLettered":
     case "completionDeadLettered":
-      return { line: style.bad(`✗ ${kindOf(p.case)} ${id} gave up after ${p.value.attempts} attempts: ${p.value.lastError}`), progress: { key: id } };
+      return { line: style.bad(`✗ ${kindOf(p.case)} ${id} gave up after ${p.value.attempts} attempts: ${indentFollowing(p.value.lastError)}`), progress: { key: id } };
     case "requestCancelled":
     case "jobCancelled":
     case "completionCancelled":
@@ -166,7 +167,12 @@ function enumWord<E extends Record<string, string | number>>(enumObject: E, valu
   return typeof name === "string" && name !== "UNSPECIFIED" ? name.toLowerCase().replace(/_/g, " ") : "unspecified";
 }
 
-/** Continuation lines of a multi-line reply line up under its first line. */
+/** Continuation lines of a multi-line reply or error (its output's summary and tail) line up under its first line. */
 function indentFollowing(text: string): string {
   return text.trimEnd().replace(/\n/g, `\n${INDENT}`);
+}
+
+function firstLine(text: string): string {
+  const newline = text.indexOf("\n");
+  return newline === -1 ? text : text.slice(0, newline);
 }

@@ -42,12 +42,12 @@ export const hostRunCheck: RunCheck = (command: string, options: CheckRunOptions
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.signal?.aborted) killGroup();
 
-    const onData = (chunk: string) => {
-      output.push(chunk);
+    const onData = (stream: "stdout" | "stderr") => (chunk: string) => {
+      output.push(chunk, stream);
       options.onOutput?.(chunk);
     };
-    child.stdout.setEncoding("utf8").on("data", onData);
-    child.stderr.setEncoding("utf8").on("data", onData);
+    child.stdout.setEncoding("utf8").on("data", onData("stdout"));
+    child.stderr.setEncoding("utf8").on("data", onData("stderr"));
     child.once("error", (error) => {
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
@@ -65,7 +65,7 @@ export const hostRunCheck: RunCheck = (command: string, options: CheckRunOptions
         settled = true;
         child.stdout.destroy();
         child.stderr.destroy();
-        resolve({ exitCode, output: output.text(), timedOut, durationMs: Math.round(performance.now() - started) });
+        resolve({ exitCode, output: output.text(), summary: output.summary(), timedOut, durationMs: Math.round(performance.now() - started) });
       };
       if (child.stdout.readableEnded && child.stderr.readableEnded) return finish();
       const grace = setTimeout(finish, CLOSE_GRACE_MS);

@@ -27,6 +27,8 @@ export interface CheckRun {
   exitCode: number;
   /** Head and tail of stdout and stderr, interleaved as produced. */
   output: string;
+  /** The summary lines of the whole output (test counts, failures); a runner that leaves it out has them read from `output`. */
+  summary?: string[];
   timedOut: boolean;
   durationMs: number;
 }

@@ -1,6 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { CheckResultSchema, type CheckResult } from "../../../gen/pushpals/v1/items_pb.js";
 import type { Logger } from "../../kernel/log.js";
+import { summaryLines } from "../../kernel/text/failure-summary.js";
+import { summaryFirst } from "../../kernel/text/summary-first.js";
 import { durationFromMs } from "../../kernel/time.js";
 import type { CheckSpec } from "../settings.js";
 import type { RunCheck } from "./run-check.js";
@@ -39,14 +41,17 @@ export async function* runChecks(
       logger: observer.logger,
       onOutput: onOutput && ((chunk) => onOutput(check, chunk)),
     });
+    const passed = run.exitCode === 0 && !run.timedOut;
+    const output = run.timedOut ? `${run.output}\n[timed out after ${check.timeoutMs} ms; the whole process group was killed]` : run.output;
     const result = create(CheckResultSchema, {
       name: check.name,
       command: check.command,
       exitCode: run.exitCode,
-      passed: run.exitCode === 0 && !run.timedOut,
+      passed,
       timedOut: run.timedOut,
       duration: durationFromMs(run.durationMs),
-      outputTail: run.timedOut ? `${run.output}\n[timed out after ${check.timeoutMs} ms; the whole process group was killed]` : run.output,
+      // A failure's output is read by a person: the summary lines (the cause) first, then head and tail.
+      outputTail: passed ? output : summaryFirst(run.summary ?? summaryLines(run.output), { title: "output (head and tail)", text: output }),
     });
     yield { kind: "finished", result };
     if (!result.passed) return;

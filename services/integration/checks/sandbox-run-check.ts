@@ -31,11 +31,11 @@ export function sandboxRunCheck(options: SandboxCheckOptions): RunCheck {
       const execution = sandbox.exec(command, { timeoutMs: run.timeoutMs, signal: run.signal });
       const output = outputWindow();
       for await (const chunk of execution.output) {
-        output.push(chunk.data);
+        output.push(chunk.data, chunk.stream);
         run.onOutput?.(chunk.data);
       }
       const result = await execution.result;
-      return { exitCode: result.exitCode, output: output.text(), timedOut: result.timedOut, durationMs: result.durationMs };
+      return { exitCode: result.exitCode, output: output.text(), summary: output.summary(), timedOut: result.timedOut, durationMs: result.durationMs };
     } finally {
       await sandbox.stop();
     }

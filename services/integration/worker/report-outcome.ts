@@ -1,13 +1,14 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ErrorOccurredSchema, EventSchema } from "../../../gen/pushpals/v1/events_pb.js";
-import { ItemResultSchema, type CheckResult, type CompletionPayload, type QueueItem } from "../../../gen/pushpals/v1/items_pb.js";
+import { ItemResultSchema, type CompletionPayload, type QueueItem } from "../../../gen/pushpals/v1/items_pb.js";
 import { FailMode } from "../../../gen/pushpals/v1/queues_pb.js";
 import { errorMessage } from "../../kernel/errors.js";
 import type { Logger } from "../../kernel/log.js";
 import { snakeCase } from "../../kernel/rpc/validate.js";
 import type { IntegrationOutcome } from "../outcome.js";
 import { askAboutConflict } from "./ask-person.js";
+import { checkFailureMessage } from "./check-failure.js";
 import type { QueueClient, SessionClient } from "./clients.js";
 import { repairRoundsSoFar } from "./conflict-round.js";
 import type { LeaseEnd } from "../../kernel/lease-keeper.js";
@@ -75,7 +76,7 @@ async function report(ctx: ReportContext, outcome: IntegrationOutcome, leaseEnd:
   }
   switch (outcome.kind) {
     case "checks_failed":
-      return fail(ctx, FailMode.FINAL, checkFailure(outcome.failed, ctx.completion));
+      return fail(ctx, FailMode.FINAL, checkFailureMessage(outcome.failed, ctx.completion));
     case "conflicted":
       return conflicted(ctx, outcome);
     case "error": {
@@ -130,12 +131,6 @@ async function recordError(ctx: ReportContext, error: ConnectError): Promise<voi
   await withRetries(() => ctx.sessions.appendEvents({ sessionId: ctx.item.sessionId, events: [create(EventSchema, { itemId: ctx.item.id, payload: { case: "error", value } })] }, { signal: ctx.signal }), {
     signal: ctx.signal,
   }).catch((cause: unknown) => ctx.log.warn({ err: errorMessage(cause) }, "could not record the error event"));
-}
-
-function checkFailure(check: CheckResult, completion: CompletionPayload): string {
-  const how = check.timedOut ? "timed out" : `failed with exit code ${check.exitCode}`;
-  const head = `check ${check.name} (${check.command}) ${how} on the merged tree of ${completion.jobId}; nothing was merged. Fix the change so the check passes and run the job again.`;
-  return `${head}\n--- output (head and tail) ---\n${check.outputTail}`;
 }
 
 function bounded(text: string): string {

@@ -1,7 +1,8 @@
+import { quoteFailureOutput } from "../../../services/kernel/text/summary-first.js";
 import { JobFailure } from "../job-failure.js";
 import { runLoggedCommand } from "../logged-command.js";
 import type { Lane } from "./lane.js";
-import { lastLines, runValidationSteps } from "./validation-steps.js";
+import { runValidationSteps } from "./validation-steps.js";
 
 /** The instruction is a shell script, run as-is in the sandbox; then the plan's validation steps. */
 export const deterministicLane: Lane = {
@@ -17,7 +18,7 @@ export const deterministicLane: Lane = {
     if (run.signal.aborted) return { summary: "" };
     await run.log.system(`the script exited with code ${result.exitCode} after ${result.durationMs} ms`);
     if (result.exitCode !== 0) {
-      throw new JobFailure(`the job's script exited with code ${result.exitCode}; its output ended with:\n${lastLines(result.tail, 20)}`, "final");
+      throw new JobFailure(`the job's script exited with code ${result.exitCode}\n${quoteFailureOutput(result.summary, result.tail)}`, "final");
     }
     await runValidationSteps(run);
     return { summary: `ran the job's script (exit code 0, ${result.durationMs} ms)` };

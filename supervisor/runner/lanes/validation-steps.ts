@@ -1,12 +1,14 @@
 import { create } from "@bufbuild/protobuf";
 import { ValidationResultSchema } from "../../../gen/pushpals/v1/events_pb.js";
+import { quoteFailureOutput, summaryFirst } from "../../../services/kernel/text/summary-first.js";
 import { JobFailure } from "../job-failure.js";
 import { runLoggedCommand } from "../logged-command.js";
 import type { LaneRun } from "./lane.js";
 
 /**
  * The plan's validation steps, run in the sandbox after a script: each logged, each recorded as a
- * validation_result event; the first failure fails the job naming the step and its output's end.
+ * validation_result event; the first failure fails the job naming the step, quoting its output's
+ * summary lines and end.
  */
 export async function runValidationSteps(run: LaneRun): Promise<void> {
   const steps = run.task.planning?.validationSteps ?? [];
@@ -19,14 +21,10 @@ export async function runValidationSteps(run: LaneRun): Promise<void> {
     const passed = result.exitCode === 0 && !result.timedOut && !result.cancelled;
     await run.events.record({
       case: "validationResult",
-      value: create(ValidationResultSchema, { command, exitCode: result.exitCode, passed, outputTail: result.tail, round: 1 }),
+      value: create(ValidationResultSchema, { command, exitCode: result.exitCode, passed, outputTail: passed ? result.tail : summaryFirst(result.summary, { title: "end of the output", text: result.tail }), round: 1 }),
     });
     if (!passed) {
-      throw new JobFailure(`validation step ${index + 1} \`${command}\` failed with exit code ${result.exitCode}; its output ended with:\n${lastLines(result.tail, 20)}`, "final");
+      throw new JobFailure(`validation step ${index + 1} \`${command}\` failed with exit code ${result.exitCode}\n${quoteFailureOutput(result.summary, result.tail)}`, "final");
     }
   }
-}
-
-export function lastLines(text: string, count: number): string {
-  return text.trimEnd().split("\n").slice(-count).join("\n");
 }

@@ -18,7 +18,10 @@ export interface WorkerLaneSettings {
   agent: AgentConfig;
 }
 
-/** Agent failures a retry will not fix: the job asked for too much, or the change did not pass. */
+/**
+ * The only agent failure a retry may fix: the model was down. The rest would fail the same way:
+ * the job asked for too much, the change did not pass, or the agent said it cannot be done (gave_up).
+ */
 const RETRYABLE = new Set(["model_error"]);
 
 /**
@@ -52,7 +55,9 @@ export function workerLane(backend: AgentBackend, settings: WorkerLaneSettings):
       await putTrajectory(run, outcome.trajectory);
       if (outcome.status === "submitted") return { summary: outcome.summary || `the agent finished in ${outcome.steps} steps` };
       if (run.signal.aborted) return { summary: "" };
-      throw new JobFailure(`the agent stopped (${outcome.reason}) after ${outcome.steps} steps: ${outcome.message}`, RETRYABLE.has(outcome.reason) ? "retry" : "final");
+      // The agent's own reason reads best as it is: "the agent gave up on step 2: ...".
+      const message = outcome.reason === "gave_up" ? outcome.message : `the agent stopped (${outcome.reason}) after ${outcome.steps} steps: ${outcome.message}`;
+      throw new JobFailure(message, RETRYABLE.has(outcome.reason) ? "retry" : "final");
     },
   };
 }
