@@ -3,6 +3,7 @@ import type { SandboxDriver } from "../sandbox/driver.js";
 import { selectDriver } from "../sandbox/select-driver.js";
 import { resolveBase, worktreePool } from "../workspace/index.js";
 import { commitIdentity } from "./commit-identity.js";
+import { gitDirGuard } from "./git-dir-guard.js";
 import type { Lane } from "./lanes/lane.js";
 import { makeLanes } from "./lanes/lanes.js";
 import { gateUnisolatedLanes } from "./lanes/unisolated-gate.js";
@@ -48,6 +49,7 @@ export async function runRunner(context: ServiceContext, signal: AbortSignal, ov
     lanes,
     sandboxEnv: sandboxEnv(config.supervisor.envAllowList, logger),
     identity: commitIdentity(config.supervisor.commitAuthor),
+    gitDirGuard: gitDirGuard(repo),
     logger,
   };
   logger.info({ repo, driver: driver.name, concurrency: config.supervisor.concurrency }, "runner started");
