@@ -1,3 +1,9 @@
+import { reportEnvironScrub, scrubSecretEnviron } from "../services/kernel/secret-environ.js";
+
+// Before anything else reads or copies the environment: keys and tokens must not stay readable
+// in /proc/<pid>/environ, where the process driver's commands (same user) would find them.
+const environScrub = scrubSecretEnviron();
+
 type Command = (args: string[]) => Promise<void>;
 
 /**
@@ -15,6 +21,9 @@ const commands: Record<string, () => Promise<Command>> = {
     ]),
   ),
 };
+
+/** Commands that run services, and so log (the terminal client keeps stderr for people). */
+const SERVICE_COMMANDS = new Set(["up", "serve", "demo"]);
 
 async function usage(): Promise<string> {
   const [{ demoUsage }, { upUsage }, { serveUsage }, { clientUsageLines }] = await Promise.all([
@@ -43,6 +52,7 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write(`pushpals: unknown command "${name}"\n\n${await usage()}\n`);
     process.exit(2);
   }
+  if (SERVICE_COMMANDS.has(name)) reportEnvironScrub(environScrub, (await import("../services/kernel/log.js")).createLogger());
   await (await load())(args);
 }
 

@@ -18,6 +18,7 @@ import { excludeDataDir } from "../exclude-data-dir.js";
 import { requireGitRepo } from "../git-repo-check.js";
 import { buildMeshTree } from "../mesh-tree.js";
 import { modelSummary } from "../model-summary.js";
+import { sandboxSummary } from "../sandbox-summary.js";
 import { loadServices } from "../service-registry.js";
 
 export const upUsage = `pushpals up [--mesh] [--repo DIR] [--port N] [--host H] [--data-dir DIR]
@@ -49,37 +50,41 @@ export async function upCommand(args: string[]): Promise<void> {
   await excludeDataDir(repo, config.storage.dataDir);
   // No service binding here: the tree binds each service its own (see createLogger).
   const logger = createLogger();
+  const sandbox = await sandboxSummary(config.supervisor);
   let root: Supervisor;
   if (values.mesh) {
     try {
       const mesh = await buildMeshTree(config, logger);
       root = mesh.root;
-      announce(mesh.controlPlaneUrl, config, "mesh: one process per service", false);
+      announce(mesh.controlPlaneUrl, config, { mode: "mesh: one process per service", hasUi: false, sandbox });
     } catch (error) {
       process.stderr.write(`pushpals up --mesh: ${(error as Error).message}\n`);
       process.exit(2);
     }
   } else {
-    root = await buildTree(config, logger, await loadServices());
+    const hasUi = existsSync(staticDir());
+    root = await buildTree(config, logger, await loadServices(), { onListening: (url) => announce(url, config, { mode: "one process", hasUi, sandbox }) });
   }
   const code = await runUntilSignal(root, { logger, exit: () => undefined });
   process.exitCode = code;
 }
 
 export interface TreeOptions {
-  /** Called with the control plane's URL once it listens (default: print where everything is). */
-  onListening?: (url: string) => void;
+  /** Called with the control plane's URL once it listens (`up` prints where everything is). */
+  onListening: (url: string) => void;
 }
 
+const staticDir = () => join(packageRoot(), "web", "dist");
+
 /** The one-process tree: the control plane first (serving every service's routes), then each service's loop. */
-export async function buildTree(config: Config, logger: Logger, services: ServiceDefinition[], options: TreeOptions = {}): Promise<Supervisor> {
+export async function buildTree(config: Config, logger: Logger, services: ServiceDefinition[], options: TreeOptions): Promise<Supervisor> {
   const root = new Supervisor({ name: "pushpals", logger });
   let context: ServiceContext | undefined;
   const contextOf = (name: string): ServiceContext => {
     if (!context) throw new Error(`${name} asked for the control plane before it was listening`);
     return { ...context, logger: logger.child({ service: name }) };
   };
-  const staticDir = join(packageRoot(), "web", "dist");
+  const ui = staticDir();
 
   const controlPlane: ReadinessReporting = {
     name: "sessions",
@@ -89,14 +94,14 @@ export async function buildTree(config: Config, logger: Logger, services: Servic
       try {
         await serveControlPlane(config, signal, {
           logger: logger.child({ service: "sessions" }),
-          staticDir: existsSync(staticDir) ? staticDir : undefined,
+          staticDir: existsSync(ui) ? ui : undefined,
           extraRoutes: (router) => {
             for (const service of services) service.routes?.(router, () => contextOf(service.name));
           },
           onListening: (url) => {
             listening = true;
             context = { config, logger, controlPlaneUrl: url, clients: createClients(url, { token: config.server.authToken || undefined }) };
-            (options.onListening ?? ((listening) => announce(listening, config, "one process", existsSync(staticDir))))(url);
+            options.onListening(url);
             ready?.();
           },
         });
@@ -135,7 +140,7 @@ async function withoutMissingOrigin(config: Config): Promise<Config> {
   return { ...config, integration: { ...config.integration, remote: "" } };
 }
 
-function announce(url: string, config: Config, mode: string, hasUi: boolean): void {
+function announce(url: string, config: Config, { mode, hasUi, sandbox }: { mode: string; hasUi: boolean; sandbox: string }): void {
   const { port } = new URL(url);
   process.stdout.write(
     [
@@ -145,6 +150,7 @@ function announce(url: string, config: Config, mode: string, hasUi: boolean): vo
       `  store         ${config.storage.databaseUrl ? "postgres" : `sqlite in ${config.storage.dataDir}`}`,
       `  bus           ${config.bus.natsUrl || "in-process"}`,
       `  model         ${modelSummary(config.llm)}`,
+      `  sandbox       ${sandbox}`,
       `pushpals listening on ${url}`,
       "",
     ].join("\n"),

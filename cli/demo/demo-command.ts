@@ -7,6 +7,7 @@ import { loadConfig } from "../../services/kernel/config/load.js";
 import { startScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
 import { createLogger } from "../../services/kernel/log.js";
 import { packageRoot } from "../../services/kernel/paths.js";
+import { plannedDriver } from "../../supervisor/sandbox/select-driver.js";
 import { PlainView } from "../client/chat/chat-view.js";
 import { sendAndWait } from "../client/chat/send-and-wait.js";
 import { TerminalView } from "../client/chat/terminal-view.js";
@@ -44,7 +45,7 @@ export async function demoCommand(args: string[]): Promise<void> {
 
   const model = await startScriptedModelServer({ script: join(packageRoot(), "cli", "demo", "demo-script.jsonl") });
   say(`scripted model at ${model.url} (no model server needed)`);
-  const config = loadConfig({
+  const loaded = loadConfig({
     env: {},
     cwd: repo,
     overrides: {
@@ -56,6 +57,16 @@ export async function demoCommand(args: string[]): Promise<void> {
       "integration.checks": [{ name: "test", command: "node test.js", timeoutSeconds: 60 }],
     },
   });
+  const sandbox = await plannedDriver(loaded.supervisor);
+  // A scratch repository and a scripted model: nothing of the person's for an agent to reach.
+  const config = sandbox.name === "process" ? { ...loaded, supervisor: { ...loaded.supervisor, allowUnisolated: true } } : loaded;
+  if (sandbox.name === "process") {
+    const why = sandbox.fallback ? "bubblewrap is not usable here" : "supervisor.driver is process";
+    say(
+      `${why}, so this demo runs its scripted agent with the process driver: NO isolation, its commands run on this host with your rights ` +
+        "(supervisor.allow_unisolated = true for this scratch repository only; for your own repositories install bubblewrap or choose docker)",
+    );
+  }
   const logger = createLogger(); // each service binds its own name (see createLogger)
   const controller = new AbortController();
   let listening!: (url: string) => void;
@@ -67,7 +78,7 @@ export async function demoCommand(args: string[]): Promise<void> {
   let code: number = EXIT.failed;
   try {
     const serverUrl = await Promise.race([url, running.then(() => Promise.reject(new Error("PushPals stopped before it was up")))]);
-    say(`PushPals is up at ${serverUrl} (SQLite in ${config.storage.dataDir}, in-process bus, ${config.supervisor.driver} sandbox)`);
+    say(`PushPals is up at ${serverUrl} (SQLite in ${config.storage.dataDir}, in-process bus, ${sandbox.name} sandbox)`);
     const clients = createClients(serverUrl);
     const { session } = await clients.sessions.createSession({ title: "pushpals demo" });
     const view = process.stdout.isTTY ? new TerminalView(process.stdout, style) : new PlainView(process.stdout);

@@ -13,6 +13,7 @@ import { JobFailure } from "./job-failure.js";
 import { openJobLog } from "./job-log.js";
 import type { JobStop } from "./job-stop.js";
 import { jobTask } from "./job-task.js";
+import type { GitDirWatch } from "./git-dir-guard.js";
 import type { LaneArtifact } from "./lanes/lane.js";
 import { laneSandboxSpec } from "./lanes/lane-sandbox.js";
 import { keepLease } from "./lease-keeper.js";
@@ -75,6 +76,8 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
     });
   let workspace: JobWorkspace | undefined;
   let sandbox: Sandbox | undefined;
+  let gitWatch: GitDirWatch | undefined;
+  let tampered: JobFailure | undefined;
   let wall: { disarm(): void } | undefined;
   logger.info({ lane: job.payload?.kind.case === "taskExecuteV2" ? job.payload.kind.value.lane : undefined }, "job claimed");
 
@@ -89,6 +92,7 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
     const made = await ctx.workspaces.create({ jobId: job.id, baseRef, signal: stop.signal });
     workspace = made;
     logger.info({ worktree: made.path, baseSha: made.baseSha, warm: made.warm }, "job worktree ready");
+    gitWatch = await ctx.gitDirGuard.watch({ jobId: job.id, gitDir: made.gitDir }, logger);
 
     await events.stage("sandbox", `starting a ${ctx.driver.name} sandbox on the worktree`);
     try {
@@ -107,6 +111,8 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
     stop.throwIfStopped();
     await sandbox.copyOut(workspace.path);
     await sandbox.stop(); // nothing may run in the worktree while it is staged and committed
+    tampered = await gitWatch.check();
+    if (tampered) throw tampered;
 
     await events.stage("scope", "checking the change against the plan's write scope");
     const staged = await stageChanges(workspace, stop.signal);
@@ -142,12 +148,14 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
     return "completed";
   } catch (error) {
     wall?.disarm();
-    const report = failureReport(error, stop.reason, logger);
+    await sandbox?.stop().catch(() => undefined); // nothing more runs before the git control files are checked (finally logs a failed stop)
+    // Tampering outranks the stop reason and the error (a retry would run the same hostile work), but not a lost lease.
+    tampered ??= await gitWatch?.check();
+    const report = failureReport(tampered ?? error, tampered && stop.reason?.kind !== "lease_lost" ? undefined : stop.reason, logger);
     if (!report) {
       logger.warn({ reason: stop.reason?.detail }, "the job's lease is lost: stopped without committing or reporting (another worker may run it)");
       return "lease_lost";
     }
-    await sandbox?.stop(); // nothing more runs before the failure is recorded
     const error_ = report.error.length > MAX_ERROR_CHARS ? `${report.error.slice(0, MAX_ERROR_CHARS)}…` : report.error;
     await log.system(`job ${report.mode === FailMode.FINAL ? "failed" : "stopped"}: ${error_}`);
     await events.record(errorEvent({ ...report, error: error_ }));
@@ -166,6 +174,7 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
     watching.abort();
     await lease.release();
     await sandbox?.stop().catch((error: unknown) => logger.warn({ err: error }, "the sandbox did not stop cleanly"));
+    await gitWatch?.check(); // restores, on a path that did not check yet
     if (workspace) {
       await removeWorktree(ctx.repo, workspace.path).catch((error: unknown) => logger.warn({ err: error, worktree: workspace?.path }, "could not remove the job's worktree; the next sweep will"));
     }

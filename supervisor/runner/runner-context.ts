@@ -4,6 +4,7 @@ import type { Config } from "../../services/kernel/config/schema.js";
 import type { Logger } from "../../services/kernel/log.js";
 import type { SandboxDriver } from "../sandbox/driver.js";
 import type { CommitIdentity, WorktreePool } from "../workspace/index.js";
+import type { GitDirGuard } from "./git-dir-guard.js";
 import type { Lane } from "./lanes/lane.js";
 
 /** What every job of one runner shares. */
@@ -22,6 +23,8 @@ export interface RunnerContext {
   /** The whole environment of every sandbox (from supervisor.envAllowList). */
   sandboxEnv: Record<string, string>;
   identity: CommitIdentity;
+  /** Fingerprints the repository's git control files around each job and restores them. */
+  gitDirGuard: GitDirGuard;
   logger: Logger;
 }
 

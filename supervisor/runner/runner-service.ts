@@ -3,8 +3,10 @@ import type { SandboxDriver } from "../sandbox/driver.js";
 import { selectDriver } from "../sandbox/select-driver.js";
 import { resolveBase, worktreePool } from "../workspace/index.js";
 import { commitIdentity } from "./commit-identity.js";
+import { gitDirGuard } from "./git-dir-guard.js";
 import type { Lane } from "./lanes/lane.js";
 import { makeLanes } from "./lanes/lanes.js";
+import { gateUnisolatedLanes } from "./lanes/unisolated-gate.js";
 import type { RunnerContext } from "./runner-context.js";
 import { runClaimLoop, type RunnerLoopOptions } from "./runner.js";
 import { sandboxEnv } from "./sandbox-env.js";
@@ -33,7 +35,7 @@ export async function runRunner(context: ServiceContext, signal: AbortSignal, ov
   );
   const driver = overrides.driver ?? (await selectDriver(config.supervisor, logger));
   await sweepLeftovers({ repo, dataDir: config.storage.dataDir, workerId, driver, logger });
-  const lanes = { ...(await makeLanes(config, logger)), ...overrides.lanes };
+  const lanes = gateUnisolatedLanes({ ...(await makeLanes(config, logger)), ...overrides.lanes }, driver, config.supervisor, logger);
   const workspaces = worktreePool({ repo, dataDir: config.storage.dataDir, workerId, baseRef: config.repo.baseBranch, size: config.supervisor.warmWorktrees, logger });
   void workspaces.refill();
   const ctx: RunnerContext = {
@@ -47,6 +49,7 @@ export async function runRunner(context: ServiceContext, signal: AbortSignal, ov
     lanes,
     sandboxEnv: sandboxEnv(config.supervisor.envAllowList, logger),
     identity: commitIdentity(config.supervisor.commitAuthor),
+    gitDirGuard: gitDirGuard(repo),
     logger,
   };
   logger.info({ repo, driver: driver.name, concurrency: config.supervisor.concurrency }, "runner started");

@@ -14,9 +14,17 @@ export interface DriverLocations {
   dockerHost?: string;
 }
 
+/** The driver selectDriver gives for these settings, without making it; `fallback` when "auto" settled for process. */
+export async function plannedDriver(settings: SupervisorSettings, locations: DriverLocations = {}): Promise<{ name: SandboxDriver["name"]; fallback: boolean }> {
+  if (settings.driver !== "auto") return { name: settings.driver, fallback: false };
+  const usable = await createBwrapDriver(locations.bwrapPath ? { bwrapPath: locations.bwrapPath } : {}).available();
+  return usable ? { name: "bwrap", fallback: false } : { name: "process", fallback: true };
+}
+
 /**
  * The sandbox driver the config asks for, checked to work on this machine. "auto" is bwrap
- * when it can make a sandbox here, else the unisolated process driver with a warning.
+ * when it can make a sandbox here, else the unisolated process driver with a warning (which
+ * then runs worker jobs only with supervisor.allowUnisolated; see the runner's lane gate).
  */
 export async function selectDriver(settings: SupervisorSettings, logger: Logger, locations: DriverLocations = {}): Promise<SandboxDriver> {
   const bwrap = () => createBwrapDriver({ logger, ...(locations.bwrapPath ? { bwrapPath: locations.bwrapPath } : {}) });
@@ -46,7 +54,7 @@ export async function selectDriver(settings: SupervisorSettings, logger: Logger,
       }
       logger.warn(
         { driver: "process" },
-        `sandbox driver: process, with NO isolation (commands run on this host with the runner's rights) because bubblewrap is not usable; ${INSTALL_BWRAP_HINT}, or set supervisor.driver to "docker"`,
+        `sandbox driver: process, with NO isolation (commands run on this host with the runner's rights) because bubblewrap is not usable, so worker jobs run only with supervisor.allow_unisolated = true; ${INSTALL_BWRAP_HINT}, or set supervisor.driver to "docker"`,
       );
       return createProcessDriver({ logger });
     }

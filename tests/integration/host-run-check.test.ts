@@ -23,12 +23,17 @@ describe("host check runner", () => {
     process.env.PUSHPALS_GITHUB_TOKEN = "ghp_secret_value";
     process.env.GITHUB_TOKEN = "ghp_other_secret";
     process.env.SOME_API_KEY = "k";
+    process.env.DEPLOY_AUTH = "deploy-auth-value";
+    process.env.CACHE_URL = "redis://cache:cache-password@127.0.0.1:6379";
     process.env.HARMLESS_SETTING = "visible";
     try {
       const run = await hostRunCheck("env", { cwd: "/", timeoutMs: 10_000 });
       expect(run.output).toContain("HARMLESS_SETTING=visible");
       expect(run.output).not.toContain("ghp_");
       expect(run.output).not.toContain("SOME_API_KEY");
+      // The one rule of what is a secret (services/kernel/secret-environ.ts): auth settings, and URLs with credentials.
+      expect(run.output).not.toContain("deploy-auth-value");
+      expect(run.output).not.toContain("cache-password");
       expect(run.output).toMatch(/^PATH=/m);
     } finally {
       process.env = saved;

@@ -64,6 +64,10 @@ describe("checks in a sandbox (process driver)", () => {
     expect(run.output).not.toContain("s3cr3t");
   });
 
+  it("keeps secrets out even when the allow list names them", () => {
+    expect(allowedEnvironment(["PATH", "GH_TOKEN", "DB"], { PATH: "/bin", GH_TOKEN: "ghp_x", DB: "postgres://u:p@h/d" })).toEqual({ PATH: "/bin" });
+  });
+
   it("a timeout kills the check's whole process tree, background children included", async () => {
     const pidFile = join(dir.path, "bg.pid");
     const run = await runCheck()(`sleep 30 & echo $! > ${pidFile}; sleep 30`, { cwd: dir.path, timeoutMs: 300 });

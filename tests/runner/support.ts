@@ -67,6 +67,8 @@ export function runnerConfig(repo: string, dataDir: string, overrides: Record<st
       "repo.path": repo,
       "storage.dataDir": dataDir,
       "supervisor.driver": "process",
+      // Runner suites run scripted agents on scratch repositories, where bwrap is missing too.
+      "supervisor.allowUnisolated": true,
       "supervisor.heartbeatSeconds": 1,
       "supervisor.leaseSeconds": 10,
       ...overrides,

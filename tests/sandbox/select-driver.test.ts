@@ -48,6 +48,7 @@ describe("selectDriver", () => {
     const warning = lines.find((line) => line.level === 40 && line.driver === "process");
     expect(warning?.msg).toMatch(/NO isolation/);
     expect(warning?.msg).toMatch(/apt-get install bubblewrap/);
+    expect(warning?.msg).toMatch(/worker jobs run only with supervisor\.allow_unisolated = true/);
   });
 
   it("gives the named driver", async () => {

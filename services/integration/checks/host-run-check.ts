@@ -1,10 +1,11 @@
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
+import { withoutSecrets } from "../../kernel/secret-environ.js";
 import type { CheckRun, CheckRunOptions, RunCheck } from "./run-check.js";
 import { outputWindow } from "./output-window.js";
 
-/** Variables a check on the host never sees: tokens and keys belong to integration, not to the code under test. */
-const SECRET_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|CREDENTIAL|^PUSHPALS_/i;
+/** PushPals' own settings are not the code under test's business either. */
+const PUSHPALS_SETTING = /^PUSHPALS_/i;
 
 /** How long a killed check gets to close its output before we stop waiting for it. */
 const CLOSE_GRACE_MS = 500;
@@ -77,6 +78,7 @@ export const hostRunCheck: RunCheck = (command: string, options: CheckRunOptions
   });
 };
 
-function checkEnvironment(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !SECRET_NAME.test(name)));
+/** This process's environment without secrets (tokens and keys belong to integration, not to the code under test) or PushPals settings. */
+function checkEnvironment(): Record<string, string> {
+  return Object.fromEntries(Object.entries(withoutSecrets(process.env)).filter(([name]) => !PUSHPALS_SETTING.test(name)));
 }

@@ -1,4 +1,5 @@
 import type { SandboxDriver } from "../../../supervisor/sandbox/driver.js";
+import { isSecretVariable } from "../../kernel/secret-environ.js";
 import { outputWindow } from "./output-window.js";
 import type { CheckRun, RunCheck } from "./run-check.js";
 
@@ -42,12 +43,15 @@ export function sandboxRunCheck(options: SandboxCheckOptions): RunCheck {
   };
 }
 
-/** The variables named in `allowList` that are set here: what a sandboxed check may see of this process's environment. */
+/**
+ * The variables named in `allowList` that are set here: what a sandboxed check may see of this
+ * process's environment. A secret stays out even when allow-listed, as in the runner's sandboxes.
+ */
 export function allowedEnvironment(allowList: readonly string[], env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const picked: Record<string, string> = {};
   for (const name of allowList) {
     const value = env[name];
-    if (value !== undefined) picked[name] = value;
+    if (value !== undefined && !isSecretVariable(name, value)) picked[name] = value;
   }
   return picked;
 }

@@ -4,9 +4,20 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** A Kubernetes resource quantity (decimal or binary suffix). */
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 
+/** A switch from TOML (a boolean) or the environment ("true"/"false", "1"/"0"). */
+const onOff = z.preprocess(
+  (value) => ({ true: true, "1": true, false: false, "0": false })[String(value).trim().toLowerCase()] ?? value,
+  z.boolean({ error: 'must be true or false (in the environment: "true"/"1" or "false"/"0")' }),
+);
+
 export const supervisorSection = z.strictObject({
   /** Sandbox driver; "auto" is bwrap where installed, else process (with a warning). */
   driver: z.enum(["auto", "process", "bwrap", "docker", "kubernetes"]).default("auto"),
+  /**
+   * Whether the process driver (chosen, or auto's fallback without bubblewrap) may run worker
+   * jobs: the coding agent's commands then run on this host with the runner's rights.
+   */
+  allowUnisolated: onOff.default(false),
   /** Empty means "<hostname>-<pid>", lower-cased. */
   workerId: z.string().default(""),
   concurrency: z.coerce.number().int().min(1).max(64).default(2),
@@ -56,6 +67,7 @@ export const supervisorSection = z.strictObject({
 
 export const supervisorEnv = {
   PUSHPALS_SANDBOX_DRIVER: "supervisor.driver",
+  PUSHPALS_ALLOW_UNISOLATED: "supervisor.allowUnisolated",
   PUSHPALS_WORKER_ID: "supervisor.workerId",
   PUSHPALS_CONCURRENCY: "supervisor.concurrency",
   PUSHPALS_COMMIT_AUTHOR: "supervisor.commitAuthor",
