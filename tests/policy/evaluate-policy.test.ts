@@ -76,8 +76,8 @@ describe("the change policy's rules", () => {
     expect(verdict.ok).toBe(false);
     if (verdict.ok) return;
     expect(verdict.violations.map((v) => [v.detail, v.shown])).toEqual([
-      ['forbidden_globs ".github/workflows/**"', [".github/workflows/a.yml"]],
-      ['symlinks leaving the worktree or into .git (symlinks = "inside")', ["src/shadow -> /etc/shadow (an absolute target)"]],
+      ['paths matching forbidden_globs ".github/workflows/**"', [".github/workflows/a.yml"]],
+      ['symlinks out of the worktree or into .git (symlinks = "inside")', ["src/shadow -> /etc/shadow (an absolute target)"]],
       ["files above max_file_bytes (5.0 MiB)", ["big.bin (6.0 MiB)"]],
     ]);
   });

@@ -8,7 +8,7 @@ export type PolicyRule = "forbidden_globs" | "allow_gitlinks" | "symlinks" | "sp
 
 export interface PolicyViolation {
   rule: PolicyRule;
-  /** What the rule says, e.g. `forbidden_globs ".github/workflows/**"`. */
+  /** What the rule forbids, e.g. `paths matching forbidden_globs ".github/workflows/**"`. */
   detail: string;
   /** The offending paths. */
   paths: string[];
@@ -41,13 +41,13 @@ function forbiddenPaths(entries: readonly ChangeEntry[], globs: readonly string[
     const hit = matchers.find(({ matches }) => matches(path));
     if (hit) byGlob.set(hit.glob, (byGlob.get(hit.glob) ?? new Set()).add(path));
   }
-  return [...byGlob].map(([glob, paths]) => violation("forbidden_globs", `forbidden_globs ${JSON.stringify(glob)}`, [...paths]));
+  return [...byGlob].map(([glob, paths]) => violation("forbidden_globs", `paths matching forbidden_globs ${JSON.stringify(glob)}`, [...paths]));
 }
 
 function gitlinks(entries: readonly ChangeEntry[], policy: ChangePolicy): PolicyViolation[] {
   if (policy.allowGitlinks) return [];
   const paths = distinct(entries.filter((entry) => entry.kind === "gitlink").map((entry) => entry.path));
-  return paths.length === 0 ? [] : [violation("allow_gitlinks", "gitlinks (submodule entries or nested repositories; allow_gitlinks = false)", paths)];
+  return paths.length === 0 ? [] : [violation("allow_gitlinks", "gitlinks (submodules or nested repositories; allow_gitlinks = false)", paths)];
 }
 
 function symlinks(entries: readonly ChangeEntry[], policy: ChangePolicy): PolicyViolation[] {
@@ -60,7 +60,7 @@ function symlinks(entries: readonly ChangeEntry[], policy: ChangePolicy): Policy
     if (why) offending.set(entry.path, `${entry.path} -> ${target} (${why})`);
   }
   if (offending.size === 0) return [];
-  const detail = policy.symlinks === "none" ? `symlinks (symlinks = "none")` : `symlinks leaving the worktree or into .git (symlinks = "inside")`;
+  const detail = policy.symlinks === "none" ? `symlinks (symlinks = "none")` : `symlinks out of the worktree or into .git (symlinks = "inside")`;
   return [{ rule: "symlinks", detail, paths: [...offending.keys()], shown: [...offending.values()] }];
 }
 
@@ -79,11 +79,11 @@ function sizeCaps(entries: readonly ChangeEntry[], policy: ChangePolicy): Policy
   const total = stored.reduce((sum, entry) => sum + entry.size, 0);
   if (total > policy.maxChangeBytes) {
     const largest = [...stored].sort((a, b) => b.size - a.size);
-    violations.push(sized("max_change_bytes", `a change of ${bytes(total)}, above max_change_bytes (${bytes(policy.maxChangeBytes)}), largest first`, largest));
+    violations.push(sized("max_change_bytes", `changes above max_change_bytes (${bytes(policy.maxChangeBytes)}); this one is ${bytes(total)}, largest first`, largest));
   }
   const paths = distinct(entries.map((entry) => entry.path));
   if (paths.length > policy.maxChangedFiles) {
-    violations.push(violation("max_changed_files", `${paths.length} changed paths, above max_changed_files (${policy.maxChangedFiles})`, paths));
+    violations.push(violation("max_changed_files", `changes of more than max_changed_files (${policy.maxChangedFiles}) paths; this one has ${paths.length}`, paths));
   }
   return violations;
 }

@@ -4,3 +4,4 @@ export { changePolicy, defaultChangePolicy, type ChangePolicy } from "./change-p
 export { bytes, evaluatePolicy, type PolicyRule, type PolicyVerdict, type PolicyViolation } from "./evaluate-policy.js";
 export { policyMessage } from "./policy-message.js";
 export { MAX_LINK_TARGET_BYTES, symlinkEscape } from "./symlink-target.js";
+export { parseRawDiff, type RawDiffEntry } from "./raw-diff.js";
