@@ -17,13 +17,12 @@ export interface CompletionRange {
  * not come through a runner (or came through one with an older policy). Every commit the merge
  * would bring in is checked on its own (a big file added and then deleted still travels in the
  * history), and the whole range once more (what a merge commit changed by itself). Throws
- * PermissionDenied, which fails the completion for good.
+ * PermissionDenied, which fails the completion for good (integrate's catch logs it with the job's ids).
  */
 export async function refuseOffPolicy(ctx: IntegrationContext, range: CompletionRange, signal?: AbortSignal): Promise<void> {
   const entries = await committedEntries(ctx.worktree, range, signal);
   const verdict = evaluatePolicy(entries, ctx.settings.policy ?? defaultChangePolicy());
   if (verdict.ok) return;
-  ctx.log.warn({ violations: verdict.violations.map((v) => ({ rule: v.rule, paths: v.paths.slice(0, 20) })) }, "completion refused by the change policy");
   throw new ConnectError(policyMessage(verdict.violations, "nothing was merged or pushed"), Code.PermissionDenied);
 }
 
