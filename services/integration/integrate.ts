@@ -10,6 +10,7 @@ import { git } from "./git/run-git.js";
 import { findMergedJob } from "./history.js";
 import { commitCount, ensureJobCommit, jobStart } from "./locate.js";
 import { writeMergeRecord } from "./merge-records.js";
+import { refuseOffPolicy } from "./policy-check.js";
 import type { IntegrationOutcome } from "./outcome.js";
 import { step, type IntegrationProgress } from "./progress.js";
 import { publishPullRequest } from "./pull-requests/publish.js";
@@ -130,6 +131,7 @@ export async function* integrateCompletion(
 
 async function* apply(ctx: IntegrationContext, completion: ValidCompletion, state: SyncState, signal?: AbortSignal) {
   const from = await jobStart(ctx.worktree, completion, state.baseTip, signal);
+  await refuseOffPolicy(ctx, { from, sha: completion.sha, integrationTip: state.integrationTip, baseTip: state.baseTip }, signal);
   const count = await commitCount(ctx.worktree, from, completion.sha);
   // The run began with a full reset and sync leaves the worktree clean, so a checkout
   // is only needed when sync moved the branch without the worktree (fetch, fast-forward).

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { Config } from "../kernel/config/schema.js";
 import { failedPrecondition } from "../kernel/errors.js";
+import { changePolicy, type ChangePolicy } from "../kernel/policy/index.js";
 import { assertBranchName } from "./git/validate.js";
 import { git } from "./git/run-git.js";
 
@@ -27,6 +28,8 @@ export interface IntegrationSettings {
   push: { username: string; token: string };
   committer: { name: string; email: string };
   pullRequests: { provider: "none" | "github"; repository: string; apiUrl: string; token: string };
+  /** The operator's [policy], re-checked on every completion before it is applied; absent: [policy]'s defaults. */
+  policy?: ChangePolicy;
 }
 
 export function settingsFromConfig(config: Config): IntegrationSettings {
@@ -42,6 +45,7 @@ export function settingsFromConfig(config: Config): IntegrationSettings {
     push: { username: section.pushUsername, token: section.pushToken || section.pullRequests.token },
     committer: { name: section.committerName, email: section.committerEmail },
     pullRequests: { ...section.pullRequests },
+    policy: changePolicy(config.policy),
   };
 }
 

@@ -2,7 +2,7 @@ import { FailMode } from "../../gen/pushpals/v1/queues_pb.js";
 import { Code } from "@connectrpc/connect";
 import { errorMessage, isConnectCode } from "../../services/kernel/errors.js";
 import type { Sandbox } from "../sandbox/driver.js";
-import { commitTree, diffOf, removeWorktree, stageChanges, type JobWorkspace } from "../workspace/index.js";
+import { commitTree, diffOf, removeWorktree, type JobWorkspace } from "../workspace/index.js";
 import { watchJobEvents } from "./job-watch.js";
 import { commitMessage } from "./commit-message.js";
 import { completeJob, enqueueCompletion } from "./completion.js";
@@ -18,7 +18,7 @@ import type { LaneArtifact } from "./lanes/lane.js";
 import { laneSandboxSpec } from "./lanes/lane-sandbox.js";
 import { keepLease } from "./lease-keeper.js";
 import type { ClaimedJob, JobEnding, RunnerContext } from "./runner-context.js";
-import { checkScope } from "./scope-check.js";
+import { stageCheckedChange } from "./scope-stage.js";
 
 /** The diff attached to a job is cut here; the branch has all of it. */
 const MAX_DIFF_BYTES = 4 * 1024 * 1024;
@@ -114,11 +114,9 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
     tampered = await gitWatch.check();
     if (tampered) throw tampered;
 
-    await events.stage("scope", "checking the change against the plan's write scope");
-    const staged = await stageChanges(workspace, stop.signal);
+    await events.stage("scope", "checking the change against the operator's [policy] and the plan's write scope, before staging it");
+    const staged = await stageCheckedChange(workspace, ctx.policy, task.planning?.scope, stop.signal);
     const changedFiles = staged.changes.map((change) => change.path);
-    const verdict = checkScope(staged.changes, task.planning?.scope);
-    if (!verdict.ok) throw new JobFailure(verdict.message, "final");
 
     if (changedFiles.length === 0) {
       await events.stage("completion", "no changes: nothing to commit and no completion to enqueue");

@@ -2,6 +2,7 @@ import type { QueueItem } from "../../gen/pushpals/v1/items_pb.js";
 import type { Clients } from "../../services/kernel/clients.js";
 import type { Config } from "../../services/kernel/config/schema.js";
 import type { Logger } from "../../services/kernel/log.js";
+import type { ChangePolicy } from "../../services/kernel/policy/index.js";
 import type { SandboxDriver } from "../sandbox/driver.js";
 import type { CommitIdentity, WorktreePool } from "../workspace/index.js";
 import type { GitDirGuard } from "./git-dir-guard.js";
@@ -25,6 +26,8 @@ export interface RunnerContext {
   identity: CommitIdentity;
   /** Fingerprints the repository's git control files around each job and restores them. */
   gitDirGuard: GitDirGuard;
+  /** The operator's [policy], held against every change before it is staged. */
+  policy: ChangePolicy;
   logger: Logger;
 }
 

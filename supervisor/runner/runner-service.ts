@@ -1,3 +1,4 @@
+import { changePolicy } from "../../services/kernel/policy/index.js";
 import type { ServiceContext, ServiceDefinition } from "../../services/kernel/service-definition.js";
 import type { SandboxDriver } from "../sandbox/driver.js";
 import { selectDriver } from "../sandbox/select-driver.js";
@@ -50,6 +51,7 @@ export async function runRunner(context: ServiceContext, signal: AbortSignal, ov
     sandboxEnv: sandboxEnv(config.supervisor.envAllowList, logger),
     identity: commitIdentity(config.supervisor.commitAuthor),
     gitDirGuard: gitDirGuard(repo),
+    policy: changePolicy(config.policy),
     logger,
   };
   logger.info({ repo, driver: driver.name, concurrency: config.supervisor.concurrency }, "runner started");

@@ -1,8 +1,21 @@
 import picomatch from "picomatch";
 import type { WriteScope } from "../../gen/pushpals/v1/task_pb.js";
-import type { FileChange } from "../workspace/index.js";
+import { evaluatePolicy, policyMessage, type ChangeEntry, type ChangePolicy } from "../../services/kernel/policy/index.js";
 
 export type ScopeVerdict = { ok: true } | { ok: false; message: string; paths: string[] };
+
+/**
+ * The operator's [policy] first, then the plan's write scope on top: a plan can only narrow what
+ * the operator allows, never widen it (a plan whose write_globs name .github/** still cannot
+ * write a workflow).
+ */
+export function checkChange(entries: readonly ChangeEntry[], policy: ChangePolicy, scope: WriteScope | undefined): ScopeVerdict {
+  const verdict = evaluatePolicy(entries, policy);
+  if (!verdict.ok) {
+    return { ok: false, message: policyMessage(verdict.violations, "nothing was committed"), paths: [...new Set(verdict.violations.flatMap((v) => v.paths))] };
+  }
+  return checkScope(entries, scope);
+}
 
 /** How many paths one message names before it says "and N more". */
 const NAMED_PATHS = 20;
@@ -13,7 +26,7 @@ const NAMED_PATHS = 20;
  * and how many files (max_files_to_edit; 0 means no limit). A plan without a scope restricts
  * nothing. Globs are picomatch globs relative to the repository root; dot files match like any.
  */
-export function checkScope(changes: readonly FileChange[], scope: WriteScope | undefined): ScopeVerdict {
+export function checkScope(changes: readonly { path: string }[], scope: WriteScope | undefined): ScopeVerdict {
   if (!scope || changes.length === 0) return { ok: true };
   const paths = changes.map((change) => change.path);
   const problems: string[] = [];

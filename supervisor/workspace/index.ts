@@ -2,7 +2,8 @@
 export { createWorktree, resolveBase, type WorktreeRequest } from "./create-worktree.js";
 export { removeWorktree } from "./remove-worktree.js";
 export { sweepWorktrees } from "./sweep-worktrees.js";
-export { parseNameStatus, stageChanges, type FileChange, type StagedChanges, type ChangeStatus } from "./stage-changes.js";
+export { parseNameStatus, stageChanges, stagedDrift, type FileChange, type StagedChanges, type ChangeStatus } from "./stage-changes.js";
+export { inspectChanges, parseStatus } from "./inspect-changes.js";
 export { commitTree, diffOf, type CommitIdentity, type CommitMessage } from "./commit-changes.js";
 export { jobBranch, jobWorktree, workerWorktrees } from "./paths.js";
 export type { JobWorkspace } from "./job-workspace.js";

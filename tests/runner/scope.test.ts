@@ -73,6 +73,28 @@ describe("the plan's write scope", () => {
     await expectNothingKept(job.id);
   });
 
+  it("a plan cannot widen the operator's [policy]: write_globs naming .github/** still cannot write a workflow", async () => {
+    const { job, finished } = await runToEnd({
+      instruction: "mkdir -p .github/workflows && echo 'on: push' > .github/workflows/ci.yml && echo ok > .github/CODEOWNERS",
+      planning: { scope: { writeAllowed: true, writeGlobs: [".github/**"] } },
+    });
+    expect(finished.status).toBe(ItemStatus.FAILED);
+    expect(finished.lastError).toMatch(/^the operator's \[policy\] forbids paths matching forbidden_globs "\.github\/workflows\/\*\*": \.github\/workflows\/ci\.yml — nothing was committed/);
+    expect(finished.lastError).not.toMatch(/CODEOWNERS/);
+    await expectNothingKept(job.id);
+  });
+
+  it("the policy only sets the outer bound: a plan's narrower scope still fails what the policy allows", async () => {
+    const { job, finished } = await runToEnd({
+      instruction: "ln -s app.txt src/link && echo x > docs/extra.md",
+      planning: { scope: { writeAllowed: true, writeGlobs: ["src/**"] } },
+    });
+    expect(finished.status).toBe(ItemStatus.FAILED);
+    expect(finished.lastError).toMatch(/outside write_globs \[src\/\*\*\]: docs\/extra\.md/);
+    expect(finished.lastError).not.toMatch(/\[policy\]/);
+    await expectNothingKept(job.id);
+  });
+
   it("leaves .gitignore'd output out of the change and the scope check", async () => {
     const { finished } = await runToEnd({
       instruction: "printf 'build/\\n' > .gitignore && mkdir build && echo artefact > build/out.bin",

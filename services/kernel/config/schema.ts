@@ -4,6 +4,7 @@ import { busEnv, busSection } from "./sections/bus.js";
 import { integrationEnv, integrationSection } from "./sections/integration.js";
 import { llmEnv, llmSection } from "./sections/llm.js";
 import { meshEnv, meshSection } from "./sections/mesh.js";
+import { policyEnv, policySection } from "./sections/policy.js";
 import { queuesEnv, queuesSection } from "./sections/queues.js";
 import { repoEnv, repoSection } from "./sections/repo.js";
 import { serverEnv, serverSection } from "./sections/server.js";
@@ -22,6 +23,7 @@ export const configSchema = z.strictObject({
   agent: agentSection.prefault({}),
   integration: integrationSection.prefault({}),
   mesh: meshSection.prefault({}),
+  policy: policySection.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -39,4 +41,5 @@ export const ENV_MAP: Record<string, string> = {
   ...agentEnv,
   ...integrationEnv,
   ...meshEnv,
+  ...policyEnv,
 };
