@@ -13,9 +13,10 @@ export interface SeenRequest {
 /**
  * Sits between the model proxy and the scripted model server and keeps what each request
  * carried, headers included (the scripted server records bodies only): the test checks that the
- * real key went upstream and that the job's model was pinned.
+ * real key went upstream and that the job's model was pinned. `target` may be a function, for a
+ * model server started after the recorder (a script that names the recorder's port).
  */
-export async function recordingUpstream(target: string): Promise<{ url: string; seen: SeenRequest[]; close(): Promise<void> }> {
+export async function recordingUpstream(target: string | (() => string)): Promise<{ url: string; seen: SeenRequest[]; close(): Promise<void> }> {
   const seen: SeenRequest[] = [];
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -23,7 +24,7 @@ export async function recordingUpstream(target: string): Promise<{ url: string; 
     const text = Buffer.concat(chunks).toString("utf8");
     const path = (req.url ?? "").replace(/^\/v1/, "");
     seen.push({ method: req.method ?? "", path, authorization: req.headers.authorization, body: text ? (JSON.parse(text) as Record<string, unknown>) : null });
-    const answer = await fetch(target + path, { method: req.method, headers: { "content-type": "application/json" }, ...(text ? { body: text } : {}) });
+    const answer = await fetch((typeof target === "string" ? target : target()) + path, { method: req.method, headers: { "content-type": "application/json" }, ...(text ? { body: text } : {}) });
     res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/json" });
     if (answer.body) for await (const chunk of Readable.fromWeb(answer.body as ReadableStream<Uint8Array>)) res.write(chunk);
     res.end();

@@ -14,13 +14,21 @@ export interface ChildRunner {
   stderr(): string;
 }
 
+export interface ChildRunnerOptions {
+  /** The runner program, relative to the package root (default tests/runner/fixtures/runner-child.ts). */
+  fixture?: string;
+  /** Added to the child's environment. */
+  env?: Record<string, string>;
+}
+
 /** A runner process (tests/runner/fixtures/runner-child.ts) against the scene's control plane. */
-export async function startChildRunner(scene: Scene, overrides: Record<string, unknown>): Promise<ChildRunner> {
+export async function startChildRunner(scene: Scene, overrides: Record<string, unknown>, options: ChildRunnerOptions = {}): Promise<ChildRunner> {
   const input = { controlPlaneUrl: scene.controlPlane.url, repo: scene.repo, dataDir: scene.dataDir, overrides };
-  const child = spawn(process.execPath, ["--import", "tsx", join(packageRoot(), "tests/runner/fixtures/runner-child.ts"), JSON.stringify(input)], {
+  const fixture = options.fixture ?? "tests/runner/fixtures/runner-child.ts";
+  const child = spawn(process.execPath, ["--import", "tsx", join(packageRoot(), fixture), JSON.stringify(input)], {
     cwd: packageRoot(),
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, PUSHPALS_LOG_LEVEL: process.env.RUNNER_CHILD_LOG_LEVEL ?? "warn" },
+    env: { ...process.env, PUSHPALS_LOG_LEVEL: process.env.RUNNER_CHILD_LOG_LEVEL ?? "warn", ...options.env },
   });
   const lines: string[] = [];
   let stderr = "";
