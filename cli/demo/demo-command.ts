@@ -79,7 +79,7 @@ export async function demoCommand(args: string[]): Promise<void> {
   try {
     const serverUrl = await Promise.race([url, running.then(() => Promise.reject(new Error("PushPals stopped before it was up")))]);
     say(`PushPals is up at ${serverUrl} (SQLite in ${config.storage.dataDir}, in-process bus, ${sandbox.name} sandbox)`);
-    const clients = createClients(serverUrl);
+    const clients = createClients(serverUrl, { token: config.server.authToken || undefined });
     const { session } = await clients.sessions.createSession({ title: "pushpals demo" });
     const view = process.stdout.isTTY ? new TerminalView(process.stdout, style) : new PlainView(process.stdout);
     code = await sendAndWait({ clients, session: session!, text: ASK, author: "you", wait: true, timeoutMs, json: false, view, style });

@@ -231,21 +231,24 @@ describe("pushpals status | jobs | logs | cancel | sessions", () => {
 describe("the client against a server that requires a token", () => {
   let cp: ChatControlPlane;
   beforeAll(async () => {
-    cp = await startChatControlPlane({ authToken: "s3cret-token" });
+    cp = await startChatControlPlane({ authToken: "s3cret-token-s3cret-token" });
   });
   afterAll(() => cp?.stop());
 
-  it("reads without the token, changes state only with PUSHPALS_AUTH_TOKEN, and says so when it is missing", async () => {
+  it("reads and changes state only with PUSHPALS_AUTH_TOKEN, and says so when it is missing", async () => {
     const sessionId = (await cp.clients.sessions.createSession({ title: "token" })).session!.id;
     const { item } = await cp.clients.queues.enqueue({ queue: QueueName.JOBS, sessionId, payload: job("echo guarded") });
-    expect((await runCli(["status", "--json", "--server", cp.url])).code).toBe(0);
+    const unreadable = await runCli(["status", "--json", "--server", cp.url]);
+    expect(unreadable.code).toBe(1);
+    expect(unreadable.stderr).toMatch(/needs the header .*PUSHPALS_AUTH_TOKEN/);
+    expect((await runCli(["status", "--json", "--server", cp.url], { env: { PUSHPALS_AUTH_TOKEN: "s3cret-token-s3cret-token" } })).code).toBe(0);
 
     const refused = await runCli(["cancel", item!.id, "--server", cp.url]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^pushpals cancel: pushpals\.v1\.QueueService\/Cancel changes state and needs the header .*PUSHPALS_AUTH_TOKEN/);
+    expect(refused.stderr).toMatch(/^pushpals cancel: pushpals\.v1\.QueueService\/Cancel needs the header .*PUSHPALS_AUTH_TOKEN/);
     expect((await cp.clients.queues.getItem({ itemId: item!.id })).item?.status).toBe(ItemStatus.PENDING);
 
-    const allowed = await runCli(["cancel", item!.id, "--server", cp.url], { env: { PUSHPALS_AUTH_TOKEN: "s3cret-token" } });
+    const allowed = await runCli(["cancel", item!.id, "--server", cp.url], { env: { PUSHPALS_AUTH_TOKEN: "s3cret-token-s3cret-token" } });
     expect(allowed).toMatchObject({ code: 0, stdout: `${item!.id} cancelled` });
   });
 });

@@ -77,8 +77,17 @@ describe("configuration", () => {
 
   it("refuses a host other machines can reach without an auth token, naming where the host came from", () => {
     expect(() => load({ PUSHPALS_HOST: "0.0.0.0" })).toThrow(/server\.host = "0\.0\.0\.0" \(from environment PUSHPALS_HOST\).*PUSHPALS_AUTH_TOKEN/);
-    expect(load({ PUSHPALS_HOST: "0.0.0.0", PUSHPALS_AUTH_TOKEN: "s3cret" }).server.host).toBe("0.0.0.0");
+    expect(load({ PUSHPALS_HOST: "0.0.0.0", PUSHPALS_AUTH_TOKEN: "s3cret-s3cret-s3cret" }).server.host).toBe("0.0.0.0");
     for (const loopback of ["127.0.0.1", "127.0.0.2", "localhost", "::1"]) expect(load({ PUSHPALS_HOST: loopback }).server.host).toBe(loopback);
+  });
+
+  it("refuses an auth token shorter than 16 characters or with white space, naming the setting and what to use", () => {
+    expect(() => load({ PUSHPALS_AUTH_TOKEN: "s3cret" })).toThrow(/server\.authToken.*PUSHPALS_AUTH_TOKEN.*is 6 characters long; use at least 16/s);
+    expect(() => load({ PUSHPALS_AUTH_TOKEN: "a token with spaces in it" })).toThrow(/server\.authToken.*contains white space/s);
+    expect(() => load({ PUSHPALS_AUTH_TOKEN: " ".repeat(20) })).toThrow(/contains white space/);
+    expect(load({ PUSHPALS_AUTH_TOKEN: "0123456789abcdef" }).server.authToken).toBe("0123456789abcdef");
+    expect(load({ PUSHPALS_OPEN_REFLECTION: "false" }).server.openReflection).toBe(false);
+    expect(load().server.openReflection).toBe(true);
   });
 
   it("per-role model settings fall back to the shared ones only where unset", () => {

@@ -48,7 +48,7 @@ describe("with a token configured", () => {
     const missing = await rpcError(createClient(SessionService, pick(anonymous)).createSession({ title: "t" }));
     expect(missing.code).toBe(Code.Unauthenticated);
     expect(missing.rawMessage).toBe(
-      'pushpals.v1.SessionService/CreateSession changes state and needs the header "authorization: Bearer <token>", with the token the server was started with (PUSHPALS_AUTH_TOKEN)',
+      'pushpals.v1.SessionService/CreateSession needs the header "authorization: Bearer <token>", with the token the server was started with (PUSHPALS_AUTH_TOKEN); every call but health checks needs it',
     );
 
     const wrong = await rpcError(createClient(SessionService, pick(wrongToken)).createSession({ title: "t" }));
@@ -64,10 +64,15 @@ describe("with a token configured", () => {
     expect(error.code).toBe(Code.Unauthenticated);
   });
 
-  it("read-only methods, health and reflection need no token", async () => {
-    expect((await createClient(SystemService, anonymous.connectHttp1).getSystemStatus({})).version).toBe("test-1.2.3");
-    expect((await createClient(SessionService, anonymous.grpc).getSession({ sessionId: SESSION_ID })).session?.id).toBe(SESSION_ID);
-    for await (const item of createClient(SessionService, anonymous.grpc).streamEvents({ sessionId: SESSION_ID })) {
+  it("reads need the token too (sessions, events, status); health and open reflection do not", async () => {
+    expect((await rpcError(createClient(SystemService, anonymous.connectHttp1).getSystemStatus({}))).code).toBe(Code.Unauthenticated);
+    expect((await rpcError(createClient(SessionService, anonymous.grpc).getSession({ sessionId: SESSION_ID }))).code).toBe(Code.Unauthenticated);
+    const stream = (async () => {
+      for await (const _ of createClient(SessionService, anonymous.grpc).streamEvents({ sessionId: SESSION_ID })) break;
+    })();
+    expect((await rpcError(stream)).code).toBe(Code.Unauthenticated);
+    expect((await createClient(SystemService, rightToken.connectHttp1).getSystemStatus({})).version).toBe("test-1.2.3");
+    for await (const item of createClient(SessionService, rightToken.grpc).streamEvents({ sessionId: SESSION_ID })) {
       expect(item.message.case).toBe("event");
       break;
     }
@@ -79,11 +84,20 @@ describe("with a token configured", () => {
   it("logs refusals as warnings with the RPC's name", () => {
     const refusals = harness.logs.filter((r) => r.code === "unauthenticated");
     expect(refusals.length).toBeGreaterThanOrEqual(2 * protocols.length + 1);
-    expect(refusals.every((r) => r.level === 40 && r.rpc === "pushpals.v1.SessionService/CreateSession")).toBe(true);
+    expect(refusals.every((r) => r.level === 40 && typeof r.rpc === "string" && r.rpc.startsWith("pushpals.v1."))).toBe(true);
   });
 });
 
 describe("where the server may listen", () => {
+  it("refuses a token shorter than 16 characters or with white space, before opening any port", async () => {
+    const port = await freePort();
+    const { logger } = captureLogs();
+    const start = (authToken: string) => startRpcServer({ host: "127.0.0.1", port, register: () => {}, maxRequestBytes: 1024, shutdownGraceMs: 100, logger, authToken });
+    await expect(start("short")).rejects.toThrow("the auth token (PUSHPALS_AUTH_TOKEN) is 5 characters long; use at least 16 (e.g. openssl rand -hex 32)");
+    await expect(start("has white space in it")).rejects.toThrow(/contains white space/);
+    expect(await canConnect(port)).toBe(false);
+  });
+
   it("refuses a non-loopback host without a token, before opening any port", async () => {
     const port = await freePort();
     const { logger } = captureLogs();

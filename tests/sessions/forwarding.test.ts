@@ -22,7 +22,7 @@ describe("forwarding mesh services through the control plane", () => {
       maxRequestBytes: 1 << 20,
       shutdownGraceMs: 1000,
       logger: createLogger("test-chat"),
-      authToken: "s3cret",
+      authToken: "s3cret-s3cret-s3cret",
       register: (router) =>
         router.service(ChatService, {
           send(req, ctx) {
@@ -32,7 +32,7 @@ describe("forwarding mesh services through the control plane", () => {
           },
         }),
     });
-    cp = await startTestControlPlane({ overrides: { "mesh.chatUrl": chat.url, "server.authToken": "s3cret" } });
+    cp = await startTestControlPlane({ overrides: { "mesh.chatUrl": chat.url, "server.authToken": "s3cret-s3cret-s3cret" } });
   });
   afterAll(async () => {
     await cp?.stop();
@@ -40,15 +40,15 @@ describe("forwarding mesh services through the control plane", () => {
   });
 
   it("forwards a call, with the caller's token, and answers with the service's reply", async () => {
-    const client = createClient(ChatService, createTransport(cp.url, { token: "s3cret" }));
+    const client = createClient(ChatService, createTransport(cp.url, { token: "s3cret-s3cret-s3cret" }));
     const res = await client.send({ sessionId: "ses_01JD0000000000000000000000", text: "hello" });
     expect(res.reply?.text).toBe("echo: hello");
     expect(res.messageSeq).toBe(7n);
-    expect(seen.at(-1)).toEqual({ text: "hello", authorization: "Bearer s3cret" });
+    expect(seen.at(-1)).toEqual({ text: "hello", authorization: "Bearer s3cret-s3cret-s3cret" });
   });
 
   it("passes the service's errors through with their code", async () => {
-    const client = createClient(ChatService, createTransport(cp.url, { token: "s3cret" }));
+    const client = createClient(ChatService, createTransport(cp.url, { token: "s3cret-s3cret-s3cret" }));
     await expect(client.send({ sessionId: "ses_01JD0000000000000000000000", text: "fail" })).rejects.toMatchObject({ code: Code.FailedPrecondition });
   });
 

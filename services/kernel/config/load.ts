@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import type { z } from "zod";
 import { packageRoot } from "../paths.js";
+import { isSecretVariable } from "../secret-environ.js";
 import { configSchema, ENV_MAP, type Config } from "./schema.js";
 
 /** A start-up configuration problem: names the key, the value, where it came from and what is allowed. */
@@ -91,7 +92,9 @@ function describeIssues(issues: z.core.$ZodIssue[], merged: Tree, sources: Map<s
     }
     const value = valueAt(merged, issue.path.map(String));
     const source = sources.get(path) ?? "defaults";
-    return `- ${path} = ${JSON.stringify(value)} (from ${source}): ${issue.message}`;
+    // A rejected secret is still someone's secret: its value stays out of the message (and the logs).
+    const shown = isSecretVariable(String(issue.path.at(-1) ?? "")) ? "<hidden>" : JSON.stringify(value);
+    return `- ${path} = ${shown} (from ${source}): ${issue.message}`;
   });
   return `config: invalid configuration\n${lines.join("\n")}`;
 }

@@ -3,7 +3,7 @@ import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter, type HandlerContext, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "../log.js";
-import { AUTH_TOKEN_VARIABLE, checkBearerToken } from "./auth.js";
+import { AUTH_TOKEN_VARIABLE, checkBearerToken, tokenProblem } from "./auth.js";
 import { watchCallOutcome } from "./call-outcome.js";
 import { indexDescriptors } from "./descriptor-index.js";
 import { createHealthRegistry, registerHealth, ServingStatus, type HealthRegistry } from "./health.js";
@@ -21,8 +21,10 @@ export interface RpcServerOptions {
   port: number;
   /** Registers the services this server offers. Health and reflection are added for them. */
   register: (router: ConnectRouter) => void;
-  /** Bearer token required on state-changing RPCs; without it they are open (loopback only). */
+  /** Bearer token required on every RPC but health (and reflection when open); without it all are open (loopback only). */
   authToken?: string | undefined;
+  /** With a token: whether reflection still answers without it (default true). */
+  openReflection?: boolean;
   /** Largest request message accepted; larger ones fail with ResourceExhausted before they are parsed. */
   maxRequestBytes: number;
   /** How long close() lets running calls finish before it cuts them. */
@@ -48,7 +50,7 @@ export type ShutdownReport = DrainReport;
 /**
  * The one port every PushPals service listens on: gRPC over cleartext HTTP/2,
  * gRPC-Web and Connect over HTTP/1.1 and HTTP/2, the web UI, gRPC reflection and
- * grpc.health.v1 — with bearer-token auth on state-changing calls, a request size
+ * grpc.health.v1 — with bearer-token auth on every call but health, a request size
  * limit, one place where errors are made safe and logged, and a graceful close().
  */
 export async function startRpcServer(options: RpcServerOptions): Promise<RpcServer> {
@@ -60,6 +62,8 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
         `Set ${AUTH_TOKEN_VARIABLE}, or listen on 127.0.0.1`,
     );
   }
+  const badToken = authToken === undefined ? undefined : tokenProblem(authToken);
+  if (badToken !== undefined) throw new Error(`the auth token (${AUTH_TOKEN_VARIABLE}) ${badToken}`);
   if (!Number.isInteger(options.maxRequestBytes) || options.maxRequestBytes < 1) {
     throw new Error(`maxRequestBytes must be a positive whole number of bytes, not ${options.maxRequestBytes}`);
   }
@@ -74,7 +78,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     calls: new ConnectError("the server shut down before this call finished; retry it", Code.Unavailable),
   };
   const expectedAborts = new Set<unknown>([shutdownReasons.streams, shutdownReasons.calls]);
-  const authorize = authToken === undefined ? undefined : checkBearerToken(authToken);
+  const authorize = authToken === undefined ? undefined : checkBearerToken(authToken, { openReflection: options.openReflection ?? true });
 
   const handler = connectNodeAdapter({
     grpc: true,

@@ -1,10 +1,20 @@
 import { z } from "zod";
+import { tokenProblem } from "../../rpc/auth.js";
+import { onOff } from "../on-off.js";
 
 export const serverSection = z.strictObject({
   host: z.string().min(1).default("127.0.0.1"),
   port: z.coerce.number().int().min(0).max(65535).default(3001),
-  /** Bearer token for mutating RPCs; required when host is not loopback. */
-  authToken: z.string().default(""),
+  /** Bearer token every RPC but health needs; required when host is not loopback. Empty: none. */
+  authToken: z
+    .string()
+    .default("")
+    .superRefine((token, context) => {
+      const problem = tokenProblem(token);
+      if (problem !== undefined) context.addIssue({ code: "custom", message: problem });
+    }),
+  /** With a token set: whether gRPC server reflection still answers without it. */
+  openReflection: onOff.default(true),
   /** Largest request message accepted, in bytes. */
   maxRequestBytes: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(4 * 1024 * 1024),
   /** Idle streams get a keep-alive this often. */
@@ -17,4 +27,5 @@ export const serverEnv = {
   PUSHPALS_HOST: "server.host",
   PUSHPALS_PORT: "server.port",
   PUSHPALS_AUTH_TOKEN: "server.authToken",
+  PUSHPALS_OPEN_REFLECTION: "server.openReflection",
 } as const;

@@ -1,14 +1,10 @@
 import { z } from "zod";
+import { onOff } from "../on-off.js";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** A Kubernetes resource quantity (decimal or binary suffix). */
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 
-/** A switch from TOML (a boolean) or the environment ("true"/"false", "1"/"0"). */
-const onOff = z.preprocess(
-  (value) => ({ true: true, "1": true, false: false, "0": false })[String(value).trim().toLowerCase()] ?? value,
-  z.boolean({ error: 'must be true or false (in the environment: "true"/"1" or "false"/"0")' }),
-);
 
 export const supervisorSection = z.strictObject({
   /** Sandbox driver; "auto" is bwrap where installed, else process (with a warning). */
