@@ -9,6 +9,7 @@ import { indexDescriptors } from "./descriptor-index.js";
 import { createHealthRegistry, registerHealth, ServingStatus, type HealthRegistry } from "./health.js";
 import { hideInternalErrors } from "./internal-errors.js";
 import { isLoopbackHost } from "./loopback.js";
+import { checkConnectGetMessages } from "./connect-get-check.js";
 import { listenOnePort, type DrainReport } from "./one-port.js";
 import { REFLECTION_SERVICES, registerReflection } from "./reflection.js";
 import { withShutdownSignals } from "./shutdown-router.js";
@@ -104,7 +105,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     fallback: serveStaticFiles(options.staticDir, logger),
   });
 
-  const port = await listenOnePort({ host: options.host, port: options.port, handler, logger });
+  const port = await listenOnePort({ host: options.host, port: options.port, handler: checkConnectGetMessages(handler), logger });
   const hostInUrl = options.host.includes(":") ? `[${options.host}]` : options.host;
   const url = `http://${hostInUrl}:${port.port}`;
   logger.info({ url, auth: authToken !== undefined, maxRequestBytes: options.maxRequestBytes }, "rpc server listening");
