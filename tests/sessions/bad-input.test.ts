@@ -60,6 +60,19 @@ const cases: Case[] = [
       queue: QueueName.COMPLETIONS,
       payload: create(ItemPayloadSchema, { kind: { case: "completion", value: { jobId: UNKNOWN_JOB, branch: "b", sha: "not-a-sha" } } }),
     }))],
+  ...["--upload-pack=touch /tmp/x", "-x", "a..b", "a b", "refs/heads/x.lock", ".hidden", "x@{1}", "x/", "a//b", "x~1", "x:y"].map(
+    (branch): Case => [`enqueue: completion whose branch is ${JSON.stringify(branch)}`, Code.InvalidArgument, (c, f) =>
+      c.queues.enqueue(enqueue(f, {
+        queue: QueueName.COMPLETIONS,
+        payload: create(ItemPayloadSchema, { kind: { case: "completion", value: { jobId: UNKNOWN_JOB, branch, sha: "a".repeat(40) } } }),
+      }))],
+  ),
+  ["enqueue: job whose base ref is an option", Code.InvalidArgument, (c, f) =>
+    c.queues.enqueue(enqueue(f, { payload: create(ItemPayloadSchema, { kind: { case: "taskExecuteV2", value: { lane: Lane.DETERMINISTIC, instruction: "echo", baseRef: "--output=/tmp/x" } } }) }))],
+  ["enqueue: repair job whose onto ref is an option", Code.InvalidArgument, (c, f) =>
+    c.queues.enqueue(enqueue(f, {
+      payload: create(ItemPayloadSchema, { kind: { case: "taskExecuteV2", value: { lane: Lane.WORKER, instruction: "fix", repair: { branch: "agent/w/j", ontoRef: "-oops" } } } }),
+    }))],
   ["enqueue: max attempts 1000", Code.InvalidArgument, (c, f) => c.queues.enqueue(enqueue(f, { maxAttempts: 1000 }))],
   ["enqueue: target worker with shell characters", Code.InvalidArgument, (c, f) => c.queues.enqueue(enqueue(f, { targetWorkerId: "w;rm -rf /" }))],
   ["enqueue: delay of 30 days", Code.InvalidArgument, (c, f) => c.queues.enqueue(enqueue(f, { delay: durationFromMs(30 * 86_400_000) }))],
@@ -132,11 +145,20 @@ describe("bad input to the control plane", () => {
       .enqueue(enqueue(fixture, { payload: job("") }))
       .catch((e: unknown) => e as ConnectError);
     expect((error as ConnectError).rawMessage).toContain("payload.task_execute_v2.instruction");
+    const branch = await cp.clients.queues
+      .enqueue(enqueue(fixture, { queue: QueueName.COMPLETIONS, payload: create(ItemPayloadSchema, { kind: { case: "completion", value: { jobId: UNKNOWN_JOB, branch: "--upload-pack=x", sha: "a".repeat(40) } } }) }))
+      .catch((e: unknown) => e as ConnectError);
+    expect((branch as ConnectError).rawMessage).toMatch(/^payload\.completion\.branch: starts with "-", which git reads as an option/);
   });
 
   it("leaves no half-written state behind a refused request", async () => {
     const before = await cp.clients.sessions.getSession({ sessionId: fixture.sessionId });
     await cp.clients.queues.enqueue(enqueue(fixture, { maxAttempts: 1000 })).catch(() => undefined);
+    const completionsBefore = (await cp.clients.queues.listItems({ queue: QueueName.COMPLETIONS })).items.length;
+    await cp.clients.queues
+      .enqueue(enqueue(fixture, { queue: QueueName.COMPLETIONS, payload: create(ItemPayloadSchema, { kind: { case: "completion", value: { jobId: UNKNOWN_JOB, branch: "-x", sha: "a".repeat(40) } } }) }))
+      .catch(() => undefined);
+    expect((await cp.clients.queues.listItems({ queue: QueueName.COMPLETIONS })).items.length).toBe(completionsBefore);
     await cp.clients.queues.complete({ itemId: fixture.finishedJob.id, leaseToken: fixture.finishedJob.token }).catch(() => undefined);
     const after = await cp.clients.sessions.getSession({ sessionId: fixture.sessionId });
     expect(after.session?.lastSeq).toBe(before.session?.lastSeq);

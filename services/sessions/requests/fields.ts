@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ItemStatusSchema, PrioritySchema, QueueNameSchema } from "../../../gen/pushpals/v1/common_pb.js";
 import { FailModeSchema } from "../../../gen/pushpals/v1/queues_pb.js";
 import { IntentSchema, LaneSchema, RiskSchema } from "../../../gen/pushpals/v1/task_pb.js";
+import { refNameProblem } from "../../kernel/git-ref-format.js";
 import { ITEM_ID, WORKER_ID } from "../../kernel/ids.js";
 import { boundedString, duration, enumValue, id } from "../../kernel/rpc/validate.js";
 
@@ -33,3 +34,14 @@ export const pageToken = z.string().max(200, "must be a next_page_token this ser
 export const list = <T extends z.ZodType>(item: T, max: number) => z.array(item).max(max, `must have at most ${max} entries`);
 export const globList = list(text("glob", 500), 200);
 export const commandList = list(text("command", 4000), 50);
+
+const REF_HINT = "; use a branch name git accepts (git check-ref-format), e.g. agent/worker-1/job_01J…";
+/** A branch or ref name git would accept and never read as an option. */
+export const refName = z.string().superRefine((value, context) => {
+  const problem = refNameProblem(value);
+  if (problem !== undefined) context.addIssue({ code: "custom", message: `${problem}${REF_HINT}` });
+});
+export const optionalRefName = z.string().superRefine((value, context) => {
+  const problem = value === "" ? undefined : refNameProblem(value);
+  if (problem !== undefined) context.addIssue({ code: "custom", message: `must be empty or a valid ref name: it ${problem}${REF_HINT}` });
+});
