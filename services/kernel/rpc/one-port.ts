@@ -20,6 +20,13 @@ export interface OnePortOptions {
   firstBytesTimeoutMs?: number;
   /** An HTTP/1.1 client gets this long to send a request's headers (slow-loris guard). */
   http1HeadersTimeoutMs?: number;
+  /**
+   * An HTTP/2 connection, or one of its streams, with no frames either way for this long is
+   * closed (a stream that sent headers and stalled, a connection that sent the preface and went
+   * quiet). Live server streams send keep-alives well within it; long-poll claims wait at most
+   * 60 s. Default 300 s.
+   */
+  idleTimeoutMs?: number;
 }
 
 export interface DrainReport {
@@ -101,11 +108,23 @@ export async function listenOnePort(options: OnePortOptions): Promise<OnePort> {
     else socket.destroy();
   });
 
+  const idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
   const h2c = http2.createServer(onRequest);
   h2c.on("session", (session: http2.ServerHttp2Session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
+    // Idle sessions hold a socket and nghttp2 state each; without this they stay forever.
+    session.setTimeout(idleTimeoutMs, () => {
+      logger.debug({ idleTimeoutMs }, "closing an idle HTTP/2 connection");
+      session.destroy();
+    });
     if (closing) session.close();
+  });
+  h2c.on("stream", (stream: http2.ServerHttp2Stream) => {
+    stream.setTimeout(idleTimeoutMs, () => {
+      logger.debug({ idleTimeoutMs }, "cancelling an HTTP/2 stream with no frames either way");
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+    });
   });
   h2c.on("sessionError", (error: Error) => logger.warn({ err: error }, "dropped an HTTP/2 connection after a protocol error"));
 

@@ -3,13 +3,14 @@ import type { Logger } from "../log.js";
 import type { RpcServerOptions } from "./server.js";
 
 /** The RPC server settings every PushPals process takes from its `[server]` config. */
-export function serverOptionsFrom(server: Config["server"], logger: Logger): Pick<RpcServerOptions, "host" | "port" | "authToken" | "openReflection" | "maxRequestBytes" | "shutdownGraceMs" | "logger"> {
+export function serverOptionsFrom(server: Config["server"], logger: Logger): Pick<RpcServerOptions, "host" | "port" | "authToken" | "openReflection" | "maxRequestBytes" | "idleTimeoutMs" | "shutdownGraceMs" | "logger"> {
   return {
     host: server.host,
     port: server.port,
     authToken: server.authToken || undefined,
     openReflection: server.openReflection,
     maxRequestBytes: server.maxRequestBytes,
+    idleTimeoutMs: server.idleTimeoutSeconds * 1000,
     shutdownGraceMs: server.shutdownGraceSeconds * 1000,
     logger,
   };

@@ -28,6 +28,8 @@ export interface RpcServerOptions {
   openReflection?: boolean;
   /** Largest request message accepted; larger ones fail with ResourceExhausted before they are parsed. */
   maxRequestBytes: number;
+  /** An HTTP/2 connection or stream with no frames either way for this long is closed (default 300 s). */
+  idleTimeoutMs?: number;
   /** How long close() lets running calls finish before it cuts them. */
   shutdownGraceMs: number;
   logger: Logger;
@@ -105,7 +107,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     fallback: serveStaticFiles(options.staticDir, logger),
   });
 
-  const port = await listenOnePort({ host: options.host, port: options.port, handler: checkConnectGetMessages(handler), logger });
+  const port = await listenOnePort({ host: options.host, port: options.port, handler: checkConnectGetMessages(handler), logger, ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}) });
   const hostInUrl = options.host.includes(":") ? `[${options.host}]` : options.host;
   const url = `http://${hostInUrl}:${port.port}`;
   logger.info({ url, auth: authToken !== undefined, maxRequestBytes: options.maxRequestBytes }, "rpc server listening");

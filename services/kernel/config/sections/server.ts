@@ -19,6 +19,11 @@ export const serverSection = z.strictObject({
   maxRequestBytes: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(4 * 1024 * 1024),
   /** Idle streams get a keep-alive this often. */
   keepaliveSeconds: z.coerce.number().min(0.05).max(300).default(15),
+  /**
+   * An HTTP/2 connection or stream with no frames either way for this long is closed. Must exceed
+   * the longest long-poll claim (60 s) and keepalive_seconds.
+   */
+  idleTimeoutSeconds: z.coerce.number().min(65).max(86_400).default(300),
   /** How long shutdown waits for streams and calls to finish. */
   shutdownGraceSeconds: z.coerce.number().min(0).max(120).default(5),
 });
