@@ -27,11 +27,11 @@ export interface Cgroup {
   /** SIGKILLs every member until none is left; throws when some survive the bounded rounds. */
   kill(): Promise<void>;
   /**
-   * Waits (bounded) until the killed are reaped: they stay charged to pids.max until their parent,
-   * often init for orphans, reaps them, and the job's next command must not find its budget spent
-   * on corpses. A v2 child has no pids.current of its own: nothing to wait on there.
+   * Waits (bounded) until at most `count` processes are charged to pids.max here. The killed stay
+   * charged until their parent reaps them, for orphans the host's init, which some hosts do only
+   * every second or so; a flood's corpses must not spend the budget of the job's next command.
    */
-  reaped(): Promise<void>;
+  reapedTo(count: number): Promise<void>;
   /** Removes this cgroup and its children from every hierarchy; kill() first. */
   remove(): Promise<void>;
 }
@@ -95,11 +95,11 @@ export function openCgroup(support: CgroupSupport, name: string): Cgroup {
         await delay(round < 10 ? 5 : 50);
       }
     },
-    async reaped() {
+    async reapedTo(count) {
       if (!support.pids) return;
       const current = join(support.pids, name, "pids.current");
-      for (let attempt = 0; attempt < 100; attempt += 1) {
-        if ((await readFile(current, "utf8").catch(() => "0")).trim() === "0") return;
+      for (let attempt = 0; attempt < 75; attempt += 1) {
+        if (Number(await readFile(current, "utf8").catch(() => "0")) <= count) return;
         await delay(20);
       }
     },
