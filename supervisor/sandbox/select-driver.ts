@@ -19,10 +19,10 @@ export interface DriverLocations {
  * when it can make a sandbox here, else the unisolated process driver with a warning.
  */
 export async function selectDriver(settings: SupervisorSettings, logger: Logger, locations: DriverLocations = {}): Promise<SandboxDriver> {
-  const bwrap = () => createBwrapDriver({ logger, ...(locations.bwrapPath ? { bwrapPath: locations.bwrapPath } : {}) });
+  const bwrap = () => createBwrapDriver({ logger, limits: settings.bwrap, ...(locations.bwrapPath ? { bwrapPath: locations.bwrapPath } : {}) });
   switch (settings.driver) {
     case "process":
-      return createProcessDriver({ logger });
+      return createProcessDriver({ logger, limits: settings.bwrap });
     case "bwrap": {
       const driver = bwrap();
       if (await driver.available()) return driver;
@@ -48,7 +48,7 @@ export async function selectDriver(settings: SupervisorSettings, logger: Logger,
         { driver: "process" },
         `sandbox driver: process, with NO isolation (commands run on this host with the runner's rights) because bubblewrap is not usable; ${INSTALL_BWRAP_HINT}, or set supervisor.driver to "docker"`,
       );
-      return createProcessDriver({ logger });
+      return createProcessDriver({ logger, limits: settings.bwrap });
     }
   }
 }
