@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { failedPrecondition } from "../../services/kernel/errors.js";
 import { silentLogger, type Logger } from "../../services/kernel/log.js";
 import { cgroupSupport, type CgroupProbe } from "./cgroup/probe.js";
 import { containJob, sweepContainment } from "./containment.js";
@@ -8,7 +9,7 @@ import { runOnHost } from "./host-execution.js";
 import { signalGroup } from "./kill.js";
 import { launched } from "./launcher.js";
 import { sandboxLifecycle } from "./lifecycle.js";
-import { defaultGroupsDir, groupRecords, sweepGroups } from "./process-groups.js";
+import { defaultGroupsDir, groupRecords, sweepGroups, type GroupRecords } from "./process-groups.js";
 import { sharedWorktreeCopies } from "./shared-worktree.js";
 import { sandboxLog } from "./sandbox-log.js";
 import { validateExec, validateSpec } from "./validate.js";
@@ -46,7 +47,13 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Sandbox
       const log = sandboxLog(logger, "process", spec);
       const wanted = jobLimits(spec, limits);
       const containment = await containJob({ cgroups: await cgroups(), owner: spec.owner, jobId: spec.jobId, limits: wanted, fallback: "marker", logger: log });
-      const records = groupRecords(spec.owner, containment.sandboxId, groupsDir);
+      let records: GroupRecords;
+      try {
+        records = groupRecords(spec.owner, containment.sandboxId, groupsDir);
+      } catch (error) {
+        await containment.close();
+        throw failedPrecondition(`could not record the sandbox's process groups in ${groupsDir} (${(error as Error).message}); make it writable or set another directory`);
+      }
       // Losing a record only weakens a later sweep; it must not fail the command.
       const recordSafely = (write: () => void) => {
         try {
