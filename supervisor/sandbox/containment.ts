@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { failedPrecondition } from "../../services/kernel/errors.js";
 import type { Logger } from "../../services/kernel/log.js";
-import { createCgroup, type Cgroup } from "./cgroup/cgroup.js";
+import { createCgroup, openCgroup, type Cgroup } from "./cgroup/cgroup.js";
 import type { CgroupProbe } from "./cgroup/probe.js";
 import { jobCgroupName, sweepCgroups } from "./cgroup/sweep.js";
 import { MARKER_VARIABLE, killMarked } from "./marked-processes.js";
@@ -52,8 +52,9 @@ export async function containJob(options: ContainmentOptions): Promise<Containme
   if (options.cgroups.usable) {
     const { support } = options.cgroups;
     const memoryBytes = options.limits.memoryMb ? Math.round(options.limits.memoryMb * MB) : undefined;
+    const name = jobCgroupName(options.owner, sandboxId);
     try {
-      const { cgroup, applied } = await createCgroup(support, jobCgroupName(options.owner, sandboxId), { pids: options.limits.pids, memoryBytes });
+      const { cgroup, applied } = await createCgroup(support, name, { pids: options.limits.pids, memoryBytes });
       const enforced = { pids: applied.pids, memoryMb: applied.memoryBytes === undefined ? undefined : applied.memoryBytes / MB };
       const unenforced = Object.entries(options.limits).filter(([key, value]) => value !== undefined && enforced[key as keyof typeof enforced] === undefined);
       const log = { tracking: `cgroup v${support.version}`, cgroup: cgroup.name, enforced, ...(unenforced.length > 0 ? { unenforced: Object.fromEntries(unenforced) } : {}) };
@@ -61,6 +62,8 @@ export async function containJob(options: ContainmentOptions): Promise<Containme
       else options.logger.debug(log, "the sandbox's processes are tracked by a job cgroup");
       return cgroupContainment(sandboxId, cgroup, support.version, enforced);
     } catch (error) {
+      // Whatever part was made (one hierarchy of several) must not be left behind.
+      await openCgroup(support, name).remove().catch(() => {});
       options.logger.warn(
         { error: (error as Error).message },
         "could not make the job's cgroup although the probe could; the sandbox's processes are tracked without one and pids/memory limits are not enforced by a cgroup",
