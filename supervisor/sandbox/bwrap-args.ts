@@ -1,6 +1,7 @@
 import { lstat, readlink } from "node:fs/promises";
 import { posix } from "node:path";
 import type { Mount } from "./git-mounts.js";
+import { ulimitLines, type Rlimits } from "./rlimits.js";
 
 /** Where the worktree appears inside a bwrap sandbox. */
 export const BWRAP_WORKDIR = "/workspace";
@@ -45,6 +46,7 @@ export interface BwrapPlan {
   /** The fd bwrap writes {"child-pid": N} to. */
   infoFd: number;
   command: string;
+  limits: BwrapLimits;
 }
 
 /**
@@ -63,13 +65,13 @@ export function bwrapArgs(plan: BwrapPlan): string[] {
     else args.push("--ro-bind", entry.path, entry.path);
   }
   // /tmp before the git mounts: a repository under the host's /tmp must not be hidden by it.
-  args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp");
+  args.push("--proc", "/proc", "--dev", "/dev", ...scratchLimitArgs(plan.system, plan.limits));
   args.push("--bind", plan.worktree, BWRAP_WORKDIR);
   for (const mount of plan.git) args.push(mount.readOnly ? "--ro-bind" : "--bind", mount.host, mount.target);
   args.push(...modelMountArgs(plan.modelMounts ?? []));
   args.push("--remount-ro", "/", "--clearenv");
   for (const [name, value] of Object.entries(plan.env)) args.push("--setenv", name, value);
-  args.push("--chdir", posix.join(BWRAP_WORKDIR, plan.cwd), "/bin/sh", "-c", plan.command);
+  args.push("--chdir", posix.join(BWRAP_WORKDIR, plan.cwd), ...limitedCommand(plan.limits.rlimits, plan.command));
   return args;
 }
 
@@ -79,4 +81,29 @@ export function bwrapArgs(plan: BwrapPlan): string[] {
  */
 function modelMountArgs(mounts: readonly Mount[]): string[] {
   return mounts.flatMap((mount) => ["--ro-bind", mount.host, mount.target]);
+}
+
+export interface BwrapLimits {
+  /** The size of /tmp and of /dev/shm, each; 0: not capped (only a memory cgroup bounds them). */
+  tmpMb: number;
+  /** Set inside the sandbox, after bwrap made its user namespace (so RLIMIT_NPROC counts only the sandbox). */
+  rlimits: Rlimits;
+}
+
+/**
+ * Every place a command could fill with RAM is bounded: /tmp and /dev/shm are tmpfs of tmpMb
+ * each, and the other tmpfs (bwrap's /dev, the masks over secrets) are read-only, so files
+ * cannot be made there (device nodes stay usable).
+ */
+export function scratchLimitArgs(system: SystemEntry[], limits: BwrapLimits): string[] {
+  const sized = (path: string) => (limits.tmpMb > 0 ? ["--size", String(limits.tmpMb * 1024 * 1024), "--tmpfs", path] : ["--tmpfs", path]);
+  const masks = system.flatMap((entry) => ("mask" in entry && entry.mask === "dir" ? ["--remount-ro", entry.path] : []));
+  return [...sized("/tmp"), ...sized("/dev/shm"), "--remount-ro", "/dev", ...masks];
+}
+
+/** `sh -c command`, under the rlimits when there are any. */
+export function limitedCommand(rlimits: Rlimits, command: string): string[] {
+  const lines = ulimitLines(rlimits);
+  if (lines === "") return ["/bin/sh", "-c", command];
+  return ["/bin/sh", "-c", `${lines}\nexec /bin/sh -c "$1"`, "pushpals-limits", command];
 }

@@ -7,9 +7,13 @@ import { failedPrecondition } from "../../services/kernel/errors.js";
 import { silentLogger, type Logger } from "../../services/kernel/log.js";
 import { BWRAP_WORKDIR, bwrapArgs, systemEntries, type SystemEntry } from "./bwrap-args.js";
 import { bwrapModelSocket } from "./bwrap-model-socket.js";
+import { cgroupSupport, type CgroupProbe } from "./cgroup/probe.js";
+import { containJob, sweepContainment } from "./containment.js";
 import type { Sandbox, SandboxDriver, SandboxSpec } from "./driver.js";
 import { gitMounts } from "./git-mounts.js";
+import { HOST_LIMIT_DEFAULTS, jobLimits, type HostLimits } from "./host-limits.js";
 import { runOnHost } from "./host-execution.js";
+import { launched } from "./launcher.js";
 import { sandboxLifecycle } from "./lifecycle.js";
 import { sharedWorktreeCopies } from "./shared-worktree.js";
 import { sandboxLog } from "./sandbox-log.js";
@@ -22,6 +26,10 @@ export interface BwrapDriverOptions {
   logger?: Logger;
   /** Defaults to `bwrap` found on PATH. */
   bwrapPath?: string;
+  /** supervisor.bwrap's limits; defaults to the config's defaults. */
+  limits?: HostLimits;
+  /** What this host offers; defaults to the probe (tests force { usable: false }). */
+  cgroups?: CgroupProbe;
 }
 
 export const INSTALL_BWRAP_HINT =
@@ -32,8 +40,10 @@ export const INSTALL_BWRAP_HINT =
  * where allowed), a read-only system, only the worktree (and a private /tmp) writable, no
  * capabilities and no network. bwrap is the init of the command's pid namespace, so when the
  * command ends, or that init is killed, the kernel kills everything left in it; with
- * --die-with-parent the same happens if the runner dies, which is why sweep() finds nothing.
- * Resource limits are not enforced here (use docker for those).
+ * --die-with-parent the same happens if the runner dies. Limits: /tmp and /dev/shm are sized
+ * tmpfs, the file size (and, inside the sandbox's user namespace, the process count) are
+ * rlimits, and a job cgroup holds pids.max and the memory limit where the host lets the runner
+ * make one (else the address space rlimit stands in for memory, and says so in the log).
  */
 export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriver {
   const logger = (options.logger ?? silentLogger).child({ driver: "bwrap" });
@@ -41,6 +51,8 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
   let system: Promise<SystemEntry[]> | undefined;
   /** The bwrap binary when it can make a sandbox on this machine. */
   const usable = () => (probe ??= probeBwrap(options.bwrapPath, logger));
+  const limits = options.limits ?? HOST_LIMIT_DEFAULTS;
+  const cgroups = () => (options.cgroups ? Promise.resolve(options.cgroups) : cgroupSupport());
 
   return {
     name: "bwrap",
@@ -51,13 +63,25 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
       if (bwrap === undefined) throw failedPrecondition(`the bwrap sandbox cannot run on this machine; ${INSTALL_BWRAP_HINT}`);
       signal?.throwIfAborted();
       const log = sandboxLog(logger, "bwrap", spec);
-      if (spec.limits && Object.keys(spec.limits).length > 0) {
-        log.warn({ limits: spec.limits }, "bwrap cannot enforce cpu/memory/pids limits; use the docker driver where limits matter");
-      }
+      if (spec.limits?.cpus !== undefined) log.warn({ cpus: spec.limits.cpus }, "bwrap does not limit cpu; use the docker driver where that matters");
       const [entries, git] = await Promise.all([(system ??= systemEntries()), gitMounts(spec.worktree, BWRAP_WORKDIR)]);
       const model = await bwrapModelSocket(spec, entries);
+      const wanted = jobLimits(spec, limits);
+      const containment = await containJob({ cgroups: await cgroups(), owner: spec.owner, jobId: spec.jobId, limits: wanted, fallback: "none", logger: log });
+      const sandboxLimits = {
+        tmpMb: limits.tmpMb,
+        rlimits: {
+          fileSizeMb: limits.fileSizeMb,
+          processes: wanted.pids,
+          // Address space is a crude stand-in for memory, used only where the cgroup cannot count it.
+          ...(containment.enforced.memoryMb === undefined ? { addressSpaceMb: wanted.memoryMb } : {}),
+        },
+      };
       const lifecycle = sandboxLifecycle(`bwrap sandbox of job ${spec.jobId}`);
-      log.info({ worktree: spec.worktree, gitMounts: git.length, network: spec.network === true, modelSocket: model?.socket.hostDir }, "bwrap sandbox ready");
+      log.info(
+        { worktree: spec.worktree, gitMounts: git.length, network: spec.network === true, modelSocket: model?.socket.hostDir, cgroup: containment.tracking, enforced: containment.enforced, ...sandboxLimits },
+        "bwrap sandbox ready",
+      );
       return {
         id: `bwrap-${spec.jobId}`,
         workdir: BWRAP_WORKDIR,
@@ -75,12 +99,14 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
             ...(model ? { modelMounts: model.mounts } : {}),
             infoFd: INFO_FD,
             command: checked.command,
+            limits: sandboxLimits,
           });
           const sandboxInit = new WeakMap<ChildProcess, number>();
+          const member = containment.command();
           return lifecycle.track(
             runOnHost(
               // bwrap itself gets no environment: the runner's secrets must not reach its /proc entry.
-              { file: bwrap, args, cwd: spec.worktree, env: {}, stdin: checked.stdin, extraPipes: 1 },
+              launched({ file: bwrap, args, cwd: spec.worktree, env: {}, stdin: checked.stdin, extraPipes: 1 }, { procsFiles: member.procsFiles, rlimits: {} }),
               { timeoutMs: checked.timeoutMs, signal },
               {
                 spawned: (child) => readChildPid(child, (pid) => sandboxInit.set(child, pid)),
@@ -88,7 +114,8 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
                 // (SIGKILL) ends the namespace. Before bwrap has said who that is, kill bwrap itself,
                 // whose death takes the namespace with it (--die-with-parent).
                 groups: (child) => [sandboxInit.get(child) ?? child.pid!],
-                exited: () => {},
+                // The pid namespace ended with bwrap; the cgroup is emptied and removed all the same.
+                exited: () => member.end(),
               },
               log,
             ),
@@ -96,13 +123,16 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
         },
         ...sharedWorktreeCopies(spec.worktree, "bwrap", log),
         async stop() {
-          if (await lifecycle.stop()) log.info("bwrap sandbox stopped");
+          const first = await lifecycle.stop();
+          await containment.close();
           await model?.remove();
+          if (first) log.info("bwrap sandbox stopped");
         },
       };
     },
-    async sweep() {
-      return 0;
+    // --die-with-parent leaves no process behind a crashed runner; its empty job cgroups remain.
+    async sweep(owner) {
+      return (await sweepContainment(await cgroups(), owner, false)).size;
     },
   };
 }

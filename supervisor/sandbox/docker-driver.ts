@@ -27,6 +27,8 @@ export interface DockerDriverOptions {
   cpus: number;
   memoryMb: number;
   pidsLimit: number;
+  /** The size of the container's /tmp (RAM-backed); 0 or absent: only memoryMb bounds it. */
+  tmpMb?: number;
   /** Defaults to DOCKER_HOST, else unix:///var/run/docker.sock. */
   dockerHost?: string;
   logger?: Logger;
@@ -96,7 +98,7 @@ async function startContainer(engine: EngineClient, options: DockerDriverOptions
         CapDrop: ["ALL"],
         SecurityOpt: ["no-new-privileges"],
         ReadonlyRootfs: true,
-        Tmpfs: { "/tmp": "rw,nosuid,nodev" },
+        Tmpfs: { "/tmp": options.tmpMb ? `rw,nosuid,nodev,size=${options.tmpMb}m` : "rw,nosuid,nodev" },
         Mounts: [
           { Type: "bind", Source: spec.worktree, Target: DOCKER_WORKDIR, ReadOnly: false },
           ...git.map((mount) => ({ Type: "bind", Source: mount.host, Target: mount.target, ReadOnly: mount.readOnly })),

@@ -23,8 +23,11 @@ export interface ProcessTree {
   spawned?(child: ChildProcess): void;
   /** The process groups that hold the whole tree right now. */
   groups(child: ChildProcess): number[];
-  /** The spawned process exited: leftovers of the tree must die with it. */
-  exited(child: ChildProcess): void;
+  /**
+   * The spawned process exited: leftovers of the tree must die with it. `result` settles only
+   * once this has settled, so a caller never sees a command end while its processes live on.
+   */
+  exited(child: ChildProcess): void | Promise<void>;
   /** The tree is gone and its pipes are closed. */
   closed?(child: ChildProcess): void;
 }
@@ -60,6 +63,7 @@ export function runOnHost(
     let cancelled = false;
     let exited = false;
     let settled = false;
+    let cleanup: Promise<void> = Promise.resolve();
     const timers: NodeJS.Timeout[] = [];
 
     const kill = (reason: "timeout" | "abort") => {
@@ -103,7 +107,9 @@ export function runOnHost(
 
     child.once("exit", () => {
       exited = true;
-      tree.exited(child);
+      cleanup = Promise.resolve()
+        .then(() => tree.exited(child))
+        .catch((error: Error) => logger.error({ pid: child.pid, error: error.message }, "could not kill what the command left running"));
       const drain = setTimeout(() => {
         logger.warn({ pid: child.pid }, "a process that left the command's tree still holds its output pipes; closing them");
         child.stdio.forEach((pipe) => pipe?.destroy());
@@ -120,9 +126,11 @@ export function runOnHost(
     child.once("close", (code, signal) => {
       if (settled) return;
       finish();
-      tree.closed?.(child);
-      writer.end();
-      resolve({ exitCode: exitCodeOf(code, signal), timedOut, cancelled, durationMs: Math.round(performance.now() - startedAt) });
+      void cleanup.then(() => {
+        tree.closed?.(child);
+        writer.end();
+        resolve({ exitCode: exitCodeOf(code, signal), timedOut, cancelled, durationMs: Math.round(performance.now() - startedAt) });
+      });
     });
   });
   return { output: writer.output, result };

@@ -1,11 +1,16 @@
 import { join } from "node:path";
+import { failedPrecondition } from "../../services/kernel/errors.js";
 import { silentLogger, type Logger } from "../../services/kernel/log.js";
+import { cgroupSupport, type CgroupProbe } from "./cgroup/probe.js";
+import { containJob, sweepContainment } from "./containment.js";
 import type { ModelSocketDir, Sandbox, SandboxDriver, SandboxSpec } from "./driver.js";
+import { HOST_LIMIT_DEFAULTS, jobLimits, type HostLimits } from "./host-limits.js";
 import { runOnHost } from "./host-execution.js";
 import { signalGroup } from "./kill.js";
+import { launched } from "./launcher.js";
 import { sandboxLifecycle } from "./lifecycle.js";
 import { hostModelDir, type HostModelDir } from "./model-socket-dir.js";
-import { defaultGroupsDir, groupRecords, sweepGroups } from "./process-groups.js";
+import { defaultGroupsDir, groupRecords, sweepGroups, type GroupRecords } from "./process-groups.js";
 import { sharedWorktreeCopies } from "./shared-worktree.js";
 import { sandboxLog } from "./sandbox-log.js";
 import { validateExec, validateSpec } from "./validate.js";
@@ -14,18 +19,26 @@ export interface ProcessDriverOptions {
   logger?: Logger;
   /** Where running process groups are recorded for sweep(); tests pass their own. */
   groupsDir?: string;
+  /** supervisor.bwrap's limits (the host drivers share them); defaults to the config's defaults. */
+  limits?: HostLimits;
+  /** What this host offers; defaults to the probe (tests force the fallback with { usable: false }). */
+  cgroups?: CgroupProbe;
 }
 
 /**
  * No isolation: commands run as `/bin/sh -c` on the host, in the worktree, with only the
  * sandbox's environment. For trusted local use and tests. Each command leads its own process
- * group; a timeout or abort kills the group, and whatever the command left running in the
- * background dies when it exits (a process that calls setsid itself escapes: nothing on the
- * host can stop that without isolation, use bwrap).
+ * group (a timeout or abort kills the group) inside its own cgroup under the job's, which
+ * carries the pids and memory limits; when the command exits, everything left in its cgroup is
+ * killed: background jobs, setsid and double-fork survivors. Where no cgroup can be made, a
+ * marker variable in the environment finds them instead (a program started with a cleared
+ * environment escapes that: use bwrap).
  */
 export function createProcessDriver(options: ProcessDriverOptions = {}): SandboxDriver {
   const logger = (options.logger ?? silentLogger).child({ driver: "process" });
   const groupsDir = options.groupsDir ?? defaultGroupsDir();
+  const limits = options.limits ?? HOST_LIMIT_DEFAULTS;
+  const cgroups = () => (options.cgroups ? Promise.resolve(options.cgroups) : cgroupSupport());
   return {
     name: "process",
     available: async () => true,
@@ -33,10 +46,15 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Sandbox
       validateSpec(spec);
       signal?.throwIfAborted();
       const log = sandboxLog(logger, "process", spec);
-      if (!spec.network || spec.limits) {
-        log.debug("the process driver cannot cut the network or enforce limits; commands run with the runner's rights");
+      const wanted = jobLimits(spec, limits);
+      const containment = await containJob({ cgroups: await cgroups(), owner: spec.owner, jobId: spec.jobId, limits: wanted, fallback: "marker", logger: log });
+      let records: GroupRecords;
+      try {
+        records = groupRecords(spec.owner, containment.sandboxId, groupsDir);
+      } catch (error) {
+        await containment.close();
+        throw failedPrecondition(`could not record the sandbox's process groups in ${groupsDir} (${(error as Error).message}); make it writable or set another directory`);
       }
-      const records = groupRecords(spec.owner, groupsDir);
       // Losing a record only weakens a later sweep; it must not fail the command.
       const recordSafely = (write: () => void) => {
         try {
@@ -46,8 +64,16 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Sandbox
         }
       };
       const model = await hostModelDir(spec);
+      const rlimits = {
+        fileSizeMb: limits.fileSizeMb,
+        // Address space is a crude stand-in for memory, used only where the cgroup cannot count it.
+        ...(containment.enforced.memoryMb === undefined ? { addressSpaceMb: wanted.memoryMb } : {}),
+      };
       const lifecycle = sandboxLifecycle(`process sandbox of job ${spec.jobId}`);
-      log.info({ worktree: spec.worktree }, "process sandbox ready (no isolation)");
+      log.info(
+        { worktree: spec.worktree, tracking: containment.tracking, enforced: containment.enforced, rlimits },
+        "process sandbox ready (no isolation: no network, filesystem or secret protection)",
+      );
       return {
         id: `process-${spec.jobId}`,
         workdir: spec.worktree,
@@ -55,14 +81,19 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Sandbox
         exec(command, execOptions = {}) {
           const checked = validateExec(command, execOptions, spec.env, spec.worktree);
           const signal = lifecycle.admit(checked.signal);
+          const member = containment.command();
+          const host = { file: "/bin/sh", args: ["-c", checked.command], cwd: join(spec.worktree, checked.cwd), env: { ...checked.env, ...member.env }, stdin: checked.stdin };
           return lifecycle.track(
             runOnHost(
-              { file: "/bin/sh", args: ["-c", checked.command], cwd: join(spec.worktree, checked.cwd), env: checked.env, stdin: checked.stdin },
+              launched(host, { procsFiles: member.procsFiles, rlimits }),
               { timeoutMs: checked.timeoutMs, signal },
               {
                 spawned: (child) => recordSafely(() => records.add(child.pid!)),
                 groups: (child) => [child.pid!],
-                exited: (child) => signalGroup(child.pid!, "SIGKILL"),
+                exited: async (child) => {
+                  signalGroup(child.pid!, "SIGKILL");
+                  await member.end();
+                },
                 closed: (child) => recordSafely(() => records.remove(child.pid!)),
               },
               log,
@@ -71,15 +102,21 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Sandbox
         },
         ...sharedWorktreeCopies(spec.worktree, "process", log),
         async stop() {
-          if (await lifecycle.stop()) log.info("process sandbox stopped");
+          const first = await lifecycle.stop();
+          await containment.close();
           await model?.remove();
+          if (first) {
+            recordSafely(() => records.close());
+            log.info("process sandbox stopped");
+          }
         },
       };
     },
     async sweep(owner) {
-      const killed = sweepGroups(owner, groupsDir);
-      if (killed > 0) logger.warn({ owner, killed }, "killed process groups a previous runner left behind");
-      return killed;
+      const left = await sweepContainment(await cgroups(), owner, true);
+      for (const sandboxId of sweepGroups(owner, groupsDir)) left.add(sandboxId);
+      if (left.size > 0) logger.warn({ owner, sandboxes: left.size }, "killed what the process sandboxes of a previous runner left running");
+      return left.size;
     },
   };
 }

@@ -6,20 +6,23 @@ import { signalGroup } from "./kill.js";
 /**
  * The process driver's commands lead their own process groups (so a timeout kills the whole
  * tree), which also means they outlive a runner that crashes. Each running group is recorded
- * as a file named after its id, holding its leader's start time, so a later runner with the
- * same owner can kill what is left, and never a stranger that reused the pid.
+ * as a file named after its id, holding its leader's start time, in a directory per sandbox,
+ * so a later runner with the same owner can kill what is left, and never a stranger that
+ * reused the pid. (The job cgroup or marker, see containment.ts, also finds what left the group.)
  */
 export interface GroupRecords {
   add(pgid: number): void;
   remove(pgid: number): void;
+  /** The sandbox stopped: forget its directory. */
+  close(): void;
 }
 
 export function defaultGroupsDir(): string {
   return join(tmpdir(), "pushpals-process-groups");
 }
 
-export function groupRecords(owner: string, root = defaultGroupsDir()): GroupRecords {
-  const dir = join(root, owner);
+export function groupRecords(owner: string, sandboxId: string, root = defaultGroupsDir()): GroupRecords {
+  const dir = join(root, owner, sandboxId);
   mkdirSync(dir, { recursive: true });
   return {
     add(pgid) {
@@ -28,33 +31,40 @@ export function groupRecords(owner: string, root = defaultGroupsDir()): GroupRec
     remove(pgid) {
       rmSync(join(dir, String(pgid)), { force: true });
     },
+    close() {
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
-/** Kills the recorded groups of `owner` that still run; returns how many it killed. */
-export function sweepGroups(owner: string, root = defaultGroupsDir()): number {
-  const dir = join(root, owner);
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return 0;
-  }
-  let killed = 0;
-  for (const name of names) {
-    const pgid = Number(name);
-    const file = join(dir, name);
-    if (Number.isInteger(pgid) && pgid > 1) {
-      const recorded = readFileSync(file, "utf8");
-      const now = startTimeOf(pgid);
-      // A live leader with another start time is a new process that reused the pid.
-      // A gone leader cannot have its pid reused while its group still has members.
-      const ours = now === undefined || recorded === "" || now === recorded;
-      if (ours && signalGroup(pgid, "SIGKILL")) killed += 1;
+/** Kills the recorded groups of `owner` that still run; returns the sandbox ids it killed some of. */
+export function sweepGroups(owner: string, root = defaultGroupsDir()): Set<string> {
+  const killed = new Set<string>();
+  for (const sandboxId of entries(join(root, owner))) {
+    const dir = join(root, owner, sandboxId);
+    for (const name of entries(dir)) {
+      const pgid = Number(name);
+      const file = join(dir, name);
+      if (Number.isInteger(pgid) && pgid > 1) {
+        const recorded = readFileSync(file, "utf8");
+        const now = startTimeOf(pgid);
+        // A live leader with another start time is a new process that reused the pid.
+        // A gone leader cannot have its pid reused while its group still has members.
+        const ours = now === undefined || recorded === "" || now === recorded;
+        if (ours && signalGroup(pgid, "SIGKILL")) killed.add(sandboxId);
+      }
     }
-    rmSync(file, { force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
   return killed;
+}
+
+function entries(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
 
 /** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), undefined when gone. */

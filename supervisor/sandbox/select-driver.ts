@@ -27,10 +27,10 @@ export async function plannedDriver(settings: SupervisorSettings, locations: Dri
  * then runs worker jobs only with supervisor.allowUnisolated; see the runner's lane gate).
  */
 export async function selectDriver(settings: SupervisorSettings, logger: Logger, locations: DriverLocations = {}): Promise<SandboxDriver> {
-  const bwrap = () => createBwrapDriver({ logger, ...(locations.bwrapPath ? { bwrapPath: locations.bwrapPath } : {}) });
+  const bwrap = () => createBwrapDriver({ logger, limits: settings.bwrap, ...(locations.bwrapPath ? { bwrapPath: locations.bwrapPath } : {}) });
   switch (settings.driver) {
     case "process":
-      return createProcessDriver({ logger });
+      return createProcessDriver({ logger, limits: settings.bwrap });
     case "bwrap": {
       const driver = bwrap();
       if (await driver.available()) return driver;
@@ -56,7 +56,7 @@ export async function selectDriver(settings: SupervisorSettings, logger: Logger,
         { driver: "process" },
         `sandbox driver: process, with NO isolation (commands run on this host with the runner's rights) because bubblewrap is not usable, so worker jobs run only with supervisor.allow_unisolated = true; ${INSTALL_BWRAP_HINT}, or set supervisor.driver to "docker"`,
       );
-      return createProcessDriver({ logger });
+      return createProcessDriver({ logger, limits: settings.bwrap });
     }
   }
 }

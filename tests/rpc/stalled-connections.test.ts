@@ -47,10 +47,11 @@ describe("stalled connections", () => {
           response.writeHead(200);
           let ticks = 0;
           const timer = setInterval(() => {
-            response.write(`tick ${(ticks += 1)}\n`);
+            const stream = response as NodeJS.WritableStream;
+            stream.write(`tick ${(ticks += 1)}\n`);
             if (ticks === 15) {
               clearInterval(timer);
-              response.end("done\n");
+              stream.end("done\n");
             }
           }, 200);
           return;

@@ -1,9 +1,13 @@
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { BWRAP_WORKDIR, bwrapArgs, systemEntries } from "../../supervisor/sandbox/bwrap-args.js";
+import { pino } from "pino";
+import { Writable } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BWRAP_WORKDIR, bwrapArgs, scratchLimitArgs, systemEntries } from "../../supervisor/sandbox/bwrap-args.js";
 import { createBwrapDriver, INSTALL_BWRAP_HINT } from "../../supervisor/sandbox/bwrap-driver.js";
+import type { CgroupProbe } from "../../supervisor/sandbox/cgroup/probe.js";
 import { gitMounts } from "../../supervisor/sandbox/git-mounts.js";
+import type { HostLimits } from "../../supervisor/sandbox/host-limits.js";
 import { describeDriverConformance } from "./conformance.js";
 import { describeIfAvailable } from "./environment.js";
 import { collect, makeWorkspace, processesWith, uniqueSleep, waitFor, type Workspace } from "./fixtures.js";
@@ -41,6 +45,7 @@ describeIfAvailable("bwrap driver", requirement, () => {
       network: false,
       infoFd: 3,
       command: `sleep ${seconds} & sleep ${seconds}`,
+      limits: { tmpMb: 16, rlimits: {} },
     });
     // A stand-in runner: a node process that starts the sandbox as the driver does, then is SIGKILLed.
     const runner = spawn(
@@ -70,6 +75,63 @@ describeIfAvailable("bwrap driver", requirement, () => {
     // The control: as root here the runner itself can read it, so the mask is what hides it.
     if (process.getuid?.() === 0) expect(hostShadow.length).toBeGreaterThan(0);
     await sandbox.stop();
+  });
+
+  describe("limits", () => {
+    const limits: HostLimits = { pidsLimit: 64, memoryMb: 96, tmpMb: 8, fileSizeMb: 16 };
+    /** "Max file size  16777216  16777216  bytes" -> the soft limit. */
+    const limit = (table: string, name: string) => new RegExp(`^${name}\\s+(\\S+)`, "m").exec(table)?.[1];
+
+    it("caps /dev/shm like /tmp, and leaves no other RAM-backed place to fill (/dev, the masks over /etc secrets)", async () => {
+      const sandbox = await createBwrapDriver({ limits }).start({ jobId: "job_shm", owner: "w", worktree: workspace.worktree, env: {} });
+      const shm = await collect(sandbox.exec("dd if=/dev/zero of=/dev/shm/flood bs=1M count=32"));
+      expect(shm.result.exitCode).not.toBe(0);
+      expect(shm.stderr).toMatch(/No space left on device/);
+      const masks = (await systemEntries()).filter((entry) => "mask" in entry && entry.mask === "dir").map((entry) => entry.path);
+      for (const path of ["/dev", ...masks]) {
+        const { result, stderr } = await collect(sandbox.exec(`echo x > ${path}/flood`));
+        expect(result.exitCode, path).not.toBe(0);
+        expect(stderr, path).toMatch(/Read-only file system/);
+      }
+      // Device nodes stay usable on the read-only /dev.
+      expect((await collect(sandbox.exec("echo x > /dev/null && head -c 3 /dev/zero | wc -c"))).stdout.trim()).toBe("3");
+      await sandbox.stop();
+    });
+
+    it("sets the file size and process rlimits inside, and no address space limit where the cgroup counts memory", async () => {
+      const sandbox = await createBwrapDriver({ limits }).start({ jobId: "job_rlimits", owner: "w", worktree: workspace.worktree, env: {} });
+      const { stdout } = await collect(sandbox.exec("cat /proc/self/limits"));
+      expect(limit(stdout, "Max file size")).toBe(String(16 * 1024 * 1024));
+      expect(limit(stdout, "Max processes")).toBe("64");
+      expect(limit(stdout, "Max address space")).toBe("unlimited");
+      await sandbox.stop();
+    });
+
+    it("without a cgroup, bounds memory by the address space and says in its log that pids/memory are not enforced by a cgroup", async () => {
+      const lines: { level: number; msg: string }[] = [];
+      const sink = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) lines.push(JSON.parse(line));
+          done();
+        },
+      });
+      const noCgroups: CgroupProbe = { usable: false, reason: "forced by the test" };
+      const driver = createBwrapDriver({ limits, cgroups: noCgroups, logger: pino({ level: "info" }, sink) });
+      const sandbox = await driver.start({ jobId: "job_nocg", owner: "w", worktree: workspace.worktree, env: {} });
+      const { stdout } = await collect(sandbox.exec("cat /proc/self/limits"));
+      expect(limit(stdout, "Max address space")).toBe(String(96 * 1024 * 1024));
+      const hog = await collect(sandbox.exec("dd if=/dev/zero of=/dev/null bs=300M count=1"));
+      expect(hog.result.exitCode).not.toBe(0);
+      expect(hog.stderr).toMatch(/memory exhausted|Cannot allocate memory/);
+      expect(lines.find((line) => line.msg.startsWith("no usable cgroup on this host"))?.level).toBe(40);
+      await sandbox.stop();
+    });
+
+    it("puts the size before the tmpfs it sizes", () => {
+      const args = scratchLimitArgs([], { tmpMb: 8, rlimits: {} });
+      expect(args.slice(0, 8)).toEqual(["--size", String(8 * 1024 * 1024), "--tmpfs", "/tmp", "--size", String(8 * 1024 * 1024), "--tmpfs", "/dev/shm"]);
+      expect(scratchLimitArgs([], { tmpMb: 0, rlimits: {} }).slice(0, 4)).toEqual(["--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]);
+    });
   });
 
   it("says what to install when bwrap is missing", async () => {

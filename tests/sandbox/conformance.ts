@@ -4,6 +4,7 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { newId } from "../../services/kernel/ids.js";
+import { MARKER_VARIABLE } from "../../supervisor/sandbox/marked-processes.js";
 import type { Sandbox, SandboxDriver, SandboxSpec } from "../../supervisor/sandbox/driver.js";
 import { describeIfAvailable, type Requirement } from "./environment.js";
 import { git } from "../support/git.js";
@@ -145,8 +146,9 @@ export function describeDriverConformance(
       expect(variables.get("SPEC_VAR")).toBe("overridden");
       expect(variables.get("PATH")).toBe(SANDBOX_PATH);
       expect(stdout).not.toContain(SECRET_VALUE);
+      // The process driver's marker (where it has no cgroup) names the sandbox, nothing secret.
       const unexpected = [...variables.keys()].filter(
-        (key) => !SHELL_VARIABLES.has(key) && !["PATH", "HOME", "SPEC_VAR", "EXEC_VAR"].includes(key),
+        (key) => !SHELL_VARIABLES.has(key) && !["PATH", "HOME", "SPEC_VAR", "EXEC_VAR", MARKER_VARIABLE].includes(key),
       );
       expect(unexpected).toEqual([]);
     });

@@ -80,3 +80,20 @@ export async function waitFor(what: string, check: () => Promise<boolean> | bool
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** SIGKILLs every host process with `marker` in its command line (a test's safety net); returns how many. */
+export async function killProcessesWith(marker: string): Promise<number> {
+  let killed = 0;
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+    if (!cmdline.includes(marker)) continue;
+    try {
+      process.kill(Number(entry), "SIGKILL");
+      killed += 1;
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return killed;
+}

@@ -129,6 +129,7 @@ it("bwrap binds the model directory read-only, after the worktree and the git mo
     system: [],
     worktree: "/host/worktree",
     git: [{ host: "/host/repo/.git", target: "/host/repo/.git", readOnly: true }],
+    limits: { tmpMb: 16, rlimits: {} },
     modelMounts: [
       { host: "/tmp/pp-abc123", target: "/run/pushpals", readOnly: true },
       { host: "/opt/node/bin/node", target: "/opt/node/bin/node", readOnly: true },

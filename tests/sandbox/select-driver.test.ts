@@ -2,10 +2,13 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { pino } from "pino";
 import { Writable } from "node:stream";
 import { existsSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { supervisorSection } from "../../services/kernel/config/sections/supervisor.js";
+import { newId } from "../../services/kernel/ids.js";
 import { createBwrapDriver } from "../../supervisor/sandbox/bwrap-driver.js";
+import { HOST_LIMIT_DEFAULTS } from "../../supervisor/sandbox/host-limits.js";
 import { selectDriver } from "../../supervisor/sandbox/select-driver.js";
+import { collect, makeWorkspace, type Workspace } from "./fixtures.js";
 
 // Where bwrap is missing this case is skipped, except in CI (PUSHPALS_CI=1), where it must run and fail.
 const bwrapHere = (await createBwrapDriver().available()) || process.env.PUSHPALS_CI === "1";
@@ -88,4 +91,31 @@ describe("selectDriver", () => {
     if (chosen instanceof ConnectError) expect(chosen.rawMessage).toMatch(/no cluster is reachable/);
     else expect(chosen).toBe("kubernetes");
   });
+});
+
+describe("selectDriver and supervisor.bwrap's limits", () => {
+  let workspace: Workspace;
+  beforeAll(async () => {
+    workspace = await makeWorkspace();
+  });
+  afterAll(async () => {
+    await workspace.dir.remove();
+  });
+
+  it("keeps the drivers' own defaults equal to the config's", () => {
+    expect(supervisorSection.parse({}).bwrap).toEqual(HOST_LIMIT_DEFAULTS);
+  });
+
+  // The file size limit is set for both host drivers, with or without a cgroup, so it shows the settings arrived.
+  for (const driver of ["process", ...(bwrapHere ? ["bwrap"] : [])]) {
+    it(`hands them to the ${driver} driver`, async () => {
+      const { logger } = capturingLogger();
+      const chosen = await selectDriver(supervisorSection.parse({ driver, bwrap: { fileSizeMb: 7 } }), logger);
+      const sandbox = await chosen.start({ jobId: newId("job"), owner: "select-limits", worktree: workspace.worktree, env: {} });
+      const { stdout } = await collect(sandbox.exec("ulimit -f"));
+      await sandbox.stop();
+      // Shells count -f in 512-byte blocks.
+      expect(stdout.trim()).toBe(String(7 * 2048));
+    });
+  }
 });

@@ -5,23 +5,66 @@
  * background children would outlive it and keep the exec's stream open. So every command runs
  * under a small wrapper: the wrapper starts `sh -c <command>` as the leader of a new session
  * (setsid does not fork for a non-leader child), writes that pid to a file named after the
- * exec, waits for it, then kills what is left of its group and exits with its status.
+ * exec, waits for it, then kills what is left of its session and every orphan (REAP_LEFTOVERS)
+ * and exits with its status.
  * A kill is a second exec that signals that group.
  *
  * Groups are signalled as `kill -SIG -<pgid>`, without `--`: busybox ash's kill rejects `--`,
  * and this form works in ash, dash and bash alike.
  */
 
+/**
+ * What a command leaves when it ends, found from /proc inside the container: every process in
+ * the command's session (whatever process group it moved to), and every orphan, reparented to
+ * the container's init, that is not in the session of a command still running. setsid,
+ * double-fork and env -i survivors are all orphans. The container's main process is the init's
+ * first child; it is spared. Killed in rounds (a fork between scan and kill is caught next
+ * round), bounded; stop() removes the container, which ends whatever is left.
+ * Args: $1 the session that ended, $2 the pid file glob of the running commands.
+ */
+const REAP_LEFTOVERS = `reap() {
+  ended=$1
+  running=$2
+  round=0
+  while [ "$round" -lt 40 ]; do
+    live=" $(cat $running 2>/dev/null | tr '\\n' ' ') "
+    main=
+    first=
+    for stat in /proc/[0-9]*/stat; do
+      read -r line < "$stat" 2>/dev/null || continue
+      set -- \${line##*) }
+      if [ "$2" = 1 ] && { [ -z "$first" ] || [ "\${20}" -lt "$first" ]; }; then first=\${20}; main=\${stat%/stat}; fi
+    done
+    found=0
+    for stat in /proc/[0-9]*/stat; do
+      pid=\${stat%/stat}
+      [ "$pid" = "$main" ] && continue
+      read -r line < "$stat" 2>/dev/null || continue
+      set -- \${line##*) }
+      [ "$1" = Z ] && continue
+      orphan=0
+      if [ "$2" = 1 ]; then case "$live" in *" $4 "*) ;; *) orphan=1 ;; esac; fi
+      if [ "$4" = "$ended" ] || [ "$orphan" = 1 ]; then kill -KILL "\${pid#/proc/}" 2>/dev/null && found=1; fi
+    done
+    [ "$found" = 0 ] && return
+    round=$((round + 1))
+    sleep 0.05
+  done
+}`;
+
 /** Args: $1 the command, $2 the exec's id. */
-export const RUN_WRAPPER = `exec 3<&0
+export const RUN_WRAPPER = `${REAP_LEFTOVERS}
+id=$2
+exec 3<&0
 setsid /bin/sh -c "$1" 0<&3 3<&- &
 child=$!
 exec 3<&-
-echo "$child" > "/tmp/.pushpals-exec-$2.pid"
+echo "$child" > "/tmp/.pushpals-exec-$id.pid"
 wait "$child"
 code=$?
 kill -KILL "-$child" 2>/dev/null
-rm -f "/tmp/.pushpals-exec-$2.pid"
+rm -f "/tmp/.pushpals-exec-$id.pid"
+reap "$child" "/tmp/.pushpals-exec-*.pid"
 exit "$code"`;
 
 /**

@@ -36,6 +36,22 @@ export const supervisorSection = z.strictObject({
     .default("PushPals <pushpals@users.noreply.localhost>"),
   /** Environment variables passed into sandboxes (everything else is cleared). */
   envAllowList: z.array(z.string()).default(["PATH", "HOME", "LANG", "LC_ALL", "TERM", "TZ"]),
+  /**
+   * Limits of bwrap sandboxes; the process driver's job cgroup takes pidsLimit, memoryMb and
+   * fileSizeMb from here too. 0 turns one off. Keep equal to supervisor/sandbox/host-limits.ts.
+   */
+  bwrap: z
+    .strictObject({
+      /** The job cgroup's pids.max (and RLIMIT_NPROC inside the sandbox, which does not bind root). */
+      pidsLimit: z.coerce.number().int().min(0).max(65536).default(256),
+      /** The job cgroup's memory limit; where no cgroup can be made, the address space rlimit. */
+      memoryMb: z.coerce.number().int().min(0).max(1048576).default(1024),
+      /** The size of the RAM-backed /tmp, and of /dev/shm. */
+      tmpMb: z.coerce.number().int().min(0).max(1048576).default(256),
+      /** The largest file a command may write (RLIMIT_FSIZE), the worktree included. */
+      fileSizeMb: z.coerce.number().int().min(0).max(1048576).default(1024),
+    })
+    .prefault({}),
   docker: z
     .strictObject({
       image: z.string().default("localhost/pushpals-busybox:latest"),
@@ -43,6 +59,8 @@ export const supervisorSection = z.strictObject({
       cpus: z.coerce.number().min(0.1).max(64).default(1),
       memoryMb: z.coerce.number().int().min(16).max(65536).default(1024),
       pidsLimit: z.coerce.number().int().min(16).max(65536).default(256),
+      /** The size of the container's RAM-backed /tmp; 0: only memoryMb bounds it. */
+      tmpMb: z.coerce.number().int().min(0).max(1048576).default(256),
     })
     .prefault({}),
   kubernetes: z
