@@ -27,6 +27,8 @@ export interface IntegrationSettings {
   push: { username: string; token: string };
   committer: { name: string; email: string };
   pullRequests: { provider: "none" | "github"; repository: string; apiUrl: string; token: string };
+  /** Delete a job's agent/ branch once its completion is merged or finally failed (integration.deleteJobBranches). */
+  deleteJobBranches: boolean;
 }
 
 export function settingsFromConfig(config: Config): IntegrationSettings {
@@ -42,6 +44,7 @@ export function settingsFromConfig(config: Config): IntegrationSettings {
     push: { username: section.pushUsername, token: section.pushToken || section.pullRequests.token },
     committer: { name: section.committerName, email: section.committerEmail },
     pullRequests: { ...section.pullRequests },
+    deleteJobBranches: section.deleteJobBranches,
   };
 }
 
