@@ -11,6 +11,9 @@ import { requireGitRepo } from "../../cli/git-repo-check.js";
 import { startGitHttpServer } from "../integration/support/git-http-server.js";
 import { expectKind } from "../integration/support/outcome.js";
 import { createScene, type Scene } from "../integration/support/scene.js";
+import { ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
+import { settingsFromConfig } from "../../services/integration/settings.js";
+import { completions, createScene as createRunnerScene, enqueueJob, startRunner, waitForStatus } from "../runner/support.js";
 import { git, writeFiles } from "../support/git.js";
 import { markerKit, plantHostileGit, plantInWorktreeConfig, type PlantedRepo } from "./support/planted-repo.js";
 
@@ -175,5 +178,45 @@ describe("host git runs nothing a repository names", () => {
       expect(seen).toMatch(/^GIT_TERMINAL_PROMPT=0$/m);
       expect(await kit.ran()).toEqual([]);
     });
+  });
+
+  it("end to end: a process-driver job plants them itself; the runner commits its change and integration merges it, running none", async () => {
+    const runnerScene = await createRunnerScene();
+    const runner = startRunner(runnerScene);
+    try {
+      const attackKit = await markerKit(join(runnerScene.dir.path, "markers"));
+      const marker = (name: string, then?: string) => JSON.stringify(attackKit.program(name, then));
+      const script = [
+        'common="$(git rev-parse --path-format=absolute --git-common-dir)"',
+        `git config --file "$common/config" core.fsmonitor ${marker("fsmonitor")}`,
+        `git config --file "$common/config" filter.evil.clean ${marker("filter-clean", "cat")}`,
+        `git config --file "$common/config" filter.evil.smudge ${marker("filter-smudge", "cat")}`,
+        `git config --file "$common/config" filter.evil.required true`,
+        `git config --file "$common/config" merge.evil.driver ${marker("merge-driver", "exit 1")}`,
+        'mkdir -p "$common/info" "$common/hooks"',
+        `echo '* filter=evil merge=evil' > "$common/info/attributes"`,
+        ...["pre-commit", "post-checkout", "reference-transaction", "post-merge"].map(
+          (hook) => `printf '#!/bin/sh\\n%s\\n' ${marker(`hook-${hook}`)} > "$common/hooks/${hook}" && chmod +x "$common/hooks/${hook}"`,
+        ),
+        "echo changed by a hostile job >> src/app.txt",
+      ].join("\n");
+      const job = await enqueueJob(runnerScene, { instruction: script }, { maxAttempts: 1 });
+      const finished = await waitForStatus(runnerScene, job.id);
+      expect(finished.status, finished.lastError).toBe(ItemStatus.COMPLETED);
+      expect(await git(runnerScene.repo, "config", "--get", "core.fsmonitor")).toContain("fsmonitor"); // the job did plant it
+      const [completion] = await completions(runnerScene);
+      const payload = completion?.payload?.kind.case === "completion" ? completion.payload.kind.value : undefined;
+      if (!payload) throw new Error("the job enqueued no completion");
+      expect(await git(runnerScene.repo, "cat-file", "blob", `${payload.sha}:src/app.txt`)).toBe("app\nchanged by a hostile job");
+
+      integrator = await openIntegrator({ settings: { ...settingsFromConfig(runnerScene.config()), remote: "" } });
+      expectKind(await integrator.integrate(payload), "merged");
+      expect(await attackKit.ran()).toEqual([]);
+    } finally {
+      await runner.stop();
+      await integrator?.close();
+      integrator = undefined;
+      await runnerScene.remove();
+    }
   });
 });
