@@ -92,6 +92,7 @@ async function main(): Promise<void> {
       push: { username: "x-access-token", token: "" },
       committer: { name: "PushPals Integration", email: "pushpals@localhost" },
       pullRequests: { provider: "none", repository: "", apiUrl: "", token: "" },
+      deleteJobBranches: true,
     };
     const openStarted = performance.now();
     const integrator = await openIntegrator({ settings });

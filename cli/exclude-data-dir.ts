@@ -1,9 +1,6 @@
-import { execFile } from "node:child_process";
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, sep } from "node:path";
-import { promisify } from "node:util";
-
-const run = promisify(execFile);
+import { hostGit } from "../services/kernel/git/host-git.js";
 
 /**
  * A data dir inside the repository (the default, <repo>/.pushpals) would show up in
@@ -13,8 +10,8 @@ const run = promisify(execFile);
 export async function excludeDataDir(repo: string, dataDir: string): Promise<void> {
   const inside = relative(repo, dataDir);
   if (inside === "" || inside.startsWith("..") || isAbsolute(inside)) return;
-  const { stdout } = await run("git", ["-C", repo, "rev-parse", "--git-path", "info/exclude"]);
-  const file = isAbsolute(stdout.trim()) ? stdout.trim() : join(repo, stdout.trim());
+  const path = await hostGit(repo, ["rev-parse", "--git-path", "info/exclude"]);
+  const file = isAbsolute(path) ? path : join(repo, path);
   const pattern = `/${inside.split(sep).join("/")}/`;
   const current = await readFile(file, "utf8").catch(() => "");
   if (current.split("\n").some((line) => line.trim() === pattern)) return;

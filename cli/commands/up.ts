@@ -1,10 +1,10 @@
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs, promisify } from "node:util";
+import { parseArgs } from "node:util";
 import { createClients } from "../../services/kernel/clients.js";
 import type { Config } from "../../services/kernel/config/schema.js";
 import { errorMessage } from "../../services/kernel/errors.js";
+import { hostGit } from "../../services/kernel/git/host-git.js";
 import { createLogger, type Logger } from "../../services/kernel/log.js";
 import { packageRoot } from "../../services/kernel/paths.js";
 import type { ServiceContext, ServiceDefinition } from "../../services/kernel/service-definition.js";
@@ -132,8 +132,8 @@ export async function buildTree(config: Config, logger: Logger, services: Servic
  */
 async function withoutMissingOrigin(config: Config): Promise<Config> {
   if (config.integration.remote !== "origin") return config;
-  const { stdout } = await promisify(execFile)("git", ["-C", config.repo.path, "remote"]);
-  if (stdout.split("\n").includes("origin")) return config;
+  const remotes = await hostGit(config.repo.path, ["remote"]);
+  if (remotes.split("\n").includes("origin")) return config;
   process.stderr.write(
     `pushpals up: ${config.repo.path} has no remote "origin", so integration merges into ${config.integration.branch} locally and pushes nothing (add the remote, or set integration.remote)\n`,
   );

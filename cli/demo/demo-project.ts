@@ -1,9 +1,6 @@
-import { execFile } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { promisify } from "node:util";
-
-const run = promisify(execFile);
+import { hostGit } from "../../services/kernel/git/host-git.js";
 
 /** A small project whose one test fails: add() subtracts. */
 const FILES: Record<string, string> = {
@@ -38,7 +35,7 @@ export async function createDemoProject(dir: string): Promise<DemoProject> {
     await mkdir(dirname(join(repo, path)), { recursive: true });
     await writeFile(join(repo, path), content);
   }
-  const git = (cwd: string, ...args: string[]) => run("git", args, { cwd, env: { ...process.env, ...IDENTITY } });
+  const git = (cwd: string, ...args: string[]) => hostGit(cwd, args, { env: IDENTITY });
   await git(dir, "init", "-q", "--bare", "-b", "main", remote);
   await git(repo, "init", "-q", "-b", "main");
   await git(repo, "add", "-A");

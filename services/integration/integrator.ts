@@ -5,6 +5,7 @@ import { silentLogger, type Logger } from "../kernel/log.js";
 import { systemClock, type Clock } from "../kernel/time.js";
 import { hostRunCheck } from "./checks/host-run-check.js";
 import type { RunCheck } from "./checks/run-check.js";
+import { deleteFinishedBranch, type FinishedBranch } from "./branch-cleanup.js";
 import type { IntegrationContext } from "./context.js";
 import { remoteAccess } from "./git/credentials.js";
 import { git } from "./git/run-git.js";
@@ -41,6 +42,10 @@ export interface Integrator {
   sync(signal?: AbortSignal): Promise<SyncState>;
   /** The integration branch's current commit ("" before the first sync). */
   head(): Promise<string>;
+  /** integration.deleteJobBranches: whether finished jobs' branches are deleted. */
+  readonly deletesJobBranches: boolean;
+  /** Deletes branches of finished jobs (see branch-cleanup.ts for what is always kept); never throws. */
+  deleteJobBranches(branches: readonly FinishedBranch[], log?: Logger): Promise<void>;
   /** Releases the worktree lock; waits for a running integration to finish. */
   close(): Promise<void>;
 }
@@ -116,6 +121,11 @@ function integratorOn(ctx: IntegrationContext, releaseLock: () => Promise<void>)
     },
     async head() {
       return git(ctx.worktree, ["rev-parse", "--verify", "--quiet", ctx.refs.integration]).catch(() => "");
+    },
+    deletesJobBranches: ctx.settings.deleteJobBranches,
+    async deleteJobBranches(branches, log = ctx.log) {
+      if (!ctx.settings.deleteJobBranches) return;
+      for (const branch of branches) await deleteFinishedBranch(ctx.settings, branch, log);
     },
     async close() {
       if (closed) return;

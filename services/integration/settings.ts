@@ -30,6 +30,8 @@ export interface IntegrationSettings {
   pullRequests: { provider: "none" | "github"; repository: string; apiUrl: string; token: string };
   /** The operator's [policy], re-checked on every completion before it is applied; absent: [policy]'s defaults. */
   policy?: ChangePolicy;
+  /** Delete a job's agent/ branch once its completion is merged or finally failed (integration.deleteJobBranches). */
+  deleteJobBranches: boolean;
 }
 
 export function settingsFromConfig(config: Config): IntegrationSettings {
@@ -46,6 +48,7 @@ export function settingsFromConfig(config: Config): IntegrationSettings {
     committer: { name: section.committerName, email: section.committerEmail },
     pullRequests: { ...section.pullRequests },
     policy: changePolicy(config.policy),
+    deleteJobBranches: section.deleteJobBranches,
   };
 }
 

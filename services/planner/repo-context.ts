@@ -1,5 +1,5 @@
-import { simpleGit } from "simple-git";
 import { errorMessage } from "../kernel/errors.js";
+import { runHostGit } from "../kernel/git/host-git.js";
 import { clip } from "./bounded-text.js";
 
 /** What the planner sees of the repository: a bounded file summary and git status. */
@@ -23,10 +23,11 @@ const GIT_TIMEOUT_MS = 10_000;
  * for "what does this repository do?" is still worth making without it.
  */
 export async function readRepoContext(repoPath: string, signal: AbortSignal, limits = DEFAULT_REPO_CONTEXT_LIMITS): Promise<RepoContext> {
-  const git = () => simpleGit({ baseDir: repoPath, abort: signal, timeout: { block: GIT_TIMEOUT_MS } });
+  // The person's repository, read on the host: through the host git helper, like every other git.
+  const git = async (args: string[]) => (await runHostGit(args, { cwd: repoPath, signal: AbortSignal.any([signal, AbortSignal.timeout(GIT_TIMEOUT_MS)]) })).stdout;
   const [treeSummary, gitStatus] = await Promise.all([
-    unavailableOnError(async () => summarizeTree(splitNul(await git().raw(["ls-files", "-z"])), limits)),
-    unavailableOnError(async () => summarizeStatus(await git().raw(["status", "--porcelain=v1", "--branch"]), limits)),
+    unavailableOnError(async () => summarizeTree(splitNul(await git(["ls-files", "-z"])), limits)),
+    unavailableOnError(async () => summarizeStatus(await git(["status", "--porcelain=v1", "--branch"]), limits)),
   ]);
   return { treeSummary: clip(treeSummary, limits.maxChars), gitStatus: clip(gitStatus, limits.maxChars) };
 }

@@ -2,7 +2,7 @@ import { FailMode } from "../../gen/pushpals/v1/queues_pb.js";
 import { Code } from "@connectrpc/connect";
 import { errorMessage, isConnectCode } from "../../services/kernel/errors.js";
 import type { Sandbox } from "../sandbox/driver.js";
-import { commitTree, diffOf, removeWorktree, type JobWorkspace } from "../workspace/index.js";
+import { commitTree, diffOf, type JobWorkspace } from "../workspace/index.js";
 import { watchJobEvents } from "./job-watch.js";
 import { commitMessage } from "./commit-message.js";
 import { completeJob, enqueueCompletion } from "./completion.js";
@@ -174,7 +174,7 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
     await sandbox?.stop().catch((error: unknown) => logger.warn({ err: error }, "the sandbox did not stop cleanly"));
     await gitWatch?.check(); // restores, on a path that did not check yet
     if (workspace) {
-      await removeWorktree(ctx.repo, workspace.path).catch((error: unknown) => logger.warn({ err: error, worktree: workspace?.path }, "could not remove the job's worktree; the next sweep will"));
+      await ctx.workspaces.remove(workspace).catch((error: unknown) => logger.warn({ err: error, worktree: workspace?.path }, "could not remove the job's worktree; the next sweep will"));
     }
     await watch.done;
   }

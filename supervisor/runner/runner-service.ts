@@ -37,7 +37,15 @@ export async function runRunner(context: ServiceContext, signal: AbortSignal, ov
   const driver = overrides.driver ?? (await selectDriver(config.supervisor, logger));
   await sweepLeftovers({ repo, dataDir: config.storage.dataDir, workerId, driver, logger });
   const lanes = gateUnisolatedLanes({ ...(await makeLanes(config, logger)), ...overrides.lanes }, driver, config.supervisor, logger);
-  const workspaces = worktreePool({ repo, dataDir: config.storage.dataDir, workerId, baseRef: config.repo.baseBranch, size: config.supervisor.warmWorktrees, logger });
+  const workspaces = worktreePool({
+    repo,
+    dataDir: config.storage.dataDir,
+    workerId,
+    baseRef: config.repo.baseBranch,
+    size: config.supervisor.warmWorktrees,
+    deleteJobBranches: config.supervisor.deleteJobBranches,
+    logger,
+  });
   void workspaces.refill();
   const ctx: RunnerContext = {
     clients: context.clients,

@@ -9,7 +9,8 @@ import { linkedGitDir } from "./git-dir.js";
 import { workspaceGit } from "./git.js";
 import type { JobWorkspace } from "./job-workspace.js";
 import { jobBranch, jobWorktree, workerWorktrees } from "./paths.js";
-import { removeWorktree } from "./remove-worktree.js";
+import { removeJobWorkspace, removeWorktree } from "./remove-worktree.js";
+import { removeIfEmpty } from "./sweep-worktrees.js";
 
 export interface WorktreePoolOptions {
   repo: string;
@@ -19,12 +20,16 @@ export interface WorktreePoolOptions {
   baseRef: string;
   /** Spares kept ready; 0 turns the pool off (every job gets a fresh `git worktree add`). */
   size: number;
+  /** supervisor.deleteJobBranches: `remove` also deletes the branch of a job that left no commit. */
+  deleteJobBranches?: boolean;
   logger: Logger;
 }
 
 export interface WorktreePool {
   /** The job's worktree: a ready spare moved into place when there is one, else a fresh one. */
   create(request: Omit<WorktreeRequest, "repo" | "dataDir" | "workerId">): Promise<JobWorkspace & { warm: boolean }>;
+  /** Removes a job's worktree when its run ended (and its branch, see removeJobWorkspace). */
+  remove(workspace: JobWorkspace): Promise<void>;
   /** Makes spares until `size` are ready; runs in the background after each warm take. */
   refill(): Promise<void>;
   /** Removes the spares (at shutdown; a crash leaves them to the start-up sweep). */
@@ -122,11 +127,13 @@ export function worktreePool(options: WorktreePoolOptions): WorktreePool {
         return fresh();
       }
     },
+    remove: (workspace) => removeJobWorkspace(repo, workspace, { deleteBranch: options.deleteJobBranches === true }),
     refill,
     async close() {
       closed = true;
       await refilling;
       await Promise.all(spares.splice(0).map((spare) => removeWorktree(repo, spare.path)));
+      await removeIfEmpty(workerWorktrees(dataDir, workerId));
     },
   };
 }

@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { retryingWorktreeRace } from "../../services/kernel/worktree-race.js";
+import { waitFor } from "../sandbox/fixtures.js";
 import { git } from "../support/git.js";
 import { eventsOf } from "./support/audit-log.js";
 import { followWork, type FollowedWork } from "./support/follow-work.js";
@@ -38,16 +39,16 @@ describe("the whole path on the embedded default", () => {
     // The job ran in a bwrap sandbox (the embedded default where bubblewrap is installed).
     expect(eventsOf(log, "jobProgress").map((e) => e.payload.value.detail)).toEqual(expect.arrayContaining([expect.stringMatching(/bwrap sandbox/)]));
 
-    // The job's own branch holds its commit; the test passes on it.
+    // The job's commit was made on its own branch, which integration deletes once merged; the test passes on it.
     const payload = completion.payload?.kind.case === "completion" ? completion.payload.kind.value : undefined;
     expect(payload?.jobId).toBe(job.id);
     expect(payload?.branch).toMatch(new RegExp(`^agent/[a-z0-9][a-z0-9_.-]*/${job.id}$`));
-    expect(await git(system.repo, "rev-parse", payload!.branch)).toBe(payload!.sha);
-    expect(await git(system.repo, "log", "-1", "--format=%B", payload!.branch)).toContain(`PushPals-Job: ${job.id}`);
+    expect(await git(system.repo, "log", "-1", "--format=%B", payload!.sha)).toContain(`PushPals-Job: ${job.id}`);
     const { repo } = system;
+    await waitFor("the merged job's branch to be deleted", async () => (await git(repo, "for-each-ref", `refs/heads/${payload!.branch}`)) === "", 15_000);
     const checkout = `${system.dir}/agent-branch`;
     // The runner's pool may be adding a spare worktree of this repository right now.
-    await retryingWorktreeRace(() => git(repo, "worktree", "add", "--detach", checkout, payload!.branch));
+    await retryingWorktreeRace(() => git(repo, "worktree", "add", "--detach", checkout, payload!.sha));
     const test = await run(process.execPath, ["test.js"], { cwd: checkout });
     expect(test.stdout).toContain("ok add(2, 3) = 5");
     await retryingWorktreeRace(() => git(repo, "worktree", "remove", "--force", checkout));

@@ -177,6 +177,15 @@ export async function commitsOfJob(repo: string, jobId: string): Promise<string[
     .map((line) => line.split(" ")[0]!);
 }
 
+/**
+ * Where a job's branch points, "" once it is gone: a job that ends without a completion
+ * has its branch deleted with its worktree (supervisor.deleteJobBranches), so "nothing was
+ * committed" reads as "at the base, or gone".
+ */
+export async function jobBranchTip(repo: string, branch: string): Promise<string> {
+  return git(repo, "for-each-ref", "--format=%(objectname)", `refs/heads/${branch}`);
+}
+
 export async function branchExists(repo: string, branch: string): Promise<boolean> {
   return (await git(repo, "branch", "--list", branch)).trim() !== "";
 }

@@ -91,9 +91,9 @@ describe("pushpals up (the real binary)", () => {
     const branch = `agent/${finished.claimedBy}/${job.id}`;
     const result = finished.result?.kind.case === "job" ? finished.result.kind.value : undefined;
     expect(result?.branch).toBe(branch);
-    expect(await git(dir.path, "rev-parse", branch)).toBe(result?.sha);
-    expect(await git(dir.path, "rev-parse", `${branch}^`)).toBe(baseSha);
-    expect(await git(dir.path, "show", `${branch}:up.txt`)).toBe("from-up");
+    // By the commit, not the branch: integration deletes the branch once it has merged it.
+    expect(await git(dir.path, "rev-parse", `${result?.sha}^`)).toBe(baseSha);
+    expect(await git(dir.path, "show", `${result?.sha}:up.txt`)).toBe("from-up");
 
     const { items } = await clients.queues.listItems({ queue: QueueName.COMPLETIONS, sessionId: sessionId });
     expect(items).toHaveLength(1);
@@ -131,7 +131,8 @@ describe("pushpals up (the real binary)", () => {
     const finished = await waitForStatus(pushpals.url, job.id, FINAL);
     expect(finished.status, finished.lastError).toBe(ItemStatus.COMPLETED);
     expect(finished.attempts).toBe(2);
-    expect(await git(dir.path, "show", `agent/${finished.claimedBy}/${job.id}:second.txt`)).toBe("second");
+    const second = finished.result?.kind.case === "job" ? finished.result.kind.value.sha : "";
+    expect(await git(dir.path, "show", `${second}:second.txt`)).toBe("second");
     expect(await pushpals.stop("SIGINT")).toBe(0); // Ctrl-C stops as cleanly as SIGTERM
   });
 });

@@ -9,6 +9,7 @@ import type { IntegrationOutcome } from "../outcome.js";
 import { checkOutputLog } from "./check-output-log.js";
 import type { QueueClient, SessionClient } from "./clients.js";
 import { eventRecorder } from "./event-recorder.js";
+import { finishedBranches } from "./finished-branches.js";
 import { keepLease } from "../../kernel/lease-keeper.js";
 import { reportOutcome, type Report } from "./report-outcome.js";
 import { isTransient, withRetries } from "./rpc-retry.js";
@@ -53,7 +54,7 @@ export async function processCompletion(deps: ProcessDeps, claimed: Claimed, sig
       // The control plane only accepts completions on this queue; this guards against a store bug, not a caller.
       const error = `completions queue item carries ${payload?.case ?? "no payload"}, not a completion; it cannot be integrated`;
       await withRetries(() => deps.queues.fail({ itemId: item.id, leaseToken: claimed.leaseToken, mode: FailMode.FINAL, error }));
-      return { outcome: undefined, report: { kind: "failed", mode: FailMode.FINAL } };
+      return { outcome: undefined, report: { kind: "failed", mode: FailMode.FINAL, final: true } };
     }
     return await integrateAndReport(deps, claimed, payload.value, signal, log);
   } catch (error) {
@@ -63,7 +64,7 @@ export async function processCompletion(deps: ProcessDeps, claimed: Claimed, sig
     await deps.queues
       .fail({ itemId: item.id, leaseToken: claimed.leaseToken, mode: FailMode.RETRY, error: message.slice(0, 60 * 1024) }, { signal: AbortSignal.timeout(REPORT_GRACE_MS) })
       .catch((cause: unknown) => log.warn({ err: errorMessage(cause) }, "could not fail the attempt either; its lease expiry brings it back"));
-    return { outcome: undefined, report: { kind: "failed", mode: FailMode.RETRY } };
+    return { outcome: undefined, report: { kind: "failed", mode: FailMode.RETRY, final: false } };
   }
 }
 
@@ -110,6 +111,9 @@ async function integrateAndReport(deps: ProcessDeps, claimed: Claimed, completio
     keeper.ended,
   );
   log.info({ outcome: outcome.kind, report: report.kind }, "completion integrated");
+  if (deps.integrator.deletesJobBranches) {
+    await deps.integrator.deleteJobBranches(await finishedBranches(deps.queues, item, report, log, AbortSignal.timeout(REPORT_GRACE_MS)), log);
+  }
   return { outcome, report };
 }
 

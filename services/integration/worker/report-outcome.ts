@@ -1,7 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ErrorOccurredSchema, EventSchema } from "../../../gen/pushpals/v1/events_pb.js";
-import { ItemResultSchema, type CompletionPayload, type QueueItem } from "../../../gen/pushpals/v1/items_pb.js";
+import { ItemResultSchema, type CheckResult, type CompletionPayload, type QueueItem } from "../../../gen/pushpals/v1/items_pb.js";
+import { ItemStatus } from "../../../gen/pushpals/v1/common_pb.js";
 import { FailMode } from "../../../gen/pushpals/v1/queues_pb.js";
 import { errorMessage } from "../../kernel/errors.js";
 import type { Logger } from "../../kernel/log.js";
@@ -17,6 +18,8 @@ import { withRetries } from "./rpc-retry.js";
 
 /** FailRequest.error holds at most 64 KiB; leave room for the words around the output. */
 const MAX_ERROR_CHARS = 60 * 1024;
+/** Where a failed attempt leaves a completion that will not be tried again. */
+const ENDED = new Set([ItemStatus.FAILED, ItemStatus.DEAD_LETTER, ItemStatus.CANCELLED]);
 
 export interface ReportContext {
   queues: QueueClient;
@@ -33,7 +36,8 @@ export interface ReportContext {
 /** What became of the completion in the queue. */
 export type Report =
   | { kind: "completed" }
-  | { kind: "failed"; mode: FailMode }
+  /** `final`: the completion will not be integrated (failed, dead-lettered or cancelled). */
+  | { kind: "failed"; mode: FailMode; final: boolean }
   | { kind: "conflicted"; repairJobId: string }
   | { kind: "asked"; question: string }
   /** The lease was no longer ours: whoever holds the item now reports it. */
@@ -117,8 +121,8 @@ async function failConflicted(ctx: ReportContext, conflict: Conflict, repairJobI
 }
 
 async function fail(ctx: ReportContext, mode: FailMode, error: string): Promise<Report> {
-  await withRetries(() => ctx.queues.fail({ itemId: ctx.item.id, leaseToken: ctx.leaseToken, mode, error: bounded(error) }, { signal: ctx.signal }), { signal: ctx.signal });
-  return { kind: "failed", mode };
+  const { item } = await withRetries(() => ctx.queues.fail({ itemId: ctx.item.id, leaseToken: ctx.leaseToken, mode, error: bounded(error) }, { signal: ctx.signal }), { signal: ctx.signal });
+  return { kind: "failed", mode, final: mode === FailMode.FINAL || (item !== undefined && ENDED.has(item.status)) };
 }
 
 /** An error nobody will retry is worth a line of its own in the session, with what to do. */

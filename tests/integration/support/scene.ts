@@ -68,6 +68,7 @@ export async function createScene(files: Record<string, string> = { "README.md":
       push: { username: "x-access-token", token: "" },
       committer: { name: "PushPals Integration", email: "pushpals@localhost" },
       pullRequests: { provider: "none", repository: "", apiUrl: "", token: "" },
+      deleteJobBranches: true,
       ...overrides,
     }),
     async job(jobFiles, options = {}) {

@@ -48,6 +48,11 @@ export const integrationSection = z.strictObject({
   checkDriver: z.enum(["supervisor", "host", "auto", "process", "bwrap", "docker", "kubernetes"]).default("supervisor"),
   /** Whether sandboxed checks may reach the network (e.g. to install dependencies). */
   checkNetwork: z.boolean().default(false),
+  /**
+   * Delete a job's agent/<worker>/<job> branch once its completion is merged (or already was),
+   * finally failed or refused; a completion being retried or repaired keeps it.
+   */
+  deleteJobBranches: z.boolean().default(true),
   pullRequests: z
     .strictObject({
       provider: z.enum(["none", "github"]).default("none"),

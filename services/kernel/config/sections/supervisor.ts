@@ -29,6 +29,11 @@ export const supervisorSection = z.strictObject({
    * (a rename) instead of a full checkout; 0 turns this off. Each costs one checkout on disk.
    */
   warmWorktrees: z.coerce.number().int().min(0).max(16).default(1),
+  /**
+   * Delete a job's agent/<worker>/<job> branch with its worktree when the job ended without a
+   * completion (failed, cancelled, no changes); a branch holding a commit is left to integration.
+   */
+  deleteJobBranches: z.boolean().default(true),
   /** Author and committer of job commits, "Name <email>". */
   commitAuthor: z
     .string()
