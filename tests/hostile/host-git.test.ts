@@ -180,7 +180,7 @@ describe("host git runs nothing a repository names", () => {
     });
   });
 
-  it("end to end: a process-driver job plants them itself; the runner commits its change and integration merges it, running none", async () => {
+  it("end to end: a process-driver job plants them itself; PushPals' git runs none of them while it runs, and the runner's guard undoes them and fails the job", async () => {
     const runnerScene = await createRunnerScene();
     const runner = startRunner(runnerScene);
     try {
@@ -202,15 +202,12 @@ describe("host git runs nothing a repository names", () => {
       ].join("\n");
       const job = await enqueueJob(runnerScene, { instruction: script }, { maxAttempts: 1 });
       const finished = await waitForStatus(runnerScene, job.id);
-      expect(finished.status, finished.lastError).toBe(ItemStatus.COMPLETED);
-      expect(await git(runnerScene.repo, "config", "--get", "core.fsmonitor")).toContain("fsmonitor"); // the job did plant it
-      const [completion] = await completions(runnerScene);
-      const payload = completion?.payload?.kind.case === "completion" ? completion.payload.kind.value : undefined;
-      if (!payload) throw new Error("the job enqueued no completion");
-      expect(await git(runnerScene.repo, "cat-file", "blob", `${payload.sha}:src/app.txt`)).toBe("app\nchanged by a hostile job");
-
-      integrator = await openIntegrator({ settings: { ...settingsFromConfig(runnerScene.config()), remote: "" } });
-      expectKind(await integrator.integrate(payload), "merged");
+      // The guard (supervisor/runner/git-dir-guard.ts) sees the planted files, restores them and fails the job for good.
+      expect(finished.status, finished.lastError).toBe(ItemStatus.FAILED);
+      expect(finished.lastError).toMatch(/\.git\/config.*\.git\/hooks\/pre-commit.*\.git\/info\/attributes/s);
+      expect(await git(runnerScene.repo, "config", "--get-regexp", "^(core\\.fsmonitor|filter\\.|merge\\.)").catch(() => "")).toBe("");
+      expect(await completions(runnerScene)).toEqual([]);
+      // Nothing planted ran meanwhile: not in the runner's git (worktree, status, spares), nor after.
       expect(await attackKit.ran()).toEqual([]);
     } finally {
       await runner.stop();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
 import { git } from "../support/git.js";
-import { commitsOfJob, completions, createScene, enqueueJob, startRunner, waitForStatus, type InProcessRunner, type Scene, type TaskInit } from "../runner/support.js";
+import { commitsOfJob, completions, createScene, enqueueJob, jobBranchTip, startRunner, waitForStatus, type InProcessRunner, type Scene, type TaskInit } from "../runner/support.js";
 
 const MiB = 1024 * 1024;
 /** Above the default max_file_bytes (5 MiB); random, so git cannot compress it away. */
@@ -110,7 +110,8 @@ describe("hostile content in a job's change", () => {
     expect(finished.lastError).toMatch(/nothing was committed/);
 
     expect(await commitsOfJob(scene.repo, job.id)).toEqual([]);
-    expect(await git(scene.repo, "rev-parse", `agent/${scene.workerId}/${job.id}`)).toBe(scene.baseSha);
+    // The job's branch never moved: still at the base, or already deleted with the failed job's worktree.
+    expect(["", scene.baseSha]).toContain(await jobBranchTip(scene.repo, `agent/${scene.workerId}/${job.id}`));
     expect(await git(scene.repo, "rev-parse", "main")).toBe(scene.baseSha);
     expect((await completions(scene)).filter((c) => c.parentId === job.id)).toEqual([]);
     // Nothing was staged: the objects grew by far less than one of the rejected files.
