@@ -10,7 +10,7 @@ import { parsePattern, publishSubjectProblem } from "./subject-syntax.js";
 /*
  * Why core NATS and no JetStream: the database is the durable, ordered log. Every
  * event has its session seq; live streams replay from the store cursor and then
- * follow the bus, detecting a gap by seq and re-reading the store; claimers poll
+ * read the store again whenever a bus notice says the log grew; claimers poll
  * slowly besides waking on `*.enqueued`. So a bus message is only ever a nudge or
  * a latency shortcut, and losing one costs latency, never work. JetStream would add
  * a second durable copy of the same log (streams, retention, storage on the NATS
