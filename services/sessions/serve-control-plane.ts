@@ -36,7 +36,13 @@ export async function serveControlPlane(config: Config, signal: AbortSignal, opt
     workerStaleMs: config.queues.workerStaleSeconds * 1000,
   });
   try {
-    const bus = await openBus({ natsUrl: config.bus.natsUrl, name: "pushpals-sessions", logger });
+    const bus = await openBus({
+      natsUrl: config.bus.natsUrl,
+      natsCredsFile: config.bus.natsCredsFile,
+      natsToken: config.bus.natsToken,
+      name: "pushpals-sessions",
+      logger,
+    });
     try {
       const hub = new SessionHub(bus, store, logger);
       const commit = committer(bus, (events) => hub.offerCommitted(events));
