@@ -3,7 +3,7 @@ import type { Bus, Subscription } from "../kernel/bus/bus.js";
 import type { DropOldestQueue } from "../kernel/bus/drop-oldest-queue.js";
 import { decodeNotice } from "../kernel/bus/event-notices.js";
 import { subjects } from "../kernel/bus/subjects.js";
-import { errorMessage } from "../kernel/errors.js";
+import { errorMessage, unavailable } from "../kernel/errors.js";
 import type { Logger } from "../kernel/log.js";
 import type { Store } from "../kernel/store/store.js";
 import { sleep } from "../kernel/time.js";
@@ -85,11 +85,11 @@ export class SessionFeed {
     try {
       await this.#subscription.ready;
       // Fixed after the subscription is active: anything committed later is announced.
-      this.#cursor = (await log.getSession(sessionId))?.lastSeq ?? 0n;
+      if (!this.#closed.signal.aborted) this.#cursor = (await log.getSession(sessionId))?.lastSeq ?? 0n;
       started();
     } catch (error) {
       logger.warn({ sessionId, err: errorMessage(error) }, "session feed: could not read the session's newest event; the streams following it fail and their clients resume");
-      started(error);
+      started(unavailable(`could not read session ${sessionId} from the store to follow it live (${errorMessage(error)}); resume the stream from the last seq received`));
       this.#subscription.close();
     }
     for await (const message of this.#subscription) {

@@ -1,4 +1,5 @@
 import { create, toBinary } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventSchema, JobProgressSchema } from "../../gen/pushpals/v1/events_pb.js";
 import type { Bus, SubscribeOptions } from "../../services/kernel/bus/bus.js";
@@ -191,7 +192,7 @@ describe("session hub", () => {
     const sessionId = await newSession(bus);
     const hub = new SessionHub(bus, countedLog(store, { failGetSession: true }).log, silentLogger);
     const first = hub.subscribe(sessionId);
-    await expect(first.ready).rejects.toThrow("database unreachable");
+    await expect(first.ready).rejects.toMatchObject({ code: Code.Unavailable, rawMessage: expect.stringContaining("database unreachable") });
     first.close();
     const second = hub.subscribe(sessionId);
     await expect(second.ready).rejects.toThrow("database unreachable");
