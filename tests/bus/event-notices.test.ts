@@ -119,4 +119,10 @@ describe("decodeNotice", () => {
       'notice Unrecognized key: "text"',
     ]);
   });
+
+  it("warns about at most ten skipped messages per ten seconds, so junk on the bus cannot flood the logs", () => {
+    const logs = capturedLogs();
+    for (let i = 0; i < 50; i++) decodeNotice({ subject, data: new Uint8Array([0xff]) }, logs.logger);
+    expect(logs.lines().filter((line) => line.level === 40)).toHaveLength(10);
+  });
 });

@@ -95,8 +95,24 @@ export function decodeNotice(message: BusMessage, logger?: Logger): EventNotice 
   return notice.data;
 }
 
-function skipped(message: BusMessage, problem: string, logger: Logger | undefined): undefined {
-  (logger ?? (fallbackLogger ??= createLogger("bus"))).warn(
+/** Warnings per logger per window: whoever can publish junk on the bus must not also flood the logs. */
+const WARN_BURST = 10;
+const WARN_WINDOW_MS = 10_000;
+const warnWindows = new WeakMap<Logger, { startedAt: number; warned: number; suppressed: number }>();
+
+function skipped(message: BusMessage, problem: string, given: Logger | undefined): undefined {
+  const logger = given ?? (fallbackLogger ??= createLogger("bus"));
+  const now = Date.now();
+  let window = warnWindows.get(logger);
+  if (!window || now - window.startedAt >= WARN_WINDOW_MS) {
+    const suppressedBefore = window?.suppressed ?? 0;
+    window = { startedAt: now, warned: 0, suppressed: 0 };
+    warnWindows.set(logger, window);
+    if (suppressedBefore > 0) logger.warn({ suppressed: suppressedBefore }, "bus: more messages that are not PushPals event notices were skipped without a warning each");
+  }
+  if (window.warned >= WARN_BURST) return void window.suppressed++;
+  window.warned++;
+  logger.warn(
     { subject: message.subject, bytes: message.data.length, problem },
     "bus: skipped a message that is not a PushPals event notice; check what publishes on this subject (only PushPals should)",
   );
