@@ -14,13 +14,16 @@ import { runFanout, type FanoutLoad, type FanoutResult, type FanoutSetup } from 
  * Lower rates (--rates) show where the fan-out stops keeping up; --connections 1,100
  * how much sharing one HTTP/2 connection costs (a browser tab or CLI has its own).
  *
+ * postgres-remote puts the writer on a second control plane (same database and NATS), so
+ * the subscribers' plane reads every event from the store when a NATS notice comes.
+ *
  *   npm run build && node dist/bench/stream-fanout.js [--subscribers 100] [--rates 1000,250] [--seconds 10]
- *       [--connections 4] [--batch-ms 10] [--setups embedded,postgres] [--nats nats://127.0.0.1:4222] [--no-record]
+ *       [--connections 4] [--batch-ms 10] [--setups embedded,postgres,postgres-remote] [--nats nats://127.0.0.1:4222] [--no-record]
  *
  * PUSHPALS_LOG_LEVEL=warn shows the control plane's own logs (off otherwise).
  */
 
-type SetupName = "embedded" | "postgres";
+type SetupName = "embedded" | "postgres" | "postgres-remote";
 
 interface Args {
   subscribers: number;
@@ -35,7 +38,7 @@ interface Args {
 
 const USAGE =
   "use --subscribers N, --rates A,B (events/s), --seconds N, --connections A,B, --batch-ms MS (0 = one event per call), " +
-  "--setups embedded,postgres, --nats URL ('' = the in-process bus on Postgres too) or --no-record";
+  "--setups embedded,postgres,postgres-remote, --nats URL ('' = the in-process bus on Postgres too) or --no-record";
 
 function parseArgs(argv: string[]): Args {
   const args: Args = {
@@ -70,8 +73,11 @@ function whole(value: string | undefined, flag: string, min: number): number {
 }
 
 function setupName(value: string, flag: string): SetupName {
-  if (value === "embedded" || value === "postgres") return value;
-  throw new Error(`${flag} takes embedded (SQLite + in-process bus) and/or postgres (Postgres + NATS), comma-separated; got ${value}`);
+  if (value === "embedded" || value === "postgres" || value === "postgres-remote") return value;
+  throw new Error(
+    `${flag} takes embedded (SQLite + in-process bus), postgres (Postgres + NATS) and/or postgres-remote ` +
+      `(Postgres + NATS, the writer on a second control plane), comma-separated; got ${value}`,
+  );
 }
 
 const progress = (message: string) => process.stderr.write(`[stream-fanout] ${message}\n`);
@@ -136,12 +142,13 @@ function retriedNote(results: FanoutResult[]): string[] {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const setups: FanoutSetup[] = args.setups.map((name) =>
-    name === "embedded"
-      ? { label: "SQLite + in-process bus (embedded default)", store: "sqlite", natsUrl: "" }
-      : { label: args.natsUrl ? "Postgres + NATS" : "Postgres + in-process bus", store: "postgres", natsUrl: args.natsUrl },
-  );
-  const nats = args.setups.includes("postgres") && args.natsUrl
+  const setups: FanoutSetup[] = args.setups.map((name): FanoutSetup => {
+    if (name === "embedded") return { label: "SQLite + in-process bus (embedded default)", store: "sqlite", natsUrl: "" };
+    if (name === "postgres") return { label: args.natsUrl ? "Postgres + NATS" : "Postgres + in-process bus", store: "postgres", natsUrl: args.natsUrl };
+    if (!args.natsUrl) throw new Error("--setups postgres-remote needs NATS between its two control planes; give --nats URL");
+    return { label: "Postgres + NATS, writer on a second control plane", store: "postgres", natsUrl: args.natsUrl, remoteWriter: true };
+  });
+  const nats = args.setups.some((name) => name !== "embedded") && args.natsUrl
     ? `, NATS server ${await natsVersion(args.natsUrl).catch((error: unknown) => `unreachable (${errorMessage(error)})`)}`
     : "";
   const machine = `${await describeMachine()}${nats}`;
@@ -175,6 +182,10 @@ async function main(): Promise<void> {
       "to a real control plane (serveControlPlane, logging off) on a worker thread of the benchmark's process (a fresh one per row); subscribers and writer share the main thread. " +
       `A writer on its own connection appends JobProgress events for ${args.seconds} s, ${writing} (at most ${MAX_APPENDS_IN_FLIGHT} calls in flight); ` +
       "each event carries its call's send time. Measured after every subscriber has received a warm-up event (all streams live). " +
+      (args.setups.includes("postgres-remote")
+        ? "Writer on a second control plane: the writer's connection goes to another control plane (its own worker thread) on the same database and NATS, " +
+          "so the subscribers' plane reads each commit's events from the store when its notice arrives; busy is the subscribers' plane. "
+        : "") +
       "Commit→receive: arrival at a subscriber (wall clock, sub-ms) minus the event's time as the store set it (whole ms, read just before commit), so it reads up to 1 ms high; " +
       "send→receive: arrival minus the writer's send time (same clock, exact; includes the append). " +
       `Missed: expected deliveries (events × subscribers) skipped over, or still lacking once deliveries made no progress for ${STALL_TIMEOUT_MS / 1000} s ` +

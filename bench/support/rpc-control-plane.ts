@@ -15,6 +15,8 @@ export interface BenchControlPlaneOptions {
   natsUrl?: string;
   /** Label in the Postgres database's name. */
   label: string;
+  /** Postgres: share this database (another plane's) instead of making one; it is left for its owner to drop. */
+  databaseUrl?: string;
 }
 
 export interface BenchControlPlane {
@@ -50,12 +52,13 @@ export async function startBenchControlPlane(options: BenchControlPlaneOptions):
     await rm(dataDir, { recursive: true, force: true });
   };
   try {
-    if (options.store === "postgres") database = await benchDatabase(options.label);
+    if (options.store === "postgres" && !options.databaseUrl) database = await benchDatabase(options.label);
+    const databaseUrl = options.store === "postgres" ? (options.databaseUrl ?? database?.url ?? "") : "";
     const workerData: ControlPlaneWorkerData = {
       overrides: {
         "repo.path": dataDir,
         "storage.dataDir": dataDir,
-        "storage.databaseUrl": database?.url ?? "",
+        "storage.databaseUrl": databaseUrl,
         "bus.natsUrl": options.natsUrl ?? "",
       },
     };
@@ -68,7 +71,7 @@ export async function startBenchControlPlane(options: BenchControlPlaneOptions):
       store: options.store,
       bus: options.natsUrl ? "nats" : "memory",
       sqliteFile: options.store === "sqlite" ? join(dataDir, "pushpals.db") : undefined,
-      databaseUrl: database?.url,
+      databaseUrl: databaseUrl || undefined,
       connect: () => createClients(url),
       busy: (since) => running.performance.eventLoopUtilization(since),
       async stop() {

@@ -3,7 +3,7 @@ import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import { EventSchema, JobProgressSchema } from "../../gen/pushpals/v1/events_pb.js";
 import { sleep } from "../../services/kernel/time.js";
-import { startBenchControlPlane, type BenchStore } from "./rpc-control-plane.js";
+import { startBenchControlPlane, type BenchControlPlane, type BenchStore } from "./rpc-control-plane.js";
 import { writePaced, type PacedWriteResult } from "./rpc-paced-writer.js";
 import { runSubscribers } from "./rpc-stream-subscribers.js";
 import { StreamTally } from "./rpc-stream-tally.js";
@@ -13,6 +13,12 @@ export interface FanoutSetup {
   store: BenchStore;
   /** Empty: the in-process bus. */
   natsUrl: string;
+  /**
+   * The writer appends through a second control plane on the same database and bus, so
+   * the subscribers' plane learns of each commit only from a NATS notice and reads the
+   * events from the store (its own commits it hands on without a read).
+   */
+  remoteWriter?: boolean;
 }
 
 export interface FanoutLoad {
@@ -58,8 +64,12 @@ export interface FanoutResult {
 export async function runFanout(setup: FanoutSetup, load: FanoutLoad, progress: (message: string) => void): Promise<FanoutResult> {
   const plane = await startBenchControlPlane({ store: setup.store, natsUrl: setup.natsUrl, label: "fanout" });
   const say = (message: string) => progress(`${setup.label}, ${load.rate} events/s, ${load.connections} connections: ${message}`);
+  let writerPlane: BenchControlPlane | undefined;
   try {
-    const writerClients = plane.connect();
+    if (setup.remoteWriter) {
+      writerPlane = await startBenchControlPlane({ store: setup.store, natsUrl: setup.natsUrl, label: "fanout-writer", databaseUrl: plane.databaseUrl });
+    }
+    const writerClients = (writerPlane ?? plane).connect();
     const { session } = await writerClients.sessions.createSession({ title: "stream fan-out bench" });
     if (!session) throw new Error("CreateSession answered without a session");
     const tally = new StreamTally(load.subscribers, session.lastSeq);
@@ -121,6 +131,7 @@ export async function runFanout(setup: FanoutSetup, load: FanoutLoad, progress: 
       if (error !== undefined) throw error;
     }
   } finally {
+    await writerPlane?.stop();
     await plane.stop();
   }
 }

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { redactNatsUrl } from "../../services/kernel/bus/nats-credentials.js";
 import { createClients } from "../../services/kernel/clients.js";
 import type { Config } from "../../services/kernel/config/schema.js";
 import { errorMessage } from "../../services/kernel/errors.js";
@@ -148,7 +149,7 @@ function announce(url: string, config: Config, { mode, hasUi, sandbox }: { mode:
       ...(hasUi ? [`  web UI        ${url}/`] : []),
       `  gRPC/Connect  ${url}  (grpcurl -plaintext 127.0.0.1:${port} list)`,
       `  store         ${config.storage.databaseUrl ? "postgres" : `sqlite in ${config.storage.dataDir}`}`,
-      `  bus           ${config.bus.natsUrl || "in-process"}`,
+      `  bus           ${config.bus.natsUrl ? redactNatsUrl(config.bus.natsUrl) : "in-process"}`,
       `  model         ${modelSummary(config.llm)}`,
       `  sandbox       ${sandbox}`,
       `pushpals listening on ${url}`,

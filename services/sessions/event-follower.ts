@@ -18,13 +18,15 @@ export interface FollowOptions {
 export type FollowItem = { kind: "event"; event: Event } | { kind: "keepalive"; lastSeq: bigint };
 
 /**
- * A session's log from a cursor: replayed from the store, then followed live on the bus.
+ * A session's log from a cursor: replayed from the store, then followed live through
+ * the hub (which reads the store whenever the bus says the log grew). Every event
+ * yielded was read from the store; the bus only says when to look.
  *
  * The seam has no gap and no duplicate because the store gives each session a
  * gap-free seq in commit order: we subscribe *before* replaying, skip live events
- * at or below the cursor, and whenever a live event skips ahead (a lost or dropped
- * bus message) or nothing was heard for a keep-alive period, we re-read the store
- * after the cursor. The bus only makes the stream fast; the store makes it whole.
+ * at or below the cursor, and whenever a live event skips ahead, this reader fell
+ * behind the hub (its buffer overflowed), or nothing was heard for a keep-alive
+ * period (a lost last notice), we re-read the store after the cursor.
  */
 export async function* followSessionEvents(store: Store, hub: SessionHub, options: FollowOptions): AsyncGenerator<FollowItem> {
   const { sessionId, itemId, signal } = options;
@@ -67,8 +69,11 @@ export async function* followSessionEvents(store: Store, hub: SessionHub, option
     let heard = false;
     for await (const item of live) {
       if (item === TICK) {
-        // Silence on the bus may hide a lost last message: the store settles it.
-        if (!heard) yield* catchUp();
+        // Silence may hide a lost last notice, and an overflow the lost events: the store settles it.
+        if (!heard || live.dropped !== dropped) {
+          dropped = live.dropped;
+          yield* catchUp();
+        }
         if (!sent) yield { kind: "keepalive", lastSeq: cursor };
         heard = sent = false;
         continue;

@@ -36,10 +36,17 @@ export async function serveControlPlane(config: Config, signal: AbortSignal, opt
     workerStaleMs: config.queues.workerStaleSeconds * 1000,
   });
   try {
-    const bus = await openBus({ natsUrl: config.bus.natsUrl, name: "pushpals-sessions", logger });
+    const bus = await openBus({
+      natsUrl: config.bus.natsUrl,
+      natsCredsFile: config.bus.natsCredsFile,
+      natsToken: config.bus.natsToken,
+      name: "pushpals-sessions",
+      logger,
+    });
     try {
-      const commit = committer(bus);
-      const deps = { store, bus, hub: new SessionHub(bus, logger), commit, config, logger, startedAt: Date.now(), version: VERSION };
+      const hub = new SessionHub(bus, store, logger);
+      const commit = committer(bus, (events) => hub.offerCommitted(events));
+      const deps = { store, bus, hub, commit, config, logger, startedAt: Date.now(), version: VERSION };
       const server = await startRpcServer({
         ...serverOptionsFrom(config.server, logger),
         staticDir: options.staticDir,

@@ -1,94 +1,83 @@
 import type { Event } from "../../gen/pushpals/v1/events_pb.js";
-import type { Bus, Subscription } from "../kernel/bus/bus.js";
+import type { Bus } from "../kernel/bus/bus.js";
 import { DEFAULT_MAX_BUFFERED } from "../kernel/bus/buffered-subscription.js";
 import { DropOldestQueue } from "../kernel/bus/drop-oldest-queue.js";
-import { decodeEvent } from "../kernel/bus/event-codec.js";
-import { subjects } from "../kernel/bus/subjects.js";
 import type { Logger } from "../kernel/log.js";
+import { SessionFeed, TICK, type EventLog, type HubItem } from "./session-feed.js";
 
-/** What a hub subscription yields: the session's next event, or a tick its owner asked for. */
-export type HubItem = Event | typeof TICK;
-export const TICK = Symbol("tick");
+export { TICK, type EventLog, type HubItem } from "./session-feed.js";
 
 export interface HubSubscription extends AsyncIterable<HubItem> {
-  /** Settles once the session's bus subscription is active end to end. */
+  /**
+   * Settles once every event committed from now on will be yielded; rejects when the
+   * session's log could not be read to get there.
+   */
   readonly ready: Promise<void>;
-  /** Events lost on the way (bus drops, undecodable messages, this reader's own overflow): re-read the store when it grows. */
+  /** Events this reader was too slow for (its own overflow): re-read the store when it grows. */
   readonly dropped: number;
   /** Queues a TICK behind the events already handed to this reader, so its timer needs no racing with its reads. */
   tick(): void;
   close(): void;
 }
 
-interface Listener {
-  queue: DropOldestQueue<HubItem>;
-  lost: number;
-}
-
-interface Shared {
-  subscription: Subscription;
-  listeners: Set<Listener>;
-}
-
 /**
- * One bus subscription, and one decode, per session per process, shared by every
- * local stream of that session: with a hundred followers of one session the bus
- * delivers each event once and it is decoded once, not a hundred times.
+ * One feed per session per process, shared by every local stream of that session:
+ * with a hundred followers of one session the bus delivers each notice once and the
+ * store is read once for them all, not a hundred times (and not at all for what
+ * this process committed itself). What the hub yields comes from the store, never
+ * from the bus.
  */
 export class SessionHub {
-  private readonly sessions = new Map<string, Shared>();
+  private readonly feeds = new Map<string, SessionFeed>();
 
   constructor(
     private readonly bus: Bus,
+    private readonly log: EventLog,
     private readonly logger: Logger,
   ) {}
 
   subscribe(sessionId: string): HubSubscription {
-    const shared = this.sessions.get(sessionId) ?? this.open(sessionId);
-    const listener: Listener = { queue: new DropOldestQueue<HubItem>(DEFAULT_MAX_BUFFERED), lost: 0 };
-    shared.listeners.add(listener);
+    const feed = this.feeds.get(sessionId) ?? this.open(sessionId);
+    const queue = new DropOldestQueue<HubItem>(DEFAULT_MAX_BUFFERED);
+    feed.listeners.add(queue);
     let closed = false;
     return {
-      ready: shared.subscription.ready,
+      ready: feed.ready,
       get dropped() {
-        return listener.lost + listener.queue.dropped;
+        return queue.dropped;
       },
-      tick: () => listener.queue.push(TICK),
+      tick: () => queue.push(TICK),
       close: () => {
         if (closed) return;
         closed = true;
-        listener.queue.close();
-        shared.listeners.delete(listener);
-        if (shared.listeners.size === 0 && this.sessions.get(sessionId) === shared) {
-          this.sessions.delete(sessionId);
-          shared.subscription.close();
+        queue.close();
+        feed.listeners.delete(queue);
+        if (feed.listeners.size === 0 && this.feeds.get(sessionId) === feed) {
+          this.feeds.delete(sessionId);
+          feed.close();
         }
       },
-      [Symbol.asyncIterator]: () => ({ next: () => listener.queue.next() }),
+      [Symbol.asyncIterator]: () => ({ next: () => queue.next() }),
     };
   }
 
-  private open(sessionId: string): Shared {
-    const subscription = this.bus.subscribe(subjects.sessionEvents(sessionId));
-    const shared: Shared = { subscription, listeners: new Set() };
-    this.sessions.set(sessionId, shared);
-    void this.pump(sessionId, shared);
-    return shared;
+  /** Events this process has just committed (the committer's hand-off): fed to the sessions followed here. */
+  offerCommitted(events: readonly Event[]): void {
+    if (this.feeds.size === 0) return;
+    for (const event of events) this.feeds.get(event.sessionId)?.offerCommitted([event]);
   }
 
-  private async pump(sessionId: string, shared: Shared): Promise<void> {
-    let busDropped = 0;
-    for await (const message of shared.subscription) {
-      const event = decodeEvent(message, this.logger);
-      const lostNow = shared.subscription.dropped - busDropped + (event ? 0 : 1);
-      busDropped = shared.subscription.dropped;
-      for (const listener of shared.listeners) {
-        listener.lost += lostNow;
-        if (event) listener.queue.push(event);
-      }
-    }
-    // The bus ended the subscription (it closed): readers end too, and re-subscribe if they go on.
-    if (this.sessions.get(sessionId) === shared) this.sessions.delete(sessionId);
-    for (const listener of shared.listeners) listener.queue.end();
+  private open(sessionId: string): SessionFeed {
+    const feed: SessionFeed = new SessionFeed({
+      sessionId,
+      bus: this.bus,
+      log: this.log,
+      logger: this.logger,
+      onEnd: () => {
+        if (this.feeds.get(sessionId) === feed) this.feeds.delete(sessionId);
+      },
+    });
+    this.feeds.set(sessionId, feed);
+    return feed;
   }
 }

@@ -1,13 +1,18 @@
 import { create, toBinary } from "@bufbuild/protobuf";
-import { describe, expect, it } from "vitest";
-import { EventSchema, type Event } from "../../gen/pushpals/v1/events_pb.js";
+import { Code } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EventSchema, JobProgressSchema } from "../../gen/pushpals/v1/events_pb.js";
 import type { Bus, SubscribeOptions } from "../../services/kernel/bus/bus.js";
+import { encodeNotice, publishEvents } from "../../services/kernel/bus/event-notices.js";
 import { createMemoryBus } from "../../services/kernel/bus/memory-bus.js";
 import { subjects } from "../../services/kernel/bus/subjects.js";
 import { silentLogger } from "../../services/kernel/log.js";
-import { SessionHub, TICK, type HubItem, type HubSubscription } from "../../services/sessions/session-hub.js";
-
-const SESSION = "ses_01JD0000000000000000000000";
+import { openSqliteStore } from "../../services/kernel/store/open-store.js";
+import type { EventDraft, Store } from "../../services/kernel/store/store.js";
+import { committer } from "../../services/sessions/commit.js";
+import { SessionHub, TICK, type EventLog, type HubItem, type HubSubscription } from "../../services/sessions/session-hub.js";
+import { DEFAULT_OPTIONS } from "../store/harness.js";
+import { tempDir, type TempDir } from "../support/tmp.js";
 
 function countingBus(): { bus: Bus; subscribed: () => number; open: () => number } {
   const inner = createMemoryBus();
@@ -28,8 +33,29 @@ function countingBus(): { bus: Bus; subscribed: () => number; open: () => number
   return { bus, subscribed: () => subscribed, open: () => open };
 }
 
-const event = (seq: number): Event => create(EventSchema, { sessionId: SESSION, seq: BigInt(seq) });
-const publish = (bus: Bus, seq: number) => bus.publish(subjects.sessionEvents(SESSION), toBinary(EventSchema, event(seq)));
+/** The store's session log, with its reads counted (and, when asked, failed). */
+function countedLog(store: Store, options: { failReads?: number; failGetSession?: boolean } = {}) {
+  const counts = { getSession: 0, listEvents: 0 };
+  let failReads = options.failReads ?? 0;
+  const log: EventLog = {
+    getSession: (sessionId) => {
+      counts.getSession++;
+      if (options.failGetSession) return Promise.reject(new Error("database unreachable"));
+      return store.getSession(sessionId);
+    },
+    listEvents: (input) => {
+      counts.listEvents++;
+      if (failReads > 0) return (failReads--, Promise.reject(new Error("database unreachable")));
+      return store.listEvents(input);
+    },
+  };
+  return { log, counts };
+}
+
+const progress = (stage: string): EventDraft => ({ payload: { case: "jobProgress", value: create(JobProgressSchema, { stage }) } });
+const seqs = (items: HubItem[]) => items.map((item) => (item === TICK ? "tick" : Number(item.seq)));
+const stages = (items: HubItem[]) =>
+  items.map((item) => (item === TICK ? "tick" : item.payload.case === "jobProgress" ? item.payload.value.stage : `(${item.payload.case})`));
 
 async function take(subscription: HubSubscription, count: number): Promise<HubItem[]> {
   const items: HubItem[] = [];
@@ -43,52 +69,149 @@ async function take(subscription: HubSubscription, count: number): Promise<HubIt
 }
 
 describe("session hub", () => {
-  it("serves a hundred followers of one session from one bus subscription, decoding each event once", async () => {
+  let dir: TempDir;
+  let store: Store;
+  beforeAll(async () => {
+    dir = await tempDir("pushpals-hub-");
+    store = await openSqliteStore(`${dir.path}/hub.db`, DEFAULT_OPTIONS);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await dir?.remove();
+  });
+
+  async function newSession(bus: Bus): Promise<string> {
+    return (await committer(bus)(store.createSession({ title: "hub" }))).session.id;
+  }
+
+  it("serves a hundred followers of one session from one bus subscription and one store read per commit", async () => {
     const { bus, subscribed, open } = countingBus();
-    const hub = new SessionHub(bus, silentLogger);
-    const followers = Array.from({ length: 100 }, () => hub.subscribe(SESSION));
+    const sessionId = await newSession(bus);
+    const { log, counts } = countedLog(store);
+    const hub = new SessionHub(bus, log, silentLogger);
+    const followers = Array.from({ length: 100 }, () => hub.subscribe(sessionId));
     await Promise.all(followers.map((f) => f.ready));
-    for (let seq = 1; seq <= 3; seq++) publish(bus, seq);
+    await committer(bus)(store.appendEvents(sessionId, [progress("a"), progress("b"), progress("c")]));
     const received = await Promise.all(followers.map((f) => take(f, 3)));
     expect(subscribed()).toBe(1);
-    for (const items of received) expect(items.map((i) => (i === TICK ? "tick" : Number(i.seq)))).toEqual([1, 2, 3]);
-    // The decoded event is shared, not decoded per follower.
+    for (const items of received) expect(seqs(items)).toEqual([2, 3, 4]);
+    // One read for the whole commit and every follower, and the events it read are shared.
+    expect(counts).toEqual({ getSession: 1, listEvents: 1 });
     expect(received[0]![0]).toBe(received[99]![0]);
     for (const f of followers) f.close();
     expect(open()).toBe(0);
     await bus.close();
   });
 
-  it("counts an undecodable message as lost for every follower, and orders ticks behind buffered events", async () => {
+  it("yields only stored events: forged events and garbage cost no read, a forged notice one read that yields nothing", async () => {
     const { bus } = countingBus();
-    const hub = new SessionHub(bus, silentLogger);
-    const a = hub.subscribe(SESSION);
-    const b = hub.subscribe(SESSION);
+    const sessionId = await newSession(bus);
+    const { log, counts } = countedLog(store);
+    const hub = new SessionHub(bus, log, silentLogger);
+    const follower = hub.subscribe(sessionId);
+    await follower.ready;
+    const subject = subjects.sessionEvents(sessionId);
+    const forged = create(EventSchema, { sessionId, seq: 2n, payload: { case: "jobProgress", value: { stage: "forged" } } });
+    bus.publish(subject, toBinary(EventSchema, forged));
+    bus.publish(subject, new Uint8Array([0xff, 0xff, 0xff]));
+    bus.publish(subject, encodeNotice({ sessionId, seq: 1n })); // read already
+    await committer(bus)(store.appendEvents(sessionId, [progress("real 1")]));
+    expect(stages(await take(follower, 1))).toEqual(["real 1"]);
+    expect(counts.listEvents).toBe(1);
+
+    bus.publish(subject, encodeNotice({ sessionId, seq: 99n }));
+    await committer(bus)(store.appendEvents(sessionId, [progress("real 2")]));
+    expect(stages(await take(follower, 1))).toEqual(["real 2"]);
+    // Nothing else was handed on: the next item is the tick. The forged notice cost at most its one read.
+    follower.tick();
+    expect(stages(await take(follower, 1))).toEqual(["tick"]);
+    expect(counts.listEvents).toBeLessThanOrEqual(3);
+    expect(follower.dropped).toBe(0);
+    follower.close();
+    await bus.close();
+  });
+
+  it("needs no store read for what this process committed, and reads what an offer could not continue", async () => {
+    const { bus } = countingBus();
+    const sessionId = await newSession(bus);
+    const { log, counts } = countedLog(store);
+    const hub = new SessionHub(bus, log, silentLogger);
+    const follower = hub.subscribe(sessionId);
+    await follower.ready;
+    const local = committer(bus, (events) => hub.offerCommitted(events));
+    await local(store.appendEvents(sessionId, [progress("a"), progress("b")]));
+    expect(seqs(await take(follower, 2))).toEqual([2, 3]);
+    expect(counts.listEvents).toBe(0);
+
+    // Two commits whose answers come back in the other order (concurrent transactions on Postgres).
+    const fourth = await store.appendEvents(sessionId, [progress("c")]);
+    const fifth = await store.appendEvents(sessionId, [progress("d")]);
+    hub.offerCommitted(fifth.events); // does not continue seq 3: left to the store read
+    hub.offerCommitted(fourth.events);
+    publishEvents(bus, fifth.events);
+    publishEvents(bus, fourth.events);
+    expect(seqs(await take(follower, 2))).toEqual([4, 5]);
+    expect(counts.listEvents).toBe(1);
+    follower.close();
+    await bus.close();
+  });
+
+  it("orders a tick behind the events already handed on", async () => {
+    const { bus } = countingBus();
+    const sessionId = await newSession(bus);
+    const hub = new SessionHub(bus, store, silentLogger);
+    const [a, b] = [hub.subscribe(sessionId), hub.subscribe(sessionId)];
     await a.ready;
-    publish(bus, 1);
-    bus.publish(subjects.sessionEvents(SESSION), new Uint8Array([0xff, 0xff, 0xff]));
-    await new Promise((resolve) => setImmediate(resolve)); // let the hub hand both on
+    await committer(bus)(store.appendEvents(sessionId, [progress("1")]));
+    // Every listener is handed an event at once: once b has it, a has it queued.
+    await take(b, 1);
     a.tick();
-    publish(bus, 3);
-    const items = await take(a, 3);
-    expect(items.map((i) => (i === TICK ? "tick" : Number(i.seq)))).toEqual([1, "tick", 3]);
-    expect(a.dropped).toBe(1);
-    expect(b.dropped).toBe(1);
+    await committer(bus)(store.appendEvents(sessionId, [progress("2")]));
+    expect(seqs(await take(a, 3))).toEqual([2, "tick", 3]);
     a.close();
     b.close();
     await bus.close();
   });
 
+  it("tries a failed store read again and then delivers everything, in order", async () => {
+    const { bus } = countingBus();
+    const sessionId = await newSession(bus);
+    const { log, counts } = countedLog(store, { failReads: 2 });
+    const hub = new SessionHub(bus, log, silentLogger);
+    const follower = hub.subscribe(sessionId);
+    await follower.ready;
+    await committer(bus)(store.appendEvents(sessionId, [progress("a"), progress("b")]));
+    expect(seqs(await take(follower, 2))).toEqual([2, 3]);
+    expect(counts.listEvents).toBe(3);
+    follower.close();
+    await bus.close();
+  });
+
+  it("rejects ready when the session's log cannot be read, and starts afresh for the next follower", async () => {
+    const { bus, subscribed } = countingBus();
+    const sessionId = await newSession(bus);
+    const hub = new SessionHub(bus, countedLog(store, { failGetSession: true }).log, silentLogger);
+    const first = hub.subscribe(sessionId);
+    await expect(first.ready).rejects.toMatchObject({ code: Code.Unavailable, rawMessage: expect.stringContaining("database unreachable") });
+    first.close();
+    const second = hub.subscribe(sessionId);
+    await expect(second.ready).rejects.toThrow("database unreachable");
+    expect(subscribed()).toBe(2);
+    second.close();
+    await bus.close();
+  });
+
   it("opens a fresh bus subscription for a session followed again after its last follower left", async () => {
     const { bus, subscribed } = countingBus();
-    const hub = new SessionHub(bus, silentLogger);
-    const first = hub.subscribe(SESSION);
+    const sessionId = await newSession(bus);
+    const hub = new SessionHub(bus, store, silentLogger);
+    const first = hub.subscribe(sessionId);
     await first.ready;
     first.close();
-    const second = hub.subscribe(SESSION);
+    const second = hub.subscribe(sessionId);
     await second.ready;
-    publish(bus, 7);
-    expect((await take(second, 1)).map((i) => (i === TICK ? "tick" : Number(i.seq)))).toEqual([7]);
+    await committer(bus)(store.appendEvents(sessionId, [progress("again")]));
+    expect(seqs(await take(second, 1))).toEqual([2]);
     expect(subscribed()).toBe(2);
     second.close();
     await bus.close();

@@ -4,14 +4,38 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AssistantMessageSchema, EventSchema } from "../../gen/pushpals/v1/events_pb.js";
 import type { Event } from "../../gen/pushpals/v1/events_pb.js";
 import type { Clients } from "../../services/kernel/clients.js";
+import { SHARED_NATS_URL } from "../bus/support/buses.js";
 import { startTestControlPlane, type TestControlPlane } from "../support/control-plane.js";
 
-describe.each(["sqlite", "postgres"] as const)("StreamEvents on %s", (store) => {
+interface Setup {
+  name: string;
+  store: "sqlite" | "postgres";
+  natsUrl?: string;
+  /** Writes go through a second control plane: the streams' plane hears of them only by NATS notice, and reads them from the store. */
+  writerPlane?: boolean;
+}
+
+const SETUPS: Setup[] = [
+  { name: "SQLite + in-process bus", store: "sqlite" },
+  { name: "Postgres + in-process bus", store: "postgres" },
+  { name: "Postgres + NATS, writes through a second control plane", store: "postgres", natsUrl: SHARED_NATS_URL, writerPlane: true },
+];
+
+describe.each(SETUPS)("StreamEvents on $name", (setup) => {
   let cp: TestControlPlane;
+  let writerPlane: TestControlPlane | undefined;
+  /** Where appends go: the streams' own plane, or the second one. */
+  let writer: Clients;
   beforeAll(async () => {
-    cp = await startTestControlPlane({ store, env: { PUSHPALS_LOG_LEVEL: "silent" }, overrides: { "server.keepaliveSeconds": 0.2 } });
+    const options = { env: { PUSHPALS_LOG_LEVEL: "silent" }, overrides: { "server.keepaliveSeconds": 0.2 }, natsUrl: setup.natsUrl };
+    cp = await startTestControlPlane({ ...options, store: setup.store });
+    if (setup.writerPlane) writerPlane = await startTestControlPlane({ ...options, databaseUrl: cp.config.storage.databaseUrl });
+    writer = (writerPlane ?? cp).clients;
   });
-  afterAll(() => cp?.stop());
+  afterAll(async () => {
+    await writerPlane?.stop();
+    await cp?.stop();
+  });
 
   it("delivers 1,000 concurrently appended events exactly once, in order, across a disconnect and resume", async () => {
     const { session } = await cp.clients.sessions.createSession({ title: "stream" });
@@ -35,9 +59,9 @@ describe.each(["sqlite", "postgres"] as const)("StreamEvents on %s", (store) => 
 
     // 1,000 events from 20 concurrent writers, 50 each, while the stream is open.
     await Promise.all(
-      Array.from({ length: 20 }, (_, writer) =>
+      Array.from({ length: 20 }, (_, n) =>
         (async () => {
-          for (let i = 0; i < 50; i++) await cp.clients.sessions.appendEvents({ sessionId, events: [assistantEvent(`w${writer}-${i}`)] });
+          for (let i = 0; i < 50; i++) await writer.sessions.appendEvents({ sessionId, events: [assistantEvent(`w${n}-${i}`)] });
         })(),
       ),
     );
@@ -70,7 +94,7 @@ describe.each(["sqlite", "postgres"] as const)("StreamEvents on %s", (store) => 
         for await (const res of cp.clients.sessions.streamEvents({ sessionId, afterSeq: 0n }, { signal: controller.signal })) {
           seen.push(res.message.case === "event" ? `event:${res.message.value.payload.case}` : "keepalive");
           if (seen.filter((s) => s === "keepalive").length === 1) {
-            await cp.clients.sessions.postMessage({ sessionId, text: "hello" });
+            await writer.sessions.postMessage({ sessionId, text: "hello" });
           }
           if (seen.includes("event:message")) controller.abort();
         }

@@ -1,7 +1,9 @@
 /**
- * The event bus: wakes claimers and feeds live streams. It is never the source of
- * truth — losing a message loses no work, because claimers also poll slowly and
- * streams resume from the store's cursor. Two implementations: in-process (embedded
+ * The event bus: wakes claimers and tells live streams when to read the store. It
+ * is never the source of truth, nor trusted with content: it carries notices (see
+ * event-notices.ts), and whatever is delivered or acted on is read from the store.
+ * Losing a message loses no work, because claimers also poll slowly and streams
+ * re-read the store after their cursor. Two implementations: in-process (embedded
  * mode) and NATS. Subjects follow NATS syntax ('.'-separated tokens, '*' matches one
  * token, '>' matches the rest) in both.
  */

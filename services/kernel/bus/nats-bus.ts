@@ -1,16 +1,18 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { errorMessage, unavailable } from "../errors.js";
+import type { ConnectError } from "@connectrpc/connect";
+import { AuthorizationError, connect, type NatsConnection } from "@nats-io/transport-node";
+import { errorMessage, unauthenticated, unavailable } from "../errors.js";
 import { silentLogger, type Logger } from "../log.js";
 import type { Bus } from "./bus.js";
 import { bufferedSubscription, type MessageSink, type MessageSource } from "./buffered-subscription.js";
+import { natsConnectTarget, type NatsConnectTarget } from "./nats-credentials.js";
 import { followConnectionStatus } from "./nats-status.js";
 import { parsePattern, publishSubjectProblem } from "./subject-syntax.js";
 
 /*
  * Why core NATS and no JetStream: the database is the durable, ordered log. Every
  * event has its session seq; live streams replay from the store cursor and then
- * follow the bus, detecting a gap by seq and re-reading the store; claimers poll
+ * read the store again whenever a bus notice says the log grew; claimers poll
  * slowly besides waking on `*.enqueued`. So a bus message is only ever a nudge or
  * a latency shortcut, and losing one costs latency, never work. JetStream would add
  * a second durable copy of the same log (streams, retention, storage on the NATS
@@ -20,7 +22,12 @@ import { parsePattern, publishSubjectProblem } from "./subject-syntax.js";
  */
 
 export interface NatsBusOptions {
+  /** nats://host:port; credentials may be in it (nats://user:password@host:port, nats://token@host:port). */
   url: string;
+  /** Or a .creds file (user JWT and nkey seed)… */
+  credsFile?: string;
+  /** …or a token: at most one way to authenticate. */
+  token?: string;
   /** The client name the server shows in its monitoring (e.g. the service name). */
   name: string;
   logger?: Logger;
@@ -33,23 +40,22 @@ const PING_INTERVAL_MS = 20_000;
 const DEFAULT_DRAIN_TIMEOUT_MS = 5_000;
 
 export async function connectNatsBus(options: NatsBusOptions): Promise<Bus> {
-  const url = redactCredentials(options.url);
-  const logger = (options.logger ?? silentLogger).child({ component: "bus", natsUrl: url });
+  const target = await natsConnectTarget(options);
+  const logger = (options.logger ?? silentLogger).child({ component: "bus", natsUrl: target.redactedUrl });
   let nc: NatsConnection;
   try {
     nc = await connect({
-      servers: options.url,
+      servers: target.server,
+      ...target.auth,
       name: options.name,
       // The bus outlives any NATS restart: reconnect forever; subscriptions are resent.
       maxReconnectAttempts: -1,
       pingInterval: PING_INTERVAL_MS,
     });
   } catch (error) {
-    throw unavailable(
-      `could not reach NATS at ${url}: ${errorMessage(error)}; start nats-server there, or leave PUSHPALS_NATS_URL empty for the in-process bus`,
-    );
+    throw connectFailure(target, error);
   }
-  logger.info({ server: nc.getServer() }, "bus: connected to NATS");
+  logger.info({ server: nc.getServer(), auth: target.method }, "bus: connected to NATS");
 
   const reconnects = new ReconnectPulse();
   const statusFollowed = followConnectionStatus(nc, logger, () => reconnects.fire()).catch((error: unknown) =>
@@ -167,7 +173,21 @@ class ReconnectPulse {
   }
 }
 
-/** nats://user:secret@host:4222 → nats://user:***@host:4222, for logs and errors. */
-function redactCredentials(url: string): string {
-  return url.replace(/^([a-z]+:\/\/[^:@/]+:)[^@/]*@/i, "$1***@").replace(/^([a-z]+:\/\/)([^:@/]+)@/i, "$1***@");
+/** Why the first connection failed, and which setting to fix: the credentials when the server refused them. */
+function connectFailure(target: NatsConnectTarget, error: unknown): ConnectError {
+  const at = target.redactedUrl;
+  if (!(error instanceof AuthorizationError)) {
+    return unavailable(`could not reach NATS at ${at}: ${errorMessage(error)}; start nats-server there, or leave PUSHPALS_NATS_URL empty for the in-process bus`);
+  }
+  if (target.setting === undefined) {
+    return unauthenticated(
+      `NATS at ${at} requires credentials and none are configured (${errorMessage(error)}); ` +
+        "put user and password in PUSHPALS_NATS_URL (nats://user:password@host:port), or set PUSHPALS_NATS_TOKEN or PUSHPALS_NATS_CREDS " +
+        "([bus] nats_url, nats_token, nats_creds_file)",
+    );
+  }
+  return unauthenticated(
+    `NATS at ${at} refused the ${target.method} (${errorMessage(error)}); fix ${target.setting} to what the server expects ` +
+      "(or use the other kind of credentials it is configured for: nats_url user:password, nats_token, nats_creds_file)",
+  );
 }

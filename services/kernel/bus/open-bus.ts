@@ -7,6 +7,9 @@ import { connectNatsBus } from "./nats-bus.js";
 export interface OpenBusOptions {
   /** bus.natsUrl: empty for the in-process bus, nats://host:port (or tls://) for NATS. */
   natsUrl: string;
+  /** bus.natsCredsFile and bus.natsToken: other ways to authenticate to NATS than credentials in the URL. */
+  natsCredsFile?: string;
+  natsToken?: string;
   /** Who is connecting (the service name); NATS shows it in its monitoring. */
   name: string;
   logger?: Logger;
@@ -24,5 +27,5 @@ export async function openBus(options: OpenBusOptions): Promise<Bus> {
     const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1] ?? "none";
     throw invalidArgument("bus.natsUrl", `must start with nats:// or tls:// (scheme here: ${scheme}); leave it empty for the in-process bus`);
   }
-  return connectNatsBus({ url, name: options.name, logger });
+  return connectNatsBus({ url, credsFile: options.natsCredsFile, token: options.natsToken, name: options.name, logger });
 }

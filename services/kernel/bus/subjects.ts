@@ -7,7 +7,7 @@ const QUEUE_TOKENS: Record<QueueName, string> = {
   [QueueName.COMPLETIONS]: "completions",
 };
 
-/** Every subject PushPals publishes on, in one place. */
+/** Every subject PushPals publishes on, in one place. Each carries event notices (event-notices.ts), never events. */
 export const subjects = {
   sessionEvents: (sessionId: string) => `pushpals.session.${sessionId}.events`,
   allSessionEvents: "pushpals.session.*.events",

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { writeFile } from "node:fs/promises";
 import { connect, createServer } from "node:net";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { tempDir, type TempDir } from "../../support/tmp.js";
 
@@ -19,14 +21,28 @@ export interface OwnNatsServer {
   dispose(): Promise<void>;
 }
 
-export async function ownNatsServer(): Promise<OwnNatsServer> {
+export interface OwnNatsServerOptions {
+  /** More nats-server flags, e.g. ["--user", "u", "--pass", "p"] or ["--auth", token]. */
+  args?: string[];
+  /** A configuration file's text (e.g. an authorization or operator block), passed with -c. */
+  config?: string;
+}
+
+export async function ownNatsServer(options: OwnNatsServerOptions = {}): Promise<OwnNatsServer> {
   const port = await freePort();
   const store: TempDir = await tempDir("pushpals-nats-");
+  const configArgs: string[] = [];
+  if (options.config !== undefined) {
+    const file = join(store.path, "nats-server.conf");
+    await writeFile(file, options.config);
+    configArgs.push("-c", file);
+  }
   let child: ChildProcess | undefined;
 
   async function start(): Promise<void> {
     if (child) throw new Error("own nats-server already running");
-    const started = spawn(NATS_SERVER, ["-a", "127.0.0.1", "-p", String(port), "-sd", store.path], { stdio: ["ignore", "ignore", "pipe"] });
+    const args = [...configArgs, "-a", "127.0.0.1", "-p", String(port), "-sd", store.path, ...(options.args ?? [])];
+    const started = spawn(NATS_SERVER, args, { stdio: ["ignore", "ignore", "pipe"] });
     child = started;
     let stderr = "";
     started.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));

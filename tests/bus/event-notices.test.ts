@@ -1,9 +1,9 @@
-import { create, equals, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
+import { create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import { EventSchema, type Event } from "../../gen/pushpals/v1/events_pb.js";
 import type { Bus, BusMessage, Subscription } from "../../services/kernel/bus/bus.js";
-import { decodeEvent, eventSubjects, publishEvents } from "../../services/kernel/bus/event-codec.js";
+import { decodeNotice, encodeNotice, eventSubjects, publishEvents } from "../../services/kernel/bus/event-notices.js";
 import { subjects } from "../../services/kernel/bus/subjects.js";
 import { newId } from "../../services/kernel/ids.js";
 import { busesUnderTest } from "./support/buses.js";
@@ -39,7 +39,7 @@ describe.each(busesUnderTest)("publishEvents on the $kind bus", (busUnderTest) =
     await closePair();
   });
 
-  it("routes every event to its session, job logs to the job, *_enqueued to the queue", async () => {
+  it("announces a commit with one notice per subject naming its newest seq, never the events", async () => {
     const [sessionId, jobId, requestId, completionId] = [newId("session"), newId("job"), newId("request"), newId("completion")];
     const events = sessionEvents(sessionId, jobId, requestId, completionId);
     const session = subscriber.subscribe(subjects.sessionEvents(sessionId));
@@ -52,25 +52,18 @@ describe.each(busesUnderTest)("publishEvents on the $kind bus", (busUnderTest) =
     await Promise.all([session, logs, ...Object.values(queues)].map((s) => s.ready));
 
     publishEvents(publisher, events);
-    // The last event goes out on the completions queue: once it is there, all the
-    // earlier messages (same publisher, same subscriber connection) have arrived.
-    const completionWakeups: Event[] = [];
+    // The completions queue's notice goes out last: once it is there, all the
+    // earlier ones (same publisher, same subscriber connection) have arrived.
     for await (const message of queues.completions) {
-      const event = decodeEvent(message);
-      if (event?.sessionId !== sessionId) continue;
-      completionWakeups.push(event);
-      if (event.seq === BigInt(events.length)) break;
+      if (decodeNotice(message)?.sessionId === sessionId) break;
     }
-    expect(completionWakeups.map((e) => e.payload.case)).toEqual(["completionEnqueued"]);
     await subscriber.close();
 
-    const ours = (messages: BusMessage[]) => messages.map((m) => decodeEvent(m)).filter((e) => e?.sessionId === sessionId) as Event[];
-    const sessionGot = ours(await drained(session));
-    expect(sessionGot).toHaveLength(events.length);
-    sessionGot.forEach((event, i) => expect(equals(EventSchema, event, events[i]!)).toBe(true));
-    expect(ours(await drained(logs)).map((e) => e.seq)).toEqual([5n, 6n]);
-    expect(ours(await drained(queues.requests)).map((e) => e.payload.case)).toEqual(["requestEnqueued"]);
-    expect(ours(await drained(queues.jobs)).map((e) => e.payload.case)).toEqual(["jobEnqueued"]);
+    const ours = (messages: BusMessage[]) => messages.map((m) => decodeNotice(m)).filter((n) => n?.sessionId === sessionId);
+    expect(ours(await drained(session))).toEqual([{ sessionId, seq: 7n }]);
+    expect(ours(await drained(logs))).toEqual([{ sessionId, seq: 6n }]);
+    expect(ours(await drained(queues.requests))).toEqual([{ sessionId, seq: 2n }]);
+    expect(ours(await drained(queues.jobs))).toEqual([{ sessionId, seq: 3n }]);
   });
 });
 
@@ -90,36 +83,46 @@ describe("eventSubjects", () => {
   });
 });
 
-describe("decodeEvent", () => {
+describe("decodeNotice", () => {
   const subject = "pushpals.session.x.events";
+  const sessionId = newId("session");
 
-  it("returns the event that was encoded", () => {
-    const [event] = sessionEvents(newId("session"), newId("job"), newId("request"), newId("completion"));
-    const decoded = decodeEvent({ subject, data: toBinary(EventSchema, event!) });
-    expect(decoded && equals(EventSchema, decoded, event!)).toBe(true);
+  it("returns the notice that was encoded", () => {
+    for (const seq of [1n, 42n, 2n ** 64n - 1n]) {
+      expect(decodeNotice({ subject, data: encodeNotice({ sessionId, seq }) })).toEqual({ sessionId, seq });
+    }
   });
 
-  it("returns undefined and logs a warning for bytes that are not an event", () => {
+  it("returns undefined and logs what is wrong for bytes that are not a notice, an encoded event among them", () => {
     const logs = capturedLogs();
+    const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+    const [event] = sessionEvents(sessionId, newId("job"), newId("request"), newId("completion"));
     const garbage = [
+      toBinary(EventSchema, event!),
       new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff]),
-      new TextEncoder().encode("{\"sessionId\":\"ses_1\"}"),
       new Uint8Array(0),
-      toBinary(EventSchema, create(EventSchema, { sessionId: "ses_1" })),
+      json({ sessionId: "ses_1", seq: "1" }),
+      json({ sessionId, seq: "0" }),
+      json({ sessionId, seq: 7 }),
+      json({ sessionId, seq: (2n ** 64n).toString() }),
+      json({ sessionId, seq: "1", text: "extra" }),
     ];
-    for (const data of garbage) expect(decodeEvent({ subject, data }, logs.logger)).toBeUndefined();
+    for (const data of garbage) expect(decodeNotice({ subject, data }, logs.logger)).toBeUndefined();
     const warnings = logs.lines().filter((line) => line.level === 40);
     expect(warnings).toHaveLength(garbage.length);
     expect(warnings.every((w) => w.subject === subject && typeof w.problem === "string")).toBe(true);
-    expect(warnings.map((w) => w.problem).slice(2)).toEqual(["no session_id", "no seq"]);
+    expect(warnings.map((w) => w.problem).slice(3)).toEqual([
+      "sessionId is not a session id (ses_ and a ULID)",
+      "seq is not a positive whole number",
+      "seq Invalid input: expected string, received number",
+      "seq is beyond a uint64",
+      'notice Unrecognized key: "text"',
+    ]);
   });
 
-  it("keeps an event whose payload kind this build does not know", () => {
-    // Field 99 is no payload case today: a newer publisher's event must still pass.
-    const known = toBinary(EventSchema, create(EventSchema, { sessionId: "ses_1", seq: 7n }));
-    const unknownField = new Uint8Array([...known, 0x9a, 0x06, 0x00]);
-    const decoded = decodeEvent({ subject, data: unknownField });
-    expect(decoded?.seq).toBe(7n);
-    expect(decoded?.payload.case).toBeUndefined();
+  it("warns about at most ten skipped messages per ten seconds, so junk on the bus cannot flood the logs", () => {
+    const logs = capturedLogs();
+    for (let i = 0; i < 50; i++) decodeNotice({ subject, data: new Uint8Array([0xff]) }, logs.logger);
+    expect(logs.lines().filter((line) => line.level === 40)).toHaveLength(10);
   });
 });
