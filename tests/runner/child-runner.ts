@@ -15,7 +15,7 @@ export interface ChildRunner {
 }
 
 export interface ChildRunnerOptions {
-  /** The runner program, relative to the package root (default tests/runner/fixtures/runner-child.ts). */
+  /** The runner program, relative to the package root (default tests/runner/fixtures/runner-child.ts); .mjs runs without tsx. */
   fixture?: string;
   /** Added to the child's environment. */
   env?: Record<string, string>;
@@ -25,7 +25,9 @@ export interface ChildRunnerOptions {
 export async function startChildRunner(scene: Scene, overrides: Record<string, unknown>, options: ChildRunnerOptions = {}): Promise<ChildRunner> {
   const input = { controlPlaneUrl: scene.controlPlane.url, repo: scene.repo, dataDir: scene.dataDir, overrides };
   const fixture = options.fixture ?? "tests/runner/fixtures/runner-child.ts";
-  const child = spawn(process.execPath, ["--import", "tsx", join(packageRoot(), fixture), JSON.stringify(input)], {
+  // A .mjs fixture runs on the built dist/ as production does; a .ts one through tsx.
+  const loader = fixture.endsWith(".mjs") ? [] : ["--import", "tsx"];
+  const child = spawn(process.execPath, [...loader, join(packageRoot(), fixture), JSON.stringify(input)], {
     cwd: packageRoot(),
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, PUSHPALS_LOG_LEVEL: process.env.RUNNER_CHILD_LOG_LEVEL ?? "warn", ...options.env },
