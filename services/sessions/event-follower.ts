@@ -38,7 +38,10 @@ export async function* followSessionEvents(store: Store, hub: SessionHub, option
   }
 
   const live = options.live ? hub.subscribe(sessionId) : undefined;
-  const onAbort = () => live?.close();
+  // One interval per stream (not a timer per message): each tick asks "anything since the last one?".
+  const ticker = live ? setInterval(() => live.tick(), options.keepaliveMs) : undefined;
+  // Also here, not only in `finally`: a generator left suspended at a yield never reaches it.
+  const onAbort = () => (clearInterval(ticker), live?.close());
   signal.addEventListener("abort", onAbort, { once: true });
   let cursor = options.afterSeq;
   let sent = false;
@@ -58,8 +61,6 @@ export async function* followSessionEvents(store: Store, hub: SessionHub, option
     }
   }
 
-  // One interval per stream (not a timer per message): each tick asks "anything since the last one?".
-  const ticker = live ? setInterval(() => live.tick(), options.keepaliveMs) : undefined;
   try {
     if (live) await live.ready;
     yield* catchUp();

@@ -25,9 +25,16 @@ export interface SessionFeedOptions {
   pageSize?: number;
 }
 
+/** A listener's queue, and the events it lost because the feed could not read them. */
+export interface FeedListener {
+  queue: DropOldestQueue<HubItem>;
+  lost: number;
+}
+
 const DEFAULT_PAGE_SIZE = 500;
+/** Reads tried per notice (backing off 100, 200, 400, 800 ms) before the listeners are told to read for themselves. */
+const READ_ATTEMPTS = 5;
 const RETRY_FIRST_MS = 100;
-const RETRY_MAX_MS = 5_000;
 
 /**
  * One session's live events for every local follower of it. The bus only says that
@@ -40,7 +47,7 @@ const RETRY_MAX_MS = 5_000;
  * the committer), so they need no read when they continue the cursor.
  */
 export class SessionFeed {
-  readonly listeners = new Set<DropOldestQueue<HubItem>>();
+  readonly listeners = new Set<FeedListener>();
   /**
    * Settles once the bus subscription is active and the feed's cursor is fixed at the
    * session's newest event: every event after it will reach the listeners. Rejects if
@@ -103,10 +110,15 @@ export class SessionFeed {
     }
     // The bus ended the subscription (it closed): listeners end too, and re-subscribe if they go on.
     this.#options.onEnd();
-    for (const listener of this.listeners) listener.end();
+    for (const listener of this.listeners) listener.queue.end();
   }
 
-  /** Reads everything after the cursor and hands it on; a failed read is tried again (nothing is skipped). */
+  /**
+   * Reads everything after the cursor and hands it on. A failed read is tried again a
+   * few times; then the listeners are told they lost events (each re-reads the store
+   * itself on its next keep-alive, where a lasting failure ends its stream with the
+   * error) and the next notice starts afresh. Nothing is skipped: the cursor stays.
+   */
   async #readNew(from: bigint): Promise<void> {
     const { sessionId, log, logger } = this.#options;
     const pageSize = this.#options.pageSize ?? DEFAULT_PAGE_SIZE;
@@ -118,11 +130,18 @@ export class SessionFeed {
         page = await log.listEvents({ sessionId, afterSeq, limit: pageSize });
       } catch (error) {
         failures++;
+        const givingUp = failures >= READ_ATTEMPTS;
         logger.warn(
           { sessionId, afterSeq, failures, err: errorMessage(error) },
-          "session feed: could not read new events from the store; trying again (check the database; streams also re-read it on their keep-alive)",
+          givingUp
+            ? "session feed: could not read new events from the store; its streams re-read it themselves (check the database)"
+            : "session feed: could not read new events from the store; trying again (check the database)",
         );
-        await sleep(Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (failures - 1)), this.#closed.signal);
+        if (givingUp) {
+          for (const listener of this.listeners) listener.lost++;
+          return;
+        }
+        await sleep(RETRY_FIRST_MS * 2 ** (failures - 1), this.#closed.signal);
         continue;
       }
       // Offered commits may have moved the cursor on meanwhile: what they handed on is skipped.
@@ -136,6 +155,6 @@ export class SessionFeed {
   #handOn(event: Event): void {
     if (this.#cursor === undefined || event.seq !== this.#cursor + 1n) return;
     this.#cursor = event.seq;
-    for (const listener of this.listeners) listener.push(event);
+    for (const listener of this.listeners) listener.queue.push(event);
   }
 }

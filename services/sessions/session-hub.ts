@@ -3,7 +3,7 @@ import type { Bus } from "../kernel/bus/bus.js";
 import { DEFAULT_MAX_BUFFERED } from "../kernel/bus/buffered-subscription.js";
 import { DropOldestQueue } from "../kernel/bus/drop-oldest-queue.js";
 import type { Logger } from "../kernel/log.js";
-import { SessionFeed, TICK, type EventLog, type HubItem } from "./session-feed.js";
+import { SessionFeed, TICK, type EventLog, type FeedListener, type HubItem } from "./session-feed.js";
 
 export { TICK, type EventLog, type HubItem } from "./session-feed.js";
 
@@ -13,7 +13,7 @@ export interface HubSubscription extends AsyncIterable<HubItem> {
    * session's log could not be read to get there.
    */
   readonly ready: Promise<void>;
-  /** Events this reader was too slow for (its own overflow): re-read the store when it grows. */
+  /** Events lost on the way (this reader's own overflow, or store reads the feed gave up on): re-read the store when it grows. */
   readonly dropped: number;
   /** Queues a TICK behind the events already handed to this reader, so its timer needs no racing with its reads. */
   tick(): void;
@@ -39,19 +39,20 @@ export class SessionHub {
   subscribe(sessionId: string): HubSubscription {
     const feed = this.feeds.get(sessionId) ?? this.open(sessionId);
     const queue = new DropOldestQueue<HubItem>(DEFAULT_MAX_BUFFERED);
-    feed.listeners.add(queue);
+    const listener: FeedListener = { queue, lost: 0 };
+    feed.listeners.add(listener);
     let closed = false;
     return {
       ready: feed.ready,
       get dropped() {
-        return queue.dropped;
+        return queue.dropped + listener.lost;
       },
       tick: () => queue.push(TICK),
       close: () => {
         if (closed) return;
         closed = true;
         queue.close();
-        feed.listeners.delete(queue);
+        feed.listeners.delete(listener);
         if (feed.listeners.size === 0 && this.feeds.get(sessionId) === feed) {
           this.feeds.delete(sessionId);
           feed.close();

@@ -1,6 +1,6 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { EventSchema, JobProgressSchema } from "../../gen/pushpals/v1/events_pb.js";
 import type { Bus, SubscribeOptions } from "../../services/kernel/bus/bus.js";
 import { encodeNotice, publishEvents } from "../../services/kernel/bus/event-notices.js";
@@ -183,6 +183,24 @@ describe("session hub", () => {
     await committer(bus)(store.appendEvents(sessionId, [progress("a"), progress("b")]));
     expect(seqs(await take(follower, 2))).toEqual([2, 3]);
     expect(counts.listEvents).toBe(3);
+    follower.close();
+    await bus.close();
+  });
+
+  it("gives up a read that keeps failing after five tries, telling the followers they lost events, and reads again on the next notice", async () => {
+    const { bus } = countingBus();
+    const sessionId = await newSession(bus);
+    const { log, counts } = countedLog(store, { failReads: 5 });
+    const hub = new SessionHub(bus, log, silentLogger);
+    const follower = hub.subscribe(sessionId);
+    await follower.ready;
+    const commit = committer(bus);
+    await commit(store.appendEvents(sessionId, [progress("unread")]));
+    await vi.waitFor(() => expect(follower.dropped).toBe(1), { timeout: 10_000 });
+    expect(counts.listEvents).toBe(5);
+    // The cursor stayed: the next notice's read brings both, in order.
+    await commit(store.appendEvents(sessionId, [progress("next")]));
+    expect(seqs(await take(follower, 2))).toEqual([2, 3]);
     follower.close();
     await bus.close();
   });
