@@ -8,6 +8,7 @@ import { errorMessage } from "../kernel/errors.js";
 import type { Logger } from "../kernel/log.js";
 import { durationFromMs, fromTimestamp } from "../kernel/time.js";
 import { aboutDuration, positionText } from "./wait-text.js";
+import { oneLine } from "../kernel/text/clip.js";
 
 const LISTED = 5;
 /** The integration service may not run at all (or not yet); its answer is worth this long. */
@@ -79,8 +80,7 @@ function mergeLine(integration: GetIntegrationStatusResponse | string, now: numb
 
 function taskText(job: QueueItem): string {
   const text = job.payload?.kind.case === "taskExecuteV2" ? job.payload.kind.value.instruction : "";
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length > 80 ? `${flat.slice(0, 79)}…` : flat || "(no instruction)";
+  return oneLine(text, 80) || "(no instruction)";
 }
 
 function sinceText(ms: number | undefined, now: number): string {

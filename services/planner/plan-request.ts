@@ -6,7 +6,7 @@ import { FailMode } from "../../gen/pushpals/v1/queues_pb.js";
 import { TaskExecuteV2Schema, type Plan } from "../../gen/pushpals/v1/task_pb.js";
 import { errorMessage } from "../kernel/errors.js";
 import type { Logger } from "../kernel/log.js";
-import { clip } from "./bounded-text.js";
+import { clipMiddle } from "../kernel/text/clip.js";
 import { isTransient } from "./failure-hints.js";
 import { keepLease, type LeaseEnd, type LeaseKeeper } from "../kernel/lease-keeper.js";
 import { buildPlanMessages } from "./plan-prompt.js";
@@ -115,7 +115,7 @@ class RequestRun {
 
   private async failPlanning(outcome: Extract<PlanOutcome, { ok: false }>, usage: Event[]): Promise<void> {
     const { error, hint } = outcome;
-    const reason = clip(error.rawMessage, REASON_CHARS);
+    const reason = clipMiddle(error.rawMessage, REASON_CHARS);
     const failed = events.errorOccurred(this.item.id, error.code, reason, hint);
     if (!isTransient(error.code)) {
       this.log.warn({ err: reason, code: error.code }, "planning failed; failing the request");
@@ -152,7 +152,7 @@ class RequestRun {
   async onUnexpected(error: unknown): Promise<void> {
     const message = errorMessage(error);
     this.log.error({ err: error }, "planning the request failed unexpectedly; putting it back on the queue");
-    await this.settle(() => this.fail(`planner error: ${clip(message, REASON_CHARS)}`, FailMode.RETRY));
+    await this.settle(() => this.fail(`planner error: ${clipMiddle(message, REASON_CHARS)}`, FailMode.RETRY));
   }
 
   private async recordedPlan(): Promise<Plan | undefined> {

@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "../kernel/log.js";
 import type { JsonReply, Model, ModelMessage, TokenCounts } from "../kernel/llm/model.js";
-import { clip } from "./bounded-text.js";
+import { clipMiddle } from "../kernel/text/clip.js";
 import { hintFor, INVALID_PLAN_HINT } from "./failure-hints.js";
 import type { PlannerPrompts } from "./planner-prompts.js";
 import { planSchema, type ModelPlan } from "./plan-schema.js";
@@ -38,11 +38,11 @@ export async function planWithRepair(model: Model, prompts: PlannerPrompts, mess
     const first = await ask(messages);
     if (first.value) return { ok: true, plan: first.value, calls };
     const problem = problemOf(first);
-    options.logger.warn({ problem: clip(problem, 500) }, "the model's plan did not validate; asking once more with the errors");
+    options.logger.warn({ problem: clipMiddle(problem, 500) }, "the model's plan did not validate; asking once more with the errors");
     const second = await ask([
       ...messages,
-      { role: "assistant", content: first.raw.trim() === "" ? "(an empty reply)" : clip(first.raw, REPAIR_ECHO_CHARS) },
-      { role: "user", content: prompts.render("repair", { errors: clip(problem, REPAIR_ERRORS_CHARS) }) },
+      { role: "assistant", content: first.raw.trim() === "" ? "(an empty reply)" : clipMiddle(first.raw, REPAIR_ECHO_CHARS) },
+      { role: "user", content: prompts.render("repair", { errors: clipMiddle(problem, REPAIR_ERRORS_CHARS) }) },
     ]);
     if (second.value) return { ok: true, plan: second.value, calls };
     return { ok: false, error: invalidPlan(problemOf(second)), hint: INVALID_PLAN_HINT, calls };
@@ -60,7 +60,7 @@ function problemOf(reply: JsonReply<ModelPlan>): string {
 /** A model that cannot produce a valid plan in two tries; retrying the same request rarely helps. */
 function invalidPlan(problem: string): ConnectError {
   return new ConnectError(
-    `the model did not produce a valid plan in 2 tries (one repair); what was wrong with its last reply: ${clip(problem, REASON_CHARS)}`,
+    `the model did not produce a valid plan in 2 tries (one repair); what was wrong with its last reply: ${clipMiddle(problem, REASON_CHARS)}`,
     Code.FailedPrecondition,
   );
 }

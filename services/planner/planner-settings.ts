@@ -1,8 +1,8 @@
-import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Config } from "../kernel/config/schema.js";
 import { DEFAULT_REPO_CONTEXT_LIMITS, type RepoContextLimits } from "./repo-context.js";
 import { DEFAULT_CONVERSATION_LIMITS, type ConversationLimits } from "./session-context.js";
+import { safeHostLabel } from "../kernel/host-label.js";
 
 /** How the planner claims and plans; every field has a default a test may override. */
 export interface PlannerSettings {
@@ -35,6 +35,5 @@ export function plannerSettings(config: Config, overrides: Partial<PlannerSettin
 
 /** Unique per process and safe as a worker id (lower-case a-z 0-9 . _ -, at most 63). */
 function defaultWorkerId(): string {
-  const host = hostname().toLowerCase().replace(/[^a-z0-9_.-]/g, "-").slice(0, 30) || "host";
-  return `planner.${host}.${process.pid}.${randomBytes(2).toString("hex")}`.replace(/^[^a-z0-9]+/, "");
+  return `planner.${safeHostLabel(30) || "host"}.${process.pid}.${randomBytes(2).toString("hex")}`;
 }

@@ -1,6 +1,6 @@
 import { errorMessage } from "../kernel/errors.js";
 import { runHostGit } from "../kernel/git/host-git.js";
-import { clip } from "./bounded-text.js";
+import { clipMiddle } from "../kernel/text/clip.js";
 
 /** What the planner sees of the repository: a bounded file summary and git status. */
 export interface RepoContext {
@@ -29,7 +29,7 @@ export async function readRepoContext(repoPath: string, signal: AbortSignal, lim
     unavailableOnError(async () => summarizeTree(splitNul(await git(["ls-files", "-z"])), limits)),
     unavailableOnError(async () => summarizeStatus(await git(["status", "--porcelain=v1", "--branch"]), limits)),
   ]);
-  return { treeSummary: clip(treeSummary, limits.maxChars), gitStatus: clip(gitStatus, limits.maxChars) };
+  return { treeSummary: clipMiddle(treeSummary, limits.maxChars), gitStatus: clipMiddle(gitStatus, limits.maxChars) };
 }
 
 export function summarizeTree(paths: readonly string[], limits: Pick<RepoContextLimits, "maxPaths">): string {

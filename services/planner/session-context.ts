@@ -2,7 +2,7 @@ import { ItemStatus, QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import type { Event } from "../../gen/pushpals/v1/events_pb.js";
 import type { QueueItem } from "../../gen/pushpals/v1/items_pb.js";
 import type { Clients } from "../kernel/clients.js";
-import { oneLine } from "./bounded-text.js";
+import { oneLine } from "../kernel/text/clip.js";
 
 /** What the planner sees of the conversation and of the work already done. */
 export interface ConversationContext {

@@ -1,5 +1,6 @@
 import type { AgentFailureReason, ValidationEvidence } from "./agent-types.js";
 import type { Trajectory } from "./trajectory.js";
+import { oneLine } from "../../services/kernel/text/clip.js";
 
 /*
  * The agent loop's control flow, after mini-swe-agent: a step either returns (the observation
@@ -51,8 +52,7 @@ export class GaveUp extends AgentStopped {
 
 /** One line, so the reason reads whole wherever an error shows only its first line (a chat's error line). */
 function giveUpMessage(step: number, reason: string): string {
-  const line = reason.replace(/\s+/g, " ").trim();
-  const kept = line.length > GIVE_UP_REASON_CHARS ? `${line.slice(0, GIVE_UP_REASON_CHARS)}…` : line;
+  const kept = oneLine(reason, GIVE_UP_REASON_CHARS + 1);
   return (
     `the agent gave up on step ${step}: ${kept.replace(/[\s.]+$/, "")}. ` +
     "It judged the task cannot be done as asked; give the job what the agent says is missing or change the request, then submit it again"

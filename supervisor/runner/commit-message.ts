@@ -1,5 +1,6 @@
 import { JOB_TRAILER } from "../../services/integration/index.js";
 import type { CommitMessage } from "../workspace/index.js";
+import { clipEnd } from "../../services/kernel/text/clip.js";
 
 const SUBJECT_CHARS = 72;
 const INSTRUCTION_CHARS = 2000;
@@ -24,6 +25,5 @@ export function commitMessage(job: { jobId: string; attempt: number; workerId: s
 
 /** Cut to `max` characters; NUL bytes (which git cannot take in an argument) dropped. */
 function clip(text: string, max: number): string {
-  const clean = text.replaceAll("\0", "");
-  return clean.length <= max ? clean : `${clean.slice(0, max - 1)}…`;
+  return clipEnd(text.replaceAll("\0", ""), max);
 }

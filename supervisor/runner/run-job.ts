@@ -16,9 +16,10 @@ import { jobTask } from "./job-task.js";
 import type { GitDirWatch } from "./git-dir-guard.js";
 import type { LaneArtifact } from "./lanes/lane.js";
 import { laneSandboxSpec } from "./lanes/lane-sandbox.js";
-import { keepLease } from "./lease-keeper.js";
+import { keepJobLease } from "./job-lease.js";
 import type { ClaimedJob, JobEnding, RunnerContext } from "./runner-context.js";
 import { stageCheckedChange } from "./scope-stage.js";
+import { clipEnd } from "../../services/kernel/text/clip.js";
 
 /** The diff attached to a job is cut here; the branch has all of it. */
 const MAX_DIFF_BYTES = 4 * 1024 * 1024;
@@ -35,7 +36,7 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
   const { item: job, leaseToken } = claimed;
   const { clients, supervisor } = ctx;
   const logger = ctx.logger.child({ jobId: job.id, sessionId: job.sessionId, attempt: job.attempts });
-  const lease = keepLease({ queues: clients.queues, jobId: job.id, leaseToken, leaseMs: supervisor.leaseSeconds * 1000, expiresAt: claimed.leaseExpiresAt, stop, logger });
+  const lease = keepJobLease({ queues: clients.queues, jobId: job.id, leaseToken, leaseMs: supervisor.leaseSeconds * 1000, expiresAt: claimed.leaseExpiresAt, stop, logger });
   const watching = new AbortController();
   const watch = watchJobEvents({
     sessions: clients.sessions,
@@ -154,7 +155,7 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
       logger.warn({ reason: stop.reason?.detail }, "the job's lease is lost: stopped without committing or reporting (another worker may run it)");
       return "lease_lost";
     }
-    const error_ = report.error.length > MAX_ERROR_CHARS ? `${report.error.slice(0, MAX_ERROR_CHARS)}…` : report.error;
+    const error_ = clipEnd(report.error, MAX_ERROR_CHARS + 1);
     await log.system(`job ${report.mode === FailMode.FINAL ? "failed" : "stopped"}: ${error_}`);
     await events.record(errorEvent({ ...report, error: error_ }));
     await log.flush();

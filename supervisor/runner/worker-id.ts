@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { invalidArgument } from "../../services/kernel/errors.js";
 import { WORKER_ID } from "../../services/kernel/ids.js";
+import { safeHostLabel } from "../../services/kernel/host-label.js";
 
 /**
  * The runner's worker id: supervisor.workerId when set (checked, never rewritten: a typo must not
@@ -22,13 +23,7 @@ export function workerIdFrom(configured: string, host: string = hostname(), pid:
 /** "<hostname>-<pid>", lower-cased, other characters turned into "-", cut so the pid always fits. */
 export function defaultWorkerId(host: string, pid: number): string {
   const suffix = `-${pid}`;
-  const safeHost = host
-    .toLowerCase()
-    .replace(/[^a-z0-9_.-]+/g, "-")
-    .replace(/^[^a-z0-9]+/, "")
-    .slice(0, 63 - suffix.length)
-    .replace(/[-_.]+$/, "");
-  return `${safeHost || "runner"}${suffix}`;
+  return `${safeHostLabel(63 - suffix.length, host) || "runner"}${suffix}`;
 }
 
 /** The pid in a default worker id of this host (so what a dead runner of this host left can be swept), else undefined. */

@@ -52,7 +52,7 @@ export class TreeEventLog {
    * the first next() comes later.
    */
   follow(signal: AbortSignal): AsyncIterableIterator<TreeEvent> {
-    return untilAborted(on(this.emitter, "event", { signal }), signal);
+    return eventsUntilAborted(on(this.emitter, "event", { signal }), signal);
   }
 
   /** Also emit every event of this log into `parent` (a nested supervisor's events show in its parent's log). */
@@ -61,7 +61,7 @@ export class TreeEventLog {
   }
 }
 
-async function* untilAborted(live: AsyncIterableIterator<unknown[]>, signal: AbortSignal): AsyncGenerator<TreeEvent> {
+async function* eventsUntilAborted(live: AsyncIterableIterator<unknown[]>, signal: AbortSignal): AsyncGenerator<TreeEvent> {
   try {
     for await (const [event] of live) yield event as TreeEvent;
   } catch (error) {

@@ -58,7 +58,7 @@ describe("prompt templates", () => {
       await writeFile(join(dir.path, "observation.md"), "exit {{exit_code}} {{exitcode}}");
       await expect(loadAgentPrompts(dir.path)).rejects.toThrow(/observation\.md uses \{\{exitcode\}\}, which is not one of its variables \(exit_code, notes, output\)/);
       await rm(join(dir.path, "observation.md"));
-      await expect(loadAgentPrompts(dir.path)).rejects.toThrow(/cannot read the agent prompt .*observation\.md/);
+      await expect(loadAgentPrompts(dir.path)).rejects.toThrow(/cannot read the prompt .*observation\.md/);
     } finally {
       await dir.remove();
     }

@@ -1,6 +1,7 @@
 import { isAbsolute } from "node:path";
 import { invalidArgument } from "../../kernel/errors.js";
 import { runGit } from "./run-git.js";
+import { clipEnd } from "../../kernel/text/clip.js";
 
 /**
  * Boundary checks for everything that reaches a git command line. Each failure is an
@@ -43,5 +44,5 @@ export function assertRepoPath(field: string, value: string): string {
 }
 
 function quote(value: string): string {
-  return JSON.stringify(value.length > 120 ? `${value.slice(0, 120)}…` : value);
+  return JSON.stringify(clipEnd(value, 121));
 }

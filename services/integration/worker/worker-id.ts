@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
+import { safeHostLabel } from "../../kernel/host-label.js";
 
 /**
  * `integration-<host>-<hash of the data dir>`: the same after a restart (so the new
@@ -7,7 +8,7 @@ import { hostname } from "node:os";
  * integrator on the same host (another data dir, another worktree).
  */
 export function integrationWorkerId(dataDir: string, host = hostname()): string {
-  const safeHost = host.toLowerCase().replace(/[^a-z0-9.-]+/g, "-").replace(/^[^a-z0-9]+/, "").slice(0, 32) || "host";
+  const safeHost = safeHostLabel(32, host) || "host";
   const digest = createHash("sha256").update(dataDir).digest("hex").slice(0, 8);
   return `integration-${safeHost}-${digest}`;
 }

@@ -8,7 +8,7 @@ import { toModelError } from "./model-errors.js";
 import type { CallOptions, FinishReason, JsonCallOptions, JsonReply, Model, ModelMessage, ModelReply, ModelRole, StreamEvent, TokenCounts } from "./model.js";
 import { observedClient, openaiFor } from "./openai-for-endpoint.js";
 import { describeEndpoint, endpointProblem, resolveRoleEndpoint } from "./role-endpoint.js";
-import { untilAborted } from "./until-aborted.js";
+import { rejectOnAbort } from "./reject-on-abort.js";
 
 type ResponseFormat = ChatCompletionCreateParamsNonStreaming["response_format"];
 
@@ -41,7 +41,7 @@ export function createModelClient(config: Config["llm"], role: ModelRole, logger
     const started = Date.now();
     let completion: ChatCompletion;
     try {
-      completion = await untilAborted(
+      completion = await rejectOnAbort(
         openai.chat.completions.create(
           { model: endpoint.model, messages: [...messages], ...sampling(options), ...(responseFormat ? { response_format: responseFormat } : {}) },
           { signal: options.signal },
@@ -100,7 +100,7 @@ export function createModelClient(config: Config["llm"], role: ModelRole, logger
       let usage: TokenCounts = { promptTokens: 0, completionTokens: 0 };
       let finishReason: FinishReason = "unknown";
       try {
-        const chunks = await untilAborted(
+        const chunks = await rejectOnAbort(
           openai.chat.completions.create(
             { model: endpoint.model, messages: [...messages], ...sampling(options), stream: true, stream_options: { include_usage: true } },
             { signal: options.signal },

@@ -1,4 +1,5 @@
 import type { ScriptedReply, ScriptLine } from "./scripted-script.js";
+import { oneLine } from "../text/clip.js";
 
 /** The parts of a chat request a reply's `match` can look at. */
 export interface RequestView {
@@ -55,11 +56,6 @@ function exhaustedMessage(total: number, left: number, source: string, request: 
     left === 0
       ? `all ${total} replies are used`
       : `${total - left} of ${total} replies are used and none of the ${left} left matches this request ` +
-        `(model "${request.model}", last user message "${clip(request.lastUser)}")`;
+        `(model "${request.model}", last user message "${oneLine(request.lastUser, 80)}")`;
   return `scripted model server: no reply left in ${source} for this request: ${why}; add a reply line to the script`;
-}
-
-function clip(text: string): string {
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length > 80 ? `${flat.slice(0, 77)}...` : flat;
 }

@@ -2,6 +2,7 @@ import type { GenEnum } from "@bufbuild/protobuf/codegenv2";
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import { z } from "zod";
 import { ID_PREFIXES, isId, type IdKind } from "../ids.js";
+import { clipEnd } from "../text/clip.js";
 
 /**
  * Reusable zod pieces for protobuf-es request fields. Their messages say what
@@ -100,5 +101,5 @@ function formatMs(ms: number): string {
 
 function preview(value: unknown): string {
   const text = typeof value === "bigint" ? value.toString() : JSON.stringify(value) ?? String(value);
-  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  return clipEnd(text, 41);
 }

@@ -13,7 +13,7 @@ import { Code, type ConnectRouter } from "@connectrpc/connect";
 import * as v1 from "../../../gen/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "../../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import type { DescriptorIndex } from "./descriptor-index.js";
-import { untilAborted } from "./until-aborted.js";
+import { iterateUntilAborted } from "./iterate-until-aborted.js";
 
 /** The request oneof of either version, as far as answering it goes. */
 export type ReflectionQuery =
@@ -35,7 +35,7 @@ export function registerReflection(router: ConnectRouter, index: DescriptorIndex
   router.service(v1.ServerReflection, {
     async *serverReflectionInfo(requests, context) {
       const sent = new Set<string>();
-      for await (const request of untilAborted(requests, context.signal)) {
+      for await (const request of iterateUntilAborted(requests, context.signal)) {
         const messageResponse = answer(index, request.messageRequest, sent);
         yield create(v1.ServerReflectionResponseSchema, { validHost: request.host, originalRequest: request, messageResponse });
       }
@@ -44,7 +44,7 @@ export function registerReflection(router: ConnectRouter, index: DescriptorIndex
   router.service(v1alpha.ServerReflection, {
     async *serverReflectionInfo(requests, context) {
       const sent = new Set<string>();
-      for await (const request of untilAborted(requests, context.signal)) {
+      for await (const request of iterateUntilAborted(requests, context.signal)) {
         const messageResponse = answer(index, request.messageRequest, sent);
         yield create(v1alpha.ServerReflectionResponseSchema, { validHost: request.host, originalRequest: request, messageResponse });
       }

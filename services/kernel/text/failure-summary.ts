@@ -1,4 +1,5 @@
 import { cleanLine, summaryKind, type SummaryKind } from "./summary-line.js";
+import { clipEnd } from "./clip.js";
 
 export interface SummaryLimits {
   /** Lines in the summary; up to a third of them are counts, kept from the end. */
@@ -48,7 +49,7 @@ export function failureSummary(limits: SummaryLimits = SUMMARY_LIMITS): FailureS
   let lineCount = 0;
 
   const consider = (raw: string, at: number, into: Store) => {
-    const line = clip(cleanLine(raw));
+    const line = clipEnd(cleanLine(raw), MAX_LINE_CHARS);
     const kind = summaryKind(line);
     if (!kind || into.tallies.some((kept) => kept.line === line) || into.details.some((kept) => kept.line === line)) return;
     if (kind === "tally") {
@@ -104,8 +105,4 @@ function bounded({ tallies, details }: Store, limits: SummaryLimits): string[] {
     chars += size(kept);
   }
   return chosen.sort((a, b) => a.at - b.at).map((kept) => kept.line);
-}
-
-function clip(line: string): string {
-  return line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS - 1)}…` : line;
 }

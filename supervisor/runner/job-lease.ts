@@ -29,7 +29,7 @@ export interface JobLease {
  * stop reasons: a lost lease means the job may be someone else's (stop, commit nothing); a
  * cancel seen on renewal stops it as cancelled. The keeper ends quietly when the job stops.
  */
-export function keepLease(options: LeaseOptions): JobLease {
+export function keepJobLease(options: LeaseOptions): JobLease {
   const { stop } = options;
   const keeper = keepItemLease(
     options.queues,

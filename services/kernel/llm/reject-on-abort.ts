@@ -3,7 +3,7 @@
  * request in flight on abort but sits out its backoff sleep between retries (up to 8 s) first;
  * this makes a cancel take effect at once. The abandoned promise settles later, unobserved.
  */
-export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+export function rejectOnAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     if (signal.aborted) onAbort();

@@ -3,7 +3,7 @@
  * next item, which for a client or bidi stream may never come. Lets streaming
  * handlers end cleanly on shutdown instead of holding the connection open.
  */
-export async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T, void, undefined> {
+export async function* iterateUntilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T, void, undefined> {
   if (signal.aborted) return;
   const iterator = source[Symbol.asyncIterator]();
   const aborted = new Promise<"aborted">((resolve) => signal.addEventListener("abort", () => resolve("aborted"), { once: true }));
