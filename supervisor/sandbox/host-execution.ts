@@ -5,6 +5,7 @@ import { unavailable } from "../../services/kernel/errors.js";
 import type { ExecResult, Execution } from "./driver.js";
 import { KILL_GRACE_MS, KILLED_EXIT_CODE, exitCodeOf, signalGroup } from "./kill.js";
 import { createOutput } from "./output.js";
+import { killLatch, type KillReason } from "./kill-latch.js";
 
 export interface HostCommand {
   file: string;
@@ -59,22 +60,14 @@ export function runOnHost(
     stdio: [command.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe", ...extra],
   });
   const result = new Promise<ExecResult>((resolve, reject) => {
-    let timedOut = false;
-    let cancelled = false;
+    const latch = killLatch();
     let exited = false;
     let settled = false;
     let cleanup: Promise<void> = Promise.resolve();
     const timers: NodeJS.Timeout[] = [];
 
-    const kill = (reason: "timeout" | "abort") => {
-      if (exited || settled) return;
-      if (reason === "timeout") {
-        if (timedOut || cancelled) return;
-        timedOut = true;
-      } else {
-        if (cancelled) return;
-        cancelled = true;
-      }
+    const kill = (reason: KillReason) => {
+      if (exited || settled || !latch.trip(reason)) return;
       const groups = tree.groups(child);
       logger.info({ reason, pid: child.pid, groups }, `killing the command's process tree (${reason})`);
       if (reason === "abort") {
@@ -129,7 +122,7 @@ export function runOnHost(
       void cleanup.then(() => {
         tree.closed?.(child);
         writer.end();
-        resolve({ exitCode: exitCodeOf(code, signal), timedOut, cancelled, durationMs: Math.round(performance.now() - startedAt) });
+        resolve({ exitCode: exitCodeOf(code, signal), timedOut: latch.timedOut, cancelled: latch.cancelled, durationMs: Math.round(performance.now() - startedAt) });
       });
     });
   });

@@ -11,6 +11,7 @@ import type { CheckedExec } from "../validate.js";
 import { demultiplex } from "./demux.js";
 import { EngineError, type EngineClient } from "./engine-client.js";
 import { KILL_FOUND_NOTHING, killCommand, wrappedCommand } from "./exec-scripts.js";
+import { killLatch, type KillReason } from "../kill-latch.js";
 
 /** Where the worktree appears inside a docker sandbox. */
 export const DOCKER_WORKDIR = "/workspace";
@@ -102,8 +103,7 @@ async function runExec(target: ContainerTarget, checked: CheckedExec, signal: Ab
  * the container is restarted. A kill asked for before the exec has started waits for it.
  */
 function treeKiller(target: ContainerTarget, execId: string, log: Logger) {
-  let timedOut = false;
-  let cancelled = false;
+  const latch = killLatch();
   let running = false;
   let done = false;
   let escalated = false;
@@ -117,8 +117,8 @@ function treeKiller(target: ContainerTarget, execId: string, log: Logger) {
   };
   const act = () => {
     if (done || !running || target.removing()) return;
-    const graceMs = cancelled ? 0 : KILL_GRACE_MS;
-    log.info({ reason: cancelled ? "abort" : "timeout" }, "killing the command's process tree");
+    const graceMs = latch.cancelled ? 0 : KILL_GRACE_MS;
+    log.info({ reason: latch.cancelled ? "abort" : "timeout" }, "killing the command's process tree");
     void killTree(target.engine, target.containerId, execId, graceMs).then(
       (code) => code === KILL_FOUND_NOTHING && escalate("its pid file is gone"),
       (error: Error) => log.warn({ error: error.message }, "the kill exec failed"),
@@ -127,27 +127,20 @@ function treeKiller(target: ContainerTarget, execId: string, log: Logger) {
     escalation = setTimeout(() => escalate("it outlived the kill"), graceMs + ESCALATE_AFTER_MS);
   };
   return {
-    kill(reason: "timeout" | "abort") {
+    kill(reason: KillReason) {
       if (done) return;
-      if (reason === "timeout") {
-        if (timedOut || cancelled) return;
-        timedOut = true;
-      } else {
-        if (cancelled) return;
-        cancelled = true;
-      }
-      act();
+      if (latch.trip(reason)) act();
     },
     started() {
       running = true;
-      if (timedOut || cancelled) act();
+      if (latch.tripped) act();
     },
     ended() {
       done = true;
       clearTimeout(escalation);
     },
-    killed: () => timedOut || cancelled,
-    flags: () => ({ timedOut, cancelled }),
+    killed: () => latch.tripped,
+    flags: () => ({ timedOut: latch.timedOut, cancelled: latch.cancelled }),
   };
 }
 

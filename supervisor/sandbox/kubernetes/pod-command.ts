@@ -8,6 +8,7 @@ import { createOutput } from "../output.js";
 import { openExec, type OpenExec, type PodTarget } from "./pod-exec.js";
 import { REFUSED, STARTED, killArgv, runArgv } from "./pod-scripts.js";
 import { textSink } from "./text-sink.js";
+import { killLatch, type KillReason } from "../kill-latch.js";
 
 export interface PodCommand {
   command: string;
@@ -55,16 +56,13 @@ export function runInPod(target: PodTarget, run: PodCommand, logger: Logger): Ex
   });
   const stderr = textSink((text) => writer.write("stderr", text));
 
-  let timedOut = false;
-  let cancelled = false;
+  const latch = killLatch();
   let killSettled: (() => void) | undefined;
   const stalled = new Promise<"stalled">((resolve) => {
     killSettled = () => setTimeout(() => resolve("stalled"), SETTLE_AFTER_KILL_MS).unref();
   });
-  const kill = (reason: "timeout" | "abort") => {
-    if (timedOut || cancelled) return;
-    if (reason === "timeout") timedOut = true;
-    else cancelled = true;
+  const kill = (reason: KillReason) => {
+    if (!latch.trip(reason)) return;
     log.info({ reason }, `killing the command's process group in the pod (${reason})`);
     void killGroup(target, execId, reason === "abort" ? 0 : KILL_GRACE_MS, log).then(() => killSettled?.());
   };
@@ -91,11 +89,11 @@ export function runInPod(target: PodTarget, run: PodCommand, logger: Logger): Ex
         exitCode = outcome.code;
       }
       if (start.gate === "refused") throw invalidArgument("cwd", start.refusal);
-      return { exitCode, timedOut, cancelled, durationMs: Math.round(performance.now() - startedAt) };
+      return { exitCode, timedOut: latch.timedOut, cancelled: latch.cancelled, durationMs: Math.round(performance.now() - startedAt) };
     } catch (error) {
       // A command killed while its pod is deleted (stop()) loses its stream without a status.
-      if (exec && (timedOut || cancelled) && start.gate !== "refused") {
-        return { exitCode: KILLED_EXIT_CODE, timedOut, cancelled, durationMs: Math.round(performance.now() - startedAt) };
+      if (exec && latch.tripped && start.gate !== "refused") {
+        return { exitCode: KILLED_EXIT_CODE, timedOut: latch.timedOut, cancelled: latch.cancelled, durationMs: Math.round(performance.now() - startedAt) };
       }
       throw error;
     } finally {
@@ -109,7 +107,7 @@ export function runInPod(target: PodTarget, run: PodCommand, logger: Logger): Ex
   // would be an unhandled error for a caller that only awaits the result).
   result.then(
     (settled) => {
-      log.debug({ exitCode: settled.exitCode, timedOut, cancelled, durationMs: settled.durationMs }, "command finished in the pod");
+      log.debug({ exitCode: settled.exitCode, timedOut: latch.timedOut, cancelled: latch.cancelled, durationMs: settled.durationMs }, "command finished in the pod");
       writer.end();
     },
     (error: Error) => {
