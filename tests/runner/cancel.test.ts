@@ -1,15 +1,16 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect } from "vitest";
 import { ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
-import { createBwrapDriver } from "../../supervisor/sandbox/bwrap-driver.js";
+import { createBwrapDriver, INSTALL_BWRAP_HINT } from "../../supervisor/sandbox/bwrap-driver.js";
+import { itIfAvailable, type Requirement } from "../sandbox/environment.js";
 import { processesWith, uniqueSleep, waitFor } from "../sandbox/fixtures.js";
 import { completions, createScene, enqueueJob, itemEvents, startRunner, waitForStatus, type InProcessRunner, type Scene } from "./support.js";
 
-const bwrapUsable = await createBwrapDriver().available();
+const bwrap: Requirement = { name: "bubblewrap (bwrap)", available: await createBwrapDriver().available(), howToGet: INSTALL_BWRAP_HINT };
 
 describe.each([
-  { driver: "process", usable: true },
-  { driver: "bwrap", usable: bwrapUsable },
-])("cancelling a running job ($driver sandbox)", ({ driver, usable }) => {
+  { driver: "process", requirement: { name: "the process driver", available: true, howToGet: "" } },
+  { driver: "bwrap", requirement: bwrap },
+])("cancelling a running job ($driver sandbox)", ({ driver, requirement }) => {
   let scene: Scene | undefined;
   let runner: InProcessRunner | undefined;
 
@@ -19,7 +20,7 @@ describe.each([
     runner = scene = undefined;
   });
 
-  it.skipIf(!usable)("kills the whole process tree within 2 s and ends the job cancelled with reason \"cancelled\"", async () => {
+  itIfAvailable("kills the whole process tree within 2 s and ends the job cancelled with reason \"cancelled\"", requirement, async () => {
     scene = await createScene();
     // A long lease and heartbeat: only the pushed cancel event can stop the job in time.
     runner = startRunner(scene, { "supervisor.driver": driver, "supervisor.leaseSeconds": 60, "supervisor.heartbeatSeconds": 60 });

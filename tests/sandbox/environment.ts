@@ -30,3 +30,23 @@ export function describeIfAvailable(title: string, requirement: Requirement, bod
   console.warn(`[sandbox tests] SKIPPING "${title}": ${reason}`);
   describe.skip(`${title} [skipped: ${reason}]`, body);
 }
+
+/**
+ * One test that needs `requirement`, under the same rule as describeIfAvailable: skipped with the
+ * reason locally, a failure with PUSHPALS_CI=1.
+ */
+export function itIfAvailable(title: string, requirement: Requirement, body: () => Promise<void>, timeoutMs?: number): void {
+  if (requirement.available) {
+    it(title, body, timeoutMs);
+    return;
+  }
+  const reason = `${requirement.name} is not available on this machine; ${requirement.howToGet}`;
+  if (process.env.PUSHPALS_CI === "1") {
+    it(`${title} (needs ${requirement.name}; PUSHPALS_CI=1 makes a missing one a failure)`, () => {
+      throw new Error(reason);
+    });
+    return;
+  }
+  console.warn(`[tests] SKIPPING "${title}": ${reason}`);
+  it.skip(`${title} [skipped: ${reason}]`, body);
+}

@@ -175,7 +175,10 @@ describeIfAvailable("kubernetes sandbox exec", requirement, () => {
   });
 });
 
-describe.skipIf(ON_REAL_CLUSTER || !requirement.available)("kubernetes sandbox exec on a v4.channel.k8s.io API server (no stdin close)", () => {
+// Against the fake only (a real cluster speaks what it speaks); there, a missing fake fails in CI like every suite.
+const describeOnFake = (title: string, body: () => void) => (ON_REAL_CLUSTER ? describe.skip(title, body) : describeIfAvailable(title, requirement, body));
+
+describeOnFake("kubernetes sandbox exec on a v4.channel.k8s.io API server (no stdin close)", () => {
   let target: KubeTarget;
   let workspace: Workspace;
   let sandbox: Sandbox;
