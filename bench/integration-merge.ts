@@ -3,10 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openIntegrator } from "../services/integration/index.js";
 import type { IntegrationSettings } from "../services/integration/settings.js";
-import { packageRoot } from "../services/kernel/paths.js";
 import { benchThroughQueue, controlPlaneDir, type QueueRun } from "./support/integration-queue.js";
 import { createBenchJob, createBenchRepository } from "./support/integration-repo.js";
-import { appendIntegrationResults, describeIntegrationMachine, percentile } from "./support/integration-report.js";
+import { describeIntegrationMachine, percentile } from "./support/integration-report.js";
+import { positive, progressFor } from "./support/args.js";
+import { publishSection } from "./support/report.js";
 
 /*
  * Integration throughput on a 10k-file repository, strategy cherry-pick, one trivial
@@ -48,13 +49,7 @@ function checkDriver(value: string | undefined): Args["checkDriver"] {
   return found;
 }
 
-function positive(value: string | undefined, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} takes a positive integer, got ${value ?? "nothing"}`);
-  return n;
-}
-
-const progress = (message: string) => process.stderr.write(`[integration-merge] ${message}\n`);
+const progress = progressFor("integration-merge");
 
 /** The moments integrate() reports, in order; each segment is measured from the one before. */
 const SEGMENTS = [
@@ -179,11 +174,7 @@ async function main(): Promise<void> {
       "| --- | --- | ---: | ---: |",
       ...queueRuns.flatMap((run) => queueStages(run).map(([stage, samples]) => `| ${run.label} | ${stage} | ${fmt(percentile(samples, 0.5))} | ${fmt(percentile(samples, 0.99))} |`)),
     ].join("\n");
-    process.stdout.write(`${section}\n`);
-    if (args.record) {
-      await appendIntegrationResults(join(packageRoot(), "bench", "RESULTS.md"), section);
-      progress("appended to bench/RESULTS.md");
-    }
+    await publishSection(section, args.record, progress);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

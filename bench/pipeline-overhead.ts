@@ -2,14 +2,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startScriptedModelServer } from "../services/kernel/llm/scripted-model-server.js";
-import { packageRoot } from "../services/kernel/paths.js";
 import { describeMachine } from "./support/machine.js";
 import { percentile } from "./support/integration-report.js";
 import { hopsTable, slowestRuns, stagesTable, totalsTable, type Series } from "./support/pipeline-report.js";
 import { timeOneRun, type RunTiming } from "./support/pipeline-run.js";
 import { runMessage, runName, runReplies, type BenchLane } from "./support/pipeline-script.js";
 import { startPipelineSystem, type PipelineMode, type PipelineSystem } from "./support/pipeline-system.js";
-import { appendResults } from "./support/report.js";
+import { publishSection } from "./support/report.js";
+import { listOf, positive, progressFor } from "./support/args.js";
 
 /*
  * The system's own overhead from a message accepted (ChatService.Send answered) to the
@@ -50,20 +50,7 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-function positive(value: string | undefined, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} takes a positive integer, got ${value ?? "nothing"}`);
-  return n;
-}
-
-function listOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[]): T[] {
-  const items = (value ?? "").split(",").filter(Boolean);
-  const bad = items.filter((item) => !allowed.includes(item as T));
-  if (items.length === 0 || bad.length > 0) throw new Error(`${flag} takes a comma-separated list of ${allowed.join(", ")}, got ${value ?? "nothing"}`);
-  return items as T[];
-}
-
-const progress = (message: string) => process.stderr.write(`[pipeline-overhead] ${message}\n`);
+const progress = progressFor("pipeline-overhead");
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
@@ -126,11 +113,7 @@ async function main(): Promise<void> {
     "",
     slowestRuns(series),
   ].join("\n");
-  process.stdout.write(`${section}\n`);
-  if (args.record) {
-    await appendResults(join(packageRoot(), "bench", "RESULTS.md"), section);
-    progress("appended to bench/RESULTS.md");
-  }
+  await publishSection(section, args.record, progress);
 }
 
 main().catch((error: unknown) => {

@@ -7,6 +7,7 @@ import { publishSection, runBenchmark, table, type Row } from "./support/report.
 import { startBenchControlPlane, type BenchControlPlane, type BenchStore } from "./support/rpc-control-plane.js";
 import { runRpcQueueLoad } from "./support/rpc-queue-load.js";
 import { recordedStoreFigures, storeBenchRound } from "./support/rpc-store-figures.js";
+import { nonNegative, oneOf, positive, progressFor } from "./support/args.js";
 
 /*
  * Queue throughput over RPC: enqueue → claim → complete with 8 concurrent claimers,
@@ -63,25 +64,8 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-function positive(value: string | undefined, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} takes a positive integer, got ${value ?? "nothing"}`);
-  return n;
-}
-
-function nonNegative(value: string | undefined, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} takes a whole number of milliseconds, got ${value ?? "nothing"}`);
-  return n;
-}
-
-function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[]): T {
-  if (allowed.includes(value as T)) return value as T;
-  throw new Error(`${flag} takes one of ${allowed.join(", ")}, got ${value ?? "nothing"}`);
-}
-
 const percent = (value: number) => `${Math.round(value * 100)}%`;
-const progress = (message: string) => process.stderr.write(`[queue-rpc] ${message}\n`);
+const progress = progressFor("queue-rpc");
 
 async function createSessions(clients: Clients): Promise<string[]> {
   const ids: string[] = [];

@@ -10,6 +10,7 @@ import { benchDatabase } from "./support/postgres-database.js";
 import { prefillPostgres, prefillSqlite } from "./support/prefill.js";
 import { publishSection, runBenchmark, table, type Row } from "./support/report.js";
 import { runStoreLoad } from "./support/store-load.js";
+import { positive, progressFor } from "./support/args.js";
 
 /*
  * Store-level queue benchmark: enqueue → claim → complete with 8 concurrent claimers on
@@ -50,13 +51,7 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-function positive(value: string | undefined, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} takes a positive integer, got ${value ?? "nothing"}`);
-  return n;
-}
-
-const progress = (message: string) => process.stderr.write(`[queue-store] ${message}\n`);
+const progress = progressFor("queue-store");
 
 async function sessionsOf(store: Store): Promise<string[]> {
   const ids: string[] = [];

@@ -2,17 +2,17 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { silentLogger } from "../services/kernel/log.js";
-import { packageRoot } from "../services/kernel/paths.js";
 import { createBwrapDriver } from "../supervisor/sandbox/bwrap-driver.js";
 import type { SandboxDriver } from "../supervisor/sandbox/driver.js";
 import { createProcessDriver } from "../supervisor/sandbox/process-driver.js";
 import { sandboxEnv } from "../supervisor/runner/sandbox-env.js";
 import { worktreePool } from "../supervisor/workspace/index.js";
-import { appendResults } from "./support/report.js";
+import { publishSection } from "./support/report.js";
 import { createSandboxBenchRepo, gitVersion } from "./support/sandbox-repo.js";
 import { describeSandboxMachine, startTable, type StartRow } from "./support/sandbox-report.js";
 import { measureStart, type StartSample } from "./support/sandbox-sample.js";
 import { tempDir } from "../tests/support/tmp.js";
+import { progressFor } from "./support/args.js";
 
 /*
  * A job's start-up: from the runner holding the job to the first output of its first command
@@ -42,7 +42,7 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-const progress = (message: string) => process.stderr.write(`[sandbox-latency] ${message}\n`);
+const progress = progressFor("sandbox-latency");
 const REPOSITORIES = [1_000, 10_000];
 
 async function main(): Promise<void> {
@@ -97,11 +97,7 @@ async function main(): Promise<void> {
     "",
     startTable(rows),
   ].join("\n");
-  process.stdout.write(`${section}\n`);
-  if (args.record) {
-    await appendResults(join(packageRoot(), "bench", "RESULTS.md"), section);
-    progress("appended to bench/RESULTS.md");
-  }
+  await publishSection(section, args.record, progress);
 }
 
 await main();

@@ -4,6 +4,7 @@ import { errorMessage } from "../services/kernel/errors.js";
 import { describeMachine } from "./support/machine.js";
 import { publishSection, runBenchmark } from "./support/report.js";
 import { runFanout, type FanoutLoad, type FanoutResult, type FanoutSetup } from "./support/rpc-fanout-run.js";
+import { whole, progressFor } from "./support/args.js";
 
 /*
  * StreamEvents fan-out: 100 subscribers on one session's StreamEvents over RPC and a
@@ -66,12 +67,6 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-function whole(value: string | undefined, flag: string, min: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new Error(`${flag} takes a whole number of at least ${min}, got ${value ?? "nothing"}`);
-  return n;
-}
-
 function setupName(value: string, flag: string): SetupName {
   if (value === "embedded" || value === "postgres" || value === "postgres-remote") return value;
   throw new Error(
@@ -80,7 +75,7 @@ function setupName(value: string, flag: string): SetupName {
   );
 }
 
-const progress = (message: string) => process.stderr.write(`[stream-fanout] ${message}\n`);
+const progress = progressFor("stream-fanout");
 
 const STALL_TIMEOUT_MS = 10_000;
 const DRAIN_CAP_MS = 120_000;

@@ -1,5 +1,4 @@
 import { execFileSync } from "node:child_process";
-import { appendFile, readFile } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 
 /** Nearest-rank percentile of `samples` (ms). */
@@ -21,9 +20,3 @@ export function describeIntegrationMachine(): string {
   ].join(", ");
 }
 
-/** Appends a section to the shared results file, creating it with its title when missing. */
-export async function appendIntegrationResults(file: string, section: string): Promise<void> {
-  const existing = await readFile(file, "utf8").catch(() => "");
-  const header = existing === "" ? "# Benchmark results\n\nEach section is appended by the benchmark it names.\n" : "";
-  await appendFile(file, `${header}\n${section.trim()}\n`);
-}
