@@ -2,7 +2,7 @@ import { closeSync, openSync, readFileSync, readSync, writeSync } from "node:fs"
 import type { Logger } from "./log.js";
 
 /** Names that hold secrets by convention (API keys, tokens, passwords, credentials, auth settings). */
-const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|CREDS|AUTH|COOKIE/i;
+const SECRET_NAME = /KEY|TOKEN|SECRET|PASSW|PASSPHRASE|CREDENTIAL|CREDS|AUTH|COOKIE|PRIVATE/i;
 /** Secrets whose names the pattern could miss as tools spell them. */
 const SECRET_NAMES = new Set(["GITHUB_TOKEN", "GH_TOKEN", "GITLAB_TOKEN", "NPM_TOKEN", "PGPASSWORD", "NATS_CREDS"]);
 /** A URL carrying user info (`scheme://user:password@host`, `https://<token>@host`): a database or NATS URL with its password. */

@@ -1,3 +1,4 @@
+import { isSecretVariable } from "../secret-environ.js";
 import { SAFE_ENVIRONMENT } from "./safe-config.js";
 
 /**
@@ -7,12 +8,8 @@ import { SAFE_ENVIRONMENT } from "./safe-config.js";
  * one credential it does need (the push token for GIT_ASKPASS) is added by that one call.
  */
 
-/** Names that hold secrets by convention (API keys, tokens, passwords, credentials, auth material). */
-const SECRET_NAME = /KEY|TOKEN|SECRET|PASSW|PASSPHRASE|CREDENTIAL|AUTH|COOKIE|PRIVATE/i;
 /** Look like secrets, but are what ssh needs to reach the operator's agent (the key never leaves it). */
 const NOT_SECRET = new Set(["SSH_AUTH_SOCK"]);
-/** A URL with a password in it (postgres://user:pass@host, https://user:token@host). */
-const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:[^/\s@]+@/i;
 /** git reaches HTTPS remotes through these; their credentials are the proxy's, meant for git. */
 const PROXY_NAME = /^(https?|all|no)_proxy$/i;
 
@@ -47,8 +44,8 @@ const KEPT_GIT_VARIABLES = new Set([
 export function looksSecret(name: string, value: string): boolean {
   if (NOT_SECRET.has(name)) return false;
   if (name.startsWith("PUSHPALS_")) return true;
-  if (SECRET_NAME.test(name)) return true;
-  return URL_WITH_PASSWORD.test(value) && !PROXY_NAME.test(name);
+  // A proxy's URL carries the credentials git needs to reach the remote through it: judged by name only.
+  return PROXY_NAME.test(name) ? isSecretVariable(name) : isSecretVariable(name, value);
 }
 
 function keptGitVariable(name: string): boolean {
