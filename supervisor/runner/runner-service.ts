@@ -3,7 +3,7 @@ import { changePolicy } from "../../services/kernel/policy/index.js";
 import type { ServiceContext, ServiceDefinition } from "../../services/kernel/service-definition.js";
 import type { SandboxDriver } from "../sandbox/driver.js";
 import { selectDriver } from "../sandbox/select-driver.js";
-import { resolveBase, worktreePool } from "../workspace/index.js";
+import { chooseStartPoint, resolveBase, worktreePool } from "../workspace/index.js";
 import { commitIdentity } from "./commit-identity.js";
 import { gitDirGuard } from "./git-dir-guard.js";
 import type { Lane } from "./lanes/lane.js";
@@ -40,11 +40,14 @@ export async function runRunner(context: ServiceContext, signal: AbortSignal, ov
   await ensureWorkDir(config.storage.workDir);
   await sweepLeftovers({ repo, dataDir: config.storage.workDir, workerId, driver, logger });
   const lanes = gateUnisolatedLanes({ ...(await makeLanes(config, logger)), ...overrides.lanes }, driver, config.supervisor, logger);
+  const startPoint = (signal?: AbortSignal) =>
+    chooseStartPoint({ repo, baseBranch: config.repo.baseBranch, integrationBranch: config.integration.branch, mode: config.supervisor.base, signal });
   const workspaces = worktreePool({
     repo,
     dataDir: config.storage.workDir,
     workerId,
     baseRef: config.repo.baseBranch,
+    spareStart: async () => (await startPoint()).sha ?? config.repo.baseBranch,
     size: config.supervisor.warmWorktrees,
     deleteJobBranches: config.supervisor.deleteJobBranches,
     logger,
@@ -56,6 +59,7 @@ export async function runRunner(context: ServiceContext, signal: AbortSignal, ov
     repo,
     workspaces,
     baseBranch: config.repo.baseBranch,
+    startPoint,
     supervisor: config.supervisor,
     driver,
     lanes,
