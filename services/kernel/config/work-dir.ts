@@ -9,8 +9,7 @@ import { privateTmpRoot } from "./data-dir.js";
  * this user's own private directory: another user could have made it first (or a symlink to a
  * place they read), and worktrees hold the repository's code and the agent's changes.
  */
-export async function ensureWorkDir(workDir: string): Promise<void> {
-  const root = privateTmpRoot();
+export async function ensureWorkDir(workDir: string, root = privateTmpRoot()): Promise<void> {
   if (workDir === root || workDir.startsWith(root + sep)) {
     await mkdir(root, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== "EEXIST") throw error;
