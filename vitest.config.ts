@@ -1,4 +1,10 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { defineConfig } from "vitest/config";
+
+// The default data dir is the XDG state dir: no test may write into the real ~/.local/state.
+// global-setup.ts removes this folder after the run.
+process.env.XDG_STATE_HOME ??= join(tmpdir(), `pushpals-test-state-${process.pid}`);
 
 export default defineConfig({
   test: {
@@ -8,5 +14,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     globalSetup: ["tests/global-setup.ts"],
+    env: { XDG_STATE_HOME: process.env.XDG_STATE_HOME },
   },
 });

@@ -79,6 +79,7 @@ async function main(): Promise<void> {
     const settings: IntegrationSettings = {
       repoPath: bench.repo,
       dataDir: join(root, "data"),
+      workDir: join(root, "data"),
       baseBranch: "main",
       branch: "main_agents",
       strategy: "cherry-pick",

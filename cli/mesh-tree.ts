@@ -36,6 +36,7 @@ export async function buildMeshTree(config: Config, logger: Logger): Promise<Mes
     ...process.env,
     PUSHPALS_REPO: config.repo.path,
     PUSHPALS_DATA_DIR: config.storage.dataDir,
+    PUSHPALS_WORK_DIR: config.storage.workDir,
     PUSHPALS_DATABASE_URL: config.storage.databaseUrl,
     PUSHPALS_NATS_URL: config.bus.natsUrl,
     PUSHPALS_CONTROL_PLANE_URL: controlPlaneUrl,

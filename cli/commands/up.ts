@@ -16,6 +16,8 @@ import { TerminateTree } from "../../supervisor/tree/errors.js";
 import { Supervisor } from "../../supervisor/tree/supervisor.js";
 import { configFlagOptions, configFromFlags, exitOnConfigError } from "../config-flags.js";
 import { excludeDataDir } from "../exclude-data-dir.js";
+import { legacyDataDir, migrateLegacyDataDir } from "../migrate-data-dir.js";
+import { isDefaultDataDir, withRepoRoot } from "../repo-data-dir.js";
 import { requireGitRepo } from "../git-repo-check.js";
 import { buildMeshTree } from "../mesh-tree.js";
 import { modelSummary } from "../model-summary.js";
@@ -47,10 +49,16 @@ export async function upCommand(args: string[]): Promise<void> {
     process.stderr.write(`pushpals up: ${error.message}\n`);
     process.exit(2);
   });
-  config = await withoutMissingOrigin({ ...config, repo: { ...config.repo, path: repo } });
-  await excludeDataDir(repo, config.storage.dataDir);
+  config = await withoutMissingOrigin(withRepoRoot(config, repo));
   // No service binding here: the tree binds each service its own (see createLogger).
   const logger = createLogger();
+  if (config.storage.databaseUrl === "" && isDefaultDataDir(config)) {
+    await migrateLegacyDataDir({ repo, dataDir: config.storage.dataDir, logger }).catch((error: Error) => {
+      process.stderr.write(`pushpals up: could not move the database of ${legacyDataDir(repo)} to ${config.storage.dataDir}: ${error.message}\n`);
+      process.exit(2);
+    });
+  }
+  await excludeDataDir(repo, config.storage.dataDir);
   const sandbox = await sandboxSummary(config.supervisor);
   let root: Supervisor;
   if (values.mesh) {
@@ -148,6 +156,8 @@ function announce(url: string, config: Config, { mode, hasUi, sandbox }: { mode:
       `pushpals is up on ${config.repo.path} (${mode})`,
       ...(hasUi ? [`  web UI        ${url}/`] : []),
       `  gRPC/Connect  ${url}  (grpcurl -plaintext 127.0.0.1:${port} list)`,
+      `  data          ${config.storage.dataDir}  (PUSHPALS_DATA_DIR)`,
+      ...(config.storage.workDir !== config.storage.dataDir ? [`  worktrees     ${config.storage.workDir}  (PUSHPALS_WORK_DIR)`] : []),
       `  store         ${config.storage.databaseUrl ? "postgres" : `sqlite in ${config.storage.dataDir}`}`,
       `  bus           ${config.bus.natsUrl ? redactNatsUrl(config.bus.natsUrl) : "in-process"}`,
       `  model         ${modelSummary(config.llm)}`,

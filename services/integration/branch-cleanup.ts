@@ -34,7 +34,7 @@ export async function deleteFinishedBranch(settings: IntegrationSettings, finish
   try {
     if (!(await isJobBranch(settings, branch))) return "kept";
     const holder = await checkedOutIn(settings.repoPath, ref);
-    if (holder !== undefined && !(await isJobWorktree(settings.dataDir, holder))) {
+    if (holder !== undefined && !(await isJobWorktree(settings.workDir, holder))) {
       log.info({ branch, worktree: holder }, "job branch kept: it is checked out in a worktree that is not PushPals'");
       return "kept";
     }
@@ -71,9 +71,9 @@ async function checkedOutIn(repoPath: string, ref: string): Promise<string | und
   return undefined;
 }
 
-/** Runners' job worktrees live under <dataDir>/worktrees (git lists paths as they were given, or resolved). */
-async function isJobWorktree(dataDir: string, path: string): Promise<boolean> {
-  const dir = join(dataDir, "worktrees");
+/** Runners' job worktrees live under <workDir>/worktrees (git lists paths as they were given, or resolved). */
+async function isJobWorktree(workDir: string, path: string): Promise<boolean> {
+  const dir = join(workDir, "worktrees");
   return isInside(dir, path) || isInside(await realpath(dir).catch(() => dir), await realpath(path).catch(() => path));
 }
 

@@ -1,3 +1,4 @@
+import { ensureWorkDir } from "../kernel/config/work-dir.js";
 import { join } from "node:path";
 import type { CompletionPayload } from "../../gen/pushpals/v1/items_pb.js";
 import { failedPrecondition } from "../kernel/errors.js";
@@ -59,6 +60,7 @@ export async function openIntegrator(options: IntegratorOptions): Promise<Integr
   await validateSettings(settings);
   const lock = await acquireWorktreeLock(join(settings.dataDir, "integration.lock"));
   try {
+    await ensureWorkDir(settings.workDir);
     const ctx = await buildContext(options);
     const start = await git(settings.repoPath, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]).catch(() => {
       throw failedPrecondition(`${settings.repoPath} has no commits yet; commit something to ${settings.baseBranch} first`);

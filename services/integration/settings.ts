@@ -17,8 +17,10 @@ export interface CheckSpec {
 export interface IntegrationSettings {
   /** The repository the supervisor commits to; the integration worktree is a worktree of it. */
   repoPath: string;
-  /** Holds the worktree, its lock and the askpass helper. */
+  /** Holds the worktree's lock and the askpass helper. */
   dataDir: string;
+  /** Holds the integration worktree, and the runners' job worktrees (storage.workDir). */
+  workDir: string;
   baseBranch: string;
   branch: string;
   strategy: MergeStrategy;
@@ -39,6 +41,7 @@ export function settingsFromConfig(config: Config): IntegrationSettings {
   return {
     repoPath: config.repo.path,
     dataDir: config.storage.dataDir,
+    workDir: config.storage.workDir,
     baseBranch: config.repo.baseBranch,
     branch: section.branch,
     strategy: section.strategy,
@@ -76,5 +79,5 @@ export async function validateSettings(settings: IntegrationSettings): Promise<v
 }
 
 export function worktreePath(settings: IntegrationSettings): string {
-  return join(settings.dataDir, "integration");
+  return join(settings.workDir, "integration");
 }

@@ -2,7 +2,7 @@ import { FailMode } from "../../gen/pushpals/v1/queues_pb.js";
 import { Code } from "@connectrpc/connect";
 import { errorMessage, isConnectCode } from "../../services/kernel/errors.js";
 import type { Sandbox } from "../sandbox/driver.js";
-import { commitTree, diffOf, type JobWorkspace } from "../workspace/index.js";
+import { commitTree, diffOf, type JobWorkspace, type StartPoint } from "../workspace/index.js";
 import { watchJobEvents } from "./job-watch.js";
 import { commitMessage } from "./commit-message.js";
 import { completeJob, enqueueCompletion } from "./completion.js";
@@ -87,10 +87,11 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
     await lease.confirm(); // a cancel requested before the watch began is seen here
     const { task, lane } = jobTask(job, ctx.lanes);
     const budgets = jobBudgets(supervisor, task.planning?.budgets);
-    const baseRef = task.baseRef || ctx.baseBranch;
+    const start: StartPoint = task.baseRef ? { ref: task.baseRef, reason: "the job names its base_ref" } : await ctx.startPoint(stop.signal);
 
-    await events.stage("workspace", `git worktree on agent/${ctx.workerId}/${job.id} from ${baseRef}`);
-    const made = await ctx.workspaces.create({ jobId: job.id, baseRef, signal: stop.signal });
+    const at = start.sha ? ` at ${start.sha.slice(0, 12)}` : "";
+    await events.stage("workspace", `git worktree on agent/${ctx.workerId}/${job.id} from ${start.ref}${at} (${start.reason})`);
+    const made = await ctx.workspaces.create({ jobId: job.id, baseRef: start.sha ?? start.ref, signal: stop.signal });
     workspace = made;
     logger.info({ worktree: made.path, baseSha: made.baseSha, warm: made.warm }, "job worktree ready");
     gitWatch = await ctx.gitDirGuard.watch({ jobId: job.id, gitDir: made.gitDir }, logger);

@@ -4,7 +4,7 @@ import type { Config } from "../../services/kernel/config/schema.js";
 import type { Logger } from "../../services/kernel/log.js";
 import type { ChangePolicy } from "../../services/kernel/policy/index.js";
 import type { SandboxDriver } from "../sandbox/driver.js";
-import type { CommitIdentity, WorktreePool } from "../workspace/index.js";
+import type { CommitIdentity, StartPoint, WorktreePool } from "../workspace/index.js";
 import type { GitDirGuard } from "./git-dir-guard.js";
 import type { Lane } from "./lanes/lane.js";
 
@@ -18,6 +18,8 @@ export interface RunnerContext {
   workspaces: WorktreePool;
   /** The base when a job names none (repo.baseBranch). */
   baseBranch: string;
+  /** Where a job that names no base_ref starts (supervisor.base: the integration branch or the base). */
+  startPoint(signal?: AbortSignal): Promise<StartPoint>;
   supervisor: Config["supervisor"];
   driver: SandboxDriver;
   lanes: Record<Lane["name"], Lane>;

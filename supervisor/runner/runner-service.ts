@@ -1,8 +1,9 @@
+import { ensureWorkDir } from "../../services/kernel/config/work-dir.js";
 import { changePolicy } from "../../services/kernel/policy/index.js";
 import type { ServiceContext, ServiceDefinition } from "../../services/kernel/service-definition.js";
 import type { SandboxDriver } from "../sandbox/driver.js";
 import { selectDriver } from "../sandbox/select-driver.js";
-import { resolveBase, worktreePool } from "../workspace/index.js";
+import { chooseStartPoint, resolveBase, worktreePool } from "../workspace/index.js";
 import { commitIdentity } from "./commit-identity.js";
 import { gitDirGuard } from "./git-dir-guard.js";
 import type { Lane } from "./lanes/lane.js";
@@ -35,13 +36,18 @@ export async function runRunner(context: ServiceContext, signal: AbortSignal, ov
     logger.error({ repo, baseBranch: config.repo.baseBranch }, `${error.message}; jobs without a base_ref will fail until it exists (set repo.baseBranch or PUSHPALS_BASE_BRANCH)`),
   );
   const driver = overrides.driver ?? (await selectDriver(config.supervisor, logger));
-  await sweepLeftovers({ repo, dataDir: config.storage.dataDir, workerId, driver, logger });
+  // Worktrees live in the work dir (storage.workDir), which is the data dir unless its path has a dot directory.
+  await ensureWorkDir(config.storage.workDir);
+  await sweepLeftovers({ repo, dataDir: config.storage.workDir, workerId, driver, logger });
   const lanes = gateUnisolatedLanes({ ...(await makeLanes(config, logger)), ...overrides.lanes }, driver, config.supervisor, logger);
+  const startPoint = (signal?: AbortSignal) =>
+    chooseStartPoint({ repo, baseBranch: config.repo.baseBranch, integrationBranch: config.integration.branch, mode: config.supervisor.base, signal });
   const workspaces = worktreePool({
     repo,
-    dataDir: config.storage.dataDir,
+    dataDir: config.storage.workDir,
     workerId,
     baseRef: config.repo.baseBranch,
+    spareStart: async () => (await startPoint()).sha ?? config.repo.baseBranch,
     size: config.supervisor.warmWorktrees,
     deleteJobBranches: config.supervisor.deleteJobBranches,
     logger,
@@ -53,6 +59,7 @@ export async function runRunner(context: ServiceContext, signal: AbortSignal, ov
     repo,
     workspaces,
     baseBranch: config.repo.baseBranch,
+    startPoint,
     supervisor: config.supervisor,
     driver,
     lanes,

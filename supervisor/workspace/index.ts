@@ -9,3 +9,4 @@ export { jobBranch, jobWorktree, workerWorktrees } from "./paths.js";
 export type { JobWorkspace } from "./job-workspace.js";
 export { WorkspaceError } from "./workspace-error.js";
 export { worktreePool, type WorktreePool, type WorktreePoolOptions } from "./worktree-pool.js";
+export { chooseStartPoint, type StartPoint, type StartPointOptions } from "./start-point.js";

@@ -18,6 +18,11 @@ export interface WorktreePoolOptions {
   workerId: string;
   /** What spares are checked out at (repo.baseBranch); resolved again at each refill. */
   baseRef: string;
+  /**
+   * What spares are checked out at instead, when jobs start elsewhere (the integration branch,
+   * see start-point.ts): a spare at the jobs' start point is taken without touching a file.
+   */
+  spareStart?: () => Promise<string>;
   /** Spares kept ready; 0 turns the pool off (every job gets a fresh `git worktree add`). */
   size: number;
   /** supervisor.deleteJobBranches: `remove` also deletes the branch of a job that left no commit. */
@@ -60,7 +65,7 @@ export function worktreePool(options: WorktreePoolOptions): WorktreePool {
   let refilling: Promise<void> = Promise.resolve();
 
   async function makeSpare(): Promise<void> {
-    const sha = await resolveBase(repo, options.baseRef);
+    const sha = await resolveBase(repo, options.spareStart ? await options.spareStart() : options.baseRef);
     const path = join(workerWorktrees(dataDir, workerId), `${SPARE_PREFIX}${randomBytes(6).toString("hex")}`);
     await mkdir(dirname(path), { recursive: true });
     await retryingWorktreeRace(() => workspaceGit(repo).raw(["worktree", "add", "--quiet", "--detach", path, sha]));

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { repoKey } from "../../services/kernel/config/data-dir.js";
 import { ConfigError, loadConfig } from "../../services/kernel/config/load.js";
 import { packageRoot } from "../../services/kernel/paths.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
@@ -16,10 +17,11 @@ describe("configuration", () => {
   const load = (env: Record<string, string> = {}, extra: Parameters<typeof loadConfig>[0] = {}) =>
     loadConfig({ configDir: dir.path, env, cwd: dir.path, ...extra });
 
-  it("has the documented defaults, with the data dir under the repository", () => {
-    const config = loadConfig({ env: {}, cwd: dir.path });
+  it("has the documented defaults, with the data dir in the XDG state dir, outside the repository", () => {
+    const config = loadConfig({ env: { XDG_STATE_HOME: join(dir.path, "state") }, cwd: dir.path });
     expect(config.server).toMatchObject({ host: "127.0.0.1", port: 3001, authToken: "" });
-    expect(config.storage).toEqual({ dataDir: join(dir.path, ".pushpals"), databaseUrl: "" });
+    const dataDir = join(dir.path, "state", "pushpals", repoKey(dir.path));
+    expect(config.storage).toEqual({ dataDir, workDir: dataDir, databaseUrl: "" });
     expect(config.bus.natsUrl).toBe("");
     expect(config.integration.branch).toBe("main_agents");
   });

@@ -1,3 +1,4 @@
+import { defaultDataDir } from "../../services/kernel/config/data-dir.js";
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
@@ -81,8 +82,11 @@ describe("pushpals up (the real binary)", () => {
     expect(banner).toMatch(/model\s+not ready: no model configured for the planner role: set PUSHPALS_PLANNER_LLM_MODEL or PUSHPALS_LLM_MODEL/);
 
     expect(await healthCheck(pushpals.url)).toBe("SERVING");
-    // The data dir lives in the repository but never shows in the person's `git status`.
-    expect(existsSync(join(dir.path, ".pushpals"))).toBe(true);
+    // The data dir lives outside the repository (the XDG state dir), and the banner says where.
+    const dataDir = defaultDataDir(dir.path);
+    expect(banner).toContain(`data          ${dataDir}`);
+    expect(existsSync(join(dataDir, "pushpals.db"))).toBe(true);
+    expect(existsSync(join(dir.path, ".pushpals"))).toBe(false);
     expect(await git(dir.path, "status", "--porcelain")).toBe("");
 
     const { clients, sessionId, job } = await enqueueScript(pushpals.url, "echo from-up > up.txt");
@@ -102,7 +106,7 @@ describe("pushpals up (the real binary)", () => {
 
     const code = await pushpals.stop("SIGTERM");
     expect(code).toBe(0);
-    expect(existsSync(join(dir.path, ".pushpals", "worktrees", finished.claimedBy, job.id))).toBe(false);
+    expect(existsSync(join(dataDir, "worktrees", finished.claimedBy, job.id))).toBe(false);
 
     // Logs: one JSON object a line, each key once, and the job's lines say whose job it is.
     expect(logProblems(pushpals.logs)).toEqual([]);

@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import type { z } from "zod";
 import { packageRoot } from "../paths.js";
+import { defaultDataDir, defaultWorkDir } from "./data-dir.js";
 import { isSecretVariable } from "../secret-environ.js";
 import { configSchema, ENV_MAP, type Config } from "./schema.js";
 
@@ -66,13 +67,14 @@ export function loadConfig(options: LoadOptions = {}): Config {
         `Set a token, or listen on 127.0.0.1`,
     );
   }
-  return resolvePaths(parsed.data, options.cwd ?? process.cwd());
+  return resolvePaths(parsed.data, options.cwd ?? process.cwd(), env);
 }
 
-function resolvePaths(config: Config, cwd: string): Config {
+function resolvePaths(config: Config, cwd: string, env: NodeJS.ProcessEnv): Config {
   const repo = resolve(cwd, config.repo.path || ".");
-  const dataDir = config.storage.dataDir ? resolve(cwd, config.storage.dataDir) : join(repo, ".pushpals");
-  return { ...config, repo: { ...config.repo, path: repo }, storage: { ...config.storage, dataDir } };
+  const dataDir = config.storage.dataDir ? resolve(cwd, config.storage.dataDir) : defaultDataDir(repo, env);
+  const workDir = config.storage.workDir ? resolve(cwd, config.storage.workDir) : defaultWorkDir(dataDir, repo);
+  return { ...config, repo: { ...config.repo, path: repo }, storage: { ...config.storage, dataDir, workDir } };
 }
 
 function readToml(file: string): Tree {

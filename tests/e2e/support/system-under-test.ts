@@ -4,6 +4,7 @@ import { createWriteStream } from "node:fs";
 import { copyFile, mkdir, readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { createDemoProject } from "../../../cli/demo/demo-project.js";
+import { defaultDataDir } from "../../../services/kernel/config/data-dir.js";
 import { createClients, type Clients } from "../../../services/kernel/clients.js";
 import { waitForServices as waitForEveryService } from "../../../services/kernel/service-readiness.js";
 import { packageRoot } from "../../../services/kernel/paths.js";
@@ -70,7 +71,8 @@ export async function startSystem(options: SystemOptions): Promise<SystemUnderTe
 
 async function start(mode: "mesh" | "embedded", options: SystemOptions, dir: TempDir, cleanups: (() => Promise<unknown>)[], cleanUp: () => Promise<void>): Promise<SystemUnderTest> {
   const { repo, remote } = await createDemoProject(dir.path);
-  const dataDir = join(repo, ".pushpals");
+  // vitest.config.ts points XDG_STATE_HOME at a scratch folder: the default data dir is under it.
+  const dataDir = defaultDataDir(repo);
   const configDir = join(dir.path, "config");
   await mkdir(configDir);
   await writeConfigDir(configDir, { leaseSeconds: options.leaseSeconds });

@@ -60,6 +60,7 @@ export async function createScene(files: Record<string, string> = { "README.md":
     settings: (overrides = {}) => ({
       repoPath: repo,
       dataDir: join(root, "data"),
+      workDir: join(root, "data"),
       baseBranch: "main",
       branch: "main_agents",
       strategy: "cherry-pick",

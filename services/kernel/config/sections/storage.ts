@@ -1,8 +1,16 @@
 import { z } from "zod";
 
 export const storageSection = z.strictObject({
-  /** Where PushPals keeps its SQLite file, worktrees and artifacts; empty means <repo>/.pushpals. */
+  /**
+   * Where PushPals keeps its SQLite file, locks and credentials helper; empty means the XDG state
+   * dir, <$XDG_STATE_HOME or ~/.local/state>/pushpals/<repo-name>-<hash> (see data-dir.ts).
+   */
   dataDir: z.string().default(""),
+  /**
+   * Where job worktrees, warm spares and the integration worktree live; empty means the data dir
+   * when its path has no dot directory, else /var/tmp/pushpals-<uid>/<repo-name>-<hash>.
+   */
+  workDir: z.string().default(""),
   /** Empty means an SQLite file in the data dir; postgres://… means Postgres. */
   databaseUrl: z
     .string()
@@ -12,5 +20,6 @@ export const storageSection = z.strictObject({
 
 export const storageEnv = {
   PUSHPALS_DATA_DIR: "storage.dataDir",
+  PUSHPALS_WORK_DIR: "storage.workDir",
   PUSHPALS_DATABASE_URL: "storage.databaseUrl",
 } as const;

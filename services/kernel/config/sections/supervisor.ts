@@ -25,7 +25,13 @@ export const supervisorSection = z.strictObject({
   maxOutputBytesPerCommand: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(64 * 1024),
   maxLogBytes: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(16 * 1024 * 1024),
   /**
-   * Worktrees kept checked out at repo.baseBranch so a job's workspace is ready in milliseconds
+   * Where a job that names no base_ref starts: "integration" (the integration branch, when it
+   * contains repo.baseBranch, so sequential requests build on each other; else the base branch,
+   * with the reason in the job's events) or "base" (always repo.baseBranch).
+   */
+  base: z.enum(["integration", "base"]).default("integration"),
+  /**
+   * Worktrees kept checked out at the jobs' start point (see base) so a job's workspace is ready in milliseconds
    * (a rename) instead of a full checkout; 0 turns this off. Each costs one checkout on disk.
    */
   warmWorktrees: z.coerce.number().int().min(0).max(16).default(1),
@@ -88,6 +94,7 @@ export const supervisorEnv = {
   PUSHPALS_SANDBOX_DRIVER: "supervisor.driver",
   PUSHPALS_ALLOW_UNISOLATED: "supervisor.allowUnisolated",
   PUSHPALS_WORKER_ID: "supervisor.workerId",
+  PUSHPALS_JOB_BASE: "supervisor.base",
   PUSHPALS_CONCURRENCY: "supervisor.concurrency",
   PUSHPALS_COMMIT_AUTHOR: "supervisor.commitAuthor",
   PUSHPALS_KUBECONFIG: "supervisor.kubernetes.kubeconfig",
