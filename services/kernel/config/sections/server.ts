@@ -26,6 +26,14 @@ export const serverSection = z.strictObject({
   idleTimeoutSeconds: z.coerce.number().min(65).max(86_400).default(300),
   /** How long shutdown waits for streams and calls to finish. */
   shutdownGraceSeconds: z.coerce.number().min(0).max(120).default(5),
+  /**
+   * Web origins (scheme://host[:port]) whose pages may call the RPCs with Connect-Web or gRPC-Web
+   * (CORS). Empty: none, the browser's same-origin rule stands. In the environment, comma-separated.
+   */
+  corsOrigins: z.preprocess(
+    (value) => (typeof value === "string" ? value.split(",").map((origin) => origin.trim()).filter(Boolean) : value),
+    z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be an origin like "https://ui.example.com" or "http://localhost:5173" (no path, no trailing slash)')),
+  ).default([]),
 });
 
 export const serverEnv = {
@@ -33,4 +41,5 @@ export const serverEnv = {
   PUSHPALS_PORT: "server.port",
   PUSHPALS_AUTH_TOKEN: "server.authToken",
   PUSHPALS_OPEN_REFLECTION: "server.openReflection",
+  PUSHPALS_CORS_ORIGINS: "server.corsOrigins",
 } as const;
