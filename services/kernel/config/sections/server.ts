@@ -32,7 +32,12 @@ export const serverSection = z.strictObject({
    */
   corsOrigins: z.preprocess(
     (value) => (typeof value === "string" ? value.split(",").map((origin) => origin.trim()).filter(Boolean) : value),
-    z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be an origin like "https://ui.example.com" or "http://localhost:5173" (no path, no trailing slash)')),
+    // Checked as a whole so the message points at the key as the person wrote it (one string in the environment).
+    z.array(z.string()).superRefine((origins, context) => {
+      for (const origin of origins.filter((o) => !/^https?:\/\/[^/\s]+$/.test(o))) {
+        context.addIssue({ code: "custom", message: `${JSON.stringify(origin)} is not an origin; write scheme://host[:port] like "https://ui.example.com" or "http://localhost:5173" (no path, no trailing slash)` });
+      }
+    }),
   ).default([]),
 });
 
