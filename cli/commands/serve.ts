@@ -7,6 +7,7 @@ import { startRpcServer } from "../../services/kernel/rpc/server.js";
 import type { ServiceContext, ServiceDefinition, ServiceName } from "../../services/kernel/service-definition.js";
 import { serveControlPlane } from "../../services/sessions/serve-control-plane.js";
 import { sleep } from "../../services/kernel/time.js";
+import { tracingFromConfig } from "../../services/kernel/telemetry/tracing.js";
 import { runUntilSignal } from "../../supervisor/tree/run-until-signal.js";
 import { configFlagOptions, configFromFlags, exitOnConfigError } from "../config-flags.js";
 import { SERVICE_NAMES, SERVICES } from "../service-registry.js";
@@ -49,7 +50,10 @@ export async function serveCommand(args: string[]): Promise<void> {
     process.stdin.resume();
     process.stdin.once("close", () => process.kill(process.pid, "SIGTERM"));
   }
-  await runUntilSignal(root, { logger });
+  const tracing = tracingFromConfig(config.observability, `pushpals-${name}`, logger);
+  const code = await runUntilSignal(root, { logger, exit: () => undefined });
+  await tracing.shutdown();
+  process.exit(code);
 }
 
 function controlPlaneAlone(config: Config, logger: Logger) {
@@ -74,12 +78,14 @@ async function serviceAlone(name: Exclude<ServiceName, "sessions">, config: Conf
     clients: createClients(controlPlaneUrl, { token: config.server.authToken || undefined }),
   };
   return async (signal: AbortSignal) => {
-    const server = definition.routes
-      ? await startRpcServer({
-          ...serverOptionsFrom(config.server, logger),
-          register: (router) => definition.routes!(router, () => context),
-        })
-      : undefined;
+    // A service without RPCs (the runner) still gets a port when it has metrics to serve.
+    const server =
+      definition.routes || config.observability.metrics
+        ? await startRpcServer({
+            ...serverOptionsFrom(config.server, logger, config.observability),
+            register: (router) => definition.routes?.(router, () => context),
+          })
+        : undefined;
     if (server) process.stdout.write(`pushpals ${name} listening on ${server.url}\n`);
     else process.stdout.write(`pushpals ${name} running against ${controlPlaneUrl}\n`);
     try {

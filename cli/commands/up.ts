@@ -9,6 +9,7 @@ import { hostGit } from "../../services/kernel/git/host-git.js";
 import { createLogger, type Logger } from "../../services/kernel/log.js";
 import { packageRoot } from "../../services/kernel/paths.js";
 import type { ServiceContext, ServiceDefinition } from "../../services/kernel/service-definition.js";
+import { tracingFromConfig } from "../../services/kernel/telemetry/tracing.js";
 import { serveControlPlane } from "../../services/sessions/serve-control-plane.js";
 import { runUntilSignal } from "../../supervisor/tree/run-until-signal.js";
 import type { ReadinessReporting, Service } from "../../supervisor/tree/service.js";
@@ -61,6 +62,8 @@ export async function upCommand(args: string[]): Promise<void> {
   await excludeDataDir(repo, config.storage.dataDir);
   const sandbox = await sandboxSummary(config.supervisor);
   let root: Supervisor;
+  // In mesh mode each child traces itself (`pushpals serve` reads the same config).
+  const tracing = tracingFromConfig(values.mesh ? { ...config.observability, tracing: false } : config.observability, "pushpals", logger);
   if (values.mesh) {
     try {
       const mesh = await buildMeshTree(config, logger);
@@ -75,6 +78,7 @@ export async function upCommand(args: string[]): Promise<void> {
     root = await buildTree(config, logger, await loadServices(), { onListening: (url) => announce(url, config, { mode: "one process", hasUi, sandbox }) });
   }
   const code = await runUntilSignal(root, { logger, exit: () => undefined });
+  await tracing.shutdown();
   process.exitCode = code;
 }
 

@@ -7,6 +7,7 @@ import { PlanningService } from "../../gen/pushpals/v1/planning_pb.js";
 import { QueueService } from "../../gen/pushpals/v1/queues_pb.js";
 import { SessionService } from "../../gen/pushpals/v1/sessions_pb.js";
 import { SystemService } from "../../gen/pushpals/v1/system_pb.js";
+import { propagateTraceContext } from "./telemetry/trace-interceptors.js";
 
 /** Typed clients for every PushPals service: how services (and the CLI) talk to each other. */
 export interface Clients {
@@ -57,7 +58,7 @@ const lostConnectionIsUnavailable: Interceptor = (next) => async (req) => {
 };
 
 export function createTransport(baseUrl: string, options: ClientOptions = {}): Transport {
-  const interceptors: Interceptor[] = [lostConnectionIsUnavailable];
+  const interceptors: Interceptor[] = [lostConnectionIsUnavailable, propagateTraceContext];
   if (options.token) {
     const header = `Bearer ${options.token}`;
     interceptors.push((next) => (req) => {

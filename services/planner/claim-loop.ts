@@ -1,5 +1,6 @@
 import { QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import { errorMessage } from "../kernel/errors.js";
+import { inItemSpan } from "../kernel/telemetry/item-span.js";
 import { durationFromMs, sleep } from "../kernel/time.js";
 import { planClaimedRequest } from "./plan-request.js";
 import type { PlannerDeps } from "./planner-deps.js";
@@ -38,6 +39,7 @@ async function claimLoop(deps: PlannerDeps, signal: AbortSignal): Promise<void> 
       retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
       continue;
     }
-    if (claimed.item) await planClaimedRequest(deps, { item: claimed.item, leaseToken: claimed.leaseToken }, signal);
+    const item = claimed.item;
+    if (item) await inItemSpan("planner", item, () => planClaimedRequest(deps, { item, leaseToken: claimed.leaseToken }, signal));
   }
 }

@@ -4,6 +4,8 @@ import { Priority } from "../../gen/pushpals/v1/common_pb.js";
 import { notFound } from "../kernel/errors.js";
 import { ITEM_ID } from "../kernel/ids.js";
 import { parseRequest } from "../kernel/rpc/validate.js";
+import { observeClaim, observeFinish } from "../kernel/telemetry/queue-metrics.js";
+import { currentTraceParent } from "../kernel/telemetry/trace-context.js";
 import { durationMs, toTimestamp } from "../kernel/time.js";
 import { claimWithin } from "./claim-waiter.js";
 import type { ControlPlaneDeps } from "./deps.js";
@@ -26,6 +28,7 @@ export function queueService({ store, bus, commit, config }: ControlPlaneDeps): 
           targetWorkerId: req.targetWorkerId || undefined,
           parentId: req.parentId || undefined,
           delayMs: durationMs(req.delay),
+          traceParent: currentTraceParent(),
         }),
       );
     },
@@ -41,6 +44,7 @@ export function queueService({ store, bus, commit, config }: ControlPlaneDeps): 
         signal: ctx.signal,
       });
       if (!claimed) return {};
+      observeClaim(claimed.item);
       return { item: claimed.item, leaseToken: claimed.leaseToken, leaseExpiresAt: toTimestamp(claimed.leaseExpiresAt) };
     },
 
@@ -56,7 +60,9 @@ export function queueService({ store, bus, commit, config }: ControlPlaneDeps): 
 
     async complete(req) {
       parseRequest(requests.completeRequest, req);
-      return { item: await commit(store.complete({ itemId: req.itemId, leaseToken: req.leaseToken, result: req.result })) };
+      const item = await commit(store.complete({ itemId: req.itemId, leaseToken: req.leaseToken, result: req.result }));
+      observeFinish(item);
+      return { item };
     },
 
     async fail(req) {
@@ -71,12 +77,15 @@ export function queueService({ store, bus, commit, config }: ControlPlaneDeps): 
           repairJobId: req.repairJobId || undefined,
         }),
       );
+      observeFinish(item);
       return { item };
     },
 
     async cancel(req) {
       parseRequest(requests.cancelRequest, req);
-      return { item: await commit(store.cancel({ itemId: req.itemId, reason: req.reason })) };
+      const item = await commit(store.cancel({ itemId: req.itemId, reason: req.reason }));
+      observeFinish(item);
+      return { item };
     },
 
     async getItem(req) {

@@ -5,6 +5,7 @@ import type { Logger } from "../kernel/log.js";
 import { serverOptionsFrom } from "../kernel/rpc/server-config.js";
 import { startRpcServer } from "../kernel/rpc/server.js";
 import { openStore } from "../kernel/store/open-store.js";
+import { reportQueueDepths } from "../kernel/telemetry/metrics.js";
 import { VERSION } from "../kernel/version.js";
 import { committer } from "./commit.js";
 import { registerControlPlane } from "./control-plane-routes.js";
@@ -48,7 +49,7 @@ export async function serveControlPlane(config: Config, signal: AbortSignal, opt
       const commit = committer(bus, (events) => hub.offerCommitted(events));
       const deps = { store, bus, hub, commit, config, logger, startedAt: Date.now(), version: VERSION };
       const server = await startRpcServer({
-        ...serverOptionsFrom(config.server, logger),
+        ...serverOptionsFrom(config.server, logger, config.observability),
         staticDir: options.staticDir,
         register: (router) => {
           registerControlPlane(router, deps);
@@ -58,10 +59,12 @@ export async function serveControlPlane(config: Config, signal: AbortSignal, opt
         },
       });
       logger.info({ url: server.url, store: store.kind, bus: bus.kind }, "control plane listening");
+      const stopDepths = reportQueueDepths(() => store.depths());
       options.onListening?.(server.url);
       try {
         await reapLeases(store, commit, { intervalMs: config.queues.pollSeconds * 1000, logger, signal });
       } finally {
+        stopDepths();
         await server.close();
       }
     } finally {

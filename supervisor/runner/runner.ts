@@ -1,4 +1,5 @@
 import { QueueName } from "../../gen/pushpals/v1/common_pb.js";
+import { inItemSpan } from "../../services/kernel/telemetry/item-span.js";
 import { durationFromMs, fromTimestamp, sleep } from "../../services/kernel/time.js";
 import { heartbeatLoop, register, type HeartbeatOptions } from "./heartbeat.js";
 import { jobStop, type JobStop } from "./job-stop.js";
@@ -68,7 +69,7 @@ export async function runClaimLoop(ctx: RunnerContext, signal: AbortSignal, opti
     }
     const job = claimed;
     const stop = jobStop();
-    const ended = runJob(ctx, job, stop)
+    const ended = inItemSpan("runner", job.item, () => runJob(ctx, job, stop))
       .catch((error: unknown) => {
         logger.error({ err: error, jobId: job.item.id }, "the job's run failed unexpectedly");
         return "unreported" as const;

@@ -1,5 +1,6 @@
 import { QueueName } from "../../../gen/pushpals/v1/common_pb.js";
 import { errorMessage } from "../../kernel/errors.js";
+import { inItemSpan } from "../../kernel/telemetry/item-span.js";
 import { durationFromMs, sleep } from "../../kernel/time.js";
 import { claimedFrom, processCompletion, type ProcessDeps } from "./process-completion.js";
 import { isTransient } from "./rpc-retry.js";
@@ -33,7 +34,7 @@ export async function runCompletionLoop(deps: CompletionLoopDeps, signal: AbortS
         { signal, timeoutMs: waitMs + 30_000 },
       );
       const claimed = claimedFrom(response, deps.leaseMs);
-      if (claimed) await processCompletion(deps, claimed, signal);
+      if (claimed) await inItemSpan("integration", claimed.item, () => processCompletion(deps, claimed, signal));
       failures = 0;
     } catch (error) {
       if (signal.aborted) break;

@@ -4,6 +4,7 @@ import { busEnv, busSection } from "./sections/bus.js";
 import { integrationEnv, integrationSection } from "./sections/integration.js";
 import { llmEnv, llmSection } from "./sections/llm.js";
 import { meshEnv, meshSection } from "./sections/mesh.js";
+import { observabilityEnv, observabilitySection } from "./sections/observability.js";
 import { policyEnv, policySection } from "./sections/policy.js";
 import { queuesEnv, queuesSection } from "./sections/queues.js";
 import { repoEnv, repoSection } from "./sections/repo.js";
@@ -24,6 +25,7 @@ export const configSchema = z.strictObject({
   integration: integrationSection.prefault({}),
   mesh: meshSection.prefault({}),
   policy: policySection.prefault({}),
+  observability: observabilitySection.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -42,4 +44,5 @@ export const ENV_MAP: Record<string, string> = {
   ...integrationEnv,
   ...meshEnv,
   ...policyEnv,
+  ...observabilityEnv,
 };

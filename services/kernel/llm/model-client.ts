@@ -9,6 +9,7 @@ import type { CallOptions, FinishReason, JsonCallOptions, JsonReply, Model, Mode
 import { observedClient, openaiFor } from "./openai-for-endpoint.js";
 import { describeEndpoint, endpointProblem, resolveRoleEndpoint } from "./role-endpoint.js";
 import { rejectOnAbort } from "./reject-on-abort.js";
+import { modelTokens } from "../telemetry/metrics.js";
 
 type ResponseFormat = ChatCompletionCreateParamsNonStreaming["response_format"];
 
@@ -59,6 +60,7 @@ export function createModelClient(config: Config["llm"], role: ModelRole, logger
       );
     }
     const reply = { text: choice.message.content ?? "", usage: usageOf(completion.usage), finishReason: finishOf(choice.finish_reason) };
+    countTokens(role, reply.usage);
     callLog.info(
       { durationMs: Date.now() - started, attempts: counter.attempts, ...reply.usage, finishReason: reply.finishReason },
       "model replied",
@@ -120,10 +122,16 @@ export function createModelClient(config: Config["llm"], role: ModelRole, logger
       } catch (error) {
         throw toModelError(error, endpoint, counter.attempts, options.signal);
       }
+      countTokens(role, usage);
       callLog.info({ durationMs: Date.now() - started, attempts: counter.attempts, ...usage, finishReason }, "model replied (streamed)");
       yield { type: "done", reply: { text, usage, finishReason } };
     },
   };
+}
+
+function countTokens(role: ModelRole, usage: TokenCounts): void {
+  modelTokens.inc({ role, kind: "prompt" }, usage.promptTokens);
+  modelTokens.inc({ role, kind: "completion" }, usage.completionTokens);
 }
 
 function sampling(options: CallOptions): { max_tokens?: number; temperature?: number } {

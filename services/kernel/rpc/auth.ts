@@ -57,6 +57,12 @@ export function checkBearerToken(token: string, rules: TokenRules): (context: Ha
   };
 }
 
+/** Whether an `authorization` header carries `token` as a bearer token (constant-time), for the plain-HTTP paths beside the RPCs. */
+export function carriesToken(header: string | undefined, token: string): boolean {
+  const given = header ? /^Bearer\s+(\S.*)$/i.exec(header.trim())?.[1] : undefined;
+  return given !== undefined && timingSafeEqual(digest(given), digest(token));
+}
+
 function digest(value: string): Buffer {
   return createHash("sha256").update(value).digest();
 }

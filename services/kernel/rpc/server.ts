@@ -14,6 +14,10 @@ import { listenOnePort, type DrainReport } from "./one-port.js";
 import { REFLECTION_SERVICES, registerReflection } from "./reflection.js";
 import { withShutdownSignals } from "./shutdown-router.js";
 import { serveStaticFiles } from "./static-files.js";
+import { withCors } from "./cors.js";
+import { withMetricsEndpoint } from "../telemetry/metrics-endpoint.js";
+import { countStreamSubscribers } from "../telemetry/stream-metrics.js";
+import { traceServerCalls } from "../telemetry/trace-interceptors.js";
 
 export interface RpcServerOptions {
   /** Address to listen on; anything but loopback requires `authToken`. */
@@ -37,6 +41,10 @@ export interface RpcServerOptions {
   staticDir?: string | undefined;
   /** Run inside the server's own error handling, around every handler. */
   interceptors?: Interceptor[];
+  /** Serve Prometheus text on GET /metrics (behind the auth token when there is one). Default off. */
+  metrics?: boolean;
+  /** Origins whose web pages may call the RPCs (CORS); empty or absent: none. */
+  corsOrigins?: readonly string[];
 }
 
 export interface RpcServer {
@@ -88,7 +96,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     grpcWeb: true,
     connect: true,
     readMaxBytes: options.maxRequestBytes,
-    interceptors: [hideInternalErrors(), ...(options.interceptors ?? [])],
+    interceptors: [hideInternalErrors(), traceServerCalls, countStreamSubscribers, ...(options.interceptors ?? [])],
     // Runs for every call before its body is read: the one place that sees every outcome.
     requestGate(context: HandlerContext) {
       watchCallOutcome(context, logger, expectedAborts);
@@ -107,10 +115,12 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     fallback: serveStaticFiles(options.staticDir, logger),
   });
 
-  const port = await listenOnePort({ host: options.host, port: options.port, handler: checkConnectGetMessages(handler), logger, ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}) });
+  const checked = checkConnectGetMessages(handler);
+  const served = withCors(options.metrics ? withMetricsEndpoint(checked, { authToken }) : checked, options.corsOrigins ?? []);
+  const port = await listenOnePort({ host: options.host, port: options.port, handler: served, logger, ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}) });
   const hostInUrl = options.host.includes(":") ? `[${options.host}]` : options.host;
   const url = `http://${hostInUrl}:${port.port}`;
-  logger.info({ url, auth: authToken !== undefined, maxRequestBytes: options.maxRequestBytes }, "rpc server listening");
+  logger.info({ url, auth: authToken !== undefined, maxRequestBytes: options.maxRequestBytes, metrics: options.metrics === true, corsOrigins: options.corsOrigins ?? [] }, "rpc server listening");
 
   let closing: Promise<ShutdownReport> | undefined;
   return {

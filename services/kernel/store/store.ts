@@ -87,6 +87,8 @@ export interface EnqueueInput {
   targetWorkerId?: string;
   parentId?: string;
   delayMs?: number;
+  /** W3C traceparent of the enqueuing call, handed to the claimer (empty: not traced). */
+  traceParent?: string;
 }
 
 export interface ClaimInput {

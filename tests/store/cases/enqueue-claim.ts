@@ -41,6 +41,18 @@ export function enqueueClaimCases(h: Harness): void {
       expect((await store.getSession(sessionId))?.lastSeq).toBe(4n);
     });
 
+    test("an item keeps the traceparent it was enqueued with, for its claimer to join the trace", async () => {
+      const store = await h.open();
+      const sessionId = await newSession(store);
+      const traceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+      const { value } = await store.enqueue({ queue: QueueName.JOBS, sessionId, priority: Priority.NORMAL, payload: payloadFor(QueueName.JOBS), traceParent });
+      expect(value.item.traceParent).toBe(traceParent);
+      const claimed = (await store.claim({ queue: QueueName.JOBS, workerId: "w1", leaseMs: 30_000 })).value;
+      expect(claimed?.item).toMatchObject({ id: value.item.id, traceParent });
+      const untraced = await store.enqueue({ queue: QueueName.JOBS, sessionId, priority: Priority.NORMAL, payload: payloadFor(QueueName.JOBS) });
+      expect(untraced.value.item.traceParent).toBe("");
+    });
+
     test("bad input is refused by field and writes nothing", async () => {
       const store = await h.open();
       const sessionId = await newSession(store);

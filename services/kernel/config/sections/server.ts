@@ -26,6 +26,19 @@ export const serverSection = z.strictObject({
   idleTimeoutSeconds: z.coerce.number().min(65).max(86_400).default(300),
   /** How long shutdown waits for streams and calls to finish. */
   shutdownGraceSeconds: z.coerce.number().min(0).max(120).default(5),
+  /**
+   * Web origins (scheme://host[:port]) whose pages may call the RPCs with Connect-Web or gRPC-Web
+   * (CORS). Empty: none, the browser's same-origin rule stands. In the environment, comma-separated.
+   */
+  corsOrigins: z.preprocess(
+    (value) => (typeof value === "string" ? value.split(",").map((origin) => origin.trim()).filter(Boolean) : value),
+    // Checked as a whole so the message points at the key as the person wrote it (one string in the environment).
+    z.array(z.string()).superRefine((origins, context) => {
+      for (const origin of origins.filter((o) => !/^https?:\/\/[^/\s]+$/.test(o))) {
+        context.addIssue({ code: "custom", message: `${JSON.stringify(origin)} is not an origin; write scheme://host[:port] like "https://ui.example.com" or "http://localhost:5173" (no path, no trailing slash)` });
+      }
+    }),
+  ).default([]),
 });
 
 export const serverEnv = {
@@ -33,4 +46,5 @@ export const serverEnv = {
   PUSHPALS_PORT: "server.port",
   PUSHPALS_AUTH_TOKEN: "server.authToken",
   PUSHPALS_OPEN_REFLECTION: "server.openReflection",
+  PUSHPALS_CORS_ORIGINS: "server.corsOrigins",
 } as const;

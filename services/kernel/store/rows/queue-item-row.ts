@@ -30,6 +30,7 @@ export interface QueueItemRow {
   first_claimed_at: number | null;
   finished_at: number | null;
   last_log_line: number;
+  trace_parent: string;
 }
 
 export function toQueueItem(row: QueueItemRow): QueueItem {
@@ -54,6 +55,7 @@ export function toQueueItem(row: QueueItemRow): QueueItem {
     leaseExpiresAt: optionalTimestamp(row.lease_expires_at),
     finishedAt: optionalTimestamp(row.finished_at),
     result: row.result ? fromBinary(ItemResultSchema, row.result) : undefined,
+    traceParent: row.trace_parent ?? "",
   });
 }
 

@@ -77,6 +77,7 @@ export const queueItems = pgTable(
     firstClaimedAt: millis("first_claimed_at"),
     finishedAt: millis("finished_at"),
     lastLogLine: bigint("last_log_line", { mode: "number" }).notNull().default(0),
+    traceParent: text("trace_parent").notNull().default(""),
   },
   (t) => [
     index("queue_items_claim").on(t.queue, t.priority, t.seq).where(PENDING),

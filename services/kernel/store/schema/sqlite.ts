@@ -75,6 +75,7 @@ export const queueItems = sqliteTable(
     firstClaimedAt: integer("first_claimed_at"),
     finishedAt: integer("finished_at"),
     lastLogLine: integer("last_log_line").notNull().default(0),
+    traceParent: text("trace_parent").notNull().default(""),
   },
   (t) => [
     index("queue_items_claim").on(t.queue, t.priority, t.seq).where(PENDING),

@@ -27,10 +27,10 @@ export async function enqueue(tx: WriteTx, input: EnqueueInput): Promise<{ item:
   // The session check rides in the INSERT (no row without the session) to save a round trip.
   const [row] = await tx.exec.rows<QueueItemRow>(sql`
     INSERT INTO queue_items (id, queue, session_id, priority, status, payload, idempotency_key, max_attempts,
-                             target_worker_id, parent_id, enqueued_at, available_at)
+                             target_worker_id, parent_id, enqueued_at, available_at, trace_parent)
     SELECT ${newId(QUEUES[queue].idKind)}, ${queue}, ${input.sessionId}, ${storedPriority(input.priority)}, ${PENDING},
            ${Buffer.from(toBinary(ItemPayloadSchema, input.payload))}, ${key}, ${maxAttempts},
-           ${input.targetWorkerId ?? ""}, ${input.parentId ?? ""}, ${tx.now}, ${tx.now + delayMs}
+           ${input.targetWorkerId ?? ""}, ${input.parentId ?? ""}, ${tx.now}, ${tx.now + delayMs}, ${input.traceParent ?? ""}
      WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ${input.sessionId})
     ON CONFLICT (queue, idempotency_key) WHERE idempotency_key <> '' DO NOTHING
     RETURNING *`);

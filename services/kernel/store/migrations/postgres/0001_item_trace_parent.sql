@@ -1,0 +1,1 @@
+ALTER TABLE "queue_items" ADD COLUMN "trace_parent" text DEFAULT '' NOT NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE `queue_items` ADD `trace_parent` text DEFAULT '' NOT NULL;
