@@ -112,7 +112,7 @@ export async function buildTree(config: Config, logger: Logger, services: Servic
         if (listening) throw error;
         const reason = errorMessage(error);
         process.stderr.write(`pushpals up: the control plane could not start: ${reason}\n`);
-        throw new TerminateTree(`the control plane could not start: ${reason}`, { cause: error });
+        throw new TerminateTree(`the control plane could not start: ${reason}`, { cause: error, reported: true });
       }
     },
   };
