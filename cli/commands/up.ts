@@ -142,12 +142,11 @@ async function withoutMissingOrigin(config: Config): Promise<Config> {
 }
 
 function announce(url: string, config: Config, { mode, hasUi, sandbox }: { mode: string; hasUi: boolean; sandbox: string }): void {
-  const { port } = new URL(url);
   process.stdout.write(
     [
       `pushpals is up on ${config.repo.path} (${mode})`,
       ...(hasUi ? [`  web UI        ${url}/`] : []),
-      `  gRPC/Connect  ${url}  (grpcurl -plaintext 127.0.0.1:${port} list)`,
+      `  gRPC/Connect  ${url}  (npx buf curl --protocol grpc --http2-prior-knowledge --list-services ${url})`,
       `  store         ${config.storage.databaseUrl ? "postgres" : `sqlite in ${config.storage.dataDir}`}`,
       `  bus           ${config.bus.natsUrl ? redactNatsUrl(config.bus.natsUrl) : "in-process"}`,
       `  model         ${modelSummary(config.llm)}`,
