@@ -14,6 +14,8 @@ const commands: Record<string, () => Promise<Command>> = {
   demo: async () => (await import("./demo/demo-command.js")).demoCommand,
   up: async () => (await import("./commands/up.js")).upCommand,
   serve: async () => (await import("./commands/serve.js")).serveCommand,
+  doctor: async () => (await import("./doctor/doctor-command.js")).doctorCommand,
+  completion: async () => (await import("./completion/completion-command.js")).completionCommand,
   ...Object.fromEntries(
     ["chat", "status", "jobs", "logs", "cancel", "sessions"].map((name) => [
       name,
@@ -26,27 +28,40 @@ const commands: Record<string, () => Promise<Command>> = {
 const SERVICE_COMMANDS = new Set(["up", "serve", "demo"]);
 
 async function usage(): Promise<string> {
-  const [{ demoUsage }, { upUsage }, { serveUsage }, { clientUsageLines }] = await Promise.all([
-    import("./demo/demo-command.js"),
-    import("./commands/up.js"),
-    import("./commands/serve.js"),
-    import("./client/commands.js"),
-  ]);
-  const lines = [demoUsage, upUsage, serveUsage].map((text) => text.split("\n")[0] ?? "").concat(clientUsageLines, ["pushpals help"]);
+  const { commandUsages } = await import("./command-usages.js");
+  const lines = (await commandUsages()).map(({ usage }) => usage.split("\n")[0] ?? "").concat(["pushpals help", "pushpals --version"]);
   return `pushpals — an AI coding helper around a git repository
 
 Commands:
 ${lines.map((line) => `  ${line}`).join("\n")}
 
+Every command takes --log-format pretty|json (PUSHPALS_LOG_FORMAT; default: pretty on a terminal).
 Run \`pushpals <command> --help\` for a command's options.`;
 }
 
 async function main(argv: string[]): Promise<void> {
-  const [name, ...args] = argv;
+  // Imported here, not above: a static import would run before the scrub.
+  const [{ takeLogFormat }, { warnOfUnknownVariables }, { versionLine }] = await Promise.all([
+    import("./startup/log-format-flag.js"),
+    import("./startup/unknown-variables-warning.js"),
+    import("./startup/version.js"),
+  ]);
+  const taken = takeLogFormat(argv, process.env);
+  if ("problem" in taken) {
+    process.stderr.write(`pushpals: ${taken.problem}\n`);
+    process.exit(2);
+  }
+  const [name, ...args] = taken.args;
+  if (name === "--version" || name === "-V" || name === "version") {
+    process.stdout.write(`${versionLine()}\n`);
+    return;
+  }
   if (!name || name === "help" || name === "--help" || name === "-h") {
     process.stdout.write(`${await usage()}\n`);
     return;
   }
+  // completion's output is sourced by a shell: a warning there would be run as a command.
+  if (name !== "completion") warnOfUnknownVariables(process.env);
   const load = commands[name];
   if (!load) {
     process.stderr.write(`pushpals: unknown command "${name}"\n\n${await usage()}\n`);
@@ -56,7 +71,8 @@ async function main(argv: string[]): Promise<void> {
   await (await load())(args);
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  process.stderr.write(`pushpals: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+main(process.argv.slice(2)).catch(async (error: unknown) => {
+  const { fatalErrorText } = await import("./startup/fatal-error.js");
+  process.stderr.write(`${fatalErrorText(error)}\n`);
   process.exit(1);
 });

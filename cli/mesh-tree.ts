@@ -43,6 +43,8 @@ export async function buildMeshTree(config: Config, logger: Logger): Promise<Mes
     PUSHPALS_CHAT_URL: url(ports.chat!),
     PUSHPALS_PLANNER_URL: url(ports.planner!),
     PUSHPALS_INTEGRATION_URL: url(ports.integration!),
+    // Children's records come to us as JSON lines; our own log destination formats them.
+    PUSHPALS_LOG_FORMAT: "json",
   };
   const root = new Supervisor({ name: "pushpals-mesh", logger, stopTimeoutMs: 15_000 });
   const child = (name: ServiceName, port: number | undefined) =>

@@ -15,5 +15,12 @@ export const clientCommands: Record<string, (args: string[]) => Promise<void>> =
   sessions: sessionsCommand,
 };
 
-/** First usage line of each, for the overview `pushpals help` prints. */
-export const clientUsageLines: string[] = [chatUsage, statusUsage, jobsUsage, logsUsage, cancelUsage, sessionsUsage].map((usage) => usage.split("\n")[0] ?? "");
+/** Each one's usage, for the overview `pushpals help` prints and the shell completions. */
+export const clientUsages: Record<string, string> = {
+  chat: chatUsage,
+  status: statusUsage,
+  jobs: jobsUsage,
+  logs: logsUsage,
+  cancel: cancelUsage,
+  sessions: sessionsUsage,
+};

@@ -124,7 +124,7 @@ export async function buildTree(config: Config, logger: Logger, services: Servic
         if (listening) throw error;
         const reason = errorMessage(error);
         process.stderr.write(`pushpals up: the control plane could not start: ${reason}\n`);
-        throw new TerminateTree(`the control plane could not start: ${reason}`, { cause: error });
+        throw new TerminateTree(`the control plane could not start: ${reason}`, { cause: error, reported: true });
       }
     },
   };
@@ -154,12 +154,11 @@ async function withoutMissingOrigin(config: Config): Promise<Config> {
 }
 
 function announce(url: string, config: Config, { mode, hasUi, sandbox }: { mode: string; hasUi: boolean; sandbox: string }): void {
-  const { port } = new URL(url);
   process.stdout.write(
     [
       `pushpals is up on ${config.repo.path} (${mode})`,
       ...(hasUi ? [`  web UI        ${url}/`] : []),
-      `  gRPC/Connect  ${url}  (grpcurl -plaintext 127.0.0.1:${port} list)`,
+      `  gRPC/Connect  ${url}  (npx buf curl --protocol grpc --http2-prior-knowledge --list-services ${url})`,
       `  data          ${config.storage.dataDir}  (PUSHPALS_DATA_DIR)`,
       ...(config.storage.workDir !== config.storage.dataDir ? [`  worktrees     ${config.storage.workDir}  (PUSHPALS_WORK_DIR)`] : []),
       `  store         ${config.storage.databaseUrl ? "postgres" : `sqlite in ${config.storage.dataDir}`}`,

@@ -1,16 +1,20 @@
-import { pino, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
+import { prettyFactory } from "pino-pretty";
+import { chosenLogFormat } from "./log-format.js";
 
 export type { Logger } from "pino";
 
 /**
- * Structured JSON logs on stderr (stdout is for what a person reads). Level from
+ * Logs on stderr (stdout is for what a person reads): short coloured lines on a terminal,
+ * JSON lines otherwise or with PUSHPALS_LOG_FORMAT=json (see chosenLogFormat). Level from
  * PUSHPALS_LOG_LEVEL (default "info"; tests run "silent" unless asked otherwise).
  * `service` is left out where one process runs several: each binds its own with a child,
  * because pino writes a child's binding beside its parent's, never over it.
  */
 export function createLogger(service?: string, bindings: Record<string, unknown> = {}): Logger {
   const level = process.env.PUSHPALS_LOG_LEVEL ?? (process.env.VITEST ? "silent" : "info");
-  return pino({ level, base: { ...(service ? { service } : {}), pid: process.pid, ...bindings } }, stderrDestination());
+  const destination = chosenLogFormat() === "pretty" ? prettyStderr() : stderrDestination();
+  return pino({ level, base: { ...(service ? { service } : {}), pid: process.pid, ...bindings } }, destination);
 }
 
 /**
@@ -21,6 +25,26 @@ export function createLogger(service?: string, bindings: Record<string, unknown>
  */
 function stderrDestination() {
   return pino.destination({ dest: 2, sync: true });
+}
+
+/**
+ * "12:04:31 INFO  planner: planning request {"requestId":"req_…"}" — one line per record.
+ * pino-pretty's formatter in this thread writing to the same synchronous destination, not its
+ * transform stream or a worker transport: both are asynchronous and would bring the exit hang
+ * back, or lose the last lines before a crash. A JSON line written here (a mesh child's record
+ * the parent forwards) is formatted the same way.
+ */
+function prettyStderr(): DestinationStream {
+  const stderr = stderrDestination();
+  const format = prettyFactory({
+    colorize: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR,
+    translateTime: "HH:MM:ss",
+    ignore: "pid,hostname,service,root,supervisor,child,component",
+    messageFormat: "{if service}{service}: {end}{msg}",
+    singleLine: true,
+  });
+  // Looked up on every write: on EPIPE pino replaces the destination's write with a no-op.
+  return { write: (line: string) => void stderr.write(format(line)) };
 }
 
 /** A logger that drops everything, for library code used without a service around it. */

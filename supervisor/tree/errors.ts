@@ -10,10 +10,19 @@ export class DoNotRestart extends Error {
 
 /**
  * The failure is fatal to the whole tree: every supervisor up to the root stops its
- * children (reverse start order) and rethrows it, so the program exits.
+ * children (reverse start order) and rethrows it, so the program exits. Its message is
+ * for people: the tree logs it without the stack, once at the root. `reported` says the
+ * thrower has already told the person (a start-up failure printed as one line with its
+ * hint); the root then logs it at debug level only, so it is not said twice.
  */
 export class TerminateTree extends Error {
   override readonly name = "TerminateTree";
+  readonly reported: boolean;
+
+  constructor(message: string, options: ErrorOptions & { reported?: boolean } = {}) {
+    super(message, options);
+    this.reported = options.reported ?? false;
+  }
 }
 
 /** A supervisor restarted its children more than `maxRestarts` times within `withinMs`, so it gave up and escalates. */

@@ -1,6 +1,6 @@
 import { constants } from "node:os";
 import type { Logger } from "../../services/kernel/log.js";
-import { StopTimedOut } from "./errors.js";
+import { StopTimedOut, TerminateTree } from "./errors.js";
 import type { Service } from "./service.js";
 
 export interface RunUntilSignalOptions {
@@ -77,12 +77,17 @@ export async function runUntilSignal(root: Service, options: RunUntilSignalOptio
 }
 
 function logFailure(logger: Logger, name: string, error: unknown): void {
+  if (error instanceof TerminateTree && error.reported) {
+    logger.debug({ reason: error.message }, `"${name}" ended: ${error.message}`);
+    return;
+  }
   if (error instanceof StopTimedOut) {
     logger.error({ err: error, unstopped: error.unstopped }, error.message);
     return;
   }
+  // A TerminateTree's message is for people; its stack says nothing they can act on.
   logger.error(
-    { err: error },
+    error instanceof TerminateTree ? { reason: error.message } : { err: error },
     `"${name}" failed: ${error instanceof Error ? error.message : String(error)}; ` +
       "the log lines above name the child that failed; fix it and start again",
   );

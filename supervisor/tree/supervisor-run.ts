@@ -171,7 +171,8 @@ export class SupervisorRun {
     const fields = { child, event: kind, ...(error && { err: error }), ...(delayMs !== undefined && { delayMs }) };
     switch (kind) {
       case "failed":
-        this.context.logger.warn(fields, `child "${child}" failed: ${text}; its restart policy decides what happens next`);
+        if (error instanceof TerminateTree) this.context.logger.debug({ child, event: kind, reason: text }, `child "${child}" ended the tree: ${text}`);
+        else this.context.logger.warn(fields, `child "${child}" failed: ${text}; its restart policy decides what happens next`);
         break;
       case "stop_timeout":
         this.context.logger.error(fields, `child "${child}" ${text}`);

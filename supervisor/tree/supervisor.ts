@@ -1,6 +1,6 @@
 import { failedPrecondition, invalidArgument } from "../../services/kernel/errors.js";
 import type { Logger } from "../../services/kernel/log.js";
-import { StopTimedOut } from "./errors.js";
+import { StopTimedOut, TerminateTree } from "./errors.js";
 import { TreeEventLog } from "./events.js";
 import {
   parseChildOptions,
@@ -80,7 +80,8 @@ export class Supervisor implements ReadinessReporting {
         ready?.();
       }
       const failure = await run.finished;
-      if (failure) this.logger.error({ err: failure }, `supervisor "${this.name}" is stopping its children and escalating`);
+      if (failure instanceof TerminateTree) this.logger.debug({ reason: failure.message }, `supervisor "${this.name}" is stopping its children: the tree ends`);
+      else if (failure) this.logger.error({ err: failure }, `supervisor "${this.name}" is stopping its children and escalating`);
       const unstopped = await run.stop();
       if (failure) throw failure;
       if (unstopped.length > 0) throw new StopTimedOut(this.name, unstopped);

@@ -66,7 +66,10 @@ describe("pushpals chat -m --wait", () => {
     const { job } = await runJob(cp.clients, { failWith: "validation failed: npm test exited 1" });
     const result = await cli.exited;
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`pushpals chat: job ${job.id} failed: validation failed: npm test exited 1`);
+    // The reason once: on the job's failed line; the last line only says how it ended.
+    expect(result.stdout).toContain(`✗ job ${job.id} failed: validation failed: npm test exited 1`);
+    expect(result.stderr).toContain(`pushpals chat: ${job.id} did not succeed (the reason is above)`);
+    expect(`${result.stdout}\n${result.stderr}`.split("npm test exited 1")).toHaveLength(2);
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 

@@ -5,11 +5,11 @@ import { describe, expect, it } from "vitest";
 import { packageRoot } from "../../services/kernel/paths.js";
 
 describe("logging into a broken pipe", () => {
-  it("does not keep a process from exiting (a mesh child whose parent was killed)", async () => {
+  it.each(["json", "pretty"])("does not keep a process from exiting (a mesh child whose parent was killed), %s format", async (format) => {
     const child = spawn(process.execPath, ["--import", "tsx", join(packageRoot(), "tests/kernel/fixtures/log-then-exit.ts")], {
       cwd: packageRoot(),
       stdio: ["ignore", "ignore", "pipe"],
-      env: { ...process.env, PUSHPALS_LOG_LEVEL: "info" },
+      env: { ...process.env, PUSHPALS_LOG_LEVEL: "info", PUSHPALS_LOG_FORMAT: format },
     });
     child.stderr!.destroy();
     const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);

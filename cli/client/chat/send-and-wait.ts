@@ -45,12 +45,19 @@ export async function sendAndWait(options: SendOptions): Promise<ExitCode> {
   const request = response.request;
   if (!request) {
     const reason = response.reply ? "answered without work" : "the message was recorded; nothing was started to wait for";
-    return finish({ status: "answered", reason }, options, response);
+    return finish({ status: "answered", reason }, options, response, printer);
   }
 
   const tracker = new WorkTracker(request.id);
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), options.timeoutMs);
+  // Ctrl-C stops the following, not the work: the server goes on with it.
+  let interrupted = false;
+  const onInterrupt = () => {
+    interrupted = true;
+    controller.abort();
+  };
+  process.once("SIGINT", onInterrupt);
   try {
     const events = followSession(clients, {
       sessionId: session.id,
@@ -69,12 +76,17 @@ export async function sendAndWait(options: SendOptions): Promise<ExitCode> {
         if (json) writeJson({ event: toJson(EventSchema, event) });
         else printer.event(event);
       }
-      if (outcome) return finish(outcome, options, response);
+      if (outcome) return finish(outcome, options, response, printer);
     }
   } finally {
+    process.off("SIGINT", onInterrupt);
     clearTimeout(timer);
     controller.abort();
     view.close();
+  }
+  if (interrupted) {
+    if (json) writeJson({ outcome: { status: "interrupted", exitCode: EXIT.interrupted, waitingFor: tracker.pending() } });
+    throw new CliFailure(`stopped following; ${request.id} goes on without you — follow it with \`pushpals chat\` (this session), \`pushpals jobs\` or \`pushpals logs JOB\`, or stop it with \`pushpals cancel ${request.id}\``, EXIT.interrupted);
   }
   const waitingFor = tracker.pending().join(", ") || "the work";
   if (json) writeJson({ outcome: { status: "timed_out", exitCode: EXIT.timedOut, waitingFor: tracker.pending() } });
@@ -84,12 +96,14 @@ export async function sendAndWait(options: SendOptions): Promise<ExitCode> {
   );
 }
 
-function finish(outcome: WorkOutcome, options: SendOptions, response: SendResponse): ExitCode {
+function finish(outcome: WorkOutcome, options: SendOptions, response: SendResponse, printer: ChatPrinter): ExitCode {
   const exitCode = outcome.status === "failed" || outcome.status === "needs_answer" ? EXIT.failed : EXIT.ok;
   if (options.json) {
     writeJson({ outcome: { ...outcome, exitCode, requestId: response.request?.id ?? "", messageSeq: String(response.messageSeq) } });
   }
-  if (exitCode !== EXIT.ok) throw new CliFailure(outcome.reason, exitCode);
+  // The reason is on the screen already; the last line says only how it ended.
+  const shown = !options.json && outcome.status === "failed" && printer.showedReasonOf(outcome.itemId);
+  if (exitCode !== EXIT.ok) throw new CliFailure(shown ? `${outcome.itemId} did not succeed (the reason is above)` : outcome.reason, exitCode);
   if (!options.json) options.view.line(options.style.ok(`✓ done: ${outcome.reason}`));
   return exitCode;
 }
