@@ -1,3 +1,4 @@
+import { configuredClaimWaitMs } from "../../services/kernel/claim-wait.js";
 import { changePolicy } from "../../services/kernel/policy/index.js";
 import type { ServiceContext, ServiceDefinition } from "../../services/kernel/service-definition.js";
 import type { SandboxDriver } from "../sandbox/driver.js";
@@ -64,7 +65,7 @@ export async function runRunner(context: ServiceContext, signal: AbortSignal, ov
   };
   logger.info({ repo, driver: driver.name, concurrency: config.supervisor.concurrency }, "runner started");
   try {
-    await runClaimLoop(ctx, signal, overrides);
+    await runClaimLoop(ctx, signal, { claimWaitMs: configuredClaimWaitMs(config), ...overrides });
   } finally {
     await workspaces.close();
   }

@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { configuredClaimWaitMs } from "../../kernel/claim-wait.js";
 import type { Logger } from "../../kernel/log.js";
 import type { ServiceContext } from "../../kernel/service-definition.js";
 import { sleep } from "../../kernel/time.js";
@@ -59,7 +60,7 @@ export async function runIntegrationWorker(context: ServiceContext, signal: Abor
         workerId,
         leaseMs: config.integration.leaseSeconds * 1000,
         maxConflictRounds: config.integration.maxConflictRounds,
-        claimWaitMs: overrides.claimWaitMs,
+        claimWaitMs: overrides.claimWaitMs ?? configuredClaimWaitMs(config),
         log,
       },
       signal,
