@@ -22,7 +22,7 @@ import { isDefaultDataDir, withRepoRoot } from "../repo-data-dir.js";
 import { requireGitRepo } from "../git-repo-check.js";
 import { buildMeshTree } from "../mesh-tree.js";
 import { modelSummary } from "../model-summary.js";
-import { sandboxSummary } from "../sandbox-summary.js";
+import { sandboxSummary, type SandboxSummary } from "../sandbox-summary.js";
 import { loadServices } from "../service-registry.js";
 
 export const upUsage = `pushpals up [--mesh] [--repo DIR] [--port N] [--host H] [--data-dir DIR]
@@ -153,10 +153,14 @@ async function withoutMissingOrigin(config: Config): Promise<Config> {
   return { ...config, integration: { ...config.integration, remote: "" } };
 }
 
-function announce(url: string, config: Config, { mode, hasUi, sandbox }: { mode: string; hasUi: boolean; sandbox: string }): void {
+function announce(url: string, config: Config, { mode, hasUi, sandbox }: { mode: string; hasUi: boolean; sandbox: SandboxSummary }): void {
+  // Not "is up" while the runner cannot make a sandbox: no job would run, and the runner waits for the fix.
+  const headline = sandbox.problem
+    ? `pushpals started on ${config.repo.path} (${mode}) but is NOT READY: jobs cannot run until the ${config.supervisor.driver} sandbox works (fix below; the runner retries on its own)`
+    : `pushpals is up on ${config.repo.path} (${mode})`;
   process.stdout.write(
     [
-      `pushpals is up on ${config.repo.path} (${mode})`,
+      headline,
       ...(hasUi ? [`  web UI        ${url}/`] : []),
       `  gRPC/Connect  ${url}  (npx buf curl --protocol grpc --http2-prior-knowledge --list-services ${url})`,
       `  data          ${config.storage.dataDir}  (PUSHPALS_DATA_DIR)`,
@@ -164,7 +168,7 @@ function announce(url: string, config: Config, { mode, hasUi, sandbox }: { mode:
       `  store         ${config.storage.databaseUrl ? "postgres" : `sqlite in ${config.storage.dataDir}`}`,
       `  bus           ${config.bus.natsUrl ? redactNatsUrl(config.bus.natsUrl) : "in-process"}`,
       `  model         ${modelSummary(config.llm)}`,
-      `  sandbox       ${sandbox}`,
+      `  sandbox       ${sandbox.line}`,
       `pushpals listening on ${url}`,
       "",
     ].join("\n"),

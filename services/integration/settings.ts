@@ -27,6 +27,8 @@ export interface IntegrationSettings {
   /** Empty: no remote; the local branches are the truth and nothing is pushed. */
   remote: string;
   checks: CheckSpec[];
+  /** integration.checks was left unset: the worker puts the repository's detected test command in `checks`. */
+  detectChecks?: boolean;
   push: { username: string; token: string };
   committer: { name: string; email: string };
   pullRequests: { provider: "none" | "github"; repository: string; apiUrl: string; token: string };
@@ -46,7 +48,8 @@ export function settingsFromConfig(config: Config): IntegrationSettings {
     branch: section.branch,
     strategy: section.strategy,
     remote: section.remote,
-    checks: section.checks.map((c) => ({ name: c.name, command: c.command, timeoutMs: c.timeoutSeconds * 1000 })),
+    checks: (section.checks ?? []).map((c) => ({ name: c.name, command: c.command, timeoutMs: c.timeoutSeconds * 1000 })),
+    detectChecks: section.checks === undefined,
     push: { username: section.pushUsername, token: section.pushToken || section.pullRequests.token },
     committer: { name: section.committerName, email: section.committerEmail },
     pullRequests: { ...section.pullRequests },

@@ -1,4 +1,5 @@
 import { QueueName } from "../../gen/pushpals/v1/common_pb.js";
+import { claimCallOptions } from "../kernel/claim-wait.js";
 import { errorMessage } from "../kernel/errors.js";
 import { inItemSpan } from "../kernel/telemetry/item-span.js";
 import { durationFromMs, sleep } from "../kernel/time.js";
@@ -28,7 +29,7 @@ async function claimLoop(deps: PlannerDeps, signal: AbortSignal): Promise<void> 
     try {
       claimed = await clients.queues.claim(
         { queue: QueueName.REQUESTS, workerId: settings.workerId, leaseDuration: durationFromMs(settings.leaseMs), wait: durationFromMs(settings.claimWaitMs) },
-        { signal },
+        claimCallOptions(settings.claimWaitMs, signal),
       );
       retryMs = RETRY_MIN_MS;
     } catch (error) {

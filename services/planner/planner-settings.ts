@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { configuredClaimWaitMs } from "../kernel/claim-wait.js";
 import type { Config } from "../kernel/config/schema.js";
 import { DEFAULT_REPO_CONTEXT_LIMITS, type RepoContextLimits } from "./repo-context.js";
 import { DEFAULT_CONVERSATION_LIMITS, type ConversationLimits } from "./session-context.js";
@@ -10,7 +11,7 @@ export interface PlannerSettings {
   workerId: string;
   /** Lease taken on a request; renewed every third of it while the model thinks. */
   leaseMs: number;
-  /** Long-poll of one Claim call. */
+  /** Long-poll of one Claim call (queues.claim_wait_seconds). */
   claimWaitMs: number;
   /** Requests planned at once. */
   concurrency: number;
@@ -24,7 +25,7 @@ export function plannerSettings(config: Config, overrides: Partial<PlannerSettin
   return {
     workerId: defaultWorkerId(),
     leaseMs: config.queues.defaultLeaseSeconds * 1000,
-    claimWaitMs: 30_000,
+    claimWaitMs: configuredClaimWaitMs(config),
     concurrency: 1,
     maxTokens: 4096,
     repoLimits: DEFAULT_REPO_CONTEXT_LIMITS,

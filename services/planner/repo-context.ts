@@ -1,3 +1,4 @@
+import { deadline } from "../kernel/deadline.js";
 import { errorMessage } from "../kernel/errors.js";
 import { runHostGit } from "../kernel/git/host-git.js";
 import { clipMiddle } from "../kernel/text/clip.js";
@@ -24,7 +25,14 @@ const GIT_TIMEOUT_MS = 10_000;
  */
 export async function readRepoContext(repoPath: string, signal: AbortSignal, limits = DEFAULT_REPO_CONTEXT_LIMITS): Promise<RepoContext> {
   // The person's repository, read on the host: through the host git helper, like every other git.
-  const git = async (args: string[]) => (await runHostGit(args, { cwd: repoPath, signal: AbortSignal.any([signal, AbortSignal.timeout(GIT_TIMEOUT_MS)]) })).stdout;
+  const git = async (args: string[]) => {
+    const limit = deadline(GIT_TIMEOUT_MS, signal);
+    try {
+      return (await runHostGit(args, { cwd: repoPath, signal: limit.signal })).stdout;
+    } finally {
+      limit.clear();
+    }
+  };
   const [treeSummary, gitStatus] = await Promise.all([
     unavailableOnError(async () => summarizeTree(splitNul(await git(["ls-files", "-z"])), limits)),
     unavailableOnError(async () => summarizeStatus(await git(["status", "--porcelain=v1", "--branch"]), limits)),

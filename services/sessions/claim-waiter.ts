@@ -2,6 +2,7 @@ import type { QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import type { Bus } from "../kernel/bus/bus.js";
 import { subjects } from "../kernel/bus/subjects.js";
 import { wakeups } from "../kernel/bus/wakeups.js";
+import { deadline } from "../kernel/deadline.js";
 import type { Claimed, Store } from "../kernel/store/store.js";
 import type { Commit } from "./commit.js";
 
@@ -22,10 +23,14 @@ export interface ClaimWait {
 export async function claimWithin(store: Store, bus: Bus, commit: Commit, wait: ClaimWait): Promise<Claimed | undefined> {
   const claim = () => commit(store.claim({ queue: wait.queue, workerId: wait.workerId, leaseMs: wait.leaseMs }));
   if (wait.waitMs <= 0) return claim();
-  const deadline = AbortSignal.any([wait.signal, AbortSignal.timeout(wait.waitMs)]);
-  for await (const _ of wakeups(bus, subjects.queueEnqueued(wait.queue), { pollMs: wait.pollMs, signal: deadline })) {
-    const claimed = await claim();
-    if (claimed) return claimed;
+  const waiting = deadline(wait.waitMs, wait.signal);
+  try {
+    for await (const _ of wakeups(bus, subjects.queueEnqueued(wait.queue), { pollMs: wait.pollMs, signal: waiting.signal })) {
+      const claimed = await claim();
+      if (claimed) return claimed;
+    }
+    return undefined;
+  } finally {
+    waiting.clear();
   }
-  return undefined;
 }

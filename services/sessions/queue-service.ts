@@ -1,6 +1,7 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { QueueService } from "../../gen/pushpals/v1/queues_pb.js";
 import { Priority } from "../../gen/pushpals/v1/common_pb.js";
+import { configuredClaimWaitMs, serverClaimWaitMs } from "../kernel/claim-wait.js";
 import { notFound } from "../kernel/errors.js";
 import { ITEM_ID } from "../kernel/ids.js";
 import { parseRequest } from "../kernel/rpc/validate.js";
@@ -39,7 +40,7 @@ export function queueService({ store, bus, commit, config }: ControlPlaneDeps): 
         queue: req.queue,
         workerId: req.workerId,
         leaseMs: durationMs(req.leaseDuration) ?? defaultLeaseMs,
-        waitMs: durationMs(req.wait) ?? 0,
+        waitMs: serverClaimWaitMs(durationMs(req.wait) ?? 0, configuredClaimWaitMs(config), ctx.timeoutMs()),
         pollMs: config.queues.pollSeconds * 1000,
         signal: ctx.signal,
       });

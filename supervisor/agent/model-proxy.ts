@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { rm } from "node:fs/promises";
 import { Readable } from "node:stream";
+import { deadline } from "../../services/kernel/deadline.js";
 import { silentLogger, type Logger } from "../../services/kernel/log.js";
 import type { TokenCounts } from "../../services/kernel/llm/model.js";
 import { usageFromJson, usageFromSse } from "./proxy-usage.js";
@@ -69,13 +70,16 @@ export async function startModelProxy(options: ModelProxyOptions): Promise<Model
     const started = Date.now();
     const gone = new AbortController();
     res.once("close", () => gone.abort());
+    // Covers the answer's body too; it lets go of `closing` once the answer is through.
+    const limit = deadline(options.upstream.timeoutMs, gone.signal, closing.signal);
+    res.once("close", limit.clear);
     let upstream: Response;
     try {
       upstream = await fetch(upstreamBase + path.slice("/v1".length), {
         method: req.method,
         headers: { "content-type": "application/json", accept: req.headers.accept ?? "application/json", ...(options.upstream.apiKey ? { authorization: `Bearer ${options.upstream.apiKey}` } : {}) },
         body,
-        signal: AbortSignal.any([gone.signal, closing.signal, AbortSignal.timeout(options.upstream.timeoutMs)]),
+        signal: limit.signal,
       });
     } catch (error) {
       log.warn({ path, err: error }, "model proxy could not reach the model endpoint");

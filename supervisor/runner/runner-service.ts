@@ -1,5 +1,9 @@
 import { ensureWorkDir } from "../../services/kernel/config/work-dir.js";
+import { configuredClaimWaitMs } from "../../services/kernel/claim-wait.js";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Logger } from "../../services/kernel/log.js";
 import { changePolicy } from "../../services/kernel/policy/index.js";
+import { sleep } from "../../services/kernel/time.js";
 import type { ServiceContext, ServiceDefinition } from "../../services/kernel/service-definition.js";
 import type { SandboxDriver } from "../sandbox/driver.js";
 import { selectDriver } from "../sandbox/select-driver.js";
@@ -35,7 +39,8 @@ export async function runRunner(context: ServiceContext, signal: AbortSignal, ov
   await resolveBase(repo, config.repo.baseBranch).catch((error: Error) =>
     logger.error({ repo, baseBranch: config.repo.baseBranch }, `${error.message}; jobs without a base_ref will fail until it exists (set repo.baseBranch or PUSHPALS_BASE_BRANCH)`),
   );
-  const driver = overrides.driver ?? (await selectDriver(config.supervisor, logger));
+  const driver = overrides.driver ?? (await untilDriverReady(config.supervisor, logger, signal));
+  if (!driver) return;
   // Worktrees live in the work dir (storage.workDir), which is the data dir unless its path has a dot directory.
   await ensureWorkDir(config.storage.workDir);
   await sweepLeftovers({ repo, dataDir: config.storage.workDir, workerId, driver, logger });
@@ -71,10 +76,31 @@ export async function runRunner(context: ServiceContext, signal: AbortSignal, ov
   };
   logger.info({ repo, driver: driver.name, concurrency: config.supervisor.concurrency }, "runner started");
   try {
-    await runClaimLoop(ctx, signal, overrides);
+    await runClaimLoop(ctx, signal, { claimWaitMs: configuredClaimWaitMs(config), ...overrides });
   } finally {
     await workspaces.close();
   }
+}
+
+const DRIVER_RETRY_FIRST_MS = 1_000;
+const DRIVER_RETRY_MAX_MS = 60_000;
+
+/**
+ * The configured sandbox driver, waited for while it cannot run here (docker with no engine yet):
+ * a FailedPrecondition is a fix for the person, logged with what to do and retried with capped
+ * backoff, instead of failing the runner into a restart loop. Undefined when `signal` aborted first.
+ */
+async function untilDriverReady(settings: RunnerContext["supervisor"], logger: Logger, signal: AbortSignal): Promise<SandboxDriver | undefined> {
+  for (let delayMs = DRIVER_RETRY_FIRST_MS; !signal.aborted; delayMs = Math.min(DRIVER_RETRY_MAX_MS, delayMs * 2)) {
+    try {
+      return await selectDriver(settings, logger);
+    } catch (error) {
+      if (!(error instanceof ConnectError && error.code === Code.FailedPrecondition)) throw error;
+      logger.error({ driver: settings.driver, retryInMs: delayMs }, `the runner cannot start: ${error.rawMessage}`);
+      await sleep(delayMs, signal);
+    }
+  }
+  return undefined;
 }
 
 /** `pushpals up` runs this as a supervised child; `pushpals serve runner` alone. */

@@ -1,5 +1,6 @@
 import { QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import { inItemSpan } from "../../services/kernel/telemetry/item-span.js";
+import { claimCallOptions } from "../../services/kernel/claim-wait.js";
 import { durationFromMs, fromTimestamp, sleep } from "../../services/kernel/time.js";
 import { heartbeatLoop, register, type HeartbeatOptions } from "./heartbeat.js";
 import { jobStop, type JobStop } from "./job-stop.js";
@@ -8,7 +9,7 @@ import { runJob } from "./run-job.js";
 import { slots } from "./slots.js";
 
 export interface RunnerLoopOptions {
-  /** How long one Claim long-polls for a job (at most 60 s; default 30 s). */
+  /** How long one Claim long-polls for a job (at most 60 s; runRunner passes queues.claim_wait_seconds). */
   claimWaitMs?: number;
   /** Called as each job ends (tests and benchmarks watch this). */
   onJobEnded?(jobId: string, ending: JobEnding): void;
@@ -39,14 +40,15 @@ export async function runClaimLoop(ctx: RunnerContext, signal: AbortSignal, opti
   const beating = heartbeatLoop(heartbeat);
 
   const free = slots(supervisor.concurrency);
-  const claimWait = durationFromMs(Math.min(options.claimWaitMs ?? 30_000, 60_000));
+  const claimWaitMs = Math.min(options.claimWaitMs ?? 30_000, 60_000);
+  const claimWait = durationFromMs(claimWaitMs);
   let failures = 0;
   while (await free.acquire(signal)) {
     let claimed: ClaimedJob | undefined;
     try {
       const response = await clients.queues.claim(
         { queue: QueueName.JOBS, workerId: ctx.workerId, leaseDuration: durationFromMs(supervisor.leaseSeconds * 1000), wait: claimWait },
-        { signal },
+        claimCallOptions(claimWaitMs, signal),
       );
       failures = 0;
       if (response.item) {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { deadline } from "../../services/kernel/deadline.js";
 import type { Logger } from "../../services/kernel/log.js";
 import { sleep } from "../../services/kernel/time.js";
 import { OutputLines } from "./output-lines.js";
@@ -156,13 +157,15 @@ export class ChildProcessService implements ReadinessReporting {
       () => gone.abort(),
       () => gone.abort(),
     );
-    const timeout = AbortSignal.timeout(readyTimeoutMs);
-    if (await waitUntilReady(readiness, output, AbortSignal.any([gone.signal, signal, timeout]))) {
+    const timeout = deadline(readyTimeoutMs, gone.signal, signal);
+    const isReady = await waitUntilReady(readiness, output, timeout.signal);
+    timeout.clear();
+    if (isReady) {
       this.logger.info({ pid: this.pid }, `child process "${this.name}" is ready`);
       ready?.();
       return undefined;
     }
-    if (!timeout.aborted || gone.signal.aborted || signal.aborted) return undefined;
+    if (!timeout.timedOut() || gone.signal.aborted || signal.aborted) return undefined;
     terminate();
     const awaited = "line" in readiness ? `a line matching ${readiness.line}` : `port ${readiness.port}`;
     return new Error(

@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { deadline } from "../../kernel/deadline.js";
 import { failedPrecondition, unauthenticated, unavailable } from "../../kernel/errors.js";
 import type { PullRequestDraft, PullRequestProvider, PullRequestRef } from "./provider.js";
 import type { TokenSource } from "./token.js";
@@ -39,17 +40,18 @@ export function githubPullRequests(options: GitHubOptions): PullRequestProvider 
       "User-Agent": "pushpals-integration",
     };
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    const timeout = AbortSignal.timeout(options.timeoutMs ?? 30_000);
+    const limit = deadline(options.timeoutMs ?? 30_000, signal);
     try {
       return await fetch(url, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        signal: limit.signal,
       });
     } catch (error) {
       throw unavailable(`GitHub ${method} ${url} did not answer (${(error as Error).message}); check integration.pullRequests.apiUrl and the network`);
     }
+    // Not cleared here: the limit covers reading the body too; it lets go of `signal` when it fires.
   }
 
   async function findOpen(draft: PullRequestDraft, signal?: AbortSignal): Promise<GitHubPull | undefined> {

@@ -1,4 +1,5 @@
 import { QueueName } from "../../../gen/pushpals/v1/common_pb.js";
+import { claimCallOptions } from "../../kernel/claim-wait.js";
 import { errorMessage } from "../../kernel/errors.js";
 import { inItemSpan } from "../../kernel/telemetry/item-span.js";
 import { durationFromMs, sleep } from "../../kernel/time.js";
@@ -8,11 +9,10 @@ import { isTransient } from "./rpc-retry.js";
 export interface CompletionLoopDeps extends ProcessDeps {
   /** Who claims (shown as the completion's claimed_by). */
   workerId: string;
-  /** Long-poll per Claim call (at most 60 s); the bus wakes it as soon as a completion arrives. */
-  claimWaitMs?: number;
+  /** Long-poll per Claim call (queues.claim_wait_seconds); the bus wakes it as soon as a completion arrives. */
+  claimWaitMs: number;
 }
 
-const DEFAULT_CLAIM_WAIT_MS = 30_000;
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_MAX_MS = 10_000;
 
@@ -24,14 +24,14 @@ const BACKOFF_MAX_MS = 10_000;
  */
 export async function runCompletionLoop(deps: CompletionLoopDeps, signal: AbortSignal): Promise<void> {
   const log = deps.log.child({ workerId: deps.workerId });
-  const waitMs = deps.claimWaitMs ?? DEFAULT_CLAIM_WAIT_MS;
+  const waitMs = deps.claimWaitMs;
   let failures = 0;
   log.info({ leaseMs: deps.leaseMs, maxConflictRounds: deps.maxConflictRounds }, "integration worker claiming completions");
   while (!signal.aborted) {
     try {
       const response = await deps.queues.claim(
         { queue: QueueName.COMPLETIONS, workerId: deps.workerId, leaseDuration: durationFromMs(deps.leaseMs), wait: durationFromMs(waitMs) },
-        { signal, timeoutMs: waitMs + 30_000 },
+        claimCallOptions(waitMs, signal),
       );
       const claimed = claimedFrom(response, deps.leaseMs);
       if (claimed) await inItemSpan("integration", claimed.item, () => processCompletion(deps, claimed, signal));

@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { configuredClaimWaitMs } from "../../kernel/claim-wait.js";
 import type { Logger } from "../../kernel/log.js";
 import type { ServiceContext } from "../../kernel/service-definition.js";
 import { sleep } from "../../kernel/time.js";
@@ -6,7 +7,8 @@ import { checkRunnerFromConfig } from "../checks/check-runner.js";
 import type { RunCheck } from "../checks/run-check.js";
 import { openIntegrator, type Integrator } from "../integrator.js";
 import type { PullRequestProvider } from "../pull-requests/provider.js";
-import { settingsFromConfig } from "../settings.js";
+import { settingsFromConfig, type IntegrationSettings } from "../settings.js";
+import { detectChecks } from "../checks/detect-checks.js";
 import { runCompletionLoop } from "./completion-loop.js";
 import { integrationWorkerId } from "./worker-id.js";
 
@@ -34,7 +36,7 @@ const OPEN_RETRY_MAX_MS = 60_000;
 export async function runIntegrationWorker(context: ServiceContext, signal: AbortSignal, overrides: WorkerOverrides = {}): Promise<void> {
   const { config, clients } = context;
   const log = context.logger.child({ component: "integration-worker" });
-  const settings = settingsFromConfig(config);
+  const settings = await withDetectedChecks(settingsFromConfig(config), log);
   const workerId = integrationWorkerId(settings.dataDir);
 
   const open = async (): Promise<Integrator> => {
@@ -59,7 +61,7 @@ export async function runIntegrationWorker(context: ServiceContext, signal: Abor
         workerId,
         leaseMs: config.integration.leaseSeconds * 1000,
         maxConflictRounds: config.integration.maxConflictRounds,
-        claimWaitMs: overrides.claimWaitMs,
+        claimWaitMs: overrides.claimWaitMs ?? configuredClaimWaitMs(config),
         log,
       },
       signal,
@@ -67,6 +69,21 @@ export async function runIntegrationWorker(context: ServiceContext, signal: Abor
   } finally {
     await integrator.close();
   }
+}
+
+/** integration.checks unset: the repository's test command, said in the log (the check's name says so in every merge event). */
+async function withDetectedChecks(settings: IntegrationSettings, log: Logger): Promise<IntegrationSettings> {
+  if (!settings.detectChecks) return settings;
+  const detected = await detectChecks(settings.repoPath);
+  if (!detected) {
+    log.info("integration.checks is not set and the repository has no test command PushPals knows: merges run no checks (set integration.checks to choose some)");
+    return settings;
+  }
+  log.info(
+    { check: detected.name, command: detected.command, detectedFrom: detected.detectedFrom },
+    `integration.checks is not set: merges run "${detected.command}", detected from ${detected.detectedFrom} (set integration.checks to choose, or checks = [] for none)`,
+  );
+  return { ...settings, checks: [{ name: detected.name, command: detected.command, timeoutMs: detected.timeoutMs }] };
 }
 
 /** Undefined when `signal` aborted before it could open. */

@@ -25,6 +25,10 @@ export const integrationSection = z.strictObject({
   /** Identity of the commits integration itself makes (merge commits, sync merges, notes). */
   committerName: z.string().min(1).default("PushPals Integration"),
   committerEmail: z.string().min(1).default("pushpals@localhost"),
+  /**
+   * Commands run on every merge before it is pushed. Unset: the repository's test command, detected
+   * (package.json scripts.test, pytest, go.mod, Cargo.toml, a Makefile test target); `[]`: none.
+   */
   checks: z
     .array(
       z.strictObject({
@@ -33,7 +37,7 @@ export const integrationSection = z.strictObject({
         timeoutSeconds: z.coerce.number().min(1).max(86400).default(600),
       }),
     )
-    .default([]),
+    .optional(),
   /**
    * Repair jobs one piece of work may get: each conflict enqueues a repair job until this
    * many conflicts have been repaired; the next conflict asks the person instead (0: always ask).
