@@ -97,6 +97,12 @@ const cases: Case[] = [
   ["put artifact: name with a path", Code.InvalidArgument, (c, f) =>
     c.execution.putArtifact({ jobId: f.claimedJob.id, leaseToken: f.claimedJob.token, name: "../../etc/passwd", content: new Uint8Array(1) })],
   ["get artifact: unknown id", Code.NotFound, (c) => c.execution.getArtifact({ artifactId: "art_01JD0000000000000000000000" })],
+  ["list workers: page size 501", Code.InvalidArgument, (c) => c.execution.listWorkers({ pageSize: 501 })],
+  ["list workers: forged page token", Code.InvalidArgument, (c) => c.execution.listWorkers({ pageToken: Buffer.from("No Such/Worker").toString("base64url") })],
+  ["list artifacts: page size 501", Code.InvalidArgument, (c, f) => c.execution.listArtifacts({ jobId: f.claimedJob.id, pageSize: 501 })],
+  ["list artifacts: forged page token", Code.InvalidArgument, (c, f) => c.execution.listArtifacts({ jobId: f.claimedJob.id, pageToken: "bm90LWFuLWlk" })],
+  ["list artifacts: a token naming no artifact of the job", Code.InvalidArgument, (c, f) =>
+    c.execution.listArtifacts({ jobId: f.claimedJob.id, pageToken: Buffer.from("art_01JD0000000000000000000000").toString("base64url") })],
   ["stream events: cursor beyond the log", Code.InvalidArgument, async (c, f) => {
     for await (const _ of c.sessions.streamEvents({ sessionId: f.sessionId, afterSeq: 1_000_000n })) break;
   }],
