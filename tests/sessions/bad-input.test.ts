@@ -44,6 +44,15 @@ const cases: Case[] = [
   ["post message: unknown session", Code.NotFound, (c) => c.sessions.postMessage({ sessionId: UNKNOWN_SESSION, text: "hi" })],
   ["list events: limit 1001", Code.InvalidArgument, (c, f) => c.sessions.listEvents({ sessionId: f.sessionId, limit: 1001 })],
   ["list events: malformed item id", Code.InvalidArgument, (c, f) => c.sessions.listEvents({ sessionId: f.sessionId, itemId: "job_x" })],
+  ["list events: page size 1001", Code.InvalidArgument, (c, f) => c.sessions.listEvents({ sessionId: f.sessionId, pageSize: 1001 })],
+  ["list events: page size and limit both set", Code.InvalidArgument, (c, f) => c.sessions.listEvents({ sessionId: f.sessionId, pageSize: 5, limit: 5 })],
+  ["list events: page token and after_seq both set", Code.InvalidArgument, async (c, f) => {
+    const { nextPageToken } = await c.sessions.listEvents({ sessionId: f.sessionId, pageSize: 1 });
+    return c.sessions.listEvents({ sessionId: f.sessionId, pageToken: nextPageToken, afterSeq: 1n });
+  }],
+  ["list events: forged page token", Code.InvalidArgument, (c, f) => c.sessions.listEvents({ sessionId: f.sessionId, pageToken: "bm90LWFuLWlk" })],
+  ["list events: page token of another session", Code.InvalidArgument, (c, f) =>
+    c.sessions.listEvents({ sessionId: f.sessionId, pageToken: Buffer.from(`${UNKNOWN_SESSION}/1`).toString("base64url") })],
   ["append events: a queue transition", Code.InvalidArgument, (c, f) =>
     c.sessions.appendEvents({ sessionId: f.sessionId, events: [create(EventSchema, { payload: { case: "jobClaimed", value: create(ItemClaimedSchema) } })] })],
   ["append events: none", Code.InvalidArgument, (c, f) => c.sessions.appendEvents({ sessionId: f.sessionId, events: [] })],

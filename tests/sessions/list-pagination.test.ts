@@ -66,6 +66,21 @@ describe.each(["sqlite", "postgres"] as const)("List RPC pagination (%s store)",
     expect(exact.nextPageToken).toBe("");
   });
 
+  it("ListEvents: page_token pages through a session's log, each event once, in order", async () => {
+    const sessionId = (await c.sessions.createSession({ title: "events" })).session!.id;
+    for (const text of ["one", "two", "three", "four"]) await c.sessions.postMessage({ sessionId, text });
+    const whole = await c.sessions.listEvents({ sessionId });
+    const pages = await allPages(async (pageToken) => {
+      const page = await c.sessions.listEvents({ sessionId, pageSize: 2, pageToken });
+      expect(page.hasMore).toBe(page.nextPageToken !== "");
+      return { ids: page.events.map((e) => String(e.seq)), nextPageToken: page.nextPageToken };
+    });
+    expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
+    expect(pages.flat()).toEqual(whole.events.map((e) => String(e.seq)));
+    await expect(c.sessions.listEvents({ sessionId: (await c.sessions.createSession({})).session!.id, pageToken: (await c.sessions.listEvents({ sessionId, pageSize: 1 })).nextPageToken }))
+      .rejects.toMatchObject({ rawMessage: expect.stringMatching(/^page_token: belongs to another session/) });
+  });
+
   it("a page token of one job is refused for another", async () => {
     const first = await c.execution.listArtifacts({ jobId, pageSize: 1 });
     const sessionId = (await c.sessions.createSession({ title: "other" })).session!.id;
