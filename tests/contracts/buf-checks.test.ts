@@ -23,16 +23,18 @@ beforeEach(async () => {
 
 afterEach(async () => copy.remove());
 
-/** The command .ci/run runs, on the scratch copy; never throws on a failed check. */
-async function bufBreaking(): Promise<{ exitCode: number; output: string }> {
+/** A buf command .ci/run runs, on the scratch copy; never throws on a failed check. */
+async function buf(args: string[]): Promise<{ exitCode: number; output: string }> {
   try {
-    const { stdout, stderr } = await run(BUF, ["breaking", "proto", "--against", BASELINE, "--error-format", "text"], { cwd: copy.path, timeout: 60_000 });
+    const { stdout, stderr } = await run(BUF, [...args, "--error-format", "text"], { cwd: copy.path, timeout: 60_000 });
     return { exitCode: 0, output: stdout + stderr };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
     return { exitCode: typeof failed.code === "number" ? failed.code : -1, output: `${failed.stdout ?? ""}${failed.stderr ?? ""}` };
   }
 }
+
+const bufBreaking = () => buf(["breaking", "proto", "--against", BASELINE]);
 
 async function edit(file: string, from: string, to: string): Promise<void> {
   const path = join(copy.path, file);
@@ -60,5 +62,18 @@ describe("buf breaking against the v0.1.0 contracts", () => {
     const result = await bufBreaking();
     expect(result.exitCode).not.toBe(0);
     expect(result.output).toMatch(/Previously present field "5" with name "last_seq" on message "Session" was deleted/);
+  });
+});
+
+describe("buf lint requires documentation", () => {
+  it("passes for today's protos", async () => {
+    expect(await buf(["lint"])).toEqual({ exitCode: 0, output: "" });
+  });
+
+  it("fails on a field without a comment, naming it", async () => {
+    await edit(SESSIONS, "  uint64 last_seq = 5;\n", "  uint64 last_seq = 5;\n  string undocumented = 99;\n");
+    const result = await buf(["lint"]);
+    expect(result.exitCode).not.toBe(0);
+    expect(result.output).toMatch(/sessions\.proto:\d+:\d+:Field "undocumented" should have a non-empty comment/);
   });
 });
