@@ -4,11 +4,17 @@ import { ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
 import type { Event } from "../../gen/pushpals/v1/events_pb.js";
 import { ExecutionService, LogLineSchema, StreamJobLogsResponseSchema } from "../../gen/pushpals/v1/execution_pb.js";
 import { notFound } from "../kernel/errors.js";
+import { WORKER_ID } from "../kernel/ids.js";
 import { parseRequest } from "../kernel/rpc/validate.js";
 import { toTimestamp } from "../kernel/time.js";
 import type { ControlPlaneDeps } from "./deps.js";
 import { followSessionEvents } from "./event-follower.js";
+import { decodePageToken, encodePageToken, pageLimit } from "./page-token.js";
 import * as requests from "./requests/execution-requests.js";
+
+/** Workers and artifacts per page when the request says 0. */
+const LIST_PAGE = 100;
+const ARTIFACT_ID = /^art_[0-9A-HJKMNP-TV-Z]{26}$/;
 
 const FINAL_JOB_EVENTS = new Set(["jobCompleted", "jobFailed", "jobDeadLettered", "jobCancelled"]);
 const FINAL_STATUSES = new Set([ItemStatus.COMPLETED, ItemStatus.FAILED, ItemStatus.DEAD_LETTER, ItemStatus.CANCELLED]);
@@ -29,8 +35,12 @@ export function executionService({ store, hub, commit, config }: ControlPlaneDep
       return { cancelRequestedJobIds, serverTime: toTimestamp(Date.now()) };
     },
 
-    async listWorkers() {
-      return { workers: await store.listWorkers() };
+    async listWorkers(req) {
+      const { pageSize, pageToken } = parseRequest(requests.listWorkersRequest, req);
+      const limit = pageLimit(pageSize, LIST_PAGE);
+      const workers = await store.listWorkers({ limit: limit + 1, after: decodePageToken(pageToken, WORKER_ID) });
+      const page = workers.slice(0, limit);
+      return { workers: page, nextPageToken: workers.length > limit ? encodePageToken(page.at(-1)?.id) : "" };
     },
 
     async appendJobLogs(req) {
@@ -81,9 +91,12 @@ export function executionService({ store, hub, commit, config }: ControlPlaneDep
     },
 
     async listArtifacts(req) {
-      parseRequest(requests.listArtifactsRequest, req);
-      if (!(await store.getItem(req.jobId))) throw notFound("job", req.jobId);
-      return { artifacts: await store.listArtifacts(req.jobId) };
+      const { jobId, pageSize, pageToken } = parseRequest(requests.listArtifactsRequest, req);
+      if (!(await store.getItem(jobId))) throw notFound("job", jobId);
+      const limit = pageLimit(pageSize, LIST_PAGE);
+      const artifacts = await store.listArtifacts(jobId, { limit: limit + 1, after: decodePageToken(pageToken, ARTIFACT_ID) });
+      const page = artifacts.slice(0, limit);
+      return { artifacts: page, nextPageToken: artifacts.length > limit ? encodePageToken(page.at(-1)?.id) : "" };
     },
 
     async getArtifact(req) {

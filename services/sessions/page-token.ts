@@ -15,6 +15,23 @@ export function decodePageToken(token: string, idPattern: RegExp): string | unde
   return id;
 }
 
+/**
+ * Event pages continue after a seq; the token also names the session so that a
+ * token of one session is refused for another instead of silently skipping events.
+ */
+export function encodeSeqToken(sessionId: string, afterSeq: bigint): string {
+  return encodePageToken(`${sessionId}/${afterSeq}`);
+}
+
+export function decodeSeqToken(token: string, sessionId: string): bigint {
+  const decoded = decodePageToken(token, /^ses_[0-9A-HJKMNP-TV-Z]{26}\/\d{1,20}$/) ?? "";
+  const [tokenSession, seq] = decoded.split("/");
+  if (tokenSession !== sessionId || seq === undefined) {
+    throw invalidArgument("page_token", `belongs to another session than ${sessionId}; start again without it`);
+  }
+  return BigInt(seq);
+}
+
 export function pageLimit(pageSize: number, fallback = 50): number {
   return pageSize === 0 ? fallback : pageSize;
 }

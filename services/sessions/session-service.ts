@@ -8,7 +8,7 @@ import { toTimestamp } from "../kernel/time.js";
 import { committedEvents } from "./commit.js";
 import type { ControlPlaneDeps } from "./deps.js";
 import { followSessionEvents } from "./event-follower.js";
-import { decodePageToken, encodePageToken, pageLimit } from "./page-token.js";
+import { decodePageToken, decodeSeqToken, encodePageToken, encodeSeqToken, pageLimit } from "./page-token.js";
 import * as requests from "./requests/session-requests.js";
 
 const SESSION_ID = /^ses_[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -70,10 +70,13 @@ export function sessionService({ store, hub, commit, config }: ControlPlaneDeps)
       parseRequest(requests.listEventsRequest, req);
       const session = await store.getSession(req.sessionId);
       if (!session) throw notFound("session", req.sessionId);
-      const limit = pageLimit(req.limit, 100);
-      const events = await store.listEvents({ sessionId: req.sessionId, afterSeq: req.afterSeq, limit: limit + 1, itemId: req.itemId || undefined });
+      const limit = pageLimit(req.pageSize || req.limit, 100);
+      const afterSeq = req.pageToken ? decodeSeqToken(req.pageToken, req.sessionId) : req.afterSeq;
+      const events = await store.listEvents({ sessionId: req.sessionId, afterSeq, limit: limit + 1, itemId: req.itemId || undefined });
       const page = events.slice(0, limit);
-      return { events: page, nextAfterSeq: page.at(-1)?.seq ?? req.afterSeq, hasMore: events.length > limit };
+      const nextAfterSeq = page.at(-1)?.seq ?? afterSeq;
+      const hasMore = events.length > limit;
+      return { events: page, nextAfterSeq, hasMore, nextPageToken: hasMore ? encodeSeqToken(req.sessionId, nextAfterSeq) : "" };
     },
   };
 }

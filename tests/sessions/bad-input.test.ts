@@ -44,6 +44,15 @@ const cases: Case[] = [
   ["post message: unknown session", Code.NotFound, (c) => c.sessions.postMessage({ sessionId: UNKNOWN_SESSION, text: "hi" })],
   ["list events: limit 1001", Code.InvalidArgument, (c, f) => c.sessions.listEvents({ sessionId: f.sessionId, limit: 1001 })],
   ["list events: malformed item id", Code.InvalidArgument, (c, f) => c.sessions.listEvents({ sessionId: f.sessionId, itemId: "job_x" })],
+  ["list events: page size 1001", Code.InvalidArgument, (c, f) => c.sessions.listEvents({ sessionId: f.sessionId, pageSize: 1001 })],
+  ["list events: page size and limit both set", Code.InvalidArgument, (c, f) => c.sessions.listEvents({ sessionId: f.sessionId, pageSize: 5, limit: 5 })],
+  ["list events: page token and after_seq both set", Code.InvalidArgument, async (c, f) => {
+    const { nextPageToken } = await c.sessions.listEvents({ sessionId: f.sessionId, pageSize: 1 });
+    return c.sessions.listEvents({ sessionId: f.sessionId, pageToken: nextPageToken, afterSeq: 1n });
+  }],
+  ["list events: forged page token", Code.InvalidArgument, (c, f) => c.sessions.listEvents({ sessionId: f.sessionId, pageToken: "bm90LWFuLWlk" })],
+  ["list events: page token of another session", Code.InvalidArgument, (c, f) =>
+    c.sessions.listEvents({ sessionId: f.sessionId, pageToken: Buffer.from(`${UNKNOWN_SESSION}/1`).toString("base64url") })],
   ["append events: a queue transition", Code.InvalidArgument, (c, f) =>
     c.sessions.appendEvents({ sessionId: f.sessionId, events: [create(EventSchema, { payload: { case: "jobClaimed", value: create(ItemClaimedSchema) } })] })],
   ["append events: none", Code.InvalidArgument, (c, f) => c.sessions.appendEvents({ sessionId: f.sessionId, events: [] })],
@@ -97,6 +106,12 @@ const cases: Case[] = [
   ["put artifact: name with a path", Code.InvalidArgument, (c, f) =>
     c.execution.putArtifact({ jobId: f.claimedJob.id, leaseToken: f.claimedJob.token, name: "../../etc/passwd", content: new Uint8Array(1) })],
   ["get artifact: unknown id", Code.NotFound, (c) => c.execution.getArtifact({ artifactId: "art_01JD0000000000000000000000" })],
+  ["list workers: page size 501", Code.InvalidArgument, (c) => c.execution.listWorkers({ pageSize: 501 })],
+  ["list workers: forged page token", Code.InvalidArgument, (c) => c.execution.listWorkers({ pageToken: Buffer.from("No Such/Worker").toString("base64url") })],
+  ["list artifacts: page size 501", Code.InvalidArgument, (c, f) => c.execution.listArtifacts({ jobId: f.claimedJob.id, pageSize: 501 })],
+  ["list artifacts: forged page token", Code.InvalidArgument, (c, f) => c.execution.listArtifacts({ jobId: f.claimedJob.id, pageToken: "bm90LWFuLWlk" })],
+  ["list artifacts: a token naming no artifact of the job", Code.InvalidArgument, (c, f) =>
+    c.execution.listArtifacts({ jobId: f.claimedJob.id, pageToken: Buffer.from("art_01JD0000000000000000000000").toString("base64url") })],
   ["stream events: cursor beyond the log", Code.InvalidArgument, async (c, f) => {
     for await (const _ of c.sessions.streamEvents({ sessionId: f.sessionId, afterSeq: 1_000_000n })) break;
   }],

@@ -17,20 +17,28 @@ export const file_pushpals_v1_chat: GenFile = /*@__PURE__*/
   fileDesc("ChZwdXNocGFscy92MS9jaGF0LnByb3RvEgtwdXNocGFscy52MSI/CgtTZW5kUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEgwKBHRleHQYAiABKAkSDgoGYXV0aG9yGAMgASgJInoKDFNlbmRSZXNwb25zZRITCgttZXNzYWdlX3NlcRgBIAEoBBIsCgVyZXBseRgCIAEoCzIdLnB1c2hwYWxzLnYxLkFzc2lzdGFudE1lc3NhZ2USJwoHcmVxdWVzdBgDIAEoCzIWLnB1c2hwYWxzLnYxLlF1ZXVlSXRlbTJKCgtDaGF0U2VydmljZRI7CgRTZW5kEhgucHVzaHBhbHMudjEuU2VuZFJlcXVlc3QaGS5wdXNocGFscy52MS5TZW5kUmVzcG9uc2ViBnByb3RvMw", [file_pushpals_v1_events, file_pushpals_v1_items]);
 
 /**
+ * A person's chat message.
+ *
  * @generated from message pushpals.v1.SendRequest
  */
 export type SendRequest = Message<"pushpals.v1.SendRequest"> & {
   /**
+   * The session to talk in ("ses_…"); required, must exist (CreateSession).
+   *
    * @generated from field: string session_id = 1;
    */
   sessionId: string;
 
   /**
+   * What the person said: 1 byte to 64 KiB of UTF-8.
+   *
    * @generated from field: string text = 2;
    */
   text: string;
 
   /**
+   * Who said it, as shown in timelines; up to 100 characters, empty for anonymous.
+   *
    * @generated from field: string author = 3;
    */
   author: string;
@@ -44,6 +52,8 @@ export const SendRequestSchema: GenMessage<SendRequest> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_chat, 0);
 
 /**
+ * What chat did with the message.
+ *
  * @generated from message pushpals.v1.SendResponse
  */
 export type SendResponse = Message<"pushpals.v1.SendResponse"> & {
@@ -83,6 +93,10 @@ export const SendResponseSchema: GenMessage<SendResponse> = /*@__PURE__*/
  */
 export const ChatService: GenService<{
   /**
+   * Records a person's message in the session, then either answers it at once
+   * (help, status, a quick model reply) or enqueues it as a request for the
+   * planner and says where it stands. Exactly one of reply and request is set.
+   *
    * @generated from rpc pushpals.v1.ChatService.Send
    */
   send: {

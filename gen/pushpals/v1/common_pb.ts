@@ -19,21 +19,29 @@ export const file_pushpals_v1_common: GenFile = /*@__PURE__*/
  */
 export enum Priority {
   /**
+   * Not set; Enqueue treats it as PRIORITY_NORMAL.
+   *
    * @generated from enum value: PRIORITY_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
 
   /**
+   * Someone is waiting for it (a chat message, a person's job).
+   *
    * @generated from enum value: PRIORITY_INTERACTIVE = 1;
    */
   INTERACTIVE = 1,
 
   /**
+   * The default band.
+   *
    * @generated from enum value: PRIORITY_NORMAL = 2;
    */
   NORMAL = 2,
 
   /**
+   * Work nobody waits for (the autonomy loop's); claimed only when the other bands are empty.
+   *
    * @generated from enum value: PRIORITY_BACKGROUND = 3;
    */
   BACKGROUND = 3,
@@ -53,21 +61,29 @@ export const PrioritySchema: GenEnum<Priority> = /*@__PURE__*/
  */
 export enum QueueName {
   /**
+   * Not set: refused where a queue is required; in ListItems it means every queue.
+   *
    * @generated from enum value: QUEUE_NAME_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
 
   /**
+   * Asks waiting for the planner; payload `request`.
+   *
    * @generated from enum value: QUEUE_NAME_REQUESTS = 1;
    */
   REQUESTS = 1,
 
   /**
+   * `task.execute` jobs waiting for a supervisor's runner; payload `task_execute_v2`.
+   *
    * @generated from enum value: QUEUE_NAME_JOBS = 2;
    */
   JOBS = 2,
 
   /**
+   * Finished jobs waiting for the integration service; payload `completion`.
+   *
    * @generated from enum value: QUEUE_NAME_COMPLETIONS = 3;
    */
   COMPLETIONS = 3,
@@ -86,6 +102,8 @@ export const QueueNameSchema: GenEnum<QueueName> = /*@__PURE__*/
  */
 export enum ItemStatus {
   /**
+   * Not set; never a stored item's status. In ListItems filters it is refused.
+   *
    * @generated from enum value: ITEM_STATUS_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
@@ -105,6 +123,8 @@ export enum ItemStatus {
   CLAIMED = 2,
 
   /**
+   * Done; the item's result says what it produced. Final.
+   *
    * @generated from enum value: ITEM_STATUS_COMPLETED = 3;
    */
   COMPLETED = 3,
@@ -117,6 +137,8 @@ export enum ItemStatus {
   FAILED = 4,
 
   /**
+   * Cancelled before it finished (Cancel); reason in the item_cancelled event. Final.
+   *
    * @generated from enum value: ITEM_STATUS_CANCELLED = 5;
    */
   CANCELLED = 5,
@@ -149,16 +171,22 @@ export const ItemStatusSchema: GenEnum<ItemStatus> = /*@__PURE__*/
  */
 export enum LogStream {
   /**
+   * Not set; shown like stdout.
+   *
    * @generated from enum value: LOG_STREAM_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
 
   /**
+   * The command's standard output.
+   *
    * @generated from enum value: LOG_STREAM_STDOUT = 1;
    */
   STDOUT = 1,
 
   /**
+   * The command's standard error.
+   *
    * @generated from enum value: LOG_STREAM_STDERR = 2;
    */
   STDERR = 2,

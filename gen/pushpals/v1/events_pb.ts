@@ -21,10 +21,14 @@ export const file_pushpals_v1_events: GenFile = /*@__PURE__*/
   fileDesc("ChhwdXNocGFscy92MS9ldmVudHMucHJvdG8SC3B1c2hwYWxzLnYxIh8KDlNlc3Npb25DcmVhdGVkEg0KBXRpdGxlGAEgASgJIisKC1VzZXJNZXNzYWdlEgwKBHRleHQYASABKAkSDgoGYXV0aG9yGAIgASgJIkUKEEFzc2lzdGFudE1lc3NhZ2USDAoEdGV4dBgBIAEoCRIOCgZzb3VyY2UYAiABKAkSEwoLaW5fcmVwbHlfdG8YAyABKAQiNAoMSXRlbUVucXVldWVkEiQKBGl0ZW0YASABKAsyFi5wdXNocGFscy52MS5RdWV1ZUl0ZW0iZwoLSXRlbUNsYWltZWQSEQoJd29ya2VyX2lkGAEgASgJEg8KB2F0dGVtcHQYAiABKA0SNAoQbGVhc2VfZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiZQoNSXRlbUNvbXBsZXRlZBInCgZyZXN1bHQYASABKAsyFy5wdXNocGFscy52MS5JdGVtUmVzdWx0EisKCHJ1bl90aW1lGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIiwKCkl0ZW1GYWlsZWQSDQoFZXJyb3IYASABKAkSDwoHYXR0ZW1wdBgCIAEoDSJwCgxJdGVtUmVxdWV1ZWQSDgoGcmVhc29uGAEgASgJEg0KBWVycm9yGAIgASgJEg8KB2F0dGVtcHQYAyABKA0SMAoMYXZhaWxhYmxlX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI4ChBJdGVtRGVhZExldHRlcmVkEhIKCmxhc3RfZXJyb3IYASABKAkSEAoIYXR0ZW1wdHMYAiABKA0iHwoNSXRlbUNhbmNlbGxlZBIOCgZyZWFzb24YASABKAkiJQoTSXRlbUNhbmNlbFJlcXVlc3RlZBIOCgZyZWFzb24YASABKAkiUQoOSXRlbUNvbmZsaWN0ZWQSDQoFZXJyb3IYASABKAkSGQoRY29uZmxpY3RpbmdfZmlsZXMYAiADKAkSFQoNcmVwYWlyX2pvYl9pZBgDIAEoCSJ2CgZKb2JMb2cSDAoEbGluZRgBIAEoBBImCgZzdHJlYW0YAiABKA4yFi5wdXNocGFscy52MS5Mb2dTdHJlYW0SDAoEdGV4dBgDIAEoCRIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJPCgtKb2JQcm9ncmVzcxINCgVzdGFnZRgBIAEoCRIOCgZkZXRhaWwYAiABKAkSDAoEc3RlcBgDIAEoDRITCgt0b3RhbF9zdGVwcxgEIAEoDSJaCg1BcnRpZmFjdEFkZGVkEhMKC2FydGlmYWN0X2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEgoKbWVkaWFfdHlwZRgDIAEoCRISCgpzaXplX2J5dGVzGAQgASgEIkMKC1BsYW5DcmVhdGVkEh8KBHBsYW4YASABKAsyES5wdXNocGFscy52MS5QbGFuEhMKC21vZGVsX2NhbGxzGAIgASgNInQKCUFnZW50U3RlcBIMCgRzdGVwGAEgASgNEg8KB3Rob3VnaHQYAiABKAkSDwoHY29tbWFuZBgDIAEoCRIRCglleGl0X2NvZGUYBCABKAUSDgoGb3V0cHV0GAUgASgJEhQKDGZvcm1hdF9lcnJvchgGIAEoCCJbCgpUb2tlblVzYWdlEgwKBHJvbGUYASABKAkSDQoFbW9kZWwYAiABKAkSFQoNcHJvbXB0X3Rva2VucxgDIAEoBBIZChFjb21wbGV0aW9uX3Rva2VucxgEIAEoBCJqChBWYWxpZGF0aW9uUmVzdWx0Eg8KB2NvbW1hbmQYASABKAkSEQoJZXhpdF9jb2RlGAIgASgFEg4KBnBhc3NlZBgDIAEoCBITCgtvdXRwdXRfdGFpbBgEIAEoCRINCgVyb3VuZBgFIAEoDSJZCg9JbnRlZ3JhdGlvblN0ZXASDQoFc3RhZ2UYASABKAkSDgoGZGV0YWlsGAIgASgJEicKBWNoZWNrGAMgASgLMhgucHVzaHBhbHMudjEuQ2hlY2tSZXN1bHQiQgoSUHVsbFJlcXVlc3RVcGRhdGVkEgsKA3VybBgBIAEoCRIOCgZudW1iZXIYAiABKAQSDwoHY3JlYXRlZBgDIAEoCCIpCghRdWVzdGlvbhIMCgR0ZXh0GAEgASgJEg8KB29wdGlvbnMYAiADKAkiPAoNRXJyb3JPY2N1cnJlZBIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSDAoEaGludBgDIAEoCSLeEQoFRXZlbnQSEgoKc2Vzc2lvbl9pZBgBIAEoCRILCgNzZXEYAiABKAQSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHaXRlbV9pZBgEIAEoCRI2Cg9zZXNzaW9uX2NyZWF0ZWQYCiABKAsyGy5wdXNocGFscy52MS5TZXNzaW9uQ3JlYXRlZEgAEisKB21lc3NhZ2UYCyABKAsyGC5wdXNocGFscy52MS5Vc2VyTWVzc2FnZUgAEjoKEWFzc2lzdGFudF9tZXNzYWdlGAwgASgLMh0ucHVzaHBhbHMudjEuQXNzaXN0YW50TWVzc2FnZUgAEjUKEHJlcXVlc3RfZW5xdWV1ZWQYFCABKAsyGS5wdXNocGFscy52MS5JdGVtRW5xdWV1ZWRIABIzCg9yZXF1ZXN0X2NsYWltZWQYFSABKAsyGC5wdXNocGFscy52MS5JdGVtQ2xhaW1lZEgAEjcKEXJlcXVlc3RfY29tcGxldGVkGBYgASgLMhoucHVzaHBhbHMudjEuSXRlbUNvbXBsZXRlZEgAEjEKDnJlcXVlc3RfZmFpbGVkGBcgASgLMhcucHVzaHBhbHMudjEuSXRlbUZhaWxlZEgAEjUKEHJlcXVlc3RfcmVxdWV1ZWQYGCABKAsyGS5wdXNocGFscy52MS5JdGVtUmVxdWV1ZWRIABI+ChVyZXF1ZXN0X2RlYWRfbGV0dGVyZWQYGSABKAsyHS5wdXNocGFscy52MS5JdGVtRGVhZExldHRlcmVkSAASNwoRcmVxdWVzdF9jYW5jZWxsZWQYGiABKAsyGi5wdXNocGFscy52MS5JdGVtQ2FuY2VsbGVkSAASRAoYcmVxdWVzdF9jYW5jZWxfcmVxdWVzdGVkGBsgASgLMiAucHVzaHBhbHMudjEuSXRlbUNhbmNlbFJlcXVlc3RlZEgAEjEKDGpvYl9lbnF1ZXVlZBgeIAEoCzIZLnB1c2hwYWxzLnYxLkl0ZW1FbnF1ZXVlZEgAEi8KC2pvYl9jbGFpbWVkGB8gASgLMhgucHVzaHBhbHMudjEuSXRlbUNsYWltZWRIABIzCg1qb2JfY29tcGxldGVkGCAgASgLMhoucHVzaHBhbHMudjEuSXRlbUNvbXBsZXRlZEgAEi0KCmpvYl9mYWlsZWQYISABKAsyFy5wdXNocGFscy52MS5JdGVtRmFpbGVkSAASMQoMam9iX3JlcXVldWVkGCIgASgLMhkucHVzaHBhbHMudjEuSXRlbVJlcXVldWVkSAASOgoRam9iX2RlYWRfbGV0dGVyZWQYIyABKAsyHS5wdXNocGFscy52MS5JdGVtRGVhZExldHRlcmVkSAASMwoNam9iX2NhbmNlbGxlZBgkIAEoCzIaLnB1c2hwYWxzLnYxLkl0ZW1DYW5jZWxsZWRIABJAChRqb2JfY2FuY2VsX3JlcXVlc3RlZBglIAEoCzIgLnB1c2hwYWxzLnYxLkl0ZW1DYW5jZWxSZXF1ZXN0ZWRIABImCgdqb2JfbG9nGCYgASgLMhMucHVzaHBhbHMudjEuSm9iTG9nSAASMAoMam9iX3Byb2dyZXNzGCcgASgLMhgucHVzaHBhbHMudjEuSm9iUHJvZ3Jlc3NIABI4ChNjb21wbGV0aW9uX2VucXVldWVkGCggASgLMhkucHVzaHBhbHMudjEuSXRlbUVucXVldWVkSAASNgoSY29tcGxldGlvbl9jbGFpbWVkGCkgASgLMhgucHVzaHBhbHMudjEuSXRlbUNsYWltZWRIABI6ChRjb21wbGV0aW9uX2NvbXBsZXRlZBgqIAEoCzIaLnB1c2hwYWxzLnYxLkl0ZW1Db21wbGV0ZWRIABI0ChFjb21wbGV0aW9uX2ZhaWxlZBgrIAEoCzIXLnB1c2hwYWxzLnYxLkl0ZW1GYWlsZWRIABI4ChNjb21wbGV0aW9uX3JlcXVldWVkGCwgASgLMhkucHVzaHBhbHMudjEuSXRlbVJlcXVldWVkSAASQQoYY29tcGxldGlvbl9kZWFkX2xldHRlcmVkGC0gASgLMh0ucHVzaHBhbHMudjEuSXRlbURlYWRMZXR0ZXJlZEgAEjoKFGNvbXBsZXRpb25fY2FuY2VsbGVkGC4gASgLMhoucHVzaHBhbHMudjEuSXRlbUNhbmNlbGxlZEgAEkcKG2NvbXBsZXRpb25fY2FuY2VsX3JlcXVlc3RlZBgvIAEoCzIgLnB1c2hwYWxzLnYxLkl0ZW1DYW5jZWxSZXF1ZXN0ZWRIABI8ChVjb21wbGV0aW9uX2NvbmZsaWN0ZWQYMCABKAsyGy5wdXNocGFscy52MS5JdGVtQ29uZmxpY3RlZEgAEjQKDmFydGlmYWN0X2FkZGVkGDIgASgLMhoucHVzaHBhbHMudjEuQXJ0aWZhY3RBZGRlZEgAEjAKDHBsYW5fY3JlYXRlZBgzIAEoCzIYLnB1c2hwYWxzLnYxLlBsYW5DcmVhdGVkSAASLAoKYWdlbnRfc3RlcBg0IAEoCzIWLnB1c2hwYWxzLnYxLkFnZW50U3RlcEgAEi4KC3Rva2VuX3VzYWdlGDUgASgLMhcucHVzaHBhbHMudjEuVG9rZW5Vc2FnZUgAEjoKEXZhbGlkYXRpb25fcmVzdWx0GDYgASgLMh0ucHVzaHBhbHMudjEuVmFsaWRhdGlvblJlc3VsdEgAEjgKEGludGVncmF0aW9uX3N0ZXAYNyABKAsyHC5wdXNocGFscy52MS5JbnRlZ3JhdGlvblN0ZXBIABI/ChRwdWxsX3JlcXVlc3RfdXBkYXRlZBg4IAEoCzIfLnB1c2hwYWxzLnYxLlB1bGxSZXF1ZXN0VXBkYXRlZEgAEikKCHF1ZXN0aW9uGDkgASgLMhUucHVzaHBhbHMudjEuUXVlc3Rpb25IABIrCgVlcnJvchhaIAEoCzIaLnB1c2hwYWxzLnYxLkVycm9yT2NjdXJyZWRIAEIJCgdwYXlsb2FkYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_pushpals_v1_common, file_pushpals_v1_items, file_pushpals_v1_task]);
 
 /**
+ * The session began; always its event seq 1.
+ *
  * @generated from message pushpals.v1.SessionCreated
  */
 export type SessionCreated = Message<"pushpals.v1.SessionCreated"> & {
   /**
+   * The title given to CreateSession; may be empty.
+   *
    * @generated from field: string title = 1;
    */
   title: string;
@@ -44,11 +48,15 @@ export const SessionCreatedSchema: GenMessage<SessionCreated> = /*@__PURE__*/
  */
 export type UserMessage = Message<"pushpals.v1.UserMessage"> & {
   /**
+   * The message as typed, up to 64 KiB.
+   *
    * @generated from field: string text = 1;
    */
   text: string;
 
   /**
+   * Who said it, as given by the client; empty for anonymous.
+   *
    * @generated from field: string author = 2;
    */
   author: string;
@@ -68,6 +76,8 @@ export const UserMessageSchema: GenMessage<UserMessage> = /*@__PURE__*/
  */
 export type AssistantMessage = Message<"pushpals.v1.AssistantMessage"> & {
   /**
+   * What the person is shown (plain text, may contain Markdown).
+   *
    * @generated from field: string text = 1;
    */
   text: string;
@@ -95,10 +105,14 @@ export const AssistantMessageSchema: GenMessage<AssistantMessage> = /*@__PURE__*
   messageDesc(file_pushpals_v1_events, 2);
 
 /**
+ * An item entered its queue (request_enqueued, job_enqueued, completion_enqueued).
+ *
  * @generated from message pushpals.v1.ItemEnqueued
  */
 export type ItemEnqueued = Message<"pushpals.v1.ItemEnqueued"> & {
   /**
+   * The item as stored right after the enqueue.
+   *
    * @generated from field: pushpals.v1.QueueItem item = 1;
    */
   item?: QueueItem | undefined;
@@ -112,20 +126,28 @@ export const ItemEnqueuedSchema: GenMessage<ItemEnqueued> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_events, 3);
 
 /**
+ * A worker took the item under a lease.
+ *
  * @generated from message pushpals.v1.ItemClaimed
  */
 export type ItemClaimed = Message<"pushpals.v1.ItemClaimed"> & {
   /**
+   * The claiming worker (or service) id.
+   *
    * @generated from field: string worker_id = 1;
    */
   workerId: string;
 
   /**
+   * 1-based attempt this claim starts.
+   *
    * @generated from field: uint32 attempt = 2;
    */
   attempt: number;
 
   /**
+   * When the lease runs out unless renewed (RenewLease).
+   *
    * @generated from field: google.protobuf.Timestamp lease_expires_at = 3;
    */
   leaseExpiresAt?: Timestamp | undefined;
@@ -139,15 +161,21 @@ export const ItemClaimedSchema: GenMessage<ItemClaimed> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_events, 4);
 
 /**
+ * The item finished successfully.
+ *
  * @generated from message pushpals.v1.ItemCompleted
  */
 export type ItemCompleted = Message<"pushpals.v1.ItemCompleted"> & {
   /**
+   * What the item produced; its case matches the queue.
+   *
    * @generated from field: pushpals.v1.ItemResult result = 1;
    */
   result?: ItemResult | undefined;
 
   /**
+   * From claim to completion of the successful attempt.
+   *
    * @generated from field: google.protobuf.Duration run_time = 2;
    */
   runTime?: Duration | undefined;
@@ -161,15 +189,21 @@ export const ItemCompletedSchema: GenMessage<ItemCompleted> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_events, 5);
 
 /**
+ * An attempt failed for good (FAIL_MODE_FINAL); retried failures are ItemRequeued.
+ *
  * @generated from message pushpals.v1.ItemFailed
  */
 export type ItemFailed = Message<"pushpals.v1.ItemFailed"> & {
   /**
+   * What went wrong, as the holder reported it.
+   *
    * @generated from field: string error = 1;
    */
   error: string;
 
   /**
+   * The 1-based attempt that failed.
+   *
    * @generated from field: uint32 attempt = 2;
    */
   attempt: number;
@@ -189,21 +223,29 @@ export const ItemFailedSchema: GenMessage<ItemFailed> = /*@__PURE__*/
  */
 export type ItemRequeued = Message<"pushpals.v1.ItemRequeued"> & {
   /**
+   * Why, for a person: "attempt failed" (the holder called Fail) or "lease expired".
+   *
    * @generated from field: string reason = 1;
    */
   reason: string;
 
   /**
+   * The holder's error, when it reported one.
+   *
    * @generated from field: string error = 2;
    */
   error: string;
 
   /**
+   * The 1-based attempt that just ended.
+   *
    * @generated from field: uint32 attempt = 3;
    */
   attempt: number;
 
   /**
+   * Not claimable before this time (backoff).
+   *
    * @generated from field: google.protobuf.Timestamp available_at = 4;
    */
   availableAt?: Timestamp | undefined;
@@ -217,15 +259,21 @@ export const ItemRequeuedSchema: GenMessage<ItemRequeued> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_events, 7);
 
 /**
+ * The item's attempts ran out; it stays in ITEM_STATUS_DEAD_LETTER.
+ *
  * @generated from message pushpals.v1.ItemDeadLettered
  */
 export type ItemDeadLettered = Message<"pushpals.v1.ItemDeadLettered"> & {
   /**
+   * The error of the last attempt.
+   *
    * @generated from field: string last_error = 1;
    */
   lastError: string;
 
   /**
+   * Attempts spent, equal to the item's max_attempts.
+   *
    * @generated from field: uint32 attempts = 2;
    */
   attempts: number;
@@ -239,10 +287,14 @@ export const ItemDeadLetteredSchema: GenMessage<ItemDeadLettered> = /*@__PURE__*
   messageDesc(file_pushpals_v1_events, 8);
 
 /**
+ * The item was cancelled; final.
+ *
  * @generated from message pushpals.v1.ItemCancelled
  */
 export type ItemCancelled = Message<"pushpals.v1.ItemCancelled"> & {
   /**
+   * Why, as given to Cancel (or by the holder that stopped on a cancel request).
+   *
    * @generated from field: string reason = 1;
    */
   reason: string;
@@ -262,6 +314,8 @@ export const ItemCancelledSchema: GenMessage<ItemCancelled> = /*@__PURE__*/
  */
 export type ItemCancelRequested = Message<"pushpals.v1.ItemCancelRequested"> & {
   /**
+   * Why, as given to Cancel.
+   *
    * @generated from field: string reason = 1;
    */
   reason: string;
@@ -275,20 +329,28 @@ export const ItemCancelRequestedSchema: GenMessage<ItemCancelRequested> = /*@__P
   messageDesc(file_pushpals_v1_events, 10);
 
 /**
+ * A completion could not be merged cleanly into the integration branch.
+ *
  * @generated from message pushpals.v1.ItemConflicted
  */
 export type ItemConflicted = Message<"pushpals.v1.ItemConflicted"> & {
   /**
+   * What git said.
+   *
    * @generated from field: string error = 1;
    */
   error: string;
 
   /**
+   * Paths (relative to the repository root) with conflicts.
+   *
    * @generated from field: repeated string conflicting_files = 2;
    */
   conflictingFiles: string[];
 
   /**
+   * The repair job enqueued for it; empty when the repair rounds ran out.
+   *
    * @generated from field: string repair_job_id = 3;
    */
   repairJobId: string;
@@ -315,11 +377,15 @@ export type JobLog = Message<"pushpals.v1.JobLog"> & {
   line: bigint;
 
   /**
+   * Which stream the line came from.
+   *
    * @generated from field: pushpals.v1.LogStream stream = 2;
    */
   stream: LogStream;
 
   /**
+   * The line without its newline, up to 64 KiB.
+   *
    * @generated from field: string text = 3;
    */
   text: string;
@@ -353,16 +419,22 @@ export type JobProgress = Message<"pushpals.v1.JobProgress"> & {
   stage: string;
 
   /**
+   * One human-readable line about the stage; may be empty.
+   *
    * @generated from field: string detail = 2;
    */
   detail: string;
 
   /**
+   * The agent step reached, when the stage counts steps; 0 otherwise.
+   *
    * @generated from field: uint32 step = 3;
    */
   step: number;
 
   /**
+   * The step budget, when known; 0 otherwise.
+   *
    * @generated from field: uint32 total_steps = 4;
    */
   totalSteps: number;
@@ -376,25 +448,35 @@ export const JobProgressSchema: GenMessage<JobProgress> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_events, 13);
 
 /**
+ * A job stored an artifact (PutArtifact); read it with GetArtifact.
+ *
  * @generated from message pushpals.v1.ArtifactAdded
  */
 export type ArtifactAdded = Message<"pushpals.v1.ArtifactAdded"> & {
   /**
+   * "art_…", for GetArtifact.
+   *
    * @generated from field: string artifact_id = 1;
    */
   artifactId: string;
 
   /**
+   * The artifact's file name, e.g. "diff".
+   *
    * @generated from field: string name = 2;
    */
   name: string;
 
   /**
+   * Its media type, e.g. "text/x-diff"; "application/octet-stream" when not given.
+   *
    * @generated from field: string media_type = 3;
    */
   mediaType: string;
 
   /**
+   * Its content length in bytes.
+   *
    * @generated from field: uint64 size_bytes = 4;
    */
   sizeBytes: bigint;
@@ -408,10 +490,14 @@ export const ArtifactAddedSchema: GenMessage<ArtifactAdded> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_events, 14);
 
 /**
+ * The planner made a plan for a request.
+ *
  * @generated from message pushpals.v1.PlanCreated
  */
 export type PlanCreated = Message<"pushpals.v1.PlanCreated"> & {
   /**
+   * The validated plan.
+   *
    * @generated from field: pushpals.v1.Plan plan = 1;
    */
   plan?: Plan | undefined;
@@ -438,31 +524,43 @@ export const PlanCreatedSchema: GenMessage<PlanCreated> = /*@__PURE__*/
  */
 export type AgentStep = Message<"pushpals.v1.AgentStep"> & {
   /**
+   * 1-based step number within the job.
+   *
    * @generated from field: uint32 step = 1;
    */
   step: number;
 
   /**
+   * The model's reasoning for this step, as it gave it; may be empty.
+   *
    * @generated from field: string thought = 2;
    */
   thought: string;
 
   /**
+   * The shell command the model chose; empty when the answer could not be parsed.
+   *
    * @generated from field: string command = 3;
    */
   command: string;
 
   /**
+   * The command's exit code in the sandbox; meaningless when format_error is set.
+   *
    * @generated from field: int32 exit_code = 4;
    */
   exitCode: number;
 
   /**
+   * The command's output (head and tail when long), as the model saw it.
+   *
    * @generated from field: string output = 5;
    */
   output: string;
 
   /**
+   * The model's answer did not follow the expected format; nothing was run.
+   *
    * @generated from field: bool format_error = 6;
    */
   formatError: boolean;
@@ -476,6 +574,8 @@ export const AgentStepSchema: GenMessage<AgentStep> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_events, 16);
 
 /**
+ * Model tokens one call spent.
+ *
  * @generated from message pushpals.v1.TokenUsage
  */
 export type TokenUsage = Message<"pushpals.v1.TokenUsage"> & {
@@ -487,16 +587,22 @@ export type TokenUsage = Message<"pushpals.v1.TokenUsage"> & {
   role: string;
 
   /**
+   * The model name the endpoint reported (or was asked for).
+   *
    * @generated from field: string model = 2;
    */
   model: string;
 
   /**
+   * Input tokens, as the endpoint reported them.
+   *
    * @generated from field: uint64 prompt_tokens = 3;
    */
   promptTokens: bigint;
 
   /**
+   * Output tokens, as the endpoint reported them.
+   *
    * @generated from field: uint64 completion_tokens = 4;
    */
   completionTokens: bigint;
@@ -510,30 +616,42 @@ export const TokenUsageSchema: GenMessage<TokenUsage> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_events, 17);
 
 /**
+ * One validation step of a job ran in its sandbox.
+ *
  * @generated from message pushpals.v1.ValidationResult
  */
 export type ValidationResult = Message<"pushpals.v1.ValidationResult"> & {
   /**
+   * The shell command, from the plan's validation_steps.
+   *
    * @generated from field: string command = 1;
    */
   command: string;
 
   /**
+   * Its exit code.
+   *
    * @generated from field: int32 exit_code = 2;
    */
   exitCode: number;
 
   /**
+   * True when it exited 0 in time.
+   *
    * @generated from field: bool passed = 3;
    */
   passed: boolean;
 
   /**
+   * The end of its output (with a summary first when it failed).
+   *
    * @generated from field: string output_tail = 4;
    */
   outputTail: string;
 
   /**
+   * 1-based validation round: the agent may fix and re-validate up to a configured limit.
+   *
    * @generated from field: uint32 round = 5;
    */
   round: number;
@@ -560,11 +678,15 @@ export type IntegrationStep = Message<"pushpals.v1.IntegrationStep"> & {
   stage: string;
 
   /**
+   * One human-readable line about the stage; may be empty.
+   *
    * @generated from field: string detail = 2;
    */
   detail: string;
 
   /**
+   * Set on "check" steps: the check that ran.
+   *
    * @generated from field: pushpals.v1.CheckResult check = 3;
    */
   check?: CheckResult | undefined;
@@ -578,20 +700,28 @@ export const IntegrationStepSchema: GenMessage<IntegrationStep> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_events, 19);
 
 /**
+ * The integration branch's pull request was opened or reused.
+ *
  * @generated from message pushpals.v1.PullRequestUpdated
  */
 export type PullRequestUpdated = Message<"pushpals.v1.PullRequestUpdated"> & {
   /**
+   * The pull request's web address.
+   *
    * @generated from field: string url = 1;
    */
   url: string;
 
   /**
+   * Its number at the provider.
+   *
    * @generated from field: uint64 number = 2;
    */
   number: bigint;
 
   /**
+   * True when this integration opened it, false when an open one was reused.
+   *
    * @generated from field: bool created = 3;
    */
   created: boolean;
@@ -611,11 +741,15 @@ export const PullRequestUpdatedSchema: GenMessage<PullRequestUpdated> = /*@__PUR
  */
 export type Question = Message<"pushpals.v1.Question"> & {
   /**
+   * The question, for the person.
+   *
    * @generated from field: string text = 1;
    */
   text: string;
 
   /**
+   * Suggested answers; empty for a free-text answer.
+   *
    * @generated from field: repeated string options = 2;
    */
   options: string[];
@@ -629,6 +763,8 @@ export const QuestionSchema: GenMessage<Question> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_events, 21);
 
 /**
+ * Something failed in a way the person should know about.
+ *
  * @generated from message pushpals.v1.ErrorOccurred
  */
 export type ErrorOccurred = Message<"pushpals.v1.ErrorOccurred"> & {
@@ -640,6 +776,8 @@ export type ErrorOccurred = Message<"pushpals.v1.ErrorOccurred"> & {
   code: string;
 
   /**
+   * What went wrong, for a person.
+   *
    * @generated from field: string message = 2;
    */
   message: string;
@@ -666,6 +804,8 @@ export const ErrorOccurredSchema: GenMessage<ErrorOccurred> = /*@__PURE__*/
  */
 export type Event = Message<"pushpals.v1.Event"> & {
   /**
+   * The session whose log holds the event ("ses_…"); set by the server.
+   *
    * @generated from field: string session_id = 1;
    */
   sessionId: string;
@@ -678,6 +818,8 @@ export type Event = Message<"pushpals.v1.Event"> & {
   seq: bigint;
 
   /**
+   * When the event was recorded (commit time); set by the server.
+   *
    * @generated from field: google.protobuf.Timestamp time = 3;
    */
   time?: Timestamp | undefined;
@@ -690,238 +832,319 @@ export type Event = Message<"pushpals.v1.Event"> & {
   itemId: string;
 
   /**
+   * What happened. Queue transitions come in one case per queue (request_*, job_*,
+   * completion_*); clients should ignore cases they do not know.
+   *
    * @generated from oneof pushpals.v1.Event.payload
    */
   payload: {
     /**
+     * The session began (seq 1).
+     *
      * @generated from field: pushpals.v1.SessionCreated session_created = 10;
      */
     value: SessionCreated;
     case: "sessionCreated";
   } | {
     /**
+     * A person said something (PostMessage, ChatService.Send).
+     *
      * @generated from field: pushpals.v1.UserMessage message = 11;
      */
     value: UserMessage;
     case: "message";
   } | {
     /**
+     * PushPals answered.
+     *
      * @generated from field: pushpals.v1.AssistantMessage assistant_message = 12;
      */
     value: AssistantMessage;
     case: "assistantMessage";
   } | {
     /**
+     * A request entered the requests queue.
+     *
      * @generated from field: pushpals.v1.ItemEnqueued request_enqueued = 20;
      */
     value: ItemEnqueued;
     case: "requestEnqueued";
   } | {
     /**
+     * The planner claimed a request.
+     *
      * @generated from field: pushpals.v1.ItemClaimed request_claimed = 21;
      */
     value: ItemClaimed;
     case: "requestClaimed";
   } | {
     /**
+     * The planner finished a request.
+     *
      * @generated from field: pushpals.v1.ItemCompleted request_completed = 22;
      */
     value: ItemCompleted;
     case: "requestCompleted";
   } | {
     /**
+     * A request failed for good.
+     *
      * @generated from field: pushpals.v1.ItemFailed request_failed = 23;
      */
     value: ItemFailed;
     case: "requestFailed";
   } | {
     /**
+     * A request's attempt ended and it waits for a retry.
+     *
      * @generated from field: pushpals.v1.ItemRequeued request_requeued = 24;
      */
     value: ItemRequeued;
     case: "requestRequeued";
   } | {
     /**
+     * A request ran out of attempts.
+     *
      * @generated from field: pushpals.v1.ItemDeadLettered request_dead_lettered = 25;
      */
     value: ItemDeadLettered;
     case: "requestDeadLettered";
   } | {
     /**
+     * A request was cancelled.
+     *
      * @generated from field: pushpals.v1.ItemCancelled request_cancelled = 26;
      */
     value: ItemCancelled;
     case: "requestCancelled";
   } | {
     /**
+     * Someone asked to cancel a claimed request.
+     *
      * @generated from field: pushpals.v1.ItemCancelRequested request_cancel_requested = 27;
      */
     value: ItemCancelRequested;
     case: "requestCancelRequested";
   } | {
     /**
+     * A job entered the jobs queue.
+     *
      * @generated from field: pushpals.v1.ItemEnqueued job_enqueued = 30;
      */
     value: ItemEnqueued;
     case: "jobEnqueued";
   } | {
     /**
+     * A runner claimed a job.
+     *
      * @generated from field: pushpals.v1.ItemClaimed job_claimed = 31;
      */
     value: ItemClaimed;
     case: "jobClaimed";
   } | {
     /**
+     * A job finished and its change was committed (or it had nothing to change).
+     *
      * @generated from field: pushpals.v1.ItemCompleted job_completed = 32;
      */
     value: ItemCompleted;
     case: "jobCompleted";
   } | {
     /**
+     * A job failed for good.
+     *
      * @generated from field: pushpals.v1.ItemFailed job_failed = 33;
      */
     value: ItemFailed;
     case: "jobFailed";
   } | {
     /**
+     * A job's attempt ended and it waits for a retry.
+     *
      * @generated from field: pushpals.v1.ItemRequeued job_requeued = 34;
      */
     value: ItemRequeued;
     case: "jobRequeued";
   } | {
     /**
+     * A job ran out of attempts.
+     *
      * @generated from field: pushpals.v1.ItemDeadLettered job_dead_lettered = 35;
      */
     value: ItemDeadLettered;
     case: "jobDeadLettered";
   } | {
     /**
+     * A job was cancelled.
+     *
      * @generated from field: pushpals.v1.ItemCancelled job_cancelled = 36;
      */
     value: ItemCancelled;
     case: "jobCancelled";
   } | {
     /**
+     * Someone asked to cancel a running job.
+     *
      * @generated from field: pushpals.v1.ItemCancelRequested job_cancel_requested = 37;
      */
     value: ItemCancelRequested;
     case: "jobCancelRequested";
   } | {
     /**
+     * A line of a job's output (AppendJobLogs).
+     *
      * @generated from field: pushpals.v1.JobLog job_log = 38;
      */
     value: JobLog;
     case: "jobLog";
   } | {
     /**
+     * A job's run reached a new stage.
+     *
      * @generated from field: pushpals.v1.JobProgress job_progress = 39;
      */
     value: JobProgress;
     case: "jobProgress";
   } | {
     /**
+     * A completion entered the completions queue.
+     *
      * @generated from field: pushpals.v1.ItemEnqueued completion_enqueued = 40;
      */
     value: ItemEnqueued;
     case: "completionEnqueued";
   } | {
     /**
+     * The integration service claimed a completion.
+     *
      * @generated from field: pushpals.v1.ItemClaimed completion_claimed = 41;
      */
     value: ItemClaimed;
     case: "completionClaimed";
   } | {
     /**
+     * A completion was integrated (merged, checked, pushed).
+     *
      * @generated from field: pushpals.v1.ItemCompleted completion_completed = 42;
      */
     value: ItemCompleted;
     case: "completionCompleted";
   } | {
     /**
+     * A completion failed for good (for example its checks failed).
+     *
      * @generated from field: pushpals.v1.ItemFailed completion_failed = 43;
      */
     value: ItemFailed;
     case: "completionFailed";
   } | {
     /**
+     * A completion's attempt ended and it waits for a retry.
+     *
      * @generated from field: pushpals.v1.ItemRequeued completion_requeued = 44;
      */
     value: ItemRequeued;
     case: "completionRequeued";
   } | {
     /**
+     * A completion ran out of attempts.
+     *
      * @generated from field: pushpals.v1.ItemDeadLettered completion_dead_lettered = 45;
      */
     value: ItemDeadLettered;
     case: "completionDeadLettered";
   } | {
     /**
+     * A completion was cancelled.
+     *
      * @generated from field: pushpals.v1.ItemCancelled completion_cancelled = 46;
      */
     value: ItemCancelled;
     case: "completionCancelled";
   } | {
     /**
+     * Someone asked to cancel a completion being integrated.
+     *
      * @generated from field: pushpals.v1.ItemCancelRequested completion_cancel_requested = 47;
      */
     value: ItemCancelRequested;
     case: "completionCancelRequested";
   } | {
     /**
+     * A completion conflicted with the integration branch.
+     *
      * @generated from field: pushpals.v1.ItemConflicted completion_conflicted = 48;
      */
     value: ItemConflicted;
     case: "completionConflicted";
   } | {
     /**
+     * A job stored an artifact.
+     *
      * @generated from field: pushpals.v1.ArtifactAdded artifact_added = 50;
      */
     value: ArtifactAdded;
     case: "artifactAdded";
   } | {
     /**
+     * The planner made a plan.
+     *
      * @generated from field: pushpals.v1.PlanCreated plan_created = 51;
      */
     value: PlanCreated;
     case: "planCreated";
   } | {
     /**
+     * A coding agent took a step.
+     *
      * @generated from field: pushpals.v1.AgentStep agent_step = 52;
      */
     value: AgentStep;
     case: "agentStep";
   } | {
     /**
+     * A model call spent tokens.
+     *
      * @generated from field: pushpals.v1.TokenUsage token_usage = 53;
      */
     value: TokenUsage;
     case: "tokenUsage";
   } | {
     /**
+     * A job's validation step ran.
+     *
      * @generated from field: pushpals.v1.ValidationResult validation_result = 54;
      */
     value: ValidationResult;
     case: "validationResult";
   } | {
     /**
+     * Integration reached a new stage for a completion.
+     *
      * @generated from field: pushpals.v1.IntegrationStep integration_step = 55;
      */
     value: IntegrationStep;
     case: "integrationStep";
   } | {
     /**
+     * The integration pull request was opened or reused.
+     *
      * @generated from field: pushpals.v1.PullRequestUpdated pull_request_updated = 56;
      */
     value: PullRequestUpdated;
     case: "pullRequestUpdated";
   } | {
     /**
+     * PushPals asks the person something.
+     *
      * @generated from field: pushpals.v1.Question question = 57;
      */
     value: Question;
     case: "question";
   } | {
     /**
+     * Something failed that the person should know about.
+     *
      * @generated from field: pushpals.v1.ErrorOccurred error = 90;
      */
     value: ErrorOccurred;

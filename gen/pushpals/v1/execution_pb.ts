@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pushpals/v1/execution.proto.
  */
 export const file_pushpals_v1_execution: GenFile = /*@__PURE__*/
-  fileDesc("ChtwdXNocGFscy92MS9leGVjdXRpb24ucHJvdG8SC3B1c2hwYWxzLnYxIpQCCgZXb3JrZXISCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIMCgRob3N0GAMgASgJEg8KB2RyaXZlcnMYBCADKAkSEwoLY29uY3VycmVuY3kYBSABKA0SFgoOYWN0aXZlX2pvYl9pZHMYBiADKAkSKQoGc3RhdHVzGAcgASgOMhkucHVzaHBhbHMudjEuV29ya2VyU3RhdHVzEjEKDWZpcnN0X3NlZW5fYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEWxhc3RfaGVhcnRiZWF0X2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2ZXJzaW9uGAogASgJImkKB0xvZ0xpbmUSJgoGc3RyZWFtGAEgASgOMhYucHVzaHBhbHMudjEuTG9nU3RyZWFtEgwKBHRleHQYAiABKAkSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAinQEKCEFydGlmYWN0EgoKAmlkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhIKCm1lZGlhX3R5cGUYBCABKAkSEgoKc2l6ZV9ieXRlcxgFIAEoBBIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdjb250ZW50GAcgASgMIpABChBIZWFydGJlYXRSZXF1ZXN0EhEKCXdvcmtlcl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEgwKBGhvc3QYAyABKAkSDwoHZHJpdmVycxgEIAMoCRITCgtjb25jdXJyZW5jeRgFIAEoDRIWCg5hY3RpdmVfam9iX2lkcxgGIAMoCRIPCgd2ZXJzaW9uGAcgASgJImYKEUhlYXJ0YmVhdFJlc3BvbnNlEiAKGGNhbmNlbF9yZXF1ZXN0ZWRfam9iX2lkcxgBIAMoCRIvCgtzZXJ2ZXJfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiFAoSTGlzdFdvcmtlcnNSZXF1ZXN0IjsKE0xpc3RXb3JrZXJzUmVzcG9uc2USJAoHd29ya2VycxgBIAMoCzITLnB1c2hwYWxzLnYxLldvcmtlciJgChRBcHBlbmRKb2JMb2dzUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSIwoFbGluZXMYAyADKAsyFC5wdXNocGFscy52MS5Mb2dMaW5lIioKFUFwcGVuZEpvYkxvZ3NSZXNwb25zZRIRCglsYXN0X2xpbmUYASABKAQiSgoUU3RyZWFtSm9iTG9nc1JlcXVlc3QSDgoGam9iX2lkGAEgASgJEhIKCmFmdGVyX2xpbmUYAiABKAQSDgoGZm9sbG93GAMgASgIInoKCkpvYkxvZ0xpbmUSDAoEbGluZRgBIAEoBBImCgZzdHJlYW0YAiABKA4yFi5wdXNocGFscy52MS5Mb2dTdHJlYW0SDAoEdGV4dBgDIAEoCRIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJmChVTdHJlYW1Kb2JMb2dzUmVzcG9uc2USJwoEbGluZRgBIAEoCzIXLnB1c2hwYWxzLnYxLkpvYkxvZ0xpbmVIABIZCg9maW5pc2hlZF9zdGF0dXMYAiABKAlIAEIJCgdtZXNzYWdlImwKElB1dEFydGlmYWN0UmVxdWVzdBIOCgZqb2JfaWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSDAoEbmFtZRgDIAEoCRISCgptZWRpYV90eXBlGAQgASgJEg8KB2NvbnRlbnQYBSABKAwiPgoTUHV0QXJ0aWZhY3RSZXNwb25zZRInCghhcnRpZmFjdBgBIAEoCzIVLnB1c2hwYWxzLnYxLkFydGlmYWN0IiYKFExpc3RBcnRpZmFjdHNSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCSJBChVMaXN0QXJ0aWZhY3RzUmVzcG9uc2USKAoJYXJ0aWZhY3RzGAEgAygLMhUucHVzaHBhbHMudjEuQXJ0aWZhY3QiKQoSR2V0QXJ0aWZhY3RSZXF1ZXN0EhMKC2FydGlmYWN0X2lkGAEgASgJIj4KE0dldEFydGlmYWN0UmVzcG9uc2USJwoIYXJ0aWZhY3QYASABKAsyFS5wdXNocGFscy52MS5BcnRpZmFjdCp7CgxXb3JrZXJTdGF0dXMSHQoZV09SS0VSX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFFdPUktFUl9TVEFUVVNfT05MSU5FEAESFwoTV09SS0VSX1NUQVRVU19TVEFMRRACEhkKFVdPUktFUl9TVEFUVVNfT0ZGTElORRADMvIEChBFeGVjdXRpb25TZXJ2aWNlEkoKCUhlYXJ0YmVhdBIdLnB1c2hwYWxzLnYxLkhlYXJ0YmVhdFJlcXVlc3QaHi5wdXNocGFscy52MS5IZWFydGJlYXRSZXNwb25zZRJVCgtMaXN0V29ya2VycxIfLnB1c2hwYWxzLnYxLkxpc3RXb3JrZXJzUmVxdWVzdBogLnB1c2hwYWxzLnYxLkxpc3RXb3JrZXJzUmVzcG9uc2UiA5ACARJWCg1BcHBlbmRKb2JMb2dzEiEucHVzaHBhbHMudjEuQXBwZW5kSm9iTG9nc1JlcXVlc3QaIi5wdXNocGFscy52MS5BcHBlbmRKb2JMb2dzUmVzcG9uc2USXQoNU3RyZWFtSm9iTG9ncxIhLnB1c2hwYWxzLnYxLlN0cmVhbUpvYkxvZ3NSZXF1ZXN0GiIucHVzaHBhbHMudjEuU3RyZWFtSm9iTG9nc1Jlc3BvbnNlIgOQAgEwARJQCgtQdXRBcnRpZmFjdBIfLnB1c2hwYWxzLnYxLlB1dEFydGlmYWN0UmVxdWVzdBogLnB1c2hwYWxzLnYxLlB1dEFydGlmYWN0UmVzcG9uc2USWwoNTGlzdEFydGlmYWN0cxIhLnB1c2hwYWxzLnYxLkxpc3RBcnRpZmFjdHNSZXF1ZXN0GiIucHVzaHBhbHMudjEuTGlzdEFydGlmYWN0c1Jlc3BvbnNlIgOQAgESVQoLR2V0QXJ0aWZhY3QSHy5wdXNocGFscy52MS5HZXRBcnRpZmFjdFJlcXVlc3QaIC5wdXNocGFscy52MS5HZXRBcnRpZmFjdFJlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_google_protobuf_timestamp, file_pushpals_v1_common]);
+  fileDesc("ChtwdXNocGFscy92MS9leGVjdXRpb24ucHJvdG8SC3B1c2hwYWxzLnYxIpQCCgZXb3JrZXISCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIMCgRob3N0GAMgASgJEg8KB2RyaXZlcnMYBCADKAkSEwoLY29uY3VycmVuY3kYBSABKA0SFgoOYWN0aXZlX2pvYl9pZHMYBiADKAkSKQoGc3RhdHVzGAcgASgOMhkucHVzaHBhbHMudjEuV29ya2VyU3RhdHVzEjEKDWZpcnN0X3NlZW5fYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEWxhc3RfaGVhcnRiZWF0X2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2ZXJzaW9uGAogASgJImkKB0xvZ0xpbmUSJgoGc3RyZWFtGAEgASgOMhYucHVzaHBhbHMudjEuTG9nU3RyZWFtEgwKBHRleHQYAiABKAkSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAinQEKCEFydGlmYWN0EgoKAmlkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhIKCm1lZGlhX3R5cGUYBCABKAkSEgoKc2l6ZV9ieXRlcxgFIAEoBBIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdjb250ZW50GAcgASgMIpABChBIZWFydGJlYXRSZXF1ZXN0EhEKCXdvcmtlcl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEgwKBGhvc3QYAyABKAkSDwoHZHJpdmVycxgEIAMoCRITCgtjb25jdXJyZW5jeRgFIAEoDRIWCg5hY3RpdmVfam9iX2lkcxgGIAMoCRIPCgd2ZXJzaW9uGAcgASgJImYKEUhlYXJ0YmVhdFJlc3BvbnNlEiAKGGNhbmNlbF9yZXF1ZXN0ZWRfam9iX2lkcxgBIAMoCRIvCgtzZXJ2ZXJfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOwoSTGlzdFdvcmtlcnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJIlQKE0xpc3RXb3JrZXJzUmVzcG9uc2USJAoHd29ya2VycxgBIAMoCzITLnB1c2hwYWxzLnYxLldvcmtlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiYAoUQXBwZW5kSm9iTG9nc1JlcXVlc3QSDgoGam9iX2lkGAEgASgJEhMKC2xlYXNlX3Rva2VuGAIgASgJEiMKBWxpbmVzGAMgAygLMhQucHVzaHBhbHMudjEuTG9nTGluZSIqChVBcHBlbmRKb2JMb2dzUmVzcG9uc2USEQoJbGFzdF9saW5lGAEgASgEIkoKFFN0cmVhbUpvYkxvZ3NSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRISCgphZnRlcl9saW5lGAIgASgEEg4KBmZvbGxvdxgDIAEoCCJ6CgpKb2JMb2dMaW5lEgwKBGxpbmUYASABKAQSJgoGc3RyZWFtGAIgASgOMhYucHVzaHBhbHMudjEuTG9nU3RyZWFtEgwKBHRleHQYAyABKAkSKAoEdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiZgoVU3RyZWFtSm9iTG9nc1Jlc3BvbnNlEicKBGxpbmUYASABKAsyFy5wdXNocGFscy52MS5Kb2JMb2dMaW5lSAASGQoPZmluaXNoZWRfc3RhdHVzGAIgASgJSABCCQoHbWVzc2FnZSJsChJQdXRBcnRpZmFjdFJlcXVlc3QSDgoGam9iX2lkGAEgASgJEhMKC2xlYXNlX3Rva2VuGAIgASgJEgwKBG5hbWUYAyABKAkSEgoKbWVkaWFfdHlwZRgEIAEoCRIPCgdjb250ZW50GAUgASgMIj4KE1B1dEFydGlmYWN0UmVzcG9uc2USJwoIYXJ0aWZhY3QYASABKAsyFS5wdXNocGFscy52MS5BcnRpZmFjdCJNChRMaXN0QXJ0aWZhY3RzUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkiWgoVTGlzdEFydGlmYWN0c1Jlc3BvbnNlEigKCWFydGlmYWN0cxgBIAMoCzIVLnB1c2hwYWxzLnYxLkFydGlmYWN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIpChJHZXRBcnRpZmFjdFJlcXVlc3QSEwoLYXJ0aWZhY3RfaWQYASABKAkiPgoTR2V0QXJ0aWZhY3RSZXNwb25zZRInCghhcnRpZmFjdBgBIAEoCzIVLnB1c2hwYWxzLnYxLkFydGlmYWN0KnsKDFdvcmtlclN0YXR1cxIdChlXT1JLRVJfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUV09SS0VSX1NUQVRVU19PTkxJTkUQARIXChNXT1JLRVJfU1RBVFVTX1NUQUxFEAISGQoVV09SS0VSX1NUQVRVU19PRkZMSU5FEAMy8gQKEEV4ZWN1dGlvblNlcnZpY2USSgoJSGVhcnRiZWF0Eh0ucHVzaHBhbHMudjEuSGVhcnRiZWF0UmVxdWVzdBoeLnB1c2hwYWxzLnYxLkhlYXJ0YmVhdFJlc3BvbnNlElUKC0xpc3RXb3JrZXJzEh8ucHVzaHBhbHMudjEuTGlzdFdvcmtlcnNSZXF1ZXN0GiAucHVzaHBhbHMudjEuTGlzdFdvcmtlcnNSZXNwb25zZSIDkAIBElYKDUFwcGVuZEpvYkxvZ3MSIS5wdXNocGFscy52MS5BcHBlbmRKb2JMb2dzUmVxdWVzdBoiLnB1c2hwYWxzLnYxLkFwcGVuZEpvYkxvZ3NSZXNwb25zZRJdCg1TdHJlYW1Kb2JMb2dzEiEucHVzaHBhbHMudjEuU3RyZWFtSm9iTG9nc1JlcXVlc3QaIi5wdXNocGFscy52MS5TdHJlYW1Kb2JMb2dzUmVzcG9uc2UiA5ACATABElAKC1B1dEFydGlmYWN0Eh8ucHVzaHBhbHMudjEuUHV0QXJ0aWZhY3RSZXF1ZXN0GiAucHVzaHBhbHMudjEuUHV0QXJ0aWZhY3RSZXNwb25zZRJbCg1MaXN0QXJ0aWZhY3RzEiEucHVzaHBhbHMudjEuTGlzdEFydGlmYWN0c1JlcXVlc3QaIi5wdXNocGFscy52MS5MaXN0QXJ0aWZhY3RzUmVzcG9uc2UiA5ACARJVCgtHZXRBcnRpZmFjdBIfLnB1c2hwYWxzLnYxLkdldEFydGlmYWN0UmVxdWVzdBogLnB1c2hwYWxzLnYxLkdldEFydGlmYWN0UmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_google_protobuf_timestamp, file_pushpals_v1_common]);
 
 /**
  * A supervisor's job runner.
@@ -30,11 +30,15 @@ export type Worker = Message<"pushpals.v1.Worker"> & {
   id: string;
 
   /**
+   * A display name; free text, up to 200 characters.
+   *
    * @generated from field: string name = 2;
    */
   name: string;
 
   /**
+   * The machine (or pod) it runs on, as it reported it.
+   *
    * @generated from field: string host = 3;
    */
   host: string;
@@ -47,31 +51,43 @@ export type Worker = Message<"pushpals.v1.Worker"> & {
   drivers: string[];
 
   /**
+   * Jobs it runs at once.
+   *
    * @generated from field: uint32 concurrency = 5;
    */
   concurrency: number;
 
   /**
+   * The jobs it runs now ("job_…"), as of its last heartbeat.
+   *
    * @generated from field: repeated string active_job_ids = 6;
    */
   activeJobIds: string[];
 
   /**
+   * Alive or not, computed by the server from last_heartbeat_at.
+   *
    * @generated from field: pushpals.v1.WorkerStatus status = 7;
    */
   status: WorkerStatus;
 
   /**
+   * Its first heartbeat.
+   *
    * @generated from field: google.protobuf.Timestamp first_seen_at = 8;
    */
   firstSeenAt?: Timestamp | undefined;
 
   /**
+   * Its latest heartbeat.
+   *
    * @generated from field: google.protobuf.Timestamp last_heartbeat_at = 9;
    */
   lastHeartbeatAt?: Timestamp | undefined;
 
   /**
+   * PushPals' version on the worker.
+   *
    * @generated from field: string version = 10;
    */
   version: string;
@@ -85,20 +101,28 @@ export const WorkerSchema: GenMessage<Worker> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_execution, 0);
 
 /**
+ * One output line a runner appends.
+ *
  * @generated from message pushpals.v1.LogLine
  */
 export type LogLine = Message<"pushpals.v1.LogLine"> & {
   /**
+   * Which stream it came from; unspecified reads as stdout.
+   *
    * @generated from field: pushpals.v1.LogStream stream = 1;
    */
   stream: LogStream;
 
   /**
+   * The line without its newline, up to 64 KiB.
+   *
    * @generated from field: string text = 2;
    */
   text: string;
 
   /**
+   * When it was produced; unset means when the server received it.
+   *
    * @generated from field: google.protobuf.Timestamp time = 3;
    */
   time?: Timestamp | undefined;
@@ -112,15 +136,21 @@ export const LogLineSchema: GenMessage<LogLine> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_execution, 1);
 
 /**
+ * A file a job produced, stored by the control plane.
+ *
  * @generated from message pushpals.v1.Artifact
  */
 export type Artifact = Message<"pushpals.v1.Artifact"> & {
   /**
+   * "art_…"; set by the server.
+   *
    * @generated from field: string id = 1;
    */
   id: string;
 
   /**
+   * The job that produced it.
+   *
    * @generated from field: string job_id = 2;
    */
   jobId: string;
@@ -133,16 +163,22 @@ export type Artifact = Message<"pushpals.v1.Artifact"> & {
   name: string;
 
   /**
+   * e.g. "text/x-diff"; "application/octet-stream" when the job gave none.
+   *
    * @generated from field: string media_type = 4;
    */
   mediaType: string;
 
   /**
+   * Length of the content in bytes.
+   *
    * @generated from field: uint64 size_bytes = 5;
    */
   sizeBytes: bigint;
 
   /**
+   * When it was stored.
+   *
    * @generated from field: google.protobuf.Timestamp created_at = 6;
    */
   createdAt?: Timestamp | undefined;
@@ -163,40 +199,56 @@ export const ArtifactSchema: GenMessage<Artifact> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_execution, 2);
 
 /**
+ * A worker saying it is alive, and what it runs.
+ *
  * @generated from message pushpals.v1.HeartbeatRequest
  */
 export type HeartbeatRequest = Message<"pushpals.v1.HeartbeatRequest"> & {
   /**
+   * The worker's id (see Worker.id); required.
+   *
    * @generated from field: string worker_id = 1;
    */
   workerId: string;
 
   /**
+   * A display name, up to 200 characters.
+   *
    * @generated from field: string name = 2;
    */
   name: string;
 
   /**
+   * Its machine or pod, up to 255 characters.
+   *
    * @generated from field: string host = 3;
    */
   host: string;
 
   /**
+   * Sandbox drivers it can run, at most 10.
+   *
    * @generated from field: repeated string drivers = 4;
    */
   drivers: string[];
 
   /**
+   * Jobs it runs at once, at most 1024.
+   *
    * @generated from field: uint32 concurrency = 5;
    */
   concurrency: number;
 
   /**
+   * The jobs it runs now.
+   *
    * @generated from field: repeated string active_job_ids = 6;
    */
   activeJobIds: string[];
 
   /**
+   * PushPals' version on the worker.
+   *
    * @generated from field: string version = 7;
    */
   version: string;
@@ -210,15 +262,21 @@ export const HeartbeatRequestSchema: GenMessage<HeartbeatRequest> = /*@__PURE__*
   messageDesc(file_pushpals_v1_execution, 3);
 
 /**
+ * What the worker should know.
+ *
  * @generated from message pushpals.v1.HeartbeatResponse
  */
 export type HeartbeatResponse = Message<"pushpals.v1.HeartbeatResponse"> & {
   /**
+   * Jobs it holds that someone asked to cancel: stop them.
+   *
    * @generated from field: repeated string cancel_requested_job_ids = 1;
    */
   cancelRequestedJobIds: string[];
 
   /**
+   * The control plane's clock, for spotting skew.
+   *
    * @generated from field: google.protobuf.Timestamp server_time = 2;
    */
   serverTime?: Timestamp | undefined;
@@ -232,9 +290,25 @@ export const HeartbeatResponseSchema: GenMessage<HeartbeatResponse> = /*@__PURE_
   messageDesc(file_pushpals_v1_execution, 4);
 
 /**
+ * One page of workers.
+ *
  * @generated from message pushpals.v1.ListWorkersRequest
  */
 export type ListWorkersRequest = Message<"pushpals.v1.ListWorkersRequest"> & {
+  /**
+   * Workers per page, 1..500; 0 means 100.
+   *
+   * @generated from field: uint32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * Empty for the first page, else the next_page_token of the previous page;
+   * any other value is an InvalidArgument.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
 };
 
 /**
@@ -245,13 +319,24 @@ export const ListWorkersRequestSchema: GenMessage<ListWorkersRequest> = /*@__PUR
   messageDesc(file_pushpals_v1_execution, 5);
 
 /**
+ * A page of workers, by id.
+ *
  * @generated from message pushpals.v1.ListWorkersResponse
  */
 export type ListWorkersResponse = Message<"pushpals.v1.ListWorkersResponse"> & {
   /**
+   * At most page_size workers.
+   *
    * @generated from field: repeated pushpals.v1.Worker workers = 1;
    */
   workers: Worker[];
+
+  /**
+   * Pass as page_token to read the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
 };
 
 /**
@@ -262,20 +347,28 @@ export const ListWorkersResponseSchema: GenMessage<ListWorkersResponse> = /*@__P
   messageDesc(file_pushpals_v1_execution, 6);
 
 /**
+ * Output lines of a claimed job.
+ *
  * @generated from message pushpals.v1.AppendJobLogsRequest
  */
 export type AppendJobLogsRequest = Message<"pushpals.v1.AppendJobLogsRequest"> & {
   /**
+   * The claimed job.
+   *
    * @generated from field: string job_id = 1;
    */
   jobId: string;
 
   /**
+   * The token its Claim returned; FailedPrecondition when the lease is lost.
+   *
    * @generated from field: string lease_token = 2;
    */
   leaseToken: string;
 
   /**
+   * 1..1000 lines, in order.
+   *
    * @generated from field: repeated pushpals.v1.LogLine lines = 3;
    */
   lines: LogLine[];
@@ -289,6 +382,8 @@ export const AppendJobLogsRequestSchema: GenMessage<AppendJobLogsRequest> = /*@_
   messageDesc(file_pushpals_v1_execution, 7);
 
 /**
+ * Where the job's log now ends.
+ *
  * @generated from message pushpals.v1.AppendJobLogsResponse
  */
 export type AppendJobLogsResponse = Message<"pushpals.v1.AppendJobLogsResponse"> & {
@@ -308,20 +403,28 @@ export const AppendJobLogsResponseSchema: GenMessage<AppendJobLogsResponse> = /*
   messageDesc(file_pushpals_v1_execution, 8);
 
 /**
+ * Which job's log to read.
+ *
  * @generated from message pushpals.v1.StreamJobLogsRequest
  */
 export type StreamJobLogsRequest = Message<"pushpals.v1.StreamJobLogsRequest"> & {
   /**
+   * The job ("job_…"); NotFound when there is none.
+   *
    * @generated from field: string job_id = 1;
    */
   jobId: string;
 
   /**
+   * Lines with a greater number are sent; 0 sends the whole log.
+   *
    * @generated from field: uint64 after_line = 2;
    */
   afterLine: bigint;
 
   /**
+   * Keep the stream open for live lines until the job finishes; false ends after the stored lines.
+   *
    * @generated from field: bool follow = 3;
    */
   follow: boolean;
@@ -335,25 +438,35 @@ export const StreamJobLogsRequestSchema: GenMessage<StreamJobLogsRequest> = /*@_
   messageDesc(file_pushpals_v1_execution, 9);
 
 /**
+ * One numbered line of a job's log.
+ *
  * @generated from message pushpals.v1.JobLogLine
  */
 export type JobLogLine = Message<"pushpals.v1.JobLogLine"> & {
   /**
+   * 1-based line number within the job.
+   *
    * @generated from field: uint64 line = 1;
    */
   line: bigint;
 
   /**
+   * Which stream it came from.
+   *
    * @generated from field: pushpals.v1.LogStream stream = 2;
    */
   stream: LogStream;
 
   /**
+   * The line without its newline.
+   *
    * @generated from field: string text = 3;
    */
   text: string;
 
   /**
+   * When it was produced.
+   *
    * @generated from field: google.protobuf.Timestamp time = 4;
    */
   time?: Timestamp | undefined;
@@ -367,14 +480,20 @@ export const JobLogLineSchema: GenMessage<JobLogLine> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_execution, 10);
 
 /**
+ * A log line, or the end of the job.
+ *
  * @generated from message pushpals.v1.StreamJobLogsResponse
  */
 export type StreamJobLogsResponse = Message<"pushpals.v1.StreamJobLogsResponse"> & {
   /**
+   * Exactly one is set.
+   *
    * @generated from oneof pushpals.v1.StreamJobLogsResponse.message
    */
   message: {
     /**
+     * The next line.
+     *
      * @generated from field: pushpals.v1.JobLogLine line = 1;
      */
     value: JobLogLine;
@@ -398,30 +517,42 @@ export const StreamJobLogsResponseSchema: GenMessage<StreamJobLogsResponse> = /*
   messageDesc(file_pushpals_v1_execution, 11);
 
 /**
+ * A file a job produced.
+ *
  * @generated from message pushpals.v1.PutArtifactRequest
  */
 export type PutArtifactRequest = Message<"pushpals.v1.PutArtifactRequest"> & {
   /**
+   * The job.
+   *
    * @generated from field: string job_id = 1;
    */
   jobId: string;
 
   /**
+   * The token its Claim returned while the job is claimed; not checked (may be empty) once it finished.
+   *
    * @generated from field: string lease_token = 2;
    */
   leaseToken: string;
 
   /**
+   * A plain file name, no slashes, up to 200 characters; a second put of the same name adds another.
+   *
    * @generated from field: string name = 3;
    */
   name: string;
 
   /**
+   * e.g. "text/x-diff"; empty means "application/octet-stream".
+   *
    * @generated from field: string media_type = 4;
    */
   mediaType: string;
 
   /**
+   * The file, at most 32 MiB.
+   *
    * @generated from field: bytes content = 5;
    */
   content: Uint8Array;
@@ -435,10 +566,14 @@ export const PutArtifactRequestSchema: GenMessage<PutArtifactRequest> = /*@__PUR
   messageDesc(file_pushpals_v1_execution, 12);
 
 /**
+ * The stored artifact.
+ *
  * @generated from message pushpals.v1.PutArtifactResponse
  */
 export type PutArtifactResponse = Message<"pushpals.v1.PutArtifactResponse"> & {
   /**
+   * Its metadata, without the content.
+   *
    * @generated from field: pushpals.v1.Artifact artifact = 1;
    */
   artifact?: Artifact | undefined;
@@ -452,13 +587,32 @@ export const PutArtifactResponseSchema: GenMessage<PutArtifactResponse> = /*@__P
   messageDesc(file_pushpals_v1_execution, 13);
 
 /**
+ * Which job's artifacts to list.
+ *
  * @generated from message pushpals.v1.ListArtifactsRequest
  */
 export type ListArtifactsRequest = Message<"pushpals.v1.ListArtifactsRequest"> & {
   /**
+   * The job ("job_…"); NotFound when there is none.
+   *
    * @generated from field: string job_id = 1;
    */
   jobId: string;
+
+  /**
+   * Artifacts per page, 1..500; 0 means 100.
+   *
+   * @generated from field: uint32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * Empty for the first page, else the next_page_token of the previous page
+   * (of the same job); any other value is an InvalidArgument.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
 };
 
 /**
@@ -469,13 +623,24 @@ export const ListArtifactsRequestSchema: GenMessage<ListArtifactsRequest> = /*@_
   messageDesc(file_pushpals_v1_execution, 14);
 
 /**
+ * A page of a job's artifacts, oldest first.
+ *
  * @generated from message pushpals.v1.ListArtifactsResponse
  */
 export type ListArtifactsResponse = Message<"pushpals.v1.ListArtifactsResponse"> & {
   /**
+   * At most page_size artifacts, without their content.
+   *
    * @generated from field: repeated pushpals.v1.Artifact artifacts = 1;
    */
   artifacts: Artifact[];
+
+  /**
+   * Pass as page_token to read the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
 };
 
 /**
@@ -486,10 +651,14 @@ export const ListArtifactsResponseSchema: GenMessage<ListArtifactsResponse> = /*
   messageDesc(file_pushpals_v1_execution, 15);
 
 /**
+ * Which artifact to read.
+ *
  * @generated from message pushpals.v1.GetArtifactRequest
  */
 export type GetArtifactRequest = Message<"pushpals.v1.GetArtifactRequest"> & {
   /**
+   * "art_…".
+   *
    * @generated from field: string artifact_id = 1;
    */
   artifactId: string;
@@ -503,10 +672,14 @@ export const GetArtifactRequestSchema: GenMessage<GetArtifactRequest> = /*@__PUR
   messageDesc(file_pushpals_v1_execution, 16);
 
 /**
+ * The artifact asked for.
+ *
  * @generated from message pushpals.v1.GetArtifactResponse
  */
 export type GetArtifactResponse = Message<"pushpals.v1.GetArtifactResponse"> & {
   /**
+   * With its content.
+   *
    * @generated from field: pushpals.v1.Artifact artifact = 1;
    */
   artifact?: Artifact | undefined;
@@ -520,10 +693,14 @@ export const GetArtifactResponseSchema: GenMessage<GetArtifactResponse> = /*@__P
   messageDesc(file_pushpals_v1_execution, 17);
 
 /**
+ * Whether a worker is alive, judged by its heartbeats.
+ *
  * @generated from enum pushpals.v1.WorkerStatus
  */
 export enum WorkerStatus {
   /**
+   * Not set; never on a listed worker.
+   *
    * @generated from enum value: WORKER_STATUS_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
@@ -543,6 +720,8 @@ export enum WorkerStatus {
   STALE = 2,
 
   /**
+   * Silent for more than five times the stale limit; presumed gone.
+   *
    * @generated from enum value: WORKER_STATUS_OFFLINE = 3;
    */
   OFFLINE = 3,
@@ -571,6 +750,8 @@ export const ExecutionService: GenService<{
     output: typeof HeartbeatResponseSchema;
   },
   /**
+   * Every worker that ever sent a heartbeat, by id, a page at a time.
+   *
    * @generated from rpc pushpals.v1.ExecutionService.ListWorkers
    */
   listWorkers: {
@@ -599,6 +780,9 @@ export const ExecutionService: GenService<{
     output: typeof StreamJobLogsResponseSchema;
   },
   /**
+   * Stores a file a job produced (diff, trajectory, test output), at most 32 MiB: while
+   * the job is claimed only its lease holder may, once it finished anyone may.
+   *
    * @generated from rpc pushpals.v1.ExecutionService.PutArtifact
    */
   putArtifact: {
@@ -607,6 +791,8 @@ export const ExecutionService: GenService<{
     output: typeof PutArtifactResponseSchema;
   },
   /**
+   * A job's artifacts without their content, oldest first, a page at a time.
+   *
    * @generated from rpc pushpals.v1.ExecutionService.ListArtifacts
    */
   listArtifacts: {
@@ -615,6 +801,8 @@ export const ExecutionService: GenService<{
     output: typeof ListArtifactsResponseSchema;
   },
   /**
+   * One artifact with its content; NotFound when there is none.
+   *
    * @generated from rpc pushpals.v1.ExecutionService.GetArtifact
    */
   getArtifact: {

@@ -23,26 +23,36 @@ export const file_pushpals_v1_integration: GenFile = /*@__PURE__*/
  */
 export type Merge = Message<"pushpals.v1.Merge"> & {
   /**
+   * The completion ("cmp_…").
+   *
    * @generated from field: string completion_id = 1;
    */
   completionId: string;
 
   /**
+   * The job whose change it carried ("job_…").
+   *
    * @generated from field: string job_id = 2;
    */
   jobId: string;
 
   /**
+   * The session it belongs to.
+   *
    * @generated from field: string session_id = 3;
    */
   sessionId: string;
 
   /**
+   * How it ended.
+   *
    * @generated from field: pushpals.v1.MergeOutcome outcome = 4;
    */
   outcome: MergeOutcome;
 
   /**
+   * "cherry-pick", "no-ff" or "ff-only"; empty unless merged.
+   *
    * @generated from field: string strategy = 5;
    */
   strategy: string;
@@ -55,21 +65,29 @@ export type Merge = Message<"pushpals.v1.Merge"> & {
   sha: string;
 
   /**
+   * The checks of its (last) attempt; empty when none ran.
+   *
    * @generated from field: repeated pushpals.v1.CheckResult checks = 7;
    */
   checks: CheckResult[];
 
   /**
+   * The pull request of the integration branch; empty without a provider.
+   *
    * @generated from field: string pr_url = 8;
    */
   prUrl: string;
 
   /**
+   * When the completion reached its final state.
+   *
    * @generated from field: google.protobuf.Timestamp finished_at = 9;
    */
   finishedAt?: Timestamp | undefined;
 
   /**
+   * What went wrong; empty when merged.
+   *
    * @generated from field: string error = 10;
    */
   error: string;
@@ -83,6 +101,8 @@ export const MergeSchema: GenMessage<Merge> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_integration, 0);
 
 /**
+ * No parameters: there is one integration branch.
+ *
  * @generated from message pushpals.v1.GetIntegrationStatusRequest
  */
 export type GetIntegrationStatusRequest = Message<"pushpals.v1.GetIntegrationStatusRequest"> & {
@@ -96,35 +116,49 @@ export const GetIntegrationStatusRequestSchema: GenMessage<GetIntegrationStatusR
   messageDesc(file_pushpals_v1_integration, 1);
 
 /**
+ * The integration branch now.
+ *
  * @generated from message pushpals.v1.GetIntegrationStatusResponse
  */
 export type GetIntegrationStatusResponse = Message<"pushpals.v1.GetIntegrationStatusResponse"> & {
   /**
+   * The branch completions are merged into (integration.branch), e.g. "main_agents".
+   *
    * @generated from field: string integration_branch = 1;
    */
   integrationBranch: string;
 
   /**
+   * The branch it starts from and its PR targets (repo.base_branch), e.g. "main".
+   *
    * @generated from field: string base_branch = 2;
    */
   baseBranch: string;
 
   /**
+   * The integration branch's tip; empty before the first merge created it.
+   *
    * @generated from field: string head_sha = 3;
    */
   headSha: string;
 
   /**
+   * Completions pending or being integrated.
+   *
    * @generated from field: uint32 pending_completions = 4;
    */
   pendingCompletions: number;
 
   /**
+   * The most recently completed integration (merged or already merged); unset before the first.
+   *
    * @generated from field: pushpals.v1.Merge last_merge = 5;
    */
   lastMerge?: Merge | undefined;
 
   /**
+   * The integration branch's pull request, from the latest merge that reported one.
+   *
    * @generated from field: string pr_url = 6;
    */
   prUrl: string;
@@ -138,6 +172,8 @@ export const GetIntegrationStatusResponseSchema: GenMessage<GetIntegrationStatus
   messageDesc(file_pushpals_v1_integration, 2);
 
 /**
+ * One page of merges.
+ *
  * @generated from message pushpals.v1.ListMergesRequest
  */
 export type ListMergesRequest = Message<"pushpals.v1.ListMergesRequest"> & {
@@ -149,6 +185,9 @@ export type ListMergesRequest = Message<"pushpals.v1.ListMergesRequest"> & {
   pageSize: number;
 
   /**
+   * Empty for the first page, else the next_page_token of the previous page;
+   * any other value is an InvalidArgument.
+   *
    * @generated from field: string page_token = 2;
    */
   pageToken: string;
@@ -162,15 +201,21 @@ export const ListMergesRequestSchema: GenMessage<ListMergesRequest> = /*@__PURE_
   messageDesc(file_pushpals_v1_integration, 3);
 
 /**
+ * A page of merges, newest first.
+ *
  * @generated from message pushpals.v1.ListMergesResponse
  */
 export type ListMergesResponse = Message<"pushpals.v1.ListMergesResponse"> & {
   /**
+   * At most page_size merges.
+   *
    * @generated from field: repeated pushpals.v1.Merge merges = 1;
    */
   merges: Merge[];
 
   /**
+   * Pass as page_token to read the next page; empty on the last page.
+   *
    * @generated from field: string next_page_token = 2;
    */
   nextPageToken: string;
@@ -184,35 +229,49 @@ export const ListMergesResponseSchema: GenMessage<ListMergesResponse> = /*@__PUR
   messageDesc(file_pushpals_v1_integration, 4);
 
 /**
+ * How one completion's integration ended.
+ *
  * @generated from enum pushpals.v1.MergeOutcome
  */
 export enum MergeOutcome {
   /**
+   * Not set; never on a listed merge.
+   *
    * @generated from enum value: MERGE_OUTCOME_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
 
   /**
+   * Merged into the integration branch, checks passed.
+   *
    * @generated from enum value: MERGE_OUTCOME_MERGED = 1;
    */
   MERGED = 1,
 
   /**
+   * The change applied, but a check failed on the merged tree; the completion failed.
+   *
    * @generated from enum value: MERGE_OUTCOME_CHECKS_FAILED = 2;
    */
   CHECKS_FAILED = 2,
 
   /**
+   * The change conflicted; see error (a repair job may follow).
+   *
    * @generated from enum value: MERGE_OUTCOME_CONFLICTED = 3;
    */
   CONFLICTED = 3,
 
   /**
+   * The change was already on the integration branch; nothing was merged again.
+   *
    * @generated from enum value: MERGE_OUTCOME_ALREADY_MERGED = 4;
    */
   ALREADY_MERGED = 4,
 
   /**
+   * Integration failed for another reason (git, push, provider); see error.
+   *
    * @generated from enum value: MERGE_OUTCOME_ERROR = 5;
    */
   ERROR = 5,
@@ -231,6 +290,8 @@ export const MergeOutcomeSchema: GenEnum<MergeOutcome> = /*@__PURE__*/
  */
 export const IntegrationService: GenService<{
   /**
+   * Where the integration branch stands: its tip, pending completions, the last merge and the PR.
+   *
    * @generated from rpc pushpals.v1.IntegrationService.GetIntegrationStatus
    */
   getIntegrationStatus: {
@@ -239,6 +300,8 @@ export const IntegrationService: GenService<{
     output: typeof GetIntegrationStatusResponseSchema;
   },
   /**
+   * Finished completions (merged, checks failed, conflicted, errors), newest first, a page at a time.
+   *
    * @generated from rpc pushpals.v1.IntegrationService.ListMerges
    */
   listMerges: {

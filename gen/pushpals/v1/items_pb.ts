@@ -25,6 +25,8 @@ export const file_pushpals_v1_items: GenFile = /*@__PURE__*/
  */
 export type RequestPayload = Message<"pushpals.v1.RequestPayload"> & {
   /**
+   * The ask, 1 byte to 64 KiB.
+   *
    * @generated from field: string text = 1;
    */
   text: string;
@@ -58,16 +60,22 @@ export const RequestPayloadSchema: GenMessage<RequestPayload> = /*@__PURE__*/
  */
 export type CompletionPayload = Message<"pushpals.v1.CompletionPayload"> & {
   /**
+   * The job that did the work ("job_…").
+   *
    * @generated from field: string job_id = 1;
    */
   jobId: string;
 
   /**
+   * The job's branch holding the commit, e.g. "agent/<worker>/<job>".
+   *
    * @generated from field: string branch = 2;
    */
   branch: string;
 
   /**
+   * The commit to integrate (40 hex digits).
+   *
    * @generated from field: string sha = 3;
    */
   sha: string;
@@ -80,21 +88,29 @@ export type CompletionPayload = Message<"pushpals.v1.CompletionPayload"> & {
   baseSha: string;
 
   /**
+   * What the change does, in a line or a paragraph; used in commit and PR texts.
+   *
    * @generated from field: string summary = 5;
    */
   summary: string;
 
   /**
+   * Paths (relative to the repository root) the commit changes.
+   *
    * @generated from field: repeated string changed_files = 6;
    */
   changedFiles: string[];
 
   /**
+   * The job's plan (scope, validation), carried over into any repair job.
+   *
    * @generated from field: pushpals.v1.Planning planning = 7;
    */
   planning?: Planning | undefined;
 
   /**
+   * The request the job was planned from ("req_…"), when any.
+   *
    * @generated from field: string request_id = 8;
    */
   requestId: string;
@@ -115,22 +131,30 @@ export const CompletionPayloadSchema: GenMessage<CompletionPayload> = /*@__PURE_
  */
 export type ItemPayload = Message<"pushpals.v1.ItemPayload"> & {
   /**
+   * Exactly one is set, matching the item's queue.
+   *
    * @generated from oneof pushpals.v1.ItemPayload.kind
    */
   kind: {
     /**
+     * On the requests queue.
+     *
      * @generated from field: pushpals.v1.RequestPayload request = 1;
      */
     value: RequestPayload;
     case: "request";
   } | {
     /**
+     * On the jobs queue.
+     *
      * @generated from field: pushpals.v1.TaskExecuteV2 task_execute_v2 = 2;
      */
     value: TaskExecuteV2;
     case: "taskExecuteV2";
   } | {
     /**
+     * On the completions queue.
+     *
      * @generated from field: pushpals.v1.CompletionPayload completion = 3;
      */
     value: CompletionPayload;
@@ -146,20 +170,28 @@ export const ItemPayloadSchema: GenMessage<ItemPayload> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_items, 2);
 
 /**
+ * What the planner did with a request.
+ *
  * @generated from message pushpals.v1.RequestResult
  */
 export type RequestResult = Message<"pushpals.v1.RequestResult"> & {
   /**
+   * The jobs it enqueued; empty when the request needed no work.
+   *
    * @generated from field: repeated string job_ids = 1;
    */
   jobIds: string[];
 
   /**
+   * What the person was told.
+   *
    * @generated from field: string assistant_message = 2;
    */
   assistantMessage: string;
 
   /**
+   * The plan it acted on.
+   *
    * @generated from field: pushpals.v1.Plan plan = 3;
    */
   plan?: Plan | undefined;
@@ -173,30 +205,42 @@ export const RequestResultSchema: GenMessage<RequestResult> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_items, 3);
 
 /**
+ * What a job produced.
+ *
  * @generated from message pushpals.v1.JobResult
  */
 export type JobResult = Message<"pushpals.v1.JobResult"> & {
   /**
+   * The job's branch; empty when the job changed nothing.
+   *
    * @generated from field: string branch = 1;
    */
   branch: string;
 
   /**
+   * The job's commit on that branch; empty when it changed nothing.
+   *
    * @generated from field: string sha = 2;
    */
   sha: string;
 
   /**
+   * Paths (relative to the repository root) the commit changes.
+   *
    * @generated from field: repeated string changed_files = 3;
    */
   changedFiles: string[];
 
   /**
+   * What the job did, for the person and the commit message.
+   *
    * @generated from field: string summary = 4;
    */
   summary: string;
 
   /**
+   * The completion enqueued for integration ("cmp_…"); empty when nothing changed.
+   *
    * @generated from field: string completion_id = 5;
    */
   completionId: string;
@@ -216,31 +260,43 @@ export const JobResultSchema: GenMessage<JobResult> = /*@__PURE__*/
  */
 export type CheckResult = Message<"pushpals.v1.CheckResult"> & {
   /**
+   * The check's name from the configuration (integration.checks), e.g. "test".
+   *
    * @generated from field: string name = 1;
    */
   name: string;
 
   /**
+   * The shell command it ran.
+   *
    * @generated from field: string command = 2;
    */
   command: string;
 
   /**
+   * Its exit code; meaningless when timed_out.
+   *
    * @generated from field: int32 exit_code = 3;
    */
   exitCode: number;
 
   /**
+   * True when it exited 0 within its timeout.
+   *
    * @generated from field: bool passed = 4;
    */
   passed: boolean;
 
   /**
+   * True when it was killed at its timeout.
+   *
    * @generated from field: bool timed_out = 5;
    */
   timedOut: boolean;
 
   /**
+   * How long it ran.
+   *
    * @generated from field: google.protobuf.Duration duration = 6;
    */
   duration?: Duration | undefined;
@@ -261,35 +317,49 @@ export const CheckResultSchema: GenMessage<CheckResult> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_items, 5);
 
 /**
+ * What integrating a completion did.
+ *
  * @generated from message pushpals.v1.CompletionResult
  */
 export type CompletionResult = Message<"pushpals.v1.CompletionResult"> & {
   /**
+   * The integration branch's commit after the merge (40 hex digits).
+   *
    * @generated from field: string merged_sha = 1;
    */
   mergedSha: string;
 
   /**
+   * The branch merged into, e.g. "main_agents".
+   *
    * @generated from field: string integration_branch = 2;
    */
   integrationBranch: string;
 
   /**
+   * How it was merged: "cherry-pick", "no-ff" or "ff-only".
+   *
    * @generated from field: string strategy = 3;
    */
   strategy: string;
 
   /**
+   * True when the branch was pushed to the remote; false with no remote configured.
+   *
    * @generated from field: bool pushed = 4;
    */
   pushed: boolean;
 
   /**
+   * The pull request opened or reused for the integration branch; empty without a provider.
+   *
    * @generated from field: string pr_url = 5;
    */
   prUrl: string;
 
   /**
+   * The checks run on the merged tree, in configuration order.
+   *
    * @generated from field: repeated pushpals.v1.CheckResult checks = 6;
    */
   checks: CheckResult[];
@@ -316,22 +386,30 @@ export const CompletionResultSchema: GenMessage<CompletionResult> = /*@__PURE__*
  */
 export type ItemResult = Message<"pushpals.v1.ItemResult"> & {
   /**
+   * At most one is set, matching the item's queue.
+   *
    * @generated from oneof pushpals.v1.ItemResult.kind
    */
   kind: {
     /**
+     * Of a request.
+     *
      * @generated from field: pushpals.v1.RequestResult request = 1;
      */
     value: RequestResult;
     case: "request";
   } | {
     /**
+     * Of a job.
+     *
      * @generated from field: pushpals.v1.JobResult job = 2;
      */
     value: JobResult;
     case: "job";
   } | {
     /**
+     * Of a completion.
+     *
      * @generated from field: pushpals.v1.CompletionResult completion = 3;
      */
     value: CompletionResult;
@@ -375,40 +453,56 @@ export const QueuePositionSchema: GenMessage<QueuePosition> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_items, 8);
 
 /**
+ * One request, job or completion and its state in its queue.
+ *
  * @generated from message pushpals.v1.QueueItem
  */
 export type QueueItem = Message<"pushpals.v1.QueueItem"> & {
   /**
+   * "req_…", "job_…" or "cmp_…" (the prefix names the queue); set by the server.
+   *
    * @generated from field: string id = 1;
    */
   id: string;
 
   /**
+   * The queue it is on.
+   *
    * @generated from field: pushpals.v1.QueueName queue = 2;
    */
   queue: QueueName;
 
   /**
+   * The session it belongs to; its events go to this session's log.
+   *
    * @generated from field: string session_id = 3;
    */
   sessionId: string;
 
   /**
+   * Its band; never unspecified on a stored item.
+   *
    * @generated from field: pushpals.v1.Priority priority = 4;
    */
   priority: Priority;
 
   /**
+   * Where it is in its life.
+   *
    * @generated from field: pushpals.v1.ItemStatus status = 5;
    */
   status: ItemStatus;
 
   /**
+   * What it carries.
+   *
    * @generated from field: pushpals.v1.ItemPayload payload = 6;
    */
   payload?: ItemPayload | undefined;
 
   /**
+   * The key it was enqueued with; empty when none.
+   *
    * @generated from field: string idempotency_key = 7;
    */
   idempotencyKey: string;
@@ -421,6 +515,8 @@ export type QueueItem = Message<"pushpals.v1.QueueItem"> & {
   attempts: number;
 
   /**
+   * Claims allowed before it is dead-lettered.
+   *
    * @generated from field: uint32 max_attempts = 9;
    */
   maxAttempts: number;
@@ -440,11 +536,15 @@ export type QueueItem = Message<"pushpals.v1.QueueItem"> & {
   targetWorkerId: string;
 
   /**
+   * Someone asked to cancel it while claimed; the holder sees it on RenewLease.
+   *
    * @generated from field: bool cancel_requested = 12;
    */
   cancelRequested: boolean;
 
   /**
+   * The error of the latest failed attempt; empty when none failed.
+   *
    * @generated from field: string last_error = 13;
    */
   lastError: string;
@@ -457,6 +557,8 @@ export type QueueItem = Message<"pushpals.v1.QueueItem"> & {
   parentId: string;
 
   /**
+   * When it was enqueued.
+   *
    * @generated from field: google.protobuf.Timestamp enqueued_at = 15;
    */
   enqueuedAt?: Timestamp | undefined;
@@ -469,21 +571,29 @@ export type QueueItem = Message<"pushpals.v1.QueueItem"> & {
   availableAt?: Timestamp | undefined;
 
   /**
+   * When the current (or last) claim began; unset if never claimed.
+   *
    * @generated from field: google.protobuf.Timestamp claimed_at = 17;
    */
   claimedAt?: Timestamp | undefined;
 
   /**
+   * When the current lease runs out; unset unless claimed.
+   *
    * @generated from field: google.protobuf.Timestamp lease_expires_at = 18;
    */
   leaseExpiresAt?: Timestamp | undefined;
 
   /**
+   * When it reached a final status; unset before.
+   *
    * @generated from field: google.protobuf.Timestamp finished_at = 19;
    */
   finishedAt?: Timestamp | undefined;
 
   /**
+   * What it produced; set on completed items.
+   *
    * @generated from field: pushpals.v1.ItemResult result = 20;
    */
   result?: ItemResult | undefined;

@@ -15,10 +15,14 @@ export const file_pushpals_v1_planning: GenFile = /*@__PURE__*/
   fileDesc("ChpwdXNocGFscy92MS9wbGFubmluZy5wcm90bxILcHVzaHBhbHMudjEiLwoLUGxhblJlcXVlc3QSDAoEdGV4dBgBIAEoCRISCgpzZXNzaW9uX2lkGAIgASgJIkQKDFBsYW5SZXNwb25zZRIfCgRwbGFuGAEgASgLMhEucHVzaHBhbHMudjEuUGxhbhITCgttb2RlbF9jYWxscxgCIAEoDTJOCg9QbGFubmluZ1NlcnZpY2USOwoEUGxhbhIYLnB1c2hwYWxzLnYxLlBsYW5SZXF1ZXN0GhkucHVzaHBhbHMudjEuUGxhblJlc3BvbnNlYgZwcm90bzM", [file_pushpals_v1_task]);
 
 /**
+ * An ask to plan without acting on it.
+ *
  * @generated from message pushpals.v1.PlanRequest
  */
 export type PlanRequest = Message<"pushpals.v1.PlanRequest"> & {
   /**
+   * The ask, as a person would type it in chat; 1 byte to 64 KiB.
+   *
    * @generated from field: string text = 1;
    */
   text: string;
@@ -39,15 +43,21 @@ export const PlanRequestSchema: GenMessage<PlanRequest> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_planning, 0);
 
 /**
+ * The validated plan the planner would act on.
+ *
  * @generated from message pushpals.v1.PlanResponse
  */
 export type PlanResponse = Message<"pushpals.v1.PlanResponse"> & {
   /**
+   * The plan, valid against the plan schema (after at most one repair).
+   *
    * @generated from field: pushpals.v1.Plan plan = 1;
    */
   plan?: Plan | undefined;
 
   /**
+   * Model calls it took: 1, or 2 when the first answer needed a repair.
+   *
    * @generated from field: uint32 model_calls = 2;
    */
   modelCalls: number;

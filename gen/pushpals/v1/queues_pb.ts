@@ -19,15 +19,21 @@ export const file_pushpals_v1_queues: GenFile = /*@__PURE__*/
   fileDesc("ChhwdXNocGFscy92MS9xdWV1ZXMucHJvdG8SC3B1c2hwYWxzLnYxIqUCCg5FbnF1ZXVlUmVxdWVzdBIlCgVxdWV1ZRgBIAEoDjIWLnB1c2hwYWxzLnYxLlF1ZXVlTmFtZRISCgpzZXNzaW9uX2lkGAIgASgJEicKCHByaW9yaXR5GAMgASgOMhUucHVzaHBhbHMudjEuUHJpb3JpdHkSKQoHcGF5bG9hZBgEIAEoCzIYLnB1c2hwYWxzLnYxLkl0ZW1QYXlsb2FkEhcKD2lkZW1wb3RlbmN5X2tleRgFIAEoCRIUCgxtYXhfYXR0ZW1wdHMYBiABKA0SGAoQdGFyZ2V0X3dvcmtlcl9pZBgHIAEoCRIRCglwYXJlbnRfaWQYCCABKAkSKAoFZGVsYXkYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iSQoPRW5xdWV1ZVJlc3BvbnNlEiQKBGl0ZW0YASABKAsyFi5wdXNocGFscy52MS5RdWV1ZUl0ZW0SEAoIZXhpc3RpbmcYAiABKAgipAEKDENsYWltUmVxdWVzdBIlCgVxdWV1ZRgBIAEoDjIWLnB1c2hwYWxzLnYxLlF1ZXVlTmFtZRIRCgl3b3JrZXJfaWQYAiABKAkSMQoObGVhc2VfZHVyYXRpb24YAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SJwoEd2FpdBgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiKAAQoNQ2xhaW1SZXNwb25zZRIkCgRpdGVtGAEgASgLMhYucHVzaHBhbHMudjEuUXVldWVJdGVtEhMKC2xlYXNlX3Rva2VuGAIgASgJEjQKEGxlYXNlX2V4cGlyZXNfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImwKEVJlbmV3TGVhc2VSZXF1ZXN0Eg8KB2l0ZW1faWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSMQoObGVhc2VfZHVyYXRpb24YAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iZAoSUmVuZXdMZWFzZVJlc3BvbnNlEjQKEGxlYXNlX2V4cGlyZXNfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhgKEGNhbmNlbF9yZXF1ZXN0ZWQYAiABKAgiYAoPQ29tcGxldGVSZXF1ZXN0Eg8KB2l0ZW1faWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSJwoGcmVzdWx0GAMgASgLMhcucHVzaHBhbHMudjEuSXRlbVJlc3VsdCI4ChBDb21wbGV0ZVJlc3BvbnNlEiQKBGl0ZW0YASABKAsyFi5wdXNocGFscy52MS5RdWV1ZUl0ZW0imQEKC0ZhaWxSZXF1ZXN0Eg8KB2l0ZW1faWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSDQoFZXJyb3IYAyABKAkSIwoEbW9kZRgEIAEoDjIVLnB1c2hwYWxzLnYxLkZhaWxNb2RlEhkKEWNvbmZsaWN0aW5nX2ZpbGVzGAUgAygJEhUKDXJlcGFpcl9qb2JfaWQYBiABKAkiNAoMRmFpbFJlc3BvbnNlEiQKBGl0ZW0YASABKAsyFi5wdXNocGFscy52MS5RdWV1ZUl0ZW0iMAoNQ2FuY2VsUmVxdWVzdBIPCgdpdGVtX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSI2Cg5DYW5jZWxSZXNwb25zZRIkCgRpdGVtGAEgASgLMhYucHVzaHBhbHMudjEuUXVldWVJdGVtIiEKDkdldEl0ZW1SZXF1ZXN0Eg8KB2l0ZW1faWQYASABKAkiNwoPR2V0SXRlbVJlc3BvbnNlEiQKBGl0ZW0YASABKAsyFi5wdXNocGFscy52MS5RdWV1ZUl0ZW0inwEKEExpc3RJdGVtc1JlcXVlc3QSJQoFcXVldWUYASABKA4yFi5wdXNocGFscy52MS5RdWV1ZU5hbWUSKQoIc3RhdHVzZXMYAiADKA4yFy5wdXNocGFscy52MS5JdGVtU3RhdHVzEhIKCnNlc3Npb25faWQYAyABKAkSEQoJcGFnZV9zaXplGAQgASgNEhIKCnBhZ2VfdG9rZW4YBSABKAkiUwoRTGlzdEl0ZW1zUmVzcG9uc2USJQoFaXRlbXMYASADKAsyFi5wdXNocGFscy52MS5RdWV1ZUl0ZW0SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImEKDUdldFNsb1JlcXVlc3QSJQoFcXVldWUYASABKA4yFi5wdXNocGFscy52MS5RdWV1ZU5hbWUSKQoGd2luZG93GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIskCCgpTbG9TdW1tYXJ5EiUKBXF1ZXVlGAEgASgOMhYucHVzaHBhbHMudjEuUXVldWVOYW1lEikKBndpbmRvdxgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIrCgh3YWl0X3A1MBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIrCgh3YWl0X3A5NRgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIqCgdydW5fcDUwGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEioKB3J1bl9wOTUYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEQoJc3VjY2VlZGVkGAcgASgNEg4KBmZhaWxlZBgIIAEoDRIUCgxzdWNjZXNzX3JhdGUYCSABKAEiOgoOR2V0U2xvUmVzcG9uc2USKAoHc3VtbWFyeRgBIAEoCzIXLnB1c2hwYWxzLnYxLlNsb1N1bW1hcnkqaQoIRmFpbE1vZGUSGQoVRkFJTF9NT0RFX1VOU1BFQ0lGSUVEEAASEwoPRkFJTF9NT0RFX1JFVFJZEAESEwoPRkFJTF9NT0RFX0ZJTkFMEAISGAoURkFJTF9NT0RFX0NPTkZMSUNURUQQAzKQBQoMUXVldWVTZXJ2aWNlEkQKB0VucXVldWUSGy5wdXNocGFscy52MS5FbnF1ZXVlUmVxdWVzdBocLnB1c2hwYWxzLnYxLkVucXVldWVSZXNwb25zZRI+CgVDbGFpbRIZLnB1c2hwYWxzLnYxLkNsYWltUmVxdWVzdBoaLnB1c2hwYWxzLnYxLkNsYWltUmVzcG9uc2USTQoKUmVuZXdMZWFzZRIeLnB1c2hwYWxzLnYxLlJlbmV3TGVhc2VSZXF1ZXN0Gh8ucHVzaHBhbHMudjEuUmVuZXdMZWFzZVJlc3BvbnNlEkcKCENvbXBsZXRlEhwucHVzaHBhbHMudjEuQ29tcGxldGVSZXF1ZXN0Gh0ucHVzaHBhbHMudjEuQ29tcGxldGVSZXNwb25zZRI7CgRGYWlsEhgucHVzaHBhbHMudjEuRmFpbFJlcXVlc3QaGS5wdXNocGFscy52MS5GYWlsUmVzcG9uc2USQQoGQ2FuY2VsEhoucHVzaHBhbHMudjEuQ2FuY2VsUmVxdWVzdBobLnB1c2hwYWxzLnYxLkNhbmNlbFJlc3BvbnNlEkkKB0dldEl0ZW0SGy5wdXNocGFscy52MS5HZXRJdGVtUmVxdWVzdBocLnB1c2hwYWxzLnYxLkdldEl0ZW1SZXNwb25zZSIDkAIBEk8KCUxpc3RJdGVtcxIdLnB1c2hwYWxzLnYxLkxpc3RJdGVtc1JlcXVlc3QaHi5wdXNocGFscy52MS5MaXN0SXRlbXNSZXNwb25zZSIDkAIBEkYKBkdldFNsbxIaLnB1c2hwYWxzLnYxLkdldFNsb1JlcXVlc3QaGy5wdXNocGFscy52MS5HZXRTbG9SZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_pushpals_v1_common, file_pushpals_v1_items]);
 
 /**
+ * An item to add.
+ *
  * @generated from message pushpals.v1.EnqueueRequest
  */
 export type EnqueueRequest = Message<"pushpals.v1.EnqueueRequest"> & {
   /**
+   * The queue; required.
+   *
    * @generated from field: pushpals.v1.QueueName queue = 1;
    */
   queue: QueueName;
 
   /**
+   * The session the item belongs to ("ses_…"); required, must exist.
+   *
    * @generated from field: string session_id = 2;
    */
   sessionId: string;
@@ -40,6 +46,8 @@ export type EnqueueRequest = Message<"pushpals.v1.EnqueueRequest"> & {
   priority: Priority;
 
   /**
+   * What the item carries; its case must match the queue.
+   *
    * @generated from field: pushpals.v1.ItemPayload payload = 4;
    */
   payload?: ItemPayload | undefined;
@@ -59,11 +67,15 @@ export type EnqueueRequest = Message<"pushpals.v1.EnqueueRequest"> & {
   maxAttempts: number;
 
   /**
+   * Only this worker may claim the item, when set.
+   *
    * @generated from field: string target_worker_id = 7;
    */
   targetWorkerId: string;
 
   /**
+   * The item this one follows from ("req_…", "job_…", "cmp_…"), when any.
+   *
    * @generated from field: string parent_id = 8;
    */
   parentId: string;
@@ -84,10 +96,14 @@ export const EnqueueRequestSchema: GenMessage<EnqueueRequest> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_queues, 0);
 
 /**
+ * The item enqueued (or found).
+ *
  * @generated from message pushpals.v1.EnqueueResponse
  */
 export type EnqueueResponse = Message<"pushpals.v1.EnqueueResponse"> & {
   /**
+   * The item as stored, pending with its position.
+   *
    * @generated from field: pushpals.v1.QueueItem item = 1;
    */
   item?: QueueItem | undefined;
@@ -108,15 +124,21 @@ export const EnqueueResponseSchema: GenMessage<EnqueueResponse> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_queues, 1);
 
 /**
+ * Who wants an item, from which queue, and for how long.
+ *
  * @generated from message pushpals.v1.ClaimRequest
  */
 export type ClaimRequest = Message<"pushpals.v1.ClaimRequest"> & {
   /**
+   * The queue to claim from; required.
+   *
    * @generated from field: pushpals.v1.QueueName queue = 1;
    */
   queue: QueueName;
 
   /**
+   * The claimer's id (see Worker.id); recorded as the item's claimed_by.
+   *
    * @generated from field: string worker_id = 2;
    */
   workerId: string;
@@ -144,6 +166,8 @@ export const ClaimRequestSchema: GenMessage<ClaimRequest> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_queues, 2);
 
 /**
+ * The claimed item and its lease, or nothing.
+ *
  * @generated from message pushpals.v1.ClaimResponse
  */
 export type ClaimResponse = Message<"pushpals.v1.ClaimResponse"> & {
@@ -155,11 +179,15 @@ export type ClaimResponse = Message<"pushpals.v1.ClaimResponse"> & {
   item?: QueueItem | undefined;
 
   /**
+   * Proves the claim in RenewLease, Complete, Fail and job log calls; empty without an item.
+   *
    * @generated from field: string lease_token = 2;
    */
   leaseToken: string;
 
   /**
+   * When the lease runs out unless renewed.
+   *
    * @generated from field: google.protobuf.Timestamp lease_expires_at = 3;
    */
   leaseExpiresAt?: Timestamp | undefined;
@@ -173,20 +201,28 @@ export const ClaimResponseSchema: GenMessage<ClaimResponse> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_queues, 3);
 
 /**
+ * A lease to extend.
+ *
  * @generated from message pushpals.v1.RenewLeaseRequest
  */
 export type RenewLeaseRequest = Message<"pushpals.v1.RenewLeaseRequest"> & {
   /**
+   * The claimed item.
+   *
    * @generated from field: string item_id = 1;
    */
   itemId: string;
 
   /**
+   * The token Claim returned.
+   *
    * @generated from field: string lease_token = 2;
    */
   leaseToken: string;
 
   /**
+   * New lease length from now, 1 s .. 1 h; unset means the server's default.
+   *
    * @generated from field: google.protobuf.Duration lease_duration = 3;
    */
   leaseDuration?: Duration | undefined;
@@ -200,10 +236,14 @@ export const RenewLeaseRequestSchema: GenMessage<RenewLeaseRequest> = /*@__PURE_
   messageDesc(file_pushpals_v1_queues, 4);
 
 /**
+ * The extended lease.
+ *
  * @generated from message pushpals.v1.RenewLeaseResponse
  */
 export type RenewLeaseResponse = Message<"pushpals.v1.RenewLeaseResponse"> & {
   /**
+   * When the lease now runs out.
+   *
    * @generated from field: google.protobuf.Timestamp lease_expires_at = 1;
    */
   leaseExpiresAt?: Timestamp | undefined;
@@ -224,20 +264,28 @@ export const RenewLeaseResponseSchema: GenMessage<RenewLeaseResponse> = /*@__PUR
   messageDesc(file_pushpals_v1_queues, 5);
 
 /**
+ * A claimed item finished.
+ *
  * @generated from message pushpals.v1.CompleteRequest
  */
 export type CompleteRequest = Message<"pushpals.v1.CompleteRequest"> & {
   /**
+   * The claimed item.
+   *
    * @generated from field: string item_id = 1;
    */
   itemId: string;
 
   /**
+   * The token Claim returned.
+   *
    * @generated from field: string lease_token = 2;
    */
   leaseToken: string;
 
   /**
+   * What it produced; its case should match the queue.
+   *
    * @generated from field: pushpals.v1.ItemResult result = 3;
    */
   result?: ItemResult | undefined;
@@ -251,10 +299,14 @@ export const CompleteRequestSchema: GenMessage<CompleteRequest> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_queues, 6);
 
 /**
+ * The finished item.
+ *
  * @generated from message pushpals.v1.CompleteResponse
  */
 export type CompleteResponse = Message<"pushpals.v1.CompleteResponse"> & {
   /**
+   * The item, now ITEM_STATUS_COMPLETED.
+   *
    * @generated from field: pushpals.v1.QueueItem item = 1;
    */
   item?: QueueItem | undefined;
@@ -268,25 +320,35 @@ export const CompleteResponseSchema: GenMessage<CompleteResponse> = /*@__PURE__*
   messageDesc(file_pushpals_v1_queues, 7);
 
 /**
+ * A claimed item's attempt failed.
+ *
  * @generated from message pushpals.v1.FailRequest
  */
 export type FailRequest = Message<"pushpals.v1.FailRequest"> & {
   /**
+   * The claimed item.
+   *
    * @generated from field: string item_id = 1;
    */
   itemId: string;
 
   /**
+   * The token Claim returned.
+   *
    * @generated from field: string lease_token = 2;
    */
   leaseToken: string;
 
   /**
+   * What went wrong, for a person; up to 64 KiB. Becomes the item's last_error.
+   *
    * @generated from field: string error = 3;
    */
   error: string;
 
   /**
+   * Whether it is retried; unspecified means FAIL_MODE_RETRY.
+   *
    * @generated from field: pushpals.v1.FailMode mode = 4;
    */
   mode: FailMode;
@@ -299,6 +361,8 @@ export type FailRequest = Message<"pushpals.v1.FailRequest"> & {
   conflictingFiles: string[];
 
   /**
+   * FAIL_MODE_CONFLICTED only: the repair job enqueued for the conflict, when any.
+   *
    * @generated from field: string repair_job_id = 6;
    */
   repairJobId: string;
@@ -312,10 +376,14 @@ export const FailRequestSchema: GenMessage<FailRequest> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_queues, 8);
 
 /**
+ * The item after the failure.
+ *
  * @generated from message pushpals.v1.FailResponse
  */
 export type FailResponse = Message<"pushpals.v1.FailResponse"> & {
   /**
+   * Pending again (retry), failed, dead-lettered or conflicted.
+   *
    * @generated from field: pushpals.v1.QueueItem item = 1;
    */
   item?: QueueItem | undefined;
@@ -329,15 +397,21 @@ export const FailResponseSchema: GenMessage<FailResponse> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_queues, 9);
 
 /**
+ * An item to cancel.
+ *
  * @generated from message pushpals.v1.CancelRequest
  */
 export type CancelRequest = Message<"pushpals.v1.CancelRequest"> & {
   /**
+   * The item; cancelling a finished item is a FailedPrecondition.
+   *
    * @generated from field: string item_id = 1;
    */
   itemId: string;
 
   /**
+   * Why, for a person; up to 1000 characters.
+   *
    * @generated from field: string reason = 2;
    */
   reason: string;
@@ -351,10 +425,14 @@ export const CancelRequestSchema: GenMessage<CancelRequest> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_queues, 10);
 
 /**
+ * The item after the cancel.
+ *
  * @generated from message pushpals.v1.CancelResponse
  */
 export type CancelResponse = Message<"pushpals.v1.CancelResponse"> & {
   /**
+   * Cancelled (was pending) or still claimed with cancel_requested set.
+   *
    * @generated from field: pushpals.v1.QueueItem item = 1;
    */
   item?: QueueItem | undefined;
@@ -368,10 +446,14 @@ export const CancelResponseSchema: GenMessage<CancelResponse> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_queues, 11);
 
 /**
+ * Which item to read.
+ *
  * @generated from message pushpals.v1.GetItemRequest
  */
 export type GetItemRequest = Message<"pushpals.v1.GetItemRequest"> & {
   /**
+   * "req_…", "job_…" or "cmp_…".
+   *
    * @generated from field: string item_id = 1;
    */
   itemId: string;
@@ -385,10 +467,14 @@ export const GetItemRequestSchema: GenMessage<GetItemRequest> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_queues, 12);
 
 /**
+ * The item asked for.
+ *
  * @generated from message pushpals.v1.GetItemResponse
  */
 export type GetItemResponse = Message<"pushpals.v1.GetItemResponse"> & {
   /**
+   * The item as stored now; pending items carry their position.
+   *
    * @generated from field: pushpals.v1.QueueItem item = 1;
    */
   item?: QueueItem | undefined;
@@ -402,6 +488,8 @@ export const GetItemResponseSchema: GenMessage<GetItemResponse> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_queues, 13);
 
 /**
+ * Which items to list.
+ *
  * @generated from message pushpals.v1.ListItemsRequest
  */
 export type ListItemsRequest = Message<"pushpals.v1.ListItemsRequest"> & {
@@ -420,6 +508,8 @@ export type ListItemsRequest = Message<"pushpals.v1.ListItemsRequest"> & {
   statuses: ItemStatus[];
 
   /**
+   * Only this session's items, when set.
+   *
    * @generated from field: string session_id = 3;
    */
   sessionId: string;
@@ -432,6 +522,9 @@ export type ListItemsRequest = Message<"pushpals.v1.ListItemsRequest"> & {
   pageSize: number;
 
   /**
+   * Empty for the first page, else the next_page_token of the previous page
+   * (with the same filters); any other value is an InvalidArgument.
+   *
    * @generated from field: string page_token = 5;
    */
   pageToken: string;
@@ -445,15 +538,21 @@ export const ListItemsRequestSchema: GenMessage<ListItemsRequest> = /*@__PURE__*
   messageDesc(file_pushpals_v1_queues, 14);
 
 /**
+ * A page of items, newest first.
+ *
  * @generated from message pushpals.v1.ListItemsResponse
  */
 export type ListItemsResponse = Message<"pushpals.v1.ListItemsResponse"> & {
   /**
+   * At most page_size items.
+   *
    * @generated from field: repeated pushpals.v1.QueueItem items = 1;
    */
   items: QueueItem[];
 
   /**
+   * Pass as page_token to read the next page; empty on the last page.
+   *
    * @generated from field: string next_page_token = 2;
    */
   nextPageToken: string;
@@ -467,10 +566,14 @@ export const ListItemsResponseSchema: GenMessage<ListItemsResponse> = /*@__PURE_
   messageDesc(file_pushpals_v1_queues, 15);
 
 /**
+ * Which queue and window to summarise.
+ *
  * @generated from message pushpals.v1.GetSloRequest
  */
 export type GetSloRequest = Message<"pushpals.v1.GetSloRequest"> & {
   /**
+   * The queue; required.
+   *
    * @generated from field: pushpals.v1.QueueName queue = 1;
    */
   queue: QueueName;
@@ -491,35 +594,49 @@ export const GetSloRequestSchema: GenMessage<GetSloRequest> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_queues, 16);
 
 /**
+ * How a queue served its items over a window.
+ *
  * @generated from message pushpals.v1.SloSummary
  */
 export type SloSummary = Message<"pushpals.v1.SloSummary"> & {
   /**
+   * The queue summarised.
+   *
    * @generated from field: pushpals.v1.QueueName queue = 1;
    */
   queue: QueueName;
 
   /**
+   * The window, ending now.
+   *
    * @generated from field: google.protobuf.Duration window = 2;
    */
   window?: Duration | undefined;
 
   /**
+   * Median queue wait (first claim − enqueue) of the items that finished in the window.
+   *
    * @generated from field: google.protobuf.Duration wait_p50 = 3;
    */
   waitP50?: Duration | undefined;
 
   /**
+   * 95th percentile of that wait.
+   *
    * @generated from field: google.protobuf.Duration wait_p95 = 4;
    */
   waitP95?: Duration | undefined;
 
   /**
+   * Median run time (finish − last claim) of the items that finished in the window.
+   *
    * @generated from field: google.protobuf.Duration run_p50 = 5;
    */
   runP50?: Duration | undefined;
 
   /**
+   * 95th percentile of that run time.
+   *
    * @generated from field: google.protobuf.Duration run_p95 = 6;
    */
   runP95?: Duration | undefined;
@@ -532,6 +649,8 @@ export type SloSummary = Message<"pushpals.v1.SloSummary"> & {
   succeeded: number;
 
   /**
+   * See succeeded: the failed, dead-lettered and conflicted ones (cancelled count as neither).
+   *
    * @generated from field: uint32 failed = 8;
    */
   failed: number;
@@ -552,10 +671,14 @@ export const SloSummarySchema: GenMessage<SloSummary> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_queues, 17);
 
 /**
+ * The summary asked for.
+ *
  * @generated from message pushpals.v1.GetSloResponse
  */
 export type GetSloResponse = Message<"pushpals.v1.GetSloResponse"> & {
   /**
+   * The queue's summary over the window.
+   *
    * @generated from field: pushpals.v1.SloSummary summary = 1;
    */
   summary?: SloSummary | undefined;
@@ -616,6 +739,8 @@ export const FailModeSchema: GenEnum<FailMode> = /*@__PURE__*/
  */
 export const QueueService: GenService<{
   /**
+   * Adds an item to a queue, or returns the existing one for a repeated idempotency key.
+   *
    * @generated from rpc pushpals.v1.QueueService.Enqueue
    */
   enqueue: {
@@ -634,6 +759,9 @@ export const QueueService: GenService<{
     output: typeof ClaimResponseSchema;
   },
   /**
+   * Extends the lease of a claimed item; FailedPrecondition when the lease is lost
+   * (expired and reclaimed, or the item finished): stop working on it then.
+   *
    * @generated from rpc pushpals.v1.QueueService.RenewLease
    */
   renewLease: {
@@ -642,6 +770,8 @@ export const QueueService: GenService<{
     output: typeof RenewLeaseResponseSchema;
   },
   /**
+   * Finishes a claimed item successfully with its result; needs the current lease token.
+   *
    * @generated from rpc pushpals.v1.QueueService.Complete
    */
   complete: {
@@ -650,6 +780,8 @@ export const QueueService: GenService<{
     output: typeof CompleteResponseSchema;
   },
   /**
+   * Ends a claimed item's attempt as failed; `mode` says whether it is retried.
+   *
    * @generated from rpc pushpals.v1.QueueService.Fail
    */
   fail: {
@@ -668,6 +800,8 @@ export const QueueService: GenService<{
     output: typeof CancelResponseSchema;
   },
   /**
+   * One item by id, pending ones with their position and ETA; NotFound when there is none.
+   *
    * @generated from rpc pushpals.v1.QueueService.GetItem
    */
   getItem: {
@@ -676,6 +810,8 @@ export const QueueService: GenService<{
     output: typeof GetItemResponseSchema;
   },
   /**
+   * Items, newest first, filtered by queue, status and session, a page at a time.
+   *
    * @generated from rpc pushpals.v1.QueueService.ListItems
    */
   listItems: {

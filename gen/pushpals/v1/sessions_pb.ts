@@ -14,9 +14,12 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pushpals/v1/sessions.proto.
  */
 export const file_pushpals_v1_sessions: GenFile = /*@__PURE__*/
-  fileDesc("ChpwdXNocGFscy92MS9zZXNzaW9ucy5wcm90bxILcHVzaHBhbHMudjEilgEKB1Nlc3Npb24SCgoCaWQYASABKAkSDQoFdGl0bGUYAiABKAkSLgoKY3JlYXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbGFzdF9zZXEYBSABKAQiPgoUQ3JlYXRlU2Vzc2lvblJlcXVlc3QSDQoFdGl0bGUYASABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAIgASgJIj4KFUNyZWF0ZVNlc3Npb25SZXNwb25zZRIlCgdzZXNzaW9uGAEgASgLMhQucHVzaHBhbHMudjEuU2Vzc2lvbiInChFHZXRTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIjsKEkdldFNlc3Npb25SZXNwb25zZRIlCgdzZXNzaW9uGAEgASgLMhQucHVzaHBhbHMudjEuU2Vzc2lvbiI8ChNMaXN0U2Vzc2lvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJIlcKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEiYKCHNlc3Npb25zGAEgAygLMhQucHVzaHBhbHMudjEuU2Vzc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiRgoSUG9zdE1lc3NhZ2VSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDAoEdGV4dBgCIAEoCRIOCgZhdXRob3IYAyABKAkiOAoTUG9zdE1lc3NhZ2VSZXNwb25zZRIhCgVldmVudBgBIAEoCzISLnB1c2hwYWxzLnYxLkV2ZW50Ik0KE1N0cmVhbUV2ZW50c1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIRCglhZnRlcl9zZXEYAiABKAQSDwoHaXRlbV9pZBgDIAEoCSJHCglLZWVwYWxpdmUSKAoEdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbGFzdF9zZXEYAiABKAQicwoUU3RyZWFtRXZlbnRzUmVzcG9uc2USIwoFZXZlbnQYASABKAsyEi5wdXNocGFscy52MS5FdmVudEgAEisKCWtlZXBhbGl2ZRgCIAEoCzIWLnB1c2hwYWxzLnYxLktlZXBhbGl2ZUgAQgkKB21lc3NhZ2UiWgoRTGlzdEV2ZW50c1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIRCglhZnRlcl9zZXEYAiABKAQSDQoFbGltaXQYAyABKA0SDwoHaXRlbV9pZBgEIAEoCSJiChJMaXN0RXZlbnRzUmVzcG9uc2USIgoGZXZlbnRzGAEgAygLMhIucHVzaHBhbHMudjEuRXZlbnQSFgoObmV4dF9hZnRlcl9zZXEYAiABKAQSEAoIaGFzX21vcmUYAyABKAgiTQoTQXBwZW5kRXZlbnRzUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEiIKBmV2ZW50cxgCIAMoCzISLnB1c2hwYWxzLnYxLkV2ZW50IjoKFEFwcGVuZEV2ZW50c1Jlc3BvbnNlEiIKBmV2ZW50cxgBIAMoCzISLnB1c2hwYWxzLnYxLkV2ZW50Mu0ECg5TZXNzaW9uU2VydmljZRJWCg1DcmVhdGVTZXNzaW9uEiEucHVzaHBhbHMudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QaIi5wdXNocGFscy52MS5DcmVhdGVTZXNzaW9uUmVzcG9uc2USUgoKR2V0U2Vzc2lvbhIeLnB1c2hwYWxzLnYxLkdldFNlc3Npb25SZXF1ZXN0Gh8ucHVzaHBhbHMudjEuR2V0U2Vzc2lvblJlc3BvbnNlIgOQAgESWAoMTGlzdFNlc3Npb25zEiAucHVzaHBhbHMudjEuTGlzdFNlc3Npb25zUmVxdWVzdBohLnB1c2hwYWxzLnYxLkxpc3RTZXNzaW9uc1Jlc3BvbnNlIgOQAgESUAoLUG9zdE1lc3NhZ2USHy5wdXNocGFscy52MS5Qb3N0TWVzc2FnZVJlcXVlc3QaIC5wdXNocGFscy52MS5Qb3N0TWVzc2FnZVJlc3BvbnNlEloKDFN0cmVhbUV2ZW50cxIgLnB1c2hwYWxzLnYxLlN0cmVhbUV2ZW50c1JlcXVlc3QaIS5wdXNocGFscy52MS5TdHJlYW1FdmVudHNSZXNwb25zZSIDkAIBMAESUgoKTGlzdEV2ZW50cxIeLnB1c2hwYWxzLnYxLkxpc3RFdmVudHNSZXF1ZXN0Gh8ucHVzaHBhbHMudjEuTGlzdEV2ZW50c1Jlc3BvbnNlIgOQAgESUwoMQXBwZW5kRXZlbnRzEiAucHVzaHBhbHMudjEuQXBwZW5kRXZlbnRzUmVxdWVzdBohLnB1c2hwYWxzLnYxLkFwcGVuZEV2ZW50c1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_pushpals_v1_events]);
+  fileDesc("ChpwdXNocGFscy92MS9zZXNzaW9ucy5wcm90bxILcHVzaHBhbHMudjEilgEKB1Nlc3Npb24SCgoCaWQYASABKAkSDQoFdGl0bGUYAiABKAkSLgoKY3JlYXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbGFzdF9zZXEYBSABKAQiPgoUQ3JlYXRlU2Vzc2lvblJlcXVlc3QSDQoFdGl0bGUYASABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAIgASgJIj4KFUNyZWF0ZVNlc3Npb25SZXNwb25zZRIlCgdzZXNzaW9uGAEgASgLMhQucHVzaHBhbHMudjEuU2Vzc2lvbiInChFHZXRTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIjsKEkdldFNlc3Npb25SZXNwb25zZRIlCgdzZXNzaW9uGAEgASgLMhQucHVzaHBhbHMudjEuU2Vzc2lvbiI8ChNMaXN0U2Vzc2lvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJIlcKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEiYKCHNlc3Npb25zGAEgAygLMhQucHVzaHBhbHMudjEuU2Vzc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiRgoSUG9zdE1lc3NhZ2VSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDAoEdGV4dBgCIAEoCRIOCgZhdXRob3IYAyABKAkiOAoTUG9zdE1lc3NhZ2VSZXNwb25zZRIhCgVldmVudBgBIAEoCzISLnB1c2hwYWxzLnYxLkV2ZW50Ik0KE1N0cmVhbUV2ZW50c1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIRCglhZnRlcl9zZXEYAiABKAQSDwoHaXRlbV9pZBgDIAEoCSJHCglLZWVwYWxpdmUSKAoEdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbGFzdF9zZXEYAiABKAQicwoUU3RyZWFtRXZlbnRzUmVzcG9uc2USIwoFZXZlbnQYASABKAsyEi5wdXNocGFscy52MS5FdmVudEgAEisKCWtlZXBhbGl2ZRgCIAEoCzIWLnB1c2hwYWxzLnYxLktlZXBhbGl2ZUgAQgkKB21lc3NhZ2UigQEKEUxpc3RFdmVudHNSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEQoJYWZ0ZXJfc2VxGAIgASgEEg0KBWxpbWl0GAMgASgNEg8KB2l0ZW1faWQYBCABKAkSEQoJcGFnZV9zaXplGAUgASgNEhIKCnBhZ2VfdG9rZW4YBiABKAkiewoSTGlzdEV2ZW50c1Jlc3BvbnNlEiIKBmV2ZW50cxgBIAMoCzISLnB1c2hwYWxzLnYxLkV2ZW50EhYKDm5leHRfYWZ0ZXJfc2VxGAIgASgEEhAKCGhhc19tb3JlGAMgASgIEhcKD25leHRfcGFnZV90b2tlbhgEIAEoCSJNChNBcHBlbmRFdmVudHNSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSIgoGZXZlbnRzGAIgAygLMhIucHVzaHBhbHMudjEuRXZlbnQiOgoUQXBwZW5kRXZlbnRzUmVzcG9uc2USIgoGZXZlbnRzGAEgAygLMhIucHVzaHBhbHMudjEuRXZlbnQy7QQKDlNlc3Npb25TZXJ2aWNlElYKDUNyZWF0ZVNlc3Npb24SIS5wdXNocGFscy52MS5DcmVhdGVTZXNzaW9uUmVxdWVzdBoiLnB1c2hwYWxzLnYxLkNyZWF0ZVNlc3Npb25SZXNwb25zZRJSCgpHZXRTZXNzaW9uEh4ucHVzaHBhbHMudjEuR2V0U2Vzc2lvblJlcXVlc3QaHy5wdXNocGFscy52MS5HZXRTZXNzaW9uUmVzcG9uc2UiA5ACARJYCgxMaXN0U2Vzc2lvbnMSIC5wdXNocGFscy52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0GiEucHVzaHBhbHMudjEuTGlzdFNlc3Npb25zUmVzcG9uc2UiA5ACARJQCgtQb3N0TWVzc2FnZRIfLnB1c2hwYWxzLnYxLlBvc3RNZXNzYWdlUmVxdWVzdBogLnB1c2hwYWxzLnYxLlBvc3RNZXNzYWdlUmVzcG9uc2USWgoMU3RyZWFtRXZlbnRzEiAucHVzaHBhbHMudjEuU3RyZWFtRXZlbnRzUmVxdWVzdBohLnB1c2hwYWxzLnYxLlN0cmVhbUV2ZW50c1Jlc3BvbnNlIgOQAgEwARJSCgpMaXN0RXZlbnRzEh4ucHVzaHBhbHMudjEuTGlzdEV2ZW50c1JlcXVlc3QaHy5wdXNocGFscy52MS5MaXN0RXZlbnRzUmVzcG9uc2UiA5ACARJTCgxBcHBlbmRFdmVudHMSIC5wdXNocGFscy52MS5BcHBlbmRFdmVudHNSZXF1ZXN0GiEucHVzaHBhbHMudjEuQXBwZW5kRXZlbnRzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_pushpals_v1_events]);
 
 /**
+ * A conversation with PushPals and everything that happened because of it,
+ * recorded as an append-only log of events.
+ *
  * @generated from message pushpals.v1.Session
  */
 export type Session = Message<"pushpals.v1.Session"> & {
@@ -28,16 +31,22 @@ export type Session = Message<"pushpals.v1.Session"> & {
   id: string;
 
   /**
+   * Free text given at creation, up to 200 characters; may be empty.
+   *
    * @generated from field: string title = 2;
    */
   title: string;
 
   /**
+   * When the session was created; set by the server.
+   *
    * @generated from field: google.protobuf.Timestamp created_at = 3;
    */
   createdAt?: Timestamp | undefined;
 
   /**
+   * When its newest event was recorded; set by the server.
+   *
    * @generated from field: google.protobuf.Timestamp updated_at = 4;
    */
   updatedAt?: Timestamp | undefined;
@@ -58,10 +67,14 @@ export const SessionSchema: GenMessage<Session> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_sessions, 0);
 
 /**
+ * A new session.
+ *
  * @generated from message pushpals.v1.CreateSessionRequest
  */
 export type CreateSessionRequest = Message<"pushpals.v1.CreateSessionRequest"> & {
   /**
+   * Free text, up to 200 characters; may be empty.
+   *
    * @generated from field: string title = 1;
    */
   title: string;
@@ -82,10 +95,14 @@ export const CreateSessionRequestSchema: GenMessage<CreateSessionRequest> = /*@_
   messageDesc(file_pushpals_v1_sessions, 1);
 
 /**
+ * The session created (or found by its idempotency key).
+ *
  * @generated from message pushpals.v1.CreateSessionResponse
  */
 export type CreateSessionResponse = Message<"pushpals.v1.CreateSessionResponse"> & {
   /**
+   * The session, with last_seq 1.
+   *
    * @generated from field: pushpals.v1.Session session = 1;
    */
   session?: Session | undefined;
@@ -99,10 +116,14 @@ export const CreateSessionResponseSchema: GenMessage<CreateSessionResponse> = /*
   messageDesc(file_pushpals_v1_sessions, 2);
 
 /**
+ * Which session to read.
+ *
  * @generated from message pushpals.v1.GetSessionRequest
  */
 export type GetSessionRequest = Message<"pushpals.v1.GetSessionRequest"> & {
   /**
+   * "ses_…"; required.
+   *
    * @generated from field: string session_id = 1;
    */
   sessionId: string;
@@ -116,10 +137,14 @@ export const GetSessionRequestSchema: GenMessage<GetSessionRequest> = /*@__PURE_
   messageDesc(file_pushpals_v1_sessions, 3);
 
 /**
+ * The session asked for.
+ *
  * @generated from message pushpals.v1.GetSessionResponse
  */
 export type GetSessionResponse = Message<"pushpals.v1.GetSessionResponse"> & {
   /**
+   * The session as stored now.
+   *
    * @generated from field: pushpals.v1.Session session = 1;
    */
   session?: Session | undefined;
@@ -133,6 +158,8 @@ export const GetSessionResponseSchema: GenMessage<GetSessionResponse> = /*@__PUR
   messageDesc(file_pushpals_v1_sessions, 4);
 
 /**
+ * One page of sessions.
+ *
  * @generated from message pushpals.v1.ListSessionsRequest
  */
 export type ListSessionsRequest = Message<"pushpals.v1.ListSessionsRequest"> & {
@@ -144,6 +171,9 @@ export type ListSessionsRequest = Message<"pushpals.v1.ListSessionsRequest"> & {
   pageSize: number;
 
   /**
+   * Empty for the first page, else the next_page_token of the previous page;
+   * any other value is an InvalidArgument.
+   *
    * @generated from field: string page_token = 2;
    */
   pageToken: string;
@@ -157,15 +187,21 @@ export const ListSessionsRequestSchema: GenMessage<ListSessionsRequest> = /*@__P
   messageDesc(file_pushpals_v1_sessions, 5);
 
 /**
+ * A page of sessions, newest first.
+ *
  * @generated from message pushpals.v1.ListSessionsResponse
  */
 export type ListSessionsResponse = Message<"pushpals.v1.ListSessionsResponse"> & {
   /**
+   * At most page_size sessions.
+   *
    * @generated from field: repeated pushpals.v1.Session sessions = 1;
    */
   sessions: Session[];
 
   /**
+   * Pass as page_token to read the next page; empty on the last page.
+   *
    * @generated from field: string next_page_token = 2;
    */
   nextPageToken: string;
@@ -179,20 +215,28 @@ export const ListSessionsResponseSchema: GenMessage<ListSessionsResponse> = /*@_
   messageDesc(file_pushpals_v1_sessions, 6);
 
 /**
+ * A person's message to record.
+ *
  * @generated from message pushpals.v1.PostMessageRequest
  */
 export type PostMessageRequest = Message<"pushpals.v1.PostMessageRequest"> & {
   /**
+   * The session to post in ("ses_…"); required, must exist.
+   *
    * @generated from field: string session_id = 1;
    */
   sessionId: string;
 
   /**
+   * What the person said: 1 byte to 64 KiB, not only whitespace.
+   *
    * @generated from field: string text = 2;
    */
   text: string;
 
   /**
+   * Who said it, up to 100 characters; empty for anonymous.
+   *
    * @generated from field: string author = 3;
    */
   author: string;
@@ -206,10 +250,14 @@ export const PostMessageRequestSchema: GenMessage<PostMessageRequest> = /*@__PUR
   messageDesc(file_pushpals_v1_sessions, 7);
 
 /**
+ * The recorded message.
+ *
  * @generated from message pushpals.v1.PostMessageResponse
  */
 export type PostMessageResponse = Message<"pushpals.v1.PostMessageResponse"> & {
   /**
+   * The message's event, with its seq and time.
+   *
    * @generated from field: pushpals.v1.Event event = 1;
    */
   event?: Event | undefined;
@@ -223,10 +271,14 @@ export const PostMessageResponseSchema: GenMessage<PostMessageResponse> = /*@__P
   messageDesc(file_pushpals_v1_sessions, 8);
 
 /**
+ * Where to start following a session's log.
+ *
  * @generated from message pushpals.v1.StreamEventsRequest
  */
 export type StreamEventsRequest = Message<"pushpals.v1.StreamEventsRequest"> & {
   /**
+   * The session to follow ("ses_…"); required, must exist.
+   *
    * @generated from field: string session_id = 1;
    */
   sessionId: string;
@@ -260,6 +312,8 @@ export const StreamEventsRequestSchema: GenMessage<StreamEventsRequest> = /*@__P
  */
 export type Keepalive = Message<"pushpals.v1.Keepalive"> & {
   /**
+   * The server's time when it was sent.
+   *
    * @generated from field: google.protobuf.Timestamp time = 1;
    */
   time?: Timestamp | undefined;
@@ -280,20 +334,28 @@ export const KeepaliveSchema: GenMessage<Keepalive> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_sessions, 10);
 
 /**
+ * One message of an event stream: an event, or a keep-alive while idle.
+ *
  * @generated from message pushpals.v1.StreamEventsResponse
  */
 export type StreamEventsResponse = Message<"pushpals.v1.StreamEventsResponse"> & {
   /**
+   * Exactly one is set.
+   *
    * @generated from oneof pushpals.v1.StreamEventsResponse.message
    */
   message: {
     /**
+     * The next event of the log.
+     *
      * @generated from field: pushpals.v1.Event event = 1;
      */
     value: Event;
     case: "event";
   } | {
     /**
+     * Nothing new; resume after keepalive.last_seq if the stream breaks now.
+     *
      * @generated from field: pushpals.v1.Keepalive keepalive = 2;
      */
     value: Keepalive;
@@ -309,15 +371,21 @@ export const StreamEventsResponseSchema: GenMessage<StreamEventsResponse> = /*@_
   messageDesc(file_pushpals_v1_sessions, 11);
 
 /**
+ * Which events to read.
+ *
  * @generated from message pushpals.v1.ListEventsRequest
  */
 export type ListEventsRequest = Message<"pushpals.v1.ListEventsRequest"> & {
   /**
+   * The session to read ("ses_…"); required, must exist.
+   *
    * @generated from field: string session_id = 1;
    */
   sessionId: string;
 
   /**
+   * Events with a greater seq are read; 0 reads from the start.
+   *
    * @generated from field: uint64 after_seq = 2;
    */
   afterSeq: bigint;
@@ -330,9 +398,28 @@ export type ListEventsRequest = Message<"pushpals.v1.ListEventsRequest"> & {
   limit: number;
 
   /**
+   * Only events about this queue item ("req_…", "job_…" or "cmp_…"), when set.
+   *
    * @generated from field: string item_id = 4;
    */
   itemId: string;
+
+  /**
+   * Events per page like every List RPC: 1..1000; 0 means 100 (or `limit`).
+   * Set at most one of page_size and limit.
+   *
+   * @generated from field: uint32 page_size = 5;
+   */
+  pageSize: number;
+
+  /**
+   * Empty for the first page (after `after_seq`), else the next_page_token of the
+   * previous page of the same session; any other value is an InvalidArgument.
+   * Set at most one of page_token and after_seq.
+   *
+   * @generated from field: string page_token = 6;
+   */
+  pageToken: string;
 };
 
 /**
@@ -343,10 +430,14 @@ export const ListEventsRequestSchema: GenMessage<ListEventsRequest> = /*@__PURE_
   messageDesc(file_pushpals_v1_sessions, 12);
 
 /**
+ * A page of events, oldest first.
+ *
  * @generated from message pushpals.v1.ListEventsResponse
  */
 export type ListEventsResponse = Message<"pushpals.v1.ListEventsResponse"> & {
   /**
+   * At most page_size (or limit) events.
+   *
    * @generated from field: repeated pushpals.v1.Event events = 1;
    */
   events: Event[];
@@ -359,9 +450,18 @@ export type ListEventsResponse = Message<"pushpals.v1.ListEventsResponse"> & {
   nextAfterSeq: bigint;
 
   /**
+   * More events follow this page.
+   *
    * @generated from field: bool has_more = 3;
    */
   hasMore: boolean;
+
+  /**
+   * Pass as page_token to read the next page; empty when has_more is false.
+   *
+   * @generated from field: string next_page_token = 4;
+   */
+  nextPageToken: string;
 };
 
 /**
@@ -372,10 +472,14 @@ export const ListEventsResponseSchema: GenMessage<ListEventsResponse> = /*@__PUR
   messageDesc(file_pushpals_v1_sessions, 13);
 
 /**
+ * Events to record.
+ *
  * @generated from message pushpals.v1.AppendEventsRequest
  */
 export type AppendEventsRequest = Message<"pushpals.v1.AppendEventsRequest"> & {
   /**
+   * The session to record them in ("ses_…"); required, must exist.
+   *
    * @generated from field: string session_id = 1;
    */
   sessionId: string;
@@ -396,10 +500,14 @@ export const AppendEventsRequestSchema: GenMessage<AppendEventsRequest> = /*@__P
   messageDesc(file_pushpals_v1_sessions, 14);
 
 /**
+ * The recorded events.
+ *
  * @generated from message pushpals.v1.AppendEventsResponse
  */
 export type AppendEventsResponse = Message<"pushpals.v1.AppendEventsResponse"> & {
   /**
+   * The events as stored, with their seq and time, in request order.
+   *
    * @generated from field: repeated pushpals.v1.Event events = 1;
    */
   events: Event[];
@@ -419,6 +527,8 @@ export const AppendEventsResponseSchema: GenMessage<AppendEventsResponse> = /*@_
  */
 export const SessionService: GenService<{
   /**
+   * Starts a session; its log begins with a session_created event (seq 1).
+   *
    * @generated from rpc pushpals.v1.SessionService.CreateSession
    */
   createSession: {
@@ -427,6 +537,8 @@ export const SessionService: GenService<{
     output: typeof CreateSessionResponseSchema;
   },
   /**
+   * One session by id; NotFound when there is none.
+   *
    * @generated from rpc pushpals.v1.SessionService.GetSession
    */
   getSession: {
@@ -435,6 +547,8 @@ export const SessionService: GenService<{
     output: typeof GetSessionResponseSchema;
   },
   /**
+   * Sessions, newest first, a page at a time.
+   *
    * @generated from rpc pushpals.v1.SessionService.ListSessions
    */
   listSessions: {
@@ -464,6 +578,8 @@ export const SessionService: GenService<{
     output: typeof StreamEventsResponseSchema;
   },
   /**
+   * A session's events after a seq, oldest first, a page at a time (no live follow).
+   *
    * @generated from rpc pushpals.v1.SessionService.ListEvents
    */
   listEvents: {

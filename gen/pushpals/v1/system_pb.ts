@@ -19,35 +19,49 @@ export const file_pushpals_v1_system: GenFile = /*@__PURE__*/
   fileDesc("ChhwdXNocGFscy92MS9zeXN0ZW0ucHJvdG8SC3B1c2hwYWxzLnYxIqoBCgpRdWV1ZURlcHRoEiUKBXF1ZXVlGAEgASgOMhYucHVzaHBhbHMudjEuUXVldWVOYW1lEhsKE3BlbmRpbmdfaW50ZXJhY3RpdmUYAiABKA0SFgoOcGVuZGluZ19ub3JtYWwYAyABKA0SGgoScGVuZGluZ19iYWNrZ3JvdW5kGAQgASgNEg8KB2NsYWltZWQYBSABKA0SEwoLZGVhZF9sZXR0ZXIYBiABKA0iGAoWR2V0U3lzdGVtU3RhdHVzUmVxdWVzdCLsAQoXR2V0U3lzdGVtU3RhdHVzUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCRIuCgpzdGFydGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVzdG9yZRgDIAEoCRILCgNidXMYBCABKAkSJwoGcXVldWVzGAUgAygLMhcucHVzaHBhbHMudjEuUXVldWVEZXB0aBIWCg53b3JrZXJzX29ubGluZRgGIAEoDRIlCgRzbG9zGAcgAygLMhcucHVzaHBhbHMudjEuU2xvU3VtbWFyeRIMCgRyZXBvGAggASgJMnIKDVN5c3RlbVNlcnZpY2USYQoPR2V0U3lzdGVtU3RhdHVzEiMucHVzaHBhbHMudjEuR2V0U3lzdGVtU3RhdHVzUmVxdWVzdBokLnB1c2hwYWxzLnYxLkdldFN5c3RlbVN0YXR1c1Jlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_google_protobuf_timestamp, file_pushpals_v1_common, file_pushpals_v1_queues]);
 
 /**
+ * How many items of one queue are in each state right now.
+ *
  * @generated from message pushpals.v1.QueueDepth
  */
 export type QueueDepth = Message<"pushpals.v1.QueueDepth"> & {
   /**
+   * The queue counted.
+   *
    * @generated from field: pushpals.v1.QueueName queue = 1;
    */
   queue: QueueName;
 
   /**
+   * Pending items in the interactive band (including those still in retry backoff).
+   *
    * @generated from field: uint32 pending_interactive = 2;
    */
   pendingInteractive: number;
 
   /**
+   * Pending items in the normal band.
+   *
    * @generated from field: uint32 pending_normal = 3;
    */
   pendingNormal: number;
 
   /**
+   * Pending items in the background band.
+   *
    * @generated from field: uint32 pending_background = 4;
    */
   pendingBackground: number;
 
   /**
+   * Items held under a lease by a worker.
+   *
    * @generated from field: uint32 claimed = 5;
    */
   claimed: number;
 
   /**
+   * Items whose retries ran out; they stay until someone looks at them.
+   *
    * @generated from field: uint32 dead_letter = 6;
    */
   deadLetter: number;
@@ -61,6 +75,8 @@ export const QueueDepthSchema: GenMessage<QueueDepth> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_system, 0);
 
 /**
+ * No parameters: the status is of the whole system.
+ *
  * @generated from message pushpals.v1.GetSystemStatusRequest
  */
 export type GetSystemStatusRequest = Message<"pushpals.v1.GetSystemStatusRequest"> & {
@@ -74,15 +90,21 @@ export const GetSystemStatusRequestSchema: GenMessage<GetSystemStatusRequest> = 
   messageDesc(file_pushpals_v1_system, 1);
 
 /**
+ * The system at the moment of the call.
+ *
  * @generated from message pushpals.v1.GetSystemStatusResponse
  */
 export type GetSystemStatusResponse = Message<"pushpals.v1.GetSystemStatusResponse"> & {
   /**
+   * PushPals' version (package.json), e.g. "0.1.0".
+   *
    * @generated from field: string version = 1;
    */
   version: string;
 
   /**
+   * When this control plane started.
+   *
    * @generated from field: google.protobuf.Timestamp started_at = 2;
    */
   startedAt?: Timestamp | undefined;
@@ -102,16 +124,22 @@ export type GetSystemStatusResponse = Message<"pushpals.v1.GetSystemStatusRespon
   bus: string;
 
   /**
+   * One entry per queue: requests, jobs, completions.
+   *
    * @generated from field: repeated pushpals.v1.QueueDepth queues = 5;
    */
   queues: QueueDepth[];
 
   /**
+   * Workers whose last heartbeat is within the stale limit (WORKER_STATUS_ONLINE).
+   *
    * @generated from field: uint32 workers_online = 6;
    */
   workersOnline: number;
 
   /**
+   * One summary per queue over the last hour.
+   *
    * @generated from field: repeated pushpals.v1.SloSummary slos = 7;
    */
   slos: SloSummary[];
@@ -138,6 +166,8 @@ export const GetSystemStatusResponseSchema: GenMessage<GetSystemStatusResponse> 
  */
 export const SystemService: GenService<{
   /**
+   * The control plane's version, back ends, queue depths, live workers and SLOs.
+   *
    * @generated from rpc pushpals.v1.SystemService.GetSystemStatus
    */
   getSystemStatus: {

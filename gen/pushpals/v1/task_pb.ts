@@ -21,21 +21,29 @@ export const file_pushpals_v1_task: GenFile = /*@__PURE__*/
  */
 export type WriteScope = Message<"pushpals.v1.WriteScope"> & {
   /**
+   * The agent may read files outside write_globs.
+   *
    * @generated from field: bool read_anywhere = 1;
    */
   readAnywhere: boolean;
 
   /**
+   * False: the job may change no file at all (read, run and report only).
+   *
    * @generated from field: bool write_allowed = 2;
    */
   writeAllowed: boolean;
 
   /**
+   * Paths the job may change (picomatch globs); empty means anywhere not forbidden.
+   *
    * @generated from field: repeated string write_globs = 3;
    */
   writeGlobs: string[];
 
   /**
+   * Paths the job must not change, even inside write_globs.
+   *
    * @generated from field: repeated string forbidden_globs = 4;
    */
   forbiddenGlobs: string[];
@@ -111,21 +119,29 @@ export const BudgetsSchema: GenMessage<Budgets> = /*@__PURE__*/
  */
 export type Planning = Message<"pushpals.v1.Planning"> & {
   /**
+   * What the person asked for.
+   *
    * @generated from field: pushpals.v1.Intent intent = 1;
    */
   intent: Intent;
 
   /**
+   * How risky the change is.
+   *
    * @generated from field: pushpals.v1.Risk risk = 2;
    */
   risk: Risk;
 
   /**
+   * Where the job may write; the supervisor refuses a change outside it.
+   *
    * @generated from field: pushpals.v1.WriteScope scope = 3;
    */
   scope?: WriteScope | undefined;
 
   /**
+   * What must be true when the job is done, in words, for the agent.
+   *
    * @generated from field: repeated string acceptance_criteria = 4;
    */
   acceptanceCriteria: string[];
@@ -138,6 +154,8 @@ export type Planning = Message<"pushpals.v1.Planning"> & {
   validationSteps: string[];
 
   /**
+   * Time, step and token limits; unset parts use the supervisor's defaults.
+   *
    * @generated from field: pushpals.v1.Budgets budgets = 6;
    */
   budgets?: Budgets | undefined;
@@ -157,26 +175,36 @@ export const PlanningSchema: GenMessage<Planning> = /*@__PURE__*/
  */
 export type RepairContext = Message<"pushpals.v1.RepairContext"> & {
   /**
+   * The conflicted completion ("cmp_…").
+   *
    * @generated from field: string completion_id = 1;
    */
   completionId: string;
 
   /**
+   * The job branch whose change must be redone.
+   *
    * @generated from field: string branch = 2;
    */
   branch: string;
 
   /**
+   * The ref to rebase the change onto (the integration branch as it is now).
+   *
    * @generated from field: string onto_ref = 3;
    */
   ontoRef: string;
 
   /**
+   * Paths that conflicted, relative to the repository root.
+   *
    * @generated from field: repeated string conflicting_files = 4;
    */
   conflictingFiles: string[];
 
   /**
+   * 1-based repair round for this piece of work; past the configured limit a person is asked.
+   *
    * @generated from field: uint32 round = 5;
    */
   round: number;
@@ -196,6 +224,8 @@ export const RepairContextSchema: GenMessage<RepairContext> = /*@__PURE__*/
  */
 export type TaskExecuteV2 = Message<"pushpals.v1.TaskExecuteV2"> & {
   /**
+   * How the job runs; required.
+   *
    * @generated from field: pushpals.v1.Lane lane = 1;
    */
   lane: Lane;
@@ -208,6 +238,8 @@ export type TaskExecuteV2 = Message<"pushpals.v1.TaskExecuteV2"> & {
   instruction: string;
 
   /**
+   * The plan's strict part: scope, validation, budgets.
+   *
    * @generated from field: pushpals.v1.Planning planning = 3;
    */
   planning?: Planning | undefined;
@@ -227,6 +259,8 @@ export type TaskExecuteV2 = Message<"pushpals.v1.TaskExecuteV2"> & {
   requestId: string;
 
   /**
+   * Set on repair jobs only.
+   *
    * @generated from field: pushpals.v1.RepairContext repair = 6;
    */
   repair?: RepairContext | undefined;
@@ -246,16 +280,22 @@ export const TaskExecuteV2Schema: GenMessage<TaskExecuteV2> = /*@__PURE__*/
  */
 export type Plan = Message<"pushpals.v1.Plan"> & {
   /**
+   * The strict part that travels with the job.
+   *
    * @generated from field: pushpals.v1.Planning planning = 1;
    */
   planning?: Planning | undefined;
 
   /**
+   * True when the ask needs a job; false when the assistant message answers it.
+   *
    * @generated from field: bool requires_worker = 2;
    */
   requiresWorker: boolean;
 
   /**
+   * The lane of the job, when requires_worker.
+   *
    * @generated from field: pushpals.v1.Lane lane = 3;
    */
   lane: Lane;
@@ -289,6 +329,8 @@ export const PlanSchema: GenMessage<Plan> = /*@__PURE__*/
  */
 export enum Lane {
   /**
+   * Not set; refused on a job.
+   *
    * @generated from enum value: LANE_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
@@ -321,31 +363,43 @@ export const LaneSchema: GenEnum<Lane> = /*@__PURE__*/
  */
 export enum Intent {
   /**
+   * Not set; a valid plan always names an intent.
+   *
    * @generated from enum value: INTENT_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
 
   /**
+   * Conversation; answered with a message, no job.
+   *
    * @generated from enum value: INTENT_CHAT = 1;
    */
   CHAT = 1,
 
   /**
+   * A question about PushPals' own state (queues, jobs, workers).
+   *
    * @generated from enum value: INTENT_STATUS = 2;
    */
   STATUS = 2,
 
   /**
+   * A change to the repository; becomes a job.
+   *
    * @generated from enum value: INTENT_CODE_CHANGE = 3;
    */
   CODE_CHANGE = 3,
 
   /**
+   * A question about the repository that needs reading or running it.
+   *
    * @generated from enum value: INTENT_ANALYSIS = 4;
    */
   ANALYSIS = 4,
 
   /**
+   * Anything else.
+   *
    * @generated from enum value: INTENT_OTHER = 5;
    */
   OTHER = 5,
@@ -358,25 +412,35 @@ export const IntentSchema: GenEnum<Intent> = /*@__PURE__*/
   enumDesc(file_pushpals_v1_task, 1);
 
 /**
+ * How much harm the planned change could do, as the planner judged it.
+ *
  * @generated from enum pushpals.v1.Risk
  */
 export enum Risk {
   /**
+   * Not set; a valid plan always names a risk.
+   *
    * @generated from enum value: RISK_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
 
   /**
+   * Small, local, easy to undo (docs, a test, a one-file fix).
+   *
    * @generated from enum value: RISK_LOW = 1;
    */
   LOW = 1,
 
   /**
+   * Touches behaviour in several places.
+   *
    * @generated from enum value: RISK_MEDIUM = 2;
    */
   MEDIUM = 2,
 
   /**
+   * Wide or hard to undo (build, security, data).
+   *
    * @generated from enum value: RISK_HIGH = 3;
    */
   HIGH = 3,

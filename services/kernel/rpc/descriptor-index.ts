@@ -1,5 +1,6 @@
-import { toBinary, type DescExtension, type DescFile, type DescMessage, type DescService } from "@bufbuild/protobuf";
+import { clone, toBinary, type DescExtension, type DescFile, type DescMessage, type DescService } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import type { SourceInfoByFile } from "./source-info.js";
 
 /**
  * What server reflection needs to know about the served schema: every file the
@@ -18,7 +19,8 @@ export interface DescriptorIndex {
   encodeWithImports(file: DescFile, alreadySent: Set<string>): Uint8Array[];
 }
 
-export function indexDescriptors(services: readonly DescService[]): DescriptorIndex {
+/** `sourceInfo` adds the comments the generated descriptors lack to the files it names. */
+export function indexDescriptors(services: readonly DescService[], sourceInfo: SourceInfoByFile = new Map()): DescriptorIndex {
   const files = new Map<string, DescFile>();
   const symbols = new Map<string, DescFile>();
   const messageTypes = new Set<string>();
@@ -63,10 +65,18 @@ export function indexDescriptors(services: readonly DescService[]): DescriptorIn
   const encode = (file: DescFile): Uint8Array => {
     let bytes = encoded.get(file.proto.name);
     if (!bytes) {
-      bytes = toBinary(FileDescriptorProtoSchema, file.proto);
+      bytes = toBinary(FileDescriptorProtoSchema, withComments(file));
       encoded.set(file.proto.name, bytes);
     }
     return bytes;
+  };
+
+  const withComments = (file: DescFile) => {
+    const comments = sourceInfo.get(file.proto.name);
+    if (!comments) return file.proto;
+    const proto = clone(FileDescriptorProtoSchema, file.proto);
+    proto.sourceCodeInfo = comments;
+    return proto;
   };
 
   return {

@@ -12,6 +12,7 @@ import { isLoopbackHost } from "./loopback.js";
 import { checkConnectGetMessages } from "./connect-get-check.js";
 import { listenOnePort, type DrainReport } from "./one-port.js";
 import { REFLECTION_SERVICES, registerReflection } from "./reflection.js";
+import { protoSourceInfo } from "./source-info.js";
 import { withShutdownSignals } from "./shutdown-router.js";
 import { serveStaticFiles } from "./static-files.js";
 import { withCors } from "./cors.js";
@@ -108,7 +109,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
       registerHealth(router, health);
       // Reflection describes every service on the port, itself included.
       const services = [...servicesOf(adapterRouter), ...REFLECTION_SERVICES];
-      registerReflection(router, indexDescriptors(services));
+      registerReflection(router, indexDescriptors(services, protoSourceInfo()));
       for (const service of services) health.set(service.typeName, ServingStatus.SERVING);
       health.set("", ServingStatus.SERVING);
     },

@@ -59,10 +59,10 @@ export function createSqlStore(dialect: Dialect, options: StoreOptions): Store {
     depths: () => depths(reader),
 
     heartbeat: (input) => writeQuietly((tx) => heartbeat(tx.exec, settings, input, tx.now)),
-    listWorkers: () => listWorkers(reader, settings, settings.now()),
+    listWorkers: (page) => listWorkers(reader, settings, settings.now(), page),
     appendJobLogs: (input) => write((tx) => appendJobLogs(tx, input)),
     putArtifact: (input) => write((tx) => putArtifact(tx, input)),
-    listArtifacts: (jobId) => listArtifacts(reader, jobId),
+    listArtifacts: (jobId, page) => listArtifacts(reader, jobId, page),
     getArtifact: (artifactId) => getArtifact(reader, artifactId),
 
     close: () => dialect.close(),

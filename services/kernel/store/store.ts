@@ -50,14 +50,22 @@ export interface Store {
 
   // Workers, logs and artifacts.
   heartbeat(input: HeartbeatInput): Promise<{ worker: Worker; cancelRequestedJobIds: string[] }>;
-  listWorkers(): Promise<Worker[]>;
+  /** By id; with a page, at most `limit` workers whose id sorts after `after`. */
+  listWorkers(page?: KeysetPage): Promise<Worker[]>;
   /** The job must be claimed under this lease token. Each line becomes a job_log event. */
   appendJobLogs(input: { jobId: string; leaseToken: string; lines: LogLine[] }): Promise<Committed<{ lastLine: bigint }>>;
   putArtifact(input: PutArtifactInput): Promise<Committed<Artifact>>;
-  listArtifacts(jobId: string): Promise<Artifact[]>;
+  /** Oldest first; with a page, at most `limit` artifacts after the one whose id is `after`. */
+  listArtifacts(jobId: string, page?: KeysetPage): Promise<Artifact[]>;
   getArtifact(artifactId: string): Promise<Artifact | undefined>;
 
   close(): Promise<void>;
+}
+
+/** One page of a listing: `after` is the id of the last row of the previous page. */
+export interface KeysetPage {
+  limit: number;
+  after?: string;
 }
 
 /** A committed change: its value and the events it appended, in order. */

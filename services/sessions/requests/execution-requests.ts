@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { LogStreamSchema } from "../../../gen/pushpals/v1/common_pb.js";
 import { enumValue } from "../../kernel/rpc/validate.js";
-import { id, list, optionalPrefixed, requiredText, text, workerId } from "./fields.js";
+import { id, list, optionalPrefixed, pageSize, pageToken, requiredText, text, workerId } from "./fields.js";
 
 const jobId = id("job");
 
@@ -37,5 +37,6 @@ export const putArtifactRequest = z.object({
   content: z.instanceof(Uint8Array).refine((b) => b.byteLength <= 32 * 1024 * 1024, "must be at most 32 MiB"),
 });
 
-export const listArtifactsRequest = z.object({ jobId });
+export const listWorkersRequest = z.object({ pageSize, pageToken });
+export const listArtifactsRequest = z.object({ jobId, pageSize, pageToken });
 export const getArtifactRequest = z.object({ artifactId: id("artifact") });

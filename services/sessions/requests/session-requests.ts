@@ -9,11 +9,17 @@ export const getSessionRequest = z.object({ sessionId });
 export const listSessionsRequest = z.object({ pageSize, pageToken });
 export const postMessageRequest = z.object({ sessionId, text: requiredText("message", 64 * 1024), author: text("author", 100) });
 export const streamEventsRequest = z.object({ sessionId, itemId: optionalItemId });
-export const listEventsRequest = z.object({
-  sessionId,
-  limit: z.number().max(1000, "must be at most 1000"),
-  itemId: optionalItemId,
-});
+export const listEventsRequest = z
+  .object({
+    sessionId,
+    afterSeq: z.bigint(),
+    limit: z.number().max(1000, "must be at most 1000"),
+    itemId: optionalItemId,
+    pageSize: z.number().int().max(1000, "must be at most 1000"),
+    pageToken,
+  })
+  .refine((r) => r.pageSize === 0 || r.limit === 0, { path: ["pageSize"], message: "set page_size or limit, not both" })
+  .refine((r) => r.pageToken === "" || r.afterSeq === 0n, { path: ["pageToken"], message: "set page_token or after_seq, not both" });
 
 /** Event kinds services may record directly: the store's plain events, less messages (PostMessage records those). */
 export const APPENDABLE_EVENTS: ReadonlySet<string> = new Set([...PLAIN_EVENT_CASES].filter((c) => c !== "message"));

@@ -7,7 +7,8 @@ import { failedPrecondition, invalidArgument, notFound } from "../../errors.js";
 import { newId } from "../../ids.js";
 import { toTimestamp } from "../../time.js";
 import type { Executor } from "../dialect/dialect.js";
-import type { PutArtifactInput } from "../store.js";
+import type { KeysetPage, PutArtifactInput } from "../store.js";
+import { positiveLimit } from "./sessions.js";
 import type { WriteTx } from "../transaction.js";
 import { lockItem, requireLease } from "./held-item.js";
 
@@ -59,8 +60,15 @@ export async function putArtifact(tx: WriteTx, input: PutArtifactInput): Promise
 }
 
 /** The job's artifacts without their content, oldest first. */
-export async function listArtifacts(exec: Executor, jobId: string): Promise<Artifact[]> {
-  const rows = await exec.rows<ArtifactRow>(sql`SELECT ${METADATA} FROM artifacts WHERE job_id = ${jobId} ORDER BY created_at, id`);
+export async function listArtifacts(exec: Executor, jobId: string, page?: KeysetPage): Promise<Artifact[]> {
+  let after = sql``;
+  if (page?.after !== undefined) {
+    const [anchor] = await exec.rows<{ created_at: number; id: string }>(sql`SELECT created_at, id FROM artifacts WHERE id = ${page.after} AND job_id = ${jobId}`);
+    if (!anchor) throw invalidArgument("page_token", `names no artifact of job ${jobId}; start again without it`);
+    after = sql`AND (created_at, id) > (${anchor.created_at}, ${anchor.id})`;
+  }
+  const limit = page ? sql`LIMIT ${positiveLimit(page.limit)}` : sql``;
+  const rows = await exec.rows<ArtifactRow>(sql`SELECT ${METADATA} FROM artifacts WHERE job_id = ${jobId} ${after} ORDER BY created_at, id ${limit}`);
   if (rows.length === 0) {
     const [job] = await exec.rows<{ id: string }>(sql`SELECT id FROM queue_items WHERE id = ${jobId}`);
     if (!job) throw notFound("job", jobId);

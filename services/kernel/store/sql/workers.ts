@@ -6,7 +6,8 @@ import { WORKER_ID } from "../../ids.js";
 import { toTimestamp } from "../../time.js";
 import type { Executor } from "../dialect/dialect.js";
 import type { Settings } from "../settings.js";
-import type { HeartbeatInput } from "../store.js";
+import type { HeartbeatInput, KeysetPage } from "../store.js";
+import { positiveLimit } from "./sessions.js";
 import { CLAIMED } from "./statuses.js";
 
 interface WorkerRow {
@@ -47,8 +48,10 @@ export async function heartbeat(
   return { worker: toWorker(row, settings, now), cancelRequestedJobIds: cancelled.map((job) => job.id) };
 }
 
-export async function listWorkers(exec: Executor, settings: Settings, now: number): Promise<Worker[]> {
-  const rows = await exec.rows<WorkerRow>(sql`SELECT * FROM workers ORDER BY id`);
+export async function listWorkers(exec: Executor, settings: Settings, now: number, page?: KeysetPage): Promise<Worker[]> {
+  const after = page?.after === undefined ? sql`` : sql`WHERE id > ${page.after}`;
+  const limit = page ? sql`LIMIT ${positiveLimit(page.limit)}` : sql``;
+  const rows = await exec.rows<WorkerRow>(sql`SELECT * FROM workers ${after} ORDER BY id ${limit}`);
   return rows.map((row) => toWorker(row, settings, now));
 }
 
