@@ -26,7 +26,7 @@ event, and exits
 --json prints one JSON object per line: {"sent":…}, {"event":…}, then {"outcome":…}.
 
 The session is --session ID, else the one this repository used last
-(.pushpals/cli-session), else a new one; --new starts a new one.`;
+(cli-session in the repository's data dir), else a new one; --new starts a new one.`;
 
 const DEFAULT_TIMEOUT_MS = 30 * 60_000;
 

@@ -13,6 +13,7 @@ import { tempDir, type TempDir } from "../support/tmp.js";
 import { startChatControlPlane, type ChatControlPlane } from "./support/chat-control-plane.js";
 import { runCli, startCli } from "./support/run-cli.js";
 import { claim, runJob } from "./support/simulated-pipeline.js";
+import { sessionFilePath } from "../../cli/client/session-file.js";
 
 const job = (instruction: string) => create(ItemPayloadSchema, { kind: { case: "taskExecuteV2", value: { lane: Lane.DETERMINISTIC, instruction } } });
 const request = (text: string) => create(ItemPayloadSchema, { kind: { case: "request", value: { text, origin: "api" } } });
@@ -167,8 +168,9 @@ describe("pushpals status | jobs | logs | cancel | sessions", () => {
   it("sessions lists sessions and marks the one chat uses in this repository", async () => {
     const sent = await cli("chat", "-m", "hello");
     expect(sent.code).toBe(0);
-    const sessionOfRepo = (await readFile(join(repo.path, ".pushpals", "cli-session"), "utf8")).trim();
-    // The remembered session lives in PushPals' own folder, which keeps itself out of `git status`.
+    const sessionOfRepo = (await readFile(sessionFilePath(repo.path, { ...process.env, ...env }), "utf8")).trim();
+    // The remembered session lives in the repository's data dir, not in the checkout.
+    expect(existsSync(join(repo.path, ".pushpals"))).toBe(false);
     expect(await git(repo.path, "status", "--porcelain")).toBe("");
 
     const listed = await cli("sessions");

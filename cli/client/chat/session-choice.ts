@@ -34,7 +34,7 @@ export async function locateSession(options: { sessionFlag?: string; repoFlag?: 
 }
 
 /**
- * --session when given; else the repository's remembered session (<repo>/.pushpals/cli-session),
+ * --session when given; else the repository's remembered session (cli-session in its data dir),
  * else a new one titled after the repository, remembered for next time. `fresh` skips the
  * remembered one. `repo` comes from locateSession.
  */
