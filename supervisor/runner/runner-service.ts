@@ -1,5 +1,7 @@
+import { join } from "node:path";
 import { changePolicy } from "../../services/kernel/policy/index.js";
 import type { ServiceContext, ServiceDefinition } from "../../services/kernel/service-definition.js";
+import { dependencyCache } from "../environment/dependency-cache.js";
 import type { SandboxDriver } from "../sandbox/driver.js";
 import { selectDriver } from "../sandbox/select-driver.js";
 import { resolveBase, worktreePool } from "../workspace/index.js";
@@ -59,6 +61,8 @@ export async function runRunner(context: ServiceContext, signal: AbortSignal, ov
     sandboxEnv: sandboxEnv(config.supervisor.envAllowList, logger),
     identity: commitIdentity(config.supervisor.commitAuthor),
     gitDirGuard: gitDirGuard(repo),
+    environment: config.environment,
+    environments: dependencyCache(join(config.storage.dataDir, "environments"), logger),
     policy: changePolicy(config.policy),
     logger,
   };

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { agentEnv, agentSection } from "./sections/agent.js";
 import { busEnv, busSection } from "./sections/bus.js";
+import { environmentEnv, environmentSection } from "./sections/environment.js";
 import { integrationEnv, integrationSection } from "./sections/integration.js";
 import { llmEnv, llmSection } from "./sections/llm.js";
 import { meshEnv, meshSection } from "./sections/mesh.js";
@@ -24,6 +25,7 @@ export const configSchema = z.strictObject({
   integration: integrationSection.prefault({}),
   mesh: meshSection.prefault({}),
   policy: policySection.prefault({}),
+  environment: environmentSection.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -42,4 +44,5 @@ export const ENV_MAP: Record<string, string> = {
   ...integrationEnv,
   ...meshEnv,
   ...policyEnv,
+  ...environmentEnv,
 };
