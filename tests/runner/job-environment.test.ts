@@ -17,7 +17,6 @@ const SECRET_VALUE = "tok-4242-setup-only";
 /** The repository's own spec: exactly these run, with network, the secret for setup only. */
 const SPEC = `setup = ["npm ci --no-audit --no-fund", "node probe.js setup", "test \\"$${SECRET_NAME}\\" = ${SECRET_VALUE} && echo setup saw its secret"]
 setup_secrets = ["${SECRET_NAME}"]
-maintenance = ["echo maintenance ran on the cached environment"]
 cache = ["node_modules"]
 image = "${NODE_IMAGE}"
 
@@ -112,10 +111,9 @@ for (const driver of drivers) {
       const secondStages = await stagesOf(scene, second.id);
       expect(secondStages[1]!.detail).toMatch(/reused the cached environment [0-9a-f]{12} \(node_modules: \d+ files, (hardlink|reflink)\)/);
       expect(secondLog.filter((text) => text.startsWith("[setup] setup command"))).toEqual([]);
-      expect(secondLog).toContain("[setup] maintenance command 1 of 1: $ echo maintenance ran on the cached environment");
       expect(secondLog).toContain("is-number works");
       const cachedMs = setupMs(secondLog, "cached environment");
-      // Dependencies cost the second job well under a second (the maintenance command's sandbox included).
+      // Dependencies cost the second job well under a second: no setup sandbox, no install.
       expect(cachedMs).toBeLessThan(1000);
       console.info(`[job environment, ${driver.name}] setup: first job ${freshMs} ms, cached ${cachedMs} ms`);
     }, 400_000);
@@ -154,6 +152,23 @@ describe("job environments without a spec, and bad specs", () => {
     expect(log.filter((text) => text.startsWith("[setup] setup command"))).toEqual(["[setup] setup command 1 of 1: $ npm ci --no-audit --no-fund"]);
     expect(log).toContain("is-number works");
   }, 150_000);
+
+  it("runs the maintenance commands, not setup, when a cached environment is reused", async () => {
+    const spec = 'setup = ["mkdir -p deps && echo built > deps/made-by-setup"]\nmaintenance = ["echo maintenance saw $(cat deps/made-by-setup)"]\ncache = ["deps"]\n';
+    scene = await createScene({ files: { "README.md": "# x\n", ".pushpals/environment.toml": spec } });
+    runner = startRunner(scene, { "supervisor.driver": "process", "supervisor.concurrency": 1 });
+    const logs: string[][] = [];
+    for (let round = 0; round < 2; round += 1) {
+      const job = await enqueueJob(scene, { instruction: "cat deps/made-by-setup" });
+      const done = await waitForStatus(scene, job.id);
+      expect(done.status, done.lastError).toBe(ItemStatus.COMPLETED);
+      logs.push((await jobLog(scene, job.id)).map((line) => line.text));
+    }
+    expect(logs[0]!.filter((text) => /^\[setup\] (setup|maintenance) command/.test(text))).toEqual(["[setup] setup command 1 of 1: $ mkdir -p deps && echo built > deps/made-by-setup"]);
+    expect(logs[1]!.filter((text) => /^\[setup\] (setup|maintenance) command/.test(text))).toEqual(['[setup] maintenance command 1 of 1: $ echo maintenance saw $(cat deps/made-by-setup)']);
+    expect(logs[1]).toContain("maintenance saw built");
+    expect(logs[1]).toContain("built"); // the job's own script read the restored tree
+  });
 
   it("fails a job whose environment.toml is invalid, naming the key, without running anything", async () => {
     scene = await createScene({ files: npmRepository({ ".pushpals/environment.toml": 'setup = "npm ci"\ncahce = ["node_modules"]\n' }) });

@@ -8,7 +8,8 @@ import { createEngineClient, EngineError } from "../../supervisor/sandbox/docker
 const run = promisify(execFile);
 
 /** A local image with this host's node and npm on busybox, named by the node version (built once per machine). */
-export const NODE_IMAGE = `localhost/pushpals-node:${process.version.slice(1)}`;
+/** The recipe revision is in the tag: a changed recipe builds a new image instead of reusing an old one. */
+export const NODE_IMAGE = `localhost/pushpals-node:${process.version.slice(1)}-r2`;
 
 /**
  * No registry is reachable for images here, so the image is made from the host's own files:
@@ -46,6 +47,9 @@ export async function ensureNodeImage(dockerHost?: string): Promise<string> {
     await symlink(join(npmRoot, "bin/npx-cli.js"), join(root, "usr/bin/npx"));
     await symlink("/bin/busybox", join(root, "usr/bin/env"));
     await mkdir(join(root, "etc"), { recursive: true });
+    // The host's trust store and npm's global config (this machine's egress has its own CA).
+    await copyIfPresent("/etc/ssl/certs/ca-certificates.crt", join(root, "etc/ssl/certs/ca-certificates.crt"));
+    await copyIfPresent(join(dirname(dirname(node)), "etc/npmrc"), join(root, dirname(dirname(node)), "etc/npmrc"));
     await writeFile(join(root, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n");
     await writeFile(join(root, "etc/group"), "root:x:0:\n");
     await mkdir(join(root, "tmp"));
@@ -58,6 +62,13 @@ export async function ensureNodeImage(dockerHost?: string): Promise<string> {
     await rm(root, { recursive: true, force: true });
     await rm(`${root}.tar`, { force: true });
   }
+}
+
+async function copyIfPresent(source: string, target: string): Promise<void> {
+  await mkdir(dirname(target), { recursive: true });
+  await copyFile(source, target).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "ENOENT") throw error;
+  });
 }
 
 /** Copies a host file to the same path under `root`, following symlinks (libraries are often links). */
