@@ -49,8 +49,8 @@ export interface PreparedEnvironment {
 /**
  * The setup phase, between the worktree and the agent's sandbox: the environment resolved at the
  * base commit, a cached one restored (then only its maintenance commands run) or setup run, in a
- * sandbox of the job's driver of its own, the only one with network and with the setup secrets,
- * stopped before the agent's starts. Its time is a budget of its own (setup_budget_seconds);
+ * sandbox of the job's driver of its own (a setup pod under kubernetes), the only one with network
+ * and with the setup secrets, stopped before the agent's starts. Its time is a budget of its own (setup_budget_seconds);
  * a failing command fails the job with its output's summary. Undefined: nothing to set up.
  */
 export async function runSetupStage(options: SetupStageOptions): Promise<PreparedEnvironment | undefined> {
@@ -60,15 +60,6 @@ export async function runSetupStage(options: SetupStageOptions): Promise<Prepare
   const started = performance.now();
   const home = sandboxHome(driver.name, workspace.path);
   const prepared: PreparedEnvironment = { environment, sandboxEnv: { ...options.sandboxEnv, ...environment.env, HOME: home }, image: environment.image };
-
-  if (driver.name === "kubernetes") {
-    // Pods sit behind a deny-all egress policy and have no setup pod yet: say so rather than hang on a registry.
-    if (environment.source !== "detected") {
-      throw new JobFailure(`${environment.description} asks for a setup phase, which the kubernetes driver does not run yet; use the bwrap or docker driver for this repository, or bake the dependencies into supervisor.kubernetes.image`, "final");
-    }
-    await events.stage("setup", `${environment.description}; skipped: the kubernetes driver has no setup phase yet, so dependencies come only from the image`);
-    return prepared;
-  }
 
   await mkdir(join(workspace.path, ENVIRONMENT_HOME), { recursive: true });
   const key = environmentCacheKey(options.repo, driver.name, environment);
