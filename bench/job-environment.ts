@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { environmentSection } from "../services/kernel/config/sections/environment.js";
 import { silentLogger } from "../services/kernel/log.js";
 import { dependencyCache } from "../supervisor/environment/dependency-cache.js";
-import { copyTree } from "../supervisor/environment/tree-copy.js";
+import { copyTree, restoreTree } from "../supervisor/environment/tree-copy.js";
 import { createBwrapDriver } from "../supervisor/sandbox/bwrap-driver.js";
 import { createDockerDriver } from "../supervisor/sandbox/docker-driver.js";
 import type { SandboxDriver } from "../supervisor/sandbox/driver.js";
@@ -122,24 +122,30 @@ async function restoreRows(): Promise<string[]> {
       await syntheticTree(worktree, files);
       const cache = dependencyCache(join(dir.path, "environments"), silentLogger);
       const saved = await cache.save("bench", worktree, ["node_modules"]);
-      const restores: number[] = [];
+      const prepared: number[] = [];
+      const linked: number[] = [];
       const copies: number[] = [];
       let method = "";
       for (let round = 1; round <= 5; round += 1) {
         const target = join(dir.path, `job-${round}`);
         await mkdir(target);
+        await cache.close(); // the copy linked ahead is ready, as it is when jobs are not back to back
         const started = performance.now();
         const restored = await cache.restore("bench", target, ["node_modules"]);
-        restores.push(performance.now() - started);
-        method = restored!.method;
+        prepared.push(performance.now() - started);
+        if (!restored?.prepared) throw new Error("the restore did not take the copy linked ahead");
+        method = restored.method;
+        const linkStarted = performance.now();
+        await restoreTree(restored.method, join(worktree, "node_modules"), join(dir.path, `linked-${round}`, "node_modules"));
+        linked.push(performance.now() - linkStarted);
         const copyStarted = performance.now();
         await copyTree(join(worktree, "node_modules"), join(dir.path, `copy-${round}`, "node_modules"));
         copies.push(performance.now() - copyStarted);
-        await rm(target, { recursive: true, force: true });
-        await rm(join(dir.path, `copy-${round}`), { recursive: true, force: true });
+        for (const made of [target, join(dir.path, `linked-${round}`), join(dir.path, `copy-${round}`)]) await rm(made, { recursive: true, force: true });
       }
-      rows.push(`| ${files.toLocaleString("en")} | ${(saved.bytes / 2 ** 20).toFixed(1)} | ${saved.ms} | ${method} | ${median(restores).toFixed(1)} | ${median(copies).toFixed(1)} |`);
-      progress(`restore of ${files} files: ${median(restores).toFixed(1)} ms (${method}), plain copy ${median(copies).toFixed(1)} ms`);
+      await cache.close();
+      rows.push(`| ${files.toLocaleString("en")} | ${(saved.bytes / 2 ** 20).toFixed(1)} | ${saved.ms} | ${method} | ${median(prepared).toFixed(1)} | ${median(linked).toFixed(1)} | ${median(copies).toFixed(1)} |`);
+      progress(`restore of ${files} files: ${median(prepared).toFixed(1)} ms with the copy linked ahead, ${median(linked).toFixed(1)} ms linking now (${method}), plain copy ${median(copies).toFixed(1)} ms`);
     } finally {
       await dir.remove();
     }
@@ -163,10 +169,10 @@ async function main(): Promise<void> {
     "| --- | ---: | ---: | ---: | ---: |",
     ...setup,
     "",
-    "Restore alone, synthetic node_modules trees (packages of 20 files of 1.8 kB): the cache's restore (fingerprint check + hard links on this ext4, reflinks where the filesystem clones) against a plain `cp -a`, median of 5.",
+    "Restore alone, synthetic node_modules trees (packages of 20 files of 1.8 kB), median of 5: the cache's restore as jobs get it (fingerprint check, then the copy linked ahead in the background moved in by one rename), linking the tree at restore time (`cp -a --link` on this ext4; `--reflink=always` where the filesystem clones), and a plain `cp -a`.",
     "",
-    "| files | MiB | save ms (once) | restore method | restore p50 ms | plain copy p50 ms |",
-    "| ---: | ---: | ---: | --- | ---: | ---: |",
+    "| files | MiB | save ms (once) | method | restore p50 ms (linked ahead) | linking now p50 ms | plain copy p50 ms |",
+    "| ---: | ---: | ---: | --- | ---: | ---: | ---: |",
     ...restore,
   ].join("\n");
   await publishSection(section, args.record, progress);

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { lstat, mkdir, readFile, realpath, rename, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, realpath, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, sep } from "node:path";
 import { z } from "zod";
 import type { Logger } from "../../services/kernel/log.js";
@@ -20,6 +20,8 @@ export interface CacheRestore {
   files: number;
   bytes: number;
   method: CopyMethod;
+  /** Whether a copy linked ahead of time (after the last save or restore) was moved in, instead of linking now. */
+  prepared: boolean;
   ms: number;
 }
 
@@ -28,6 +30,8 @@ export interface DependencyCache {
   restore(key: string, worktree: string, cache: readonly string[], signal?: AbortSignal): Promise<CacheRestore | undefined>;
   /** Keeps the worktree's cache paths as the entry for `key` (a copy, so the job cannot change it afterwards). */
   save(key: string, worktree: string, cache: readonly string[], signal?: AbortSignal): Promise<{ files: number; bytes: number; ms: number }>;
+  /** Waits for the copies being prepared in the background (at the runner's shutdown). */
+  close(): Promise<void>;
 }
 
 /** Where a cache path lives in a worktree on the host: ~/x under the environment's home. */
@@ -45,6 +49,34 @@ export function dependencyCache(root: string, logger: Logger): DependencyCache {
   let method: Promise<CopyMethod> | undefined;
   const copyMethod = () => (method ??= probeCopyMethod(root));
   const entryDir = (key: string) => join(root, key);
+  const preparing = new Map<string, Promise<void>>();
+
+  /**
+   * Links the next job's copy of an entry now, off the jobs' path, so taking it is one rename per
+   * cache path whatever the tree's size (linking 10,000 files costs seconds on a loaded machine,
+   * see bench/RESULTS.md). One ready copy per entry; a claimed one is replaced after the restore.
+   */
+  const prepareSpare = (key: string, manifest: Manifest) => {
+    if (preparing.has(key)) return;
+    const work = (async () => {
+      const spares = join(entryDir(key), "spares");
+      if ((await readySpares(spares)).length > 0) return;
+      const how = await copyMethod();
+      const staging = join(spares, `.preparing-${randomBytes(4).toString("hex")}`);
+      try {
+        for (const [index, entry] of manifest.paths.entries()) {
+          if (entry.present) await restoreTree(how, join(entryDir(key), "paths", String(index)), join(staging, String(index)));
+        }
+        await mkdir(staging, { recursive: true });
+        await rename(staging, join(spares, randomBytes(4).toString("hex")));
+      } finally {
+        await rm(staging, { recursive: true, force: true });
+      }
+    })()
+      .catch((error: unknown) => logger.debug({ err: error, key }, "could not prepare the next copy of a cached environment; the next job links its own"))
+      .finally(() => preparing.delete(key));
+    preparing.set(key, work);
+  };
 
   return {
     async restore(key, worktree, cache, signal) {
@@ -52,23 +84,34 @@ export function dependencyCache(root: string, logger: Logger): DependencyCache {
       const manifest = await readManifest(entryDir(key));
       if (!manifest || manifest.paths.map((entry) => entry.path).join("\0") !== cache.join("\0")) return undefined;
       const how = await copyMethod();
-      let files = 0;
-      let bytes = 0;
-      for (const [index, entry] of manifest.paths.entries()) {
-        if (!entry.present) continue;
-        const stored = join(entryDir(key), "paths", String(index));
-        // Linked files are shared: one a job changed in place spoils the entry for everyone after.
-        if (how === "hardlink" && (await treeFingerprint(stored)).digest !== entry.digest) {
+      const present = [...manifest.paths.entries()].filter(([, entry]) => entry.present);
+      for (const [index, entry] of present) {
+        // Linked files are shared: one a job changed in place spoils the entry (and its ready copy) for everyone after.
+        if (how === "hardlink" && (await treeFingerprint(join(entryDir(key), "paths", String(index)), signal)).digest !== entry.digest) {
           logger.warn({ key, path: entry.path }, "a cached environment was changed since it was saved (a job wrote into a linked file); dropping it, setup runs again");
+          await preparing.get(key);
           await rm(entryDir(key), { recursive: true, force: true });
           return undefined;
         }
+      }
+      const spare = await claimSpare(join(entryDir(key), "spares"));
+      let files = 0;
+      let bytes = 0;
+      for (const [index, entry] of present) {
         const target = await insideWorktree(worktree, entry.path);
-        await restoreTree(how, stored, target, signal);
+        const stored = join(entryDir(key), "paths", String(index));
+        if (spare) await moveInto(join(spare, String(index)), target, () => restoreTree(how, stored, target, signal));
+        else await restoreTree(how, stored, target, signal);
         files += entry.files;
         bytes += entry.bytes;
       }
-      return { paths: manifest.paths.filter((entry) => entry.present).map((entry) => entry.path), files, bytes, method: how, ms: Math.round(performance.now() - started) };
+      if (spare) await rm(spare, { recursive: true, force: true });
+      prepareSpare(key, manifest);
+      return { paths: present.map(([, entry]) => entry.path), files, bytes, method: how, prepared: spare !== undefined, ms: Math.round(performance.now() - started) };
+    },
+
+    async close() {
+      await Promise.all(preparing.values());
     },
 
     async save(key, worktree, cache, signal) {
@@ -93,12 +136,36 @@ export function dependencyCache(root: string, logger: Logger): DependencyCache {
           if (error.code !== "ENOTEMPTY" && error.code !== "EEXIST") throw error;
           logger.debug({ key }, "another job saved this environment first; keeping theirs");
         });
+        prepareSpare(key, manifest);
         return { files: paths.reduce((sum, entry) => sum + entry.files, 0), bytes: paths.reduce((sum, entry) => sum + entry.bytes, 0), ms: Math.round(performance.now() - started) };
       } finally {
         await rm(staging, { recursive: true, force: true });
       }
     },
   };
+}
+
+/** Ready copies of an entry (those being prepared start with a dot). */
+async function readySpares(spares: string): Promise<string[]> {
+  return (await readdir(spares).catch(() => [] as string[])).filter((name) => !name.startsWith("."));
+}
+
+/** Takes a ready copy for this restore alone: the rename succeeds for one claimer only. */
+async function claimSpare(spares: string): Promise<string | undefined> {
+  for (const name of await readySpares(spares)) {
+    const claimed = join(spares, `.claimed-${randomBytes(4).toString("hex")}`);
+    if (await rename(join(spares, name), claimed).then(() => true, () => false)) return claimed;
+  }
+  return undefined;
+}
+
+/** A rename into the worktree; across filesystems (a data dir split over mounts) the fallback copies. */
+async function moveInto(source: string, target: string, fallback: () => Promise<void>): Promise<void> {
+  await rm(target, { recursive: true, force: true });
+  await rename(source, target).catch(async (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EXDEV") throw error;
+    await fallback();
+  });
 }
 
 async function readManifest(dir: string): Promise<Manifest | undefined> {

@@ -71,6 +71,7 @@ export async function runRunner(context: ServiceContext, signal: AbortSignal, ov
     await runClaimLoop(ctx, signal, overrides);
   } finally {
     await workspaces.close();
+    await ctx.environments.close();
   }
 }
 

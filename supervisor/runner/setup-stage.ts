@@ -66,7 +66,7 @@ export async function runSetupStage(options: SetupStageOptions): Promise<Prepare
   const restored = environment.cache.length > 0 ? await restoreCached(options, key, environment) : undefined;
   const commands = restored ? environment.maintenance : environment.setup;
   const what = restored
-    ? `reused the cached environment ${key.slice(0, 12)} (${restored.paths.join(", ") || "nothing cached"}: ${restored.files} files, ${restored.method}) in ${restored.ms} ms` +
+    ? `reused the cached environment ${key.slice(0, 12)} (${restored.paths.join(", ") || "nothing cached"}: ${restored.files} files, ${restored.method}${restored.prepared ? ", linked ahead" : ""}) in ${restored.ms} ms` +
       (commands.length > 0 ? `; ${commands.length} maintenance command${commands.length === 1 ? "" : "s"}` : "")
     : `${commands.length} setup command${commands.length === 1 ? "" : "s"} with network${environment.cache.length > 0 ? `, no cached environment ${key.slice(0, 12)} yet` : ""}`;
   await events.stage("setup", `${environment.description}: ${what}`);

@@ -38,6 +38,30 @@ describe("the dependency cache", () => {
     // Other cache paths, another key: no entry.
     expect(await cache.restore("k1", second, ["node_modules"])).toBeUndefined();
     expect(await cache.restore("k2", second, ["node_modules", "~/.cache/pip", "missing-dir"])).toBeUndefined();
+    await cache.close();
+  });
+
+  it("moves a copy linked ahead into the next job's worktree, and links the one after in the background", async () => {
+    dir = await tempDir("pushpals-env-cache-");
+    const cache = dependencyCache(join(dir.path, "environments"), silentLogger);
+    const first = await jobTree("job-1", { "node_modules/dep/index.js": "one\n", "node_modules/dep/package.json": "{}\n" });
+    await cache.save("k1", first, ["node_modules"]);
+    await cache.close(); // the copy for the next job is ready
+    const second = await jobTree("job-2", {});
+    expect(await cache.restore("k1", second, ["node_modules"])).toMatchObject({ prepared: true, files: 2 });
+    expect(await readFile(join(second, "node_modules/dep/index.js"), "utf8")).toBe("one\n");
+    await cache.close();
+    const third = await jobTree("job-3", {});
+    expect(await cache.restore("k1", third, ["node_modules"])).toMatchObject({ prepared: true, files: 2 });
+    // Without a ready copy (taken, the next one not made yet), the restore links its own.
+    const fourth = await jobTree("job-4", {});
+    const fifth = await jobTree("job-5", {});
+    await cache.close();
+    const both = await Promise.all([cache.restore("k1", fourth, ["node_modules"]), cache.restore("k1", fifth, ["node_modules"])]);
+    expect(both.map((restored) => restored?.prepared).sort()).toEqual([false, true]);
+    expect(await readFile(join(fifth, "node_modules/dep/index.js"), "utf8")).toBe("one\n");
+    expect(await readFile(join(fourth, "node_modules/dep/index.js"), "utf8")).toBe("one\n");
+    await cache.close();
   });
 
   it("drops an entry a job spoiled by writing into a linked file in place, so the next job runs setup", async () => {
@@ -53,6 +77,7 @@ describe("the dependency cache", () => {
     await writeFile(linked, "poisoned in place\n"); // O_TRUNC on the shared inode
     const third = await jobTree("job-3", {});
     expect(await cache.restore("k1", third, ["node_modules"])).toBeUndefined();
+    await cache.close();
     await expect(stat(join(dir.path, "environments", "k1"))).rejects.toThrow(/ENOENT/);
   });
 

@@ -109,7 +109,7 @@ for (const driver of drivers) {
       expect(secondDone.status, secondDone.lastError).toBe(ItemStatus.COMPLETED);
       const secondLog = (await jobLog(scene, second.id)).map((line) => line.text);
       const secondStages = await stagesOf(scene, second.id);
-      expect(secondStages[1]!.detail).toMatch(/reused the cached environment [0-9a-f]{12} \(node_modules: \d+ files, (hardlink|reflink)\)/);
+      expect(secondStages[1]!.detail).toMatch(/reused the cached environment [0-9a-f]{12} \(node_modules: \d+ files, (hardlink|reflink)(, linked ahead)?\)/);
       expect(secondLog.filter((text) => text.startsWith("[setup] setup command"))).toEqual([]);
       expect(secondLog).toContain("is-number works");
       const cachedMs = setupMs(secondLog, "cached environment");
