@@ -105,6 +105,7 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
       cache: ctx.environments,
       sandboxEnv: ctx.sandboxEnv,
       hostEnv: process.env,
+      allowUnisolated: supervisor.allowUnisolated,
       maxOutputBytes: budgets.maxOutputBytesPerCommand,
       log,
       events,

@@ -17,6 +17,12 @@ import { JobFailure } from "./job-failure.js";
 import type { JobLog } from "./job-log.js";
 import type { JobStop } from "./job-stop.js";
 import { runLoggedCommand } from "./logged-command.js";
+import { UNISOLATED_WAYS_OUT } from "./lanes/unisolated-gate.js";
+
+/** Why a job under the process driver gets no setup phase without the opt-in, and what to do. */
+export const UNISOLATED_SETUP =
+  "the process driver would run the repository's setup commands (and its packages' install scripts) on this host with the runner's rights, " +
+  `so there is no setup phase; ${UNISOLATED_WAYS_OUT}`;
 
 export interface SetupStageOptions {
   jobId: string;
@@ -30,6 +36,8 @@ export interface SetupStageOptions {
   sandboxEnv: Record<string, string>;
   /** The runner's own environment, where setup secrets are read (by name). */
   hostEnv: NodeJS.ProcessEnv;
+  /** supervisor.allowUnisolated: whether the repository's setup may run under the process driver, on this host. */
+  allowUnisolated: boolean;
   maxOutputBytes: number;
   log: JobLog;
   events: JobEvents;
@@ -60,6 +68,12 @@ export async function runSetupStage(options: SetupStageOptions): Promise<Prepare
   const started = performance.now();
   const home = sandboxHome(driver.name, workspace.path);
   const prepared: PreparedEnvironment = { environment, sandboxEnv: { ...options.sandboxEnv, ...environment.env, HOME: home }, image: environment.image };
+
+  if (driver.name === "process" && !options.allowUnisolated) {
+    // The repository's commands (a spec, or npm's install scripts) would run with the runner's rights.
+    await events.stage("setup", `${environment.description}: skipped, ${UNISOLATED_SETUP}`);
+    return undefined;
+  }
 
   await mkdir(join(workspace.path, ENVIRONMENT_HOME), { recursive: true });
   const key = environmentCacheKey(options.repo, driver.name, environment);

@@ -170,6 +170,18 @@ describe("job environments without a spec, and bad specs", () => {
     expect(logs[1]).toContain("built"); // the job's own script read the restored tree
   });
 
+  it("runs no setup under the process driver without supervisor.allowUnisolated, and says why", async () => {
+    scene = await createScene({ files: npmRepository({ ".pushpals/environment.toml": 'setup = ["touch setup-ran"]\n' }) });
+    runner = startRunner(scene, { "supervisor.driver": "process", "supervisor.allowUnisolated": false });
+    const job = await enqueueJob(scene, { instruction: "test ! -e setup-ran && echo no setup ran" });
+    const done = await waitForStatus(scene, job.id);
+    expect(done.status, done.lastError).toBe(ItemStatus.COMPLETED);
+    const setup = (await stagesOf(scene, job.id)).find((stage) => stage.stage === "setup");
+    expect(setup?.detail).toContain("skipped, the process driver would run the repository's setup commands");
+    expect(setup?.detail).toContain("supervisor.allow_unisolated = true");
+    expect((await jobLog(scene, job.id)).map((line) => line.text)).toContain("no setup ran");
+  });
+
   it("fails a job whose environment.toml is invalid, naming the key, without running anything", async () => {
     scene = await createScene({ files: npmRepository({ ".pushpals/environment.toml": 'setup = "npm ci"\ncahce = ["node_modules"]\n' }) });
     runner = startRunner(scene, { "supervisor.driver": "process" });
