@@ -4,8 +4,8 @@ import type { Clients } from "../../services/kernel/clients.js";
 import type { Logger } from "../../services/kernel/log.js";
 import type { JobLog } from "./job-log.js";
 
-/** A job's stages, in order, as job_progress events name them. */
-export const JOB_STAGES = ["workspace", "sandbox", "run", "validation", "scope", "commit", "completion"] as const;
+/** A job's stages, in order, as job_progress events name them ("setup" only when the job has an environment). */
+export const JOB_STAGES = ["workspace", "setup", "sandbox", "run", "validation", "scope", "commit", "completion"] as const;
 export type JobStage = (typeof JOB_STAGES)[number];
 
 /** The event kinds the runner records itself (queue transitions and log lines have their own RPCs). */

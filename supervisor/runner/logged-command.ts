@@ -10,6 +10,8 @@ export interface LoggedCommandOptions {
   /** Aborting kills the command's whole process tree. */
   signal: AbortSignal;
   timeoutMs?: number;
+  /** Extra variables for this command only (the setup phase's secrets). */
+  env?: Record<string, string>;
   /** Head and tail kept in the log beyond this (supervisor.maxOutputBytesPerCommand). */
   maxOutputBytes: number;
   /** Characters of the output's end kept for messages and events. */
@@ -47,7 +49,7 @@ export async function runLoggedCommand(sandbox: Sandbox, command: string, option
     }
   };
 
-  const execution = sandbox.exec(command, { signal: options.signal, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+  const execution = sandbox.exec(command, { signal: options.signal, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}), ...(options.env ? { env: options.env } : {}) });
   const summary = failureSummary();
   for await (const chunk of execution.output) {
     tail = (tail + chunk.data).slice(-tailChars);

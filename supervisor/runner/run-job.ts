@@ -20,6 +20,7 @@ import { keepJobLease } from "./job-lease.js";
 import type { ClaimedJob, JobEnding, RunnerContext } from "./runner-context.js";
 import { stageCheckedChange } from "./scope-stage.js";
 import { clipEnd } from "../../services/kernel/text/clip.js";
+import { clearEnvironment, runSetupStage, type PreparedEnvironment } from "./setup-stage.js";
 
 /** The diff attached to a job is cut here; the branch has all of it. */
 const MAX_DIFF_BYTES = 4 * 1024 * 1024;
@@ -96,9 +97,32 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
     logger.info({ worktree: made.path, baseSha: made.baseSha, warm: made.warm }, "job worktree ready");
     gitWatch = await ctx.gitDirGuard.watch({ jobId: job.id, gitDir: made.gitDir }, logger);
 
+    const prepared: PreparedEnvironment | undefined = await runSetupStage({
+      jobId: job.id,
+      owner: ctx.workerId,
+      repo: ctx.repo,
+      workspace: made,
+      driver: ctx.driver,
+      config: ctx.environment,
+      cache: ctx.environments,
+      sandboxEnv: ctx.sandboxEnv,
+      hostEnv: process.env,
+      allowUnisolated: supervisor.allowUnisolated,
+      maxOutputBytes: budgets.maxOutputBytesPerCommand,
+      log,
+      events,
+      stop,
+      logger,
+    });
+    // The setup sandbox is gone: the agent's has no network and none of the setup secrets.
+    tampered = await gitWatch.check();
+    if (tampered) throw tampered;
+
     await events.stage("sandbox", `starting a ${ctx.driver.name} sandbox on the worktree`);
     try {
-      sandbox = await ctx.driver.start(laneSandboxSpec(lane, { jobId: job.id, owner: ctx.workerId, worktree: workspace.path, env: ctx.sandboxEnv, logger }), stop.signal);
+      const env = prepared?.sandboxEnv ?? ctx.sandboxEnv;
+      const image = prepared?.image ? { image: prepared.image } : {};
+      sandbox = await ctx.driver.start(laneSandboxSpec(lane, { jobId: job.id, owner: ctx.workerId, worktree: workspace.path, env, ...image, logger }), stop.signal);
     } catch (error) {
       stop.throwIfStopped();
       throw new JobFailure(`the ${ctx.driver.name} sandbox would not start: ${errorMessage(error)}`, "retry", { cause: error });
@@ -115,6 +139,7 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
     await sandbox.stop(); // nothing may run in the worktree while it is staged and committed
     tampered = await gitWatch.check();
     if (tampered) throw tampered;
+    if (prepared) await clearEnvironment(ctx.repo, workspace, prepared.environment, stop.signal);
 
     await events.stage("scope", "checking the change against the operator's [policy] and the plan's write scope, before staging it");
     const staged = await stageCheckedChange(workspace, ctx.policy, task.planning?.scope, stop.signal);

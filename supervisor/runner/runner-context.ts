@@ -1,6 +1,7 @@
 import type { QueueItem } from "../../gen/pushpals/v1/items_pb.js";
 import type { Clients } from "../../services/kernel/clients.js";
 import type { Config } from "../../services/kernel/config/schema.js";
+import type { DependencyCache } from "../environment/dependency-cache.js";
 import type { Logger } from "../../services/kernel/log.js";
 import type { ChangePolicy } from "../../services/kernel/policy/index.js";
 import type { SandboxDriver } from "../sandbox/driver.js";
@@ -28,6 +29,10 @@ export interface RunnerContext {
   identity: CommitIdentity;
   /** Fingerprints the repository's git control files around each job and restores them. */
   gitDirGuard: GitDirGuard;
+  /** [environment]: the setup phase of repositories without their own .pushpals/environment.toml. */
+  environment: Config["environment"];
+  /** Ready environments of earlier jobs (<dataDir>/environments), reused by the setup phase. */
+  environments: DependencyCache;
   /** The operator's [policy], held against every change before it is staged. */
   policy: ChangePolicy;
   logger: Logger;

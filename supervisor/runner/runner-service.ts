@@ -2,9 +2,11 @@ import { ensureWorkDir } from "../../services/kernel/config/work-dir.js";
 import { configuredClaimWaitMs } from "../../services/kernel/claim-wait.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "../../services/kernel/log.js";
+import { join } from "node:path";
 import { changePolicy } from "../../services/kernel/policy/index.js";
 import { sleep } from "../../services/kernel/time.js";
 import type { ServiceContext, ServiceDefinition } from "../../services/kernel/service-definition.js";
+import { dependencyCache } from "../environment/dependency-cache.js";
 import type { SandboxDriver } from "../sandbox/driver.js";
 import { selectDriver } from "../sandbox/select-driver.js";
 import { chooseStartPoint, resolveBase, worktreePool } from "../workspace/index.js";
@@ -71,6 +73,9 @@ export async function runRunner(context: ServiceContext, signal: AbortSignal, ov
     sandboxEnv: sandboxEnv(config.supervisor.envAllowList, logger),
     identity: commitIdentity(config.supervisor.commitAuthor),
     gitDirGuard: gitDirGuard(repo),
+    environment: config.environment,
+    // Beside the worktrees (storage.workDir): a restore links files, which needs one file system.
+    environments: dependencyCache(join(config.storage.workDir, "environments"), logger),
     policy: changePolicy(config.policy),
     logger,
   };
@@ -79,6 +84,7 @@ export async function runRunner(context: ServiceContext, signal: AbortSignal, ov
     await runClaimLoop(ctx, signal, { claimWaitMs: configuredClaimWaitMs(config), ...overrides });
   } finally {
     await workspaces.close();
+    await ctx.environments.close();
   }
 }
 

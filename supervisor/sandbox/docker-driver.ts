@@ -24,6 +24,8 @@ export interface DockerDriverOptions {
    * it, never agent sandboxes); "none" refuses them.
    */
   network: string;
+  /** The network of a job's setup phase (spec.phase "setup"); "none" refuses setup with network. Default "bridge". */
+  setupNetwork?: string;
   cpus: number;
   memoryMb: number;
   pidsLimit: number;
@@ -62,11 +64,12 @@ export function createDockerDriver(options: DockerDriverOptions): SandboxDriver 
 async function startContainer(engine: EngineClient, options: DockerDriverOptions, spec: SandboxSpec, signal: AbortSignal | undefined, logger: Logger): Promise<Sandbox> {
   validateSpec(spec);
   checkModelSocketSpec(spec);
-  if (spec.network && options.network === "none") {
-    throw failedPrecondition(
-      `job ${spec.jobId} asks for network access but supervisor.docker.network is "none"; set it to a Docker network (e.g. "bridge") to allow it`,
-    );
+  const network = sandboxNetwork(options, spec);
+  if (spec.network && network === "none") {
+    const key = spec.phase === "setup" ? "supervisor.docker.setup_network" : "supervisor.docker.network";
+    throw failedPrecondition(`job ${spec.jobId} asks for network access but ${key} is "none"; set it to a Docker network (e.g. "bridge") to allow it`);
   }
+  const image = spec.image || options.image;
   const log = sandboxLog(logger, "docker", spec);
   const startedAt = performance.now();
   const git = await gitMounts(spec.worktree, DOCKER_WORKDIR);
@@ -77,11 +80,11 @@ async function startContainer(engine: EngineClient, options: DockerDriverOptions
     pids: spec.limits?.pids ?? options.pidsLimit,
   };
   const memory = Math.round(limits.memoryMb * 1024 * 1024);
-  log.info({ image: options.image, limits, engine: engine.host }, "creating container");
+  log.info({ image, network, phase: spec.phase, limits, engine: engine.host }, "creating container");
   const name = `pushpals-${spec.jobId}-${randomBytes(3).toString("hex")}`;
   const created = await engine
     .call<{ Id: string }>("POST", `/containers/create?name=${encodeURIComponent(name)}`, {
-      Image: options.image,
+      Image: image,
       Entrypoint: ["sleep"],
       Cmd: ["2147483647"],
       WorkingDir: DOCKER_WORKDIR,
@@ -90,7 +93,7 @@ async function startContainer(engine: EngineClient, options: DockerDriverOptions
       HostConfig: {
         // An init reaps the orphans of killed commands, so they never count against PidsLimit.
         Init: true,
-        NetworkMode: spec.network ? options.network : "none",
+        NetworkMode: network,
         NanoCpus: Math.round(limits.cpus * 1e9),
         Memory: memory,
         MemorySwap: memory,
@@ -110,7 +113,7 @@ async function startContainer(engine: EngineClient, options: DockerDriverOptions
       await model?.remove();
       if (error instanceof EngineError && error.status === 404) {
         throw failedPrecondition(
-          `image ${options.image} is not on the container engine at ${engine.host} (${error.message}); pull or build it first (the default image: bash scripts/container-engine.sh)`,
+          `image ${image} is not on the container engine at ${engine.host} (${error.message}); pull or build it first (the default image: bash scripts/container-engine.sh)`,
         );
       }
       throw error;
@@ -154,6 +157,12 @@ async function startContainer(engine: EngineClient, options: DockerDriverOptions
       await model?.remove();
     },
   };
+}
+
+/** Only a spec asking for network gets one: the setup phase its own, integration checks the operator's. */
+function sandboxNetwork(options: DockerDriverOptions, spec: SandboxSpec): string {
+  if (!spec.network) return "none";
+  return spec.phase === "setup" ? (options.setupNetwork ?? "bridge") : options.network;
 }
 
 /** The model socket's directory, read-only (a socket in it still takes connections). */

@@ -27,6 +27,14 @@ export interface SandboxSpec {
    */
   network?: boolean;
   /**
+   * "setup": the sandbox of a job's setup phase (supervisor/runner/setup-stage.ts), the only job
+   * sandbox with `network`: it installs dependencies, is stopped before the agent's sandbox starts,
+   * and never has a model socket. Docker gives it supervisor.docker.setupNetwork.
+   */
+  phase?: "setup";
+  /** The image of drivers that run one (docker); default the driver's configured image. */
+  image?: string;
+  /**
    * Give the sandbox a private directory for the runner's per-job model socket, the only way an
    * agent CLI inside reaches its model: a fresh host directory (mode 0700), read-only at
    * /run/pushpals in isolated sandboxes, removed by stop(). Refused together with `network`.

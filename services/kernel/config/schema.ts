@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { agentEnv, agentSection } from "./sections/agent.js";
 import { busEnv, busSection } from "./sections/bus.js";
+import { environmentEnv, environmentSection } from "./sections/environment.js";
 import { integrationEnv, integrationSection } from "./sections/integration.js";
 import { llmEnv, llmSection } from "./sections/llm.js";
 import { meshEnv, meshSection } from "./sections/mesh.js";
@@ -26,6 +27,7 @@ export const configSchema = z.strictObject({
   mesh: meshSection.prefault({}),
   policy: policySection.prefault({}),
   observability: observabilitySection.prefault({}),
+  environment: environmentSection.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -45,4 +47,5 @@ export const ENV_MAP: Record<string, string> = {
   ...meshEnv,
   ...policyEnv,
   ...observabilityEnv,
+  ...environmentEnv,
 };

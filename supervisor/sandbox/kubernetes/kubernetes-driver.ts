@@ -7,7 +7,7 @@ import { kubeFailure } from "./api-errors.js";
 import { connectCluster, type Cluster } from "./cluster.js";
 import { ownerSelector, podName } from "./names.js";
 import { NO_MODEL_SOCKET } from "./model-access.js";
-import { ensureDenyEgressPolicy } from "./network-policy.js";
+import { ensureDenyEgressPolicy, ensureSetupEgressPolicy } from "./network-policy.js";
 import { deletePod } from "./pod-deletion.js";
 import { podManifest } from "./pod-manifest.js";
 import { waitUntilRunning } from "./pod-readiness.js";
@@ -40,6 +40,7 @@ export function createKubernetesDriver(
   let cluster: Cluster | undefined;
   const connect = () => (cluster ??= connectCluster(settings.kubeconfig));
   let policy: Promise<void> | undefined;
+  let setupPolicy: Promise<void> | undefined;
   const ensurePolicy = (on: Cluster) => {
     policy ??= ensureDenyEgressPolicy(on, settings.namespace, log);
     policy.catch(() => (policy = undefined));
@@ -61,7 +62,7 @@ export function createKubernetesDriver(
 
     async start(spec: SandboxSpec, signal?: AbortSignal): Promise<Sandbox> {
       validateSpec(spec);
-      if (spec.network) {
+      if (spec.network && spec.phase !== "setup") {
         throw failedPrecondition(
           `job ${spec.jobId} asks for network access, but kubernetes sandbox pods sit behind a deny-all egress NetworkPolicy; use the docker driver with supervisor.docker.network set, or drop the job's network need`,
         );
@@ -70,6 +71,10 @@ export function createKubernetesDriver(
       signal?.throwIfAborted();
       const on = connect();
       await ensurePolicy(on);
+      if (spec.network) await (setupPolicy ??= ensureSetupEgressPolicy(on, settings.namespace, log).catch((error: unknown) => {
+        setupPolicy = undefined;
+        throw error;
+      }));
       const name = podName(spec.jobId);
       const podLog = sandboxLog(log, "kubernetes", spec, { pod: name });
       if (spec.limits?.pids !== undefined) podLog.info({ pids: spec.limits.pids }, "pods have no per-pod pids limit; the node's podPidsLimit applies");
@@ -79,7 +84,7 @@ export function createKubernetesDriver(
       } catch (error) {
         throw kubeFailure(`create pod ${name} in namespace ${settings.namespace}`, error, { namespace: settings.namespace, server: on.server });
       }
-      podLog.info({ image: settings.image }, "sandbox pod created");
+      podLog.info({ image: spec.image || settings.image, phase: spec.phase }, "sandbox pod created");
       const pod = { cluster: on, namespace: settings.namespace, name };
       try {
         await waitUntilRunning(pod, settings.startTimeoutMs, podLog, signal);

@@ -11,6 +11,9 @@ export const COMPONENT_LABEL = "app.kubernetes.io/component";
 export const COMPONENT = "sandbox";
 export const OWNER_LABEL = "pushpals.owner";
 export const JOB_LABEL = "pushpals.job";
+/** Set on a job's setup pod only: the setup egress policy selects it, the agent's pod never has it. */
+export const PHASE_LABEL = "pushpals.phase";
+export const SETUP_PHASE = "setup";
 
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const LABEL_VALUE_MAX = 63;

@@ -1,6 +1,6 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import type { SandboxSpec } from "../driver.js";
-import { CONTAINER_NAME, JOB_LABEL, OWNER_LABEL, POD_WORKDIR, sandboxLabels } from "./names.js";
+import { CONTAINER_NAME, JOB_LABEL, OWNER_LABEL, PHASE_LABEL, POD_WORKDIR, SETUP_PHASE, sandboxLabels } from "./names.js";
 import type { KubernetesSandboxSettings } from "./settings.js";
 
 export interface PodPlan {
@@ -26,7 +26,8 @@ export function podManifest({ name, spec, settings }: PodPlan): V1Pod {
     metadata: {
       name,
       namespace: settings.namespace,
-      labels: sandboxLabels(spec.owner, spec.jobId),
+      // A setup pod is labelled for the setup egress policy (network-policy.ts); no other pod ever is.
+      labels: { ...sandboxLabels(spec.owner, spec.jobId), ...(spec.phase === "setup" ? { [PHASE_LABEL]: SETUP_PHASE } : {}) },
       // Labels may be shortened to fit; the annotations keep the exact ids for people.
       annotations: { [OWNER_LABEL]: spec.owner, [JOB_LABEL]: spec.jobId },
     },
@@ -49,7 +50,7 @@ export function podManifest({ name, spec, settings }: PodPlan): V1Pod {
       containers: [
         {
           name: CONTAINER_NAME,
-          image: settings.image,
+          image: spec.image || settings.image,
           imagePullPolicy: "IfNotPresent",
           // A bounded sleep: the pod ends on its own even if nobody deletes it.
           command: ["sleep", String(settings.activeDeadlineSeconds + 60)],

@@ -67,6 +67,8 @@ export const supervisorSection = z.strictObject({
     .strictObject({
       image: z.string().default("localhost/pushpals-busybox:latest"),
       network: z.string().default("none"),
+      /** The network of a job's setup phase only (dependencies from registries); the agent phase never has one. "none": no setup network. */
+      setupNetwork: z.string().default("bridge"),
       cpus: z.coerce.number().min(0.1).max(64).default(1),
       memoryMb: z.coerce.number().int().min(16).max(65536).default(1024),
       pidsLimit: z.coerce.number().int().min(16).max(65536).default(256),
