@@ -23,6 +23,7 @@ const ROWS: Row[] = [
   { name: "a .gitlab-ci.yml at the root", entries: [file(".gitlab-ci.yml")], broken: [["forbidden_globs", [".gitlab-ci.yml"]]] },
   { name: ".gitattributes in any directory", entries: [file(".gitattributes"), file("src/deep/.gitattributes")], broken: [["forbidden_globs", [".gitattributes", "src/deep/.gitattributes"]]] },
   { name: ".gitmodules", entries: [file(".gitmodules")], broken: [["forbidden_globs", [".gitmodules"]]] },
+  { name: "the job environment spec (its setup runs with network)", entries: [file(".pushpals/environment.toml")], broken: [["forbidden_globs", [".pushpals/environment.toml"]]] },
   { name: "a path with a .git component, any case", entries: [file(".git/hooks/pre-commit"), file("vendor/.GIT/config"), file("sub/.git")], broken: [["forbidden_globs", [".git/hooks/pre-commit", "vendor/.GIT/config"]], ["forbidden_globs", ["sub/.git"]]] },
   { name: "names that only look like .git", entries: [file("src/a.git"), file(".github/README.md"), file("x.gitattributes")], broken: [] },
   { name: "deleting a workflow (turning CI off is a change to it)", entries: [deleted(".github/workflows/ci.yml")], broken: [["forbidden_globs", [".github/workflows/ci.yml"]]] },
@@ -62,7 +63,7 @@ describe("the change policy's rules", () => {
   it("forbids by default exactly what configs/default.toml documents", () => {
     const policy = defaultChangePolicy();
     expect(policy).toEqual({
-      forbiddenGlobs: ["**/.git", "**/.git/**", ".github/workflows/**", ".gitlab-ci.yml", "**/.gitmodules", "**/.gitattributes"],
+      forbiddenGlobs: ["**/.git", "**/.git/**", ".github/workflows/**", ".gitlab-ci.yml", "**/.gitmodules", "**/.gitattributes", ".pushpals/environment.toml"],
       symlinks: "inside",
       allowGitlinks: false,
       maxFileBytes: 5 * MiB,

@@ -22,7 +22,7 @@ describe("the [policy] section", () => {
 
   it("extra_forbidden_globs adds to the defaults without restating them", async () => {
     const config = await load('[policy]\nextra_forbidden_globs = ["deploy/**", "**/*.pem"]\n');
-    expect(changePolicy(config.policy).forbiddenGlobs).toEqual(["**/.git", "**/.git/**", ".github/workflows/**", ".gitlab-ci.yml", "**/.gitmodules", "**/.gitattributes", "deploy/**", "**/*.pem"]);
+    expect(changePolicy(config.policy).forbiddenGlobs).toEqual(["**/.git", "**/.git/**", ".github/workflows/**", ".gitlab-ci.yml", "**/.gitmodules", "**/.gitattributes", ".pushpals/environment.toml", "deploy/**", "**/*.pem"]);
   });
 
   it("forbidden_globs replaces the defaults when the operator restates them", async () => {

@@ -6,7 +6,8 @@ const MiB = 1024 * 1024;
  * What no job may change, whatever its plan says: git's own metadata, CI definitions that run
  * with the repository's secrets, and the files that make git run programs or fetch from URLs.
  */
-export const DEFAULT_FORBIDDEN_GLOBS = ["**/.git", "**/.git/**", ".github/workflows/**", ".gitlab-ci.yml", "**/.gitmodules", "**/.gitattributes"] as const;
+// .pushpals/environment.toml: its setup commands run with network, so an agent must not write them.
+export const DEFAULT_FORBIDDEN_GLOBS = ["**/.git", "**/.git/**", ".github/workflows/**", ".gitlab-ci.yml", "**/.gitmodules", "**/.gitattributes", ".pushpals/environment.toml"] as const;
 
 const glob = z
   .string()
