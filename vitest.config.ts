@@ -9,6 +9,8 @@ process.env.XDG_STATE_HOME ??= join(tmpdir(), `pushpals-test-state-${process.pid
 export default defineConfig({
   test: {
     include: ["tests/**/*.test.ts"],
+    // Meaningful only where the services are blocked: the unit run (vitest.unit.config.ts).
+    exclude: ["**/node_modules/**", "tests/support/services-unreachable.test.ts"],
     // Suites talk to real Postgres, NATS, git and sandboxes; two cores means modest parallelism.
     maxWorkers: 2,
     testTimeout: 30_000,
