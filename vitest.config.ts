@@ -10,6 +10,8 @@ process.env.XDG_STATE_HOME ??= join(tmpdir(), `pushpals-test-state-${process.pid
 export default defineConfig({
   test: {
     include: ["tests/**/*.test.ts"],
+    // Meaningful only where the services are blocked: the unit run (vitest.unit.config.ts).
+    exclude: ["**/node_modules/**", "tests/support/services-unreachable.test.ts"],
     // Suites talk to real Postgres, NATS, git and sandboxes; two cores means modest parallelism:
     // two workers for the suites, and a third slot the idle run (tests/idle, ten minutes of an
     // idle server, nearly no CPU) holds from the start, see LongRunsFirst.

@@ -47,7 +47,9 @@ it("survives a NATS restart: subscriptions come back, new ones become ready, sta
     const madeWhileDown = subscriber.subscribe("restart.late");
     let lateReady = false;
     void madeWhileDown.ready.then(() => (lateReady = true));
-    await sleep(500);
+    // A negative window: with the server down, the subscription cannot become ready.
+    const DOWN_WINDOW_MS = 500;
+    await sleep(DOWN_WINDOW_MS);
     expect(lateReady).toBe(false);
 
     await server.start();

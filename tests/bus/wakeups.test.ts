@@ -3,7 +3,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Bus, Subscription } from "../../services/kernel/bus/bus.js";
 import { wakeups, type Wakeup } from "../../services/kernel/bus/wakeups.js";
-import { busesUnderTest, bytes, uniqueRoot } from "./support/buses.js";
+import { waitFor } from "../sandbox/fixtures.js";
+import { busesUnderTest, bytes, take, uniqueRoot } from "./support/buses.js";
 
 type Next = { value: Wakeup | undefined; done: boolean; ms: number };
 
@@ -68,20 +69,15 @@ describe.each(busesUnderTest)("wakeups on the $kind bus", (busUnderTest) => {
     expect(first.ms).toBeLessThan(500);
   });
 
-  it("wakes with 'message' within milliseconds of a publish", async () => {
+  // With a 60 s safety-net poll, every "message" is the publish's doing; latency is bench/'s business.
+  it("wakes with 'message' on each publish, long before the poll", async () => {
     const iterator = wakeups(subscriber, subject, { pollMs: 60_000, signal: controller.signal });
     expect((await iterator.next()).value).toBe("poll");
-    const latencies: number[] = [];
     for (let round = 0; round < 20; round++) {
       const pending = iterator.next();
-      await sleep(5);
-      const published = performance.now();
       publisher.publish(subject, bytes(String(round)));
       expect((await pending).value).toBe("message");
-      latencies.push(performance.now() - published);
     }
-    latencies.sort((a, b) => a - b);
-    expect(latencies[latencies.length - 1]).toBeLessThan(250);
   });
 
   it("still wakes within pollMs when the message was lost", async () => {
@@ -105,7 +101,6 @@ describe.each(busesUnderTest)("wakeups on the $kind bus", (busUnderTest) => {
     const iterator = wakeups(subscriber, subject, { pollMs: 400, signal: controller.signal });
     expect((await iterator.next()).value).toBe("poll");
     const pending = iterator.next();
-    await sleep(5);
     for (let i = 0; i < 50; i++) publisher.publish(subject, bytes(String(i)));
     expect((await pending).value).toBe("message");
     const after = await timedNext(iterator);
@@ -116,14 +111,20 @@ describe.each(busesUnderTest)("wakeups on the $kind bus", (busUnderTest) => {
   it("coalesces messages that arrive while the claimer is busy into one wake-up", async () => {
     const iterator = wakeups(subscriber, subject, { pollMs: 400, signal: controller.signal });
     expect((await iterator.next()).value).toBe("poll");
+    // A second subscription on the same connection: once it has all ten, so has the claimer's.
+    const watcher = subscriber.subscribe(subject);
+    await watcher.ready;
     for (let i = 0; i < 10; i++) {
       publisher.publish(subject, bytes(String(i)));
+      // Spread out, as a busy claimer would see them.
       await sleep(10);
     }
-    await sleep(100);
+    await take(watcher, 10);
+    watcher.close();
     const busyOnes = await timedNext(iterator);
     expect(busyOnes.value).toBe("message");
-    expect(busyOnes.ms).toBeLessThan(100);
+    // Already rung: it answers without waiting for the poll (400 ms).
+    expect(busyOnes.ms).toBeLessThan(380);
     const after = await timedNext(iterator);
     expect(after.value).toBe("poll");
     expect(after.ms).toBeGreaterThanOrEqual(380);
@@ -136,8 +137,7 @@ describe.each(busesUnderTest)("wakeups on the $kind bus", (busUnderTest) => {
     expect((await iterator.next()).value).toBe("poll");
     expect(counted.open()).toBe(1);
     const pending = timedNext(iterator);
-    await sleep(20);
-    expect(activeTimers()).toBe(timersBefore + 1);
+    await waitFor("the poll's timer to be armed", () => activeTimers() === timersBefore + 1, 5_000);
     controller.abort();
     const ended = await pending;
     expect(ended.done).toBe(true);

@@ -241,7 +241,9 @@ describe("integration service: each outcome through the queue", () => {
     await git(s.git.repo, "remote", "remove", "origin");
     const worker = s.startWorker();
     const item = await s.enqueue(await s.git.job({ "a.txt": "a\n" }));
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // A negative window: for 1.5 s (several claim rounds) the worker neither crashes nor takes the item.
+    const NOTHING_HAPPENS_MS = 1500;
+    await new Promise((resolve) => setTimeout(resolve, NOTHING_HAPPENS_MS));
     expect(worker.error).toBeUndefined();
     expect((await s.cp.clients.queues.getItem({ itemId: item.id })).item?.status).toBe(ItemStatus.PENDING);
 

@@ -5,6 +5,7 @@ import { checkOutputLog, CHECK_OUTPUT_STAGE } from "../../services/integration/w
 import { eventRecorder, type EventRecorder } from "../../services/integration/worker/event-recorder.js";
 import { silentLogger } from "../../services/kernel/log.js";
 import { startTestControlPlane, type TestControlPlane } from "../support/control-plane.js";
+import { waitFor } from "../sandbox/fixtures.js";
 
 /** The event recorder and the check-output log against a real control plane (the lease keeper: tests/kernel/lease-keeper.test.ts). */
 describe("worker parts", () => {
@@ -66,7 +67,8 @@ describe("check output log", () => {
     const recorder = memoryRecorder();
     const log = checkOutputLog(recorder, { flushChars: 1000, flushMs: 30, maxCharsPerCheck: 1000 });
     log.push(check, "slow");
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Far below flushChars: only the 30 ms timer can flush it.
+    await waitFor("the timer's flush", () => recorder.events.length > 0, 5_000);
     expect(details(recorder.events)).toEqual(["slow"]);
     log.close();
   });

@@ -4,6 +4,7 @@ import { silentLogger } from "../../services/kernel/log.js";
 import { createModelClient } from "../../services/kernel/llm/model-client.js";
 import type { ModelMessage, StreamEvent } from "../../services/kernel/llm/model.js";
 import type { ScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
+import { waitFor } from "../sandbox/fixtures.js";
 import { capturedLogger, elapsedSince, llmConfig, serveScript } from "./support.js";
 
 const ask: ModelMessage[] = [
@@ -131,14 +132,16 @@ describe("createModelClient against the scripted OpenAI-compatible server", () =
     server = await serveScript("rate-limited-twice.jsonl");
     const model = createModelClient(llmConfig(server.url, { maxRetries: 3 }), "agent", silentLogger);
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 150);
-
-    const started = Date.now();
-    const error = await rejection(model.complete(ask, { signal: controller.signal }));
+    const calling = rejection(model.complete(ask, { signal: controller.signal }));
+    // Abort once the first 429 is in: the client is then in its first backoff (at least 375 ms).
+    await waitFor("the first request to reach the server", () => server!.requests().length === 1, 10_000);
+    const abortedAt = performance.now();
+    controller.abort();
+    const error = await calling;
 
     expect(error.code).toBe(Code.Canceled);
-    // The first backoff alone is at least 375 ms; the call must not sit it out.
-    expect(elapsedSince(started)).toBeLessThan(350);
+    // Measured from the abort, not from a timer that load can delay: the call must not sit the backoff out.
+    expect(performance.now() - abortedAt).toBeLessThan(350);
     expect(server.requests()).toHaveLength(1);
   });
 

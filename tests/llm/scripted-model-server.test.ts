@@ -9,6 +9,7 @@ import type { ModelMessage } from "../../services/kernel/llm/model.js";
 import { parseCliArgs, runScriptedModelServer, UsageError } from "../../services/kernel/llm/scripted-model-server-cli.js";
 import { startScriptedModelServer, type ScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
 import { loadScript, ScriptError } from "../../services/kernel/llm/scripted-script.js";
+import { itIfAvailable } from "../sandbox/environment.js";
 import { llmConfig, scriptPath, serveScript } from "./support.js";
 
 let server: ScriptedModelServer | undefined;
@@ -181,7 +182,8 @@ describe("scripted model server command line", () => {
   });
 
   const main = fileURLToPath(new URL("../../dist/services/kernel/llm/scripted-model-server-main.js", import.meta.url));
-  it.runIf(existsSync(main))("runs as a process from dist/ and stops on SIGTERM", async () => {
+  const built = { name: "dist/ (the built services)", available: existsSync(main), howToGet: "run `npm run build` first (npm test does)" };
+  itIfAvailable("runs as a process from dist/ and stops on SIGTERM", built, async () => {
     const child = spawn(process.execPath, [main, "--script", scriptPath("hello.jsonl"), "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
     try {
       const url = await new Promise<string>((resolve, reject) => {

@@ -12,6 +12,8 @@ import { runRunner, type RunnerOverrides } from "../../supervisor/runner/runner-
 import { startTestControlPlane, type ControlPlaneOptions, type TestControlPlane } from "../support/control-plane.js";
 import { git, initRepo } from "../support/git.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
+import { startScriptedModelServer, type ScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
+import { afterEach } from "vitest";
 
 export const FINAL_STATUSES = [ItemStatus.COMPLETED, ItemStatus.FAILED, ItemStatus.CANCELLED, ItemStatus.DEAD_LETTER];
 
@@ -189,3 +191,32 @@ export async function jobBranchTip(repo: string, branch: string): Promise<string
 export async function branchExists(repo: string, branch: string): Promise<boolean> {
   return (await git(repo, "branch", "--list", branch)).trim() !== "";
 }
+
+export interface AgentRun {
+  scene: Scene;
+  model: ScriptedModelServer;
+  runner: InProcessRunner;
+}
+
+/**
+ * The set-up the agent-lane suites share: a scene, the scripted model and an in-process runner
+ * talking to it, all stopped after each test. Call once in a describe; each test calls the
+ * returned start() with only what differs (files, the model's script, settings).
+ */
+export function useAgentRun(): (options: { script: ScriptInput; files?: Record<string, string>; settings?: Record<string, unknown>; runner?: RunnerOverrides }) => Promise<AgentRun> {
+  let current: Partial<AgentRun> = {};
+  afterEach(async () => {
+    await current.runner?.stop();
+    await current.model?.close();
+    await current.scene?.remove();
+    current = {};
+  });
+  return async ({ script, files, settings = {}, runner = {} }) => {
+    current.scene = await createScene(files ? { files } : {});
+    current.model = await startScriptedModelServer({ script });
+    current.runner = startRunner(current.scene, { "llm.baseUrl": current.model.url, "llm.model": "scripted-agent", "llm.maxRetries": 0, ...settings }, runner);
+    return current as AgentRun;
+  };
+}
+
+type ScriptInput = Parameters<typeof startScriptedModelServer>[0]["script"];

@@ -5,32 +5,19 @@ import { Lane } from "../../gen/pushpals/v1/task_pb.js";
 import { startScriptedModelServer, type ScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
 import { createBwrapDriver } from "../../supervisor/sandbox/bwrap-driver.js";
 import { git } from "../support/git.js";
-import { createScene, enqueueJob, itemEvents, jobLog, startRunner, waitForStatus, type InProcessRunner, type Scene } from "./support.js";
+import { enqueueJob, itemEvents, jobLog, useAgentRun, waitForStatus } from "./support.js";
 
 const driver = (await createBwrapDriver().available()) ? "bwrap" : "process";
 const MODEL_KEY = "sk-test-never-in-a-sandbox";
 
 describe(`the worker lane (coding agent, ${driver} sandbox)`, () => {
-  let scene: Scene | undefined;
-  let runner: InProcessRunner | undefined;
-  let model: ScriptedModelServer | undefined;
-
-  afterEach(async () => {
-    await runner?.stop();
-    await model?.close();
-    await scene?.remove();
-    runner = scene = model = undefined;
-  });
+  const agentRun = useAgentRun();
 
   async function start(script: Parameters<typeof startScriptedModelServer>[0]["script"]) {
-    scene = await createScene({ files: { "hello.txt": "Hello, world\n", "README.md": "# greeting\n" } });
-    model = await startScriptedModelServer({ script });
-    runner = startRunner(scene, {
-      "supervisor.driver": driver,
-      "llm.baseUrl": model.url,
-      "llm.model": "scripted-agent",
-      "llm.apiKey": MODEL_KEY,
-      "llm.maxRetries": 0,
+    const { scene } = await agentRun({
+      script,
+      files: { "hello.txt": "Hello, world\n", "README.md": "# greeting\n" },
+      settings: { "supervisor.driver": driver, "llm.apiKey": MODEL_KEY },
     });
     return scene;
   }

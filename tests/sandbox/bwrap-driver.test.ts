@@ -23,6 +23,7 @@ describeDriverConformance("bwrap", requirement, () => createBwrapDriver(), {
   hasGit: true,
   tcpProbe: (port) => `bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port}'`,
   sequentialExecs: 30,
+  workspace: "mounted",
 });
 
 describeIfAvailable("bwrap driver", requirement, () => {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { newId } from "../../services/kernel/ids.js";
 import { MARKER_VARIABLE } from "../../supervisor/sandbox/marked-processes.js";
-import type { Sandbox, SandboxDriver, SandboxSpec } from "../../supervisor/sandbox/driver.js";
+import type { Execution, OutputChunk, Sandbox, SandboxDriver, SandboxSpec } from "../../supervisor/sandbox/driver.js";
 import { describeIfAvailable, type Requirement } from "./environment.js";
 import { git } from "../support/git.js";
 import { collect, makeWorkspace, processesWith, uniqueSleep, waitFor, type Workspace } from "./fixtures.js";
@@ -23,6 +23,15 @@ export interface DriverCapabilities {
   tcpProbe(port: number): string;
   /** How many commands the "many sequential execs" case runs. */
   sequentialExecs: number;
+  /**
+   * How the worktree reaches the sandbox. "mounted" (process, bwrap, docker): commands see the
+   * host's worktree itself, so their writes are on the host at once, copyIn/copyOut accept only
+   * that directory, and a cwd missing on the host is refused before anything runs. "copied"
+   * (kubernetes): the sandbox holds a copy, so writes come back with copyOut, copyIn of another
+   * directory replaces the copy, a missing cwd is known only inside the sandbox (the result
+   * rejects with InvalidArgument), and a case cleans up inside the sandbox as well as on the host.
+   */
+  workspace: "mounted" | "copied";
 }
 
 const SECRET_NAME = "PUSHPALS_LLM_API_KEY";
@@ -41,6 +50,7 @@ export function describeDriverConformance(
   makeDriver: () => SandboxDriver,
   capabilities: DriverCapabilities,
 ): void {
+  const copied = capabilities.workspace === "copied";
   describeIfAvailable(`${name} driver conformance`, requirement, () => {
     let driver: SandboxDriver;
     let workspace: Workspace;
@@ -111,14 +121,23 @@ export function describeDriverConformance(
       expect(nested.stdout).toBe(`${sandbox.workdir}/sub/dir\nnested\n`);
       const write = await collect(sandbox.exec("echo made-inside > sub/created.txt"));
       expect(write.result.exitCode).toBe(0);
+      if (copied) await sandbox.copyOut(workspace.worktree);
       expect(await readFile(join(workspace.worktree, "sub/created.txt"), "utf8")).toBe("made-inside\n");
       await rm(join(workspace.worktree, "sub/created.txt"));
+      if (copied) await inSandbox(sandbox, "rm sub/created.txt");
     });
 
-    it("refuses a bad cwd, command or env with InvalidArgument naming the field", () => {
+    it("refuses a bad cwd, command or env with InvalidArgument naming the field", async () => {
       expectConnectError(() => sandbox.exec("pwd", { cwd: "../outside" }), Code.InvalidArgument, /^cwd: .*leaves the workspace/);
       expectConnectError(() => sandbox.exec("pwd", { cwd: "/etc" }), Code.InvalidArgument, /^cwd: .*relative/);
-      expectConnectError(() => sandbox.exec("pwd", { cwd: "no/such/dir" }), Code.InvalidArgument, /^cwd: .*not a directory/);
+      const missingCwd = /^cwd: .*not a directory/;
+      if (copied) {
+        // Only the sandbox knows its directories: the call returns, its result is refused and nothing runs.
+        const { chunks } = await collectRefused(sandbox.exec("echo ran", { cwd: "no/such/dir" }), Code.InvalidArgument, missingCwd);
+        expect(chunks).toEqual([]);
+      } else {
+        expectConnectError(() => sandbox.exec("pwd", { cwd: "no/such/dir" }), Code.InvalidArgument, missingCwd);
+      }
       expectConnectError(() => sandbox.exec("   "), Code.InvalidArgument, /^command: /);
       expectConnectError(() => sandbox.exec("env", { env: { "1BAD": "x" } }), Code.InvalidArgument, /^env\.1BAD: /);
       expectConnectError(() => sandbox.exec("true", { timeoutMs: -5 }), Code.InvalidArgument, /^timeoutMs: /);
@@ -222,11 +241,24 @@ export function describeDriverConformance(
       console.log(`[measure] ${name}: ${capabilities.sequentialExecs} sequential execs, ${perCommandMs.toFixed(1)} ms each`);
     });
 
-    it("copyIn/copyOut accept the mounted worktree only", async () => {
-      await expect(sandbox.copyIn(workspace.worktree)).resolves.toBeUndefined();
-      await expect(sandbox.copyOut(workspace.worktree)).resolves.toBeUndefined();
-      await expectConnectErrorAsync(sandbox.copyIn(workspace.outside), Code.FailedPrecondition, /only accepts that directory/);
-    });
+    if (copied) {
+      it("copyIn replaces the sandbox's copy with the directory given; copyIn of the worktree restores it", async () => {
+        await writeFile(join(workspace.outside, "only-outside.txt"), "outside\n");
+        await sandbox.copyIn(workspace.outside);
+        expect(await inSandbox(sandbox, "ls -A")).toBe("only-outside.txt\n");
+        await sandbox.copyIn(workspace.worktree);
+        expect(await inSandbox(sandbox, "cat README.md; cat sub/dir/file.txt")).toBe("# sandbox test\nnested\n");
+        await expect(sandbox.copyOut(workspace.worktree)).resolves.toBeUndefined();
+        expect(await git(workspace.worktree, "status", "--porcelain")).toBe("");
+        await rm(join(workspace.outside, "only-outside.txt"));
+      });
+    } else {
+      it("copyIn/copyOut accept the mounted worktree only", async () => {
+        await expect(sandbox.copyIn(workspace.worktree)).resolves.toBeUndefined();
+        await expect(sandbox.copyOut(workspace.worktree)).resolves.toBeUndefined();
+        await expectConnectErrorAsync(sandbox.copyIn(workspace.outside), Code.FailedPrecondition, /only accepts that directory/);
+      });
+    }
 
     it("stop() kills running commands, refuses new ones and is safe to call twice", async () => {
       const other = await driver.start({ ...spec, jobId: newId("job") });
@@ -247,8 +279,12 @@ export function describeDriverConformance(
         );
         expect(result.exitCode).toBe(0);
         expect(stdout).toBe(" M README.md\n?? untracked.txt\nREADME.md\ninitial\n");
-        await git(workspace.worktree, "checkout", "--", "README.md");
-        await rm(join(workspace.worktree, "untracked.txt"));
+        if (copied) {
+          await inSandbox(sandbox, "git show HEAD:README.md > README.md && rm untracked.txt");
+        } else {
+          await git(workspace.worktree, "checkout", "--", "README.md");
+          await rm(join(workspace.worktree, "untracked.txt"));
+        }
       });
     }
 
@@ -336,6 +372,7 @@ function describeIsolation(capabilities: DriverCapabilities, context: () => { sa
         await git(workspace.worktree, "reset", "-q", "--hard", "HEAD~1");
       }
       await git(workspace.worktree, "checkout", "--", "README.md");
+      if (capabilities.workspace === "copied") await inSandbox(sandbox, "git show HEAD:README.md > README.md");
     });
   }
 
@@ -368,4 +405,20 @@ async function expectConnectErrorAsync(promise: Promise<unknown>, code: Code, me
   expect(caught, "expected a ConnectError").toBeInstanceOf(ConnectError);
   expect((caught as ConnectError).code).toBe(code);
   expect((caught as ConnectError).rawMessage).toMatch(message);
+}
+
+/** Runs a clean-up or probe command inside the sandbox; it must succeed. */
+async function inSandbox(sandbox: Sandbox, command: string): Promise<string> {
+  const { stdout, stderr, result } = await collect(sandbox.exec(command));
+  expect(result.exitCode, `"${command}" failed in the sandbox: ${stderr}`).toBe(0);
+  return stdout;
+}
+
+/** Reads an execution whose result must be refused with `code`; returns the output it gave meanwhile. */
+async function collectRefused(execution: Execution, code: Code, message: RegExp): Promise<{ chunks: OutputChunk[] }> {
+  const refusal = expectConnectErrorAsync(execution.result, code, message);
+  const chunks: OutputChunk[] = [];
+  for await (const chunk of execution.output) chunks.push(chunk);
+  await refusal;
+  return { chunks };
 }

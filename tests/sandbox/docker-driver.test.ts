@@ -26,6 +26,7 @@ describeDriverConformance("docker", requirement, () => createDockerDriver(settin
   hasGit: false,
   tcpProbe: (port) => `nc -w 2 127.0.0.1 ${port} </dev/null`,
   sequentialExecs: 15,
+  workspace: "mounted",
 });
 
 interface ContainerInspect {

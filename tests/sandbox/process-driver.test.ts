@@ -26,6 +26,7 @@ const capabilities = {
   hasGit: true,
   tcpProbe: (port: number) => `bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port}'`,
   sequentialExecs: 30,
+  workspace: "mounted" as const,
 };
 
 describeDriverConformance(

@@ -1,14 +1,17 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { pino } from "pino";
 import { Writable } from "node:stream";
-import { existsSync } from "node:fs";
+import { copyFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { supervisorSection } from "../../services/kernel/config/sections/supervisor.js";
 import { newId } from "../../services/kernel/ids.js";
 import { createBwrapDriver } from "../../supervisor/sandbox/bwrap-driver.js";
 import { HOST_LIMIT_DEFAULTS } from "../../supervisor/sandbox/host-limits.js";
 import { selectDriver } from "../../supervisor/sandbox/select-driver.js";
+import { tempDir } from "../support/tmp.js";
 import { collect, makeWorkspace, type Workspace } from "./fixtures.js";
+import { openKubeTarget } from "./kubernetes/kube-target.js";
 
 // Where bwrap is missing this case is skipped, except in CI (PUSHPALS_CI=1), where it must run and fail.
 const bwrapHere = (await createBwrapDriver().available()) || process.env.PUSHPALS_CI === "1";
@@ -24,8 +27,6 @@ function capturingLogger() {
   });
   return { logger: pino({ level: "info" }, sink), lines };
 }
-
-const kubernetesBuilt = existsSync(new URL("../../supervisor/sandbox/kubernetes/kubernetes-driver.ts", import.meta.url));
 
 const settings = (driver: string) => supervisorSection.parse({ driver });
 
@@ -73,23 +74,33 @@ describe("selectDriver", () => {
     expect(error.rawMessage).toMatch(/no container engine answers at unix:\/\/\/nonexistent\/docker\.sock/);
   });
 
-  // The kubernetes driver is another helper's module, loaded lazily; until it exists selectDriver says so.
-  it.runIf(!kubernetesBuilt)("says the kubernetes driver is not built yet", async () => {
-    const { logger } = capturingLogger();
-    const error = await failure(selectDriver(settings("kubernetes"), logger));
-    expect(error.code).toBe(Code.FailedPrecondition);
-    expect(error.rawMessage).toMatch(/kubernetes driver not built yet/);
+  it("loads the kubernetes driver lazily and returns it when the cluster answers", async () => {
+    const fake = await openKubeTarget({}, "fake");
+    try {
+      const { logger } = capturingLogger();
+      expect((await selectDriver(fake.settings(), logger)).name).toBe("kubernetes");
+    } finally {
+      await fake.close();
+    }
   });
 
-  it.runIf(kubernetesBuilt)("loads the kubernetes driver lazily and checks a cluster answers", async () => {
-    const { logger } = capturingLogger();
-    const chosen = await selectDriver(settings("kubernetes"), logger).then(
-      (driver) => driver.name,
-      (error: unknown) => error,
-    );
-    // With no cluster here the driver is unavailable; where one answers, it is returned.
-    if (chosen instanceof ConnectError) expect(chosen.rawMessage).toMatch(/no cluster is reachable/);
-    else expect(chosen).toBe("kubernetes");
+  it("refuses kubernetes when no cluster answers, saying what to set", async () => {
+    // The same kubeconfig, kept after its API server has gone: the port no longer answers.
+    const fake = await openKubeTarget({}, "fake");
+    const dir = await tempDir("pushpals-gone-cluster-");
+    try {
+      const kubeconfig = join(dir.path, "kubeconfig.json");
+      await copyFile(fake.kubeconfigPath, kubeconfig);
+      const settings = fake.settings({ kubeconfig });
+      await fake.close();
+      const { logger } = capturingLogger();
+      const error = await failure(selectDriver(settings, logger));
+      expect(error.code).toBe(Code.FailedPrecondition);
+      expect(error.rawMessage).toMatch(/no cluster is reachable; set supervisor\.kubernetes\.kubeconfig/);
+    } finally {
+      await fake.close();
+      await dir.remove();
+    }
   });
 });
 

@@ -28,8 +28,11 @@ export interface KubeTarget {
   close(): Promise<void>;
 }
 
-export async function openKubeTarget(options: FakeKubeApiOptions = {}): Promise<KubeTarget> {
-  const fake = ON_REAL_CLUSTER ? undefined : await startFakeKubeApi(options);
+/** Where a suite runs: where the environment says, or always on the fake (suites that probe the host's /proc). */
+export type KubePlace = "configured" | "fake";
+
+export async function openKubeTarget(options: FakeKubeApiOptions = {}, place: KubePlace = "configured"): Promise<KubeTarget> {
+  const fake = ON_REAL_CLUSTER && place === "configured" ? undefined : await startFakeKubeApi(options);
   const namespace = fake ? (options.namespaces?.[0] ?? "pushpals-test") : REAL_NAMESPACE;
   const image = fake ? FAKE_IMAGE : REAL_IMAGE;
   const kubeconfigPath = fake ? fake.kubeconfigPath : REAL_KUBECONFIG;
@@ -47,8 +50,8 @@ export async function openKubeTarget(options: FakeKubeApiOptions = {}): Promise<
 }
 
 /** What the suites need: a real cluster, or bubblewrap and nsenter for the fake's pods. */
-export async function kubeRequirement(): Promise<Requirement> {
-  if (ON_REAL_CLUSTER) return { name: "a Kubernetes cluster", available: true, howToGet: "" };
+export async function kubeRequirement(place: KubePlace = "configured"): Promise<Requirement> {
+  if (ON_REAL_CLUSTER && place === "configured") return { name: "a Kubernetes cluster", available: true, howToGet: "" };
   return {
     name: "bubblewrap, nsenter and setpriv with user namespaces (the fake Kubernetes API runs its pods in them)",
     available: await runtimeAvailable(),

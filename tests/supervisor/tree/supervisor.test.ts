@@ -48,8 +48,8 @@ describe("Supervisor: restarts", () => {
     expect(delays).toEqual([20, 40, 80, 160]);
     const gaps = starts.slice(1).map((at, index) => at - starts[index]!);
     // Timers never fire early (1 ms for rounding); load can only make a gap longer.
+    // (No gap-versus-gap comparison: a stall under load can stretch any one of them.)
     gaps.forEach((gap, index) => expect(gap).toBeGreaterThanOrEqual(delays[index]! - 1));
-    expect(gaps[3]!).toBeGreaterThan(gaps[0]!);
     const failures = events.seen.filter((event) => event.kind === "failed").map((event) => event.error);
     expect(failures).toEqual(["boom 1", "boom 2", "boom 3", "boom 4"]);
 
