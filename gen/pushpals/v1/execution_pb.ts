@@ -8,13 +8,15 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { LogStream } from "./common_pb.js";
 import { file_pushpals_v1_common } from "./common_pb.js";
+import type { Event } from "./events_pb.js";
+import { file_pushpals_v1_events } from "./events_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file pushpals/v1/execution.proto.
  */
 export const file_pushpals_v1_execution: GenFile = /*@__PURE__*/
-  fileDesc("ChtwdXNocGFscy92MS9leGVjdXRpb24ucHJvdG8SC3B1c2hwYWxzLnYxIpQCCgZXb3JrZXISCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIMCgRob3N0GAMgASgJEg8KB2RyaXZlcnMYBCADKAkSEwoLY29uY3VycmVuY3kYBSABKA0SFgoOYWN0aXZlX2pvYl9pZHMYBiADKAkSKQoGc3RhdHVzGAcgASgOMhkucHVzaHBhbHMudjEuV29ya2VyU3RhdHVzEjEKDWZpcnN0X3NlZW5fYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEWxhc3RfaGVhcnRiZWF0X2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2ZXJzaW9uGAogASgJImkKB0xvZ0xpbmUSJgoGc3RyZWFtGAEgASgOMhYucHVzaHBhbHMudjEuTG9nU3RyZWFtEgwKBHRleHQYAiABKAkSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAinQEKCEFydGlmYWN0EgoKAmlkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhIKCm1lZGlhX3R5cGUYBCABKAkSEgoKc2l6ZV9ieXRlcxgFIAEoBBIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdjb250ZW50GAcgASgMIpABChBIZWFydGJlYXRSZXF1ZXN0EhEKCXdvcmtlcl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEgwKBGhvc3QYAyABKAkSDwoHZHJpdmVycxgEIAMoCRITCgtjb25jdXJyZW5jeRgFIAEoDRIWCg5hY3RpdmVfam9iX2lkcxgGIAMoCRIPCgd2ZXJzaW9uGAcgASgJImYKEUhlYXJ0YmVhdFJlc3BvbnNlEiAKGGNhbmNlbF9yZXF1ZXN0ZWRfam9iX2lkcxgBIAMoCRIvCgtzZXJ2ZXJfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiFAoSTGlzdFdvcmtlcnNSZXF1ZXN0IjsKE0xpc3RXb3JrZXJzUmVzcG9uc2USJAoHd29ya2VycxgBIAMoCzITLnB1c2hwYWxzLnYxLldvcmtlciJgChRBcHBlbmRKb2JMb2dzUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSIwoFbGluZXMYAyADKAsyFC5wdXNocGFscy52MS5Mb2dMaW5lIioKFUFwcGVuZEpvYkxvZ3NSZXNwb25zZRIRCglsYXN0X2xpbmUYASABKAQiSgoUU3RyZWFtSm9iTG9nc1JlcXVlc3QSDgoGam9iX2lkGAEgASgJEhIKCmFmdGVyX2xpbmUYAiABKAQSDgoGZm9sbG93GAMgASgIInoKCkpvYkxvZ0xpbmUSDAoEbGluZRgBIAEoBBImCgZzdHJlYW0YAiABKA4yFi5wdXNocGFscy52MS5Mb2dTdHJlYW0SDAoEdGV4dBgDIAEoCRIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJmChVTdHJlYW1Kb2JMb2dzUmVzcG9uc2USJwoEbGluZRgBIAEoCzIXLnB1c2hwYWxzLnYxLkpvYkxvZ0xpbmVIABIZCg9maW5pc2hlZF9zdGF0dXMYAiABKAlIAEIJCgdtZXNzYWdlImwKElB1dEFydGlmYWN0UmVxdWVzdBIOCgZqb2JfaWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSDAoEbmFtZRgDIAEoCRISCgptZWRpYV90eXBlGAQgASgJEg8KB2NvbnRlbnQYBSABKAwiPgoTUHV0QXJ0aWZhY3RSZXNwb25zZRInCghhcnRpZmFjdBgBIAEoCzIVLnB1c2hwYWxzLnYxLkFydGlmYWN0IiYKFExpc3RBcnRpZmFjdHNSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCSJBChVMaXN0QXJ0aWZhY3RzUmVzcG9uc2USKAoJYXJ0aWZhY3RzGAEgAygLMhUucHVzaHBhbHMudjEuQXJ0aWZhY3QiKQoSR2V0QXJ0aWZhY3RSZXF1ZXN0EhMKC2FydGlmYWN0X2lkGAEgASgJIj4KE0dldEFydGlmYWN0UmVzcG9uc2USJwoIYXJ0aWZhY3QYASABKAsyFS5wdXNocGFscy52MS5BcnRpZmFjdCp7CgxXb3JrZXJTdGF0dXMSHQoZV09SS0VSX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFFdPUktFUl9TVEFUVVNfT05MSU5FEAESFwoTV09SS0VSX1NUQVRVU19TVEFMRRACEhkKFVdPUktFUl9TVEFUVVNfT0ZGTElORRADMvIEChBFeGVjdXRpb25TZXJ2aWNlEkoKCUhlYXJ0YmVhdBIdLnB1c2hwYWxzLnYxLkhlYXJ0YmVhdFJlcXVlc3QaHi5wdXNocGFscy52MS5IZWFydGJlYXRSZXNwb25zZRJVCgtMaXN0V29ya2VycxIfLnB1c2hwYWxzLnYxLkxpc3RXb3JrZXJzUmVxdWVzdBogLnB1c2hwYWxzLnYxLkxpc3RXb3JrZXJzUmVzcG9uc2UiA5ACARJWCg1BcHBlbmRKb2JMb2dzEiEucHVzaHBhbHMudjEuQXBwZW5kSm9iTG9nc1JlcXVlc3QaIi5wdXNocGFscy52MS5BcHBlbmRKb2JMb2dzUmVzcG9uc2USXQoNU3RyZWFtSm9iTG9ncxIhLnB1c2hwYWxzLnYxLlN0cmVhbUpvYkxvZ3NSZXF1ZXN0GiIucHVzaHBhbHMudjEuU3RyZWFtSm9iTG9nc1Jlc3BvbnNlIgOQAgEwARJQCgtQdXRBcnRpZmFjdBIfLnB1c2hwYWxzLnYxLlB1dEFydGlmYWN0UmVxdWVzdBogLnB1c2hwYWxzLnYxLlB1dEFydGlmYWN0UmVzcG9uc2USWwoNTGlzdEFydGlmYWN0cxIhLnB1c2hwYWxzLnYxLkxpc3RBcnRpZmFjdHNSZXF1ZXN0GiIucHVzaHBhbHMudjEuTGlzdEFydGlmYWN0c1Jlc3BvbnNlIgOQAgESVQoLR2V0QXJ0aWZhY3QSHy5wdXNocGFscy52MS5HZXRBcnRpZmFjdFJlcXVlc3QaIC5wdXNocGFscy52MS5HZXRBcnRpZmFjdFJlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_google_protobuf_timestamp, file_pushpals_v1_common]);
+  fileDesc("ChtwdXNocGFscy92MS9leGVjdXRpb24ucHJvdG8SC3B1c2hwYWxzLnYxIpQCCgZXb3JrZXISCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIMCgRob3N0GAMgASgJEg8KB2RyaXZlcnMYBCADKAkSEwoLY29uY3VycmVuY3kYBSABKA0SFgoOYWN0aXZlX2pvYl9pZHMYBiADKAkSKQoGc3RhdHVzGAcgASgOMhkucHVzaHBhbHMudjEuV29ya2VyU3RhdHVzEjEKDWZpcnN0X3NlZW5fYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEWxhc3RfaGVhcnRiZWF0X2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2ZXJzaW9uGAogASgJImkKB0xvZ0xpbmUSJgoGc3RyZWFtGAEgASgOMhYucHVzaHBhbHMudjEuTG9nU3RyZWFtEgwKBHRleHQYAiABKAkSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAinQEKCEFydGlmYWN0EgoKAmlkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhIKCm1lZGlhX3R5cGUYBCABKAkSEgoKc2l6ZV9ieXRlcxgFIAEoBBIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdjb250ZW50GAcgASgMIpABChBIZWFydGJlYXRSZXF1ZXN0EhEKCXdvcmtlcl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEgwKBGhvc3QYAyABKAkSDwoHZHJpdmVycxgEIAMoCRITCgtjb25jdXJyZW5jeRgFIAEoDRIWCg5hY3RpdmVfam9iX2lkcxgGIAMoCRIPCgd2ZXJzaW9uGAcgASgJImYKEUhlYXJ0YmVhdFJlc3BvbnNlEiAKGGNhbmNlbF9yZXF1ZXN0ZWRfam9iX2lkcxgBIAMoCRIvCgtzZXJ2ZXJfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiFAoSTGlzdFdvcmtlcnNSZXF1ZXN0IjsKE0xpc3RXb3JrZXJzUmVzcG9uc2USJAoHd29ya2VycxgBIAMoCzITLnB1c2hwYWxzLnYxLldvcmtlciJgChRBcHBlbmRKb2JMb2dzUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSIwoFbGluZXMYAyADKAsyFC5wdXNocGFscy52MS5Mb2dMaW5lIioKFUFwcGVuZEpvYkxvZ3NSZXNwb25zZRIRCglsYXN0X2xpbmUYASABKAQiSgoUU3RyZWFtSm9iTG9nc1JlcXVlc3QSDgoGam9iX2lkGAEgASgJEhIKCmFmdGVyX2xpbmUYAiABKAQSDgoGZm9sbG93GAMgASgIInoKCkpvYkxvZ0xpbmUSDAoEbGluZRgBIAEoBBImCgZzdHJlYW0YAiABKA4yFi5wdXNocGFscy52MS5Mb2dTdHJlYW0SDAoEdGV4dBgDIAEoCRIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJmChVTdHJlYW1Kb2JMb2dzUmVzcG9uc2USJwoEbGluZRgBIAEoCzIXLnB1c2hwYWxzLnYxLkpvYkxvZ0xpbmVIABIZCg9maW5pc2hlZF9zdGF0dXMYAiABKAlIAEIJCgdtZXNzYWdlImwKElB1dEFydGlmYWN0UmVxdWVzdBIOCgZqb2JfaWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSDAoEbmFtZRgDIAEoCRISCgptZWRpYV90eXBlGAQgASgJEg8KB2NvbnRlbnQYBSABKAwiPgoTUHV0QXJ0aWZhY3RSZXNwb25zZRInCghhcnRpZmFjdBgBIAEoCzIVLnB1c2hwYWxzLnYxLkFydGlmYWN0IiYKFExpc3RBcnRpZmFjdHNSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCSJBChVMaXN0QXJ0aWZhY3RzUmVzcG9uc2USKAoJYXJ0aWZhY3RzGAEgAygLMhUucHVzaHBhbHMudjEuQXJ0aWZhY3QiKQoSR2V0QXJ0aWZhY3RSZXF1ZXN0EhMKC2FydGlmYWN0X2lkGAEgASgJIj4KE0dldEFydGlmYWN0UmVzcG9uc2USJwoIYXJ0aWZhY3QYASABKAsyFS5wdXNocGFscy52MS5BcnRpZmFjdCJAChBTZW5kVG9Kb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIMCgR0ZXh0GAIgASgJEg4KBmF1dGhvchgDIAEoCSI2ChFTZW5kVG9Kb2JSZXNwb25zZRIhCgVldmVudBgBIAEoCzISLnB1c2hwYWxzLnYxLkV2ZW50IkUKFUFuc3dlclF1ZXN0aW9uUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSDAoEdGV4dBgCIAEoCRIOCgZhdXRob3IYAyABKAkiOwoWQW5zd2VyUXVlc3Rpb25SZXNwb25zZRIhCgVldmVudBgBIAEoCzISLnB1c2hwYWxzLnYxLkV2ZW50IkEKD1BhdXNlSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSDgoGYXV0aG9yGAIgASgJEg4KBnJlYXNvbhgDIAEoCSI1ChBQYXVzZUpvYlJlc3BvbnNlEiEKBWV2ZW50GAEgASgLMhIucHVzaHBhbHMudjEuRXZlbnQiQgoQUmVzdW1lSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSDgoGYXV0aG9yGAIgASgJEg4KBmZpbmlzaBgDIAEoCCI2ChFSZXN1bWVKb2JSZXNwb25zZRIhCgVldmVudBgBIAEoCzISLnB1c2hwYWxzLnYxLkV2ZW50IlsKD1J1bkluSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSDwoHY29tbWFuZBgCIAEoCRIOCgZhdXRob3IYAyABKAkSFwoPdGltZW91dF9zZWNvbmRzGAQgASgNIkgKEFJ1bkluSm9iUmVzcG9uc2USEQoJZXhpdF9jb2RlGAEgASgFEg4KBm91dHB1dBgCIAEoCRIRCgl0aW1lZF9vdXQYAyABKAgqewoMV29ya2VyU3RhdHVzEh0KGVdPUktFUl9TVEFUVVNfVU5TUEVDSUZJRUQQABIYChRXT1JLRVJfU1RBVFVTX09OTElORRABEhcKE1dPUktFUl9TVEFUVVNfU1RBTEUQAhIZChVXT1JLRVJfU1RBVFVTX09GRkxJTkUQAzL3BwoQRXhlY3V0aW9uU2VydmljZRJKCglIZWFydGJlYXQSHS5wdXNocGFscy52MS5IZWFydGJlYXRSZXF1ZXN0Gh4ucHVzaHBhbHMudjEuSGVhcnRiZWF0UmVzcG9uc2USVQoLTGlzdFdvcmtlcnMSHy5wdXNocGFscy52MS5MaXN0V29ya2Vyc1JlcXVlc3QaIC5wdXNocGFscy52MS5MaXN0V29ya2Vyc1Jlc3BvbnNlIgOQAgESVgoNQXBwZW5kSm9iTG9ncxIhLnB1c2hwYWxzLnYxLkFwcGVuZEpvYkxvZ3NSZXF1ZXN0GiIucHVzaHBhbHMudjEuQXBwZW5kSm9iTG9nc1Jlc3BvbnNlEl0KDVN0cmVhbUpvYkxvZ3MSIS5wdXNocGFscy52MS5TdHJlYW1Kb2JMb2dzUmVxdWVzdBoiLnB1c2hwYWxzLnYxLlN0cmVhbUpvYkxvZ3NSZXNwb25zZSIDkAIBMAESUAoLUHV0QXJ0aWZhY3QSHy5wdXNocGFscy52MS5QdXRBcnRpZmFjdFJlcXVlc3QaIC5wdXNocGFscy52MS5QdXRBcnRpZmFjdFJlc3BvbnNlElsKDUxpc3RBcnRpZmFjdHMSIS5wdXNocGFscy52MS5MaXN0QXJ0aWZhY3RzUmVxdWVzdBoiLnB1c2hwYWxzLnYxLkxpc3RBcnRpZmFjdHNSZXNwb25zZSIDkAIBElUKC0dldEFydGlmYWN0Eh8ucHVzaHBhbHMudjEuR2V0QXJ0aWZhY3RSZXF1ZXN0GiAucHVzaHBhbHMudjEuR2V0QXJ0aWZhY3RSZXNwb25zZSIDkAIBEkoKCVNlbmRUb0pvYhIdLnB1c2hwYWxzLnYxLlNlbmRUb0pvYlJlcXVlc3QaHi5wdXNocGFscy52MS5TZW5kVG9Kb2JSZXNwb25zZRJZCg5BbnN3ZXJRdWVzdGlvbhIiLnB1c2hwYWxzLnYxLkFuc3dlclF1ZXN0aW9uUmVxdWVzdBojLnB1c2hwYWxzLnYxLkFuc3dlclF1ZXN0aW9uUmVzcG9uc2USRwoIUGF1c2VKb2ISHC5wdXNocGFscy52MS5QYXVzZUpvYlJlcXVlc3QaHS5wdXNocGFscy52MS5QYXVzZUpvYlJlc3BvbnNlEkoKCVJlc3VtZUpvYhIdLnB1c2hwYWxzLnYxLlJlc3VtZUpvYlJlcXVlc3QaHi5wdXNocGFscy52MS5SZXN1bWVKb2JSZXNwb25zZRJHCghSdW5JbkpvYhIcLnB1c2hwYWxzLnYxLlJ1bkluSm9iUmVxdWVzdBodLnB1c2hwYWxzLnYxLlJ1bkluSm9iUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_pushpals_v1_common, file_pushpals_v1_events]);
 
 /**
  * A supervisor's job runner.
@@ -520,6 +522,287 @@ export const GetArtifactResponseSchema: GenMessage<GetArtifactResponse> = /*@__P
   messageDesc(file_pushpals_v1_execution, 17);
 
 /**
+ * @generated from message pushpals.v1.SendToJobRequest
+ */
+export type SendToJobRequest = Message<"pushpals.v1.SendToJobRequest"> & {
+  /**
+   * The running job ("job_" id).
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * The message for the agent.
+   *
+   * @generated from field: string text = 2;
+   */
+  text: string;
+
+  /**
+   * Who sends it.
+   *
+   * @generated from field: string author = 3;
+   */
+  author: string;
+};
+
+/**
+ * Describes the message pushpals.v1.SendToJobRequest.
+ * Use `create(SendToJobRequestSchema)` to create a new message.
+ */
+export const SendToJobRequestSchema: GenMessage<SendToJobRequest> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_execution, 18);
+
+/**
+ * @generated from message pushpals.v1.SendToJobResponse
+ */
+export type SendToJobResponse = Message<"pushpals.v1.SendToJobResponse"> & {
+  /**
+   * The job_follow_up event, or the question_answered event when the job was waiting on a question.
+   *
+   * @generated from field: pushpals.v1.Event event = 1;
+   */
+  event?: Event | undefined;
+};
+
+/**
+ * Describes the message pushpals.v1.SendToJobResponse.
+ * Use `create(SendToJobResponseSchema)` to create a new message.
+ */
+export const SendToJobResponseSchema: GenMessage<SendToJobResponse> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_execution, 19);
+
+/**
+ * @generated from message pushpals.v1.AnswerQuestionRequest
+ */
+export type AnswerQuestionRequest = Message<"pushpals.v1.AnswerQuestionRequest"> & {
+  /**
+   * The job whose open question is answered.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * The answer.
+   *
+   * @generated from field: string text = 2;
+   */
+  text: string;
+
+  /**
+   * Who answers.
+   *
+   * @generated from field: string author = 3;
+   */
+  author: string;
+};
+
+/**
+ * Describes the message pushpals.v1.AnswerQuestionRequest.
+ * Use `create(AnswerQuestionRequestSchema)` to create a new message.
+ */
+export const AnswerQuestionRequestSchema: GenMessage<AnswerQuestionRequest> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_execution, 20);
+
+/**
+ * @generated from message pushpals.v1.AnswerQuestionResponse
+ */
+export type AnswerQuestionResponse = Message<"pushpals.v1.AnswerQuestionResponse"> & {
+  /**
+   * The question_answered event.
+   *
+   * @generated from field: pushpals.v1.Event event = 1;
+   */
+  event?: Event | undefined;
+};
+
+/**
+ * Describes the message pushpals.v1.AnswerQuestionResponse.
+ * Use `create(AnswerQuestionResponseSchema)` to create a new message.
+ */
+export const AnswerQuestionResponseSchema: GenMessage<AnswerQuestionResponse> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_execution, 21);
+
+/**
+ * @generated from message pushpals.v1.PauseJobRequest
+ */
+export type PauseJobRequest = Message<"pushpals.v1.PauseJobRequest"> & {
+  /**
+   * The running job to pause.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * Who pauses it.
+   *
+   * @generated from field: string author = 2;
+   */
+  author: string;
+
+  /**
+   * Why (optional).
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message pushpals.v1.PauseJobRequest.
+ * Use `create(PauseJobRequestSchema)` to create a new message.
+ */
+export const PauseJobRequestSchema: GenMessage<PauseJobRequest> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_execution, 22);
+
+/**
+ * @generated from message pushpals.v1.PauseJobResponse
+ */
+export type PauseJobResponse = Message<"pushpals.v1.PauseJobResponse"> & {
+  /**
+   * The job_paused event.
+   *
+   * @generated from field: pushpals.v1.Event event = 1;
+   */
+  event?: Event | undefined;
+};
+
+/**
+ * Describes the message pushpals.v1.PauseJobResponse.
+ * Use `create(PauseJobResponseSchema)` to create a new message.
+ */
+export const PauseJobResponseSchema: GenMessage<PauseJobResponse> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_execution, 23);
+
+/**
+ * @generated from message pushpals.v1.ResumeJobRequest
+ */
+export type ResumeJobRequest = Message<"pushpals.v1.ResumeJobRequest"> & {
+  /**
+   * The paused job.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * Who resumes it.
+   *
+   * @generated from field: string author = 2;
+   */
+  author: string;
+
+  /**
+   * True: finish the job with what is in its worktree instead of resuming the agent.
+   *
+   * @generated from field: bool finish = 3;
+   */
+  finish: boolean;
+};
+
+/**
+ * Describes the message pushpals.v1.ResumeJobRequest.
+ * Use `create(ResumeJobRequestSchema)` to create a new message.
+ */
+export const ResumeJobRequestSchema: GenMessage<ResumeJobRequest> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_execution, 24);
+
+/**
+ * @generated from message pushpals.v1.ResumeJobResponse
+ */
+export type ResumeJobResponse = Message<"pushpals.v1.ResumeJobResponse"> & {
+  /**
+   * The job_resumed event.
+   *
+   * @generated from field: pushpals.v1.Event event = 1;
+   */
+  event?: Event | undefined;
+};
+
+/**
+ * Describes the message pushpals.v1.ResumeJobResponse.
+ * Use `create(ResumeJobResponseSchema)` to create a new message.
+ */
+export const ResumeJobResponseSchema: GenMessage<ResumeJobResponse> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_execution, 25);
+
+/**
+ * @generated from message pushpals.v1.RunInJobRequest
+ */
+export type RunInJobRequest = Message<"pushpals.v1.RunInJobRequest"> & {
+  /**
+   * The paused job whose sandbox runs the command.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * A shell command line.
+   *
+   * @generated from field: string command = 2;
+   */
+  command: string;
+
+  /**
+   * Who runs it.
+   *
+   * @generated from field: string author = 3;
+   */
+  author: string;
+
+  /**
+   * 1..3600; 0 means 60.
+   *
+   * @generated from field: uint32 timeout_seconds = 4;
+   */
+  timeoutSeconds: number;
+};
+
+/**
+ * Describes the message pushpals.v1.RunInJobRequest.
+ * Use `create(RunInJobRequestSchema)` to create a new message.
+ */
+export const RunInJobRequestSchema: GenMessage<RunInJobRequest> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_execution, 26);
+
+/**
+ * @generated from message pushpals.v1.RunInJobResponse
+ */
+export type RunInJobResponse = Message<"pushpals.v1.RunInJobResponse"> & {
+  /**
+   * The command's exit code (-1 when it could not run).
+   *
+   * @generated from field: int32 exit_code = 1;
+   */
+  exitCode: number;
+
+  /**
+   * stdout and stderr in the order they came, head and tail kept.
+   *
+   * @generated from field: string output = 2;
+   */
+  output: string;
+
+  /**
+   * Killed after its timeout.
+   *
+   * @generated from field: bool timed_out = 3;
+   */
+  timedOut: boolean;
+};
+
+/**
+ * Describes the message pushpals.v1.RunInJobResponse.
+ * Use `create(RunInJobResponseSchema)` to create a new message.
+ */
+export const RunInJobResponseSchema: GenMessage<RunInJobResponse> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_execution, 27);
+
+/**
  * @generated from enum pushpals.v1.WorkerStatus
  */
 export enum WorkerStatus {
@@ -621,6 +904,57 @@ export const ExecutionService: GenService<{
     methodKind: "unary";
     input: typeof GetArtifactRequestSchema;
     output: typeof GetArtifactResponseSchema;
+  },
+  /**
+   * Sends a person's message to a running job's agent, read before its next step (a
+   * job_follow_up event). While the job waits on a question, the message is its answer.
+   *
+   * @generated from rpc pushpals.v1.ExecutionService.SendToJob
+   */
+  sendToJob: {
+    methodKind: "unary";
+    input: typeof SendToJobRequestSchema;
+    output: typeof SendToJobResponseSchema;
+  },
+  /**
+   * Answers the running job's open question (a question_answered event); the job resumes.
+   *
+   * @generated from rpc pushpals.v1.ExecutionService.AnswerQuestion
+   */
+  answerQuestion: {
+    methodKind: "unary";
+    input: typeof AnswerQuestionRequestSchema;
+    output: typeof AnswerQuestionResponseSchema;
+  },
+  /**
+   * Pauses a running job after its current command (a job_paused event).
+   *
+   * @generated from rpc pushpals.v1.ExecutionService.PauseJob
+   */
+  pauseJob: {
+    methodKind: "unary";
+    input: typeof PauseJobRequestSchema;
+    output: typeof PauseJobResponseSchema;
+  },
+  /**
+   * Resumes a paused job's agent, or finishes the job with what is in its worktree.
+   *
+   * @generated from rpc pushpals.v1.ExecutionService.ResumeJob
+   */
+  resumeJob: {
+    methodKind: "unary";
+    input: typeof ResumeJobRequestSchema;
+    output: typeof ResumeJobResponseSchema;
+  },
+  /**
+   * Runs a person's command in a paused job's sandbox and returns what it printed.
+   *
+   * @generated from rpc pushpals.v1.ExecutionService.RunInJob
+   */
+  runInJob: {
+    methodKind: "unary";
+    input: typeof RunInJobRequestSchema;
+    output: typeof RunInJobResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_pushpals_v1_execution, 0);
