@@ -1,7 +1,9 @@
 import { cancelCommand, cancelUsage } from "./cancel-command.js";
 import { chatCommand, chatUsage } from "./chat-command.js";
 import { jobsCommand, jobsUsage } from "./jobs-command.js";
+import { answerCommand, answerUsage, pauseCommand, pauseUsage, resumeCommand, resumeUsage, sendCommand, sendUsage } from "./job-message-commands.js";
 import { logsCommand, logsUsage } from "./logs-command.js";
+import { shellCommand, shellUsage } from "./shell-command.js";
 import { sessionsCommand, sessionsUsage } from "./sessions-command.js";
 import { statusCommand, statusUsage } from "./status-command.js";
 
@@ -13,7 +15,12 @@ export const clientCommands: Record<string, (args: string[]) => Promise<void>> =
   logs: logsCommand,
   cancel: cancelCommand,
   sessions: sessionsCommand,
+  answer: answerCommand,
+  send: sendCommand,
+  pause: pauseCommand,
+  resume: resumeCommand,
+  shell: shellCommand,
 };
 
 /** First usage line of each, for the overview `pushpals help` prints. */
-export const clientUsageLines: string[] = [chatUsage, statusUsage, jobsUsage, logsUsage, cancelUsage, sessionsUsage].map((usage) => usage.split("\n")[0] ?? "");
+export const clientUsageLines: string[] = [chatUsage, statusUsage, jobsUsage, logsUsage, cancelUsage, sessionsUsage, answerUsage, sendUsage, pauseUsage, resumeUsage, shellUsage].map((usage) => usage.split("\n")[0] ?? "");
