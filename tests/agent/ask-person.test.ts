@@ -77,4 +77,27 @@ describe("PUSHPALS_ASK: the agent asks the person", () => {
     await asking;
     expect(outcome).toMatchObject({ status: "failed", reason: "cancelled", steps: 1 });
   });
+
+  it("a paused run waits before its next model call; resumed with finish, it submits what is in the worktree", async () => {
+    current = await scene("process");
+    let model;
+    ({ server, model } = await scriptedModel([{ content: "THOUGHT: write it.\n\n```bash\necho person > NOTE.txt\n```" }]));
+    let resume: ((end: { finish: boolean; author: string }) => void) | undefined;
+    let paused = true;
+    const conversation: AgentConversation = {
+      take: () => [{ kind: "follow_up", text: "stop there, I take over", author: "erin" }],
+      isPaused: () => paused,
+      waitWhilePaused: () => new Promise((resolve) => (resume = resolve)),
+      ask: () => Promise.reject(new Error("not asked in this test")),
+    };
+    const running = runAgent({ model, sandbox: current.sandbox, task: task("Write a note."), limits: limits(), signal: AbortSignal.timeout(20_000), reporter: recordingReporter().reporter, conversation });
+    while (!resume) await new Promise((r) => setImmediate(r));
+    // Paused before the first step: the model has not been called.
+    expect(server.requests()).toHaveLength(0);
+    paused = false;
+    resume({ finish: true, author: "erin" });
+    const outcome = await running;
+    expect(outcome).toMatchObject({ status: "submitted", summary: "finished by erin with what is in the worktree", steps: 0 });
+    expect(server.requests()).toHaveLength(0);
+  });
 });
