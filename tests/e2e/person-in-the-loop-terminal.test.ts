@@ -33,45 +33,45 @@ describe("the person in the loop through the terminal client", () => {
     };
 
     await open("chat", "chat");
-    await tmux.waitFor("chat", /type a message; Ctrl-D or \/quit to leave/);
+    await tmux.waitFor("chat", /type a message; Ctrl-D or \/quit to leave/, 30_000);
     await type("chat", "fix the failing test");
     const asked = await tmux.waitFor("chat", /\? job (job_\w{26}) asks: Should add\(\) also accept numeric strings/, 60_000);
     const jobId = /\? job (job_\w{26}) asks/.exec(asked)![1]!;
     expect(asked).toContain(`answer with: @${jobId} <answer>`);
 
     await open("pause", `pause ${jobId} --reason 'a look first'`);
-    expect(await tmux.waitFor("pause", /EXIT=\d+/)).toMatch(/pauses after its current command[\s\S]*EXIT=0/);
-    await tmux.waitFor("chat", new RegExp(`⏸ job ${jobId} paused by carol: a look first`));
+    expect(await tmux.waitFor("pause", /EXIT=\d+/, 30_000)).toMatch(/pauses after its current command[\s\S]*EXIT=0/);
+    await tmux.waitFor("chat", new RegExp(`⏸ job ${jobId} paused by carol: a look first`), 30_000);
 
     await type("chat", `@${jobId} Numbers only, keep it simple.`);
-    await tmux.waitFor("chat", new RegExp(`carol› answered job ${jobId}: Numbers only, keep it simple\\.`));
+    await tmux.waitFor("chat", new RegExp(`carol› answered job ${jobId}: Numbers only, keep it simple\\.`), 30_000);
 
     await open("shell", `shell ${jobId}`);
-    await tmux.waitFor("shell", /commands run in job .*'s sandbox/);
+    await tmux.waitFor("shell", /commands run in job .*'s sandbox/, 30_000);
     await type("shell", "cat src/math.js");
     await tmux.waitFor("shell", /return a - b;/, 30_000);
     await type("shell", "node test.js");
     await tmux.waitFor("shell", /expected 5, got -1[\s\S]*exit 1/, 30_000);
     await type("shell", "exit");
-    expect(await tmux.waitFor("shell", /EXIT=\d+/)).toMatch(/EXIT=0/);
-    await tmux.waitFor("chat", new RegExp(`carol in job ${jobId}: \\$ cat src/math\\.js`));
+    expect(await tmux.waitFor("shell", /EXIT=\d+/, 30_000)).toMatch(/EXIT=0/);
+    await tmux.waitFor("chat", new RegExp(`carol in job ${jobId}: \\$ cat src/math\\.js`), 30_000);
 
     await type("chat", `@${jobId} use the existing helper: only fix add() in src/math.js`);
-    await tmux.waitFor("chat", new RegExp(`carol› to job ${jobId}: use the existing helper`));
+    await tmux.waitFor("chat", new RegExp(`carol› to job ${jobId}: use the existing helper`), 30_000);
 
     await open("resume", `resume ${jobId}`);
-    expect(await tmux.waitFor("resume", /EXIT=\d+/)).toMatch(/is back with its agent[\s\S]*EXIT=0/);
+    expect(await tmux.waitFor("resume", /EXIT=\d+/, 30_000)).toMatch(/is back with its agent[\s\S]*EXIT=0/);
     await tmux.waitFor("chat", /✓ [0-9a-f]{7,} merged into main_agents, pushed/, 60_000);
 
     // A second pause of a job that is gone says why and what to do.
     await open("late", `pause ${jobId}`);
-    expect(await tmux.waitFor("late", /EXIT=\d+/)).toMatch(/is completed, not running[\s\S]*EXIT=[1-9]/);
+    expect(await tmux.waitFor("late", /EXIT=\d+/, 30_000)).toMatch(/is completed, not running[\s\S]*EXIT=[1-9]/);
 
     const [session] = (await system.clients.sessions.listSessions({})).sessions;
     const log = await readAuditLog(system.clients, session!.id);
     expect(eventsOf(log, "questionAnswered")[0]?.payload.value.author).toBe("carol");
     expect(eventsOf(log, "jobFollowUp")[0]?.payload.value.author).toBe("carol");
     await tmux.sendKeys("chat", "C-d");
-    expect(await tmux.waitFor("chat", /EXIT=\d+/)).toMatch(/EXIT=0/);
+    expect(await tmux.waitFor("chat", /EXIT=\d+/, 30_000)).toMatch(/EXIT=0/);
   }, 150_000);
 });
