@@ -1,7 +1,9 @@
 import { cancelCommand, cancelUsage } from "./cancel-command.js";
 import { chatCommand, chatUsage } from "./chat-command.js";
 import { jobsCommand, jobsUsage } from "./jobs-command.js";
+import { answerCommand, answerUsage, pauseCommand, pauseUsage, resumeCommand, resumeUsage, sendCommand, sendUsage } from "./job-message-commands.js";
 import { logsCommand, logsUsage } from "./logs-command.js";
+import { shellCommand, shellUsage } from "./shell-command.js";
 import { sessionsCommand, sessionsUsage } from "./sessions-command.js";
 import { statusCommand, statusUsage } from "./status-command.js";
 
@@ -13,6 +15,11 @@ export const clientCommands: Record<string, (args: string[]) => Promise<void>> =
   logs: logsCommand,
   cancel: cancelCommand,
   sessions: sessionsCommand,
+  answer: answerCommand,
+  send: sendCommand,
+  pause: pauseCommand,
+  resume: resumeCommand,
+  shell: shellCommand,
 };
 
 /** Each one's usage, for the overview `pushpals help` prints and the shell completions. */
@@ -23,4 +30,9 @@ export const clientUsages: Record<string, string> = {
   logs: logsUsage,
   cancel: cancelUsage,
   sessions: sessionsUsage,
+  answer: answerUsage,
+  send: sendUsage,
+  pause: pauseUsage,
+  resume: resumeUsage,
+  shell: shellUsage,
 };

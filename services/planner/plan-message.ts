@@ -41,5 +41,6 @@ export function toPlanMessage(plan: ModelPlan): Plan {
     lane: LANES[plan.lane],
     assistantMessage: plan.assistant_message,
     workerInstruction: plan.requires_worker ? plan.worker_instruction : "",
+    clarifyingQuestion: plan.clarifying_question.trim(),
   });
 }

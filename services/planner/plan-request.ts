@@ -109,6 +109,7 @@ class RequestRun {
       ...usage,
       events.planCreated(this.item.id, plan, outcome.calls.length),
       events.assistantMessage(this.item.id, plan.assistantMessage, this.request.messageSeq),
+      ...(plan.clarifyingQuestion ? [events.clarifyingQuestion(this.item.id, plan.clarifyingQuestion)] : []),
     ]);
     return plan;
   }

@@ -48,6 +48,9 @@ export const planSchema = z
     assistant_message: requiredText(4000).describe("what the person is told right away"),
     worker_instruction: text(256 * 1024).describe("the job's task (or script); empty when requires_worker is false"),
     budgets: budgets.prefault({}),
+    clarifying_question: text(2000)
+      .default("")
+      .describe("only when the ask is too ambiguous to plan: one question for the person, asked instead of doing work (requires_worker false)"),
   })
   // Runs even when fields above failed, so one repair prompt lists every problem at once;
   // hence the guarded reads: any field may still be missing or of the wrong type here.
@@ -60,6 +63,9 @@ export const planSchema = z
       }
       if (scope?.write_allowed === false && Array.isArray(scope.write_globs) && scope.write_globs.length > 0) {
         context.addIssue({ code: "custom", path: ["scope", "write_globs"], message: "must be empty when write_allowed is false" });
+      }
+      if (plan.requires_worker === true && typeof plan.clarifying_question === "string" && plan.clarifying_question.trim() !== "") {
+        context.addIssue({ code: "custom", path: ["clarifying_question"], message: "must be empty when requires_worker is true (ask first, plan the work once answered)" });
       }
       if (plan.requires_worker === true && plan.intent === "code_change" && scope?.write_allowed === false) {
         context.addIssue({ code: "custom", path: ["scope", "write_allowed"], message: "must be true for a code_change that requires a worker" });

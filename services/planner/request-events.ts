@@ -6,6 +6,7 @@ import {
   ErrorOccurredSchema,
   EventSchema,
   PlanCreatedSchema,
+  QuestionSchema,
   TokenUsageSchema,
   type Event,
 } from "../../gen/pushpals/v1/events_pb.js";
@@ -18,6 +19,11 @@ export function assistantMessage(requestId: string, text: string, inReplyTo: big
     itemId: requestId,
     payload: { case: "assistantMessage", value: create(AssistantMessageSchema, { text, source: "planner", inReplyTo }) },
   });
+}
+
+/** The planner asks the person before it plans: the request was too ambiguous. */
+export function clarifyingQuestion(requestId: string, text: string): Event {
+  return create(EventSchema, { itemId: requestId, payload: { case: "question", value: create(QuestionSchema, { text }) } });
 }
 
 export function planCreated(requestId: string, plan: Plan, modelCalls: number): Event {

@@ -10,6 +10,7 @@ import { toTimestamp } from "../kernel/time.js";
 import type { ControlPlaneDeps } from "./deps.js";
 import { followSessionEvents } from "./event-follower.js";
 import { decodePageToken, encodePageToken, pageLimit } from "./page-token.js";
+import { jobConversationMethods } from "./job-conversation-service.js";
 import * as requests from "./requests/execution-requests.js";
 
 /** Workers and artifacts per page when the request says 0. */
@@ -19,8 +20,10 @@ const ARTIFACT_ID = /^art_[0-9A-HJKMNP-TV-Z]{26}$/;
 const FINAL_JOB_EVENTS = new Set(["jobCompleted", "jobFailed", "jobDeadLettered", "jobCancelled"]);
 const FINAL_STATUSES = new Set([ItemStatus.COMPLETED, ItemStatus.FAILED, ItemStatus.DEAD_LETTER, ItemStatus.CANCELLED]);
 
-export function executionService({ store, hub, commit, config }: ControlPlaneDeps): ServiceImpl<typeof ExecutionService> {
+export function executionService(deps: ControlPlaneDeps): ServiceImpl<typeof ExecutionService> {
+  const { store, hub, commit, config } = deps;
   return {
+    ...jobConversationMethods(deps),
     async heartbeat(req) {
       parseRequest(requests.heartbeatRequest, req);
       const { cancelRequestedJobIds } = await store.heartbeat({

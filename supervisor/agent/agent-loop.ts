@@ -4,7 +4,7 @@ import { AgentStepSchema, TokenUsageSchema } from "../../gen/pushpals/v1/events_
 import { errorMessage } from "../../services/kernel/errors.js";
 import { silentLogger } from "../../services/kernel/log.js";
 import type { Model, ModelReply } from "../../services/kernel/llm/model.js";
-import { GIVE_UP_SENTINEL, SUBMIT_SENTINEL, type AgentOutcome, type AgentRun } from "./agent-types.js";
+import { ASK_SENTINEL, GIVE_UP_SENTINEL, SUBMIT_SENTINEL, type AgentOutcome, type AgentRun } from "./agent-types.js";
 import { clipText, joinClipped } from "./bounded-text.js";
 import { startBudget } from "./budget.js";
 import { checkAgentRun } from "./check-run.js";
@@ -13,6 +13,7 @@ import { sandboxEnvironment } from "./environment.js";
 import { observationMessage, validationFailedMessage } from "./observations.js";
 import { failedOutcome, submittedOutcome, validationFailed } from "./outcome.js";
 import { parseAction } from "./parse-action.js";
+import { personInTheLoop } from "./person-in-the-loop.js";
 import { loadAgentPrompts, type AgentPrompts } from "./prompts.js";
 import { taskText } from "./task-text.js";
 import { recordTrajectory, type TrajectoryStep } from "./trajectory.js";
@@ -41,10 +42,11 @@ export async function runAgent(options: BuiltinAgentOptions): Promise<AgentOutco
   const prompts = run.prompts ?? (await loadAgentPrompts());
   const budget = startBudget(limits, run.signal);
   const trajectory = recordTrajectory({ backend: "builtin", model: model.model, limits, maxValidationRounds, task, usage: budget.usage });
+  const person = personInTheLoop({ conversation: run.conversation, budget, trajectory, prompts, reporter });
   const environment = sandboxEnvironment(sandbox, { timeoutMs: limits.commandTimeoutMs, maxOutputChars: limits.maxOutputChars, log: (line) => reporter.log(line) });
 
   trajectory.say("system", prompts.render("system", { workdir: sandbox.workdir, command_timeout_seconds: limits.commandTimeoutMs / 1000 }));
-  trajectory.say("user", prompts.render("instance", { ...taskText(task), max_steps: limits.maxSteps, sentinel: SUBMIT_SENTINEL, give_up_sentinel: GIVE_UP_SENTINEL }));
+  trajectory.say("user", prompts.render("instance", { ...taskText(task), max_steps: limits.maxSteps, sentinel: SUBMIT_SENTINEL, give_up_sentinel: GIVE_UP_SENTINEL, ask_sentinel: ASK_SENTINEL }));
   logger.info({ maxSteps: limits.maxSteps, maxTokens: limits.maxTokens, wallTimeMs: limits.wallTimeMs }, "agent started");
   let round = 1;
   try {
@@ -76,6 +78,7 @@ export async function runAgent(options: BuiltinAgentOptions): Promise<AgentOutco
   }
 
   async function step(): Promise<void> {
+    await person.beforeStep();
     const { number, reply, record } = await query();
     const action = parseAction(reply.text, limits.maxReplyChars);
     if (!action.ok) {
@@ -97,6 +100,7 @@ export async function runAgent(options: BuiltinAgentOptions): Promise<AgentOutco
       outputChars: result.output.totalChars,
       submitted: result.submission !== undefined,
       ...(result.giveUp !== undefined ? { gaveUp: true } : {}),
+      ...(result.question !== undefined ? { asked: result.question } : {}),
     });
     budget.throwIfStopped();
     if (result.submission !== undefined) throw new Submitted(result.submission);
@@ -105,6 +109,7 @@ export async function runAgent(options: BuiltinAgentOptions): Promise<AgentOutco
       await reporter.log(`the agent gave up: ${reason}`);
       throw new GaveUp(number, reason);
     }
+    if (result.question !== undefined) return person.ask(result.question, number);
     trajectory.say("user", observationMessage(prompts, result, limits.commandTimeoutMs, { left: budget.stepsLeft(), max: limits.maxSteps }));
   }
 

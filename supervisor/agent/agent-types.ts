@@ -39,6 +39,33 @@ export interface AgentReporter {
   log(line: string): Promise<void> | void;
 }
 
+/** A person's words for the agent: an answer to its question or a follow-up to the running job. */
+export interface PersonMessage {
+  kind: "answer" | "follow_up";
+  text: string;
+  author: string;
+}
+
+/** How a pause ended: the agent goes on, or the job finishes with what is in its worktree. */
+export interface PauseEnd {
+  finish: boolean;
+  author: string;
+}
+
+/**
+ * The person in the loop, as the agent sees them. While the agent waits on `ask` or
+ * `waitWhilePaused` its budget clock is stopped (the runner keeps the lease).
+ */
+export interface AgentConversation {
+  /** Follow-ups that arrived since the last call, oldest first. */
+  take(): PersonMessage[];
+  isPaused(): boolean;
+  /** Resolves when the person resumes or finishes the job (at once when it is not paused). */
+  waitWhilePaused(signal: AbortSignal): Promise<PauseEnd>;
+  /** Records the question in the session and resolves with the person's answer. */
+  ask(question: string, step: number, signal: AbortSignal): Promise<PersonMessage>;
+}
+
 /** What every backend is given for one job. */
 export interface AgentRun {
   sandbox: Sandbox;
@@ -51,11 +78,13 @@ export interface AgentRun {
   reporter: AgentReporter;
   /** A child logger carrying the job and session ids. */
   logger?: Logger;
+  /** The person in the session; without one the agent cannot ask and gets no follow-ups. */
+  conversation?: AgentConversation;
 }
 
 export const DEFAULT_MAX_VALIDATION_ROUNDS = 2;
 export const DEFAULT_MAX_REPLY_CHARS = 50_000;
-export { GIVE_UP_SENTINEL, SUBMIT_SENTINEL } from "./sentinels.js";
+export { ASK_SENTINEL, GIVE_UP_SENTINEL, SUBMIT_SENTINEL } from "./sentinels.js";
 
 export type AgentFailureReason =
   | "step_limit"

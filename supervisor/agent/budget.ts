@@ -16,12 +16,20 @@ export interface Budget {
   stopped(): AgentStopped | undefined;
   /** Throws what `stopped` returns. */
   throwIfStopped(): void;
+  /** Stops the wall-time clock while the job waits on a person (a question, a pause); nests. */
+  hold(): void;
+  /** Starts the clock again with the time that was left when it was held. */
+  release(): void;
   dispose(): void;
 }
 
 export function startBudget(limits: AgentLimits, cancel: AbortSignal): Budget {
   const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new Error("wall time is up")), limits.wallTimeMs);
+  const expire = () => deadline.abort(new Error("wall time is up"));
+  let timeLeftMs = limits.wallTimeMs;
+  let runningSince = Date.now();
+  let holds = 0;
+  let timer: NodeJS.Timeout | undefined = setTimeout(expire, timeLeftMs);
   const signal = AbortSignal.any([cancel, deadline.signal]);
   const usage: UsageTotals = { promptTokens: 0, completionTokens: 0, modelCalls: 0 };
   let steps = 0;
@@ -72,6 +80,20 @@ export function startBudget(limits: AgentLimits, cancel: AbortSignal): Budget {
     throwIfStopped() {
       const stop = budget.stopped();
       if (stop) throw stop;
+    },
+    hold() {
+      holds += 1;
+      if (holds > 1 || deadline.signal.aborted) return;
+      clearTimeout(timer);
+      timer = undefined;
+      timeLeftMs -= Date.now() - runningSince;
+    },
+    release() {
+      if (holds === 0) return;
+      holds -= 1;
+      if (holds > 0 || deadline.signal.aborted) return;
+      runningSince = Date.now();
+      timer = setTimeout(expire, Math.max(0, timeLeftMs));
     },
     dispose: () => clearTimeout(timer),
   };

@@ -1,7 +1,7 @@
 import type { ExecOptions, Sandbox } from "../sandbox/driver.js";
 import { boundedText, joinClipped, type ClippedText } from "./bounded-text.js";
 import { liveLines } from "./live-lines.js";
-import { GIVE_UP_SENTINEL, SUBMIT_SENTINEL, sentinelWords } from "./sentinels.js";
+import { ASK_SENTINEL, GIVE_UP_SENTINEL, SUBMIT_SENTINEL, sentinelWords } from "./sentinels.js";
 
 /** A command's failure is data for the model: its output, exit code and whether it was killed. */
 export interface CommandResult {
@@ -17,6 +17,8 @@ export interface CommandResult {
   submission?: string;
   /** Why the agent gave up ("" when it did not say), when the first line of stdout was the give-up sentinel. */
   giveUp?: string;
+  /** The agent's question for the person, when the first line of stdout was the ask sentinel. */
+  question?: string;
 }
 
 /** Where the agent's commands run; small on purpose, like mini-swe-agent's Environment. */
@@ -54,12 +56,15 @@ export function sandboxEnvironment(sandbox: Sandbox, config: EnvironmentConfig):
 
 /**
  * The environment, not the model, decides the run is over: it sees a sentinel as stdout's first
- * line, the submit sentinel (validation decides) or the give-up sentinel (the run fails).
+ * line, the submit sentinel (validation decides) or the give-up sentinel (the run fails); the ask
+ * sentinel with no question is no question.
  */
-function endOf(stdout: ClippedText): Pick<CommandResult, "submission" | "giveUp"> {
+function endOf(stdout: ClippedText): Pick<CommandResult, "submission" | "giveUp" | "question"> {
   const text = joinClipped(stdout);
   const submission = sentinelWords(text, SUBMIT_SENTINEL);
   if (submission !== undefined) return { submission };
   const giveUp = sentinelWords(text, GIVE_UP_SENTINEL);
-  return giveUp !== undefined ? { giveUp } : {};
+  if (giveUp !== undefined) return { giveUp };
+  const question = sentinelWords(text, ASK_SENTINEL);
+  return question ? { question } : {};
 }

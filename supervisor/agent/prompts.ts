@@ -3,7 +3,7 @@ import { loadPromptSet, promptsDir, renderTemplate, type PromptSet } from "../..
 /** Every prompt the agent sends, each a file `prompts/agent/<name>.md`, with the variables it may use. */
 const PROMPT_VARIABLES = {
   system: ["workdir", "command_timeout_seconds"],
-  instance: ["instruction", "acceptance_criteria", "scope", "validation_steps", "max_steps", "sentinel", "give_up_sentinel"],
+  instance: ["instruction", "acceptance_criteria", "scope", "validation_steps", "max_steps", "sentinel", "give_up_sentinel", "ask_sentinel"],
   "format-error": ["problem", "sentinel"],
   observation: ["exit_code", "notes", "output"],
   timeout: ["timeout_seconds", "exit_code"],
@@ -12,6 +12,9 @@ const PROMPT_VARIABLES = {
   "validation-failed": ["round", "max_rounds", "failures", "sentinel", "give_up_sentinel"],
   "validation-failure": ["command", "exit_code", "notes", "output"],
   "summary-lines": ["lines"],
+  "person-answer": ["author", "question", "answer"],
+  "person-follow-up": ["author", "text"],
+  "no-person": ["question"],
   "command-instruction": ["instruction", "acceptance_criteria", "scope", "validation_steps", "revision"],
   "command-revision": ["round", "max_rounds", "failures"],
 } as const;

@@ -3,6 +3,9 @@ export const SUBMIT_SENTINEL = "PUSHPALS_SUBMIT";
 /** The first output line that tells the environment the task cannot be done, followed by why. */
 export const GIVE_UP_SENTINEL = "PUSHPALS_GIVE_UP";
 
+/** The first output line that asks the person in the session something, followed by the question. */
+export const ASK_SENTINEL = "PUSHPALS_ASK";
+
 /** What may sit between a sentinel and the words after it on its line: `PUSHPALS_GIVE_UP: why`, `... - why`. */
 const SEPARATOR = /^[\s:—–-]+/;
 

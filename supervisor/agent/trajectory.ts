@@ -22,6 +22,8 @@ export interface TrajectoryStep {
   submitted?: boolean;
   /** Set when this step's output opened with the give-up sentinel. */
   gaveUp?: boolean;
+  /** The question for the person, when this step's output opened with the ask sentinel. */
+  asked?: string;
 }
 
 export interface TrajectoryValidationStep {

@@ -23,12 +23,35 @@ export function jobBudgets(supervisor: Config["supervisor"], budgets: Budgets | 
   };
 }
 
-/** Starts the wall-time budget: `exceeded` is called once it runs out, unless disarmed first. */
-export function armWallTime(budgets: JobBudgets, exceeded: (detail: string) => void): { disarm(): void } {
+/**
+ * Starts the wall-time budget: `exceeded` is called once it runs out, unless disarmed first.
+ * `hold` stops the clock while the job waits on a person (nesting), `release` starts it again.
+ */
+export function armWallTime(budgets: JobBudgets, exceeded: (detail: string) => void): { disarm(): void; hold(): void; release(): void } {
   const seconds = budgets.wallTimeMs / 1000;
-  const timer = setTimeout(
-    () => exceeded(`the job ran out of its wall time budget of ${seconds} s (${budgets.wallTimeSource}); split the work or raise the budget`),
-    budgets.wallTimeMs,
-  );
-  return { disarm: () => clearTimeout(timer) };
+  const fire = () => exceeded(`the job ran out of its wall time budget of ${seconds} s (${budgets.wallTimeSource}); split the work or raise the budget`);
+  let timeLeftMs = budgets.wallTimeMs;
+  let runningSince = Date.now();
+  let holds = 0;
+  let disarmed = false;
+  let timer: NodeJS.Timeout | undefined = setTimeout(fire, timeLeftMs);
+  return {
+    disarm() {
+      disarmed = true;
+      clearTimeout(timer);
+    },
+    hold() {
+      holds += 1;
+      if (holds > 1) return;
+      clearTimeout(timer);
+      timeLeftMs -= Date.now() - runningSince;
+    },
+    release() {
+      if (holds === 0) return;
+      holds -= 1;
+      if (holds > 0 || disarmed) return;
+      runningSince = Date.now();
+      timer = setTimeout(fire, Math.max(0, timeLeftMs));
+    },
+  };
 }

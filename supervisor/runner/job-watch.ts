@@ -1,3 +1,4 @@
+import type { Event } from "../../gen/pushpals/v1/events_pb.js";
 import type { Clients } from "../../services/kernel/clients.js";
 import type { Logger } from "../../services/kernel/log.js";
 import { sleep } from "../../services/kernel/time.js";
@@ -9,6 +10,9 @@ export interface JobWatchOptions {
   onCancel(reason: string): void;
   /** The job left this runner's hands on the server (its lease expired and it was requeued, dead-lettered, …). */
   onGone(detail: string): void;
+  /** A person's words to the job (CONVERSATION_EVENTS of job-conversation.ts), in log order. */
+  onConversation?(event: Event): void;
+  conversationEvents?: ReadonlySet<string>;
   signal: AbortSignal;
   logger: Logger;
 }
@@ -55,6 +59,7 @@ export function watchJobEvents(options: JobWatchOptions): { started: Promise<voi
             options.onCancel(event.payload.value.reason);
             return;
           }
+          if (options.conversationEvents?.has(event.payload.case ?? "")) options.onConversation?.(event);
           const gone = GONE[event.payload.case ?? ""];
           if (gone) {
             options.onGone(gone);

@@ -17,6 +17,7 @@ import type { GitDirWatch } from "./git-dir-guard.js";
 import type { LaneArtifact } from "./lanes/lane.js";
 import { laneSandboxSpec } from "./lanes/lane-sandbox.js";
 import { keepJobLease } from "./job-lease.js";
+import { CONVERSATION_EVENTS, jobConversation } from "./job-conversation.js";
 import type { ClaimedJob, JobEnding, RunnerContext } from "./runner-context.js";
 import { stageCheckedChange } from "./scope-stage.js";
 import { clipEnd } from "../../services/kernel/text/clip.js";
@@ -39,6 +40,7 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
   const logger = ctx.logger.child({ jobId: job.id, sessionId: job.sessionId, attempt: job.attempts });
   const lease = keepJobLease({ queues: clients.queues, jobId: job.id, leaseToken, leaseMs: supervisor.leaseSeconds * 1000, expiresAt: claimed.leaseExpiresAt, stop, logger });
   const watching = new AbortController();
+  const conversation = jobConversation({ sessions: clients.sessions, sessionId: job.sessionId, jobId: job.id, logger });
   const watch = watchJobEvents({
     sessions: clients.sessions,
     sessionId: job.sessionId,
@@ -47,6 +49,8 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
     onCancel: (reason) => stop.stop({ kind: "cancelled", detail: reason || "cancel requested" }),
     // Once this runner reported the ending itself the stop changes nothing; before, the job is someone else's.
     onGone: (detail) => stop.stop({ kind: "lease_lost", detail }),
+    conversationEvents: CONVERSATION_EVENTS,
+    onConversation: (event) => conversation.receive(event),
     logger,
   });
   const log = openJobLog({
@@ -131,8 +135,10 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
     // Drivers that mount the worktree (process, bwrap, docker) copy nothing; a pod gets it as a tar.
     await sandbox.copyIn(workspace.path);
 
-    wall = armWallTime(budgets, (detail) => stop.stop({ kind: "budget", detail }));
-    const result = await lane.run({ jobId: job.id, task, sandbox, log, events, budgets, signal: stop.signal, putArtifact, logger });
+    const armed = armWallTime(budgets, (detail) => stop.stop({ kind: "budget", detail }));
+    wall = armed;
+    conversation.attach(sandbox, armed);
+    const result = await lane.run({ jobId: job.id, task, sandbox, log, events, budgets, signal: stop.signal, putArtifact, logger, conversation: conversation.agent });
     wall.disarm();
     stop.throwIfStopped();
     await sandbox.copyOut(workspace.path);

@@ -142,6 +142,21 @@ export function describeEvent(event: Event, style: Style): EventView {
     case "artifactAdded":
       return { line: style.dim(`${INDENT}artifact ${p.value.name} (${p.value.sizeBytes} bytes)`) };
 
+    case "agentQuestion":
+      return { line: `${style.warn(`? job ${id} asks:`)} ${indentFollowing(p.value.text)}\n${INDENT}${style.dim(`answer with: @${id} <answer> (or pushpals answer ${id} <answer>)`)}`, progress: { key: id, text: `job ${id} waiting for an answer` } };
+    case "questionAnswered":
+      return { line: `${INDENT}${style.bold(`${p.value.author || "someone"}›`)} answered job ${id}: ${indentFollowing(p.value.text)}` };
+    case "jobFollowUp":
+      return { line: `${INDENT}${style.bold(`${p.value.author || "someone"}›`)} to job ${id}: ${indentFollowing(p.value.text)}` };
+    case "jobPaused":
+      return { line: style.warn(`⏸ job ${id} paused by ${p.value.author || "someone"}${p.value.reason ? `: ${p.value.reason}` : ""} — pushpals shell ${id}, then pushpals resume ${id}`), progress: { key: id, text: `job ${id} paused` } };
+    case "jobResumed":
+      return { line: style.dim(`▶ job ${id} ${p.value.finish ? "finished with its worktree" : "resumed"} by ${p.value.author || "someone"}`) };
+    case "shellCommand":
+      return { line: style.dim(`${INDENT}${p.value.author || "someone"} in job ${id}: $ ${oneLine(p.value.command, 70)}`) };
+    case "shellResult":
+      return { line: style.dim(`${INDENT}→ exit ${p.value.exitCode}${p.value.timedOut ? " (timed out)" : ""}`) };
+
     case "jobLog":
       return { progress: { key: id, text: `job ${id} › ${p.value.text}`, transient: true } };
     case "tokenUsage":

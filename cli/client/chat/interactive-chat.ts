@@ -12,6 +12,8 @@ import { TerminalView } from "./terminal-view.js";
 
 const SEND_TIMEOUT_MS = 60_000;
 const QUIT = new Set(["/quit", "/exit", "/q"]);
+/** `@job_… text` goes to that running job's agent (SendToJob), not to the chat. */
+const JOB_ADDRESS = /^@(job_[0-9A-HJKMNP-TV-Z]{26})[\s:,]+(\S[\s\S]*)$/;
 
 export interface InteractiveOptions {
   clients: Clients;
@@ -41,6 +43,16 @@ export async function runInteractiveChat(options: InteractiveOptions): Promise<E
   view.line(style.dim(`session ${session.id} "${session.title}" on ${options.url} — type a message; Ctrl-D or /quit to leave`));
 
   const send = async (text: string) => {
+    const toJob = JOB_ADDRESS.exec(text);
+    if (toJob) {
+      // The follow-up (or answer) shows when its event streams in.
+      try {
+        await clients.execution.sendToJob({ jobId: toJob[1]!, text: toJob[2]!, author }, { timeoutMs: SEND_TIMEOUT_MS });
+      } catch (error) {
+        view.line(style.bad(`✗ not sent to ${toJob[1]}: ${rpcFailure(error, options.url)?.message ?? errorMessage(error)}`));
+      }
+      return;
+    }
     printer.willSend(text);
     try {
       printer.sent(await clients.chat.send({ sessionId: session.id, text, author }, { timeoutMs: SEND_TIMEOUT_MS }));

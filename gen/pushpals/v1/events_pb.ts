@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pushpals/v1/events.proto.
  */
 export const file_pushpals_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("ChhwdXNocGFscy92MS9ldmVudHMucHJvdG8SC3B1c2hwYWxzLnYxIh8KDlNlc3Npb25DcmVhdGVkEg0KBXRpdGxlGAEgASgJIisKC1VzZXJNZXNzYWdlEgwKBHRleHQYASABKAkSDgoGYXV0aG9yGAIgASgJIkUKEEFzc2lzdGFudE1lc3NhZ2USDAoEdGV4dBgBIAEoCRIOCgZzb3VyY2UYAiABKAkSEwoLaW5fcmVwbHlfdG8YAyABKAQiNAoMSXRlbUVucXVldWVkEiQKBGl0ZW0YASABKAsyFi5wdXNocGFscy52MS5RdWV1ZUl0ZW0iZwoLSXRlbUNsYWltZWQSEQoJd29ya2VyX2lkGAEgASgJEg8KB2F0dGVtcHQYAiABKA0SNAoQbGVhc2VfZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiZQoNSXRlbUNvbXBsZXRlZBInCgZyZXN1bHQYASABKAsyFy5wdXNocGFscy52MS5JdGVtUmVzdWx0EisKCHJ1bl90aW1lGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIiwKCkl0ZW1GYWlsZWQSDQoFZXJyb3IYASABKAkSDwoHYXR0ZW1wdBgCIAEoDSJwCgxJdGVtUmVxdWV1ZWQSDgoGcmVhc29uGAEgASgJEg0KBWVycm9yGAIgASgJEg8KB2F0dGVtcHQYAyABKA0SMAoMYXZhaWxhYmxlX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI4ChBJdGVtRGVhZExldHRlcmVkEhIKCmxhc3RfZXJyb3IYASABKAkSEAoIYXR0ZW1wdHMYAiABKA0iHwoNSXRlbUNhbmNlbGxlZBIOCgZyZWFzb24YASABKAkiJQoTSXRlbUNhbmNlbFJlcXVlc3RlZBIOCgZyZWFzb24YASABKAkiUQoOSXRlbUNvbmZsaWN0ZWQSDQoFZXJyb3IYASABKAkSGQoRY29uZmxpY3RpbmdfZmlsZXMYAiADKAkSFQoNcmVwYWlyX2pvYl9pZBgDIAEoCSJ2CgZKb2JMb2cSDAoEbGluZRgBIAEoBBImCgZzdHJlYW0YAiABKA4yFi5wdXNocGFscy52MS5Mb2dTdHJlYW0SDAoEdGV4dBgDIAEoCRIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJPCgtKb2JQcm9ncmVzcxINCgVzdGFnZRgBIAEoCRIOCgZkZXRhaWwYAiABKAkSDAoEc3RlcBgDIAEoDRITCgt0b3RhbF9zdGVwcxgEIAEoDSJaCg1BcnRpZmFjdEFkZGVkEhMKC2FydGlmYWN0X2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEgoKbWVkaWFfdHlwZRgDIAEoCRISCgpzaXplX2J5dGVzGAQgASgEIkMKC1BsYW5DcmVhdGVkEh8KBHBsYW4YASABKAsyES5wdXNocGFscy52MS5QbGFuEhMKC21vZGVsX2NhbGxzGAIgASgNInQKCUFnZW50U3RlcBIMCgRzdGVwGAEgASgNEg8KB3Rob3VnaHQYAiABKAkSDwoHY29tbWFuZBgDIAEoCRIRCglleGl0X2NvZGUYBCABKAUSDgoGb3V0cHV0GAUgASgJEhQKDGZvcm1hdF9lcnJvchgGIAEoCCJbCgpUb2tlblVzYWdlEgwKBHJvbGUYASABKAkSDQoFbW9kZWwYAiABKAkSFQoNcHJvbXB0X3Rva2VucxgDIAEoBBIZChFjb21wbGV0aW9uX3Rva2VucxgEIAEoBCJqChBWYWxpZGF0aW9uUmVzdWx0Eg8KB2NvbW1hbmQYASABKAkSEQoJZXhpdF9jb2RlGAIgASgFEg4KBnBhc3NlZBgDIAEoCBITCgtvdXRwdXRfdGFpbBgEIAEoCRINCgVyb3VuZBgFIAEoDSJZCg9JbnRlZ3JhdGlvblN0ZXASDQoFc3RhZ2UYASABKAkSDgoGZGV0YWlsGAIgASgJEicKBWNoZWNrGAMgASgLMhgucHVzaHBhbHMudjEuQ2hlY2tSZXN1bHQiQgoSUHVsbFJlcXVlc3RVcGRhdGVkEgsKA3VybBgBIAEoCRIOCgZudW1iZXIYAiABKAQSDwoHY3JlYXRlZBgDIAEoCCIpCghRdWVzdGlvbhIMCgR0ZXh0GAEgASgJEg8KB29wdGlvbnMYAiADKAkiPAoNRXJyb3JPY2N1cnJlZBIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSDAoEaGludBgDIAEoCSLeEQoFRXZlbnQSEgoKc2Vzc2lvbl9pZBgBIAEoCRILCgNzZXEYAiABKAQSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHaXRlbV9pZBgEIAEoCRI2Cg9zZXNzaW9uX2NyZWF0ZWQYCiABKAsyGy5wdXNocGFscy52MS5TZXNzaW9uQ3JlYXRlZEgAEisKB21lc3NhZ2UYCyABKAsyGC5wdXNocGFscy52MS5Vc2VyTWVzc2FnZUgAEjoKEWFzc2lzdGFudF9tZXNzYWdlGAwgASgLMh0ucHVzaHBhbHMudjEuQXNzaXN0YW50TWVzc2FnZUgAEjUKEHJlcXVlc3RfZW5xdWV1ZWQYFCABKAsyGS5wdXNocGFscy52MS5JdGVtRW5xdWV1ZWRIABIzCg9yZXF1ZXN0X2NsYWltZWQYFSABKAsyGC5wdXNocGFscy52MS5JdGVtQ2xhaW1lZEgAEjcKEXJlcXVlc3RfY29tcGxldGVkGBYgASgLMhoucHVzaHBhbHMudjEuSXRlbUNvbXBsZXRlZEgAEjEKDnJlcXVlc3RfZmFpbGVkGBcgASgLMhcucHVzaHBhbHMudjEuSXRlbUZhaWxlZEgAEjUKEHJlcXVlc3RfcmVxdWV1ZWQYGCABKAsyGS5wdXNocGFscy52MS5JdGVtUmVxdWV1ZWRIABI+ChVyZXF1ZXN0X2RlYWRfbGV0dGVyZWQYGSABKAsyHS5wdXNocGFscy52MS5JdGVtRGVhZExldHRlcmVkSAASNwoRcmVxdWVzdF9jYW5jZWxsZWQYGiABKAsyGi5wdXNocGFscy52MS5JdGVtQ2FuY2VsbGVkSAASRAoYcmVxdWVzdF9jYW5jZWxfcmVxdWVzdGVkGBsgASgLMiAucHVzaHBhbHMudjEuSXRlbUNhbmNlbFJlcXVlc3RlZEgAEjEKDGpvYl9lbnF1ZXVlZBgeIAEoCzIZLnB1c2hwYWxzLnYxLkl0ZW1FbnF1ZXVlZEgAEi8KC2pvYl9jbGFpbWVkGB8gASgLMhgucHVzaHBhbHMudjEuSXRlbUNsYWltZWRIABIzCg1qb2JfY29tcGxldGVkGCAgASgLMhoucHVzaHBhbHMudjEuSXRlbUNvbXBsZXRlZEgAEi0KCmpvYl9mYWlsZWQYISABKAsyFy5wdXNocGFscy52MS5JdGVtRmFpbGVkSAASMQoMam9iX3JlcXVldWVkGCIgASgLMhkucHVzaHBhbHMudjEuSXRlbVJlcXVldWVkSAASOgoRam9iX2RlYWRfbGV0dGVyZWQYIyABKAsyHS5wdXNocGFscy52MS5JdGVtRGVhZExldHRlcmVkSAASMwoNam9iX2NhbmNlbGxlZBgkIAEoCzIaLnB1c2hwYWxzLnYxLkl0ZW1DYW5jZWxsZWRIABJAChRqb2JfY2FuY2VsX3JlcXVlc3RlZBglIAEoCzIgLnB1c2hwYWxzLnYxLkl0ZW1DYW5jZWxSZXF1ZXN0ZWRIABImCgdqb2JfbG9nGCYgASgLMhMucHVzaHBhbHMudjEuSm9iTG9nSAASMAoMam9iX3Byb2dyZXNzGCcgASgLMhgucHVzaHBhbHMudjEuSm9iUHJvZ3Jlc3NIABI4ChNjb21wbGV0aW9uX2VucXVldWVkGCggASgLMhkucHVzaHBhbHMudjEuSXRlbUVucXVldWVkSAASNgoSY29tcGxldGlvbl9jbGFpbWVkGCkgASgLMhgucHVzaHBhbHMudjEuSXRlbUNsYWltZWRIABI6ChRjb21wbGV0aW9uX2NvbXBsZXRlZBgqIAEoCzIaLnB1c2hwYWxzLnYxLkl0ZW1Db21wbGV0ZWRIABI0ChFjb21wbGV0aW9uX2ZhaWxlZBgrIAEoCzIXLnB1c2hwYWxzLnYxLkl0ZW1GYWlsZWRIABI4ChNjb21wbGV0aW9uX3JlcXVldWVkGCwgASgLMhkucHVzaHBhbHMudjEuSXRlbVJlcXVldWVkSAASQQoYY29tcGxldGlvbl9kZWFkX2xldHRlcmVkGC0gASgLMh0ucHVzaHBhbHMudjEuSXRlbURlYWRMZXR0ZXJlZEgAEjoKFGNvbXBsZXRpb25fY2FuY2VsbGVkGC4gASgLMhoucHVzaHBhbHMudjEuSXRlbUNhbmNlbGxlZEgAEkcKG2NvbXBsZXRpb25fY2FuY2VsX3JlcXVlc3RlZBgvIAEoCzIgLnB1c2hwYWxzLnYxLkl0ZW1DYW5jZWxSZXF1ZXN0ZWRIABI8ChVjb21wbGV0aW9uX2NvbmZsaWN0ZWQYMCABKAsyGy5wdXNocGFscy52MS5JdGVtQ29uZmxpY3RlZEgAEjQKDmFydGlmYWN0X2FkZGVkGDIgASgLMhoucHVzaHBhbHMudjEuQXJ0aWZhY3RBZGRlZEgAEjAKDHBsYW5fY3JlYXRlZBgzIAEoCzIYLnB1c2hwYWxzLnYxLlBsYW5DcmVhdGVkSAASLAoKYWdlbnRfc3RlcBg0IAEoCzIWLnB1c2hwYWxzLnYxLkFnZW50U3RlcEgAEi4KC3Rva2VuX3VzYWdlGDUgASgLMhcucHVzaHBhbHMudjEuVG9rZW5Vc2FnZUgAEjoKEXZhbGlkYXRpb25fcmVzdWx0GDYgASgLMh0ucHVzaHBhbHMudjEuVmFsaWRhdGlvblJlc3VsdEgAEjgKEGludGVncmF0aW9uX3N0ZXAYNyABKAsyHC5wdXNocGFscy52MS5JbnRlZ3JhdGlvblN0ZXBIABI/ChRwdWxsX3JlcXVlc3RfdXBkYXRlZBg4IAEoCzIfLnB1c2hwYWxzLnYxLlB1bGxSZXF1ZXN0VXBkYXRlZEgAEikKCHF1ZXN0aW9uGDkgASgLMhUucHVzaHBhbHMudjEuUXVlc3Rpb25IABIrCgVlcnJvchhaIAEoCzIaLnB1c2hwYWxzLnYxLkVycm9yT2NjdXJyZWRIAEIJCgdwYXlsb2FkYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_pushpals_v1_common, file_pushpals_v1_items, file_pushpals_v1_task]);
+  fileDesc("ChhwdXNocGFscy92MS9ldmVudHMucHJvdG8SC3B1c2hwYWxzLnYxIh8KDlNlc3Npb25DcmVhdGVkEg0KBXRpdGxlGAEgASgJIisKC1VzZXJNZXNzYWdlEgwKBHRleHQYASABKAkSDgoGYXV0aG9yGAIgASgJIkUKEEFzc2lzdGFudE1lc3NhZ2USDAoEdGV4dBgBIAEoCRIOCgZzb3VyY2UYAiABKAkSEwoLaW5fcmVwbHlfdG8YAyABKAQiNAoMSXRlbUVucXVldWVkEiQKBGl0ZW0YASABKAsyFi5wdXNocGFscy52MS5RdWV1ZUl0ZW0iZwoLSXRlbUNsYWltZWQSEQoJd29ya2VyX2lkGAEgASgJEg8KB2F0dGVtcHQYAiABKA0SNAoQbGVhc2VfZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiZQoNSXRlbUNvbXBsZXRlZBInCgZyZXN1bHQYASABKAsyFy5wdXNocGFscy52MS5JdGVtUmVzdWx0EisKCHJ1bl90aW1lGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIiwKCkl0ZW1GYWlsZWQSDQoFZXJyb3IYASABKAkSDwoHYXR0ZW1wdBgCIAEoDSJwCgxJdGVtUmVxdWV1ZWQSDgoGcmVhc29uGAEgASgJEg0KBWVycm9yGAIgASgJEg8KB2F0dGVtcHQYAyABKA0SMAoMYXZhaWxhYmxlX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI4ChBJdGVtRGVhZExldHRlcmVkEhIKCmxhc3RfZXJyb3IYASABKAkSEAoIYXR0ZW1wdHMYAiABKA0iHwoNSXRlbUNhbmNlbGxlZBIOCgZyZWFzb24YASABKAkiJQoTSXRlbUNhbmNlbFJlcXVlc3RlZBIOCgZyZWFzb24YASABKAkiUQoOSXRlbUNvbmZsaWN0ZWQSDQoFZXJyb3IYASABKAkSGQoRY29uZmxpY3RpbmdfZmlsZXMYAiADKAkSFQoNcmVwYWlyX2pvYl9pZBgDIAEoCSJ2CgZKb2JMb2cSDAoEbGluZRgBIAEoBBImCgZzdHJlYW0YAiABKA4yFi5wdXNocGFscy52MS5Mb2dTdHJlYW0SDAoEdGV4dBgDIAEoCRIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJPCgtKb2JQcm9ncmVzcxINCgVzdGFnZRgBIAEoCRIOCgZkZXRhaWwYAiABKAkSDAoEc3RlcBgDIAEoDRITCgt0b3RhbF9zdGVwcxgEIAEoDSJaCg1BcnRpZmFjdEFkZGVkEhMKC2FydGlmYWN0X2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEgoKbWVkaWFfdHlwZRgDIAEoCRISCgpzaXplX2J5dGVzGAQgASgEIkMKC1BsYW5DcmVhdGVkEh8KBHBsYW4YASABKAsyES5wdXNocGFscy52MS5QbGFuEhMKC21vZGVsX2NhbGxzGAIgASgNInQKCUFnZW50U3RlcBIMCgRzdGVwGAEgASgNEg8KB3Rob3VnaHQYAiABKAkSDwoHY29tbWFuZBgDIAEoCRIRCglleGl0X2NvZGUYBCABKAUSDgoGb3V0cHV0GAUgASgJEhQKDGZvcm1hdF9lcnJvchgGIAEoCCJbCgpUb2tlblVzYWdlEgwKBHJvbGUYASABKAkSDQoFbW9kZWwYAiABKAkSFQoNcHJvbXB0X3Rva2VucxgDIAEoBBIZChFjb21wbGV0aW9uX3Rva2VucxgEIAEoBCJqChBWYWxpZGF0aW9uUmVzdWx0Eg8KB2NvbW1hbmQYASABKAkSEQoJZXhpdF9jb2RlGAIgASgFEg4KBnBhc3NlZBgDIAEoCBITCgtvdXRwdXRfdGFpbBgEIAEoCRINCgVyb3VuZBgFIAEoDSJZCg9JbnRlZ3JhdGlvblN0ZXASDQoFc3RhZ2UYASABKAkSDgoGZGV0YWlsGAIgASgJEicKBWNoZWNrGAMgASgLMhgucHVzaHBhbHMudjEuQ2hlY2tSZXN1bHQiQgoSUHVsbFJlcXVlc3RVcGRhdGVkEgsKA3VybBgBIAEoCRIOCgZudW1iZXIYAiABKAQSDwoHY3JlYXRlZBgDIAEoCCIpCghRdWVzdGlvbhIMCgR0ZXh0GAEgASgJEg8KB29wdGlvbnMYAiADKAkiPAoNRXJyb3JPY2N1cnJlZBIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSDAoEaGludBgDIAEoCSIrCg1BZ2VudFF1ZXN0aW9uEgwKBHRleHQYASABKAkSDAoEc3RlcBgCIAEoDSJGChBRdWVzdGlvbkFuc3dlcmVkEgwKBHRleHQYASABKAkSDgoGYXV0aG9yGAIgASgJEhQKDHF1ZXN0aW9uX3NlcRgDIAEoBCIrCgtKb2JGb2xsb3dVcBIMCgR0ZXh0GAEgASgJEg4KBmF1dGhvchgCIAEoCSIrCglKb2JQYXVzZWQSDgoGYXV0aG9yGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIsCgpKb2JSZXN1bWVkEg4KBmF1dGhvchgBIAEoCRIOCgZmaW5pc2gYAiABKAgiXAoMU2hlbGxDb21tYW5kEhIKCmNvbW1hbmRfaWQYASABKAkSDwoHY29tbWFuZBgCIAEoCRIOCgZhdXRob3IYAyABKAkSFwoPdGltZW91dF9zZWNvbmRzGAQgASgNIlcKC1NoZWxsUmVzdWx0EhIKCmNvbW1hbmRfaWQYASABKAkSEQoJZXhpdF9jb2RlGAIgASgFEg4KBm91dHB1dBgDIAEoCRIRCgl0aW1lZF9vdXQYBCABKAgizhQKBUV2ZW50EhIKCnNlc3Npb25faWQYASABKAkSCwoDc2VxGAIgASgEEigKBHRpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB2l0ZW1faWQYBCABKAkSNgoPc2Vzc2lvbl9jcmVhdGVkGAogASgLMhsucHVzaHBhbHMudjEuU2Vzc2lvbkNyZWF0ZWRIABIrCgdtZXNzYWdlGAsgASgLMhgucHVzaHBhbHMudjEuVXNlck1lc3NhZ2VIABI6ChFhc3Npc3RhbnRfbWVzc2FnZRgMIAEoCzIdLnB1c2hwYWxzLnYxLkFzc2lzdGFudE1lc3NhZ2VIABI1ChByZXF1ZXN0X2VucXVldWVkGBQgASgLMhkucHVzaHBhbHMudjEuSXRlbUVucXVldWVkSAASMwoPcmVxdWVzdF9jbGFpbWVkGBUgASgLMhgucHVzaHBhbHMudjEuSXRlbUNsYWltZWRIABI3ChFyZXF1ZXN0X2NvbXBsZXRlZBgWIAEoCzIaLnB1c2hwYWxzLnYxLkl0ZW1Db21wbGV0ZWRIABIxCg5yZXF1ZXN0X2ZhaWxlZBgXIAEoCzIXLnB1c2hwYWxzLnYxLkl0ZW1GYWlsZWRIABI1ChByZXF1ZXN0X3JlcXVldWVkGBggASgLMhkucHVzaHBhbHMudjEuSXRlbVJlcXVldWVkSAASPgoVcmVxdWVzdF9kZWFkX2xldHRlcmVkGBkgASgLMh0ucHVzaHBhbHMudjEuSXRlbURlYWRMZXR0ZXJlZEgAEjcKEXJlcXVlc3RfY2FuY2VsbGVkGBogASgLMhoucHVzaHBhbHMudjEuSXRlbUNhbmNlbGxlZEgAEkQKGHJlcXVlc3RfY2FuY2VsX3JlcXVlc3RlZBgbIAEoCzIgLnB1c2hwYWxzLnYxLkl0ZW1DYW5jZWxSZXF1ZXN0ZWRIABIxCgxqb2JfZW5xdWV1ZWQYHiABKAsyGS5wdXNocGFscy52MS5JdGVtRW5xdWV1ZWRIABIvCgtqb2JfY2xhaW1lZBgfIAEoCzIYLnB1c2hwYWxzLnYxLkl0ZW1DbGFpbWVkSAASMwoNam9iX2NvbXBsZXRlZBggIAEoCzIaLnB1c2hwYWxzLnYxLkl0ZW1Db21wbGV0ZWRIABItCgpqb2JfZmFpbGVkGCEgASgLMhcucHVzaHBhbHMudjEuSXRlbUZhaWxlZEgAEjEKDGpvYl9yZXF1ZXVlZBgiIAEoCzIZLnB1c2hwYWxzLnYxLkl0ZW1SZXF1ZXVlZEgAEjoKEWpvYl9kZWFkX2xldHRlcmVkGCMgASgLMh0ucHVzaHBhbHMudjEuSXRlbURlYWRMZXR0ZXJlZEgAEjMKDWpvYl9jYW5jZWxsZWQYJCABKAsyGi5wdXNocGFscy52MS5JdGVtQ2FuY2VsbGVkSAASQAoUam9iX2NhbmNlbF9yZXF1ZXN0ZWQYJSABKAsyIC5wdXNocGFscy52MS5JdGVtQ2FuY2VsUmVxdWVzdGVkSAASJgoHam9iX2xvZxgmIAEoCzITLnB1c2hwYWxzLnYxLkpvYkxvZ0gAEjAKDGpvYl9wcm9ncmVzcxgnIAEoCzIYLnB1c2hwYWxzLnYxLkpvYlByb2dyZXNzSAASOAoTY29tcGxldGlvbl9lbnF1ZXVlZBgoIAEoCzIZLnB1c2hwYWxzLnYxLkl0ZW1FbnF1ZXVlZEgAEjYKEmNvbXBsZXRpb25fY2xhaW1lZBgpIAEoCzIYLnB1c2hwYWxzLnYxLkl0ZW1DbGFpbWVkSAASOgoUY29tcGxldGlvbl9jb21wbGV0ZWQYKiABKAsyGi5wdXNocGFscy52MS5JdGVtQ29tcGxldGVkSAASNAoRY29tcGxldGlvbl9mYWlsZWQYKyABKAsyFy5wdXNocGFscy52MS5JdGVtRmFpbGVkSAASOAoTY29tcGxldGlvbl9yZXF1ZXVlZBgsIAEoCzIZLnB1c2hwYWxzLnYxLkl0ZW1SZXF1ZXVlZEgAEkEKGGNvbXBsZXRpb25fZGVhZF9sZXR0ZXJlZBgtIAEoCzIdLnB1c2hwYWxzLnYxLkl0ZW1EZWFkTGV0dGVyZWRIABI6ChRjb21wbGV0aW9uX2NhbmNlbGxlZBguIAEoCzIaLnB1c2hwYWxzLnYxLkl0ZW1DYW5jZWxsZWRIABJHChtjb21wbGV0aW9uX2NhbmNlbF9yZXF1ZXN0ZWQYLyABKAsyIC5wdXNocGFscy52MS5JdGVtQ2FuY2VsUmVxdWVzdGVkSAASPAoVY29tcGxldGlvbl9jb25mbGljdGVkGDAgASgLMhsucHVzaHBhbHMudjEuSXRlbUNvbmZsaWN0ZWRIABI0Cg5hcnRpZmFjdF9hZGRlZBgyIAEoCzIaLnB1c2hwYWxzLnYxLkFydGlmYWN0QWRkZWRIABIwCgxwbGFuX2NyZWF0ZWQYMyABKAsyGC5wdXNocGFscy52MS5QbGFuQ3JlYXRlZEgAEiwKCmFnZW50X3N0ZXAYNCABKAsyFi5wdXNocGFscy52MS5BZ2VudFN0ZXBIABIuCgt0b2tlbl91c2FnZRg1IAEoCzIXLnB1c2hwYWxzLnYxLlRva2VuVXNhZ2VIABI6ChF2YWxpZGF0aW9uX3Jlc3VsdBg2IAEoCzIdLnB1c2hwYWxzLnYxLlZhbGlkYXRpb25SZXN1bHRIABI4ChBpbnRlZ3JhdGlvbl9zdGVwGDcgASgLMhwucHVzaHBhbHMudjEuSW50ZWdyYXRpb25TdGVwSAASPwoUcHVsbF9yZXF1ZXN0X3VwZGF0ZWQYOCABKAsyHy5wdXNocGFscy52MS5QdWxsUmVxdWVzdFVwZGF0ZWRIABIpCghxdWVzdGlvbhg5IAEoCzIVLnB1c2hwYWxzLnYxLlF1ZXN0aW9uSAASKwoFZXJyb3IYWiABKAsyGi5wdXNocGFscy52MS5FcnJvck9jY3VycmVkSAASNQoOYWdlbnRfcXVlc3Rpb24YrAIgASgLMhoucHVzaHBhbHMudjEuQWdlbnRRdWVzdGlvbkgAEjsKEXF1ZXN0aW9uX2Fuc3dlcmVkGK0CIAEoCzIdLnB1c2hwYWxzLnYxLlF1ZXN0aW9uQW5zd2VyZWRIABIyCg1qb2JfZm9sbG93X3VwGK4CIAEoCzIYLnB1c2hwYWxzLnYxLkpvYkZvbGxvd1VwSAASLQoKam9iX3BhdXNlZBivAiABKAsyFi5wdXNocGFscy52MS5Kb2JQYXVzZWRIABIvCgtqb2JfcmVzdW1lZBiwAiABKAsyFy5wdXNocGFscy52MS5Kb2JSZXN1bWVkSAASMwoNc2hlbGxfY29tbWFuZBixAiABKAsyGS5wdXNocGFscy52MS5TaGVsbENvbW1hbmRIABIxCgxzaGVsbF9yZXN1bHQYsgIgASgLMhgucHVzaHBhbHMudjEuU2hlbGxSZXN1bHRIAEIJCgdwYXlsb2FkYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_pushpals_v1_common, file_pushpals_v1_items, file_pushpals_v1_task]);
 
 /**
  * The session began; always its event seq 1.
@@ -798,6 +798,240 @@ export const ErrorOccurredSchema: GenMessage<ErrorOccurred> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_events, 22);
 
 /**
+ * The coding agent asked the person in the session something (the PUSHPALS_ASK sentinel); the
+ * job waits, keeping its lease and sandbox, with its budget clock paused, until it is answered.
+ *
+ * @generated from message pushpals.v1.AgentQuestion
+ */
+export type AgentQuestion = Message<"pushpals.v1.AgentQuestion"> & {
+  /**
+   * The question, as the agent wrote it.
+   *
+   * @generated from field: string text = 1;
+   */
+  text: string;
+
+  /**
+   * The agent step that asked it.
+   *
+   * @generated from field: uint32 step = 2;
+   */
+  step: number;
+};
+
+/**
+ * Describes the message pushpals.v1.AgentQuestion.
+ * Use `create(AgentQuestionSchema)` to create a new message.
+ */
+export const AgentQuestionSchema: GenMessage<AgentQuestion> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_events, 23);
+
+/**
+ * A person answered a job's open question (AnswerQuestion, or SendToJob while one is open).
+ *
+ * @generated from message pushpals.v1.QuestionAnswered
+ */
+export type QuestionAnswered = Message<"pushpals.v1.QuestionAnswered"> & {
+  /**
+   * The answer; it goes into the agent's conversation before its next step.
+   *
+   * @generated from field: string text = 1;
+   */
+  text: string;
+
+  /**
+   * Who answered.
+   *
+   * @generated from field: string author = 2;
+   */
+  author: string;
+
+  /**
+   * The seq of the agent_question event this answers.
+   *
+   * @generated from field: uint64 question_seq = 3;
+   */
+  questionSeq: bigint;
+};
+
+/**
+ * Describes the message pushpals.v1.QuestionAnswered.
+ * Use `create(QuestionAnsweredSchema)` to create a new message.
+ */
+export const QuestionAnsweredSchema: GenMessage<QuestionAnswered> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_events, 24);
+
+/**
+ * A person's message to a running job (SendToJob); the agent reads it before its next step.
+ *
+ * @generated from message pushpals.v1.JobFollowUp
+ */
+export type JobFollowUp = Message<"pushpals.v1.JobFollowUp"> & {
+  /**
+   * The message, as the person wrote it.
+   *
+   * @generated from field: string text = 1;
+   */
+  text: string;
+
+  /**
+   * Who sent it.
+   *
+   * @generated from field: string author = 2;
+   */
+  author: string;
+};
+
+/**
+ * Describes the message pushpals.v1.JobFollowUp.
+ * Use `create(JobFollowUpSchema)` to create a new message.
+ */
+export const JobFollowUpSchema: GenMessage<JobFollowUp> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_events, 25);
+
+/**
+ * A person paused a running job (PauseJob): the agent stops after its current command; the
+ * sandbox and worktree stay, the lease is kept and the budget clock stops.
+ *
+ * @generated from message pushpals.v1.JobPaused
+ */
+export type JobPaused = Message<"pushpals.v1.JobPaused"> & {
+  /**
+   * Who paused it.
+   *
+   * @generated from field: string author = 1;
+   */
+  author: string;
+
+  /**
+   * Why, in the person's words (may be empty).
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message pushpals.v1.JobPaused.
+ * Use `create(JobPausedSchema)` to create a new message.
+ */
+export const JobPausedSchema: GenMessage<JobPaused> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_events, 26);
+
+/**
+ * A person handed a paused job back (ResumeJob).
+ *
+ * @generated from message pushpals.v1.JobResumed
+ */
+export type JobResumed = Message<"pushpals.v1.JobResumed"> & {
+  /**
+   * Who resumed it.
+   *
+   * @generated from field: string author = 1;
+   */
+  author: string;
+
+  /**
+   * True: the agent does not go on; the job finishes with what is in the worktree (validated,
+   * committed and integrated like a submission).
+   *
+   * @generated from field: bool finish = 2;
+   */
+  finish: boolean;
+};
+
+/**
+ * Describes the message pushpals.v1.JobResumed.
+ * Use `create(JobResumedSchema)` to create a new message.
+ */
+export const JobResumedSchema: GenMessage<JobResumed> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_events, 27);
+
+/**
+ * A person's command for a paused job's sandbox (RunInJob, `pushpals shell`).
+ *
+ * @generated from message pushpals.v1.ShellCommand
+ */
+export type ShellCommand = Message<"pushpals.v1.ShellCommand"> & {
+  /**
+   * Ties the command to its shell_result.
+   *
+   * @generated from field: string command_id = 1;
+   */
+  commandId: string;
+
+  /**
+   * A shell command line, run with sh -c in the job's worktree inside its sandbox.
+   *
+   * @generated from field: string command = 2;
+   */
+  command: string;
+
+  /**
+   * Who ran it.
+   *
+   * @generated from field: string author = 3;
+   */
+  author: string;
+
+  /**
+   * The command is killed after this many seconds.
+   *
+   * @generated from field: uint32 timeout_seconds = 4;
+   */
+  timeoutSeconds: number;
+};
+
+/**
+ * Describes the message pushpals.v1.ShellCommand.
+ * Use `create(ShellCommandSchema)` to create a new message.
+ */
+export const ShellCommandSchema: GenMessage<ShellCommand> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_events, 28);
+
+/**
+ * What a shell_command printed and how it ended, recorded by the job's runner.
+ *
+ * @generated from message pushpals.v1.ShellResult
+ */
+export type ShellResult = Message<"pushpals.v1.ShellResult"> & {
+  /**
+   * The command_id of the shell_command this answers.
+   *
+   * @generated from field: string command_id = 1;
+   */
+  commandId: string;
+
+  /**
+   * The command's exit code (-1 when it could not run).
+   *
+   * @generated from field: int32 exit_code = 2;
+   */
+  exitCode: number;
+
+  /**
+   * stdout and stderr in the order they came, head and tail kept.
+   *
+   * @generated from field: string output = 3;
+   */
+  output: string;
+
+  /**
+   * Killed after its timeout.
+   *
+   * @generated from field: bool timed_out = 4;
+   */
+  timedOut: boolean;
+};
+
+/**
+ * Describes the message pushpals.v1.ShellResult.
+ * Use `create(ShellResultSchema)` to create a new message.
+ */
+export const ShellResultSchema: GenMessage<ShellResult> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_events, 29);
+
+/**
  * One entry of a session's append-only audit log.
  *
  * @generated from message pushpals.v1.Event
@@ -1149,6 +1383,62 @@ export type Event = Message<"pushpals.v1.Event"> & {
      */
     value: ErrorOccurred;
     case: "error";
+  } | {
+    /**
+     * The agent asked the person a question; the job waits for the answer.
+     *
+     * @generated from field: pushpals.v1.AgentQuestion agent_question = 300;
+     */
+    value: AgentQuestion;
+    case: "agentQuestion";
+  } | {
+    /**
+     * A person answered the job's open question.
+     *
+     * @generated from field: pushpals.v1.QuestionAnswered question_answered = 301;
+     */
+    value: QuestionAnswered;
+    case: "questionAnswered";
+  } | {
+    /**
+     * A person's follow-up message to a running job.
+     *
+     * @generated from field: pushpals.v1.JobFollowUp job_follow_up = 302;
+     */
+    value: JobFollowUp;
+    case: "jobFollowUp";
+  } | {
+    /**
+     * A person paused the job.
+     *
+     * @generated from field: pushpals.v1.JobPaused job_paused = 303;
+     */
+    value: JobPaused;
+    case: "jobPaused";
+  } | {
+    /**
+     * A person resumed (or finished) the paused job.
+     *
+     * @generated from field: pushpals.v1.JobResumed job_resumed = 304;
+     */
+    value: JobResumed;
+    case: "jobResumed";
+  } | {
+    /**
+     * A person's command for the paused job's sandbox.
+     *
+     * @generated from field: pushpals.v1.ShellCommand shell_command = 305;
+     */
+    value: ShellCommand;
+    case: "shellCommand";
+  } | {
+    /**
+     * The result of a shell_command.
+     *
+     * @generated from field: pushpals.v1.ShellResult shell_result = 306;
+     */
+    value: ShellResult;
+    case: "shellResult";
   } | { case: undefined; value?: undefined };
 };
 
@@ -1157,5 +1447,5 @@ export type Event = Message<"pushpals.v1.Event"> & {
  * Use `create(EventSchema)` to create a new message.
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_events, 23);
+  messageDesc(file_pushpals_v1_events, 30);
 

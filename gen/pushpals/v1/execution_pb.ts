@@ -8,13 +8,15 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { LogStream } from "./common_pb.js";
 import { file_pushpals_v1_common } from "./common_pb.js";
+import type { Event } from "./events_pb.js";
+import { file_pushpals_v1_events } from "./events_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file pushpals/v1/execution.proto.
  */
 export const file_pushpals_v1_execution: GenFile = /*@__PURE__*/
-  fileDesc("ChtwdXNocGFscy92MS9leGVjdXRpb24ucHJvdG8SC3B1c2hwYWxzLnYxIpQCCgZXb3JrZXISCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIMCgRob3N0GAMgASgJEg8KB2RyaXZlcnMYBCADKAkSEwoLY29uY3VycmVuY3kYBSABKA0SFgoOYWN0aXZlX2pvYl9pZHMYBiADKAkSKQoGc3RhdHVzGAcgASgOMhkucHVzaHBhbHMudjEuV29ya2VyU3RhdHVzEjEKDWZpcnN0X3NlZW5fYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEWxhc3RfaGVhcnRiZWF0X2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2ZXJzaW9uGAogASgJImkKB0xvZ0xpbmUSJgoGc3RyZWFtGAEgASgOMhYucHVzaHBhbHMudjEuTG9nU3RyZWFtEgwKBHRleHQYAiABKAkSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAinQEKCEFydGlmYWN0EgoKAmlkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhIKCm1lZGlhX3R5cGUYBCABKAkSEgoKc2l6ZV9ieXRlcxgFIAEoBBIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdjb250ZW50GAcgASgMIpABChBIZWFydGJlYXRSZXF1ZXN0EhEKCXdvcmtlcl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEgwKBGhvc3QYAyABKAkSDwoHZHJpdmVycxgEIAMoCRITCgtjb25jdXJyZW5jeRgFIAEoDRIWCg5hY3RpdmVfam9iX2lkcxgGIAMoCRIPCgd2ZXJzaW9uGAcgASgJImYKEUhlYXJ0YmVhdFJlc3BvbnNlEiAKGGNhbmNlbF9yZXF1ZXN0ZWRfam9iX2lkcxgBIAMoCRIvCgtzZXJ2ZXJfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOwoSTGlzdFdvcmtlcnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJIlQKE0xpc3RXb3JrZXJzUmVzcG9uc2USJAoHd29ya2VycxgBIAMoCzITLnB1c2hwYWxzLnYxLldvcmtlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiYAoUQXBwZW5kSm9iTG9nc1JlcXVlc3QSDgoGam9iX2lkGAEgASgJEhMKC2xlYXNlX3Rva2VuGAIgASgJEiMKBWxpbmVzGAMgAygLMhQucHVzaHBhbHMudjEuTG9nTGluZSIqChVBcHBlbmRKb2JMb2dzUmVzcG9uc2USEQoJbGFzdF9saW5lGAEgASgEIkoKFFN0cmVhbUpvYkxvZ3NSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRISCgphZnRlcl9saW5lGAIgASgEEg4KBmZvbGxvdxgDIAEoCCJ6CgpKb2JMb2dMaW5lEgwKBGxpbmUYASABKAQSJgoGc3RyZWFtGAIgASgOMhYucHVzaHBhbHMudjEuTG9nU3RyZWFtEgwKBHRleHQYAyABKAkSKAoEdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiZgoVU3RyZWFtSm9iTG9nc1Jlc3BvbnNlEicKBGxpbmUYASABKAsyFy5wdXNocGFscy52MS5Kb2JMb2dMaW5lSAASGQoPZmluaXNoZWRfc3RhdHVzGAIgASgJSABCCQoHbWVzc2FnZSJsChJQdXRBcnRpZmFjdFJlcXVlc3QSDgoGam9iX2lkGAEgASgJEhMKC2xlYXNlX3Rva2VuGAIgASgJEgwKBG5hbWUYAyABKAkSEgoKbWVkaWFfdHlwZRgEIAEoCRIPCgdjb250ZW50GAUgASgMIj4KE1B1dEFydGlmYWN0UmVzcG9uc2USJwoIYXJ0aWZhY3QYASABKAsyFS5wdXNocGFscy52MS5BcnRpZmFjdCJNChRMaXN0QXJ0aWZhY3RzUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkiWgoVTGlzdEFydGlmYWN0c1Jlc3BvbnNlEigKCWFydGlmYWN0cxgBIAMoCzIVLnB1c2hwYWxzLnYxLkFydGlmYWN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIpChJHZXRBcnRpZmFjdFJlcXVlc3QSEwoLYXJ0aWZhY3RfaWQYASABKAkiPgoTR2V0QXJ0aWZhY3RSZXNwb25zZRInCghhcnRpZmFjdBgBIAEoCzIVLnB1c2hwYWxzLnYxLkFydGlmYWN0KnsKDFdvcmtlclN0YXR1cxIdChlXT1JLRVJfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUV09SS0VSX1NUQVRVU19PTkxJTkUQARIXChNXT1JLRVJfU1RBVFVTX1NUQUxFEAISGQoVV09SS0VSX1NUQVRVU19PRkZMSU5FEAMy8gQKEEV4ZWN1dGlvblNlcnZpY2USSgoJSGVhcnRiZWF0Eh0ucHVzaHBhbHMudjEuSGVhcnRiZWF0UmVxdWVzdBoeLnB1c2hwYWxzLnYxLkhlYXJ0YmVhdFJlc3BvbnNlElUKC0xpc3RXb3JrZXJzEh8ucHVzaHBhbHMudjEuTGlzdFdvcmtlcnNSZXF1ZXN0GiAucHVzaHBhbHMudjEuTGlzdFdvcmtlcnNSZXNwb25zZSIDkAIBElYKDUFwcGVuZEpvYkxvZ3MSIS5wdXNocGFscy52MS5BcHBlbmRKb2JMb2dzUmVxdWVzdBoiLnB1c2hwYWxzLnYxLkFwcGVuZEpvYkxvZ3NSZXNwb25zZRJdCg1TdHJlYW1Kb2JMb2dzEiEucHVzaHBhbHMudjEuU3RyZWFtSm9iTG9nc1JlcXVlc3QaIi5wdXNocGFscy52MS5TdHJlYW1Kb2JMb2dzUmVzcG9uc2UiA5ACATABElAKC1B1dEFydGlmYWN0Eh8ucHVzaHBhbHMudjEuUHV0QXJ0aWZhY3RSZXF1ZXN0GiAucHVzaHBhbHMudjEuUHV0QXJ0aWZhY3RSZXNwb25zZRJbCg1MaXN0QXJ0aWZhY3RzEiEucHVzaHBhbHMudjEuTGlzdEFydGlmYWN0c1JlcXVlc3QaIi5wdXNocGFscy52MS5MaXN0QXJ0aWZhY3RzUmVzcG9uc2UiA5ACARJVCgtHZXRBcnRpZmFjdBIfLnB1c2hwYWxzLnYxLkdldEFydGlmYWN0UmVxdWVzdBogLnB1c2hwYWxzLnYxLkdldEFydGlmYWN0UmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_google_protobuf_timestamp, file_pushpals_v1_common]);
+  fileDesc("ChtwdXNocGFscy92MS9leGVjdXRpb24ucHJvdG8SC3B1c2hwYWxzLnYxIpQCCgZXb3JrZXISCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIMCgRob3N0GAMgASgJEg8KB2RyaXZlcnMYBCADKAkSEwoLY29uY3VycmVuY3kYBSABKA0SFgoOYWN0aXZlX2pvYl9pZHMYBiADKAkSKQoGc3RhdHVzGAcgASgOMhkucHVzaHBhbHMudjEuV29ya2VyU3RhdHVzEjEKDWZpcnN0X3NlZW5fYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEWxhc3RfaGVhcnRiZWF0X2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2ZXJzaW9uGAogASgJImkKB0xvZ0xpbmUSJgoGc3RyZWFtGAEgASgOMhYucHVzaHBhbHMudjEuTG9nU3RyZWFtEgwKBHRleHQYAiABKAkSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAinQEKCEFydGlmYWN0EgoKAmlkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhIKCm1lZGlhX3R5cGUYBCABKAkSEgoKc2l6ZV9ieXRlcxgFIAEoBBIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdjb250ZW50GAcgASgMIpABChBIZWFydGJlYXRSZXF1ZXN0EhEKCXdvcmtlcl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEgwKBGhvc3QYAyABKAkSDwoHZHJpdmVycxgEIAMoCRITCgtjb25jdXJyZW5jeRgFIAEoDRIWCg5hY3RpdmVfam9iX2lkcxgGIAMoCRIPCgd2ZXJzaW9uGAcgASgJImYKEUhlYXJ0YmVhdFJlc3BvbnNlEiAKGGNhbmNlbF9yZXF1ZXN0ZWRfam9iX2lkcxgBIAMoCRIvCgtzZXJ2ZXJfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOwoSTGlzdFdvcmtlcnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJIlQKE0xpc3RXb3JrZXJzUmVzcG9uc2USJAoHd29ya2VycxgBIAMoCzITLnB1c2hwYWxzLnYxLldvcmtlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiYAoUQXBwZW5kSm9iTG9nc1JlcXVlc3QSDgoGam9iX2lkGAEgASgJEhMKC2xlYXNlX3Rva2VuGAIgASgJEiMKBWxpbmVzGAMgAygLMhQucHVzaHBhbHMudjEuTG9nTGluZSIqChVBcHBlbmRKb2JMb2dzUmVzcG9uc2USEQoJbGFzdF9saW5lGAEgASgEIkoKFFN0cmVhbUpvYkxvZ3NSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRISCgphZnRlcl9saW5lGAIgASgEEg4KBmZvbGxvdxgDIAEoCCJ6CgpKb2JMb2dMaW5lEgwKBGxpbmUYASABKAQSJgoGc3RyZWFtGAIgASgOMhYucHVzaHBhbHMudjEuTG9nU3RyZWFtEgwKBHRleHQYAyABKAkSKAoEdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiZgoVU3RyZWFtSm9iTG9nc1Jlc3BvbnNlEicKBGxpbmUYASABKAsyFy5wdXNocGFscy52MS5Kb2JMb2dMaW5lSAASGQoPZmluaXNoZWRfc3RhdHVzGAIgASgJSABCCQoHbWVzc2FnZSJsChJQdXRBcnRpZmFjdFJlcXVlc3QSDgoGam9iX2lkGAEgASgJEhMKC2xlYXNlX3Rva2VuGAIgASgJEgwKBG5hbWUYAyABKAkSEgoKbWVkaWFfdHlwZRgEIAEoCRIPCgdjb250ZW50GAUgASgMIj4KE1B1dEFydGlmYWN0UmVzcG9uc2USJwoIYXJ0aWZhY3QYASABKAsyFS5wdXNocGFscy52MS5BcnRpZmFjdCJNChRMaXN0QXJ0aWZhY3RzUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkiWgoVTGlzdEFydGlmYWN0c1Jlc3BvbnNlEigKCWFydGlmYWN0cxgBIAMoCzIVLnB1c2hwYWxzLnYxLkFydGlmYWN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIpChJHZXRBcnRpZmFjdFJlcXVlc3QSEwoLYXJ0aWZhY3RfaWQYASABKAkiPgoTR2V0QXJ0aWZhY3RSZXNwb25zZRInCghhcnRpZmFjdBgBIAEoCzIVLnB1c2hwYWxzLnYxLkFydGlmYWN0IkAKEFNlbmRUb0pvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJEgwKBHRleHQYAiABKAkSDgoGYXV0aG9yGAMgASgJIjYKEVNlbmRUb0pvYlJlc3BvbnNlEiEKBWV2ZW50GAEgASgLMhIucHVzaHBhbHMudjEuRXZlbnQiRQoVQW5zd2VyUXVlc3Rpb25SZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIMCgR0ZXh0GAIgASgJEg4KBmF1dGhvchgDIAEoCSI7ChZBbnN3ZXJRdWVzdGlvblJlc3BvbnNlEiEKBWV2ZW50GAEgASgLMhIucHVzaHBhbHMudjEuRXZlbnQiQQoPUGF1c2VKb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIOCgZhdXRob3IYAiABKAkSDgoGcmVhc29uGAMgASgJIjUKEFBhdXNlSm9iUmVzcG9uc2USIQoFZXZlbnQYASABKAsyEi5wdXNocGFscy52MS5FdmVudCJCChBSZXN1bWVKb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIOCgZhdXRob3IYAiABKAkSDgoGZmluaXNoGAMgASgIIjYKEVJlc3VtZUpvYlJlc3BvbnNlEiEKBWV2ZW50GAEgASgLMhIucHVzaHBhbHMudjEuRXZlbnQiWwoPUnVuSW5Kb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIPCgdjb21tYW5kGAIgASgJEg4KBmF1dGhvchgDIAEoCRIXCg90aW1lb3V0X3NlY29uZHMYBCABKA0iSAoQUnVuSW5Kb2JSZXNwb25zZRIRCglleGl0X2NvZGUYASABKAUSDgoGb3V0cHV0GAIgASgJEhEKCXRpbWVkX291dBgDIAEoCCp7CgxXb3JrZXJTdGF0dXMSHQoZV09SS0VSX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFFdPUktFUl9TVEFUVVNfT05MSU5FEAESFwoTV09SS0VSX1NUQVRVU19TVEFMRRACEhkKFVdPUktFUl9TVEFUVVNfT0ZGTElORRADMvcHChBFeGVjdXRpb25TZXJ2aWNlEkoKCUhlYXJ0YmVhdBIdLnB1c2hwYWxzLnYxLkhlYXJ0YmVhdFJlcXVlc3QaHi5wdXNocGFscy52MS5IZWFydGJlYXRSZXNwb25zZRJVCgtMaXN0V29ya2VycxIfLnB1c2hwYWxzLnYxLkxpc3RXb3JrZXJzUmVxdWVzdBogLnB1c2hwYWxzLnYxLkxpc3RXb3JrZXJzUmVzcG9uc2UiA5ACARJWCg1BcHBlbmRKb2JMb2dzEiEucHVzaHBhbHMudjEuQXBwZW5kSm9iTG9nc1JlcXVlc3QaIi5wdXNocGFscy52MS5BcHBlbmRKb2JMb2dzUmVzcG9uc2USXQoNU3RyZWFtSm9iTG9ncxIhLnB1c2hwYWxzLnYxLlN0cmVhbUpvYkxvZ3NSZXF1ZXN0GiIucHVzaHBhbHMudjEuU3RyZWFtSm9iTG9nc1Jlc3BvbnNlIgOQAgEwARJQCgtQdXRBcnRpZmFjdBIfLnB1c2hwYWxzLnYxLlB1dEFydGlmYWN0UmVxdWVzdBogLnB1c2hwYWxzLnYxLlB1dEFydGlmYWN0UmVzcG9uc2USWwoNTGlzdEFydGlmYWN0cxIhLnB1c2hwYWxzLnYxLkxpc3RBcnRpZmFjdHNSZXF1ZXN0GiIucHVzaHBhbHMudjEuTGlzdEFydGlmYWN0c1Jlc3BvbnNlIgOQAgESVQoLR2V0QXJ0aWZhY3QSHy5wdXNocGFscy52MS5HZXRBcnRpZmFjdFJlcXVlc3QaIC5wdXNocGFscy52MS5HZXRBcnRpZmFjdFJlc3BvbnNlIgOQAgESSgoJU2VuZFRvSm9iEh0ucHVzaHBhbHMudjEuU2VuZFRvSm9iUmVxdWVzdBoeLnB1c2hwYWxzLnYxLlNlbmRUb0pvYlJlc3BvbnNlElkKDkFuc3dlclF1ZXN0aW9uEiIucHVzaHBhbHMudjEuQW5zd2VyUXVlc3Rpb25SZXF1ZXN0GiMucHVzaHBhbHMudjEuQW5zd2VyUXVlc3Rpb25SZXNwb25zZRJHCghQYXVzZUpvYhIcLnB1c2hwYWxzLnYxLlBhdXNlSm9iUmVxdWVzdBodLnB1c2hwYWxzLnYxLlBhdXNlSm9iUmVzcG9uc2USSgoJUmVzdW1lSm9iEh0ucHVzaHBhbHMudjEuUmVzdW1lSm9iUmVxdWVzdBoeLnB1c2hwYWxzLnYxLlJlc3VtZUpvYlJlc3BvbnNlEkcKCFJ1bkluSm9iEhwucHVzaHBhbHMudjEuUnVuSW5Kb2JSZXF1ZXN0Gh0ucHVzaHBhbHMudjEuUnVuSW5Kb2JSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_pushpals_v1_common, file_pushpals_v1_events]);
 
 /**
  * A supervisor's job runner.
@@ -693,6 +695,287 @@ export const GetArtifactResponseSchema: GenMessage<GetArtifactResponse> = /*@__P
   messageDesc(file_pushpals_v1_execution, 17);
 
 /**
+ * @generated from message pushpals.v1.SendToJobRequest
+ */
+export type SendToJobRequest = Message<"pushpals.v1.SendToJobRequest"> & {
+  /**
+   * The running job ("job_" id).
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * The message for the agent.
+   *
+   * @generated from field: string text = 2;
+   */
+  text: string;
+
+  /**
+   * Who sends it.
+   *
+   * @generated from field: string author = 3;
+   */
+  author: string;
+};
+
+/**
+ * Describes the message pushpals.v1.SendToJobRequest.
+ * Use `create(SendToJobRequestSchema)` to create a new message.
+ */
+export const SendToJobRequestSchema: GenMessage<SendToJobRequest> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_execution, 18);
+
+/**
+ * @generated from message pushpals.v1.SendToJobResponse
+ */
+export type SendToJobResponse = Message<"pushpals.v1.SendToJobResponse"> & {
+  /**
+   * The job_follow_up event, or the question_answered event when the job was waiting on a question.
+   *
+   * @generated from field: pushpals.v1.Event event = 1;
+   */
+  event?: Event | undefined;
+};
+
+/**
+ * Describes the message pushpals.v1.SendToJobResponse.
+ * Use `create(SendToJobResponseSchema)` to create a new message.
+ */
+export const SendToJobResponseSchema: GenMessage<SendToJobResponse> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_execution, 19);
+
+/**
+ * @generated from message pushpals.v1.AnswerQuestionRequest
+ */
+export type AnswerQuestionRequest = Message<"pushpals.v1.AnswerQuestionRequest"> & {
+  /**
+   * The job whose open question is answered.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * The answer.
+   *
+   * @generated from field: string text = 2;
+   */
+  text: string;
+
+  /**
+   * Who answers.
+   *
+   * @generated from field: string author = 3;
+   */
+  author: string;
+};
+
+/**
+ * Describes the message pushpals.v1.AnswerQuestionRequest.
+ * Use `create(AnswerQuestionRequestSchema)` to create a new message.
+ */
+export const AnswerQuestionRequestSchema: GenMessage<AnswerQuestionRequest> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_execution, 20);
+
+/**
+ * @generated from message pushpals.v1.AnswerQuestionResponse
+ */
+export type AnswerQuestionResponse = Message<"pushpals.v1.AnswerQuestionResponse"> & {
+  /**
+   * The question_answered event.
+   *
+   * @generated from field: pushpals.v1.Event event = 1;
+   */
+  event?: Event | undefined;
+};
+
+/**
+ * Describes the message pushpals.v1.AnswerQuestionResponse.
+ * Use `create(AnswerQuestionResponseSchema)` to create a new message.
+ */
+export const AnswerQuestionResponseSchema: GenMessage<AnswerQuestionResponse> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_execution, 21);
+
+/**
+ * @generated from message pushpals.v1.PauseJobRequest
+ */
+export type PauseJobRequest = Message<"pushpals.v1.PauseJobRequest"> & {
+  /**
+   * The running job to pause.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * Who pauses it.
+   *
+   * @generated from field: string author = 2;
+   */
+  author: string;
+
+  /**
+   * Why (optional).
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message pushpals.v1.PauseJobRequest.
+ * Use `create(PauseJobRequestSchema)` to create a new message.
+ */
+export const PauseJobRequestSchema: GenMessage<PauseJobRequest> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_execution, 22);
+
+/**
+ * @generated from message pushpals.v1.PauseJobResponse
+ */
+export type PauseJobResponse = Message<"pushpals.v1.PauseJobResponse"> & {
+  /**
+   * The job_paused event.
+   *
+   * @generated from field: pushpals.v1.Event event = 1;
+   */
+  event?: Event | undefined;
+};
+
+/**
+ * Describes the message pushpals.v1.PauseJobResponse.
+ * Use `create(PauseJobResponseSchema)` to create a new message.
+ */
+export const PauseJobResponseSchema: GenMessage<PauseJobResponse> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_execution, 23);
+
+/**
+ * @generated from message pushpals.v1.ResumeJobRequest
+ */
+export type ResumeJobRequest = Message<"pushpals.v1.ResumeJobRequest"> & {
+  /**
+   * The paused job.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * Who resumes it.
+   *
+   * @generated from field: string author = 2;
+   */
+  author: string;
+
+  /**
+   * True: finish the job with what is in its worktree instead of resuming the agent.
+   *
+   * @generated from field: bool finish = 3;
+   */
+  finish: boolean;
+};
+
+/**
+ * Describes the message pushpals.v1.ResumeJobRequest.
+ * Use `create(ResumeJobRequestSchema)` to create a new message.
+ */
+export const ResumeJobRequestSchema: GenMessage<ResumeJobRequest> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_execution, 24);
+
+/**
+ * @generated from message pushpals.v1.ResumeJobResponse
+ */
+export type ResumeJobResponse = Message<"pushpals.v1.ResumeJobResponse"> & {
+  /**
+   * The job_resumed event.
+   *
+   * @generated from field: pushpals.v1.Event event = 1;
+   */
+  event?: Event | undefined;
+};
+
+/**
+ * Describes the message pushpals.v1.ResumeJobResponse.
+ * Use `create(ResumeJobResponseSchema)` to create a new message.
+ */
+export const ResumeJobResponseSchema: GenMessage<ResumeJobResponse> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_execution, 25);
+
+/**
+ * @generated from message pushpals.v1.RunInJobRequest
+ */
+export type RunInJobRequest = Message<"pushpals.v1.RunInJobRequest"> & {
+  /**
+   * The paused job whose sandbox runs the command.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * A shell command line.
+   *
+   * @generated from field: string command = 2;
+   */
+  command: string;
+
+  /**
+   * Who runs it.
+   *
+   * @generated from field: string author = 3;
+   */
+  author: string;
+
+  /**
+   * 1..3600; 0 means 60.
+   *
+   * @generated from field: uint32 timeout_seconds = 4;
+   */
+  timeoutSeconds: number;
+};
+
+/**
+ * Describes the message pushpals.v1.RunInJobRequest.
+ * Use `create(RunInJobRequestSchema)` to create a new message.
+ */
+export const RunInJobRequestSchema: GenMessage<RunInJobRequest> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_execution, 26);
+
+/**
+ * @generated from message pushpals.v1.RunInJobResponse
+ */
+export type RunInJobResponse = Message<"pushpals.v1.RunInJobResponse"> & {
+  /**
+   * The command's exit code (-1 when it could not run).
+   *
+   * @generated from field: int32 exit_code = 1;
+   */
+  exitCode: number;
+
+  /**
+   * stdout and stderr in the order they came, head and tail kept.
+   *
+   * @generated from field: string output = 2;
+   */
+  output: string;
+
+  /**
+   * Killed after its timeout.
+   *
+   * @generated from field: bool timed_out = 3;
+   */
+  timedOut: boolean;
+};
+
+/**
+ * Describes the message pushpals.v1.RunInJobResponse.
+ * Use `create(RunInJobResponseSchema)` to create a new message.
+ */
+export const RunInJobResponseSchema: GenMessage<RunInJobResponse> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_execution, 27);
+
+/**
  * Whether a worker is alive, judged by its heartbeats.
  *
  * @generated from enum pushpals.v1.WorkerStatus
@@ -809,6 +1092,57 @@ export const ExecutionService: GenService<{
     methodKind: "unary";
     input: typeof GetArtifactRequestSchema;
     output: typeof GetArtifactResponseSchema;
+  },
+  /**
+   * Sends a person's message to a running job's agent, read before its next step (a
+   * job_follow_up event). While the job waits on a question, the message is its answer.
+   *
+   * @generated from rpc pushpals.v1.ExecutionService.SendToJob
+   */
+  sendToJob: {
+    methodKind: "unary";
+    input: typeof SendToJobRequestSchema;
+    output: typeof SendToJobResponseSchema;
+  },
+  /**
+   * Answers the running job's open question (a question_answered event); the job resumes.
+   *
+   * @generated from rpc pushpals.v1.ExecutionService.AnswerQuestion
+   */
+  answerQuestion: {
+    methodKind: "unary";
+    input: typeof AnswerQuestionRequestSchema;
+    output: typeof AnswerQuestionResponseSchema;
+  },
+  /**
+   * Pauses a running job after its current command (a job_paused event).
+   *
+   * @generated from rpc pushpals.v1.ExecutionService.PauseJob
+   */
+  pauseJob: {
+    methodKind: "unary";
+    input: typeof PauseJobRequestSchema;
+    output: typeof PauseJobResponseSchema;
+  },
+  /**
+   * Resumes a paused job's agent, or finishes the job with what is in its worktree.
+   *
+   * @generated from rpc pushpals.v1.ExecutionService.ResumeJob
+   */
+  resumeJob: {
+    methodKind: "unary";
+    input: typeof ResumeJobRequestSchema;
+    output: typeof ResumeJobResponseSchema;
+  },
+  /**
+   * Runs a person's command in a paused job's sandbox and returns what it printed.
+   *
+   * @generated from rpc pushpals.v1.ExecutionService.RunInJob
+   */
+  runInJob: {
+    methodKind: "unary";
+    input: typeof RunInJobRequestSchema;
+    output: typeof RunInJobResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_pushpals_v1_execution, 0);

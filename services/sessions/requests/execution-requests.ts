@@ -40,3 +40,15 @@ export const putArtifactRequest = z.object({
 export const listWorkersRequest = z.object({ pageSize, pageToken });
 export const listArtifactsRequest = z.object({ jobId, pageSize, pageToken });
 export const getArtifactRequest = z.object({ artifactId: id("artifact") });
+
+const author = text("author", 100);
+export const sendToJobRequest = z.object({ jobId, text: requiredText("text", 16 * 1024), author });
+export const answerQuestionRequest = z.object({ jobId, text: requiredText("text", 16 * 1024), author });
+export const pauseJobRequest = z.object({ jobId, author, reason: text("reason", 1000) });
+export const resumeJobRequest = z.object({ jobId, author });
+export const runInJobRequest = z.object({
+  jobId,
+  command: requiredText("command", 16 * 1024),
+  author,
+  timeoutSeconds: z.number().int().max(3600, "must be at most 3600 (0 means 60)"),
+});

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PLAIN_EVENT_CASES } from "../../kernel/store/plain-events.js";
+import { PERSON_TO_JOB_CASES, PLAIN_EVENT_CASES } from "../../kernel/store/plain-events.js";
 import { id, list, optionalItemId, pageSize, pageToken, requiredText, text } from "./fields.js";
 
 const sessionId = id("session");
@@ -21,8 +21,11 @@ export const listEventsRequest = z
   .refine((r) => r.pageSize === 0 || r.limit === 0, { path: ["pageSize"], message: "set page_size or limit, not both" })
   .refine((r) => r.pageToken === "" || r.afterSeq === 0n, { path: ["pageToken"], message: "set page_token or after_seq, not both" });
 
-/** Event kinds services may record directly: the store's plain events, less messages (PostMessage records those). */
-export const APPENDABLE_EVENTS: ReadonlySet<string> = new Set([...PLAIN_EVENT_CASES].filter((c) => c !== "message"));
+/**
+ * Event kinds services may record directly: the store's plain events, less messages (PostMessage
+ * records those) and what a person says to a job (ExecutionService's SendToJob, AnswerQuestion, …).
+ */
+export const APPENDABLE_EVENTS: ReadonlySet<string> = new Set([...PLAIN_EVENT_CASES].filter((c) => c !== "message" && !PERSON_TO_JOB_CASES.has(c)));
 
 export const appendEventsRequest = z.object({
   sessionId,

@@ -1,5 +1,6 @@
 import type { TaskExecuteV2 } from "../../../gen/pushpals/v1/task_pb.js";
 import type { Logger } from "../../../services/kernel/log.js";
+import type { AgentConversation } from "../../agent/agent-types.js";
 import type { Sandbox } from "../../sandbox/driver.js";
 import type { JobBudgets } from "../job-budgets.js";
 import type { JobEvents } from "../job-events.js";
@@ -18,6 +19,8 @@ export interface LaneRun {
   /** Attaches a file to the job (a trajectory, test output); kept even when the job fails. */
   putArtifact(artifact: LaneArtifact): Promise<void>;
   logger: Logger;
+  /** The person in the session: questions, follow-ups and pauses (the worker lane's agent uses it). */
+  conversation?: AgentConversation;
 }
 
 export interface LaneArtifact {

@@ -46,6 +46,7 @@ export function workerLane(backend: AgentBackend, settings: WorkerLaneSettings):
           signal: run.signal,
           reporter: reporterFor(run),
           logger: run.logger,
+          ...(run.conversation ? { conversation: run.conversation } : {}),
         });
       } catch (error) {
         if (!(error instanceof AgentCrashed)) throw error;
