@@ -695,6 +695,8 @@ export const GetArtifactResponseSchema: GenMessage<GetArtifactResponse> = /*@__P
   messageDesc(file_pushpals_v1_execution, 17);
 
 /**
+ * A person's follow-up for a running job's agent, added to its conversation before its next step.
+ *
  * @generated from message pushpals.v1.SendToJobRequest
  */
 export type SendToJobRequest = Message<"pushpals.v1.SendToJobRequest"> & {
@@ -728,6 +730,8 @@ export const SendToJobRequestSchema: GenMessage<SendToJobRequest> = /*@__PURE__*
   messageDesc(file_pushpals_v1_execution, 18);
 
 /**
+ * What SendToJob recorded.
+ *
  * @generated from message pushpals.v1.SendToJobResponse
  */
 export type SendToJobResponse = Message<"pushpals.v1.SendToJobResponse"> & {
@@ -747,6 +751,8 @@ export const SendToJobResponseSchema: GenMessage<SendToJobResponse> = /*@__PURE_
   messageDesc(file_pushpals_v1_execution, 19);
 
 /**
+ * A person's answer to the question a job's agent asked (PUSHPALS_ASK).
+ *
  * @generated from message pushpals.v1.AnswerQuestionRequest
  */
 export type AnswerQuestionRequest = Message<"pushpals.v1.AnswerQuestionRequest"> & {
@@ -780,6 +786,8 @@ export const AnswerQuestionRequestSchema: GenMessage<AnswerQuestionRequest> = /*
   messageDesc(file_pushpals_v1_execution, 20);
 
 /**
+ * What AnswerQuestion recorded.
+ *
  * @generated from message pushpals.v1.AnswerQuestionResponse
  */
 export type AnswerQuestionResponse = Message<"pushpals.v1.AnswerQuestionResponse"> & {
@@ -799,6 +807,8 @@ export const AnswerQuestionResponseSchema: GenMessage<AnswerQuestionResponse> = 
   messageDesc(file_pushpals_v1_execution, 21);
 
 /**
+ * Pause a running job: its agent stops after its current command; sandbox and worktree stay.
+ *
  * @generated from message pushpals.v1.PauseJobRequest
  */
 export type PauseJobRequest = Message<"pushpals.v1.PauseJobRequest"> & {
@@ -832,6 +842,8 @@ export const PauseJobRequestSchema: GenMessage<PauseJobRequest> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_execution, 22);
 
 /**
+ * What PauseJob recorded.
+ *
  * @generated from message pushpals.v1.PauseJobResponse
  */
 export type PauseJobResponse = Message<"pushpals.v1.PauseJobResponse"> & {
@@ -851,6 +863,8 @@ export const PauseJobResponseSchema: GenMessage<PauseJobResponse> = /*@__PURE__*
   messageDesc(file_pushpals_v1_execution, 23);
 
 /**
+ * Hand a paused job back to its agent, or finish it with what is in its worktree.
+ *
  * @generated from message pushpals.v1.ResumeJobRequest
  */
 export type ResumeJobRequest = Message<"pushpals.v1.ResumeJobRequest"> & {
@@ -884,6 +898,8 @@ export const ResumeJobRequestSchema: GenMessage<ResumeJobRequest> = /*@__PURE__*
   messageDesc(file_pushpals_v1_execution, 24);
 
 /**
+ * What ResumeJob recorded.
+ *
  * @generated from message pushpals.v1.ResumeJobResponse
  */
 export type ResumeJobResponse = Message<"pushpals.v1.ResumeJobResponse"> & {
@@ -903,6 +919,8 @@ export const ResumeJobResponseSchema: GenMessage<ResumeJobResponse> = /*@__PURE_
   messageDesc(file_pushpals_v1_execution, 25);
 
 /**
+ * A person's command, run in a paused job's sandbox (`pushpals shell`).
+ *
  * @generated from message pushpals.v1.RunInJobRequest
  */
 export type RunInJobRequest = Message<"pushpals.v1.RunInJobRequest"> & {
@@ -943,6 +961,8 @@ export const RunInJobRequestSchema: GenMessage<RunInJobRequest> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_execution, 26);
 
 /**
+ * How the person's command ended.
+ *
  * @generated from message pushpals.v1.RunInJobResponse
  */
 export type RunInJobResponse = Message<"pushpals.v1.RunInJobResponse"> & {
