@@ -14,6 +14,7 @@ const commands: Record<string, () => Promise<Command>> = {
   demo: async () => (await import("./demo/demo-command.js")).demoCommand,
   up: async () => (await import("./commands/up.js")).upCommand,
   serve: async () => (await import("./commands/serve.js")).serveCommand,
+  ...Object.fromEntries(["--version", "-V", "version"].map((name) => [name, async () => (await import("./commands/version.js")).versionCommand])),
   ...Object.fromEntries(
     ["chat", "status", "jobs", "logs", "cancel", "sessions"].map((name) => [
       name,
@@ -32,7 +33,7 @@ async function usage(): Promise<string> {
     import("./commands/serve.js"),
     import("./client/commands.js"),
   ]);
-  const lines = [demoUsage, upUsage, serveUsage].map((text) => text.split("\n")[0] ?? "").concat(clientUsageLines, ["pushpals help"]);
+  const lines = [demoUsage, upUsage, serveUsage].map((text) => text.split("\n")[0] ?? "").concat(clientUsageLines, ["pushpals --version", "pushpals help"]);
   return `pushpals — an AI coding helper around a git repository
 
 Commands:
