@@ -1,6 +1,6 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { createClients } from "../../services/kernel/clients.js";
 import { loadConfig } from "../../services/kernel/config/load.js";
@@ -39,7 +39,8 @@ export async function demoCommand(args: string[]): Promise<void> {
   const say = (text: string) => process.stdout.write(`${style.dim("demo ·")} ${text}\n`);
   const started = Date.now();
 
-  const dir = values.dir ?? (await mkdtemp(join(tmpdir(), "pushpals-demo-")));
+  // Absolute: the demo repository names its remote by this path, and git resolves it from the repository, not from here.
+  const dir = values.dir === undefined ? await mkdtemp(join(tmpdir(), "pushpals-demo-")) : resolve(values.dir);
   const { repo, remote } = await createDemoProject(dir);
   say(`scratch repository ${repo} (origin ${remote}); its test fails: node test.js`);
 
