@@ -47,7 +47,7 @@ export const MOVES = [
 /** Top-level folders the moves create; tsconfig includes gain them. */
 const NEW_ROOTS = ["shared", "sandbox", "dev"];
 /** Records of the past and the tool itself keep the old names on purpose. */
-const KEEP_TEXT = new Set(["ARCHITECTURE.md", "scripts/rehome.mjs", "bench/RESULTS.md", "package-lock.json"]);
+const KEEP_TEXT = new Set(["ARCHITECTURE.md", "scripts/rehome.mjs", "tests/architecture/rehome.test.ts", "bench/RESULTS.md", "package-lock.json"]);
 const CODE = /\.(ts|mts|cts|mjs|cjs|js|tsx|jsx)$/;
 const TEXT = /(\.(json|md|ya?ml|toml|sh|txt)|^\.ci\/[^/.]+|(^|\/)\.gitignore|(^|\/)Dockerfile[^/]*)$/;
 
