@@ -40,6 +40,7 @@ export const MOVES = [
   ["supervisor/runner/", "services/runner/"],
   ["supervisor/agent/", "services/runner/agent/"],
   ["supervisor/workspace/", "services/runner/workspace/"],
+  ["supervisor/environment/", "services/runner/environment/"],
   // What is left under supervisor/ is the supervision tree.
   ["supervisor/tree/", "supervisor/"],
 ];
