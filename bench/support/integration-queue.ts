@@ -131,7 +131,7 @@ function summarize(label: string, ids: string[], wallMs: number, timelines: Map<
   const run: QueueRun = { label, count: ids.length, wallMs, latencies: [], waits: [], integrations: [], reports: [] };
   for (const id of ids) {
     const t = timelines.get(id);
-    if (!t || t.outcome !== "completionCompleted" || t.enqueued === undefined || t.claimed === undefined || t.pushed === undefined || t.finished === undefined) {
+    if (t?.outcome !== "completionCompleted" || t.enqueued === undefined || t.claimed === undefined || t.pushed === undefined || t.finished === undefined) {
       throw new Error(`completion ${id} did not go enqueued → claimed → pushed → completed: ${JSON.stringify(t)}`);
     }
     run.latencies.push(t.pushed - t.enqueued);

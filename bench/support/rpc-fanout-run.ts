@@ -128,6 +128,7 @@ export async function runFanout(setup: FanoutSetup, load: FanoutLoad, progress: 
     } finally {
       leave.abort();
       const error = await failed;
+      // biome-ignore lint/correctness/noUnsafeFinally: a writer that failed makes the figures worthless, so its error replaces the result
       if (error !== undefined) throw error;
     }
   } finally {

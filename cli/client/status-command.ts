@@ -1,5 +1,5 @@
 import { toJson } from "@bufbuild/protobuf";
-import { ItemStatus, QueueName } from "../../gen/pushpals/v1/common_pb.js";
+import { ItemStatus, type QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import { WorkerSchema, WorkerStatus, type Worker } from "../../gen/pushpals/v1/execution_pb.js";
 import { QueueItemSchema, type QueueItem } from "../../gen/pushpals/v1/items_pb.js";
 import type { SloSummary } from "../../gen/pushpals/v1/queues_pb.js";

@@ -1,7 +1,7 @@
+import { JOB_TRAILER } from "../kernel/job-trailer.js";
 import { git, gitTest } from "./git/run-git.js";
 
-/** The trailer supervisor commits (and integration's own merge commits) carry: `PushPals-Job: <job id>`. */
-export const JOB_TRAILER = "PushPals-Job";
+export { JOB_TRAILER };
 
 /**
  * Where the job's work already sits on `ref`, if anywhere: the newest commit whose

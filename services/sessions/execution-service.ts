@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
 import type { Event } from "../../gen/pushpals/v1/events_pb.js";
-import { ExecutionService, LogLineSchema, StreamJobLogsResponseSchema } from "../../gen/pushpals/v1/execution_pb.js";
+import { type ExecutionService, LogLineSchema, StreamJobLogsResponseSchema } from "../../gen/pushpals/v1/execution_pb.js";
 import { notFound } from "../kernel/errors.js";
 import { WORKER_ID } from "../kernel/ids.js";
 import { parseRequest } from "../kernel/rpc/validate.js";

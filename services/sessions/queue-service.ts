@@ -1,5 +1,5 @@
 import type { ServiceImpl } from "@connectrpc/connect";
-import { QueueService } from "../../gen/pushpals/v1/queues_pb.js";
+import type { QueueService } from "../../gen/pushpals/v1/queues_pb.js";
 import { Priority } from "../../gen/pushpals/v1/common_pb.js";
 import { configuredClaimWaitMs, serverClaimWaitMs } from "../kernel/claim-wait.js";
 import { notFound } from "../kernel/errors.js";

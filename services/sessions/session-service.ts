@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { UserMessageSchema } from "../../gen/pushpals/v1/events_pb.js";
-import { SessionService, StreamEventsResponseSchema, type StreamEventsResponse } from "../../gen/pushpals/v1/sessions_pb.js";
+import { type SessionService, StreamEventsResponseSchema, type StreamEventsResponse } from "../../gen/pushpals/v1/sessions_pb.js";
 import { notFound } from "../kernel/errors.js";
 import { parseRequest } from "../kernel/rpc/validate.js";
 import { toTimestamp } from "../kernel/time.js";

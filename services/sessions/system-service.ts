@@ -1,7 +1,7 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import { WorkerStatus } from "../../gen/pushpals/v1/execution_pb.js";
-import { SystemService } from "../../gen/pushpals/v1/system_pb.js";
+import type { SystemService } from "../../gen/pushpals/v1/system_pb.js";
 import { toTimestamp } from "../kernel/time.js";
 import type { ControlPlaneDeps } from "./deps.js";
 

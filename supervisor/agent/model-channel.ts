@@ -8,6 +8,7 @@ import { shellQuote } from "./command-template.js";
 import { startModelProxy, type ModelProxyOptions } from "./model-proxy.js";
 
 const SOCKET_FILE = "model.sock";
+// Plain .mjs copied from the source tree (dist/ has no copy); its folder is one path string below so scripts/rehome.mjs can follow it.
 const BRIDGE_FILE = "model-bridge.mjs";
 
 export interface ModelChannel {
@@ -40,7 +41,7 @@ export async function openModelChannel(options: ModelChannelOptions): Promise<Mo
       `the ${sandbox.id} sandbox has no model socket directory, so the agent CLI has no way to its model; start it with spec.modelSocket (the runner does for agent.backend = "command"), or use a sandbox driver that supports it (bwrap, docker, process)`,
     );
   }
-  await copyFile(join(packageRoot(), "supervisor", "agent", BRIDGE_FILE), join(dir.hostDir, BRIDGE_FILE));
+  await copyFile(join(packageRoot(), "supervisor/agent", BRIDGE_FILE), join(dir.hostDir, BRIDGE_FILE));
   const { upstream, tokensLeft, onUsage } = options;
   const proxy = await startModelProxy({ upstream, tokensLeft, onUsage, logger, socketPath: join(dir.hostDir, SOCKET_FILE) });
   try {

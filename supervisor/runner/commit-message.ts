@@ -1,4 +1,4 @@
-import { JOB_TRAILER } from "../../services/integration/index.js";
+import { JOB_TRAILER } from "../../services/kernel/job-trailer.js";
 import type { CommitMessage } from "../workspace/index.js";
 import { clipEnd } from "../../services/kernel/text/clip.js";
 

@@ -72,7 +72,7 @@ describe("pushpals status | jobs | logs | cancel | sessions", () => {
     const human = await cli("status");
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/^QUEUE\s+WAITING\s+RUNNING/m);
-    expect(human.stdout).toMatch(new RegExp(`^jobs\\s+2\\s+0\\s+0`, "m"));
+    expect(human.stdout).toMatch(/^jobs\s+2\s+0\s+0/m);
     expect(human.stdout).toMatch(new RegExp(`^${second!.id}\\s+jobs\\s+background\\s+1\\s+~`, "m"));
 
     for (const item of [first!, second!, asked!]) {

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import { ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
 import { Lane } from "../../gen/pushpals/v1/task_pb.js";
 import { startScriptedModelServer, type ScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
@@ -67,7 +67,7 @@ async function hostProcessesWith(text: string): Promise<string[]> {
   return found;
 }
 
-async function eventually(what: string, check: () => Promise<string[]>, timeoutMs = 15_000): Promise<string[]> {
+async function eventually(_what: string, check: () => Promise<string[]>, timeoutMs = 15_000): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const left = await check();

@@ -12,7 +12,6 @@ import { startGitHttpServer } from "../integration/support/git-http-server.js";
 import { expectKind } from "../integration/support/outcome.js";
 import { createScene, type Scene } from "../integration/support/scene.js";
 import { ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
-import { settingsFromConfig } from "../../services/integration/settings.js";
 import { completions, createScene as createRunnerScene, enqueueJob, startRunner, waitForStatus } from "../runner/support.js";
 import { git, writeFiles } from "../support/git.js";
 import { markerKit, plantHostileGit, plantInWorktreeConfig, type PlantedRepo } from "./support/planted-repo.js";

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
 import { Lane } from "../../gen/pushpals/v1/task_pb.js";
 import { loadConfig } from "../../services/kernel/config/load.js";

@@ -10,11 +10,11 @@ import { waitFor } from "../sandbox/fixtures.js";
 /** The event recorder and the check-output log against a real control plane (the lease keeper: tests/kernel/lease-keeper.test.ts). */
 describe("worker parts", () => {
   let cp: TestControlPlane;
-  let sessionId: string;
+  let _sessionId: string;
 
   beforeAll(async () => {
     cp = await startTestControlPlane();
-    sessionId = (await cp.clients.sessions.createSession({ title: "parts" })).session?.id ?? "";
+    _sessionId = (await cp.clients.sessions.createSession({ title: "parts" })).session?.id ?? "";
   });
   afterAll(async () => {
     await cp.stop();

@@ -7,7 +7,6 @@ import { createClients } from "../../services/kernel/clients.js";
 import { createLogger } from "../../services/kernel/log.js";
 import type { Lane } from "../../supervisor/runner/lanes/lane.js";
 import { runRunner } from "../../supervisor/runner/runner-service.js";
-import { git } from "../support/git.js";
 import { commitsOfJob, completions, createScene, enqueueJob, jobBranchTip, waitForStatus, type Scene } from "./support.js";
 
 /**

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
-import { git } from "../support/git.js";
 import { commitsOfJob, completions, createScene, enqueueJob, jobBranchTip, startRunner, waitForStatus, type InProcessRunner, type Scene, type TaskInit } from "./support.js";
 
 describe("the plan's write scope", () => {

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ErrorOccurredSchema, EventSchema } from "../../../gen/pushpals/v1/events_pb.js";
-import { ItemResultSchema, type CheckResult, type CompletionPayload, type QueueItem } from "../../../gen/pushpals/v1/items_pb.js";
+import { ItemResultSchema, type CompletionPayload, type QueueItem } from "../../../gen/pushpals/v1/items_pb.js";
 import { ItemStatus } from "../../../gen/pushpals/v1/common_pb.js";
 import { FailMode } from "../../../gen/pushpals/v1/queues_pb.js";
 import { errorMessage } from "../../kernel/errors.js";

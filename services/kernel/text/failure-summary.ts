@@ -1,4 +1,4 @@
-import { cleanLine, summaryKind, type SummaryKind } from "./summary-line.js";
+import { cleanLine, summaryKind } from "./summary-line.js";
 import { clipEnd } from "./clip.js";
 
 export interface SummaryLimits {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { PERSON_TO_JOB_CASES, PLAIN_EVENT_CASES } from "../../kernel/store/plain-events.js";
-import { id, list, optionalItemId, pageSize, pageToken, requiredText, text } from "./fields.js";
+import { id, optionalItemId, pageSize, pageToken, requiredText, text } from "./fields.js";
 
 const sessionId = id("session");
 

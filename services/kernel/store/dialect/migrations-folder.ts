@@ -3,8 +3,9 @@ import { packageRoot } from "../../paths.js";
 
 /**
  * The generated migrations stay in the source tree (they are not compiled), so both
- * the sources and dist/ find them from the package root.
+ * the sources and dist/ find them from the package root. One path string, so
+ * scripts/rehome.mjs can follow the folder when it moves.
  */
 export function migrationsFolder(kind: "sqlite" | "postgres"): string {
-  return join(packageRoot(), "services", "kernel", "store", "migrations", kind);
+  return join(packageRoot(), "services/kernel/store/migrations", kind);
 }
