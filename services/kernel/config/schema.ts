@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { agentEnv, agentSection } from "./sections/agent.js";
+import { approvalsEnv, approvalsSection } from "./sections/approvals.js";
 import { busEnv, busSection } from "./sections/bus.js";
 import { integrationEnv, integrationSection } from "./sections/integration.js";
 import { llmEnv, llmSection } from "./sections/llm.js";
@@ -26,6 +27,7 @@ export const configSchema = z.strictObject({
   mesh: meshSection.prefault({}),
   policy: policySection.prefault({}),
   observability: observabilitySection.prefault({}),
+  approvals: approvalsSection.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -45,4 +47,5 @@ export const ENV_MAP: Record<string, string> = {
   ...meshEnv,
   ...policyEnv,
   ...observabilityEnv,
+  ...approvalsEnv,
 };
