@@ -15,7 +15,7 @@ const commands: Record<string, () => Promise<Command>> = {
   up: async () => (await import("./commands/up.js")).upCommand,
   serve: async () => (await import("./commands/serve.js")).serveCommand,
   ...Object.fromEntries(
-    ["chat", "status", "jobs", "logs", "cancel", "sessions"].map((name) => [
+    ["chat", "status", "jobs", "logs", "cancel", "sessions", "approvals", "approve", "deny"].map((name) => [
       name,
       async () => (await import("./client/commands.js")).clientCommands[name]!,
     ]),

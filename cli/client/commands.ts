@@ -1,3 +1,5 @@
+import { approveCommand, approveUsage, denyCommand, denyUsage } from "./answer-commands.js";
+import { approvalsCommand, approvalsUsage } from "./approvals-command.js";
 import { cancelCommand, cancelUsage } from "./cancel-command.js";
 import { chatCommand, chatUsage } from "./chat-command.js";
 import { jobsCommand, jobsUsage } from "./jobs-command.js";
@@ -13,7 +15,10 @@ export const clientCommands: Record<string, (args: string[]) => Promise<void>> =
   logs: logsCommand,
   cancel: cancelCommand,
   sessions: sessionsCommand,
+  approvals: approvalsCommand,
+  approve: approveCommand,
+  deny: denyCommand,
 };
 
 /** First usage line of each, for the overview `pushpals help` prints. */
-export const clientUsageLines: string[] = [chatUsage, statusUsage, jobsUsage, logsUsage, cancelUsage, sessionsUsage].map((usage) => usage.split("\n")[0] ?? "");
+export const clientUsageLines: string[] = [chatUsage, statusUsage, jobsUsage, logsUsage, cancelUsage, sessionsUsage, approvalsUsage, approveUsage, denyUsage].map((usage) => usage.split("\n")[0] ?? "");

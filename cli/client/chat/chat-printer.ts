@@ -44,6 +44,8 @@ export class ChatPrinter {
     if (p.case === "message" && p.value.author === this.author && this.takeUnechoed(p.value.text)) return;
     if (p.case === "assistantMessage" && p.value.inReplyTo !== 0n && !this.firstTime(replyKey(p.value.inReplyTo, p.value.text))) return;
     if (p.case === "requestEnqueued" && !this.firstTime(`enqueued:${event.itemId}`)) return;
+    // Prompts the chat listed on opening may also arrive on the stream.
+    if (p.case === "approvalRequested" && !this.firstTime(`approval:${p.value.approval?.id ?? ""}`)) return;
     this.view.show(describeEvent(event, this.style));
   }
 
