@@ -29,6 +29,20 @@ export interface IntegrateOptions {
   log?: Logger;
   /** Live output of each check as it runs (the outcome keeps only its head and tail). */
   onCheckOutput?: (check: CheckSpec, chunk: string) => void;
+  /**
+   * [approvals] push: called once checks pass, before the integration branch moves or anything
+   * is pushed; resolves to go on, throws (PermissionDenied) to stop with nothing merged.
+   */
+  approvePush?: (push: PushToApprove) => Promise<void>;
+}
+
+/** What a push approval is asked about. */
+export interface PushToApprove {
+  jobId: string;
+  tip: string;
+  branch: string;
+  remote: string;
+  summary: string;
 }
 
 /**
@@ -95,6 +109,15 @@ export async function* integrateCompletion(
       await resetWorktree(ctx.worktree, state.integrationTip);
       log.info({ check: failed.name, exitCode: failed.exitCode, timedOut: failed.timedOut }, "check failed; nothing merged");
       return { kind: "checks_failed", checks, failed };
+    }
+
+    if (ctx.remote && options.approvePush) {
+      // Held before the branch moves: a restart while waiting finds nothing half-merged and asks the same request again.
+      stage = "approval";
+      yield step("approval", `waiting for approval to push ${applied.tip.slice(0, 12)} to ${ctx.remote.name}/${ctx.settings.branch}`);
+      await options.approvePush({ jobId: completion.jobId, tip: applied.tip, branch: ctx.settings.branch, remote: ctx.remote.name, summary: completion.payload.summary });
+      signal?.throwIfAborted();
+      yield step("approval", `push approved`);
     }
 
     stage = "merge";

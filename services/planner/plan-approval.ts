@@ -1,18 +1,15 @@
-import { ApprovalKind, ApprovalStatus, ApprovalTimeoutAction, type Approval } from "../../gen/pushpals/v1/approvals_pb.js";
+import { ApprovalKind, ApprovalStatus } from "../../gen/pushpals/v1/approvals_pb.js";
 import type { QueueItem } from "../../gen/pushpals/v1/items_pb.js";
 import { Lane, Risk, type Plan } from "../../gen/pushpals/v1/task_pb.js";
+import { askAndWait, denialReason } from "../kernel/approvals/ask-and-wait.js";
 import { planApprovalRule } from "../kernel/approvals/plan-rule.js";
 import type { Clients } from "../kernel/clients.js";
 import type { ApprovalsSection } from "../kernel/config/sections/approvals.js";
 import type { Logger } from "../kernel/log.js";
 import { oneLine } from "../kernel/text/clip.js";
-import { durationFromMs } from "../kernel/time.js";
 
 /** What the approval policy says about a plan's job: go ahead, or stop with the reason the person is told. */
 export type PlanVerdict = { go: true } | { go: false; reason: string };
-
-/** One GetApproval long-poll; the lease keeper renews the request's lease meanwhile. */
-const WAIT_MS = 30_000;
 
 /**
  * Holds a plan's job until the [approvals.plan] policy lets it through: auto goes at once,
@@ -30,36 +27,17 @@ export async function approvePlan(
   const matched = planApprovalRule(plan, policy.plan);
   if (!matched) return { go: true };
   if (matched.action === "deny") return { go: false, reason: `the approval policy refuses this plan (${matched.rule}); change [approvals.plan] or ask for something narrower` };
-  const { approval, existing } = await clients.approvals.requestApproval(
+  const answered = await askAndWait(
+    clients.approvals,
+    policy,
+    { sessionId: request.item.sessionId, itemId: request.item.id, kind: ApprovalKind.PLAN, subject: planQuestion(request.text, plan), rule: matched.rule, idempotencyKey: `plan:${request.item.id}` },
     {
-      sessionId: request.item.sessionId,
-      itemId: request.item.id,
-      kind: ApprovalKind.PLAN,
-      subject: planQuestion(request.text, plan),
-      rule: matched.rule,
-      idempotencyKey: `plan:${request.item.id}`,
-      timeout: durationFromMs(policy.timeoutSeconds * 1000),
-      timeoutAction: policy.timeoutAction === "approve" ? ApprovalTimeoutAction.APPROVE : ApprovalTimeoutAction.DENY,
+      signal: options.signal,
+      onWaiting: (approval, existing) =>
+        options.logger.info({ approvalId: approval.id, rule: matched.rule, existing }, existing ? "waiting again for the plan's approval" : "plan held: waiting for approval"),
     },
-    { signal: options.signal },
   );
-  if (!approval) throw new Error(`RequestApproval for ${request.item.id} answered without an approval`);
-  options.logger.info({ approvalId: approval.id, rule: matched.rule, existing }, existing ? "waiting again for the plan's approval" : "plan held: waiting for approval");
-  const answered = await answerOf(clients, approval, options.signal);
-  if (answered.status === ApprovalStatus.APPROVED) return { go: true };
-  const by = answered.timedOut ? "nobody answered in time (timeout action: deny)" : `denied by ${answered.answeredBy}`;
-  return { go: false, reason: `${by}${answered.comment && !answered.timedOut ? `: ${answered.comment}` : ""}` };
-}
-
-async function answerOf(clients: Clients, approval: Approval, signal: AbortSignal): Promise<Approval> {
-  let current = approval;
-  while (current.status === ApprovalStatus.PENDING) {
-    signal.throwIfAborted();
-    const { approval: read } = await clients.approvals.getApproval({ id: current.id, wait: durationFromMs(WAIT_MS) }, { signal });
-    if (!read) throw new Error(`GetApproval ${current.id} answered without an approval`);
-    current = read;
-  }
-  return current;
+  return answered.status === ApprovalStatus.APPROVED ? { go: true } : { go: false, reason: denialReason(answered) };
 }
 
 function planQuestion(text: string, plan: Plan): string {
