@@ -28,6 +28,8 @@ export interface SystemOptions {
   natsUrl?: string;
   /** Lease length of every queue (default 3 s; see config-dir.ts). */
   leaseSeconds?: number;
+  /** More PUSHPALS_* settings for the system's process. */
+  env?: Record<string, string>;
 }
 
 export interface SystemUnderTest {
@@ -91,6 +93,7 @@ async function start(mode: "mesh" | "embedded", options: SystemOptions, dir: Tem
     PUSHPALS_LLM_API_KEY: "e2e-key",
     PUSHPALS_DATABASE_URL: database?.url ?? "",
     PUSHPALS_NATS_URL: mode === "mesh" ? (options.natsUrl ?? SHARED_NATS_URL) : "",
+    ...options.env,
   };
   const logFile = join(dir.path, "system.log");
   const log = createWriteStream(logFile);
