@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ApprovalKind, ApprovalStatus } from "../../gen/pushpals/v1/approvals_pb.js";
+import { git } from "../support/git.js";
 import { eventsOf, loggedEvent } from "./support/audit-log.js";
 import { followWork, type FollowedWork } from "./support/follow-work.js";
 import { expectOneMerge } from "./support/one-merge.js";
@@ -67,4 +68,35 @@ describe("approvals on the whole path", () => {
     ]);
     expect(eventsOf(log, "integrationStep").map((e) => e.payload.value.stage)).toEqual(expect.arrayContaining(["approval", "push"]));
   }, 120_000);
+
+  it("push approval survives a restart of the whole system: nothing pushed while waiting, asked once, merged once after the answer", async () => {
+    system = await startSystem({ mode: "embedded", script: "fix-math.jsonl", leaseSeconds: 5, env: { PUSHPALS_APPROVALS_PUSH: "ask" } });
+    const sessionId = (await system.clients.sessions.createSession({ title: "push approval across a restart" })).session!.id;
+    await system.clients.chat.send({ sessionId, text: "fix the failing test", author: "e2e" });
+    const asked = (await loggedEvent(system.clients, sessionId, "approvalRequested", 60_000)).payload.value.approval!;
+    expect(asked.kind).toBe(ApprovalKind.PUSH);
+    const remoteTip = await git(system.remote, "for-each-ref", "--format=%(objectname)", "refs/heads/main_agents");
+
+    const { clients } = await system.restart();
+    // The restarted integrator takes the completion again once its lease expires, and waits on the same request.
+    await until(async () => (await clients.queues.getItem({ itemId: asked.itemId })).item?.attempts === 2, 30_000);
+    expect(await git(system.remote, "for-each-ref", "--format=%(objectname)", "refs/heads/main_agents"), "nothing was pushed while waiting").toBe(remoteTip);
+    expect((await clients.approvals.listApprovals({ sessionId })).approvals.map((a) => a.id)).toEqual([asked.id]);
+
+    work = followWork(clients, sessionId, { timeoutMs: 60_000, describe: () => system!.logTail() });
+    await clients.approvals.approve({ id: asked.id, answeredBy: "ada" });
+    await work.merged;
+    const { log } = await expectOneMerge({ ...system, clients }, sessionId, "approvals-restart");
+    expect(eventsOf(log, "approvalRequested")).toHaveLength(1);
+    expect(eventsOf(log, "approvalAnswered").map((e) => e.payload.value.answeredBy)).toEqual(["ada"]);
+  }, 150_000);
 });
+
+/** Polls `condition` (the restarted system's state has no event to wait on from here) until it holds. */
+async function until(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
