@@ -11,7 +11,7 @@ import type { QueueClient, SessionClient } from "./clients.js";
 import { eventRecorder } from "./event-recorder.js";
 import { finishedBranches } from "./finished-branches.js";
 import { keepLease } from "../../kernel/lease-keeper.js";
-import { pushApprovalGate, type PushApprovalDeps } from "./push-approval.js";
+import { pullRequestApprovalGate, pushApprovalGate, type PushApprovalDeps } from "./push-approval.js";
 import { reportOutcome, type Report } from "./report-outcome.js";
 import { isTransient, withRetries } from "./rpc-retry.js";
 
@@ -89,6 +89,7 @@ async function integrateAndReport(deps: ProcessDeps, claimed: Claimed, completio
       log,
       onCheckOutput: output.push,
       approvePush: pushApprovalGate(deps.approvals, item, { signal: keeper.signal, log }),
+      approvePullRequest: pullRequestApprovalGate(deps.approvals, item, { signal: keeper.signal, log }),
       onProgress: (progress) => {
         output.flush();
         recorder.record(progress);

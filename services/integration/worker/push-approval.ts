@@ -14,6 +14,37 @@ export interface PushApprovalDeps {
 }
 
 /**
+ * The pull-request gate under [approvals] pull_request, like the push gate: one request per
+ * completion, asked before integration opens or updates the pull request (the providers find
+ * or open it in one call, so an update asks too). A refusal leaves the merge pushed, the PR unpublished.
+ */
+export function pullRequestApprovalGate(
+  deps: PushApprovalDeps | undefined,
+  item: QueueItem,
+  options: { signal: AbortSignal; log: Logger },
+): ((pr: { head: string; base: string; jobId: string }) => Promise<void>) | undefined {
+  if (!deps || deps.policy.pullRequest === "auto") return undefined;
+  const { client, policy } = deps;
+  return async (pr) => {
+    if (policy.pullRequest === "deny") throw new ConnectError("pull request not approved: the approval policy refuses them (approvals.pull_request = deny)", Code.PermissionDenied);
+    const answered = await askAndWait(
+      client,
+      policy,
+      {
+        sessionId: item.sessionId,
+        itemId: item.id,
+        kind: ApprovalKind.PULL_REQUEST,
+        subject: `Open or update the pull request ${pr.head} → ${pr.base} with ${pr.jobId}'s change?`,
+        rule: "approvals.pull_request: every pull request asks",
+        idempotencyKey: `pull_request:${item.id}`,
+      },
+      { signal: options.signal, onWaiting: (approval, existing) => options.log.info({ approvalId: approval.id, existing }, "pull request held: waiting for approval") },
+    );
+    if (answered.status !== ApprovalStatus.APPROVED) throw new ConnectError(`pull request not approved: ${denialReason(answered)}`, Code.PermissionDenied);
+  };
+}
+
+/**
  * The integrator's push gate for one completion under [approvals] push: undefined for auto;
  * deny refuses every push; ask waits on one request per completion (keyed by its id, so a
  * retried or restarted attempt asks nothing again). A refusal is PermissionDenied, which
