@@ -1,3 +1,5 @@
+import { approveCommand, approveUsage, denyCommand, denyUsage } from "./answer-commands.js";
+import { approvalsCommand, approvalsUsage } from "./approvals-command.js";
 import { cancelCommand, cancelUsage } from "./cancel-command.js";
 import { chatCommand, chatUsage } from "./chat-command.js";
 import { jobsCommand, jobsUsage } from "./jobs-command.js";
@@ -20,6 +22,9 @@ export const clientCommands: Record<string, (args: string[]) => Promise<void>> =
   pause: pauseCommand,
   resume: resumeCommand,
   shell: shellCommand,
+  approvals: approvalsCommand,
+  approve: approveCommand,
+  deny: denyCommand,
 };
 
 /** Each one's usage, for the overview `pushpals help` prints and the shell completions. */
@@ -35,4 +40,7 @@ export const clientUsages: Record<string, string> = {
   pause: pauseUsage,
   resume: resumeUsage,
   shell: shellUsage,
+  approvals: approvalsUsage,
+  approve: approveUsage,
+  deny: denyUsage,
 };

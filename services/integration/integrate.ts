@@ -29,6 +29,25 @@ export interface IntegrateOptions {
   log?: Logger;
   /** Live output of each check as it runs (the outcome keeps only its head and tail). */
   onCheckOutput?: (check: CheckSpec, chunk: string) => void;
+  /**
+   * [approvals] push: called once checks pass, before the integration branch moves or anything
+   * is pushed; resolves to go on, throws (PermissionDenied) to stop with nothing merged.
+   */
+  approvePush?: (push: PushToApprove) => Promise<void>;
+  /**
+   * [approvals] pull_request: called before the pull request is opened or updated; a throw
+   * leaves it unpublished (the merge stands) and is reported as the pull request's error.
+   */
+  approvePullRequest?: (pr: { head: string; base: string; jobId: string }) => Promise<void>;
+}
+
+/** What a push approval is asked about. */
+export interface PushToApprove {
+  jobId: string;
+  tip: string;
+  branch: string;
+  remote: string;
+  summary: string;
 }
 
 /**
@@ -61,7 +80,7 @@ export async function* integrateCompletion(
     if (mergedAt) {
       log.info({ sha: mergedAt }, "already merged");
       yield step("already_merged", `${completion.jobId} is already on ${ctx.settings.branch} (${mergedAt.slice(0, 12)}); not merging it again`);
-      const pr = yield* pullRequestStep(ctx, log, signal);
+      const pr = yield* pullRequestStep(ctx, log, signal, approvePullRequest(options, ctx, completion.jobId));
       return { kind: "already_merged", result: result(ctx, mergedAt, [], pr.url, true), ...pr.failure };
     }
 
@@ -97,6 +116,15 @@ export async function* integrateCompletion(
       return { kind: "checks_failed", checks, failed };
     }
 
+    if (ctx.remote && options.approvePush) {
+      // Held before the branch moves: a restart while waiting finds nothing half-merged and asks the same request again.
+      stage = "approval";
+      yield step("approval", `waiting for approval to push ${applied.tip.slice(0, 12)} to ${ctx.remote.name}/${ctx.settings.branch}`);
+      await options.approvePush({ jobId: completion.jobId, tip: applied.tip, branch: ctx.settings.branch, remote: ctx.remote.name, summary: completion.payload.summary });
+      signal?.throwIfAborted();
+      yield step("approval", `push approved`);
+    }
+
     stage = "merge";
     await writeMergeRecord(
       ctx.worktree,
@@ -119,7 +147,7 @@ export async function* integrateCompletion(
       yield step("push", `pushed ${applied.tip.slice(0, 12)} to ${ctx.remote.name}/${ctx.settings.branch}`);
     }
     log.info({ sha: applied.tip, checks: checks.length }, "merged");
-    const pr = yield* pullRequestStep(ctx, log, signal);
+    const pr = yield* pullRequestStep(ctx, log, signal, approvePullRequest(options, ctx, completion.jobId));
     return { kind: "merged", result: result(ctx, applied.tip, checks, pr.url, false), ...pr.failure };
   } catch (error) {
     const outcome = failureOutcome(stage, error, ctx.worktree);
@@ -162,14 +190,24 @@ function push(ctx: IntegrationContext, remote: Remote, state: SyncState, tip: st
   );
 }
 
-/** A PR that cannot be updated does not undo a pushed merge; the next merge tries again. */
+function approvePullRequest(options: IntegrateOptions, ctx: IntegrationContext, jobId: string): (() => Promise<void>) | undefined {
+  const approve = options.approvePullRequest;
+  return approve && (() => approve({ head: ctx.settings.branch, base: ctx.settings.baseBranch, jobId }));
+}
+
+/** A PR that cannot be updated (or was not approved) does not undo a pushed merge; the next merge tries again. */
 async function* pullRequestStep(
   ctx: IntegrationContext,
   log: Logger,
   signal?: AbortSignal,
+  approve?: () => Promise<void>,
 ): AsyncGenerator<IntegrationProgress, { url: string; failure: { pullRequestError?: string } }> {
   if (!ctx.pullRequests) return { url: "", failure: {} };
   try {
+    if (approve) {
+      yield step("pull_request", `waiting for approval to publish the pull request ${ctx.settings.branch} → ${ctx.settings.baseBranch}`);
+      await approve();
+    }
     const updated = await publishPullRequest(ctx, signal);
     if (updated) yield { case: "pullRequestUpdated", value: updated };
     return { url: updated?.url ?? "", failure: {} };

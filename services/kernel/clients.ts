@@ -1,5 +1,6 @@
 import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
+import { ApprovalService } from "../../gen/pushpals/v1/approvals_pb.js";
 import { ChatService } from "../../gen/pushpals/v1/chat_pb.js";
 import { ExecutionService } from "../../gen/pushpals/v1/execution_pb.js";
 import { IntegrationService } from "../../gen/pushpals/v1/integration_pb.js";
@@ -18,6 +19,7 @@ export interface Clients {
   chat: Client<typeof ChatService>;
   planning: Client<typeof PlanningService>;
   integration: Client<typeof IntegrationService>;
+  approvals: Client<typeof ApprovalService>;
 }
 
 export interface ClientOptions {
@@ -80,5 +82,6 @@ export function createClients(baseUrl: string, options: ClientOptions = {}): Cli
     chat: createClient(ChatService, transport),
     planning: createClient(PlanningService, transport),
     integration: createClient(IntegrationService, transport),
+    approvals: createClient(ApprovalService, transport),
   };
 }

@@ -9,6 +9,7 @@ export const ID_PREFIXES = {
   completion: "cmp",
   artifact: "art",
   lease: "lse",
+  approval: "apr",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -10,6 +10,7 @@ import { clipMiddle } from "../kernel/text/clip.js";
 import { isTransient } from "./failure-hints.js";
 import { keepLease, type LeaseEnd, type LeaseKeeper } from "../kernel/lease-keeper.js";
 import { buildPlanMessages } from "./plan-prompt.js";
+import { approvePlan } from "./plan-approval.js";
 import { planWithRepair, type PlanOutcome } from "./plan-with-repair.js";
 import { toPlanMessage } from "./plan-message.js";
 import type { PlannerDeps } from "./planner-deps.js";
@@ -78,6 +79,7 @@ class RequestRun {
     if (recorded) this.log.info("an earlier attempt recorded the plan; enqueueing its job without asking the model again");
     const plan = recorded ?? (await this.planAndTell());
     if (!plan) return;
+    if (plan.requiresWorker && !(await this.approved(plan))) return;
     const jobIds = plan.requiresWorker ? [await this.enqueueJob(plan)] : [];
     const result = create(RequestResultSchema, { jobIds, assistantMessage: plan.assistantMessage, plan });
     await this.deps.clients.queues.complete(
@@ -85,6 +87,20 @@ class RequestRun {
       { signal: this.stop },
     );
     this.log.info({ jobIds }, jobIds.length > 0 ? "request planned; job enqueued" : "request answered; no job needed");
+  }
+
+  /** The [approvals] policy's say on the plan's job; a refusal ends the request, with the reason told. */
+  private async approved(plan: Plan): Promise<boolean> {
+    const verdict = await approvePlan(this.deps.clients, this.deps.approvals, { item: this.item, text: this.request.text }, plan, {
+      signal: this.lease.signal,
+      logger: this.log,
+    });
+    if (this.lease.signal.aborted) throw this.lease.signal.reason;
+    if (verdict.go) return true;
+    this.log.info({ reason: verdict.reason }, "plan not approved; ending the request");
+    await this.append([this.tell(`I will not run this plan: ${verdict.reason}.`)]);
+    await this.fail(`not approved: ${clipMiddle(verdict.reason, REASON_CHARS)}`, FailMode.FINAL);
+    return false;
   }
 
   /** Asks the model, records usage and the outcome; undefined when the request was failed. */

@@ -1,4 +1,5 @@
 import type { Clients } from "../kernel/clients.js";
+import type { ApprovalsSection } from "../kernel/config/sections/approvals.js";
 import type { Model } from "../kernel/llm/model.js";
 import type { Logger } from "../kernel/log.js";
 import type { PromptSources } from "./plan-prompt.js";
@@ -12,4 +13,6 @@ export interface PlannerDeps extends PromptSources {
   prompts: PlannerPrompts;
   settings: PlannerSettings;
   logger: Logger;
+  /** [approvals]: which plans wait for a person before their job is enqueued. */
+  approvals: ApprovalsSection;
 }

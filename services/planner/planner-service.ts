@@ -49,6 +49,7 @@ async function buildDeps(context: ServiceContext, options: PlannerServiceOptions
     prompts: await loadPlannerPrompts(options.promptsDir),
     settings,
     logger,
+    approvals: config.approvals,
     repoPath: config.repo.path || process.cwd(),
     baseBranch: config.repo.baseBranch,
     repoLimits: settings.repoLimits,

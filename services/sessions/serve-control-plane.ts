@@ -9,6 +9,7 @@ import { reportQueueDepths } from "../kernel/telemetry/metrics.js";
 import { VERSION } from "../kernel/version.js";
 import { committer } from "./commit.js";
 import { registerControlPlane } from "./control-plane-routes.js";
+import { expireApprovals } from "./approval-expiry.js";
 import { reapLeases } from "./lease-reaper.js";
 import { registerMeshForwarding } from "./mesh-forwarding.js";
 import { SessionHub } from "./session-hub.js";
@@ -62,7 +63,8 @@ export async function serveControlPlane(config: Config, signal: AbortSignal, opt
       const stopDepths = reportQueueDepths(() => store.depths());
       options.onListening?.(server.url);
       try {
-        await reapLeases(store, commit, { intervalMs: config.queues.pollSeconds * 1000, logger, signal });
+        const intervalMs = config.queues.pollSeconds * 1000;
+        await Promise.all([reapLeases(store, commit, { intervalMs, logger, signal }), expireApprovals(store, commit, { intervalMs, logger, signal })]);
       } finally {
         stopDepths();
         await server.close();

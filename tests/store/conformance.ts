@@ -1,4 +1,5 @@
 import { describe } from "vitest";
+import { approvalCases } from "./cases/approvals.js";
 import { atomicityCases } from "./cases/atomicity.js";
 import { concurrencyCases } from "./cases/concurrency.js";
 import { enqueueClaimCases } from "./cases/enqueue-claim.js";
@@ -21,5 +22,6 @@ export function describeStoreConformance(dialect: Parameters<typeof useHarness>[
     workerLogArtifactCases(h);
     atomicityCases(h);
     concurrencyCases(h);
+    approvalCases(h);
   });
 }

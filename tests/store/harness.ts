@@ -116,7 +116,7 @@ class PostgresHarness extends BaseHarness implements Harness {
     if (!this.database) throw new Error("harness not started");
     const store = this.track(await openPostgresStore(this.database.url, { ...DEFAULT_OPTIONS, poolSize: 10, ...options }));
     // One database per file run; every test starts from empty tables.
-    for (const table of ["artifacts", "events", "queue_items", "workers", "sessions"]) await this.raw(`DELETE FROM ${table}`);
+    for (const table of ["approvals", "artifacts", "events", "queue_items", "workers", "sessions"]) await this.raw(`DELETE FROM ${table}`);
     return store;
   }
 

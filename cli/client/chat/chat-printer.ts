@@ -49,6 +49,8 @@ export class ChatPrinter {
     if (p.case === "message" && p.value.author === this.author && this.takeUnechoed(p.value.text)) return;
     if (p.case === "assistantMessage" && p.value.inReplyTo !== 0n && !this.firstTime(replyKey(p.value.inReplyTo, p.value.text))) return;
     if (p.case === "requestEnqueued" && !this.firstTime(`enqueued:${event.itemId}`)) return;
+    // Prompts the chat listed on opening may also arrive on the stream.
+    if (p.case === "approvalRequested" && !this.firstTime(`approval:${p.value.approval?.id ?? ""}`)) return;
     const view = describeEvent(event, this.style);
     if (p.case === "error" && event.itemId) this.noteReason(event.itemId, p.value.message);
     if (p.case === "assistantMessage" && this.repeatsReason(event.itemId, p.value.text)) return;

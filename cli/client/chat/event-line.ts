@@ -1,3 +1,4 @@
+import { ApprovalStatus } from "../../../gen/pushpals/v1/approvals_pb.js";
 import type { Event, ItemEnqueued } from "../../../gen/pushpals/v1/events_pb.js";
 import { Intent, Lane, Risk } from "../../../gen/pushpals/v1/task_pb.js";
 import { durationWord, itemSubject, oneLine, positionWords, shortSha } from "../format.js";
@@ -156,6 +157,20 @@ export function describeEvent(event: Event, style: Style): EventView {
       return { line: style.dim(`${INDENT}${p.value.author || "someone"} in job ${id}: $ ${oneLine(p.value.command, 70)}`) };
     case "shellResult":
       return { line: style.dim(`${INDENT}→ exit ${p.value.exitCode}${p.value.timedOut ? " (timed out)" : ""}`) };
+    case "approvalRequested": {
+      const approval = p.value.approval;
+      if (!approval) return {};
+      return {
+        line: `${style.warn(`? approval ${style.id(approval.id)} needed:`)} ${indentFollowing(approval.subject)}\n${INDENT}${style.dim(`why: ${approval.rule}; answer with y/n, or pushpals approve|deny ${approval.id}`)}`,
+        progress: { key: id, text: `waiting for approval ${approval.id}` },
+      };
+    }
+    case "approvalAnswered": {
+      const a = p.value;
+      const verdict = a.status === ApprovalStatus.APPROVED ? style.ok(`✓ approval ${a.approvalId} approved`) : style.bad(`✗ approval ${a.approvalId} denied`);
+      const by = a.timedOut ? "by its timeout" : `by ${a.answeredBy}`;
+      return { line: `${verdict} ${by}${a.comment ? `: ${oneLine(a.comment, 80)}` : ""}` };
+    }
 
     case "jobLog":
       return { progress: { key: id, text: `job ${id} › ${p.value.text}`, transient: true } };

@@ -1,4 +1,6 @@
+import { create } from "@bufbuild/protobuf";
 import { createInterface } from "node:readline";
+import { EventSchema } from "../../../gen/pushpals/v1/events_pb.js";
 import type { Session } from "../../../gen/pushpals/v1/sessions_pb.js";
 import type { Clients } from "../../../services/kernel/clients.js";
 import { errorMessage } from "../../../services/kernel/errors.js";
@@ -7,6 +9,7 @@ import { rpcFailure } from "../rpc-failure.js";
 import type { Style } from "../style.js";
 import { ChatPrinter } from "./chat-printer.js";
 import { PlainView, type ChatView } from "./chat-view.js";
+import { parseInlineAnswer, PendingApprovals, type InlineAnswer } from "./pending-approvals.js";
 import { followSession } from "./session-events.js";
 import { TerminalView } from "./terminal-view.js";
 
@@ -62,6 +65,25 @@ export async function runInteractiveChat(options: InteractiveOptions): Promise<E
     }
   };
 
+  // Approval prompts shown inline: a y/n line answers the oldest one still waiting.
+  const approvals = new PendingApprovals();
+  const answer = async (id: string, reply: InlineAnswer) => {
+    approvals.forget(id);
+    try {
+      if (reply.approve) await clients.approvals.approve({ id, answeredBy: author, comment: reply.comment }, { timeoutMs: SEND_TIMEOUT_MS });
+      else await clients.approvals.deny({ id, answeredBy: author, comment: reply.comment || `denied in pushpals chat by ${author}` }, { timeoutMs: SEND_TIMEOUT_MS });
+    } catch (error) {
+      view.line(style.bad(`✗ approval ${id} not answered: ${rpcFailure(error, options.url)?.message ?? errorMessage(error)}`));
+    }
+  };
+  try {
+    const { approvals: waiting } = await clients.approvals.listApprovals({ sessionId: session.id, pendingOnly: true }, { timeoutMs: SEND_TIMEOUT_MS });
+    approvals.seed(waiting);
+    for (const approval of waiting) printer.event(create(EventSchema, { itemId: approval.itemId, payload: { case: "approvalRequested", value: { approval } } }));
+  } catch (error) {
+    view.line(style.warn(`could not list the approvals waiting in this session: ${rpcFailure(error, options.url)?.message ?? errorMessage(error)}`));
+  }
+
   const closed = new Promise<void>((resolve) =>
     rl.once("close", () => {
       terminalView?.endPrompt();
@@ -73,7 +95,9 @@ export async function runInteractiveChat(options: InteractiveOptions): Promise<E
     const text = input.trim();
     if (QUIT.has(text)) return rl.close();
     if (!text) return;
-    const sending = send(text).finally(() => sends.delete(sending));
+    const reply = parseInlineAnswer(text);
+    const asking = reply ? approvals.oldest() : undefined;
+    const sending = (asking && reply ? answer(asking.id, reply) : send(text)).finally(() => sends.delete(sending));
     sends.add(sending);
   });
   rl.on("SIGINT", () => rl.close());
@@ -87,7 +111,10 @@ export async function runInteractiveChat(options: InteractiveOptions): Promise<E
       signal: following.signal,
       onReconnect: (attempt, delayMs) => view.line(style.warn(`lost the connection to the server; reconnecting in ${delayMs} ms (attempt ${attempt})`)),
     });
-    for await (const event of events) printer.event(event);
+    for await (const event of events) {
+      approvals.observe(event);
+      printer.event(event);
+    }
   })().catch((error: unknown) => {
     const failure = rpcFailure(error, options.url);
     view.line(style.bad(`✗ the event stream stopped: ${failure?.message ?? errorMessage(error)}`));

@@ -11,6 +11,7 @@ import type { QueueClient, SessionClient } from "./clients.js";
 import { eventRecorder } from "./event-recorder.js";
 import { finishedBranches } from "./finished-branches.js";
 import { keepLease } from "../../kernel/lease-keeper.js";
+import { pullRequestApprovalGate, pushApprovalGate, type PushApprovalDeps } from "./push-approval.js";
 import { reportOutcome, type Report } from "./report-outcome.js";
 import { isTransient, withRetries } from "./rpc-retry.js";
 
@@ -21,6 +22,8 @@ export interface ProcessDeps {
   leaseMs: number;
   maxConflictRounds: number;
   log: Logger;
+  /** [approvals] push; unset means every push goes ahead. */
+  approvals?: PushApprovalDeps;
 }
 
 export interface Claimed {
@@ -85,6 +88,8 @@ async function integrateAndReport(deps: ProcessDeps, claimed: Claimed, completio
       signal: keeper.signal,
       log,
       onCheckOutput: output.push,
+      approvePush: pushApprovalGate(deps.approvals, item, { signal: keeper.signal, log }),
+      approvePullRequest: pullRequestApprovalGate(deps.approvals, item, { signal: keeper.signal, log }),
       onProgress: (progress) => {
         output.flush();
         recorder.record(progress);

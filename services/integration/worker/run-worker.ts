@@ -61,6 +61,7 @@ export async function runIntegrationWorker(context: ServiceContext, signal: Abor
         workerId,
         leaseMs: config.integration.leaseSeconds * 1000,
         maxConflictRounds: config.integration.maxConflictRounds,
+        approvals: { client: clients.approvals, policy: config.approvals },
         claimWaitMs: overrides.claimWaitMs ?? configuredClaimWaitMs(config),
         log,
       },

@@ -128,7 +128,8 @@ function treeAt(path: string, value: unknown): Tree {
 
 function valueAt(tree: Tree, path: string[]): unknown {
   let node: unknown = tree;
-  for (const key of path) node = isPlainObject(node) ? (node as Tree)[key] : undefined;
+  // Arrays too: a bad entry of a list of tables ([[approvals.command]]) is shown with its value.
+  for (const key of path) node = isPlainObject(node) || Array.isArray(node) ? (node as Tree)[key] : undefined;
   return node;
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { agentEnv, agentSection } from "./sections/agent.js";
+import { approvalsEnv, approvalsSection } from "./sections/approvals.js";
 import { busEnv, busSection } from "./sections/bus.js";
 import { environmentEnv, environmentSection } from "./sections/environment.js";
 import { integrationEnv, integrationSection } from "./sections/integration.js";
@@ -28,6 +29,7 @@ export const configSchema = z.strictObject({
   policy: policySection.prefault({}),
   observability: observabilitySection.prefault({}),
   environment: environmentSection.prefault({}),
+  approvals: approvalsSection.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -48,4 +50,5 @@ export const ENV_MAP: Record<string, string> = {
   ...policyEnv,
   ...observabilityEnv,
   ...environmentEnv,
+  ...approvalsEnv,
 };

@@ -1,5 +1,6 @@
 import type { Dialect } from "./dialect/dialect.js";
 import { resolveSettings, type Settings } from "./settings.js";
+import { answerApproval, expireApprovals, getApproval, listApprovals, requestApproval } from "./sql/approvals.js";
 import { appendJobLogs } from "./sql/job-logs.js";
 import { getArtifact, listArtifacts, putArtifact } from "./sql/artifacts.js";
 import { cancel } from "./sql/cancel.js";
@@ -64,6 +65,12 @@ export function createSqlStore(dialect: Dialect, options: StoreOptions): Store {
     putArtifact: (input) => write((tx) => putArtifact(tx, input)),
     listArtifacts: (jobId, page) => listArtifacts(reader, jobId, page),
     getArtifact: (artifactId) => getArtifact(reader, artifactId),
+
+    requestApproval: (input) => write((tx) => requestApproval(tx, input)),
+    getApproval: (id) => getApproval(reader, id),
+    listApprovals: (input) => listApprovals(reader, input),
+    answerApproval: (input) => write((tx) => answerApproval(tx, input)),
+    expireApprovals: () => write((tx) => expireApprovals(tx)),
 
     close: () => dialect.close(),
   };

@@ -1,3 +1,4 @@
+import type { Approval, ApprovalKind, ApprovalStatus, ApprovalTimeoutAction } from "../../../gen/pushpals/v1/approvals_pb.js";
 import type { Event } from "../../../gen/pushpals/v1/events_pb.js";
 import type { Artifact, LogLine, Worker } from "../../../gen/pushpals/v1/execution_pb.js";
 import type { ItemPayload, ItemResult, QueueItem } from "../../../gen/pushpals/v1/items_pb.js";
@@ -59,13 +60,51 @@ export interface Store {
   listArtifacts(jobId: string, page?: KeysetPage): Promise<Artifact[]>;
   getArtifact(artifactId: string): Promise<Artifact | undefined>;
 
+  // Approval requests (issue 13): each is asked once per idempotency key and answered once.
+  /** Pending with its approval_requested event, or the earlier request with this key (existing, nothing appended). */
+  requestApproval(input: RequestApprovalInput): Promise<Committed<{ approval: Approval; existing: boolean }>>;
+  getApproval(id: string): Promise<Approval | undefined>;
+  /** Pending first (oldest first), then answered (newest answer first); `after` is the last id of the previous page. */
+  listApprovals(input: ListApprovalsInput): Promise<Approval[]>;
+  /** A person's approve or deny, with its approval_answered event. */
+  answerApproval(input: AnswerApprovalInput): Promise<Committed<Approval>>;
+  /** Pending requests past their expiry get their timeout action (answered by "timeout"). */
+  expireApprovals(): Promise<Committed<number>>;
+
   close(): Promise<void>;
+}
+
+export interface RequestApprovalInput {
+  sessionId: string;
+  /** The waiting queue item; empty when none. */
+  itemId: string;
+  kind: ApprovalKind;
+  subject: string;
+  rule: string;
+  idempotencyKey: string;
+  timeoutMs: number;
+  /** UNSPECIFIED means deny. */
+  timeoutAction: ApprovalTimeoutAction;
+}
+
+export interface ListApprovalsInput {
+  sessionId?: string;
+  pendingOnly?: boolean;
+  limit: number;
+  after?: string;
 }
 
 /** One page of a listing: `after` is the id of the last row of the previous page. */
 export interface KeysetPage {
   limit: number;
   after?: string;
+}
+
+export interface AnswerApprovalInput {
+  id: string;
+  status: ApprovalStatus.APPROVED | ApprovalStatus.DENIED;
+  answeredBy: string;
+  comment: string;
 }
 
 /** A committed change: its value and the events it appended, in order. */

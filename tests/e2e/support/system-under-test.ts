@@ -28,6 +28,8 @@ export interface SystemOptions {
   natsUrl?: string;
   /** Lease length of every queue (default 3 s; see config-dir.ts). */
   leaseSeconds?: number;
+  /** More PUSHPALS_* settings for the system's process. */
+  env?: Record<string, string>;
 }
 
 export interface SystemUnderTest {
@@ -44,6 +46,8 @@ export interface SystemUnderTest {
   up: ChildProcess;
   /** Every log line the system wrote (stderr of up and its children), for failure messages. */
   logTail(lines?: number): Promise<string>;
+  /** Stops up with SIGTERM (checking nothing is left) and starts it again on the same repository and data; its URL changes. */
+  restart(): Promise<{ url: string; clients: Clients }>;
   /** Stops up with SIGTERM, then checks that nothing it started is left and cleans up. */
   stop(): Promise<void>;
 }
@@ -91,13 +95,36 @@ async function start(mode: "mesh" | "embedded", options: SystemOptions, dir: Tem
     PUSHPALS_LLM_API_KEY: "e2e-key",
     PUSHPALS_DATABASE_URL: database?.url ?? "",
     PUSHPALS_NATS_URL: mode === "mesh" ? (options.natsUrl ?? SHARED_NATS_URL) : "",
+    ...options.env,
   };
   const logFile = join(dir.path, "system.log");
   const log = createWriteStream(logFile);
   const args = [PUSHPALS_BIN, "up", ...(mode === "mesh" ? ["--mesh"] : []), "--repo", repo];
-  const up = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
-  up.stderr!.pipe(log);
-  const exited = once(up, "exit");
+  const logTail = async (lines = 60) => (await readFile(logFile, "utf8").catch(() => "")).split("\n").slice(-lines - 1).join("\n");
+  // A restart() starts another `up` on the same repository, data dir and database.
+  let up!: ChildProcess;
+  let exited!: Promise<unknown>;
+  const launch = async (): Promise<string> => {
+    up = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    up.stderr!.pipe(log, { end: false });
+    exited = once(up, "exit");
+    const url = await announcedUrl(up, { what: `pushpals ${args.slice(1).join(" ")}`, timeoutMs: 45_000 }).catch(async (error: Error) => {
+      throw new Error(`${error.message}; its log:\n${await logTail()}`);
+    });
+    await waitForServices(url, mode, logTail);
+    return url;
+  };
+  const stopUp = async () => {
+    if (up.exitCode === null && up.signalCode === null) {
+      up.kill("SIGTERM");
+      const timer = setTimeout(() => up.kill("SIGKILL"), 30_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    // Mesh children leave when their stdin closes; give them the time their own stop takes.
+    const left = await leftoverProcesses(dataDir, 20_000);
+    if (left.length > 0) throw new Error(`pushpals up left processes behind after SIGTERM:\n${left.join("\n")}`);
+  };
   cleanups.push(async () => {
     if (up.exitCode === null && up.signalCode === null) {
       up.kill("SIGKILL");
@@ -106,12 +133,7 @@ async function start(mode: "mesh" | "embedded", options: SystemOptions, dir: Tem
     // Its children leave once their stdin closes; whatever has not after a while is killed.
     await leftoverProcesses(dataDir, 10_000);
   });
-  const logTail = async (lines = 60) => (await readFile(logFile, "utf8").catch(() => "")).split("\n").slice(-lines - 1).join("\n");
-
-  const url = await announcedUrl(up, { what: `pushpals ${args.slice(1).join(" ")}`, timeoutMs: 45_000 }).catch(async (error: Error) => {
-    throw new Error(`${error.message}; its log:\n${await logTail()}`);
-  });
-  await waitForServices(url, mode, logTail);
+  const url = await launch();
 
   let stopped = false;
   return {
@@ -122,21 +144,20 @@ async function start(mode: "mesh" | "embedded", options: SystemOptions, dir: Tem
     dataDir,
     dir: dir.path,
     model,
-    up,
+    get up() {
+      return up;
+    },
     logTail,
+    async restart() {
+      await stopUp();
+      const restarted = await launch();
+      return { url: restarted, clients: createClients(restarted) };
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
       try {
-        if (up.exitCode === null && up.signalCode === null) {
-          up.kill("SIGTERM");
-          const timer = setTimeout(() => up.kill("SIGKILL"), 30_000);
-          await exited;
-          clearTimeout(timer);
-        }
-        // Mesh children leave when their stdin closes; give them the time their own stop takes.
-        const left = await leftoverProcesses(dataDir, 20_000);
-        if (left.length > 0) throw new Error(`pushpals up left processes behind after SIGTERM:\n${left.join("\n")}`);
+        await stopUp();
       } finally {
         log.end();
         // PUSHPALS_E2E_KEEP_LOGS=<dir> keeps each run's log for a look after the temp dir is gone.

@@ -120,3 +120,34 @@ export const artifacts = pgTable(
   },
   (t) => [index("artifacts_job").on(t.jobId, t.createdAt)],
 );
+
+// ApprovalStatus.PENDING = 1.
+const APPROVAL_PENDING = sql.raw("status = 1");
+
+export const approvals = pgTable(
+  "approvals",
+  {
+    id: text("id").primaryKey(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id),
+    itemId: text("item_id").notNull().default(""),
+    kind: integer("kind").notNull(),
+    subject: text("subject").notNull(),
+    rule: text("rule").notNull(),
+    timeoutAction: integer("timeout_action").notNull(),
+    status: integer("status").notNull(),
+    answeredBy: text("answered_by").notNull().default(""),
+    comment: text("comment").notNull().default(""),
+    idempotencyKey: text("idempotency_key").notNull(),
+    createdAt: millis("created_at").notNull(),
+    expiresAt: millis("expires_at").notNull(),
+    answeredAt: millis("answered_at"),
+    timedOut: integer("timed_out").notNull().default(0),
+  },
+  (t) => [
+    uniqueIndex("approvals_idempotency_key").on(t.idempotencyKey),
+    index("approvals_expiry").on(t.expiresAt).where(APPROVAL_PENDING),
+    index("approvals_session").on(t.sessionId, t.createdAt),
+  ],
+);
