@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { z } from "zod";
-import { SendResponseSchema, type ChatService, type SendRequest, type SendResponse } from "../../gen/pushpals/v1/chat_pb.js";
+import { SendResponseSchema, type ChatService, type SendResponse } from "../../gen/pushpals/v1/chat_pb.js";
 import { ItemStatus, Priority, QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import type { Event } from "../../gen/pushpals/v1/events_pb.js";
 import { ItemPayloadSchema, RequestPayloadSchema, type QueuePosition } from "../../gen/pushpals/v1/items_pb.js";
@@ -29,6 +29,8 @@ const sendRequest = z.object({
   text: boundedString("message", 64 * 1024),
   author: boundedString("author", 100, { required: false }),
 });
+/** A Send request once it passed the boundary. */
+type ChatSend = z.output<typeof sendRequest>;
 
 /**
  * ChatService.Send: records the message, then answers it at once (help, status), through the
@@ -36,8 +38,8 @@ const sendRequest = z.object({
  */
 export function chatRpc(deps: () => Promise<ChatDeps>): ServiceImpl<typeof ChatService> {
   return {
-    async send(req, ctx) {
-      parseRequest(sendRequest, req);
+    async send(message, ctx) {
+      const req = parseRequest(sendRequest, message);
       const kind = classifyMessage(req.text);
       const chat = await deps();
       const logger = chat.logger.child({ sessionId: req.sessionId, kind: kind.kind });
@@ -62,20 +64,20 @@ export function chatRpc(deps: () => Promise<ChatDeps>): ServiceImpl<typeof ChatS
  * The recorded message a retried Send repeats, if this is one. A request that already failed
  * or was cancelled is not reused: sending the same words again then means "try again".
  */
-async function retriedRequestMessage(clients: Clients, req: SendRequest, signal: AbortSignal): Promise<RecordedMessage | undefined> {
+async function retriedRequestMessage(clients: Clients, req: ChatSend, signal: AbortSignal): Promise<RecordedMessage | undefined> {
   const earlier = await findRetriedMessage(clients, req, signal);
   if (!earlier?.requestId) return earlier;
   const { item } = await clients.queues.getItem({ itemId: earlier.requestId }, { signal });
   return item && ENDED_WITHOUT_RESULT.has(item.status) ? undefined : earlier;
 }
 
-async function postMessage(clients: Clients, req: SendRequest, signal: AbortSignal): Promise<bigint> {
+async function postMessage(clients: Clients, req: ChatSend, signal: AbortSignal): Promise<bigint> {
   const { event } = await clients.sessions.postMessage({ sessionId: req.sessionId, text: req.text, author: req.author }, { signal });
   if (!event) throw new Error(`PostMessage to ${req.sessionId} answered without the recorded event`);
   return event.seq;
 }
 
-function answerAtOnce(chat: ChatDeps, req: SendRequest, kind: Exclude<MessageKind, { kind: "request" }>, signal: AbortSignal, logger: Logger): Promise<Answer> {
+function answerAtOnce(chat: ChatDeps, req: ChatSend, kind: Exclude<MessageKind, { kind: "request" }>, signal: AbortSignal, logger: Logger): Promise<Answer> {
   switch (kind.kind) {
     case "help":
       return Promise.resolve({ text: HELP_TEXT, events: [] });
@@ -90,7 +92,7 @@ function answerAtOnce(chat: ChatDeps, req: SendRequest, kind: Exclude<MessageKin
  * The request's idempotency key is the message's: a retried Send reuses the message's seq
  * (see findRetriedMessage), so the queue hands back the request the first Send made.
  */
-async function queueRequest(chat: ChatDeps, req: SendRequest, message: RecordedMessage, signal: AbortSignal, logger: Logger): Promise<SendResponse> {
+async function queueRequest(chat: ChatDeps, req: ChatSend, message: RecordedMessage, signal: AbortSignal, logger: Logger): Promise<SendResponse> {
   const { clients } = chat;
   const priority = inferPriority(req.text);
   const payload = create(ItemPayloadSchema, {

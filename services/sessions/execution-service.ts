@@ -15,8 +15,8 @@ const FINAL_STATUSES = new Set([ItemStatus.COMPLETED, ItemStatus.FAILED, ItemSta
 
 export function executionService({ store, hub, commit, config }: ControlPlaneDeps): ServiceImpl<typeof ExecutionService> {
   return {
-    async heartbeat(req) {
-      parseRequest(requests.heartbeatRequest, req);
+    async heartbeat(message) {
+      const req = parseRequest(requests.heartbeatRequest, message);
       const { cancelRequestedJobIds } = await store.heartbeat({
         workerId: req.workerId,
         name: req.name,
@@ -33,15 +33,15 @@ export function executionService({ store, hub, commit, config }: ControlPlaneDep
       return { workers: await store.listWorkers() };
     },
 
-    async appendJobLogs(req) {
-      parseRequest(requests.appendJobLogsRequest, req);
+    async appendJobLogs(message) {
+      const req = parseRequest(requests.appendJobLogsRequest, message);
       const now = Date.now();
       const lines = req.lines.map((line) => create(LogLineSchema, { ...line, time: line.time ?? toTimestamp(now) }));
       return commit(store.appendJobLogs({ jobId: req.jobId, leaseToken: req.leaseToken, lines }));
     },
 
-    async *streamJobLogs(req, ctx) {
-      parseRequest(requests.streamJobLogsRequest, req);
+    async *streamJobLogs(message, ctx) {
+      const req = parseRequest(requests.streamJobLogsRequest, message);
       const job = await store.getItem(req.jobId);
       if (!job) throw notFound("job", req.jobId);
       const finished = FINAL_STATUSES.has(job.status);
@@ -66,8 +66,8 @@ export function executionService({ store, hub, commit, config }: ControlPlaneDep
       }
     },
 
-    async putArtifact(req) {
-      parseRequest(requests.putArtifactRequest, req);
+    async putArtifact(message) {
+      const req = parseRequest(requests.putArtifactRequest, message);
       const artifact = await commit(
         store.putArtifact({
           jobId: req.jobId,
@@ -80,14 +80,14 @@ export function executionService({ store, hub, commit, config }: ControlPlaneDep
       return { artifact };
     },
 
-    async listArtifacts(req) {
-      parseRequest(requests.listArtifactsRequest, req);
+    async listArtifacts(message) {
+      const req = parseRequest(requests.listArtifactsRequest, message);
       if (!(await store.getItem(req.jobId))) throw notFound("job", req.jobId);
       return { artifacts: await store.listArtifacts(req.jobId) };
     },
 
-    async getArtifact(req) {
-      parseRequest(requests.getArtifactRequest, req);
+    async getArtifact(message) {
+      const req = parseRequest(requests.getArtifactRequest, message);
       const artifact = await store.getArtifact(req.artifactId);
       if (!artifact) throw notFound("artifact", req.artifactId);
       return { artifact };

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { Event } from "../../../gen/pushpals/v1/events_pb.js";
 import { PLAIN_EVENT_CASES } from "../../kernel/store/plain-events.js";
 import { id, list, optionalItemId, pageSize, pageToken, requiredText, text } from "./fields.js";
 
@@ -8,9 +9,10 @@ export const createSessionRequest = z.object({ title: text("title", 200), idempo
 export const getSessionRequest = z.object({ sessionId });
 export const listSessionsRequest = z.object({ pageSize, pageToken });
 export const postMessageRequest = z.object({ sessionId, text: requiredText("message", 64 * 1024), author: text("author", 100) });
-export const streamEventsRequest = z.object({ sessionId, itemId: optionalItemId });
+export const streamEventsRequest = z.object({ sessionId, afterSeq: z.bigint(), itemId: optionalItemId });
 export const listEventsRequest = z.object({
   sessionId,
+  afterSeq: z.bigint(),
   limit: z.number().max(1000, "must be at most 1000"),
   itemId: optionalItemId,
 });
@@ -24,7 +26,7 @@ export const appendEventsRequest = z.object({
     .array(
       z.object({
         itemId: optionalItemId,
-        payload: z.object({ case: z.string().optional() }).refine(
+        payload: z.custom<Event["payload"]>().refine(
           (p) => p.case !== undefined && APPENDABLE_EVENTS.has(p.case),
           `must be one of ${[...APPENDABLE_EVENTS].join(", ")} (queue transitions and job logs have their own RPCs)`,
         ),
