@@ -1,4 +1,6 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { LeaseLostSchema, type LeaseLost } from "../../gen/pushpals/v1/errors_pb.js";
 
 /**
  * Every domain error is a ConnectError with a closed code, made here so the
@@ -14,6 +16,20 @@ export function notFound(kind: string, id: string): ConnectError {
 
 export function failedPrecondition(message: string): ConnectError {
   return new ConnectError(message, Code.FailedPrecondition);
+}
+
+/**
+ * A lease that no longer holds its item: FailedPrecondition with a LeaseLost detail,
+ * which is what every lease holder checks (other FailedPreconditions mean something else).
+ */
+export function leaseLostError(message: string, detail: MessageInitShape<typeof LeaseLostSchema>): ConnectError {
+  return new ConnectError(message, Code.FailedPrecondition, undefined, [{ desc: LeaseLostSchema, value: detail }]);
+}
+
+/** The LeaseLost detail of an error, if the call failed because its lease is gone. */
+export function leaseLostDetail(error: unknown): LeaseLost | undefined {
+  if (!(error instanceof ConnectError) || error.code !== Code.FailedPrecondition) return undefined;
+  return error.findDetails(LeaseLostSchema)[0];
 }
 
 export function alreadyExists(message: string): ConnectError {

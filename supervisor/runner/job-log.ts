@@ -1,9 +1,8 @@
 import { create } from "@bufbuild/protobuf";
-import { Code } from "@connectrpc/connect";
 import { LogStream } from "../../gen/pushpals/v1/common_pb.js";
 import { LogLineSchema } from "../../gen/pushpals/v1/execution_pb.js";
 import type { Clients } from "../../services/kernel/clients.js";
-import { errorMessage, isConnectCode } from "../../services/kernel/errors.js";
+import { errorMessage, leaseLostDetail } from "../../services/kernel/errors.js";
 import type { Logger } from "../../services/kernel/log.js";
 import { sleep, toTimestamp } from "../../services/kernel/time.js";
 import type { LogEntry } from "./output-cap.js";
@@ -86,7 +85,7 @@ export function openJobLog(options: JobLogOptions): JobLog {
         await options.execution.appendJobLogs({ jobId: options.jobId, leaseToken: options.leaseToken, lines });
         return;
       } catch (error) {
-        if (isConnectCode(error, Code.FailedPrecondition)) {
+        if (leaseLostDetail(error) !== undefined) {
           leaseLost = true;
           options.onLeaseLost(errorMessage(error));
           return;

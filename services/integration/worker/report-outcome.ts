@@ -1,10 +1,10 @@
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, type ConnectError } from "@connectrpc/connect";
 import { ErrorOccurredSchema, EventSchema } from "../../../gen/pushpals/v1/events_pb.js";
 import { ItemResultSchema, type CheckResult, type CompletionPayload, type QueueItem } from "../../../gen/pushpals/v1/items_pb.js";
 import { ItemStatus } from "../../../gen/pushpals/v1/common_pb.js";
 import { FailMode } from "../../../gen/pushpals/v1/queues_pb.js";
-import { errorMessage } from "../../kernel/errors.js";
+import { errorMessage, leaseLostDetail } from "../../kernel/errors.js";
 import type { Logger } from "../../kernel/log.js";
 import { snakeCase } from "../../kernel/rpc/validate.js";
 import type { IntegrationOutcome } from "../outcome.js";
@@ -60,8 +60,8 @@ export async function reportOutcome(ctx: ReportContext, outcome: IntegrationOutc
   try {
     return await report(ctx, outcome, leaseEnd);
   } catch (error) {
-    if (error instanceof ConnectError && error.code === Code.FailedPrecondition && /lease is lost/.test(error.rawMessage)) {
-      ctx.log.warn({ outcome: outcome.kind, err: error.rawMessage }, "lease lost while reporting; the next holder reports it");
+    if (leaseLostDetail(error) !== undefined) {
+      ctx.log.warn({ outcome: outcome.kind, err: errorMessage(error) }, "lease lost while reporting; the next holder reports it");
       return { kind: "lost" };
     }
     throw error;
