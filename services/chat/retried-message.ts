@@ -1,6 +1,7 @@
 import type { AssistantMessage } from "../../gen/pushpals/v1/events_pb.js";
 import type { Clients } from "../kernel/clients.js";
 import { fromTimestamp } from "../kernel/time.js";
+import { MessageSource } from "../../gen/pushpals/v1/kinds_pb.js";
 
 /**
  * A Send retried by its client (a lost response, a timeout) carries no key of its own, so it
@@ -40,7 +41,7 @@ export async function findRetriedMessage(
     (event) =>
       event.seq > latest.seq &&
       event.payload.case === "assistantMessage" &&
-      event.payload.value.source === "chat" &&
+      event.payload.value.source === MessageSource.CHAT &&
       event.payload.value.inReplyTo === latest.seq,
   );
   if (answer?.payload.case !== "assistantMessage") return { seq: latest.seq };

@@ -1,6 +1,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { LeaseLostSchema, type LeaseLost } from "../../gen/pushpals/v1/errors_pb.js";
+import { ErrorCode } from "../../gen/pushpals/v1/kinds_pb.js";
 
 /**
  * Every domain error is a ConnectError with a closed code, made here so the
@@ -46,6 +47,17 @@ export function unavailable(message: string): ConnectError {
 
 export function isConnectCode(error: unknown, code: Code): boolean {
   return error instanceof ConnectError && error.code === code;
+}
+
+/**
+ * The event enum for a Connect code. ErrorCode numbers its values as gRPC does, and
+ * a value's name is the code's name in upper snake case; looked up by name so a
+ * renumbering would show up as UNKNOWN instead of a wrong code.
+ */
+export function errorCodeOf(code: Code): ErrorCode {
+  const name = Code[code]?.replace(/[A-Z]/g, (letter, at: number) => (at === 0 ? letter : `_${letter}`)).toUpperCase();
+  const value = name === undefined ? undefined : (ErrorCode as unknown as Record<string, number | undefined>)[name];
+  return value === undefined ? ErrorCode.UNKNOWN : value;
 }
 
 /** A readable message from anything thrown. */

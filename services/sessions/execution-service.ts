@@ -10,7 +10,13 @@ import type { ControlPlaneDeps } from "./deps.js";
 import { followSessionEvents } from "./event-follower.js";
 import * as requests from "./requests/execution-requests.js";
 
-const FINAL_JOB_EVENTS = new Set(["jobCompleted", "jobFailed", "jobDeadLettered", "jobCancelled"]);
+/** The job's final events, and the status each leaves it in. */
+const FINAL_JOB_EVENTS = new Map<string, ItemStatus>([
+  ["jobCompleted", ItemStatus.COMPLETED],
+  ["jobFailed", ItemStatus.FAILED],
+  ["jobDeadLettered", ItemStatus.DEAD_LETTER],
+  ["jobCancelled", ItemStatus.CANCELLED],
+]);
 const FINAL_STATUSES = new Set([ItemStatus.COMPLETED, ItemStatus.FAILED, ItemStatus.DEAD_LETTER, ItemStatus.CANCELLED]);
 
 export function executionService({ store, hub, commit, config }: ControlPlaneDeps): ServiceImpl<typeof ExecutionService> {
@@ -59,8 +65,9 @@ export function executionService({ store, hub, commit, config }: ControlPlaneDep
         if (line && line.line > req.afterLine) {
           yield create(StreamJobLogsResponseSchema, { message: { case: "line", value: line } });
         }
-        if (FINAL_JOB_EVENTS.has(item.event.payload.case ?? "")) {
-          yield create(StreamJobLogsResponseSchema, { message: { case: "finishedStatus", value: item.event.payload.case ?? "" } });
+        const finishedStatus = FINAL_JOB_EVENTS.get(item.event.payload.case ?? "");
+        if (finishedStatus !== undefined) {
+          yield create(StreamJobLogsResponseSchema, { message: { case: "finishedStatus", value: finishedStatus } });
           return;
         }
       }

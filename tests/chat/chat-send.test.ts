@@ -4,6 +4,7 @@ import { ItemStatus, Priority, QueueName } from "../../gen/pushpals/v1/common_pb
 import { FailMode } from "../../gen/pushpals/v1/queues_pb.js";
 import { durationMs } from "../../services/kernel/time.js";
 import { eventsOf, scene, sentMessages, sessionEvents, type Scene } from "../planner/support.js";
+import { ErrorCode, MessageSource, ModelRole } from "../../gen/pushpals/v1/kinds_pb.js";
 
 let current: Scene | undefined;
 afterEach(async () => {
@@ -27,7 +28,7 @@ describe("ChatService.Send", () => {
     const sent = await services.chat.send({ sessionId, text: "What is running?", author: "ada" });
 
     expect(sent.request).toBeUndefined();
-    expect(sent.reply?.source).toBe("chat");
+    expect(sent.reply?.source).toBe(MessageSource.CHAT);
     expect(sent.reply?.inReplyTo).toBe(sent.messageSeq);
     const text = sent.reply!.text;
     expect(text).toMatch(/^Running: 1 job\n {2}job_\w+ on runner-7 for \d+ s: echo build the docs/);
@@ -129,7 +130,7 @@ describe("ChatService.Send", () => {
     const { services, sessionId, cp, model } = current;
     const sent = await services.chat.send({ sessionId, text: "/ask what does greet return?", author: "ada" });
 
-    expect(sent.reply).toMatchObject({ text: "greet() returns the string 'hi'.", source: "chat", inReplyTo: sent.messageSeq });
+    expect(sent.reply).toMatchObject({ text: "greet() returns the string 'hi'.", source: MessageSource.CHAT, inReplyTo: sent.messageSeq });
     expect(sent.request).toBeUndefined();
     expect(await requestsOf(current)).toEqual([]);
     const [messages] = sentMessages(model);
@@ -138,7 +139,7 @@ describe("ChatService.Send", () => {
       { role: "user", content: "what does greet return?" },
     ]);
     const events = await sessionEvents(cp.clients, sessionId);
-    expect(eventsOf(events, "tokenUsage")).toEqual([expect.objectContaining({ role: "chat", model: "scripted", promptTokens: 50n, completionTokens: 9n })]);
+    expect(eventsOf(events, "tokenUsage")).toEqual([expect.objectContaining({ role: ModelRole.CHAT, model: "scripted", promptTokens: 50n, completionTokens: 9n })]);
 
   });
 
@@ -158,7 +159,7 @@ describe("ChatService.Send", () => {
     const sent = await current.services.chat.send({ sessionId: current.sessionId, text: "/ask anything?" });
     expect(sent.reply?.text).toMatch(/^I could not ask the model: no model configured for the chat role: set PUSHPALS_CHAT_LLM_MODEL or PUSHPALS_LLM_MODEL/);
     const events = await sessionEvents(current.cp.clients, current.sessionId);
-    expect(eventsOf(events, "error")).toEqual([expect.objectContaining({ code: "failed_precondition" })]);
+    expect(eventsOf(events, "error")).toEqual([expect.objectContaining({ code: ErrorCode.FAILED_PRECONDITION })]);
     expect(current.model.requests()).toEqual([]);
   });
 
