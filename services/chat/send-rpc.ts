@@ -13,7 +13,7 @@ import { chatReply, replyEvent } from "./chat-events.js";
 import { HELP_TEXT } from "./help-text.js";
 import { classifyMessage, type MessageKind } from "./message-kind.js";
 import { inferPriority } from "./priority-rules.js";
-import { findRetriedMessage, type RecordedMessage } from "./retried-message.js";
+import { findKeyedMessage, type RecordedMessage } from "./retried-message.js";
 import { statusReply } from "./status-reply.js";
 import { positionText } from "./wait-text.js";
 
@@ -22,12 +22,11 @@ export interface ChatDeps extends AskDeps {
   logger: Logger;
 }
 
-const ENDED_WITHOUT_RESULT = new Set([ItemStatus.FAILED, ItemStatus.CANCELLED, ItemStatus.DEAD_LETTER]);
-
 const sendRequest = z.object({
   sessionId: id("session"),
   text: boundedString("message", 64 * 1024),
   author: boundedString("author", 100, { required: false }),
+  idempotencyKey: boundedString("idempotency key", 200, { required: false }),
 });
 /** A Send request once it passed the boundary. */
 type ChatSend = z.output<typeof sendRequest>;
@@ -43,14 +42,15 @@ export function chatRpc(deps: () => Promise<ChatDeps>): ServiceImpl<typeof ChatS
       const kind = classifyMessage(req.text);
       const chat = await deps();
       const logger = chat.logger.child({ sessionId: req.sessionId, kind: kind.kind });
+      const earlier = req.idempotencyKey === "" ? undefined : await findKeyedMessage(chat.clients, req, ctx.signal);
+      if (earlier) logger.info({ messageSeq: earlier.seq, requestId: earlier.requestId }, "Send retried with a used idempotency key; answering the message already recorded");
       if (kind.kind === "request") {
-        const earlier = await retriedRequestMessage(chat.clients, req, ctx.signal);
-        if (earlier) logger.info({ messageSeq: earlier.seq, requestId: earlier.requestId }, "Send retried; answering the message already recorded");
         const message = earlier ?? { seq: await postMessage(chat.clients, req, ctx.signal) };
         return queueRequest(chat, req, message, ctx.signal, logger);
       }
-      // Answers given at once are cheap to give again, and a re-sent /ask means "try again".
-      const messageSeq = await postMessage(chat.clients, req, ctx.signal);
+      if (earlier?.reply) return create(SendResponseSchema, { messageSeq: earlier.seq, reply: earlier.reply });
+      // The first Send recorded the message but not its answer: answer it now.
+      const messageSeq = earlier?.seq ?? (await postMessage(chat.clients, req, ctx.signal));
       const answer = await answerAtOnce(chat, req, kind, ctx.signal, logger);
       const reply = chatReply(answer.text, messageSeq);
       await append(chat.clients, req.sessionId, [...answer.events, replyEvent(reply)], ctx.signal);
@@ -60,19 +60,8 @@ export function chatRpc(deps: () => Promise<ChatDeps>): ServiceImpl<typeof ChatS
   };
 }
 
-/**
- * The recorded message a retried Send repeats, if this is one. A request that already failed
- * or was cancelled is not reused: sending the same words again then means "try again".
- */
-async function retriedRequestMessage(clients: Clients, req: ChatSend, signal: AbortSignal): Promise<RecordedMessage | undefined> {
-  const earlier = await findRetriedMessage(clients, req, signal);
-  if (!earlier?.requestId) return earlier;
-  const { item } = await clients.queues.getItem({ itemId: earlier.requestId }, { signal });
-  return item && ENDED_WITHOUT_RESULT.has(item.status) ? undefined : earlier;
-}
-
 async function postMessage(clients: Clients, req: ChatSend, signal: AbortSignal): Promise<bigint> {
-  const { event } = await clients.sessions.postMessage({ sessionId: req.sessionId, text: req.text, author: req.author }, { signal });
+  const { event } = await clients.sessions.postMessage({ sessionId: req.sessionId, text: req.text, author: req.author, idempotencyKey: req.idempotencyKey }, { signal });
   if (!event) throw new Error(`PostMessage to ${req.sessionId} answered without the recorded event`);
   return event.seq;
 }
@@ -90,7 +79,7 @@ function answerAtOnce(chat: ChatDeps, req: ChatSend, kind: Exclude<MessageKind, 
 
 /**
  * The request's idempotency key is the message's: a retried Send reuses the message's seq
- * (see findRetriedMessage), so the queue hands back the request the first Send made.
+ * (see findKeyedMessage), so the queue hands back the request the first Send made.
  */
 async function queueRequest(chat: ChatDeps, req: ChatSend, message: RecordedMessage, signal: AbortSignal, logger: Logger): Promise<SendResponse> {
   const { clients } = chat;

@@ -38,7 +38,7 @@ export function sessionService({ store, hub, commit, config }: ControlPlaneDeps)
 
     async postMessage(message) {
       const req = parseRequest(requests.postMessageRequest, message);
-      const userMessage = { case: "message" as const, value: create(UserMessageSchema, { text: req.text, author: req.author }) };
+      const userMessage = { case: "message" as const, value: create(UserMessageSchema, { text: req.text, author: req.author, idempotencyKey: req.idempotencyKey }) };
       const [event] = await committedEvents(commit, store.appendEvents(req.sessionId, [{ payload: userMessage }]));
       return { event };
     },

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
 import type { Session } from "../../../gen/pushpals/v1/sessions_pb.js";
 import type { Clients } from "../../../services/kernel/clients.js";
@@ -43,7 +44,8 @@ export async function runInteractiveChat(options: InteractiveOptions): Promise<E
   const send = async (text: string) => {
     printer.willSend(text);
     try {
-      printer.sent(await clients.chat.send({ sessionId: session.id, text, author }, { timeoutMs: SEND_TIMEOUT_MS }));
+      // A key per line typed: the same words typed again are a new message, a repeated Send is not.
+      printer.sent(await clients.chat.send({ sessionId: session.id, text, author, idempotencyKey: randomUUID() }, { timeoutMs: SEND_TIMEOUT_MS }));
     } catch (error) {
       printer.sendFailed(text);
       view.line(style.bad(`✗ not sent: ${rpcFailure(error, options.url)?.message ?? errorMessage(error)}`));

@@ -8,7 +8,12 @@ const sessionId = id("session");
 export const createSessionRequest = z.object({ title: text("title", 200), idempotencyKey: text("idempotency key", 200) });
 export const getSessionRequest = z.object({ sessionId });
 export const listSessionsRequest = z.object({ pageSize, pageToken });
-export const postMessageRequest = z.object({ sessionId, text: requiredText("message", 64 * 1024), author: text("author", 100) });
+export const postMessageRequest = z.object({
+  sessionId,
+  text: requiredText("message", 64 * 1024),
+  author: text("author", 100),
+  idempotencyKey: text("idempotency key", 200),
+});
 export const streamEventsRequest = z.object({ sessionId, afterSeq: z.bigint(), itemId: optionalItemId });
 export const listEventsRequest = z.object({
   sessionId,
