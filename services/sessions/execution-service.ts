@@ -1,8 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
-import type { Event } from "../../gen/pushpals/v1/events_pb.js";
-import { ExecutionService, LogLineSchema, StreamJobLogsResponseSchema } from "../../gen/pushpals/v1/execution_pb.js";
+import { JobLogSchema, type Event, type JobLog } from "../../gen/pushpals/v1/events_pb.js";
+import { ExecutionService, StreamJobLogsResponseSchema } from "../../gen/pushpals/v1/execution_pb.js";
 import { notFound } from "../kernel/errors.js";
 import { parseRequest } from "../kernel/rpc/validate.js";
 import { toTimestamp } from "../kernel/time.js";
@@ -42,7 +42,7 @@ export function executionService({ store, hub, commit, config }: ControlPlaneDep
     async appendJobLogs(message) {
       const req = parseRequest(requests.appendJobLogsRequest, message);
       const now = Date.now();
-      const lines = req.lines.map((line) => create(LogLineSchema, { ...line, time: line.time ?? toTimestamp(now) }));
+      const lines = req.lines.map((line) => create(JobLogSchema, { ...line, time: line.time ?? toTimestamp(now) }));
       return commit(store.appendJobLogs({ jobId: req.jobId, leaseToken: req.leaseToken, lines }));
     },
 
@@ -102,9 +102,10 @@ export function executionService({ store, hub, commit, config }: ControlPlaneDep
   };
 }
 
-function jobLogLine(event: Event) {
+/** The job_log event's line as StreamJobLogs sends it: the same message, its time never unset. */
+function jobLogLine(event: Event): JobLog | undefined {
   if (event.payload.case !== "jobLog") return undefined;
-  const { line, stream, text, time } = event.payload.value;
-  return { line, stream, text, time: time ?? event.time };
+  const log = event.payload.value;
+  return create(JobLogSchema, { ...log, time: log.time ?? event.time });
 }
 

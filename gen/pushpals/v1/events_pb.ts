@@ -312,6 +312,8 @@ export const ItemConflictedSchema: GenMessage<ItemConflicted> = /*@__PURE__*/
 
 /**
  * One line of a job's output.
+ * One line of a job's log: the job_log event, the lines AppendJobLogs takes and
+ * the lines StreamJobLogs sends are this one message.
  *
  * @generated from message pushpals.v1.JobLog
  */

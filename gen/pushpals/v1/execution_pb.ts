@@ -6,15 +6,17 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { ItemStatus, LogStream } from "./common_pb.js";
+import type { ItemStatus } from "./common_pb.js";
 import { file_pushpals_v1_common } from "./common_pb.js";
+import type { JobLog } from "./events_pb.js";
+import { file_pushpals_v1_events } from "./events_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file pushpals/v1/execution.proto.
  */
 export const file_pushpals_v1_execution: GenFile = /*@__PURE__*/
-  fileDesc("ChtwdXNocGFscy92MS9leGVjdXRpb24ucHJvdG8SC3B1c2hwYWxzLnYxIpQCCgZXb3JrZXISCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIMCgRob3N0GAMgASgJEg8KB2RyaXZlcnMYBCADKAkSEwoLY29uY3VycmVuY3kYBSABKA0SFgoOYWN0aXZlX2pvYl9pZHMYBiADKAkSKQoGc3RhdHVzGAcgASgOMhkucHVzaHBhbHMudjEuV29ya2VyU3RhdHVzEjEKDWZpcnN0X3NlZW5fYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEWxhc3RfaGVhcnRiZWF0X2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2ZXJzaW9uGAogASgJImkKB0xvZ0xpbmUSJgoGc3RyZWFtGAEgASgOMhYucHVzaHBhbHMudjEuTG9nU3RyZWFtEgwKBHRleHQYAiABKAkSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAinQEKCEFydGlmYWN0EgoKAmlkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhIKCm1lZGlhX3R5cGUYBCABKAkSEgoKc2l6ZV9ieXRlcxgFIAEoBBIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdjb250ZW50GAcgASgMIpABChBIZWFydGJlYXRSZXF1ZXN0EhEKCXdvcmtlcl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEgwKBGhvc3QYAyABKAkSDwoHZHJpdmVycxgEIAMoCRITCgtjb25jdXJyZW5jeRgFIAEoDRIWCg5hY3RpdmVfam9iX2lkcxgGIAMoCRIPCgd2ZXJzaW9uGAcgASgJImYKEUhlYXJ0YmVhdFJlc3BvbnNlEiAKGGNhbmNlbF9yZXF1ZXN0ZWRfam9iX2lkcxgBIAMoCRIvCgtzZXJ2ZXJfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiFAoSTGlzdFdvcmtlcnNSZXF1ZXN0IjsKE0xpc3RXb3JrZXJzUmVzcG9uc2USJAoHd29ya2VycxgBIAMoCzITLnB1c2hwYWxzLnYxLldvcmtlciJgChRBcHBlbmRKb2JMb2dzUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSIwoFbGluZXMYAyADKAsyFC5wdXNocGFscy52MS5Mb2dMaW5lIioKFUFwcGVuZEpvYkxvZ3NSZXNwb25zZRIRCglsYXN0X2xpbmUYASABKAQiSgoUU3RyZWFtSm9iTG9nc1JlcXVlc3QSDgoGam9iX2lkGAEgASgJEhIKCmFmdGVyX2xpbmUYAiABKAQSDgoGZm9sbG93GAMgASgIInoKCkpvYkxvZ0xpbmUSDAoEbGluZRgBIAEoBBImCgZzdHJlYW0YAiABKA4yFi5wdXNocGFscy52MS5Mb2dTdHJlYW0SDAoEdGV4dBgDIAEoCRIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ/ChVTdHJlYW1Kb2JMb2dzUmVzcG9uc2USJwoEbGluZRgBIAEoCzIXLnB1c2hwYWxzLnYxLkpvYkxvZ0xpbmVIABIyCg9maW5pc2hlZF9zdGF0dXMYAiABKA4yFy5wdXNocGFscy52MS5JdGVtU3RhdHVzSABCCQoHbWVzc2FnZSJsChJQdXRBcnRpZmFjdFJlcXVlc3QSDgoGam9iX2lkGAEgASgJEhMKC2xlYXNlX3Rva2VuGAIgASgJEgwKBG5hbWUYAyABKAkSEgoKbWVkaWFfdHlwZRgEIAEoCRIPCgdjb250ZW50GAUgASgMIj4KE1B1dEFydGlmYWN0UmVzcG9uc2USJwoIYXJ0aWZhY3QYASABKAsyFS5wdXNocGFscy52MS5BcnRpZmFjdCImChRMaXN0QXJ0aWZhY3RzUmVxdWVzdBIOCgZqb2JfaWQYASABKAkiQQoVTGlzdEFydGlmYWN0c1Jlc3BvbnNlEigKCWFydGlmYWN0cxgBIAMoCzIVLnB1c2hwYWxzLnYxLkFydGlmYWN0IikKEkdldEFydGlmYWN0UmVxdWVzdBITCgthcnRpZmFjdF9pZBgBIAEoCSI+ChNHZXRBcnRpZmFjdFJlc3BvbnNlEicKCGFydGlmYWN0GAEgASgLMhUucHVzaHBhbHMudjEuQXJ0aWZhY3QqewoMV29ya2VyU3RhdHVzEh0KGVdPUktFUl9TVEFUVVNfVU5TUEVDSUZJRUQQABIYChRXT1JLRVJfU1RBVFVTX09OTElORRABEhcKE1dPUktFUl9TVEFUVVNfU1RBTEUQAhIZChVXT1JLRVJfU1RBVFVTX09GRkxJTkUQAzLyBAoQRXhlY3V0aW9uU2VydmljZRJKCglIZWFydGJlYXQSHS5wdXNocGFscy52MS5IZWFydGJlYXRSZXF1ZXN0Gh4ucHVzaHBhbHMudjEuSGVhcnRiZWF0UmVzcG9uc2USVQoLTGlzdFdvcmtlcnMSHy5wdXNocGFscy52MS5MaXN0V29ya2Vyc1JlcXVlc3QaIC5wdXNocGFscy52MS5MaXN0V29ya2Vyc1Jlc3BvbnNlIgOQAgESVgoNQXBwZW5kSm9iTG9ncxIhLnB1c2hwYWxzLnYxLkFwcGVuZEpvYkxvZ3NSZXF1ZXN0GiIucHVzaHBhbHMudjEuQXBwZW5kSm9iTG9nc1Jlc3BvbnNlEl0KDVN0cmVhbUpvYkxvZ3MSIS5wdXNocGFscy52MS5TdHJlYW1Kb2JMb2dzUmVxdWVzdBoiLnB1c2hwYWxzLnYxLlN0cmVhbUpvYkxvZ3NSZXNwb25zZSIDkAIBMAESUAoLUHV0QXJ0aWZhY3QSHy5wdXNocGFscy52MS5QdXRBcnRpZmFjdFJlcXVlc3QaIC5wdXNocGFscy52MS5QdXRBcnRpZmFjdFJlc3BvbnNlElsKDUxpc3RBcnRpZmFjdHMSIS5wdXNocGFscy52MS5MaXN0QXJ0aWZhY3RzUmVxdWVzdBoiLnB1c2hwYWxzLnYxLkxpc3RBcnRpZmFjdHNSZXNwb25zZSIDkAIBElUKC0dldEFydGlmYWN0Eh8ucHVzaHBhbHMudjEuR2V0QXJ0aWZhY3RSZXF1ZXN0GiAucHVzaHBhbHMudjEuR2V0QXJ0aWZhY3RSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_protobuf_timestamp, file_pushpals_v1_common]);
+  fileDesc("ChtwdXNocGFscy92MS9leGVjdXRpb24ucHJvdG8SC3B1c2hwYWxzLnYxIpQCCgZXb3JrZXISCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIMCgRob3N0GAMgASgJEg8KB2RyaXZlcnMYBCADKAkSEwoLY29uY3VycmVuY3kYBSABKA0SFgoOYWN0aXZlX2pvYl9pZHMYBiADKAkSKQoGc3RhdHVzGAcgASgOMhkucHVzaHBhbHMudjEuV29ya2VyU3RhdHVzEjEKDWZpcnN0X3NlZW5fYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEWxhc3RfaGVhcnRiZWF0X2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2ZXJzaW9uGAogASgJIp0BCghBcnRpZmFjdBIKCgJpZBgBIAEoCRIOCgZqb2JfaWQYAiABKAkSDAoEbmFtZRgDIAEoCRISCgptZWRpYV90eXBlGAQgASgJEhIKCnNpemVfYnl0ZXMYBSABKAQSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHY29udGVudBgHIAEoDCKQAQoQSGVhcnRiZWF0UmVxdWVzdBIRCgl3b3JrZXJfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIMCgRob3N0GAMgASgJEg8KB2RyaXZlcnMYBCADKAkSEwoLY29uY3VycmVuY3kYBSABKA0SFgoOYWN0aXZlX2pvYl9pZHMYBiADKAkSDwoHdmVyc2lvbhgHIAEoCSJmChFIZWFydGJlYXRSZXNwb25zZRIgChhjYW5jZWxfcmVxdWVzdGVkX2pvYl9pZHMYASADKAkSLwoLc2VydmVyX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIhQKEkxpc3RXb3JrZXJzUmVxdWVzdCI7ChNMaXN0V29ya2Vyc1Jlc3BvbnNlEiQKB3dvcmtlcnMYASADKAsyEy5wdXNocGFscy52MS5Xb3JrZXIiXwoUQXBwZW5kSm9iTG9nc1JlcXVlc3QSDgoGam9iX2lkGAEgASgJEhMKC2xlYXNlX3Rva2VuGAIgASgJEiIKBWxpbmVzGAMgAygLMhMucHVzaHBhbHMudjEuSm9iTG9nIioKFUFwcGVuZEpvYkxvZ3NSZXNwb25zZRIRCglsYXN0X2xpbmUYASABKAQiSgoUU3RyZWFtSm9iTG9nc1JlcXVlc3QSDgoGam9iX2lkGAEgASgJEhIKCmFmdGVyX2xpbmUYAiABKAQSDgoGZm9sbG93GAMgASgIInsKFVN0cmVhbUpvYkxvZ3NSZXNwb25zZRIjCgRsaW5lGAEgASgLMhMucHVzaHBhbHMudjEuSm9iTG9nSAASMgoPZmluaXNoZWRfc3RhdHVzGAIgASgOMhcucHVzaHBhbHMudjEuSXRlbVN0YXR1c0gAQgkKB21lc3NhZ2UibAoSUHV0QXJ0aWZhY3RSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRITCgtsZWFzZV90b2tlbhgCIAEoCRIMCgRuYW1lGAMgASgJEhIKCm1lZGlhX3R5cGUYBCABKAkSDwoHY29udGVudBgFIAEoDCI+ChNQdXRBcnRpZmFjdFJlc3BvbnNlEicKCGFydGlmYWN0GAEgASgLMhUucHVzaHBhbHMudjEuQXJ0aWZhY3QiJgoUTGlzdEFydGlmYWN0c1JlcXVlc3QSDgoGam9iX2lkGAEgASgJIkEKFUxpc3RBcnRpZmFjdHNSZXNwb25zZRIoCglhcnRpZmFjdHMYASADKAsyFS5wdXNocGFscy52MS5BcnRpZmFjdCIpChJHZXRBcnRpZmFjdFJlcXVlc3QSEwoLYXJ0aWZhY3RfaWQYASABKAkiPgoTR2V0QXJ0aWZhY3RSZXNwb25zZRInCghhcnRpZmFjdBgBIAEoCzIVLnB1c2hwYWxzLnYxLkFydGlmYWN0KnsKDFdvcmtlclN0YXR1cxIdChlXT1JLRVJfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUV09SS0VSX1NUQVRVU19PTkxJTkUQARIXChNXT1JLRVJfU1RBVFVTX1NUQUxFEAISGQoVV09SS0VSX1NUQVRVU19PRkZMSU5FEAMy8gQKEEV4ZWN1dGlvblNlcnZpY2USSgoJSGVhcnRiZWF0Eh0ucHVzaHBhbHMudjEuSGVhcnRiZWF0UmVxdWVzdBoeLnB1c2hwYWxzLnYxLkhlYXJ0YmVhdFJlc3BvbnNlElUKC0xpc3RXb3JrZXJzEh8ucHVzaHBhbHMudjEuTGlzdFdvcmtlcnNSZXF1ZXN0GiAucHVzaHBhbHMudjEuTGlzdFdvcmtlcnNSZXNwb25zZSIDkAIBElYKDUFwcGVuZEpvYkxvZ3MSIS5wdXNocGFscy52MS5BcHBlbmRKb2JMb2dzUmVxdWVzdBoiLnB1c2hwYWxzLnYxLkFwcGVuZEpvYkxvZ3NSZXNwb25zZRJdCg1TdHJlYW1Kb2JMb2dzEiEucHVzaHBhbHMudjEuU3RyZWFtSm9iTG9nc1JlcXVlc3QaIi5wdXNocGFscy52MS5TdHJlYW1Kb2JMb2dzUmVzcG9uc2UiA5ACATABElAKC1B1dEFydGlmYWN0Eh8ucHVzaHBhbHMudjEuUHV0QXJ0aWZhY3RSZXF1ZXN0GiAucHVzaHBhbHMudjEuUHV0QXJ0aWZhY3RSZXNwb25zZRJbCg1MaXN0QXJ0aWZhY3RzEiEucHVzaHBhbHMudjEuTGlzdEFydGlmYWN0c1JlcXVlc3QaIi5wdXNocGFscy52MS5MaXN0QXJ0aWZhY3RzUmVzcG9uc2UiA5ACARJVCgtHZXRBcnRpZmFjdBIfLnB1c2hwYWxzLnYxLkdldEFydGlmYWN0UmVxdWVzdBogLnB1c2hwYWxzLnYxLkdldEFydGlmYWN0UmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_google_protobuf_timestamp, file_pushpals_v1_common, file_pushpals_v1_events]);
 
 /**
  * A supervisor's job runner.
@@ -85,33 +87,6 @@ export const WorkerSchema: GenMessage<Worker> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_execution, 0);
 
 /**
- * @generated from message pushpals.v1.LogLine
- */
-export type LogLine = Message<"pushpals.v1.LogLine"> & {
-  /**
-   * @generated from field: pushpals.v1.LogStream stream = 1;
-   */
-  stream: LogStream;
-
-  /**
-   * @generated from field: string text = 2;
-   */
-  text: string;
-
-  /**
-   * @generated from field: google.protobuf.Timestamp time = 3;
-   */
-  time?: Timestamp | undefined;
-};
-
-/**
- * Describes the message pushpals.v1.LogLine.
- * Use `create(LogLineSchema)` to create a new message.
- */
-export const LogLineSchema: GenMessage<LogLine> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 1);
-
-/**
  * @generated from message pushpals.v1.Artifact
  */
 export type Artifact = Message<"pushpals.v1.Artifact"> & {
@@ -160,7 +135,7 @@ export type Artifact = Message<"pushpals.v1.Artifact"> & {
  * Use `create(ArtifactSchema)` to create a new message.
  */
 export const ArtifactSchema: GenMessage<Artifact> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 2);
+  messageDesc(file_pushpals_v1_execution, 1);
 
 /**
  * @generated from message pushpals.v1.HeartbeatRequest
@@ -207,7 +182,7 @@ export type HeartbeatRequest = Message<"pushpals.v1.HeartbeatRequest"> & {
  * Use `create(HeartbeatRequestSchema)` to create a new message.
  */
 export const HeartbeatRequestSchema: GenMessage<HeartbeatRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 3);
+  messageDesc(file_pushpals_v1_execution, 2);
 
 /**
  * @generated from message pushpals.v1.HeartbeatResponse
@@ -229,7 +204,7 @@ export type HeartbeatResponse = Message<"pushpals.v1.HeartbeatResponse"> & {
  * Use `create(HeartbeatResponseSchema)` to create a new message.
  */
 export const HeartbeatResponseSchema: GenMessage<HeartbeatResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 4);
+  messageDesc(file_pushpals_v1_execution, 3);
 
 /**
  * @generated from message pushpals.v1.ListWorkersRequest
@@ -242,7 +217,7 @@ export type ListWorkersRequest = Message<"pushpals.v1.ListWorkersRequest"> & {
  * Use `create(ListWorkersRequestSchema)` to create a new message.
  */
 export const ListWorkersRequestSchema: GenMessage<ListWorkersRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 5);
+  messageDesc(file_pushpals_v1_execution, 4);
 
 /**
  * @generated from message pushpals.v1.ListWorkersResponse
@@ -259,7 +234,7 @@ export type ListWorkersResponse = Message<"pushpals.v1.ListWorkersResponse"> & {
  * Use `create(ListWorkersResponseSchema)` to create a new message.
  */
 export const ListWorkersResponseSchema: GenMessage<ListWorkersResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 6);
+  messageDesc(file_pushpals_v1_execution, 5);
 
 /**
  * @generated from message pushpals.v1.AppendJobLogsRequest
@@ -276,9 +251,13 @@ export type AppendJobLogsRequest = Message<"pushpals.v1.AppendJobLogsRequest"> &
   leaseToken: string;
 
   /**
-   * @generated from field: repeated pushpals.v1.LogLine lines = 3;
+   * The lines in order. Leave each line's `line` 0: the control plane numbers them
+   * after the job's last line (a number set here is refused); an unset time is
+   * the time they arrive.
+   *
+   * @generated from field: repeated pushpals.v1.JobLog lines = 3;
    */
-  lines: LogLine[];
+  lines: JobLog[];
 };
 
 /**
@@ -286,7 +265,7 @@ export type AppendJobLogsRequest = Message<"pushpals.v1.AppendJobLogsRequest"> &
  * Use `create(AppendJobLogsRequestSchema)` to create a new message.
  */
 export const AppendJobLogsRequestSchema: GenMessage<AppendJobLogsRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 7);
+  messageDesc(file_pushpals_v1_execution, 6);
 
 /**
  * @generated from message pushpals.v1.AppendJobLogsResponse
@@ -305,7 +284,7 @@ export type AppendJobLogsResponse = Message<"pushpals.v1.AppendJobLogsResponse">
  * Use `create(AppendJobLogsResponseSchema)` to create a new message.
  */
 export const AppendJobLogsResponseSchema: GenMessage<AppendJobLogsResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 8);
+  messageDesc(file_pushpals_v1_execution, 7);
 
 /**
  * @generated from message pushpals.v1.StreamJobLogsRequest
@@ -332,39 +311,7 @@ export type StreamJobLogsRequest = Message<"pushpals.v1.StreamJobLogsRequest"> &
  * Use `create(StreamJobLogsRequestSchema)` to create a new message.
  */
 export const StreamJobLogsRequestSchema: GenMessage<StreamJobLogsRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 9);
-
-/**
- * @generated from message pushpals.v1.JobLogLine
- */
-export type JobLogLine = Message<"pushpals.v1.JobLogLine"> & {
-  /**
-   * @generated from field: uint64 line = 1;
-   */
-  line: bigint;
-
-  /**
-   * @generated from field: pushpals.v1.LogStream stream = 2;
-   */
-  stream: LogStream;
-
-  /**
-   * @generated from field: string text = 3;
-   */
-  text: string;
-
-  /**
-   * @generated from field: google.protobuf.Timestamp time = 4;
-   */
-  time?: Timestamp | undefined;
-};
-
-/**
- * Describes the message pushpals.v1.JobLogLine.
- * Use `create(JobLogLineSchema)` to create a new message.
- */
-export const JobLogLineSchema: GenMessage<JobLogLine> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 10);
+  messageDesc(file_pushpals_v1_execution, 8);
 
 /**
  * @generated from message pushpals.v1.StreamJobLogsResponse
@@ -375,9 +322,11 @@ export type StreamJobLogsResponse = Message<"pushpals.v1.StreamJobLogsResponse">
    */
   message: {
     /**
-     * @generated from field: pushpals.v1.JobLogLine line = 1;
+     * One line, as the job_log event recorded it.
+     *
+     * @generated from field: pushpals.v1.JobLog line = 1;
      */
-    value: JobLogLine;
+    value: JobLog;
     case: "line";
   } | {
     /**
@@ -396,7 +345,7 @@ export type StreamJobLogsResponse = Message<"pushpals.v1.StreamJobLogsResponse">
  * Use `create(StreamJobLogsResponseSchema)` to create a new message.
  */
 export const StreamJobLogsResponseSchema: GenMessage<StreamJobLogsResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 11);
+  messageDesc(file_pushpals_v1_execution, 9);
 
 /**
  * @generated from message pushpals.v1.PutArtifactRequest
@@ -433,7 +382,7 @@ export type PutArtifactRequest = Message<"pushpals.v1.PutArtifactRequest"> & {
  * Use `create(PutArtifactRequestSchema)` to create a new message.
  */
 export const PutArtifactRequestSchema: GenMessage<PutArtifactRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 12);
+  messageDesc(file_pushpals_v1_execution, 10);
 
 /**
  * @generated from message pushpals.v1.PutArtifactResponse
@@ -450,7 +399,7 @@ export type PutArtifactResponse = Message<"pushpals.v1.PutArtifactResponse"> & {
  * Use `create(PutArtifactResponseSchema)` to create a new message.
  */
 export const PutArtifactResponseSchema: GenMessage<PutArtifactResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 13);
+  messageDesc(file_pushpals_v1_execution, 11);
 
 /**
  * @generated from message pushpals.v1.ListArtifactsRequest
@@ -467,7 +416,7 @@ export type ListArtifactsRequest = Message<"pushpals.v1.ListArtifactsRequest"> &
  * Use `create(ListArtifactsRequestSchema)` to create a new message.
  */
 export const ListArtifactsRequestSchema: GenMessage<ListArtifactsRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 14);
+  messageDesc(file_pushpals_v1_execution, 12);
 
 /**
  * @generated from message pushpals.v1.ListArtifactsResponse
@@ -484,7 +433,7 @@ export type ListArtifactsResponse = Message<"pushpals.v1.ListArtifactsResponse">
  * Use `create(ListArtifactsResponseSchema)` to create a new message.
  */
 export const ListArtifactsResponseSchema: GenMessage<ListArtifactsResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 15);
+  messageDesc(file_pushpals_v1_execution, 13);
 
 /**
  * @generated from message pushpals.v1.GetArtifactRequest
@@ -501,7 +450,7 @@ export type GetArtifactRequest = Message<"pushpals.v1.GetArtifactRequest"> & {
  * Use `create(GetArtifactRequestSchema)` to create a new message.
  */
 export const GetArtifactRequestSchema: GenMessage<GetArtifactRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 16);
+  messageDesc(file_pushpals_v1_execution, 14);
 
 /**
  * @generated from message pushpals.v1.GetArtifactResponse
@@ -518,7 +467,7 @@ export type GetArtifactResponse = Message<"pushpals.v1.GetArtifactResponse"> & {
  * Use `create(GetArtifactResponseSchema)` to create a new message.
  */
 export const GetArtifactResponseSchema: GenMessage<GetArtifactResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 17);
+  messageDesc(file_pushpals_v1_execution, 15);
 
 /**
  * @generated from enum pushpals.v1.WorkerStatus

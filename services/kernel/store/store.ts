@@ -1,5 +1,6 @@
 import type { Event } from "../../../gen/pushpals/v1/events_pb.js";
-import type { Artifact, LogLine, Worker } from "../../../gen/pushpals/v1/execution_pb.js";
+import type { JobLog } from "../../../gen/pushpals/v1/events_pb.js";
+import type { Artifact, Worker } from "../../../gen/pushpals/v1/execution_pb.js";
 import type { ItemPayload, ItemResult, QueueItem } from "../../../gen/pushpals/v1/items_pb.js";
 import type { ItemStatus, Priority, QueueName } from "../../../gen/pushpals/v1/common_pb.js";
 import type { FailMode, SloSummary } from "../../../gen/pushpals/v1/queues_pb.js";
@@ -52,7 +53,7 @@ export interface Store {
   heartbeat(input: HeartbeatInput): Promise<{ worker: Worker; cancelRequestedJobIds: string[] }>;
   listWorkers(): Promise<Worker[]>;
   /** The job must be claimed under this lease token. Each line becomes a job_log event. */
-  appendJobLogs(input: { jobId: string; leaseToken: string; lines: LogLine[] }): Promise<Committed<{ lastLine: bigint }>>;
+  appendJobLogs(input: { jobId: string; leaseToken: string; lines: JobLog[] }): Promise<Committed<{ lastLine: bigint }>>;
   putArtifact(input: PutArtifactInput): Promise<Committed<Artifact>>;
   listArtifacts(jobId: string): Promise<Artifact[]>;
   getArtifact(artifactId: string): Promise<Artifact | undefined>;

@@ -22,6 +22,7 @@ export const appendJobLogsRequest = z.object({
   lines: z
     .array(
       z.object({
+        line: z.bigint().refine((value) => value === 0n, "must be 0 (unset): the control plane numbers the lines"),
         stream: enumValue(LogStreamSchema, { allowUnspecified: true }),
         text: text("log line", 64 * 1024),
         time: z.custom<Timestamp>().optional(),
