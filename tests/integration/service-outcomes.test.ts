@@ -13,6 +13,7 @@ import { history } from "./support/scene.js";
 import { until } from "./support/service-child.js";
 import { createServiceScene, type ServiceScene } from "./support/service-scene.js";
 import { ErrorCode, MessageSource } from "../../gen/pushpals/v1/kinds_pb.js";
+import { strategyEnum } from "../../services/integration/strategy-enum.js";
 
 function completionResult(item: QueueItem): CompletionResult {
   if (item.result?.kind.case !== "completion") throw new Error(`${item.id} has no CompletionResult (${ItemStatus[item.status]}: ${item.lastError})`);
@@ -44,7 +45,7 @@ describe("integration service: each outcome through the queue", () => {
 
       const done = await s.waitFor(item.id, [ItemStatus.COMPLETED]);
       const result = completionResult(done);
-      expect(result).toMatchObject({ integrationBranch: "main_agents", strategy, pushed: true, alreadyMerged: false, prUrl: "" });
+      expect(result).toMatchObject({ integrationBranch: "main_agents", strategy: strategyEnum(strategy), pushed: true, alreadyMerged: false, prUrl: "" });
       expect(result.checks.map((c) => [c.name, c.passed])).toEqual([["not-broken", true]]);
       expect(await s.git.remoteRef("refs/heads/main_agents")).toBe(result.mergedSha);
       if (strategy === "ff-only") expect(result.mergedSha).toBe(job.sha);
