@@ -7,6 +7,7 @@ import { startBenchControlPlane, type BenchControlPlane, type BenchStore } from 
 import { writePaced, type PacedWriteResult } from "./rpc-paced-writer.js";
 import { runSubscribers } from "./rpc-stream-subscribers.js";
 import { StreamTally } from "./rpc-stream-tally.js";
+import { JobStage } from "../../gen/pushpals/v1/kinds_pb.js";
 
 export interface FanoutSetup {
   label: string;
@@ -93,7 +94,7 @@ export async function runFanout(setup: FanoutSetup, load: FanoutLoad, progress: 
       // Every stream has replayed and gone live once all have seen this one event.
       const warmUp = await writerClients.sessions.appendEvents({
         sessionId: session.id,
-        events: [create(EventSchema, { payload: { case: "jobProgress", value: create(JobProgressSchema, { stage: "warm-up" }) } })],
+        events: [create(EventSchema, { payload: { case: "jobProgress", value: create(JobProgressSchema, { stage: JobStage.RUN, detail: "warm-up" }) } })],
       });
       const warmUpSeq = warmUp.events[0]?.seq ?? 0n;
       if (!(await within(tally.allReach(warmUpSeq), load.stallTimeoutMs, failed))) {

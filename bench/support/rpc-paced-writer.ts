@@ -6,6 +6,7 @@ import type { SessionService } from "../../gen/pushpals/v1/sessions_pb.js";
 import { errorMessage } from "../../services/kernel/errors.js";
 import { Latencies } from "./latency.js";
 import { wallClockMs } from "./rpc-stream-tally.js";
+import { JobStage } from "../../gen/pushpals/v1/kinds_pb.js";
 
 export interface PacedWriteOptions {
   sessions: Client<typeof SessionService>;
@@ -58,7 +59,7 @@ export async function writePaced(options: PacedWriteOptions): Promise<PacedWrite
     const sentAt = wallClockMs();
     const events = Array.from({ length: count }, (_, offset) =>
       create(EventSchema, {
-        payload: { case: "jobProgress", value: create(JobProgressSchema, { stage: "bench", step: first + offset, detail: String(sentAt) }) },
+        payload: { case: "jobProgress", value: create(JobProgressSchema, { stage: JobStage.RUN, step: first + offset, detail: String(sentAt) }) },
       }),
     );
     const appended = await appendWithRetry(() => sessions.appendEvents({ sessionId, events }), () => retried++);

@@ -1,7 +1,8 @@
 import { toJson } from "@bufbuild/protobuf";
-import { LogStream } from "../../gen/pushpals/v1/common_pb.js";
+import { ItemStatus, ItemStatusSchema, LogStream } from "../../gen/pushpals/v1/common_pb.js";
 import { StreamJobLogsResponseSchema, type StreamJobLogsResponse } from "../../gen/pushpals/v1/execution_pb.js";
 import { isId } from "../../services/kernel/ids.js";
+import { enumWord } from "../../services/kernel/text/enum-word.js";
 import { clientCommand } from "./client-command.js";
 import { EXIT, usageError } from "./exit-codes.js";
 import { resumeStream } from "./resume-stream.js";
@@ -13,11 +14,11 @@ Prints a job's output. With -f (--follow) it keeps printing lines as the job
 writes them until the job ends, and exits 0 if the job completed, 1 if it
 failed, was cancelled or dead-lettered. --json prints one JSON object per line.`;
 
-const FINISHED_WORDS: Record<string, string> = {
-  jobCompleted: "completed",
-  jobFailed: "failed",
-  jobDeadLettered: "dead-lettered (retries exhausted)",
-  jobCancelled: "cancelled",
+const FINISHED_WORDS: Partial<Record<ItemStatus, string>> = {
+  [ItemStatus.COMPLETED]: "completed",
+  [ItemStatus.FAILED]: "failed",
+  [ItemStatus.DEAD_LETTER]: "dead-lettered (retries exhausted)",
+  [ItemStatus.CANCELLED]: "cancelled",
 };
 
 export const logsCommand = clientCommand({
@@ -48,8 +49,8 @@ export const logsCommand = clientCommand({
         process.stdout.write(`${stream === LogStream.SYSTEM ? style.dim(`» ${text}`) : stream === LogStream.STDERR ? style.warn(text) : text}\n`);
       }
       if (message.case === "finishedStatus") {
-        const completed = message.value === "jobCompleted";
-        if (!values.json) process.stderr.write(`${(completed ? stderrStyle.ok : stderrStyle.bad)(`job ${jobId} ${FINISHED_WORDS[message.value] ?? message.value}`)}\n`);
+        const completed = message.value === ItemStatus.COMPLETED;
+        if (!values.json) process.stderr.write(`${(completed ? stderrStyle.ok : stderrStyle.bad)(`job ${jobId} ${FINISHED_WORDS[message.value] ?? enumWord(ItemStatusSchema, message.value)}`)}\n`);
         return follow && !completed ? EXIT.failed : EXIT.ok;
       }
     }

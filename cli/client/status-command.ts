@@ -10,6 +10,8 @@ import { ageOf, durationWord, itemSubject, oneLine, priorityWord, queueWord } fr
 import { UNARY_CALL } from "./server-connection.js";
 import { styleFor, type Style } from "./style.js";
 import { renderTable } from "./table.js";
+import { BusKindSchema, StoreKindSchema } from "../../gen/pushpals/v1/kinds_pb.js";
+import { enumWord } from "../../services/kernel/text/enum-word.js";
 
 export const statusUsage = `pushpals status [--json] [--server URL]
 
@@ -63,8 +65,8 @@ function headline(status: GetSystemStatusResponse, url: string, style: Style): s
     url,
     status.repo,
     `up ${ageOf(status.startedAt)}`,
-    `store ${status.store}`,
-    `bus ${status.bus}`,
+    `store ${enumWord(StoreKindSchema, status.store)}`,
+    `bus ${enumWord(BusKindSchema, status.bus)}`,
     `${status.workersOnline} worker${status.workersOnline === 1 ? "" : "s"} online`,
   ];
   return parts.filter(Boolean).join(" · ");

@@ -1,16 +1,10 @@
-import type { AssistantMessage } from "../../gen/pushpals/v1/events_pb.js";
+import type { AssistantMessage, Event } from "../../gen/pushpals/v1/events_pb.js";
+import { MessageSource } from "../../gen/pushpals/v1/kinds_pb.js";
 import type { Clients } from "../kernel/clients.js";
-import { fromTimestamp } from "../kernel/time.js";
+import { alreadyExists } from "../kernel/errors.js";
 
-/**
- * A Send retried by its client (a lost response, a timeout) carries no key of its own, so it
- * is recognised by what it says: the session's latest message, same text and author, recorded
- * moments ago. Its seq is reused, so the request's idempotency key — derived from that seq —
- * matches and the queue hands back the first request instead of a second one.
- */
-export const RETRY_WINDOW_MS = 2 * 60_000;
-/** Events looked back through; a retry follows its original within moments. */
-const LOOKBACK = 200;
+/** Events read per ListEvents call while looking a key up. */
+const PAGE = 1000;
 
 export interface RecordedMessage {
   seq: bigint;
@@ -20,29 +14,45 @@ export interface RecordedMessage {
   requestId?: string;
 }
 
-export async function findRetriedMessage(
-  clients: Clients,
-  message: { sessionId: string; text: string; author: string },
-  signal: AbortSignal,
-  now = Date.now(),
-): Promise<RecordedMessage | undefined> {
-  const { session } = await clients.sessions.getSession({ sessionId: message.sessionId }, { signal });
-  const lastSeq = session?.lastSeq ?? 0n;
-  if (lastSeq === 0n) return undefined;
-  const afterSeq = lastSeq > BigInt(LOOKBACK) ? lastSeq - BigInt(LOOKBACK) : 0n;
-  const { events } = await clients.sessions.listEvents({ sessionId: message.sessionId, afterSeq, limit: LOOKBACK }, { signal });
-  const latest = events.findLast((event) => event.payload.case === "message");
-  if (latest?.payload.case !== "message") return undefined;
-  const { text, author } = latest.payload.value;
-  const recordedAt = fromTimestamp(latest.time) ?? 0;
-  if (text !== message.text || author !== message.author || now - recordedAt > RETRY_WINDOW_MS) return undefined;
-  const answer = events.find(
-    (event) =>
-      event.seq > latest.seq &&
-      event.payload.case === "assistantMessage" &&
-      event.payload.value.source === "chat" &&
-      event.payload.value.inReplyTo === latest.seq,
-  );
-  if (answer?.payload.case !== "assistantMessage") return { seq: latest.seq };
-  return { seq: latest.seq, reply: answer.payload.value, requestId: answer.itemId || undefined };
+export interface KeyedSend {
+  sessionId: string;
+  text: string;
+  author: string;
+  idempotencyKey: string;
+}
+
+/**
+ * The message an earlier Send with this idempotency key recorded in the session, with
+ * chat's answer to it; undefined for a key not used yet. The same key on a different
+ * text or author is a client bug (a key reused for a new message), refused with
+ * AlreadyExists rather than silently answered with the old message.
+ *
+ * Reads the session from its start: a key holds for the whole session, not a window.
+ */
+export async function findKeyedMessage(clients: Clients, send: KeyedSend, signal: AbortSignal): Promise<RecordedMessage | undefined> {
+  let found: Event | undefined;
+  let answer: Event | undefined;
+  for (let afterSeq = 0n; ; ) {
+    const page = await clients.sessions.listEvents({ sessionId: send.sessionId, afterSeq, limit: PAGE }, { signal });
+    for (const event of page.events) {
+      const { payload } = event;
+      if (!found && payload.case === "message" && payload.value.idempotencyKey === send.idempotencyKey) found = event;
+      else if (found && payload.case === "assistantMessage" && payload.value.source === MessageSource.CHAT && payload.value.inReplyTo === found.seq) {
+        answer = event;
+        break;
+      }
+    }
+    if (answer || !page.hasMore) break;
+    afterSeq = page.nextAfterSeq;
+  }
+  if (found?.payload.case !== "message") return undefined;
+  const { text, author } = found.payload.value;
+  if (text !== send.text || author !== send.author) {
+    throw alreadyExists(
+      `idempotency_key ${JSON.stringify(send.idempotencyKey)} was already used in session ${send.sessionId} for a different message (seq ${found.seq}); ` +
+        "send a new key with each new message, and the same key only when retrying that same message",
+    );
+  }
+  if (answer?.payload.case !== "assistantMessage") return { seq: found.seq };
+  return { seq: found.seq, reply: answer.payload.value, requestId: answer.itemId || undefined };
 }

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { z } from "zod";
-import { SendResponseSchema, type ChatService, type SendRequest, type SendResponse } from "../../gen/pushpals/v1/chat_pb.js";
+import { SendResponseSchema, type ChatService, type SendResponse } from "../../gen/pushpals/v1/chat_pb.js";
 import { ItemStatus, Priority, QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import type { Event } from "../../gen/pushpals/v1/events_pb.js";
 import { ItemPayloadSchema, RequestPayloadSchema, type QueuePosition } from "../../gen/pushpals/v1/items_pb.js";
@@ -13,7 +13,7 @@ import { chatReply, replyEvent } from "./chat-events.js";
 import { HELP_TEXT } from "./help-text.js";
 import { classifyMessage, type MessageKind } from "./message-kind.js";
 import { inferPriority } from "./priority-rules.js";
-import { findRetriedMessage, type RecordedMessage } from "./retried-message.js";
+import { findKeyedMessage, type RecordedMessage } from "./retried-message.js";
 import { statusReply } from "./status-reply.js";
 import { positionText } from "./wait-text.js";
 
@@ -22,13 +22,14 @@ export interface ChatDeps extends AskDeps {
   logger: Logger;
 }
 
-const ENDED_WITHOUT_RESULT = new Set([ItemStatus.FAILED, ItemStatus.CANCELLED, ItemStatus.DEAD_LETTER]);
-
 const sendRequest = z.object({
   sessionId: id("session"),
   text: boundedString("message", 64 * 1024),
   author: boundedString("author", 100, { required: false }),
+  idempotencyKey: boundedString("idempotency key", 200, { required: false }),
 });
+/** A Send request once it passed the boundary. */
+type ChatSend = z.output<typeof sendRequest>;
 
 /**
  * ChatService.Send: records the message, then answers it at once (help, status), through the
@@ -36,19 +37,20 @@ const sendRequest = z.object({
  */
 export function chatRpc(deps: () => Promise<ChatDeps>): ServiceImpl<typeof ChatService> {
   return {
-    async send(req, ctx) {
-      parseRequest(sendRequest, req);
+    async send(message, ctx) {
+      const req = parseRequest(sendRequest, message);
       const kind = classifyMessage(req.text);
       const chat = await deps();
       const logger = chat.logger.child({ sessionId: req.sessionId, kind: kind.kind });
+      const earlier = req.idempotencyKey === "" ? undefined : await findKeyedMessage(chat.clients, req, ctx.signal);
+      if (earlier) logger.info({ messageSeq: earlier.seq, requestId: earlier.requestId }, "Send retried with a used idempotency key; answering the message already recorded");
       if (kind.kind === "request") {
-        const earlier = await retriedRequestMessage(chat.clients, req, ctx.signal);
-        if (earlier) logger.info({ messageSeq: earlier.seq, requestId: earlier.requestId }, "Send retried; answering the message already recorded");
         const message = earlier ?? { seq: await postMessage(chat.clients, req, ctx.signal) };
         return queueRequest(chat, req, message, ctx.signal, logger);
       }
-      // Answers given at once are cheap to give again, and a re-sent /ask means "try again".
-      const messageSeq = await postMessage(chat.clients, req, ctx.signal);
+      if (earlier?.reply) return create(SendResponseSchema, { messageSeq: earlier.seq, reply: earlier.reply });
+      // The first Send recorded the message but not its answer: answer it now.
+      const messageSeq = earlier?.seq ?? (await postMessage(chat.clients, req, ctx.signal));
       const answer = await answerAtOnce(chat, req, kind, ctx.signal, logger);
       const reply = chatReply(answer.text, messageSeq);
       await append(chat.clients, req.sessionId, [...answer.events, replyEvent(reply)], ctx.signal);
@@ -58,24 +60,13 @@ export function chatRpc(deps: () => Promise<ChatDeps>): ServiceImpl<typeof ChatS
   };
 }
 
-/**
- * The recorded message a retried Send repeats, if this is one. A request that already failed
- * or was cancelled is not reused: sending the same words again then means "try again".
- */
-async function retriedRequestMessage(clients: Clients, req: SendRequest, signal: AbortSignal): Promise<RecordedMessage | undefined> {
-  const earlier = await findRetriedMessage(clients, req, signal);
-  if (!earlier?.requestId) return earlier;
-  const { item } = await clients.queues.getItem({ itemId: earlier.requestId }, { signal });
-  return item && ENDED_WITHOUT_RESULT.has(item.status) ? undefined : earlier;
-}
-
-async function postMessage(clients: Clients, req: SendRequest, signal: AbortSignal): Promise<bigint> {
-  const { event } = await clients.sessions.postMessage({ sessionId: req.sessionId, text: req.text, author: req.author }, { signal });
+async function postMessage(clients: Clients, req: ChatSend, signal: AbortSignal): Promise<bigint> {
+  const { event } = await clients.sessions.postMessage({ sessionId: req.sessionId, text: req.text, author: req.author, idempotencyKey: req.idempotencyKey }, { signal });
   if (!event) throw new Error(`PostMessage to ${req.sessionId} answered without the recorded event`);
   return event.seq;
 }
 
-function answerAtOnce(chat: ChatDeps, req: SendRequest, kind: Exclude<MessageKind, { kind: "request" }>, signal: AbortSignal, logger: Logger): Promise<Answer> {
+function answerAtOnce(chat: ChatDeps, req: ChatSend, kind: Exclude<MessageKind, { kind: "request" }>, signal: AbortSignal, logger: Logger): Promise<Answer> {
   switch (kind.kind) {
     case "help":
       return Promise.resolve({ text: HELP_TEXT, events: [] });
@@ -88,9 +79,9 @@ function answerAtOnce(chat: ChatDeps, req: SendRequest, kind: Exclude<MessageKin
 
 /**
  * The request's idempotency key is the message's: a retried Send reuses the message's seq
- * (see findRetriedMessage), so the queue hands back the request the first Send made.
+ * (see findKeyedMessage), so the queue hands back the request the first Send made.
  */
-async function queueRequest(chat: ChatDeps, req: SendRequest, message: RecordedMessage, signal: AbortSignal, logger: Logger): Promise<SendResponse> {
+async function queueRequest(chat: ChatDeps, req: ChatSend, message: RecordedMessage, signal: AbortSignal, logger: Logger): Promise<SendResponse> {
   const { clients } = chat;
   const priority = inferPriority(req.text);
   const payload = create(ItemPayloadSchema, {

@@ -19,6 +19,7 @@ import type { CheckSpec } from "./settings.js";
 import { syncIntegration, type SyncState } from "./sync.js";
 import { validateCompletion, type ValidCompletion } from "./validate-completion.js";
 import { resetWorktree } from "./worktree.js";
+import { strategyEnum } from "./strategy-enum.js";
 
 export interface IntegrateOptions {
   /** The completion's queue item id, recorded in the merge note and the logs. */
@@ -223,7 +224,7 @@ function result(ctx: IntegrationContext, sha: string, checks: CheckResult[], prU
   return create(CompletionResultSchema, {
     mergedSha: sha,
     integrationBranch: ctx.settings.branch,
-    strategy: ctx.settings.strategy,
+    strategy: strategyEnum(ctx.settings.strategy),
     pushed: ctx.remote !== undefined,
     prUrl,
     checks,

@@ -5,6 +5,8 @@ import {
   type CheckResult,
   type CompletionPayload,
 } from "../../gen/pushpals/v1/items_pb.js";
+import { z } from "zod";
+import { parseOutsideText } from "../kernel/outside-json.js";
 import { git } from "./git/run-git.js";
 
 /**
@@ -21,14 +23,16 @@ export interface MergeRecord {
   checks: CheckResult[];
 }
 
-interface StoredRecord {
-  version: 1;
-  completionId: string;
-  strategy: string;
-  mergedAt: string;
-  completion: JsonValue;
-  checks: JsonValue[];
-}
+/** A note as written below; anyone who can push may write notes, so one is checked before it is read. */
+const storedRecord = z.object({
+  version: z.literal(1),
+  completionId: z.string(),
+  strategy: z.string(),
+  mergedAt: z.iso.datetime(),
+  completion: z.custom<JsonValue>((value) => value !== null && typeof value === "object" && !Array.isArray(value), "must be a JSON object"),
+  checks: z.array(z.custom<JsonValue>((value) => value !== null && typeof value === "object", "must be a JSON object")),
+});
+type StoredRecord = z.infer<typeof storedRecord>;
 
 export async function writeMergeRecord(cwd: string, notesRef: string, record: MergeRecord, env: Record<string, string>): Promise<void> {
   const stored: StoredRecord = {
@@ -57,17 +61,17 @@ export async function readMergeRecords(cwd: string, notesRef: string, from: stri
 
 function parseRecord(commit: string, note: string): MergeRecord | undefined {
   try {
-    const stored = JSON.parse(note) as StoredRecord;
-    if (stored.version !== 1) return undefined;
+    const stored = parseOutsideText(storedRecord, note, `the merge note on ${commit}`);
     return {
       commit,
-      completionId: String(stored.completionId ?? ""),
-      strategy: String(stored.strategy ?? ""),
+      completionId: stored.completionId,
+      strategy: stored.strategy,
       mergedAtMs: Date.parse(stored.mergedAt),
       completion: fromJson(CompletionPayloadSchema, stored.completion, { ignoreUnknownFields: true }),
-      checks: (stored.checks ?? []).map((c) => fromJson(CheckResultSchema, c, { ignoreUnknownFields: true })),
+      checks: stored.checks.map((c) => fromJson(CheckResultSchema, c, { ignoreUnknownFields: true })),
     };
   } catch {
+    // Another version's note, or one written by hand: skipped, as the doc above says.
     return undefined;
   }
 }

@@ -3,6 +3,7 @@ import type { ConnectError } from "@connectrpc/connect";
 import { MergeOutcome, MergeSchema, type Merge } from "../../gen/pushpals/v1/integration_pb.js";
 import type { CheckResult, CompletionResult } from "../../gen/pushpals/v1/items_pb.js";
 import { toTimestamp } from "../kernel/time.js";
+import { strategyEnum } from "./strategy-enum.js";
 
 /**
  * What one completion's trip through integration ended in. The loop maps it onto the
@@ -39,7 +40,7 @@ export function toMerge(outcome: IntegrationOutcome, identity: MergeIdentity): M
     completionId: identity.completionId,
     jobId: identity.jobId,
     sessionId: identity.sessionId,
-    strategy: identity.strategy,
+    strategy: strategyEnum(identity.strategy),
     outcome: OUTCOME_CODES[outcome.kind],
     finishedAt: toTimestamp(identity.finishedAtMs),
   };

@@ -2,6 +2,8 @@ import { hostname } from "node:os";
 import { mkdir, open, readFile, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { failedPrecondition } from "../kernel/errors.js";
+import { z } from "zod";
+import { parseOutsideText } from "../kernel/outside-json.js";
 
 /**
  * One integrator per worktree: two processes resetting and merging in the same
@@ -13,11 +15,9 @@ export interface WorktreeLock {
   release(): Promise<void>;
 }
 
-interface Holder {
-  pid: number;
-  host: string;
-  since: string;
-}
+/** The lock file's content; a crash may leave it half-written, so it is checked before it is read. */
+const holderSchema = z.object({ pid: z.number().int().positive(), host: z.string().min(1), since: z.string().catch("") });
+type Holder = z.infer<typeof holderSchema>;
 
 /** Locks this process holds (or is taking), so a second integrator in the same process is refused too. */
 const heldHere = new Set<string>();
@@ -67,10 +67,7 @@ async function takeLockFile(path: string): Promise<void> {
 
 async function readHolder(path: string): Promise<Holder | undefined> {
   try {
-    const parsed = JSON.parse(await readFile(path, "utf8")) as Partial<Holder>;
-    if (typeof parsed.pid === "number" && typeof parsed.host === "string") {
-      return { pid: parsed.pid, host: parsed.host, since: String(parsed.since ?? "") };
-    }
+    return parseOutsideText(holderSchema, await readFile(path, "utf8"), `the integration lock ${path}`);
   } catch {
     // An unreadable lock was left half-written by a crash; treat it as stale.
   }

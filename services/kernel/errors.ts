@@ -1,4 +1,7 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { LeaseLostSchema, type LeaseLost } from "../../gen/pushpals/v1/errors_pb.js";
+import { ErrorCode } from "../../gen/pushpals/v1/kinds_pb.js";
 
 /**
  * Every domain error is a ConnectError with a closed code, made here so the
@@ -16,6 +19,20 @@ export function failedPrecondition(message: string): ConnectError {
   return new ConnectError(message, Code.FailedPrecondition);
 }
 
+/**
+ * A lease that no longer holds its item: FailedPrecondition with a LeaseLost detail,
+ * which is what every lease holder checks (other FailedPreconditions mean something else).
+ */
+export function leaseLostError(message: string, detail: MessageInitShape<typeof LeaseLostSchema>): ConnectError {
+  return new ConnectError(message, Code.FailedPrecondition, undefined, [{ desc: LeaseLostSchema, value: detail }]);
+}
+
+/** The LeaseLost detail of an error, if the call failed because its lease is gone. */
+export function leaseLostDetail(error: unknown): LeaseLost | undefined {
+  if (!(error instanceof ConnectError) || error.code !== Code.FailedPrecondition) return undefined;
+  return error.findDetails(LeaseLostSchema)[0];
+}
+
 export function alreadyExists(message: string): ConnectError {
   return new ConnectError(message, Code.AlreadyExists);
 }
@@ -30,6 +47,17 @@ export function unavailable(message: string): ConnectError {
 
 export function isConnectCode(error: unknown, code: Code): boolean {
   return error instanceof ConnectError && error.code === code;
+}
+
+/**
+ * The event enum for a Connect code. ErrorCode numbers its values as gRPC does, and
+ * a value's name is the code's name in upper snake case; looked up by name so a
+ * renumbering would show up as UNKNOWN instead of a wrong code.
+ */
+export function errorCodeOf(code: Code): ErrorCode {
+  const name = Code[code]?.replace(/[A-Z]/g, (letter, at: number) => (at === 0 ? letter : `_${letter}`)).toUpperCase();
+  const value = name === undefined ? undefined : (ErrorCode as unknown as Record<string, number | undefined>)[name];
+  return value === undefined ? ErrorCode.UNKNOWN : value;
 }
 
 /** A readable message from anything thrown. */

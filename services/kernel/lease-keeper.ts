@@ -1,6 +1,6 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import type { Clients } from "./clients.js";
-import { errorMessage } from "./errors.js";
+import { errorMessage, isConnectCode, leaseLostDetail } from "./errors.js";
 import type { Logger } from "./log.js";
 import { durationFromMs, fromTimestamp, sleep } from "./time.js";
 
@@ -45,8 +45,6 @@ export class LeaseEndedError extends Error {
   }
 }
 
-/** Renewal answers meaning the lease is no longer ours: another holder, finished, or gone. */
-const LOST_CODES = new Set([Code.FailedPrecondition, Code.NotFound]);
 
 /**
  * Renews a claimed item's lease every third of its length while work goes on, so slow
@@ -90,8 +88,9 @@ export function keepLease(queues: Clients["queues"], lease: { itemId: string; le
       return "held";
     } catch (error) {
       if (stopping.signal.aborted) return "held";
-      if (error instanceof ConnectError && LOST_CODES.has(error.code)) {
-        end("lost", error.rawMessage);
+      // Lost: another holder, finished (LeaseLost), or the item is gone altogether (NotFound).
+      if (leaseLostDetail(error) !== undefined || isConnectCode(error, Code.NotFound)) {
+        end("lost", errorMessage(error));
         return "held";
       }
       if (now() >= expiresAtMs) end("lost", `the lease expired while renewals failed (${errorMessage(error)})`);

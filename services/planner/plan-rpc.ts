@@ -20,8 +20,8 @@ const planRequest = z.object({
  */
 export function planningService(deps: () => Promise<PlannerDeps>): ServiceImpl<typeof PlanningService> {
   return {
-    async plan(req, ctx) {
-      parseRequest(planRequest, req);
+    async plan(message, ctx) {
+      const req = parseRequest(planRequest, message);
       const planner = await deps();
       const logger = planner.logger.child({ rpc: "Plan", sessionId: req.sessionId || undefined });
       const messages = await buildPlanMessages(planner, { text: req.text, sessionId: req.sessionId || undefined }, ctx.signal);

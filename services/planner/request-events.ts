@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import type { Code } from "@connectrpc/connect";
-import { codeToString } from "@connectrpc/connect/protocol-connect";
+import { errorCodeOf } from "../kernel/errors.js";
 import {
   AssistantMessageSchema,
   ErrorOccurredSchema,
@@ -12,12 +12,13 @@ import {
 } from "../../gen/pushpals/v1/events_pb.js";
 import type { Plan } from "../../gen/pushpals/v1/task_pb.js";
 import type { TokenCounts } from "../kernel/llm/model.js";
+import { MessageSource, ModelRole } from "../../gen/pushpals/v1/kinds_pb.js";
 
 /** The planner's own events about one request; each is recorded with the request's id. */
 export function assistantMessage(requestId: string, text: string, inReplyTo: bigint): Event {
   return create(EventSchema, {
     itemId: requestId,
-    payload: { case: "assistantMessage", value: create(AssistantMessageSchema, { text, source: "planner", inReplyTo }) },
+    payload: { case: "assistantMessage", value: create(AssistantMessageSchema, { text, source: MessageSource.PLANNER, inReplyTo }) },
   });
 }
 
@@ -36,7 +37,7 @@ export function tokenUsage(requestId: string, model: string, usage: TokenCounts)
     payload: {
       case: "tokenUsage",
       value: create(TokenUsageSchema, {
-        role: "planner",
+        role: ModelRole.PLANNER,
         model,
         promptTokens: BigInt(usage.promptTokens),
         completionTokens: BigInt(usage.completionTokens),
@@ -48,6 +49,6 @@ export function tokenUsage(requestId: string, model: string, usage: TokenCounts)
 export function errorOccurred(requestId: string, code: Code, message: string, hint: string): Event {
   return create(EventSchema, {
     itemId: requestId,
-    payload: { case: "error", value: create(ErrorOccurredSchema, { code: codeToString(code), message, hint }) },
+    payload: { case: "error", value: create(ErrorOccurredSchema, { code: errorCodeOf(code), message, hint }) },
   });
 }

@@ -3,6 +3,8 @@ import type { Event } from "../../gen/pushpals/v1/events_pb.js";
 import type { QueueItem } from "../../gen/pushpals/v1/items_pb.js";
 import type { Clients } from "../kernel/clients.js";
 import { oneLine } from "../kernel/text/clip.js";
+import { MessageSourceSchema } from "../../gen/pushpals/v1/kinds_pb.js";
+import { enumWord } from "../kernel/text/enum-word.js";
 
 /** What the planner sees of the conversation and of the work already done. */
 export interface ConversationContext {
@@ -67,7 +69,7 @@ function describeMessage(event: Event): string {
   }
   if (event.payload.case === "assistantMessage") {
     const { source, text } = event.payload.value;
-    return `[${event.seq}] pushpals (${source || "assistant"}): ${oneLine(text, LINE_CHARS)}`;
+    return `[${event.seq}] pushpals (${source ? enumWord(MessageSourceSchema, source) : "assistant"}): ${oneLine(text, LINE_CHARS)}`;
   }
   return "";
 }

@@ -1,8 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
-import type { Event } from "../../gen/pushpals/v1/events_pb.js";
-import { type ExecutionService, LogLineSchema, StreamJobLogsResponseSchema } from "../../gen/pushpals/v1/execution_pb.js";
+import { JobLogSchema, type Event, type JobLog } from "../../gen/pushpals/v1/events_pb.js";
+import { type ExecutionService, StreamJobLogsResponseSchema } from "../../gen/pushpals/v1/execution_pb.js";
 import { notFound } from "../kernel/errors.js";
 import { WORKER_ID } from "../kernel/ids.js";
 import { parseRequest } from "../kernel/rpc/validate.js";
@@ -17,15 +17,21 @@ import * as requests from "./requests/execution-requests.js";
 const LIST_PAGE = 100;
 const ARTIFACT_ID = /^art_[0-9A-HJKMNP-TV-Z]{26}$/;
 
-const FINAL_JOB_EVENTS = new Set(["jobCompleted", "jobFailed", "jobDeadLettered", "jobCancelled"]);
+/** The job's final events, and the status each leaves it in. */
+const FINAL_JOB_EVENTS = new Map<string, ItemStatus>([
+  ["jobCompleted", ItemStatus.COMPLETED],
+  ["jobFailed", ItemStatus.FAILED],
+  ["jobDeadLettered", ItemStatus.DEAD_LETTER],
+  ["jobCancelled", ItemStatus.CANCELLED],
+]);
 const FINAL_STATUSES = new Set([ItemStatus.COMPLETED, ItemStatus.FAILED, ItemStatus.DEAD_LETTER, ItemStatus.CANCELLED]);
 
 export function executionService(deps: ControlPlaneDeps): ServiceImpl<typeof ExecutionService> {
   const { store, hub, commit, config } = deps;
   return {
     ...jobConversationMethods(deps),
-    async heartbeat(req) {
-      parseRequest(requests.heartbeatRequest, req);
+    async heartbeat(message) {
+      const req = parseRequest(requests.heartbeatRequest, message);
       const { cancelRequestedJobIds } = await store.heartbeat({
         workerId: req.workerId,
         name: req.name,
@@ -46,15 +52,15 @@ export function executionService(deps: ControlPlaneDeps): ServiceImpl<typeof Exe
       return { workers: page, nextPageToken: workers.length > limit ? encodePageToken(page.at(-1)?.id) : "" };
     },
 
-    async appendJobLogs(req) {
-      parseRequest(requests.appendJobLogsRequest, req);
+    async appendJobLogs(message) {
+      const req = parseRequest(requests.appendJobLogsRequest, message);
       const now = Date.now();
-      const lines = req.lines.map((line) => create(LogLineSchema, { ...line, time: line.time ?? toTimestamp(now) }));
+      const lines = req.lines.map((line) => create(JobLogSchema, { ...line, time: line.time ?? toTimestamp(now) }));
       return commit(store.appendJobLogs({ jobId: req.jobId, leaseToken: req.leaseToken, lines }));
     },
 
-    async *streamJobLogs(req, ctx) {
-      parseRequest(requests.streamJobLogsRequest, req);
+    async *streamJobLogs(message, ctx) {
+      const req = parseRequest(requests.streamJobLogsRequest, message);
       const job = await store.getItem(req.jobId);
       if (!job) throw notFound("job", req.jobId);
       const finished = FINAL_STATUSES.has(job.status);
@@ -72,15 +78,16 @@ export function executionService(deps: ControlPlaneDeps): ServiceImpl<typeof Exe
         if (line && line.line > req.afterLine) {
           yield create(StreamJobLogsResponseSchema, { message: { case: "line", value: line } });
         }
-        if (FINAL_JOB_EVENTS.has(item.event.payload.case ?? "")) {
-          yield create(StreamJobLogsResponseSchema, { message: { case: "finishedStatus", value: item.event.payload.case ?? "" } });
+        const finishedStatus = FINAL_JOB_EVENTS.get(item.event.payload.case ?? "");
+        if (finishedStatus !== undefined) {
+          yield create(StreamJobLogsResponseSchema, { message: { case: "finishedStatus", value: finishedStatus } });
           return;
         }
       }
     },
 
-    async putArtifact(req) {
-      parseRequest(requests.putArtifactRequest, req);
+    async putArtifact(message) {
+      const req = parseRequest(requests.putArtifactRequest, message);
       const artifact = await commit(
         store.putArtifact({
           jobId: req.jobId,
@@ -93,8 +100,8 @@ export function executionService(deps: ControlPlaneDeps): ServiceImpl<typeof Exe
       return { artifact };
     },
 
-    async listArtifacts(req) {
-      const { jobId, pageSize, pageToken } = parseRequest(requests.listArtifactsRequest, req);
+    async listArtifacts(message) {
+      const { jobId, pageSize, pageToken } = parseRequest(requests.listArtifactsRequest, message);
       if (!(await store.getItem(jobId))) throw notFound("job", jobId);
       const limit = pageLimit(pageSize, LIST_PAGE);
       const artifacts = await store.listArtifacts(jobId, { limit: limit + 1, after: decodePageToken(pageToken, ARTIFACT_ID) });
@@ -102,8 +109,8 @@ export function executionService(deps: ControlPlaneDeps): ServiceImpl<typeof Exe
       return { artifacts: page, nextPageToken: artifacts.length > limit ? encodePageToken(page.at(-1)?.id) : "" };
     },
 
-    async getArtifact(req) {
-      parseRequest(requests.getArtifactRequest, req);
+    async getArtifact(message) {
+      const req = parseRequest(requests.getArtifactRequest, message);
       const artifact = await store.getArtifact(req.artifactId);
       if (!artifact) throw notFound("artifact", req.artifactId);
       return { artifact };
@@ -111,9 +118,10 @@ export function executionService(deps: ControlPlaneDeps): ServiceImpl<typeof Exe
   };
 }
 
-function jobLogLine(event: Event) {
+/** The job_log event's line as StreamJobLogs sends it: the same message, its time never unset. */
+function jobLogLine(event: Event): JobLog | undefined {
   if (event.payload.case !== "jobLog") return undefined;
-  const { line, stream, text, time } = event.payload.value;
-  return { line, stream, text, time: time ?? event.time };
+  const log = event.payload.value;
+  return create(JobLogSchema, { ...log, time: log.time ?? event.time });
 }
 

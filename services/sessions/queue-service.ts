@@ -16,14 +16,14 @@ import * as requests from "./requests/queue-requests.js";
 export function queueService({ store, bus, commit, config }: ControlPlaneDeps): ServiceImpl<typeof QueueService> {
   const defaultLeaseMs = config.queues.defaultLeaseSeconds * 1000;
   return {
-    async enqueue(req) {
-      parseRequest(requests.enqueueRequest, req);
+    async enqueue(message) {
+      const req = parseRequest(requests.enqueueRequest, message);
       return commit(
         store.enqueue({
           queue: req.queue,
           sessionId: req.sessionId,
           priority: req.priority === Priority.UNSPECIFIED ? Priority.NORMAL : req.priority,
-          payload: req.payload!,
+          payload: req.payload,
           idempotencyKey: req.idempotencyKey || undefined,
           maxAttempts: req.maxAttempts || undefined,
           targetWorkerId: req.targetWorkerId || undefined,
@@ -34,8 +34,8 @@ export function queueService({ store, bus, commit, config }: ControlPlaneDeps): 
       );
     },
 
-    async claim(req, ctx) {
-      parseRequest(requests.claimRequest, req);
+    async claim(message, ctx) {
+      const req = parseRequest(requests.claimRequest, message);
       const claimed = await claimWithin(store, bus, commit, {
         queue: req.queue,
         workerId: req.workerId,
@@ -49,8 +49,8 @@ export function queueService({ store, bus, commit, config }: ControlPlaneDeps): 
       return { item: claimed.item, leaseToken: claimed.leaseToken, leaseExpiresAt: toTimestamp(claimed.leaseExpiresAt) };
     },
 
-    async renewLease(req) {
-      parseRequest(requests.renewLeaseRequest, req);
+    async renewLease(message) {
+      const req = parseRequest(requests.renewLeaseRequest, message);
       const renewed = await store.renewLease({
         itemId: req.itemId,
         leaseToken: req.leaseToken,
@@ -59,15 +59,15 @@ export function queueService({ store, bus, commit, config }: ControlPlaneDeps): 
       return { leaseExpiresAt: toTimestamp(renewed.leaseExpiresAt), cancelRequested: renewed.cancelRequested };
     },
 
-    async complete(req) {
-      parseRequest(requests.completeRequest, req);
+    async complete(message) {
+      const req = parseRequest(requests.completeRequest, message);
       const item = await commit(store.complete({ itemId: req.itemId, leaseToken: req.leaseToken, result: req.result }));
       observeFinish(item);
       return { item };
     },
 
-    async fail(req) {
-      parseRequest(requests.failRequest, req);
+    async fail(message) {
+      const req = parseRequest(requests.failRequest, message);
       const item = await commit(
         store.fail({
           itemId: req.itemId,
@@ -82,22 +82,22 @@ export function queueService({ store, bus, commit, config }: ControlPlaneDeps): 
       return { item };
     },
 
-    async cancel(req) {
-      parseRequest(requests.cancelRequest, req);
+    async cancel(message) {
+      const req = parseRequest(requests.cancelRequest, message);
       const item = await commit(store.cancel({ itemId: req.itemId, reason: req.reason }));
       observeFinish(item);
       return { item };
     },
 
-    async getItem(req) {
-      parseRequest(requests.getItemRequest, req);
+    async getItem(message) {
+      const req = parseRequest(requests.getItemRequest, message);
       const item = await store.getItem(req.itemId);
       if (!item) throw notFound("item", req.itemId);
       return { item };
     },
 
-    async listItems(req) {
-      parseRequest(requests.listItemsRequest, req);
+    async listItems(message) {
+      const req = parseRequest(requests.listItemsRequest, message);
       const limit = pageLimit(req.pageSize);
       const items = await store.listItems({
         queue: req.queue || undefined,
@@ -110,8 +110,8 @@ export function queueService({ store, bus, commit, config }: ControlPlaneDeps): 
       return { items: page, nextPageToken: items.length > limit ? encodePageToken(page.at(-1)?.id) : "" };
     },
 
-    async getSlo(req) {
-      parseRequest(requests.getSloRequest, req);
+    async getSlo(message) {
+      const req = parseRequest(requests.getSloRequest, message);
       return { summary: await store.slo({ queue: req.queue, windowMs: durationMs(req.window) ?? 3_600_000 }) };
     },
   };

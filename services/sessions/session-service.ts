@@ -15,36 +15,36 @@ const SESSION_ID = /^ses_[0-9A-HJKMNP-TV-Z]{26}$/;
 
 export function sessionService({ store, hub, commit, config }: ControlPlaneDeps): ServiceImpl<typeof SessionService> {
   return {
-    async createSession(req) {
-      parseRequest(requests.createSessionRequest, req);
+    async createSession(message) {
+      const req = parseRequest(requests.createSessionRequest, message);
       const { session } = await commit(store.createSession({ title: req.title, idempotencyKey: req.idempotencyKey || undefined }));
       return { session };
     },
 
-    async getSession(req) {
-      parseRequest(requests.getSessionRequest, req);
+    async getSession(message) {
+      const req = parseRequest(requests.getSessionRequest, message);
       const session = await store.getSession(req.sessionId);
       if (!session) throw notFound("session", req.sessionId);
       return { session };
     },
 
-    async listSessions(req) {
-      parseRequest(requests.listSessionsRequest, req);
+    async listSessions(message) {
+      const req = parseRequest(requests.listSessionsRequest, message);
       const limit = pageLimit(req.pageSize);
       const sessions = await store.listSessions({ limit: limit + 1, before: decodePageToken(req.pageToken, SESSION_ID) });
       const page = sessions.slice(0, limit);
       return { sessions: page, nextPageToken: sessions.length > limit ? encodePageToken(page.at(-1)?.id) : "" };
     },
 
-    async postMessage(req) {
-      parseRequest(requests.postMessageRequest, req);
-      const message = { case: "message" as const, value: create(UserMessageSchema, { text: req.text, author: req.author }) };
-      const [event] = await committedEvents(commit, store.appendEvents(req.sessionId, [{ payload: message }]));
+    async postMessage(message) {
+      const req = parseRequest(requests.postMessageRequest, message);
+      const userMessage = { case: "message" as const, value: create(UserMessageSchema, { text: req.text, author: req.author, idempotencyKey: req.idempotencyKey }) };
+      const [event] = await committedEvents(commit, store.appendEvents(req.sessionId, [{ payload: userMessage }]));
       return { event };
     },
 
-    async *streamEvents(req, ctx) {
-      parseRequest(requests.streamEventsRequest, req);
+    async *streamEvents(message, ctx) {
+      const req = parseRequest(requests.streamEventsRequest, message);
       const items = followSessionEvents(store, hub, {
         sessionId: req.sessionId,
         afterSeq: req.afterSeq,
@@ -60,14 +60,14 @@ export function sessionService({ store, hub, commit, config }: ControlPlaneDeps)
       }
     },
 
-    async appendEvents(req) {
-      parseRequest(requests.appendEventsRequest, req);
+    async appendEvents(message) {
+      const req = parseRequest(requests.appendEventsRequest, message);
       const drafts = req.events.map((event) => ({ itemId: event.itemId || undefined, payload: event.payload }));
       return { events: await committedEvents(commit, store.appendEvents(req.sessionId, drafts)) };
     },
 
-    async listEvents(req) {
-      parseRequest(requests.listEventsRequest, req);
+    async listEvents(message) {
+      const req = parseRequest(requests.listEventsRequest, message);
       const session = await store.getSession(req.sessionId);
       if (!session) throw notFound("session", req.sessionId);
       const limit = pageLimit(req.pageSize || req.limit, 100);

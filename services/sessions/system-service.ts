@@ -4,9 +4,12 @@ import { WorkerStatus } from "../../gen/pushpals/v1/execution_pb.js";
 import type { SystemService } from "../../gen/pushpals/v1/system_pb.js";
 import { toTimestamp } from "../kernel/time.js";
 import type { ControlPlaneDeps } from "./deps.js";
+import { BusKind, StoreKind } from "../../gen/pushpals/v1/kinds_pb.js";
 
 const QUEUES = [QueueName.REQUESTS, QueueName.JOBS, QueueName.COMPLETIONS];
 const SLO_WINDOW_MS = 3_600_000;
+const STORE_KINDS = { sqlite: StoreKind.SQLITE, postgres: StoreKind.POSTGRES } as const;
+const BUS_KINDS = { memory: BusKind.MEMORY, nats: BusKind.NATS } as const;
 
 export function systemService({ store, bus, config, startedAt, version }: ControlPlaneDeps): ServiceImpl<typeof SystemService> {
   return {
@@ -19,8 +22,8 @@ export function systemService({ store, bus, config, startedAt, version }: Contro
       return {
         version,
         startedAt: toTimestamp(startedAt),
-        store: store.kind,
-        bus: bus.kind,
+        store: STORE_KINDS[store.kind],
+        bus: BUS_KINDS[bus.kind],
         queues,
         workersOnline: workers.filter((w) => w.status === WorkerStatus.ONLINE).length,
         slos,

@@ -18,6 +18,7 @@ import { loadAgentPrompts, type AgentPrompts } from "./prompts.js";
 import { taskText } from "./task-text.js";
 import { recordTrajectory, type TrajectoryStep } from "./trajectory.js";
 import { validateSubmission } from "./validation.js";
+import { ModelRole } from "../../gen/pushpals/v1/kinds_pb.js";
 
 export interface BuiltinAgentOptions extends AgentRun {
   model: Model;
@@ -126,7 +127,7 @@ export async function runAgent(options: BuiltinAgentOptions): Promise<AgentOutco
     }
     budget.charge(reply.usage);
     const usage = { promptTokens: BigInt(reply.usage.promptTokens), completionTokens: BigInt(reply.usage.completionTokens) };
-    await reporter.usage(create(TokenUsageSchema, { role: "agent", model: model.model, ...usage }));
+    await reporter.usage(create(TokenUsageSchema, { role: ModelRole.AGENT, model: model.model, ...usage }));
     const tooLong = reply.text.length > limits.maxReplyChars;
     trajectory.say("assistant", tooLong ? joinClipped(clipText(reply.text, REFUSED_REPLY_KEPT_CHARS)) : reply.text);
     const record = { step: number, startedAt: startedAt.toISOString(), modelMs: Date.now() - startedAt.getTime(), usage: reply.usage };

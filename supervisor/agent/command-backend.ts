@@ -16,6 +16,7 @@ import { loadAgentPrompts, type AgentPrompts } from "./prompts.js";
 import { taskText } from "./task-text.js";
 import { recordTrajectory } from "./trajectory.js";
 import { validateSubmission } from "./validation.js";
+import { ModelRole } from "../../gen/pushpals/v1/kinds_pb.js";
 
 export interface CommandBackendSettings {
   /** The CLI's command line, e.g. `mini -y -m openai/{model} -t "$(cat {instruction_file})"`. */
@@ -71,7 +72,7 @@ export async function runCommandAgent(options: CommandAgentOptions): Promise<Age
         onUsage: async (usage) => {
           budget.charge(usage);
           const tokens = { promptTokens: BigInt(usage.promptTokens), completionTokens: BigInt(usage.completionTokens) };
-          await reporter.usage(create(TokenUsageSchema, { role: "agent", model: modelName, ...tokens }));
+          await reporter.usage(create(TokenUsageSchema, { role: ModelRole.AGENT, model: modelName, ...tokens }));
         },
         say: (line) => reporter.log(line),
         signal: budget.signal,

@@ -1,5 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { EventSchema, JobProgressSchema, type Event } from "../../gen/pushpals/v1/events_pb.js";
+import { JobStage as JobStageEnum } from "../../gen/pushpals/v1/kinds_pb.js";
 import type { Clients } from "../../services/kernel/clients.js";
 import type { Logger } from "../../services/kernel/log.js";
 import type { JobLog } from "./job-log.js";
@@ -7,6 +8,17 @@ import type { JobLog } from "./job-log.js";
 /** A job's stages, in order, as job_progress events name them ("setup" only when the job has an environment). */
 export const JOB_STAGES = ["workspace", "setup", "sandbox", "run", "validation", "scope", "commit", "completion"] as const;
 export type JobStage = (typeof JOB_STAGES)[number];
+/** Each stage's wire enum: the one place the name becomes the enum. */
+const STAGE_ENUM: Readonly<Record<JobStage, JobStageEnum>> = {
+  workspace: JobStageEnum.WORKSPACE,
+  setup: JobStageEnum.SETUP,
+  sandbox: JobStageEnum.SANDBOX,
+  run: JobStageEnum.RUN,
+  validation: JobStageEnum.VALIDATION,
+  scope: JobStageEnum.SCOPE,
+  commit: JobStageEnum.COMMIT,
+  completion: JobStageEnum.COMPLETION,
+};
 
 /** The event kinds the runner records itself (queue transitions and log lines have their own RPCs). */
 export type JobEventPayload = Extract<Event["payload"], { case: "jobProgress" | "agentStep" | "tokenUsage" | "validationResult" | "error" | "artifactAdded" }>;
@@ -37,7 +49,7 @@ export function jobEvents(options: { sessions: Clients["sessions"]; sessionId: s
       const step = JOB_STAGES.indexOf(stage) + 1;
       logger.info({ stage, detail }, `job stage ${step}/${JOB_STAGES.length}: ${stage}`);
       await log.system(`[${stage}] ${detail}`);
-      await record({ case: "jobProgress", value: create(JobProgressSchema, { stage, detail, step, totalSteps: JOB_STAGES.length }) });
+      await record({ case: "jobProgress", value: create(JobProgressSchema, { stage: STAGE_ENUM[stage], detail, step, totalSteps: JOB_STAGES.length }) });
     },
     record,
   };

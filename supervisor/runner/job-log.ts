@@ -1,9 +1,8 @@
 import { create } from "@bufbuild/protobuf";
-import { Code } from "@connectrpc/connect";
 import { LogStream } from "../../gen/pushpals/v1/common_pb.js";
-import { LogLineSchema } from "../../gen/pushpals/v1/execution_pb.js";
+import { JobLogSchema } from "../../gen/pushpals/v1/events_pb.js";
 import type { Clients } from "../../services/kernel/clients.js";
-import { errorMessage, isConnectCode } from "../../services/kernel/errors.js";
+import { errorMessage, leaseLostDetail } from "../../services/kernel/errors.js";
 import type { Logger } from "../../services/kernel/log.js";
 import { sleep, toTimestamp } from "../../services/kernel/time.js";
 import type { LogEntry } from "./output-cap.js";
@@ -80,13 +79,13 @@ export function openJobLog(options: JobLogOptions): JobLog {
   }
 
   async function send(batch: LogEntry[]): Promise<void> {
-    const lines = batch.map((entry) => create(LogLineSchema, { stream: entry.stream, text: entry.text, time: toTimestamp(entry.time) }));
+    const lines = batch.map((entry) => create(JobLogSchema, { stream: entry.stream, text: entry.text, time: toTimestamp(entry.time) }));
     for (let attempt = 1; ; attempt += 1) {
       try {
         await options.execution.appendJobLogs({ jobId: options.jobId, leaseToken: options.leaseToken, lines });
         return;
       } catch (error) {
-        if (isConnectCode(error, Code.FailedPrecondition)) {
+        if (leaseLostDetail(error) !== undefined) {
           leaseLost = true;
           options.onLeaseLost(errorMessage(error));
           return;

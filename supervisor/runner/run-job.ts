@@ -1,6 +1,5 @@
 import { FailMode } from "../../gen/pushpals/v1/queues_pb.js";
-import { Code } from "@connectrpc/connect";
-import { errorMessage, isConnectCode } from "../../services/kernel/errors.js";
+import { errorMessage, leaseLostDetail } from "../../services/kernel/errors.js";
 import type { Sandbox } from "../sandbox/driver.js";
 import { commitTree, diffOf, type JobWorkspace, type StartPoint } from "../workspace/index.js";
 import { watchJobEvents } from "./job-watch.js";
@@ -74,10 +73,10 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
     const diff = await diffOf(made, sha, MAX_DIFF_BYTES).catch((error: unknown) => void logger.warn({ err: error }, "could not make the job's diff; the job goes on"));
     if (diff !== undefined) await putArtifact({ name: "diff", mediaType: "text/x-diff", content: new TextEncoder().encode(diff) });
   };
-  /** Complete answers FailedPrecondition only when the lease is gone: the job is someone else's now. */
+  /** A LeaseLost answer to Complete means the job is someone else's now. */
   const complete = (result: Parameters<typeof completeJob>[3]) =>
     completeJob(clients.queues, job, leaseToken, result).catch((error: unknown) => {
-      if (isConnectCode(error, Code.FailedPrecondition)) stop.stop({ kind: "lease_lost", detail: errorMessage(error) });
+      if (leaseLostDetail(error) !== undefined) stop.stop({ kind: "lease_lost", detail: errorMessage(error) });
       throw error;
     });
   let workspace: JobWorkspace | undefined;

@@ -3,6 +3,7 @@ import { failedPrecondition } from "../../services/kernel/errors.js";
 import { silentLogger, type Logger } from "../../services/kernel/log.js";
 import { DOCKER_WORKDIR, execInContainer, type ContainerTarget } from "./docker/container-exec.js";
 import { EngineError, createEngineClient, type EngineClient } from "./docker/engine-client.js";
+import { containerList, createdObject } from "./docker/engine-answers.js";
 import type { Sandbox, SandboxDriver, SandboxSpec } from "./driver.js";
 import { gitMounts } from "./git-mounts.js";
 import { sandboxLifecycle } from "./lifecycle.js";
@@ -53,7 +54,7 @@ export function createDockerDriver(options: DockerDriverOptions): SandboxDriver 
     start: (spec, signal) => startContainer(engine, options, spec, signal, logger),
     async sweep(owner) {
       const filters = encodeURIComponent(JSON.stringify({ label: [`${OWNER_LABEL}=${owner}`] }));
-      const containers = await engine.call<{ Id: string }[]>("GET", `/containers/json?all=true&filters=${filters}`);
+      const containers = await engine.read(containerList, "GET", `/containers/json?all=true&filters=${filters}`);
       for (const container of containers) await removeContainer(engine, container.Id);
       if (containers.length > 0) logger.warn({ owner, removed: containers.length }, "removed containers a previous runner left behind");
       return containers.length;
@@ -83,7 +84,7 @@ async function startContainer(engine: EngineClient, options: DockerDriverOptions
   log.info({ image, network, phase: spec.phase, limits, engine: engine.host }, "creating container");
   const name = `pushpals-${spec.jobId}-${randomBytes(3).toString("hex")}`;
   const created = await engine
-    .call<{ Id: string }>("POST", `/containers/create?name=${encodeURIComponent(name)}`, {
+    .read(createdObject, "POST", `/containers/create?name=${encodeURIComponent(name)}`, {
       Image: image,
       Entrypoint: ["sleep"],
       Cmd: ["2147483647"],
@@ -137,7 +138,7 @@ async function startContainer(engine: EngineClient, options: DockerDriverOptions
     containerId,
     logger: clog,
     removing: () => lifecycle.stopped,
-    restart: () => (restarting = engine.call<void>("POST", `/containers/${containerId}/restart?t=0`)),
+    restart: () => (restarting = engine.call("POST", `/containers/${containerId}/restart?t=0`)),
     // The next command waits for a restart under way instead of being refused mid-restart.
     settled: () => restarting.catch(() => undefined),
   };

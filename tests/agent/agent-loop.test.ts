@@ -9,6 +9,7 @@ import { BWRAP_WORKDIR } from "../../supervisor/sandbox/bwrap-args.js";
 import { describeIfAvailable } from "../sandbox/environment.js";
 import { git } from "../support/git.js";
 import { AGENT_MODEL, bwrapRequirement, lastUserMessage, limits, recordingReporter, scene, scriptedModel, sentMessages, task, type Scene } from "./support.js";
+import { ModelRole } from "../../gen/pushpals/v1/kinds_pb.js";
 
 let server: ScriptedModelServer | undefined;
 let current: Scene | undefined;
@@ -68,9 +69,9 @@ describeIfAvailable("builtin agent in a bwrap sandbox", bwrapRequirement, () => 
     expect(steps[1]?.output).toBe("Hello, PushPals\n");
     expect(recorded.validations()).toMatchObject([{ command: "grep -qx 'Hello, PushPals' hello.txt", exitCode: 0, passed: true, round: 1 }]);
     expect(recorded.usages().map((u) => [u.role, u.model, u.promptTokens, u.completionTokens])).toEqual([
-      ["agent", AGENT_MODEL, 400n, 20n],
-      ["agent", AGENT_MODEL, 480n, 30n],
-      ["agent", AGENT_MODEL, 560n, 25n],
+      [ModelRole.AGENT, AGENT_MODEL, 400n, 20n],
+      [ModelRole.AGENT, AGENT_MODEL, 480n, 30n],
+      [ModelRole.AGENT, AGENT_MODEL, 560n, 25n],
     ]);
     expect(outcome.usage).toEqual({ promptTokens: 1440, completionTokens: 75, modelCalls: 3 });
     // Events come in the order things happened: usage of a turn, its live output, then its step.

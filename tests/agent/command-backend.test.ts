@@ -12,6 +12,7 @@ import { describeIfAvailable } from "../sandbox/environment.js";
 import { waitFor } from "../sandbox/fixtures.js";
 import { bwrapRequirement, limits, recordingReporter, scene, task, type Scene } from "./support.js";
 import { recordingUpstream } from "./recording-upstream.js";
+import { ModelRole } from "../../gen/pushpals/v1/kinds_pb.js";
 
 const REAL_KEY = "sk-real-secret-never-in-a-sandbox";
 const FAKE_CLI = fileURLToPath(new URL("./fixtures/fake-agent-cli.mjs", import.meta.url));
@@ -100,8 +101,8 @@ describe("command backend (an external agent CLI in the sandbox)", () => {
       [`Bearer ${REAL_KEY}`, "job-model"],
     ]);
     expect(recorded.usages().map((u) => [u.role, u.model, u.promptTokens, u.completionTokens])).toEqual([
-      ["agent", "job-model", 100n, 10n],
-      ["agent", "job-model", 120n, 12n],
+      [ModelRole.AGENT, "job-model", 100n, 10n],
+      [ModelRole.AGENT, "job-model", 120n, 12n],
     ]);
     expect(recorded.steps().map((s) => [s.step, s.exitCode])).toEqual([
       [1, 0],

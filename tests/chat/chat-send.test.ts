@@ -1,9 +1,12 @@
-import { Code } from "@connectrpc/connect";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
 import { ItemStatus, Priority, QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import { FailMode } from "../../gen/pushpals/v1/queues_pb.js";
 import { durationMs } from "../../services/kernel/time.js";
 import { eventsOf, scene, sentMessages, sessionEvents, type Scene } from "../planner/support.js";
+import { EventSchema } from "../../gen/pushpals/v1/events_pb.js";
+import { ErrorCode, JobStage, MessageSource, ModelRole } from "../../gen/pushpals/v1/kinds_pb.js";
 
 let current: Scene | undefined;
 afterEach(async () => {
@@ -27,7 +30,7 @@ describe("ChatService.Send", () => {
     const sent = await services.chat.send({ sessionId, text: "What is running?", author: "ada" });
 
     expect(sent.request).toBeUndefined();
-    expect(sent.reply?.source).toBe("chat");
+    expect(sent.reply?.source).toBe(MessageSource.CHAT);
     expect(sent.reply?.inReplyTo).toBe(sent.messageSeq);
     const text = sent.reply!.text;
     expect(text).toMatch(/^Running: 1 job\n {2}job_\w+ on runner-7 for \d+ s: echo build the docs/);
@@ -75,10 +78,10 @@ describe("ChatService.Send", () => {
     ]);
   });
 
-  it("a retried Send returns the same request: one message, one request, one answer", async () => {
+  it("a Send retried with its idempotency key returns the same request: one message, one request, one answer", async () => {
     current = await scene({ script: [{ content: "never used" }] });
     const { services, sessionId, cp } = current;
-    const ask = { sessionId, text: "Add a CONTRIBUTING.md", author: "ada" };
+    const ask = { sessionId, text: "Add a CONTRIBUTING.md", author: "ada", idempotencyKey: "send-1" };
     const first = await services.chat.send(ask);
     const retried = await services.chat.send(ask);
 
@@ -86,21 +89,45 @@ describe("ChatService.Send", () => {
     expect(retried.messageSeq).toBe(first.messageSeq);
     expect(await requestsOf(current)).toHaveLength(1);
     const events = await sessionEvents(cp.clients, sessionId);
-    expect(eventsOf(events, "message")).toHaveLength(1);
+    expect(eventsOf(events, "message")).toEqual([expect.objectContaining({ text: ask.text, idempotencyKey: "send-1" })]);
     expect(eventsOf(events, "assistantMessage")).toHaveLength(1);
 
-    // The same words from someone else are a new request.
-    await services.chat.send({ ...ask, author: "grace" });
-    expect(await requestsOf(current)).toHaveLength(2);
+    // The same words under a new key (or none) are a new message: the text no longer decides.
+    await services.chat.send({ ...ask, idempotencyKey: "send-2" });
+    await services.chat.send({ ...ask, idempotencyKey: "" });
+    expect(await requestsOf(current)).toHaveLength(3);
+  });
+
+  it("a used key with a different text or author is AlreadyExists, and records nothing", async () => {
+    current = await scene({ script: [{ content: "never used" }] });
+    const { services, sessionId, cp } = current;
+    const first = await services.chat.send({ sessionId, text: "Add a CONTRIBUTING.md", author: "ada", idempotencyKey: "send-1" });
+    for (const changed of [{ text: "Add a LICENSE" }, { author: "grace" }]) {
+      const refused = await services.chat.send({ sessionId, text: "Add a CONTRIBUTING.md", author: "ada", idempotencyKey: "send-1", ...changed }).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(ConnectError);
+      expect(refused).toMatchObject({ code: Code.AlreadyExists, rawMessage: expect.stringMatching(new RegExp(`idempotency_key "send-1" was already used .* \\(seq ${first.messageSeq}\\); send a new key`)) });
+    }
+    const events = await sessionEvents(cp.clients, sessionId);
+    expect(eventsOf(events, "message")).toHaveLength(1);
+    expect(await requestsOf(current)).toHaveLength(1);
+  });
+
+  it("a key longer than 200 characters is InvalidArgument naming the field", async () => {
+    current = await scene({ script: [{ content: "never used" }] });
+    const { services, sessionId } = current;
+    await expect(services.chat.send({ sessionId, text: "hi", idempotencyKey: "k".repeat(201) })).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+      rawMessage: expect.stringContaining("idempotency_key: is 201 characters long"),
+    });
   });
 
   it("a Send retried after the first recorded the message but died before queueing it queues that message once", async () => {
     current = await scene({ script: [{ content: "never used" }] });
     const { services, sessionId, cp } = current;
-    // What the first Send left behind: the message, nothing else.
-    const { event } = await cp.clients.sessions.postMessage({ sessionId, text: "Add a CONTRIBUTING.md", author: "ada" });
+    // What the first Send left behind: the message with its key, nothing else.
+    const { event } = await cp.clients.sessions.postMessage({ sessionId, text: "Add a CONTRIBUTING.md", author: "ada", idempotencyKey: "send-1" });
 
-    const retried = await services.chat.send({ sessionId, text: "Add a CONTRIBUTING.md", author: "ada" });
+    const retried = await services.chat.send({ sessionId, text: "Add a CONTRIBUTING.md", author: "ada", idempotencyKey: "send-1" });
 
     expect(retried.messageSeq).toBe(event!.seq);
     expect(retried.request?.payload?.kind.value).toMatchObject({ messageSeq: event!.seq });
@@ -109,15 +136,30 @@ describe("ChatService.Send", () => {
     expect(eventsOf(events, "assistantMessage").map((m) => m.inReplyTo)).toEqual([event!.seq]);
   });
 
-  it("re-sending the words of a request that failed makes a new request", async () => {
+  it("a keyed retry finds its message however far back in the session it is", async () => {
+    current = await scene({ script: [{ content: "never used" }] });
+    const { services, sessionId, cp } = current;
+    const first = await services.chat.send({ sessionId, text: "help", idempotencyKey: "early" });
+    // More events than one ListEvents page (1000) come after it.
+    for (let i = 0; i < 11; i += 1) {
+      const events = Array.from({ length: 100 }, () => create(EventSchema, { payload: { case: "jobProgress", value: { stage: JobStage.RUN } } }));
+      await cp.clients.sessions.appendEvents({ sessionId, events });
+    }
+    const retried = await services.chat.send({ sessionId, text: "help", idempotencyKey: "early" });
+    expect(retried.messageSeq).toBe(first.messageSeq);
+    expect(retried.reply?.text).toBe(first.reply?.text);
+    expect(eventsOf(await sessionEvents(cp.clients, sessionId), "message")).toHaveLength(1);
+  });
+
+  it("re-sending the words of a request that failed, under a new key, makes a new request", async () => {
     current = await scene({ script: [{ content: "never used" }] });
     const { services, sessionId, cp } = current;
     const ask = { sessionId, text: "Add a CONTRIBUTING.md", author: "ada" };
-    const first = await services.chat.send(ask);
+    const first = await services.chat.send({ ...ask, idempotencyKey: "send-1" });
     const { leaseToken } = await cp.clients.queues.claim({ queue: QueueName.REQUESTS, workerId: "planner-x" });
     await cp.clients.queues.fail({ itemId: first.request!.id, leaseToken, error: "model down", mode: FailMode.FINAL });
 
-    const again = await services.chat.send(ask);
+    const again = await services.chat.send({ ...ask, idempotencyKey: "send-2" });
 
     expect(again.request?.id).not.toBe(first.request?.id);
     expect(again.messageSeq).toBeGreaterThan(first.messageSeq);
@@ -129,7 +171,7 @@ describe("ChatService.Send", () => {
     const { services, sessionId, cp, model } = current;
     const sent = await services.chat.send({ sessionId, text: "/ask what does greet return?", author: "ada" });
 
-    expect(sent.reply).toMatchObject({ text: "greet() returns the string 'hi'.", source: "chat", inReplyTo: sent.messageSeq });
+    expect(sent.reply).toMatchObject({ text: "greet() returns the string 'hi'.", source: MessageSource.CHAT, inReplyTo: sent.messageSeq });
     expect(sent.request).toBeUndefined();
     expect(await requestsOf(current)).toEqual([]);
     const [messages] = sentMessages(model);
@@ -138,7 +180,7 @@ describe("ChatService.Send", () => {
       { role: "user", content: "what does greet return?" },
     ]);
     const events = await sessionEvents(cp.clients, sessionId);
-    expect(eventsOf(events, "tokenUsage")).toEqual([expect.objectContaining({ role: "chat", model: "scripted", promptTokens: 50n, completionTokens: 9n })]);
+    expect(eventsOf(events, "tokenUsage")).toEqual([expect.objectContaining({ role: ModelRole.CHAT, model: "scripted", promptTokens: 50n, completionTokens: 9n })]);
 
   });
 
@@ -158,7 +200,7 @@ describe("ChatService.Send", () => {
     const sent = await current.services.chat.send({ sessionId: current.sessionId, text: "/ask anything?" });
     expect(sent.reply?.text).toMatch(/^I could not ask the model: no model configured for the chat role: set PUSHPALS_CHAT_LLM_MODEL or PUSHPALS_LLM_MODEL/);
     const events = await sessionEvents(current.cp.clients, current.sessionId);
-    expect(eventsOf(events, "error")).toEqual([expect.objectContaining({ code: "failed_precondition" })]);
+    expect(eventsOf(events, "error")).toEqual([expect.objectContaining({ code: ErrorCode.FAILED_PRECONDITION })]);
     expect(current.model.requests()).toEqual([]);
   });
 

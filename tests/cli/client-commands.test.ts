@@ -61,7 +61,7 @@ describe("pushpals status | jobs | logs | cancel | sessions", () => {
       workers: unknown[];
     };
     expect(document.server).toBe(cp.url);
-    expect(document.status.store).toBe("sqlite");
+    expect(document.status.store).toBe("STORE_KIND_SQLITE");
     expect(document.status.queues.find((queue) => queue.queue === "QUEUE_NAME_JOBS")).toMatchObject({ pendingNormal: 1, pendingBackground: 1 });
     const byId = new Map(document.pending.map((item) => [item.id, item]));
     expect([...byId.keys()].sort()).toEqual([first!.id, second!.id, asked!.id].sort());
@@ -144,7 +144,7 @@ describe("pushpals status | jobs | logs | cancel | sessions", () => {
 
     const json = await cli("logs", running.item.id, "--json");
     const objects = json.stdout.split("\n").map((line) => JSON.parse(line) as { line?: { line: string; text: string }; finishedStatus?: string });
-    expect(objects.map((object) => object.line?.text ?? object.finishedStatus)).toEqual(["compiling", "linking", "testing", "sandbox: done", "jobCompleted"]);
+    expect(objects.map((object) => object.line?.text ?? object.finishedStatus)).toEqual(["compiling", "linking", "testing", "sandbox: done", "ITEM_STATUS_COMPLETED"]);
     expect(objects[0]?.line?.line).toBe("1");
   });
 

@@ -8,6 +8,7 @@ import { eventsOf } from "./support/audit-log.js";
 import { followWork, type FollowedWork } from "./support/follow-work.js";
 import { expectOneMerge } from "./support/one-merge.js";
 import { startSystem, type SystemUnderTest } from "./support/system-under-test.js";
+import { BusKind, StoreKind } from "../../gen/pushpals/v1/kinds_pb.js";
 
 const run = promisify(execFile);
 
@@ -29,7 +30,7 @@ describe("the whole path on the embedded default", () => {
     system = await startSystem({ mode: "embedded", script: "fix-math.jsonl", leaseSeconds: 10 });
     const { clients } = system;
     const status = await clients.system.getSystemStatus({});
-    expect([status.store, status.bus]).toEqual(["sqlite", "memory"]);
+    expect([status.store, status.bus]).toEqual([StoreKind.SQLITE, BusKind.MEMORY]);
     const sessionId = (await clients.sessions.createSession({ title: "embedded whole path" })).session!.id;
     work = followWork(clients, sessionId, { timeoutMs: 60_000, describe: () => system!.logTail() });
     await clients.chat.send({ sessionId, text: "fix the failing test", author: "e2e" });

@@ -23,6 +23,7 @@ import { SHARED_NATS_URL } from "../bus/support/buses.js";
 import { DEFAULT_OPTIONS } from "../store/harness.js";
 import { startTestControlPlane, type TestControlPlane } from "../support/control-plane.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
+import { MessageSource } from "../../gen/pushpals/v1/kinds_pb.js";
 
 /*
  * A hostile reviewer published events straight on the bus subject of an open NATS,
@@ -38,7 +39,7 @@ function assistantMessage(text: string, fields: Partial<Pick<Event, "sessionId" 
   return create(EventSchema, {
     ...fields,
     time: toTimestamp(Date.now()),
-    payload: { case: "assistantMessage", value: create(AssistantMessageSchema, { text, source: "planner" }) },
+    payload: { case: "assistantMessage", value: create(AssistantMessageSchema, { text, source: MessageSource.PLANNER }) },
   });
 }
 

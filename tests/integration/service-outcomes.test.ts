@@ -12,6 +12,8 @@ import { git } from "../support/git.js";
 import { history } from "./support/scene.js";
 import { until } from "./support/service-child.js";
 import { createServiceScene, type ServiceScene } from "./support/service-scene.js";
+import { ErrorCode, MessageSource } from "../../gen/pushpals/v1/kinds_pb.js";
+import { strategyEnum } from "../../services/integration/strategy-enum.js";
 
 function completionResult(item: QueueItem): CompletionResult {
   if (item.result?.kind.case !== "completion") throw new Error(`${item.id} has no CompletionResult (${ItemStatus[item.status]}: ${item.lastError})`);
@@ -43,7 +45,7 @@ describe("integration service: each outcome through the queue", () => {
 
       const done = await s.waitFor(item.id, [ItemStatus.COMPLETED]);
       const result = completionResult(done);
-      expect(result).toMatchObject({ integrationBranch: "main_agents", strategy, pushed: true, alreadyMerged: false, prUrl: "" });
+      expect(result).toMatchObject({ integrationBranch: "main_agents", strategy: strategyEnum(strategy), pushed: true, alreadyMerged: false, prUrl: "" });
       expect(result.checks.map((c) => [c.name, c.passed])).toEqual([["not-broken", true]]);
       expect(await s.git.remoteRef("refs/heads/main_agents")).toBe(result.mergedSha);
       if (strategy === "ff-only") expect(result.mergedSha).toBe(job.sha);
@@ -152,7 +154,7 @@ describe("integration service: each outcome through the queue", () => {
     expect(question.payload.value.text).toContain("shared.txt");
     expect(question.payload.value.text).toContain("1 repair round did not resolve it");
     expect(question.payload.value.options).toEqual([...CONFLICT_OPTIONS]);
-    expect(message.payload.value).toMatchObject({ text: question.payload.value.text, source: "integration" });
+    expect(message.payload.value).toMatchObject({ text: question.payload.value.text, source: MessageSource.INTEGRATION });
     const conflictedEvent = events.find((e) => e.payload.case === "completionConflicted");
     expect(conflictedEvent?.payload.case === "completionConflicted" && conflictedEvent.payload.value.repairJobId).toBe("");
     expect((await s.cp.clients.queues.listItems({ queue: QueueName.JOBS })).items.map((j) => j.id)).toEqual([repair.id]);
@@ -167,7 +169,7 @@ describe("integration service: each outcome through the queue", () => {
     expect(failed.attempts).toBe(1);
     expect(failed.lastError).toMatch(/0123456789abcdef0123456789abcdef01234567 .* is not in .*run the job again/);
     const error = (await s.events(ghost.id)).find((e) => e.payload.case === "error");
-    expect(error?.payload.case === "error" && error.payload.value).toMatchObject({ code: "failed_precondition" });
+    expect(error?.payload.case === "error" && error.payload.value).toMatchObject({ code: ErrorCode.FAILED_PRECONDITION });
 
     const next = await s.enqueue(real);
     expect((await s.waitFor(next.id, [ItemStatus.COMPLETED, ItemStatus.FAILED])).status).toBe(ItemStatus.COMPLETED);

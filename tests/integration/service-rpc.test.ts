@@ -11,6 +11,7 @@ import { startRpcServer, type RpcServer } from "../../services/kernel/rpc/server
 import { durationMs } from "../../services/kernel/time.js";
 import { startFakeGitHub, type FakeGitHub } from "./support/fake-github.js";
 import { createServiceScene, type ServiceScene } from "./support/service-scene.js";
+import { MergeStrategy } from "../../gen/pushpals/v1/kinds_pb.js";
 
 const NOT_BROKEN = { name: "not-broken", command: "test ! -e broken.txt || { echo 'broken.txt must not exist' >&2; exit 3; }", timeoutSeconds: 60 };
 
@@ -74,7 +75,7 @@ describe("IntegrationService over RPC", () => {
     expect(mergedSha).toBe(head);
     expect(github.pulls).toHaveLength(1);
     expect(status.prUrl).toBe(github.pulls[0]?.html_url);
-    expect(status.lastMerge).toMatchObject({ completionId: items.merged2.id, outcome: MergeOutcome.MERGED, sha: head, strategy: "cherry-pick", prUrl: status.prUrl, sessionId: s.sessionId });
+    expect(status.lastMerge).toMatchObject({ completionId: items.merged2.id, outcome: MergeOutcome.MERGED, sha: head, strategy: MergeStrategy.CHERRY_PICK, prUrl: status.prUrl, sessionId: s.sessionId });
     expect(status.lastMerge?.jobId).toBe(items.merged2.payload?.kind.case === "completion" ? items.merged2.payload.kind.value.jobId : "?");
     expect(status.lastMerge?.checks.map((c) => [c.name, c.passed])).toEqual([["not-broken", true]]);
     expect(status.lastMerge?.finishedAt).toBeDefined();
@@ -105,7 +106,7 @@ describe("IntegrationService over RPC", () => {
     expect(failed?.error).toContain("broken.txt must not exist");
     expect(merged?.prUrl).toBe(github.pulls[0]?.html_url);
     expect(merged?.checks[0]?.duration).toBeDefined();
-    expect(second.merges[0]).toMatchObject({ outcome: MergeOutcome.MERGED, strategy: "cherry-pick" });
+    expect(second.merges[0]).toMatchObject({ outcome: MergeOutcome.MERGED, strategy: MergeStrategy.CHERRY_PICK });
     expect(second.merges[0]?.sha).toMatch(/^[0-9a-f]{40}$/);
   });
 

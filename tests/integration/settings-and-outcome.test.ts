@@ -13,6 +13,7 @@ import { loadConfig } from "../../services/kernel/config/load.js";
 import { packageRoot } from "../../services/kernel/paths.js";
 import { fromTimestamp } from "../../services/kernel/time.js";
 import { tempDir } from "../support/tmp.js";
+import { MergeStrategy } from "../../gen/pushpals/v1/kinds_pb.js";
 
 describe("integration settings", () => {
   it("come from the config layers, the push token falling back to the GitHub token", () => {
@@ -46,6 +47,9 @@ describe("outcomes as Merge records", () => {
     const merged = toMerge({ kind: "merged", result, pullRequestError: "GitHub down" }, identity);
     expect(merged).toMatchObject({ outcome: MergeOutcome.MERGED, sha: "abc", prUrl: "https://x/pull/1", error: "GitHub down", completionId: "cmp_1", sessionId: "ses_1" });
     expect(fromTimestamp(merged.finishedAt)).toBe(identity.finishedAtMs);
+    // The recorded strategy name becomes the wire enum in one place; a name no strategy has is unspecified.
+    expect(merged.strategy).toBe(MergeStrategy.CHERRY_PICK);
+    expect(toMerge({ kind: "merged", result }, { ...identity, strategy: "octopus" }).strategy).toBe(MergeStrategy.UNSPECIFIED);
     expect(toMerge({ kind: "already_merged", result }, identity).outcome).toBe(MergeOutcome.ALREADY_MERGED);
     expect(toMerge({ kind: "checks_failed", checks: [check], failed: check }, identity)).toMatchObject({ outcome: MergeOutcome.CHECKS_FAILED, error: "check unit failed" });
     expect(toMerge({ kind: "conflicted", files: ["a"], message: "conflicts in 1 file(s)", ontoRef: "main_agents", ontoSha: "def" }, identity)).toMatchObject({

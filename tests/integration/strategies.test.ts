@@ -5,6 +5,7 @@ import { git } from "../support/git.js";
 import { expectKind } from "./support/outcome.js";
 import { history } from "./support/scene.js";
 import { useScene } from "./support/use-scene.js";
+import { MergeStrategy as StrategyEnum } from "../../gen/pushpals/v1/kinds_pb.js";
 
 describe("merge strategies", () => {
   const { scene, open: openWith } = useScene();
@@ -16,7 +17,7 @@ describe("merge strategies", () => {
     const merged = expectKind(await int.integrate(job), "merged");
 
     expect(merged.result.pushed).toBe(true);
-    expect(merged.result.strategy).toBe("cherry-pick");
+    expect(merged.result.strategy).toBe(StrategyEnum.CHERRY_PICK);
     expect(await scene.remoteRef("refs/heads/main_agents")).toBe(merged.result.mergedSha);
     const log = await history(scene.remote, "main_agents");
     // Two replayed commits on top of main's initial commit, authors kept, trailer on each.

@@ -6,6 +6,7 @@ import { durationFromMs } from "../../services/kernel/time.js";
 import { planSchema } from "../../services/planner/plan-schema.js";
 import { toPlanMessage } from "../../services/planner/plan-message.js";
 import { eventsOf, finished, jobsOf, scene, sentMessages, sessionEvents, waitForItem, type Scene } from "./support.js";
+import { ErrorCode } from "../../gen/pushpals/v1/kinds_pb.js";
 
 let current: Scene | undefined;
 afterEach(async () => {
@@ -63,7 +64,7 @@ describe("planner: bad model output ends with a clear reason", () => {
     expect(current.model.requests()).toEqual([]);
     const events = await sessionEvents(current.cp.clients, current.sessionId);
     expect(eventsOf(events, "assistantMessage")[0]?.text).toContain("set PUSHPALS_PLANNER_LLM_MODEL");
-    expect(eventsOf(events, "error")).toEqual([expect.objectContaining({ code: "failed_precondition" })]);
+    expect(eventsOf(events, "error")).toEqual([expect.objectContaining({ code: ErrorCode.FAILED_PRECONDITION })]);
   });
 
   it("a model endpoint failing for a while puts the request back; the next attempt plans it once", async () => {
@@ -77,7 +78,7 @@ describe("planner: bad model output ends with a clear reason", () => {
     expect(await jobsOf(current.cp.clients, current.sessionId)).toHaveLength(1);
     const events = await sessionEvents(current.cp.clients, current.sessionId);
     expect(eventsOf(events, "requestRequeued")).toEqual([expect.objectContaining({ error: expect.stringContaining("answered 503: overloaded") })]);
-    expect(eventsOf(events, "error")).toEqual([expect.objectContaining({ code: "unavailable", hint: expect.stringContaining("tries again") })]);
+    expect(eventsOf(events, "error")).toEqual([expect.objectContaining({ code: ErrorCode.UNAVAILABLE, hint: expect.stringContaining("tries again") })]);
   });
 
   it("a model endpoint down for every attempt dead-letters the request and tells the person once", async () => {

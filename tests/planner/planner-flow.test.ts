@@ -5,6 +5,7 @@ import { Intent, Lane, Risk, TaskExecuteV2Schema } from "../../gen/pushpals/v1/t
 import { durationFromMs } from "../../services/kernel/time.js";
 import { writeFiles } from "../support/git.js";
 import { eventsOf, finished, jobsOf, scene, sentMessages, sessionEvents, waitForItem, type Scene } from "./support.js";
+import { ErrorCode, MessageSource, ModelRole } from "../../gen/pushpals/v1/kinds_pb.js";
 
 let current: Scene | undefined;
 afterEach(async () => {
@@ -59,10 +60,10 @@ describe("planner: a request becomes a job", () => {
 
     const events = await sessionEvents(cp.clients, sessionId);
     expect(eventsOf(events, "planCreated")).toEqual([expect.objectContaining({ modelCalls: 1, plan: result?.plan })]);
-    const answers = eventsOf(events, "assistantMessage").filter((m) => m.source === "planner");
+    const answers = eventsOf(events, "assistantMessage").filter((m) => m.source === MessageSource.PLANNER);
     expect(answers).toEqual([expect.objectContaining({ text: result?.assistantMessage, inReplyTo: sent.messageSeq })]);
     expect(eventsOf(events, "tokenUsage")).toEqual([
-      expect.objectContaining({ role: "planner", model: "scripted", promptTokens: 900n, completionTokens: 120n }),
+      expect.objectContaining({ role: ModelRole.PLANNER, model: "scripted", promptTokens: 900n, completionTokens: 120n }),
     ]);
 
     // The prompt carried the repository and the conversation.
@@ -142,12 +143,12 @@ describe("planner: a request becomes a job", () => {
     expect(await jobsOf(cp.clients, sessionId)).toEqual([]);
 
     const events = await sessionEvents(cp.clients, sessionId);
-    const told = eventsOf(events, "assistantMessage").filter((m) => m.source === "planner");
+    const told = eventsOf(events, "assistantMessage").filter((m) => m.source === MessageSource.PLANNER);
     expect(told).toHaveLength(1);
     expect(told[0]!.inReplyTo).toBe(sent.messageSeq);
     expect(told[0]!.text).toContain("I could not plan this request: the model did not produce a valid plan");
     expect(told[0]!.text).toContain("What to do: send the request again in other words");
-    expect(eventsOf(events, "error")).toEqual([expect.objectContaining({ code: "failed_precondition", message: request.lastError })]);
+    expect(eventsOf(events, "error")).toEqual([expect.objectContaining({ code: ErrorCode.FAILED_PRECONDITION, message: request.lastError })]);
     expect(eventsOf(events, "planCreated")).toEqual([]);
   });
 });

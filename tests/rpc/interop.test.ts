@@ -99,7 +99,7 @@ describe("@grpc/grpc-js with the .proto files (a client nobody here wrote)", () 
     const reply = await new Promise<object>((resolve, reject) =>
       client.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, {}, (error, value) => (error ? reject(error) : resolve(value ?? {}))),
     );
-    expect(reply).toMatchObject({ version: "test-1.2.3", store: "postgres", bus: "nats" });
+    expect(reply).toMatchObject({ version: "test-1.2.3", store: "STORE_KIND_POSTGRES", bus: "BUS_KIND_NATS" });
   });
 
   it("reads a server stream over h2c", async () => {
@@ -152,7 +152,7 @@ describe("buf curl through server reflection (no proto files)", () => {
       // GetSystemStatus pulls in queues.proto, common.proto and google/protobuf/timestamp.proto.
       const status = await bufCurl([...base, `${harness.url}/pushpals.v1.SystemService/GetSystemStatus`]);
       expect(status.stderr).toBe("");
-      expect(JSON.parse(status.stdout)).toEqual({ version: "test-1.2.3", store: "postgres", bus: "nats", repo: "/srv/repo" });
+      expect(JSON.parse(status.stdout)).toEqual({ version: "test-1.2.3", store: "STORE_KIND_POSTGRES", bus: "BUS_KIND_NATS", repo: "/srv/repo" });
 
       const session = await bufCurl([...base, "-d", JSON.stringify({ sessionId: SESSION_ID }), `${harness.url}/pushpals.v1.SessionService/GetSession`]);
       expect(JSON.parse(session.stdout)).toEqual({ session: { id: SESSION_ID, title: "echo" } });

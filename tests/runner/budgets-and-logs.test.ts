@@ -3,6 +3,7 @@ import { ItemStatus, LogStream } from "../../gen/pushpals/v1/common_pb.js";
 import { durationFromMs } from "../../services/kernel/time.js";
 import { processesWith, uniqueSleep, waitFor } from "../sandbox/fixtures.js";
 import { completions, createScene, enqueueJob, itemEvents, jobLog, startRunner, waitForStatus, type InProcessRunner, type Scene } from "./support.js";
+import { ErrorCode } from "../../gen/pushpals/v1/kinds_pb.js";
 
 describe("budgets and the job log", () => {
   let scene: Scene | undefined;
@@ -31,7 +32,7 @@ describe("budgets and the job log", () => {
     expect(await processesWith(marker)).toBe(0);
     expect(await completions(scene)).toEqual([]);
     const error = (await itemEvents(scene, job.id)).find((event) => event.payload.case === "error");
-    expect(error?.payload.value).toMatchObject({ code: "resource_exhausted" });
+    expect(error?.payload.value).toMatchObject({ code: ErrorCode.RESOURCE_EXHAUSTED });
   });
 
   it("falls back to supervisor.maxWallSeconds when the plan names no budget", async () => {

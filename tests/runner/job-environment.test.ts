@@ -10,6 +10,7 @@ import { git } from "../support/git.js";
 import { ensureNodeImage, NODE_IMAGE } from "../support/node-image.js";
 import { npmRepository } from "./job-environment-fixture.js";
 import { createScene, enqueueJob, itemEvents, jobLog, startRunner, waitForStatus, type InProcessRunner, type Scene } from "./support.js";
+import { JobStage } from "../../gen/pushpals/v1/kinds_pb.js";
 
 const SECRET_NAME = "PUSHPALS_TEST_JOB_ENV_TOKEN";
 const SECRET_VALUE = "tok-4242-setup-only";
@@ -146,8 +147,8 @@ describe("job environments without a spec, and bad specs", () => {
     const done = await waitForStatus(scene, job.id, undefined, 120_000);
     expect(done.status, done.lastError).toBe(ItemStatus.COMPLETED);
     const stages = await stagesOf(scene, job.id);
-    expect(stages.map((stage) => stage.stage)).toContain("setup");
-    expect(stages.find((stage) => stage.stage === "setup")!.detail).toContain("no .pushpals/environment.toml; detected package-lock.json → npm ci --no-audit --no-fund");
+    expect(stages.map((stage) => stage.stage)).toContain(JobStage.SETUP);
+    expect(stages.find((stage) => stage.stage === JobStage.SETUP)!.detail).toContain("no .pushpals/environment.toml; detected package-lock.json → npm ci --no-audit --no-fund");
     const log = (await jobLog(scene, job.id)).map((line) => line.text);
     expect(log.filter((text) => text.startsWith("[setup] setup command"))).toEqual(["[setup] setup command 1 of 1: $ npm ci --no-audit --no-fund"]);
     expect(log).toContain("is-number works");
@@ -176,7 +177,7 @@ describe("job environments without a spec, and bad specs", () => {
     const job = await enqueueJob(scene, { instruction: "test ! -e setup-ran && echo no setup ran" });
     const done = await waitForStatus(scene, job.id);
     expect(done.status, done.lastError).toBe(ItemStatus.COMPLETED);
-    const setup = (await stagesOf(scene, job.id)).find((stage) => stage.stage === "setup");
+    const setup = (await stagesOf(scene, job.id)).find((stage) => stage.stage === JobStage.SETUP);
     expect(setup?.detail).toContain("skipped, the process driver would run the repository's setup commands");
     expect(setup?.detail).toContain("supervisor.allow_unisolated = true");
     expect((await jobLog(scene, job.id)).map((line) => line.text)).toContain("no setup ran");

@@ -4,6 +4,7 @@ import { ItemStatus, LogStream } from "../../gen/pushpals/v1/common_pb.js";
 import { git } from "../support/git.js";
 import { commitsOfJob, completions, createScene, enqueueJob, jobBranchTip, itemEvents, jobLog, startRunner, waitForStatus, type InProcessRunner, type Scene } from "./support.js";
 import { jobWorktree } from "../../supervisor/workspace/index.js";
+import { ErrorCode, JobStage } from "../../gen/pushpals/v1/kinds_pb.js";
 
 describe("the job runner, deterministic lane", () => {
   let scene: Scene;
@@ -59,7 +60,7 @@ describe("the job runner, deterministic lane", () => {
 
     const events = await itemEvents(scene, job.id);
     const stages = events.flatMap((event) => (event.payload.case === "jobProgress" ? [event.payload.value.stage] : []));
-    expect(stages).toEqual(["workspace", "sandbox", "run", "validation", "scope", "commit", "completion"]);
+    expect(stages).toEqual([JobStage.WORKSPACE, JobStage.SANDBOX, JobStage.RUN, JobStage.VALIDATION, JobStage.SCOPE, JobStage.COMMIT, JobStage.COMPLETION]);
     const validation = events.find((event) => event.payload.case === "validationResult");
     expect(validation?.payload.value).toMatchObject({ command: "test -f x", passed: true, exitCode: 0 });
 
@@ -71,8 +72,8 @@ describe("the job runner, deterministic lane", () => {
     expect(stderr).toEqual(Array.from({ length: 300 }, (_, i) => `err-${i + 1}`));
     expect(lines.some((line) => line.stream === LogStream.SYSTEM && line.text.startsWith("[commit]"))).toBe(true);
     // Output comes after the run stage started and before the scope check.
-    const runAt = events.findIndex((e) => e.payload.case === "jobProgress" && e.payload.value.stage === "run");
-    const scopeAt = events.findIndex((e) => e.payload.case === "jobProgress" && e.payload.value.stage === "scope");
+    const runAt = events.findIndex((e) => e.payload.case === "jobProgress" && e.payload.value.stage === JobStage.RUN);
+    const scopeAt = events.findIndex((e) => e.payload.case === "jobProgress" && e.payload.value.stage === JobStage.SCOPE);
     const firstOut = events.findIndex((e) => e.payload.case === "jobLog" && e.payload.value.text === "out-1");
     const lastErr = events.findIndex((e) => e.payload.case === "jobLog" && e.payload.value.text === "err-300");
     expect(runAt).toBeLessThan(firstOut);
@@ -99,7 +100,7 @@ describe("the job runner, deterministic lane", () => {
     expect(finished.lastError).toMatch(/exited with code 3/);
     expect(finished.lastError).toContain("boom");
     const error = (await itemEvents(scene, job.id)).find((event) => event.payload.case === "error");
-    expect(error?.payload.value).toMatchObject({ code: "failed_precondition" });
+    expect(error?.payload.value).toMatchObject({ code: ErrorCode.FAILED_PRECONDITION });
     expect(await completions(scene)).toEqual([]);
   });
 

@@ -6,6 +6,7 @@ import { startScriptedModelServer, type ScriptedModelServer } from "../../servic
 import { createBwrapDriver } from "../../supervisor/sandbox/bwrap-driver.js";
 import { git } from "../support/git.js";
 import { enqueueJob, itemEvents, jobLog, useAgentRun, waitForStatus } from "./support.js";
+import { JobStage, ModelRole } from "../../gen/pushpals/v1/kinds_pb.js";
 
 const driver = (await createBwrapDriver().available()) ? "bwrap" : "process";
 const MODEL_KEY = "sk-test-never-in-a-sandbox";
@@ -52,11 +53,11 @@ describe(`the worker lane (coding agent, ${driver} sandbox)`, () => {
     const steps = events.flatMap((e) => (e.payload.case === "agentStep" ? [e.payload.value] : []));
     expect(steps.map((step) => step.command)).toEqual(["env | sort > env.txt; cat hello.txt", "sed -i 's/world/PushPals/' hello.txt && cat hello.txt", "echo PUSHPALS_SUBMIT && echo 'The greeting now says PushPals.'"]);
     const usage = events.flatMap((e) => (e.payload.case === "tokenUsage" ? [e.payload.value] : []));
-    expect(usage.map((u) => [u.role, Number(u.promptTokens), Number(u.completionTokens)])).toEqual([["agent", 400, 20], ["agent", 480, 30], ["agent", 560, 25]]);
+    expect(usage.map((u) => [u.role, Number(u.promptTokens), Number(u.completionTokens)])).toEqual([[ModelRole.AGENT, 400, 20], [ModelRole.AGENT, 480, 30], [ModelRole.AGENT, 560, 25]]);
     const validation = events.flatMap((e) => (e.payload.case === "validationResult" ? [e.payload.value] : []));
     expect(validation).toMatchObject([{ command: "grep -q PushPals hello.txt", passed: true }]);
     const stages = events.flatMap((e) => (e.payload.case === "jobProgress" ? [e.payload.value.stage] : []));
-    expect(stages).toEqual(["workspace", "sandbox", "run", "validation", "scope", "commit", "completion"]);
+    expect(stages).toEqual([JobStage.WORKSPACE, JobStage.SANDBOX, JobStage.RUN, JobStage.VALIDATION, JobStage.SCOPE, JobStage.COMMIT, JobStage.COMPLETION]);
     expect((await jobLog(scene, job.id)).map((line) => line.text)).toContain("Hello, PushPals");
 
     const { artifacts } = await scene.controlPlane.clients.execution.listArtifacts({ jobId: job.id });

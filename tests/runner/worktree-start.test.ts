@@ -5,6 +5,7 @@ import { ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
 import { packageRoot } from "../../services/kernel/paths.js";
 import { git } from "../support/git.js";
 import { createScene, enqueueJob, itemEvents, startRunner, waitForStatus, type InProcessRunner, type Scene } from "./support.js";
+import { JobStage } from "../../gen/pushpals/v1/kinds_pb.js";
 
 /** A job's script: serves a file of its own worktree with `send` (which answers 404 for any dot segment) and fetches it. */
 const SERVE_CHECK = `
@@ -22,7 +23,7 @@ const server = http.createServer((req, res) => send(req, file).pipe(res)).listen
 `;
 
 const stages = async (scene: Scene, jobId: string) =>
-  (await itemEvents(scene, jobId)).flatMap((e) => (e.payload.case === "jobProgress" && e.payload.value.stage === "workspace" ? [e.payload.value.detail] : []));
+  (await itemEvents(scene, jobId)).flatMap((e) => (e.payload.case === "jobProgress" && e.payload.value.stage === JobStage.WORKSPACE ? [e.payload.value.detail] : []));
 
 describe("job worktrees: where they live and where they start", () => {
   let scene: Scene;

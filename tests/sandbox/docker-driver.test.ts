@@ -6,6 +6,7 @@ import { createDockerDriver, JOB_LABEL, OWNER_LABEL, type DockerDriverOptions } 
 import { describeDriverConformance } from "./conformance.js";
 import { describeIfAvailable } from "./environment.js";
 import { collect, makeWorkspace, processesWith, uniqueSleep, waitFor, type Workspace } from "./fixtures.js";
+import { z } from "zod";
 
 const settings: DockerDriverOptions = {
   image: "localhost/pushpals-busybox:latest",
@@ -29,16 +30,16 @@ describeDriverConformance("docker", requirement, () => createDockerDriver(settin
   workspace: "mounted",
 });
 
-interface ContainerInspect {
-  Config: { Labels: Record<string, string> };
-  HostConfig: { Memory: number; PidsLimit: number; NanoCpus: number; NetworkMode: string; ReadonlyRootfs: boolean; CapDrop: string[] | null };
-  State: { Running: boolean };
-}
+const containerInspect = z.object({
+  Config: z.object({ Labels: z.record(z.string(), z.string()) }),
+  HostConfig: z.object({ Memory: z.number(), PidsLimit: z.number(), NanoCpus: z.number(), NetworkMode: z.string(), ReadonlyRootfs: z.boolean(), CapDrop: z.array(z.string()).nullable() }),
+  State: z.object({ Running: z.boolean() }),
+});
 
 describeIfAvailable("docker driver", requirement, () => {
   const engine = createEngineClient();
   let workspace: Workspace;
-  const inspect = (id: string) => engine.call<ContainerInspect>("GET", `/containers/${id}/json`);
+  const inspect = (id: string) => engine.read(containerInspect, "GET", `/containers/${id}/json`);
   const gone = async (id: string) => {
     const error = await inspect(id).then(() => undefined, (caught: unknown) => caught);
     return error instanceof EngineError && error.status === 404;

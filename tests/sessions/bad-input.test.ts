@@ -101,6 +101,8 @@ const cases: Case[] = [
   ["slo: window of one second", Code.InvalidArgument, (c) => c.queues.getSlo({ queue: QueueName.JOBS, window: durationFromMs(1000) })],
   ["heartbeat: worker id with capitals and spaces", Code.InvalidArgument, (c) => c.execution.heartbeat({ workerId: "My Worker" })],
   ["append job logs: no lines", Code.InvalidArgument, (c, f) => c.execution.appendJobLogs({ jobId: f.claimedJob.id, leaseToken: f.claimedJob.token, lines: [] })],
+  ["append job logs: a line number set by the caller", Code.InvalidArgument, (c, f) =>
+    c.execution.appendJobLogs({ jobId: f.claimedJob.id, leaseToken: f.claimedJob.token, lines: [{ line: 5n, text: "numbered" }] })],
   ["append job logs: finished job", Code.FailedPrecondition, (c, f) =>
     c.execution.appendJobLogs({ jobId: f.finishedJob.id, leaseToken: f.finishedJob.token, lines: [{ text: "late" }] })],
   ["put artifact: name with a path", Code.InvalidArgument, (c, f) =>
@@ -164,6 +166,10 @@ describe("bad input to the control plane", () => {
       .enqueue(enqueue(fixture, { queue: QueueName.COMPLETIONS, payload: create(ItemPayloadSchema, { kind: { case: "completion", value: { jobId: UNKNOWN_JOB, branch: "--upload-pack=x", sha: "a".repeat(40) } } }) }))
       .catch((e: unknown) => e as ConnectError);
     expect((branch as ConnectError).rawMessage).toMatch(/^payload\.completion\.branch: starts with "-", which git reads as an option/);
+    const numbered = await cp.clients.execution
+      .appendJobLogs({ jobId: fixture.claimedJob.id, leaseToken: fixture.claimedJob.token, lines: [{ text: "a" }, { line: 9n, text: "b" }] })
+      .catch((e: unknown) => e as ConnectError);
+    expect((numbered as ConnectError).rawMessage).toBe("lines[1].line: must be 0 (unset): the control plane numbers the lines");
   });
 
   it("leaves no half-written state behind a refused request", async () => {

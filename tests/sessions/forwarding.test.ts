@@ -8,6 +8,7 @@ import { createTransport } from "../../services/kernel/clients.js";
 import { createLogger } from "../../services/kernel/log.js";
 import { startRpcServer, type RpcServer } from "../../services/kernel/rpc/server.js";
 import { startTestControlPlane, type TestControlPlane } from "../support/control-plane.js";
+import { MessageSource } from "../../gen/pushpals/v1/kinds_pb.js";
 
 /** Mesh mode: clients reach services in other processes through the control plane's one URL. */
 describe("forwarding mesh services through the control plane", () => {
@@ -28,7 +29,7 @@ describe("forwarding mesh services through the control plane", () => {
           send(req, ctx) {
             seen.push({ text: req.text, authorization: ctx.requestHeader.get("authorization") });
             if (req.text === "fail") throw new ConnectError("chat says no", Code.FailedPrecondition);
-            return { messageSeq: 7n, reply: create(AssistantMessageSchema, { text: `echo: ${req.text}`, source: "chat" }) };
+            return { messageSeq: 7n, reply: create(AssistantMessageSchema, { text: `echo: ${req.text}`, source: MessageSource.CHAT }) };
           },
         }),
     });

@@ -5,6 +5,7 @@ import { createClients } from "../../services/kernel/clients.js";
 import { freshDatabase, type FreshDatabase } from "../support/postgres.js";
 import { startPushpals, type PushpalsProcess } from "../support/pushpals-process.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
+import { MessageSource } from "../../gen/pushpals/v1/kinds_pb.js";
 
 describe("two control-plane processes on one Postgres and one NATS", () => {
   let db: FreshDatabase;
@@ -64,7 +65,7 @@ describe("two control-plane processes on one Postgres and one NATS", () => {
       sent.push(text);
       await clientsB.sessions.appendEvents({
         sessionId,
-        events: [create(EventSchema, { payload: { case: "assistantMessage", value: create(AssistantMessageSchema, { text, source: "test" }) } })],
+        events: [create(EventSchema, { payload: { case: "assistantMessage", value: create(AssistantMessageSchema, { text, source: MessageSource.CHAT }) } })],
       });
     }
     await reading;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ItemStatus, Priority, QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import { ItemPayloadSchema, type ItemPayload } from "../../gen/pushpals/v1/items_pb.js";
 import { Lane } from "../../gen/pushpals/v1/task_pb.js";
+import { leaseLostDetail } from "../../services/kernel/errors.js";
 import { durationFromMs } from "../../services/kernel/time.js";
 import { startTestControlPlane, type TestControlPlane } from "../support/control-plane.js";
 
@@ -94,9 +95,10 @@ describe.each(["sqlite", "postgres"] as const)("queues over RPC on %s", (store) 
   it("refuses a stale lease token, and shows cancel to the holder on renewal", async () => {
     await cp.clients.queues.enqueue({ queue: QueueName.JOBS, sessionId, payload: scriptJob("sleep 1") });
     const { item, leaseToken } = await cp.clients.queues.claim({ queue: QueueName.JOBS, workerId: "w1" });
-    await expect(
-      cp.clients.queues.complete({ itemId: item!.id, leaseToken: "lse_01JD0000000000000000000000" }),
-    ).rejects.toMatchObject({ code: Code.FailedPrecondition });
+    const stale = await cp.clients.queues.complete({ itemId: item!.id, leaseToken: "lse_01JD0000000000000000000000" }).catch((error: unknown) => error);
+    expect(stale).toMatchObject({ code: Code.FailedPrecondition });
+    // The typed detail crosses the wire: the holder decides by it, not by the message.
+    expect(leaseLostDetail(stale)).toMatchObject({ itemId: item!.id, status: ItemStatus.CLAIMED, heldBy: "w1" });
     const { item: cancelled } = await cp.clients.queues.cancel({ itemId: item!.id, reason: "changed my mind" });
     expect(cancelled?.cancelRequested).toBe(true);
     const renewed = await cp.clients.queues.renewLease({ itemId: item!.id, leaseToken });

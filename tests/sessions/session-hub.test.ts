@@ -13,6 +13,7 @@ import { committer } from "../../services/sessions/commit.js";
 import { SessionHub, TICK, type EventLog, type HubItem, type HubSubscription } from "../../services/sessions/session-hub.js";
 import { DEFAULT_OPTIONS } from "../store/harness.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
+import { JobStage } from "../../gen/pushpals/v1/kinds_pb.js";
 
 function countingBus(): { bus: Bus; subscribed: () => number; open: () => number } {
   const inner = createMemoryBus();
@@ -52,10 +53,10 @@ function countedLog(store: Store, options: { failReads?: number; failGetSession?
   return { log, counts };
 }
 
-const progress = (stage: string): EventDraft => ({ payload: { case: "jobProgress", value: create(JobProgressSchema, { stage }) } });
+const progress = (detail: string): EventDraft => ({ payload: { case: "jobProgress", value: create(JobProgressSchema, { stage: JobStage.RUN, detail }) } });
 const seqs = (items: HubItem[]) => items.map((item) => (item === TICK ? "tick" : Number(item.seq)));
 const stages = (items: HubItem[]) =>
-  items.map((item) => (item === TICK ? "tick" : item.payload.case === "jobProgress" ? item.payload.value.stage : `(${item.payload.case})`));
+  items.map((item) => (item === TICK ? "tick" : item.payload.case === "jobProgress" ? item.payload.value.detail : `(${item.payload.case})`));
 
 async function take(subscription: HubSubscription, count: number): Promise<HubItem[]> {
   const items: HubItem[] = [];
@@ -111,7 +112,7 @@ describe("session hub", () => {
     const follower = hub.subscribe(sessionId);
     await follower.ready;
     const subject = subjects.sessionEvents(sessionId);
-    const forged = create(EventSchema, { sessionId, seq: 2n, payload: { case: "jobProgress", value: { stage: "forged" } } });
+    const forged = create(EventSchema, { sessionId, seq: 2n, payload: { case: "jobProgress", value: { stage: JobStage.RUN, detail: "forged" } } });
     bus.publish(subject, toBinary(EventSchema, forged));
     bus.publish(subject, new Uint8Array([0xff, 0xff, 0xff]));
     bus.publish(subject, encodeNotice({ sessionId, seq: 1n })); // read already

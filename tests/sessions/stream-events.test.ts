@@ -6,6 +6,7 @@ import type { Event } from "../../gen/pushpals/v1/events_pb.js";
 import type { Clients } from "../../services/kernel/clients.js";
 import { SHARED_NATS_URL } from "../bus/support/buses.js";
 import { startTestControlPlane, type TestControlPlane } from "../support/control-plane.js";
+import { MessageSource } from "../../gen/pushpals/v1/kinds_pb.js";
 
 interface Setup {
   name: string;
@@ -116,7 +117,7 @@ describe.each(SETUPS)("StreamEvents on $name", (setup) => {
 });
 
 function assistantEvent(text: string): Event {
-  return create(EventSchema, { payload: { case: "assistantMessage", value: create(AssistantMessageSchema, { text, source: "test" }) } });
+  return create(EventSchema, { payload: { case: "assistantMessage", value: create(AssistantMessageSchema, { text, source: MessageSource.CHAT }) } });
 }
 
 async function drain(clients: Clients, sessionId: string, afterSeq: bigint): Promise<void> {

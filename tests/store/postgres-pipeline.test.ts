@@ -5,6 +5,7 @@ import { openPostgresStore } from "../../services/kernel/store/open-store.js";
 import type { Store } from "../../services/kernel/store/store.js";
 import { freshDatabase, type FreshDatabase } from "../support/postgres.js";
 import { DEFAULT_OPTIONS } from "./harness.js";
+import { MessageSource } from "../../gen/pushpals/v1/kinds_pb.js";
 
 /**
  * postgres.js 3.4.9 can send a transaction's BEGIN on a pooled connection it has not
@@ -31,8 +32,8 @@ describe("postgres store under a flooded pool", () => {
     const ids = sessions.map((s) => s.value.session.id);
     const appends = Array.from({ length: 600 }, (_, i) =>
       store.appendEvents(ids[i % ids.length]!, [
-        { payload: { case: "assistantMessage", value: create(AssistantMessageSchema, { text: `a${i}`, source: "test" }) } },
-        { payload: { case: "assistantMessage", value: create(AssistantMessageSchema, { text: `b${i}`, source: "test" }) } },
+        { payload: { case: "assistantMessage", value: create(AssistantMessageSchema, { text: `a${i}`, source: MessageSource.CHAT }) } },
+        { payload: { case: "assistantMessage", value: create(AssistantMessageSchema, { text: `b${i}`, source: MessageSource.CHAT }) } },
       ]),
     );
     const reads = Array.from({ length: 600 }, (_, i) => store.listEvents({ sessionId: ids[i % ids.length]!, afterSeq: 0n, limit: 5 }));

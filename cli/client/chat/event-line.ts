@@ -3,6 +3,7 @@ import type { Event, ItemEnqueued } from "../../../gen/pushpals/v1/events_pb.js"
 import { Intent, Lane, Risk } from "../../../gen/pushpals/v1/task_pb.js";
 import { durationWord, itemSubject, oneLine, positionWords, shortSha } from "../format.js";
 import type { Style } from "../style.js";
+import { ErrorCode, JobStage } from "../../../gen/pushpals/v1/kinds_pb.js";
 
 /** What an event shows: a permanent line, and/or the item's live progress (`text: undefined` ends it). */
 export interface EventView {
@@ -32,7 +33,7 @@ export function describeEvent(event: Event, style: Style): EventView {
     }
     case "error":
       // A long message (a failure quoting its output) follows in full with the item's failed line; here its first line is enough.
-      return { line: style.bad(`✗ ${firstLine(p.value.message)}${p.value.hint ? ` — ${p.value.hint}` : ""}${p.value.code ? ` (${p.value.code})` : ""}`) };
+      return { line: style.bad(`✗ ${firstLine(p.value.message)}${p.value.hint ? ` — ${p.value.hint}` : ""}${p.value.code ? ` (${enumWord(ErrorCode, p.value.code)})` : ""}`) };
 
     case "requestEnqueued":
       return { line: style.dim(`request ${id} queued${waiting(p.value)}`), progress: { key: id, text: `request ${id} waiting for the planner` } };
@@ -64,7 +65,8 @@ export function describeEvent(event: Event, style: Style): EventView {
     case "jobClaimed":
       return { line: style.dim(`job ${id} started on ${p.value.workerId} (attempt ${p.value.attempt})`), progress: { key: id, text: `job ${id} starting on ${p.value.workerId}` } };
     case "jobProgress": {
-      const { stage, detail, step, totalSteps } = p.value;
+      const { detail, step, totalSteps } = p.value;
+      const stage = enumWord(JobStage, p.value.stage);
       const counter = totalSteps > 0 ? ` ${step}/${totalSteps}` : step > 0 ? ` ${step}` : "";
       return { progress: { key: id, text: `job ${id} ${stage}${counter}${detail ? `: ${detail}` : ""}` } };
     }

@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
 import { EventSchema } from "../../../gen/pushpals/v1/events_pb.js";
 import type { Session } from "../../../gen/pushpals/v1/sessions_pb.js";
@@ -58,7 +59,8 @@ export async function runInteractiveChat(options: InteractiveOptions): Promise<E
     }
     printer.willSend(text);
     try {
-      printer.sent(await clients.chat.send({ sessionId: session.id, text, author }, { timeoutMs: SEND_TIMEOUT_MS }));
+      // A key per line typed: the same words typed again are a new message, a repeated Send is not.
+      printer.sent(await clients.chat.send({ sessionId: session.id, text, author, idempotencyKey: randomUUID() }, { timeoutMs: SEND_TIMEOUT_MS }));
     } catch (error) {
       printer.sendFailed(text);
       view.line(style.bad(`✗ not sent: ${rpcFailure(error, options.url)?.message ?? errorMessage(error)}`));

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { toJson } from "@bufbuild/protobuf";
 import { SendResponseSchema, type SendResponse } from "../../../gen/pushpals/v1/chat_pb.js";
 import { EventSchema } from "../../../gen/pushpals/v1/events_pb.js";
@@ -37,7 +38,8 @@ export async function sendAndWait(options: SendOptions): Promise<ExitCode> {
   const { clients, session, text, author, json, view } = options;
   const printer = new ChatPrinter(view, options.style, author);
   printer.willSend(text);
-  const response = await clients.chat.send({ sessionId: session.id, text, author }, { timeoutMs: SEND_TIMEOUT_MS });
+  // A key of its own: a Send the transport repeats records the message once.
+  const response = await clients.chat.send({ sessionId: session.id, text, author, idempotencyKey: randomUUID() }, { timeoutMs: SEND_TIMEOUT_MS });
   if (json) writeJson({ sent: toJson(SendResponseSchema, response) });
   else printer.sent(response);
   if (!options.wait) return EXIT.ok;

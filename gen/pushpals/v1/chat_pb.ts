@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pushpals/v1/chat.proto.
  */
 export const file_pushpals_v1_chat: GenFile = /*@__PURE__*/
-  fileDesc("ChZwdXNocGFscy92MS9jaGF0LnByb3RvEgtwdXNocGFscy52MSI/CgtTZW5kUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEgwKBHRleHQYAiABKAkSDgoGYXV0aG9yGAMgASgJInoKDFNlbmRSZXNwb25zZRITCgttZXNzYWdlX3NlcRgBIAEoBBIsCgVyZXBseRgCIAEoCzIdLnB1c2hwYWxzLnYxLkFzc2lzdGFudE1lc3NhZ2USJwoHcmVxdWVzdBgDIAEoCzIWLnB1c2hwYWxzLnYxLlF1ZXVlSXRlbTJKCgtDaGF0U2VydmljZRI7CgRTZW5kEhgucHVzaHBhbHMudjEuU2VuZFJlcXVlc3QaGS5wdXNocGFscy52MS5TZW5kUmVzcG9uc2ViBnByb3RvMw", [file_pushpals_v1_events, file_pushpals_v1_items]);
+  fileDesc("ChZwdXNocGFscy92MS9jaGF0LnByb3RvEgtwdXNocGFscy52MSJYCgtTZW5kUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEgwKBHRleHQYAiABKAkSDgoGYXV0aG9yGAMgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgEIAEoCSJ6CgxTZW5kUmVzcG9uc2USEwoLbWVzc2FnZV9zZXEYASABKAQSLAoFcmVwbHkYAiABKAsyHS5wdXNocGFscy52MS5Bc3Npc3RhbnRNZXNzYWdlEicKB3JlcXVlc3QYAyABKAsyFi5wdXNocGFscy52MS5RdWV1ZUl0ZW0ySgoLQ2hhdFNlcnZpY2USOwoEU2VuZBIYLnB1c2hwYWxzLnYxLlNlbmRSZXF1ZXN0GhkucHVzaHBhbHMudjEuU2VuZFJlc3BvbnNlYgZwcm90bzM", [file_pushpals_v1_events, file_pushpals_v1_items]);
 
 /**
  * A person's chat message.
@@ -42,6 +42,17 @@ export type SendRequest = Message<"pushpals.v1.SendRequest"> & {
    * @generated from field: string author = 3;
    */
   author: string;
+
+  /**
+   * Makes a retried Send safe: a Send with a key already used in this session
+   * records nothing new and answers with that first message (its seq, its reply
+   * or request). The same key with a different text or author is ALREADY_EXISTS:
+   * use a new key for a new message. Empty: every Send is a new message. At most
+   * 200 characters; clients send a fresh one (a UUID) per message.
+   *
+   * @generated from field: string idempotency_key = 4;
+   */
+  idempotencyKey: string;
 };
 
 /**

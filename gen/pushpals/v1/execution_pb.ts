@@ -6,9 +6,9 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { LogStream } from "./common_pb.js";
+import type { ItemStatus } from "./common_pb.js";
 import { file_pushpals_v1_common } from "./common_pb.js";
-import type { Event } from "./events_pb.js";
+import type { Event, JobLog } from "./events_pb.js";
 import { file_pushpals_v1_events } from "./events_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pushpals/v1/execution.proto.
  */
 export const file_pushpals_v1_execution: GenFile = /*@__PURE__*/
-  fileDesc("ChtwdXNocGFscy92MS9leGVjdXRpb24ucHJvdG8SC3B1c2hwYWxzLnYxIpQCCgZXb3JrZXISCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIMCgRob3N0GAMgASgJEg8KB2RyaXZlcnMYBCADKAkSEwoLY29uY3VycmVuY3kYBSABKA0SFgoOYWN0aXZlX2pvYl9pZHMYBiADKAkSKQoGc3RhdHVzGAcgASgOMhkucHVzaHBhbHMudjEuV29ya2VyU3RhdHVzEjEKDWZpcnN0X3NlZW5fYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEWxhc3RfaGVhcnRiZWF0X2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2ZXJzaW9uGAogASgJImkKB0xvZ0xpbmUSJgoGc3RyZWFtGAEgASgOMhYucHVzaHBhbHMudjEuTG9nU3RyZWFtEgwKBHRleHQYAiABKAkSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAinQEKCEFydGlmYWN0EgoKAmlkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhIKCm1lZGlhX3R5cGUYBCABKAkSEgoKc2l6ZV9ieXRlcxgFIAEoBBIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdjb250ZW50GAcgASgMIpABChBIZWFydGJlYXRSZXF1ZXN0EhEKCXdvcmtlcl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEgwKBGhvc3QYAyABKAkSDwoHZHJpdmVycxgEIAMoCRITCgtjb25jdXJyZW5jeRgFIAEoDRIWCg5hY3RpdmVfam9iX2lkcxgGIAMoCRIPCgd2ZXJzaW9uGAcgASgJImYKEUhlYXJ0YmVhdFJlc3BvbnNlEiAKGGNhbmNlbF9yZXF1ZXN0ZWRfam9iX2lkcxgBIAMoCRIvCgtzZXJ2ZXJfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOwoSTGlzdFdvcmtlcnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJIlQKE0xpc3RXb3JrZXJzUmVzcG9uc2USJAoHd29ya2VycxgBIAMoCzITLnB1c2hwYWxzLnYxLldvcmtlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiYAoUQXBwZW5kSm9iTG9nc1JlcXVlc3QSDgoGam9iX2lkGAEgASgJEhMKC2xlYXNlX3Rva2VuGAIgASgJEiMKBWxpbmVzGAMgAygLMhQucHVzaHBhbHMudjEuTG9nTGluZSIqChVBcHBlbmRKb2JMb2dzUmVzcG9uc2USEQoJbGFzdF9saW5lGAEgASgEIkoKFFN0cmVhbUpvYkxvZ3NSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRISCgphZnRlcl9saW5lGAIgASgEEg4KBmZvbGxvdxgDIAEoCCJ6CgpKb2JMb2dMaW5lEgwKBGxpbmUYASABKAQSJgoGc3RyZWFtGAIgASgOMhYucHVzaHBhbHMudjEuTG9nU3RyZWFtEgwKBHRleHQYAyABKAkSKAoEdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiZgoVU3RyZWFtSm9iTG9nc1Jlc3BvbnNlEicKBGxpbmUYASABKAsyFy5wdXNocGFscy52MS5Kb2JMb2dMaW5lSAASGQoPZmluaXNoZWRfc3RhdHVzGAIgASgJSABCCQoHbWVzc2FnZSJsChJQdXRBcnRpZmFjdFJlcXVlc3QSDgoGam9iX2lkGAEgASgJEhMKC2xlYXNlX3Rva2VuGAIgASgJEgwKBG5hbWUYAyABKAkSEgoKbWVkaWFfdHlwZRgEIAEoCRIPCgdjb250ZW50GAUgASgMIj4KE1B1dEFydGlmYWN0UmVzcG9uc2USJwoIYXJ0aWZhY3QYASABKAsyFS5wdXNocGFscy52MS5BcnRpZmFjdCJNChRMaXN0QXJ0aWZhY3RzUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkiWgoVTGlzdEFydGlmYWN0c1Jlc3BvbnNlEigKCWFydGlmYWN0cxgBIAMoCzIVLnB1c2hwYWxzLnYxLkFydGlmYWN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIpChJHZXRBcnRpZmFjdFJlcXVlc3QSEwoLYXJ0aWZhY3RfaWQYASABKAkiPgoTR2V0QXJ0aWZhY3RSZXNwb25zZRInCghhcnRpZmFjdBgBIAEoCzIVLnB1c2hwYWxzLnYxLkFydGlmYWN0IkAKEFNlbmRUb0pvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJEgwKBHRleHQYAiABKAkSDgoGYXV0aG9yGAMgASgJIjYKEVNlbmRUb0pvYlJlc3BvbnNlEiEKBWV2ZW50GAEgASgLMhIucHVzaHBhbHMudjEuRXZlbnQiRQoVQW5zd2VyUXVlc3Rpb25SZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIMCgR0ZXh0GAIgASgJEg4KBmF1dGhvchgDIAEoCSI7ChZBbnN3ZXJRdWVzdGlvblJlc3BvbnNlEiEKBWV2ZW50GAEgASgLMhIucHVzaHBhbHMudjEuRXZlbnQiQQoPUGF1c2VKb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIOCgZhdXRob3IYAiABKAkSDgoGcmVhc29uGAMgASgJIjUKEFBhdXNlSm9iUmVzcG9uc2USIQoFZXZlbnQYASABKAsyEi5wdXNocGFscy52MS5FdmVudCJCChBSZXN1bWVKb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIOCgZhdXRob3IYAiABKAkSDgoGZmluaXNoGAMgASgIIjYKEVJlc3VtZUpvYlJlc3BvbnNlEiEKBWV2ZW50GAEgASgLMhIucHVzaHBhbHMudjEuRXZlbnQiWwoPUnVuSW5Kb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIPCgdjb21tYW5kGAIgASgJEg4KBmF1dGhvchgDIAEoCRIXCg90aW1lb3V0X3NlY29uZHMYBCABKA0iSAoQUnVuSW5Kb2JSZXNwb25zZRIRCglleGl0X2NvZGUYASABKAUSDgoGb3V0cHV0GAIgASgJEhEKCXRpbWVkX291dBgDIAEoCCp7CgxXb3JrZXJTdGF0dXMSHQoZV09SS0VSX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFFdPUktFUl9TVEFUVVNfT05MSU5FEAESFwoTV09SS0VSX1NUQVRVU19TVEFMRRACEhkKFVdPUktFUl9TVEFUVVNfT0ZGTElORRADMvcHChBFeGVjdXRpb25TZXJ2aWNlEkoKCUhlYXJ0YmVhdBIdLnB1c2hwYWxzLnYxLkhlYXJ0YmVhdFJlcXVlc3QaHi5wdXNocGFscy52MS5IZWFydGJlYXRSZXNwb25zZRJVCgtMaXN0V29ya2VycxIfLnB1c2hwYWxzLnYxLkxpc3RXb3JrZXJzUmVxdWVzdBogLnB1c2hwYWxzLnYxLkxpc3RXb3JrZXJzUmVzcG9uc2UiA5ACARJWCg1BcHBlbmRKb2JMb2dzEiEucHVzaHBhbHMudjEuQXBwZW5kSm9iTG9nc1JlcXVlc3QaIi5wdXNocGFscy52MS5BcHBlbmRKb2JMb2dzUmVzcG9uc2USXQoNU3RyZWFtSm9iTG9ncxIhLnB1c2hwYWxzLnYxLlN0cmVhbUpvYkxvZ3NSZXF1ZXN0GiIucHVzaHBhbHMudjEuU3RyZWFtSm9iTG9nc1Jlc3BvbnNlIgOQAgEwARJQCgtQdXRBcnRpZmFjdBIfLnB1c2hwYWxzLnYxLlB1dEFydGlmYWN0UmVxdWVzdBogLnB1c2hwYWxzLnYxLlB1dEFydGlmYWN0UmVzcG9uc2USWwoNTGlzdEFydGlmYWN0cxIhLnB1c2hwYWxzLnYxLkxpc3RBcnRpZmFjdHNSZXF1ZXN0GiIucHVzaHBhbHMudjEuTGlzdEFydGlmYWN0c1Jlc3BvbnNlIgOQAgESVQoLR2V0QXJ0aWZhY3QSHy5wdXNocGFscy52MS5HZXRBcnRpZmFjdFJlcXVlc3QaIC5wdXNocGFscy52MS5HZXRBcnRpZmFjdFJlc3BvbnNlIgOQAgESSgoJU2VuZFRvSm9iEh0ucHVzaHBhbHMudjEuU2VuZFRvSm9iUmVxdWVzdBoeLnB1c2hwYWxzLnYxLlNlbmRUb0pvYlJlc3BvbnNlElkKDkFuc3dlclF1ZXN0aW9uEiIucHVzaHBhbHMudjEuQW5zd2VyUXVlc3Rpb25SZXF1ZXN0GiMucHVzaHBhbHMudjEuQW5zd2VyUXVlc3Rpb25SZXNwb25zZRJHCghQYXVzZUpvYhIcLnB1c2hwYWxzLnYxLlBhdXNlSm9iUmVxdWVzdBodLnB1c2hwYWxzLnYxLlBhdXNlSm9iUmVzcG9uc2USSgoJUmVzdW1lSm9iEh0ucHVzaHBhbHMudjEuUmVzdW1lSm9iUmVxdWVzdBoeLnB1c2hwYWxzLnYxLlJlc3VtZUpvYlJlc3BvbnNlEkcKCFJ1bkluSm9iEhwucHVzaHBhbHMudjEuUnVuSW5Kb2JSZXF1ZXN0Gh0ucHVzaHBhbHMudjEuUnVuSW5Kb2JSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_pushpals_v1_common, file_pushpals_v1_events]);
+  fileDesc("ChtwdXNocGFscy92MS9leGVjdXRpb24ucHJvdG8SC3B1c2hwYWxzLnYxIpQCCgZXb3JrZXISCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIMCgRob3N0GAMgASgJEg8KB2RyaXZlcnMYBCADKAkSEwoLY29uY3VycmVuY3kYBSABKA0SFgoOYWN0aXZlX2pvYl9pZHMYBiADKAkSKQoGc3RhdHVzGAcgASgOMhkucHVzaHBhbHMudjEuV29ya2VyU3RhdHVzEjEKDWZpcnN0X3NlZW5fYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEWxhc3RfaGVhcnRiZWF0X2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2ZXJzaW9uGAogASgJIp0BCghBcnRpZmFjdBIKCgJpZBgBIAEoCRIOCgZqb2JfaWQYAiABKAkSDAoEbmFtZRgDIAEoCRISCgptZWRpYV90eXBlGAQgASgJEhIKCnNpemVfYnl0ZXMYBSABKAQSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHY29udGVudBgHIAEoDCKQAQoQSGVhcnRiZWF0UmVxdWVzdBIRCgl3b3JrZXJfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIMCgRob3N0GAMgASgJEg8KB2RyaXZlcnMYBCADKAkSEwoLY29uY3VycmVuY3kYBSABKA0SFgoOYWN0aXZlX2pvYl9pZHMYBiADKAkSDwoHdmVyc2lvbhgHIAEoCSJmChFIZWFydGJlYXRSZXNwb25zZRIgChhjYW5jZWxfcmVxdWVzdGVkX2pvYl9pZHMYASADKAkSLwoLc2VydmVyX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjsKEkxpc3RXb3JrZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKA0SEgoKcGFnZV90b2tlbhgCIAEoCSJUChNMaXN0V29ya2Vyc1Jlc3BvbnNlEiQKB3dvcmtlcnMYASADKAsyEy5wdXNocGFscy52MS5Xb3JrZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIl8KFEFwcGVuZEpvYkxvZ3NSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRITCgtsZWFzZV90b2tlbhgCIAEoCRIiCgVsaW5lcxgDIAMoCzITLnB1c2hwYWxzLnYxLkpvYkxvZyIqChVBcHBlbmRKb2JMb2dzUmVzcG9uc2USEQoJbGFzdF9saW5lGAEgASgEIkoKFFN0cmVhbUpvYkxvZ3NSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRISCgphZnRlcl9saW5lGAIgASgEEg4KBmZvbGxvdxgDIAEoCCJ7ChVTdHJlYW1Kb2JMb2dzUmVzcG9uc2USIwoEbGluZRgBIAEoCzITLnB1c2hwYWxzLnYxLkpvYkxvZ0gAEjIKD2ZpbmlzaGVkX3N0YXR1cxgCIAEoDjIXLnB1c2hwYWxzLnYxLkl0ZW1TdGF0dXNIAEIJCgdtZXNzYWdlImwKElB1dEFydGlmYWN0UmVxdWVzdBIOCgZqb2JfaWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSDAoEbmFtZRgDIAEoCRISCgptZWRpYV90eXBlGAQgASgJEg8KB2NvbnRlbnQYBSABKAwiPgoTUHV0QXJ0aWZhY3RSZXNwb25zZRInCghhcnRpZmFjdBgBIAEoCzIVLnB1c2hwYWxzLnYxLkFydGlmYWN0Ik0KFExpc3RBcnRpZmFjdHNSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKA0SEgoKcGFnZV90b2tlbhgDIAEoCSJaChVMaXN0QXJ0aWZhY3RzUmVzcG9uc2USKAoJYXJ0aWZhY3RzGAEgAygLMhUucHVzaHBhbHMudjEuQXJ0aWZhY3QSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIikKEkdldEFydGlmYWN0UmVxdWVzdBITCgthcnRpZmFjdF9pZBgBIAEoCSI+ChNHZXRBcnRpZmFjdFJlc3BvbnNlEicKCGFydGlmYWN0GAEgASgLMhUucHVzaHBhbHMudjEuQXJ0aWZhY3QiQAoQU2VuZFRvSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSDAoEdGV4dBgCIAEoCRIOCgZhdXRob3IYAyABKAkiNgoRU2VuZFRvSm9iUmVzcG9uc2USIQoFZXZlbnQYASABKAsyEi5wdXNocGFscy52MS5FdmVudCJFChVBbnN3ZXJRdWVzdGlvblJlcXVlc3QSDgoGam9iX2lkGAEgASgJEgwKBHRleHQYAiABKAkSDgoGYXV0aG9yGAMgASgJIjsKFkFuc3dlclF1ZXN0aW9uUmVzcG9uc2USIQoFZXZlbnQYASABKAsyEi5wdXNocGFscy52MS5FdmVudCJBCg9QYXVzZUpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJEg4KBmF1dGhvchgCIAEoCRIOCgZyZWFzb24YAyABKAkiNQoQUGF1c2VKb2JSZXNwb25zZRIhCgVldmVudBgBIAEoCzISLnB1c2hwYWxzLnYxLkV2ZW50IkIKEFJlc3VtZUpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJEg4KBmF1dGhvchgCIAEoCRIOCgZmaW5pc2gYAyABKAgiNgoRUmVzdW1lSm9iUmVzcG9uc2USIQoFZXZlbnQYASABKAsyEi5wdXNocGFscy52MS5FdmVudCJbCg9SdW5JbkpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJEg8KB2NvbW1hbmQYAiABKAkSDgoGYXV0aG9yGAMgASgJEhcKD3RpbWVvdXRfc2Vjb25kcxgEIAEoDSJIChBSdW5JbkpvYlJlc3BvbnNlEhEKCWV4aXRfY29kZRgBIAEoBRIOCgZvdXRwdXQYAiABKAkSEQoJdGltZWRfb3V0GAMgASgIKnsKDFdvcmtlclN0YXR1cxIdChlXT1JLRVJfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUV09SS0VSX1NUQVRVU19PTkxJTkUQARIXChNXT1JLRVJfU1RBVFVTX1NUQUxFEAISGQoVV09SS0VSX1NUQVRVU19PRkZMSU5FEAMy9wcKEEV4ZWN1dGlvblNlcnZpY2USSgoJSGVhcnRiZWF0Eh0ucHVzaHBhbHMudjEuSGVhcnRiZWF0UmVxdWVzdBoeLnB1c2hwYWxzLnYxLkhlYXJ0YmVhdFJlc3BvbnNlElUKC0xpc3RXb3JrZXJzEh8ucHVzaHBhbHMudjEuTGlzdFdvcmtlcnNSZXF1ZXN0GiAucHVzaHBhbHMudjEuTGlzdFdvcmtlcnNSZXNwb25zZSIDkAIBElYKDUFwcGVuZEpvYkxvZ3MSIS5wdXNocGFscy52MS5BcHBlbmRKb2JMb2dzUmVxdWVzdBoiLnB1c2hwYWxzLnYxLkFwcGVuZEpvYkxvZ3NSZXNwb25zZRJdCg1TdHJlYW1Kb2JMb2dzEiEucHVzaHBhbHMudjEuU3RyZWFtSm9iTG9nc1JlcXVlc3QaIi5wdXNocGFscy52MS5TdHJlYW1Kb2JMb2dzUmVzcG9uc2UiA5ACATABElAKC1B1dEFydGlmYWN0Eh8ucHVzaHBhbHMudjEuUHV0QXJ0aWZhY3RSZXF1ZXN0GiAucHVzaHBhbHMudjEuUHV0QXJ0aWZhY3RSZXNwb25zZRJbCg1MaXN0QXJ0aWZhY3RzEiEucHVzaHBhbHMudjEuTGlzdEFydGlmYWN0c1JlcXVlc3QaIi5wdXNocGFscy52MS5MaXN0QXJ0aWZhY3RzUmVzcG9uc2UiA5ACARJVCgtHZXRBcnRpZmFjdBIfLnB1c2hwYWxzLnYxLkdldEFydGlmYWN0UmVxdWVzdBogLnB1c2hwYWxzLnYxLkdldEFydGlmYWN0UmVzcG9uc2UiA5ACARJKCglTZW5kVG9Kb2ISHS5wdXNocGFscy52MS5TZW5kVG9Kb2JSZXF1ZXN0Gh4ucHVzaHBhbHMudjEuU2VuZFRvSm9iUmVzcG9uc2USWQoOQW5zd2VyUXVlc3Rpb24SIi5wdXNocGFscy52MS5BbnN3ZXJRdWVzdGlvblJlcXVlc3QaIy5wdXNocGFscy52MS5BbnN3ZXJRdWVzdGlvblJlc3BvbnNlEkcKCFBhdXNlSm9iEhwucHVzaHBhbHMudjEuUGF1c2VKb2JSZXF1ZXN0Gh0ucHVzaHBhbHMudjEuUGF1c2VKb2JSZXNwb25zZRJKCglSZXN1bWVKb2ISHS5wdXNocGFscy52MS5SZXN1bWVKb2JSZXF1ZXN0Gh4ucHVzaHBhbHMudjEuUmVzdW1lSm9iUmVzcG9uc2USRwoIUnVuSW5Kb2ISHC5wdXNocGFscy52MS5SdW5JbkpvYlJlcXVlc3QaHS5wdXNocGFscy52MS5SdW5JbkpvYlJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_pushpals_v1_common, file_pushpals_v1_events]);
 
 /**
  * A supervisor's job runner.
@@ -103,41 +103,6 @@ export const WorkerSchema: GenMessage<Worker> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_execution, 0);
 
 /**
- * One output line a runner appends.
- *
- * @generated from message pushpals.v1.LogLine
- */
-export type LogLine = Message<"pushpals.v1.LogLine"> & {
-  /**
-   * Which stream it came from; unspecified reads as stdout.
-   *
-   * @generated from field: pushpals.v1.LogStream stream = 1;
-   */
-  stream: LogStream;
-
-  /**
-   * The line without its newline, up to 64 KiB.
-   *
-   * @generated from field: string text = 2;
-   */
-  text: string;
-
-  /**
-   * When it was produced; unset means when the server received it.
-   *
-   * @generated from field: google.protobuf.Timestamp time = 3;
-   */
-  time?: Timestamp | undefined;
-};
-
-/**
- * Describes the message pushpals.v1.LogLine.
- * Use `create(LogLineSchema)` to create a new message.
- */
-export const LogLineSchema: GenMessage<LogLine> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 1);
-
-/**
  * A file a job produced, stored by the control plane.
  *
  * @generated from message pushpals.v1.Artifact
@@ -198,7 +163,7 @@ export type Artifact = Message<"pushpals.v1.Artifact"> & {
  * Use `create(ArtifactSchema)` to create a new message.
  */
 export const ArtifactSchema: GenMessage<Artifact> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 2);
+  messageDesc(file_pushpals_v1_execution, 1);
 
 /**
  * A worker saying it is alive, and what it runs.
@@ -261,7 +226,7 @@ export type HeartbeatRequest = Message<"pushpals.v1.HeartbeatRequest"> & {
  * Use `create(HeartbeatRequestSchema)` to create a new message.
  */
 export const HeartbeatRequestSchema: GenMessage<HeartbeatRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 3);
+  messageDesc(file_pushpals_v1_execution, 2);
 
 /**
  * What the worker should know.
@@ -289,7 +254,7 @@ export type HeartbeatResponse = Message<"pushpals.v1.HeartbeatResponse"> & {
  * Use `create(HeartbeatResponseSchema)` to create a new message.
  */
 export const HeartbeatResponseSchema: GenMessage<HeartbeatResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 4);
+  messageDesc(file_pushpals_v1_execution, 3);
 
 /**
  * One page of workers.
@@ -318,7 +283,7 @@ export type ListWorkersRequest = Message<"pushpals.v1.ListWorkersRequest"> & {
  * Use `create(ListWorkersRequestSchema)` to create a new message.
  */
 export const ListWorkersRequestSchema: GenMessage<ListWorkersRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 5);
+  messageDesc(file_pushpals_v1_execution, 4);
 
 /**
  * A page of workers, by id.
@@ -346,7 +311,7 @@ export type ListWorkersResponse = Message<"pushpals.v1.ListWorkersResponse"> & {
  * Use `create(ListWorkersResponseSchema)` to create a new message.
  */
 export const ListWorkersResponseSchema: GenMessage<ListWorkersResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 6);
+  messageDesc(file_pushpals_v1_execution, 5);
 
 /**
  * Output lines of a claimed job.
@@ -369,11 +334,13 @@ export type AppendJobLogsRequest = Message<"pushpals.v1.AppendJobLogsRequest"> &
   leaseToken: string;
 
   /**
-   * 1..1000 lines, in order.
+   * The lines in order. Leave each line's `line` 0: the control plane numbers them
+   * after the job's last line (a number set here is refused); an unset time is
+   * the time they arrive.
    *
-   * @generated from field: repeated pushpals.v1.LogLine lines = 3;
+   * @generated from field: repeated pushpals.v1.JobLog lines = 3;
    */
-  lines: LogLine[];
+  lines: JobLog[];
 };
 
 /**
@@ -381,7 +348,7 @@ export type AppendJobLogsRequest = Message<"pushpals.v1.AppendJobLogsRequest"> &
  * Use `create(AppendJobLogsRequestSchema)` to create a new message.
  */
 export const AppendJobLogsRequestSchema: GenMessage<AppendJobLogsRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 7);
+  messageDesc(file_pushpals_v1_execution, 6);
 
 /**
  * Where the job's log now ends.
@@ -402,7 +369,7 @@ export type AppendJobLogsResponse = Message<"pushpals.v1.AppendJobLogsResponse">
  * Use `create(AppendJobLogsResponseSchema)` to create a new message.
  */
 export const AppendJobLogsResponseSchema: GenMessage<AppendJobLogsResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 8);
+  messageDesc(file_pushpals_v1_execution, 7);
 
 /**
  * Which job's log to read.
@@ -437,49 +404,7 @@ export type StreamJobLogsRequest = Message<"pushpals.v1.StreamJobLogsRequest"> &
  * Use `create(StreamJobLogsRequestSchema)` to create a new message.
  */
 export const StreamJobLogsRequestSchema: GenMessage<StreamJobLogsRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 9);
-
-/**
- * One numbered line of a job's log.
- *
- * @generated from message pushpals.v1.JobLogLine
- */
-export type JobLogLine = Message<"pushpals.v1.JobLogLine"> & {
-  /**
-   * 1-based line number within the job.
-   *
-   * @generated from field: uint64 line = 1;
-   */
-  line: bigint;
-
-  /**
-   * Which stream it came from.
-   *
-   * @generated from field: pushpals.v1.LogStream stream = 2;
-   */
-  stream: LogStream;
-
-  /**
-   * The line without its newline.
-   *
-   * @generated from field: string text = 3;
-   */
-  text: string;
-
-  /**
-   * When it was produced.
-   *
-   * @generated from field: google.protobuf.Timestamp time = 4;
-   */
-  time?: Timestamp | undefined;
-};
-
-/**
- * Describes the message pushpals.v1.JobLogLine.
- * Use `create(JobLogLineSchema)` to create a new message.
- */
-export const JobLogLineSchema: GenMessage<JobLogLine> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 10);
+  messageDesc(file_pushpals_v1_execution, 8);
 
 /**
  * A log line, or the end of the job.
@@ -494,19 +419,20 @@ export type StreamJobLogsResponse = Message<"pushpals.v1.StreamJobLogsResponse">
    */
   message: {
     /**
-     * The next line.
+     * One line, as the job_log event recorded it.
      *
-     * @generated from field: pushpals.v1.JobLogLine line = 1;
+     * @generated from field: pushpals.v1.JobLog line = 1;
      */
-    value: JobLogLine;
+    value: JobLog;
     case: "line";
   } | {
     /**
-     * The job reached a final state; no more lines will come.
+     * The job reached this final state (completed, failed, dead-letter or
+     * cancelled); no more lines will come.
      *
-     * @generated from field: string finished_status = 2;
+     * @generated from field: pushpals.v1.ItemStatus finished_status = 2;
      */
-    value: string;
+    value: ItemStatus;
     case: "finishedStatus";
   } | { case: undefined; value?: undefined };
 };
@@ -516,7 +442,7 @@ export type StreamJobLogsResponse = Message<"pushpals.v1.StreamJobLogsResponse">
  * Use `create(StreamJobLogsResponseSchema)` to create a new message.
  */
 export const StreamJobLogsResponseSchema: GenMessage<StreamJobLogsResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 11);
+  messageDesc(file_pushpals_v1_execution, 9);
 
 /**
  * A file a job produced.
@@ -565,7 +491,7 @@ export type PutArtifactRequest = Message<"pushpals.v1.PutArtifactRequest"> & {
  * Use `create(PutArtifactRequestSchema)` to create a new message.
  */
 export const PutArtifactRequestSchema: GenMessage<PutArtifactRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 12);
+  messageDesc(file_pushpals_v1_execution, 10);
 
 /**
  * The stored artifact.
@@ -586,7 +512,7 @@ export type PutArtifactResponse = Message<"pushpals.v1.PutArtifactResponse"> & {
  * Use `create(PutArtifactResponseSchema)` to create a new message.
  */
 export const PutArtifactResponseSchema: GenMessage<PutArtifactResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 13);
+  messageDesc(file_pushpals_v1_execution, 11);
 
 /**
  * Which job's artifacts to list.
@@ -622,7 +548,7 @@ export type ListArtifactsRequest = Message<"pushpals.v1.ListArtifactsRequest"> &
  * Use `create(ListArtifactsRequestSchema)` to create a new message.
  */
 export const ListArtifactsRequestSchema: GenMessage<ListArtifactsRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 14);
+  messageDesc(file_pushpals_v1_execution, 12);
 
 /**
  * A page of a job's artifacts, oldest first.
@@ -650,7 +576,7 @@ export type ListArtifactsResponse = Message<"pushpals.v1.ListArtifactsResponse">
  * Use `create(ListArtifactsResponseSchema)` to create a new message.
  */
 export const ListArtifactsResponseSchema: GenMessage<ListArtifactsResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 15);
+  messageDesc(file_pushpals_v1_execution, 13);
 
 /**
  * Which artifact to read.
@@ -671,7 +597,7 @@ export type GetArtifactRequest = Message<"pushpals.v1.GetArtifactRequest"> & {
  * Use `create(GetArtifactRequestSchema)` to create a new message.
  */
 export const GetArtifactRequestSchema: GenMessage<GetArtifactRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 16);
+  messageDesc(file_pushpals_v1_execution, 14);
 
 /**
  * The artifact asked for.
@@ -692,7 +618,7 @@ export type GetArtifactResponse = Message<"pushpals.v1.GetArtifactResponse"> & {
  * Use `create(GetArtifactResponseSchema)` to create a new message.
  */
 export const GetArtifactResponseSchema: GenMessage<GetArtifactResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 17);
+  messageDesc(file_pushpals_v1_execution, 15);
 
 /**
  * A person's follow-up for a running job's agent, added to its conversation before its next step.
@@ -727,7 +653,7 @@ export type SendToJobRequest = Message<"pushpals.v1.SendToJobRequest"> & {
  * Use `create(SendToJobRequestSchema)` to create a new message.
  */
 export const SendToJobRequestSchema: GenMessage<SendToJobRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 18);
+  messageDesc(file_pushpals_v1_execution, 16);
 
 /**
  * What SendToJob recorded.
@@ -748,7 +674,7 @@ export type SendToJobResponse = Message<"pushpals.v1.SendToJobResponse"> & {
  * Use `create(SendToJobResponseSchema)` to create a new message.
  */
 export const SendToJobResponseSchema: GenMessage<SendToJobResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 19);
+  messageDesc(file_pushpals_v1_execution, 17);
 
 /**
  * A person's answer to the question a job's agent asked (PUSHPALS_ASK).
@@ -783,7 +709,7 @@ export type AnswerQuestionRequest = Message<"pushpals.v1.AnswerQuestionRequest">
  * Use `create(AnswerQuestionRequestSchema)` to create a new message.
  */
 export const AnswerQuestionRequestSchema: GenMessage<AnswerQuestionRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 20);
+  messageDesc(file_pushpals_v1_execution, 18);
 
 /**
  * What AnswerQuestion recorded.
@@ -804,7 +730,7 @@ export type AnswerQuestionResponse = Message<"pushpals.v1.AnswerQuestionResponse
  * Use `create(AnswerQuestionResponseSchema)` to create a new message.
  */
 export const AnswerQuestionResponseSchema: GenMessage<AnswerQuestionResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 21);
+  messageDesc(file_pushpals_v1_execution, 19);
 
 /**
  * Pause a running job: its agent stops after its current command; sandbox and worktree stay.
@@ -839,7 +765,7 @@ export type PauseJobRequest = Message<"pushpals.v1.PauseJobRequest"> & {
  * Use `create(PauseJobRequestSchema)` to create a new message.
  */
 export const PauseJobRequestSchema: GenMessage<PauseJobRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 22);
+  messageDesc(file_pushpals_v1_execution, 20);
 
 /**
  * What PauseJob recorded.
@@ -860,7 +786,7 @@ export type PauseJobResponse = Message<"pushpals.v1.PauseJobResponse"> & {
  * Use `create(PauseJobResponseSchema)` to create a new message.
  */
 export const PauseJobResponseSchema: GenMessage<PauseJobResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 23);
+  messageDesc(file_pushpals_v1_execution, 21);
 
 /**
  * Hand a paused job back to its agent, or finish it with what is in its worktree.
@@ -895,7 +821,7 @@ export type ResumeJobRequest = Message<"pushpals.v1.ResumeJobRequest"> & {
  * Use `create(ResumeJobRequestSchema)` to create a new message.
  */
 export const ResumeJobRequestSchema: GenMessage<ResumeJobRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 24);
+  messageDesc(file_pushpals_v1_execution, 22);
 
 /**
  * What ResumeJob recorded.
@@ -916,7 +842,7 @@ export type ResumeJobResponse = Message<"pushpals.v1.ResumeJobResponse"> & {
  * Use `create(ResumeJobResponseSchema)` to create a new message.
  */
 export const ResumeJobResponseSchema: GenMessage<ResumeJobResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 25);
+  messageDesc(file_pushpals_v1_execution, 23);
 
 /**
  * A person's command, run in a paused job's sandbox (`pushpals shell`).
@@ -958,7 +884,7 @@ export type RunInJobRequest = Message<"pushpals.v1.RunInJobRequest"> & {
  * Use `create(RunInJobRequestSchema)` to create a new message.
  */
 export const RunInJobRequestSchema: GenMessage<RunInJobRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 26);
+  messageDesc(file_pushpals_v1_execution, 24);
 
 /**
  * How the person's command ended.
@@ -993,7 +919,7 @@ export type RunInJobResponse = Message<"pushpals.v1.RunInJobResponse"> & {
  * Use `create(RunInJobResponseSchema)` to create a new message.
  */
 export const RunInJobResponseSchema: GenMessage<RunInJobResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 27);
+  messageDesc(file_pushpals_v1_execution, 25);
 
 /**
  * Whether a worker is alive, judged by its heartbeats.

@@ -8,6 +8,8 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { QueueName } from "./common_pb.js";
 import { file_pushpals_v1_common } from "./common_pb.js";
+import type { BusKind, StoreKind } from "./kinds_pb.js";
+import { file_pushpals_v1_kinds } from "./kinds_pb.js";
 import type { SloSummary } from "./queues_pb.js";
 import { file_pushpals_v1_queues } from "./queues_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -16,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pushpals/v1/system.proto.
  */
 export const file_pushpals_v1_system: GenFile = /*@__PURE__*/
-  fileDesc("ChhwdXNocGFscy92MS9zeXN0ZW0ucHJvdG8SC3B1c2hwYWxzLnYxIqoBCgpRdWV1ZURlcHRoEiUKBXF1ZXVlGAEgASgOMhYucHVzaHBhbHMudjEuUXVldWVOYW1lEhsKE3BlbmRpbmdfaW50ZXJhY3RpdmUYAiABKA0SFgoOcGVuZGluZ19ub3JtYWwYAyABKA0SGgoScGVuZGluZ19iYWNrZ3JvdW5kGAQgASgNEg8KB2NsYWltZWQYBSABKA0SEwoLZGVhZF9sZXR0ZXIYBiABKA0iGAoWR2V0U3lzdGVtU3RhdHVzUmVxdWVzdCLsAQoXR2V0U3lzdGVtU3RhdHVzUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCRIuCgpzdGFydGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVzdG9yZRgDIAEoCRILCgNidXMYBCABKAkSJwoGcXVldWVzGAUgAygLMhcucHVzaHBhbHMudjEuUXVldWVEZXB0aBIWCg53b3JrZXJzX29ubGluZRgGIAEoDRIlCgRzbG9zGAcgAygLMhcucHVzaHBhbHMudjEuU2xvU3VtbWFyeRIMCgRyZXBvGAggASgJMnIKDVN5c3RlbVNlcnZpY2USYQoPR2V0U3lzdGVtU3RhdHVzEiMucHVzaHBhbHMudjEuR2V0U3lzdGVtU3RhdHVzUmVxdWVzdBokLnB1c2hwYWxzLnYxLkdldFN5c3RlbVN0YXR1c1Jlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_google_protobuf_timestamp, file_pushpals_v1_common, file_pushpals_v1_queues]);
+  fileDesc("ChhwdXNocGFscy92MS9zeXN0ZW0ucHJvdG8SC3B1c2hwYWxzLnYxIqoBCgpRdWV1ZURlcHRoEiUKBXF1ZXVlGAEgASgOMhYucHVzaHBhbHMudjEuUXVldWVOYW1lEhsKE3BlbmRpbmdfaW50ZXJhY3RpdmUYAiABKA0SFgoOcGVuZGluZ19ub3JtYWwYAyABKA0SGgoScGVuZGluZ19iYWNrZ3JvdW5kGAQgASgNEg8KB2NsYWltZWQYBSABKA0SEwoLZGVhZF9sZXR0ZXIYBiABKA0iGAoWR2V0U3lzdGVtU3RhdHVzUmVxdWVzdCKaAgoXR2V0U3lzdGVtU3RhdHVzUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCRIuCgpzdGFydGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIlCgVzdG9yZRgDIAEoDjIWLnB1c2hwYWxzLnYxLlN0b3JlS2luZBIhCgNidXMYBCABKA4yFC5wdXNocGFscy52MS5CdXNLaW5kEicKBnF1ZXVlcxgFIAMoCzIXLnB1c2hwYWxzLnYxLlF1ZXVlRGVwdGgSFgoOd29ya2Vyc19vbmxpbmUYBiABKA0SJQoEc2xvcxgHIAMoCzIXLnB1c2hwYWxzLnYxLlNsb1N1bW1hcnkSDAoEcmVwbxgIIAEoCTJyCg1TeXN0ZW1TZXJ2aWNlEmEKD0dldFN5c3RlbVN0YXR1cxIjLnB1c2hwYWxzLnYxLkdldFN5c3RlbVN0YXR1c1JlcXVlc3QaJC5wdXNocGFscy52MS5HZXRTeXN0ZW1TdGF0dXNSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_protobuf_timestamp, file_pushpals_v1_common, file_pushpals_v1_kinds, file_pushpals_v1_queues]);
 
 /**
  * How many items of one queue are in each state right now.
@@ -110,18 +112,18 @@ export type GetSystemStatusResponse = Message<"pushpals.v1.GetSystemStatusRespon
   startedAt?: Timestamp | undefined;
 
   /**
-   * "sqlite" or "postgres".
+   * Where the control plane keeps its state.
    *
-   * @generated from field: string store = 3;
+   * @generated from field: pushpals.v1.StoreKind store = 3;
    */
-  store: string;
+  store: StoreKind;
 
   /**
-   * "memory" or "nats".
+   * How the control plane publishes changes.
    *
-   * @generated from field: string bus = 4;
+   * @generated from field: pushpals.v1.BusKind bus = 4;
    */
-  bus: string;
+  bus: BusKind;
 
   /**
    * One entry per queue: requests, jobs, completions.

@@ -1,6 +1,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { deadline } from "../../kernel/deadline.js";
-import { failedPrecondition, unauthenticated, unavailable } from "../../kernel/errors.js";
+import { z } from "zod";
+import { errorMessage, failedPrecondition, unauthenticated, unavailable } from "../../kernel/errors.js";
+import { parseOutsideText } from "../../kernel/outside-json.js";
 import type { PullRequestDraft, PullRequestProvider, PullRequestRef } from "./provider.js";
 import type { TokenSource } from "./token.js";
 
@@ -15,11 +17,26 @@ export interface GitHubOptions {
 
 const API_VERSION = "2022-11-28";
 
-interface GitHubPull {
-  number: number;
-  html_url: string;
-  title: string;
-  body: string | null;
+/** The fields of GitHub's pull request object PushPals reads (the rest passes unchecked). */
+const gitHubPull = z.object({
+  number: z.number().int().positive(),
+  html_url: z.string(),
+  title: z.string(),
+  body: z.string().nullable(),
+});
+type GitHubPull = z.infer<typeof gitHubPull>;
+const gitHubError = z.object({
+  message: z.string().optional(),
+  errors: z.array(z.object({ message: z.string().optional() }).or(z.unknown().transform(() => ({ message: undefined })))).optional(),
+});
+
+/** A 2xx body read as `schema`; a body of another shape is Unavailable (a proxy, an API change). */
+async function answer<T>(response: Response, schema: z.ZodType<T>, what: string): Promise<T> {
+  try {
+    return parseOutsideText(schema, await response.text(), `GitHub's ${what}`);
+  } catch (error) {
+    throw unavailable(`${errorMessage(error)}; check integration.pullRequests.apiUrl points at the GitHub REST API (it will be retried with the next merge)`);
+  }
 }
 
 /**
@@ -58,7 +75,7 @@ export function githubPullRequests(options: GitHubOptions): PullRequestProvider 
     const query = new URLSearchParams({ head: `${owner}:${draft.head}`, base: draft.base, state: "open", per_page: "10" });
     const response = await call("GET", `${pulls}?${query}`, undefined, signal);
     if (!response.ok) throw await apiError(response, "list pull requests of", options.repository);
-    const list = (await response.json()) as GitHubPull[];
+    const list = await answer(response, z.array(gitHubPull), "list of pull requests");
     return list[0];
   }
 
@@ -82,7 +99,7 @@ export function githubPullRequests(options: GitHubOptions): PullRequestProvider 
         if (raced) return update(raced, draft, signal);
       }
       if (!response.ok) throw await apiError(response, "open a pull request on", options.repository);
-      const created = (await response.json()) as GitHubPull;
+      const created = await answer(response, gitHubPull, "new pull request");
       return { url: created.html_url, number: created.number, created: true };
     },
   };
@@ -92,10 +109,10 @@ async function apiError(response: Response, action: string, repository: string):
   const text = await response.text().catch(() => "");
   let message = text.slice(0, 300);
   try {
-    const parsed = JSON.parse(text) as { message?: string; errors?: Array<{ message?: string }> };
+    const parsed = parseOutsideText(gitHubError, text, "GitHub's error");
     message = [parsed.message, ...(parsed.errors ?? []).map((e) => e.message)].filter(Boolean).join("; ");
   } catch {
-    // Not JSON (a proxy's HTML page); the raw start says enough.
+    // Not JSON or not GitHub's error shape (a proxy's HTML page); the raw start says enough.
   }
   const what = `GitHub refused to ${action} ${repository} (HTTP ${response.status}: ${message || response.statusText})`;
   switch (response.status) {

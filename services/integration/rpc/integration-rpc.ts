@@ -18,6 +18,7 @@ const LOOKUP_WIDTH = 8;
 export function integrationRpc(context: () => ServiceContext): ServiceImpl<typeof IntegrationService> {
   return {
     async getIntegrationStatus(req, call) {
+      // The request has no fields yet: checked so a future field is validated before use.
       parseRequest(requests.getIntegrationStatusRequest, req);
       const { config, clients } = context();
       return integrationStatus(config, clients, call.signal);

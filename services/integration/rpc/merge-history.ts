@@ -4,6 +4,7 @@ import type { Event } from "../../../gen/pushpals/v1/events_pb.js";
 import { MergeOutcome, MergeSchema, type Merge } from "../../../gen/pushpals/v1/integration_pb.js";
 import type { CheckResult, QueueItem } from "../../../gen/pushpals/v1/items_pb.js";
 import type { SessionClient } from "../worker/clients.js";
+import { MergeStrategy } from "../../../gen/pushpals/v1/kinds_pb.js";
 
 /** Finished completions that are part of the history; cancelled ones never reached integration's verdict. */
 export const HISTORY_STATUSES = [ItemStatus.COMPLETED, ItemStatus.FAILED, ItemStatus.CONFLICTED, ItemStatus.DEAD_LETTER];
@@ -31,7 +32,7 @@ export async function mergeFromItem(item: QueueItem, sessions: SessionClient, si
     return create(MergeSchema, {
       ...base,
       outcome: result?.alreadyMerged ? MergeOutcome.ALREADY_MERGED : MergeOutcome.MERGED,
-      strategy: result?.strategy ?? "",
+      strategy: result?.strategy ?? MergeStrategy.UNSPECIFIED,
       sha: result?.mergedSha ?? "",
       checks: result?.checks ?? [],
       prUrl: result?.prUrl ?? "",

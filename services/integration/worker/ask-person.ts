@@ -3,6 +3,7 @@ import { AssistantMessageSchema, EventSchema, QuestionSchema } from "../../../ge
 import type { CompletionPayload, QueueItem } from "../../../gen/pushpals/v1/items_pb.js";
 import type { SessionClient } from "./clients.js";
 import type { Conflict } from "./repair-job.js";
+import { MessageSource } from "../../../gen/pushpals/v1/kinds_pb.js";
 
 const MAX_FILES_NAMED = 20;
 
@@ -35,7 +36,7 @@ export async function askAboutConflict(
       sessionId: item.sessionId,
       events: [
         create(EventSchema, { itemId: item.id, payload: { case: "question", value: create(QuestionSchema, { text, options: [...CONFLICT_OPTIONS] }) } }),
-        create(EventSchema, { itemId: item.id, payload: { case: "assistantMessage", value: create(AssistantMessageSchema, { text, source: "integration" }) } }),
+        create(EventSchema, { itemId: item.id, payload: { case: "assistantMessage", value: create(AssistantMessageSchema, { text, source: MessageSource.INTEGRATION }) } }),
       ],
     },
     { signal },

@@ -1,12 +1,11 @@
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import type { ConnectError } from "@connectrpc/connect";
 import { ErrorOccurredSchema, EventSchema } from "../../../gen/pushpals/v1/events_pb.js";
 import { ItemResultSchema, type CompletionPayload, type QueueItem } from "../../../gen/pushpals/v1/items_pb.js";
 import { ItemStatus } from "../../../gen/pushpals/v1/common_pb.js";
 import { FailMode } from "../../../gen/pushpals/v1/queues_pb.js";
-import { errorMessage } from "../../kernel/errors.js";
+import { errorCodeOf, errorMessage, leaseLostDetail } from "../../kernel/errors.js";
 import type { Logger } from "../../kernel/log.js";
-import { snakeCase } from "../../kernel/rpc/validate.js";
 import type { IntegrationOutcome } from "../outcome.js";
 import { askAboutConflict } from "./ask-person.js";
 import { checkFailureMessage } from "./check-failure.js";
@@ -60,8 +59,8 @@ export async function reportOutcome(ctx: ReportContext, outcome: IntegrationOutc
   try {
     return await report(ctx, outcome, leaseEnd);
   } catch (error) {
-    if (error instanceof ConnectError && error.code === Code.FailedPrecondition && /lease is lost/.test(error.rawMessage)) {
-      ctx.log.warn({ outcome: outcome.kind, err: error.rawMessage }, "lease lost while reporting; the next holder reports it");
+    if (leaseLostDetail(error) !== undefined) {
+      ctx.log.warn({ outcome: outcome.kind, err: errorMessage(error) }, "lease lost while reporting; the next holder reports it");
       return { kind: "lost" };
     }
     throw error;
@@ -128,7 +127,7 @@ async function fail(ctx: ReportContext, mode: FailMode, error: string): Promise<
 /** An error nobody will retry is worth a line of its own in the session, with what to do. */
 async function recordError(ctx: ReportContext, error: ConnectError): Promise<void> {
   const value = create(ErrorOccurredSchema, {
-    code: snakeCase(Code[error.code]).replace(/^_/, ""),
+    code: errorCodeOf(error.code),
     message: error.rawMessage,
     hint: "integration will not retry this completion; fix what the message names, then run the job again",
   });

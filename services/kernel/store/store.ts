@@ -1,6 +1,7 @@
 import type { Approval, ApprovalKind, ApprovalStatus, ApprovalTimeoutAction } from "../../../gen/pushpals/v1/approvals_pb.js";
 import type { Event } from "../../../gen/pushpals/v1/events_pb.js";
-import type { Artifact, LogLine, Worker } from "../../../gen/pushpals/v1/execution_pb.js";
+import type { JobLog } from "../../../gen/pushpals/v1/events_pb.js";
+import type { Artifact, Worker } from "../../../gen/pushpals/v1/execution_pb.js";
 import type { ItemPayload, ItemResult, QueueItem } from "../../../gen/pushpals/v1/items_pb.js";
 import type { ItemStatus, Priority, QueueName } from "../../../gen/pushpals/v1/common_pb.js";
 import type { FailMode, SloSummary } from "../../../gen/pushpals/v1/queues_pb.js";
@@ -54,7 +55,7 @@ export interface Store {
   /** By id; with a page, at most `limit` workers whose id sorts after `after`. */
   listWorkers(page?: KeysetPage): Promise<Worker[]>;
   /** The job must be claimed under this lease token. Each line becomes a job_log event. */
-  appendJobLogs(input: { jobId: string; leaseToken: string; lines: LogLine[] }): Promise<Committed<{ lastLine: bigint }>>;
+  appendJobLogs(input: { jobId: string; leaseToken: string; lines: JobLog[] }): Promise<Committed<{ lastLine: bigint }>>;
   putArtifact(input: PutArtifactInput): Promise<Committed<Artifact>>;
   /** Oldest first; with a page, at most `limit` artifacts after the one whose id is `after`. */
   listArtifacts(jobId: string, page?: KeysetPage): Promise<Artifact[]>;

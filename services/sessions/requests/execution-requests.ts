@@ -1,3 +1,4 @@
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { z } from "zod";
 import { LogStreamSchema } from "../../../gen/pushpals/v1/common_pb.js";
 import { enumValue } from "../../kernel/rpc/validate.js";
@@ -19,12 +20,19 @@ export const appendJobLogsRequest = z.object({
   jobId,
   leaseToken: id("lease"),
   lines: z
-    .array(z.object({ stream: enumValue(LogStreamSchema, { allowUnspecified: true }), text: text("log line", 64 * 1024) }))
+    .array(
+      z.object({
+        line: z.bigint().refine((value) => value === 0n, "must be 0 (unset): the control plane numbers the lines"),
+        stream: enumValue(LogStreamSchema, { allowUnspecified: true }),
+        text: text("log line", 64 * 1024),
+        time: z.custom<Timestamp>().optional(),
+      }),
+    )
     .min(1, "must have at least one line")
     .max(1000, "must have at most 1000 lines per call"),
 });
 
-export const streamJobLogsRequest = z.object({ jobId });
+export const streamJobLogsRequest = z.object({ jobId, afterLine: z.bigint(), follow: z.boolean() });
 
 export const putArtifactRequest = z.object({
   jobId,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { QueueName } from "../../../gen/pushpals/v1/common_pb.js";
-import type { ItemPayload } from "../../../gen/pushpals/v1/items_pb.js";
+import type { ItemPayload, ItemResult } from "../../../gen/pushpals/v1/items_pb.js";
 import {
   commandList,
   duration,
@@ -77,6 +77,7 @@ const PAYLOAD_CASE: Record<number, keyof typeof PAYLOAD_SCHEMAS> = {
   [QueueName.JOBS]: "taskExecuteV2",
   [QueueName.COMPLETIONS]: "completion",
 };
+const PAYLOAD_REQUIRED = "is required: set request, task_execute_v2 or completion";
 const PAYLOAD_SCHEMAS = { request: requestPayload, taskExecuteV2: taskPayload, completion: completionPayload };
 
 export const enqueueRequest = z
@@ -84,7 +85,8 @@ export const enqueueRequest = z
     queue: queueName,
     sessionId: id("session"),
     priority,
-    payload: z.custom<ItemPayload | undefined>(),
+    // Present here; its case and contents are checked against the queue below.
+    payload: z.custom<ItemPayload>((value) => value !== undefined, { error: PAYLOAD_REQUIRED }),
     idempotencyKey: text("idempotency key", 200),
     maxAttempts: z.number().max(100, "must be at most 100"),
     targetWorkerId: optionalWorkerId,
@@ -94,7 +96,7 @@ export const enqueueRequest = z
   .superRefine((req, ctx) => {
     const kind = req.payload?.kind;
     if (!kind?.case) {
-      ctx.addIssue({ code: "custom", path: ["payload"], message: "is required: set request, task_execute_v2 or completion" });
+      ctx.addIssue({ code: "custom", path: ["payload"], message: PAYLOAD_REQUIRED });
       return;
     }
     const expected = PAYLOAD_CASE[req.queue];
@@ -122,7 +124,7 @@ export const renewLeaseRequest = z.object({
   leaseDuration: duration({ minMs: 1000, maxMs: 3_600_000 }),
 });
 
-export const completeRequest = z.object({ itemId, leaseToken: id("lease") });
+export const completeRequest = z.object({ itemId, leaseToken: id("lease"), result: z.custom<ItemResult>().optional() });
 
 export const failRequest = z.object({
   itemId,

@@ -1,14 +1,20 @@
 import { z } from "zod";
 import { PERSON_TO_JOB_CASES, PLAIN_EVENT_CASES } from "../../kernel/store/plain-events.js";
 import { id, optionalItemId, pageSize, pageToken, requiredText, text } from "./fields.js";
+import type { Event } from "../../../gen/pushpals/v1/events_pb.js";
 
 const sessionId = id("session");
 
 export const createSessionRequest = z.object({ title: text("title", 200), idempotencyKey: text("idempotency key", 200) });
 export const getSessionRequest = z.object({ sessionId });
 export const listSessionsRequest = z.object({ pageSize, pageToken });
-export const postMessageRequest = z.object({ sessionId, text: requiredText("message", 64 * 1024), author: text("author", 100) });
-export const streamEventsRequest = z.object({ sessionId, itemId: optionalItemId });
+export const postMessageRequest = z.object({
+  sessionId,
+  text: requiredText("message", 64 * 1024),
+  author: text("author", 100),
+  idempotencyKey: text("idempotency key", 200),
+});
+export const streamEventsRequest = z.object({ sessionId, afterSeq: z.bigint(), itemId: optionalItemId });
 export const listEventsRequest = z
   .object({
     sessionId,
@@ -33,7 +39,7 @@ export const appendEventsRequest = z.object({
     .array(
       z.object({
         itemId: optionalItemId,
-        payload: z.object({ case: z.string().optional() }).refine(
+        payload: z.custom<Event["payload"]>().refine(
           (p) => p.case !== undefined && APPENDABLE_EVENTS.has(p.case),
           `must be one of ${[...APPENDABLE_EVENTS].join(", ")} (queue transitions and job logs have their own RPCs)`,
         ),

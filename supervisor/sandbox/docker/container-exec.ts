@@ -10,6 +10,7 @@ import { createOutput } from "../output.js";
 import type { CheckedExec } from "../validate.js";
 import { demultiplex } from "./demux.js";
 import { EngineError, type EngineClient } from "./engine-client.js";
+import { createdObject, execInspect } from "./engine-answers.js";
 import { KILL_FOUND_NOTHING, killCommand, wrappedCommand } from "./exec-scripts.js";
 import { killLatch, type KillReason } from "../kill-latch.js";
 
@@ -57,7 +58,7 @@ async function runExec(target: ContainerTarget, checked: CheckedExec, signal: Ab
   const timeout = checked.timeoutMs === undefined ? undefined : setTimeout(() => killer.kill("timeout"), checked.timeoutMs);
   try {
     await target.settled();
-    const created = await engine.call<{ Id: string }>("POST", `/containers/${containerId}/exec`, {
+    const created = await engine.read(createdObject, "POST", `/containers/${containerId}/exec`, {
       AttachStdin: checked.stdin !== undefined,
       AttachStdout: true,
       AttachStderr: true,
@@ -146,7 +147,7 @@ function treeKiller(target: ContainerTarget, execId: string, log: Logger) {
 
 /** Runs the kill script in the container and returns its exit status. */
 async function killTree(engine: EngineClient, containerId: string, execId: string, graceMs: number): Promise<number> {
-  const created = await engine.call<{ Id: string }>("POST", `/containers/${containerId}/exec`, {
+  const created = await engine.read(createdObject, "POST", `/containers/${containerId}/exec`, {
     AttachStdout: true,
     AttachStderr: true,
     Cmd: killCommand(execId, graceMs),
@@ -159,7 +160,7 @@ async function killTree(engine: EngineClient, containerId: string, execId: strin
 /** The engine may still report the exec as running for a moment after its stream ended. */
 async function exitCodeOf(engine: EngineClient, execId: string): Promise<number> {
   for (let attempt = 0; attempt < 40; attempt += 1) {
-    const inspect = await engine.call<{ Running: boolean; ExitCode: number | null }>("GET", `/exec/${execId}/json`);
+    const inspect = await engine.read(execInspect, "GET", `/exec/${execId}/json`);
     if (!inspect.Running && inspect.ExitCode !== null) return inspect.ExitCode;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -6,6 +6,10 @@
  */
 import { request, type ClientRequest, type IncomingMessage, type RequestOptions } from "node:http";
 import type { Duplex, Readable } from "node:stream";
+import type { z } from "zod";
+import { errorMessage } from "../../../services/kernel/errors.js";
+import { parseOutsideText } from "../../../services/kernel/outside-json.js";
+import { engineError, engineVersion } from "./engine-answers.js";
 
 /** The newest API version this client speaks; the engine's own maximum is used when lower. */
 const CLIENT_API_VERSION = "1.44";
@@ -24,8 +28,10 @@ export interface EngineClient {
   /** `unix:///run/docker.sock` or `tcp://host:port`, for messages. */
   readonly host: string;
   ping(timeoutMs?: number): Promise<boolean>;
-  /** A JSON call; a non-2xx answer throws EngineError with the engine's message. */
-  call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T>;
+  /** A call whose answer is not read; a non-2xx answer throws EngineError with the engine's message. */
+  call(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<void>;
+  /** A JSON call whose answer is checked against `answer`: another shape is an EngineError too. */
+  read<T>(answer: z.ZodType<T>, method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T>;
   /** Starts a streaming call (exec start): the connection is taken over for raw bytes both ways. */
   hijack(path: string, body: unknown): Promise<HijackedStream>;
 }
@@ -73,10 +79,17 @@ export function createEngineClient(host = defaultDockerHost()): EngineClient {
     return { status: response.statusCode ?? 0, text };
   };
 
+  /** The body of a 2xx answer. */
+  const answered = async (method: string, path: string, body: unknown, signal: AbortSignal | undefined) => {
+    const { status, text } = await raw(method, await versioned(path), body, signal ? { signal } : {});
+    if (status < 200 || status >= 300) throw new EngineError(status, engineMessage(text) ?? `${method} ${path} answered ${status}`);
+    return text;
+  };
+
   const versioned = async (path: string) => {
     version ??= raw("GET", "/version").then(({ status, text }) => {
       if (status !== 200) throw new EngineError(status, `GET /version on ${host} answered ${status}: ${text.slice(0, 200)}`);
-      const server = (JSON.parse(text) as { ApiVersion?: string }).ApiVersion ?? CLIENT_API_VERSION;
+      const server = outsideAnswer(engineVersion, text, `GET /version on ${host}`).ApiVersion ?? CLIENT_API_VERSION;
       return olderOf(server, CLIENT_API_VERSION);
     });
     version.catch(() => (version = undefined));
@@ -93,10 +106,11 @@ export function createEngineClient(host = defaultDockerHost()): EngineClient {
         return false;
       }
     },
-    async call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal) {
-      const { status, text } = await raw(method, await versioned(path), body, signal ? { signal } : {});
-      if (status < 200 || status >= 300) throw new EngineError(status, engineMessage(text) ?? `${method} ${path} answered ${status}`);
-      return (text === "" ? undefined : JSON.parse(text)) as T;
+    async call(method: string, path: string, body?: unknown, signal?: AbortSignal) {
+      await answered(method, path, body, signal);
+    },
+    async read<T>(answer: z.ZodType<T>, method: string, path: string, body?: unknown, signal?: AbortSignal) {
+      return outsideAnswer(answer, await answered(method, path, body, signal), `${method} ${path} on ${host}`);
     },
     async hijack(path, body) {
       const fullPath = await versioned(path);
@@ -141,9 +155,17 @@ async function readAll(stream: Readable): Promise<string> {
 
 function engineMessage(text: string): string | undefined {
   try {
-    return (JSON.parse(text) as { message?: string }).message;
+    return parseOutsideText(engineError, text, "the engine's error").message;
   } catch {
     return text.trim() || undefined;
+  }
+}
+
+function outsideAnswer<T>(answer: z.ZodType<T>, text: string, what: string): T {
+  try {
+    return parseOutsideText(answer, text, `the answer to ${what}`);
+  } catch (error) {
+    throw new EngineError(0, `${errorMessage(error)}; check that DOCKER_HOST points at a Docker Engine API (Docker, or podman's Docker API service)`);
   }
 }
 

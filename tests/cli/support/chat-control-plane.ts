@@ -8,6 +8,7 @@ import { loadConfig } from "../../../services/kernel/config/load.js";
 import { createLogger } from "../../../services/kernel/log.js";
 import { serveControlPlane } from "../../../services/sessions/serve-control-plane.js";
 import { tempDir } from "../../support/tmp.js";
+import { MessageSource } from "../../../gen/pushpals/v1/kinds_pb.js";
 
 export interface ChatControlPlane {
   url: string;
@@ -75,7 +76,7 @@ function standInChat(router: ConnectRouter, clients: () => Clients, sent: ChatCo
       const { event } = await c.sessions.postMessage({ sessionId: req.sessionId, text: req.text, author: req.author });
       const messageSeq = event!.seq;
       if (QUICK_ANSWER.test(req.text)) {
-        const reply = create(AssistantMessageSchema, { text: HELP_REPLY, source: "chat", inReplyTo: messageSeq });
+        const reply = create(AssistantMessageSchema, { text: HELP_REPLY, source: MessageSource.CHAT, inReplyTo: messageSeq });
         await c.sessions.appendEvents({ sessionId: req.sessionId, events: [create(EventSchema, { payload: { case: "assistantMessage", value: reply } })] });
         return { messageSeq, reply };
       }

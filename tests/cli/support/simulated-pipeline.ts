@@ -6,6 +6,7 @@ import { FailMode } from "../../../gen/pushpals/v1/queues_pb.js";
 import { Lane } from "../../../gen/pushpals/v1/task_pb.js";
 import type { Clients } from "../../../services/kernel/clients.js";
 import { durationFromMs } from "../../../services/kernel/time.js";
+import { JobStage, MergeStrategy, MessageSource } from "../../../gen/pushpals/v1/kinds_pb.js";
 
 /**
  * Plays the planner, the job runner and integration over the public queue RPCs, one
@@ -35,7 +36,7 @@ export async function planRequest(clients: Clients, options: { jobs: number; say
   if (options.say) {
     await append(clients, request.sessionId, request.id, {
       case: "assistantMessage",
-      value: create(AssistantMessageSchema, { text: options.say, source: "planner", inReplyTo: request.payload?.kind.case === "request" ? request.payload.kind.value.messageSeq : 0n }),
+      value: create(AssistantMessageSchema, { text: options.say, source: MessageSource.PLANNER, inReplyTo: request.payload?.kind.case === "request" ? request.payload.kind.value.messageSeq : 0n }),
     });
   }
   const jobIds: string[] = [];
@@ -72,7 +73,7 @@ export async function runJob(clients: Clients, script: JobScript = {}): Promise<
     clients,
     job.sessionId,
     job.id,
-    { case: "jobProgress", value: create(JobProgressSchema, { stage: "agent", detail: "reading the code", step: 1, totalSteps: 5 }) },
+    { case: "jobProgress", value: create(JobProgressSchema, { stage: JobStage.RUN, detail: "reading the code", step: 1, totalSteps: 5 }) },
     { case: "agentStep", value: create(AgentStepSchema, { step: 1, command: "grep -rn TODO src", exitCode: 0, output: "src/a.ts:1: TODO" }) },
   );
   for (const text of script.logLines ?? []) {
@@ -127,7 +128,7 @@ export async function integrate(clients: Clients, options: { conflict?: boolean 
   await clients.queues.complete({
     itemId: completion.id,
     leaseToken,
-    result: { kind: { case: "completion", value: { mergedSha: MERGED_SHA, integrationBranch: "main_agents", strategy: "cherry-pick", pushed: true, prUrl: PR_URL } } },
+    result: { kind: { case: "completion", value: { mergedSha: MERGED_SHA, integrationBranch: "main_agents", strategy: MergeStrategy.CHERRY_PICK, pushed: true, prUrl: PR_URL } } },
   });
   return { completion };
 }

@@ -11,6 +11,7 @@ import type { Logger } from "../../../services/kernel/log.js";
 import { startRpcServer, type RpcServer, type RpcServerOptions } from "../../../services/kernel/rpc/server.js";
 import { boundedString, id, parseRequest } from "../../../services/kernel/rpc/validate.js";
 import { sleep } from "../../../services/kernel/time.js";
+import { BusKind, StoreKind } from "../../../gen/pushpals/v1/kinds_pb.js";
 
 export type LogRecord = Record<string, unknown> & { level: number; msg?: string };
 
@@ -45,7 +46,7 @@ const getSessionInput = z.object({ sessionId: id("session") });
  */
 export function registerTestServices(router: ConnectRouter, probe: Probe): void {
   router.service(SystemService, {
-    getSystemStatus: () => ({ version: "test-1.2.3", store: "postgres", bus: "nats", repo: "/srv/repo" }),
+    getSystemStatus: () => ({ version: "test-1.2.3", store: StoreKind.POSTGRES, bus: BusKind.NATS, repo: "/srv/repo" }),
   });
   router.service(SessionService, {
     createSession(request) {

@@ -4,6 +4,7 @@ import { Code } from "@connectrpc/connect";
 import { describe, expect, test } from "vitest";
 import { ItemStatus, QueueName } from "../../../gen/pushpals/v1/common_pb.js";
 import { ItemResultSchema } from "../../../gen/pushpals/v1/items_pb.js";
+import { leaseLostDetail } from "../../../services/kernel/errors.js";
 import { durationMs } from "../../../services/kernel/time.js";
 import { allEvents, casesOf, claimOne, enqueueOn, expectCode, newSession } from "../fixtures.js";
 import { testClock, type Harness } from "../harness.js";
@@ -12,6 +13,25 @@ const jobResult = create(ItemResultSchema, { kind: { case: "job", value: { branc
 
 export function leaseCases(h: Harness): void {
   describe("leases", () => {
+    test("every lost lease carries a LeaseLost detail naming the item, its status now and its holder", async () => {
+      const store = await h.open();
+      const sessionId = await newSession(store);
+      const id = await enqueueOn(store, sessionId, QueueName.JOBS);
+      const { leaseToken } = await claimOne(store, QueueName.JOBS, "w1", 10_000);
+      const held = [
+        await expectCode(store.renewLease({ itemId: id, leaseToken: "lse_wrong", leaseMs: 10_000 }), Code.FailedPrecondition),
+        await expectCode(store.complete({ itemId: id, leaseToken: "lse_wrong" }), Code.FailedPrecondition),
+        await expectCode(store.fail({ itemId: id, leaseToken: "lse_wrong", error: "x", mode: 0 }), Code.FailedPrecondition),
+        await expectCode(store.appendJobLogs({ jobId: id, leaseToken: "lse_wrong", lines: [] }), Code.FailedPrecondition),
+      ];
+      for (const error of held) expect(leaseLostDetail(error)).toMatchObject({ itemId: id, status: ItemStatus.CLAIMED, heldBy: "w1" });
+      await store.complete({ itemId: id, leaseToken });
+      const finished = await expectCode(store.complete({ itemId: id, leaseToken }), Code.FailedPrecondition);
+      expect(leaseLostDetail(finished)).toMatchObject({ itemId: id, status: ItemStatus.COMPLETED, heldBy: "" });
+      // A FailedPrecondition that is not about a lease carries no such detail.
+      expect(leaseLostDetail(await expectCode(store.cancel({ itemId: id, reason: "late" }), Code.FailedPrecondition))).toBeUndefined();
+    });
+
     test("renewLease extends a held lease; a wrong token or a lost item is FailedPrecondition", async () => {
       const clock = testClock();
       const store = await h.open({ now: clock.now });

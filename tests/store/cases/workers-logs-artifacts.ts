@@ -3,7 +3,8 @@ import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { describe, expect, test } from "vitest";
 import { LogStream, QueueName } from "../../../gen/pushpals/v1/common_pb.js";
-import { LogLineSchema, WorkerStatus } from "../../../gen/pushpals/v1/execution_pb.js";
+import { JobLogSchema } from "../../../gen/pushpals/v1/events_pb.js";
+import { WorkerStatus } from "../../../gen/pushpals/v1/execution_pb.js";
 import { isId } from "../../../services/kernel/ids.js";
 import type { HeartbeatInput } from "../../../services/kernel/store/store.js";
 import { toTimestamp } from "../../../services/kernel/time.js";
@@ -21,7 +22,7 @@ const beat = (workerId: string, overrides: Partial<HeartbeatInput> = {}): Heartb
   ...overrides,
 });
 
-const line = (text: string, stream = LogStream.STDOUT) => create(LogLineSchema, { text, stream });
+const line = (text: string, stream = LogStream.STDOUT) => create(JobLogSchema, { text, stream });
 
 export function workerLogArtifactCases(h: Harness): void {
   describe("workers", () => {
@@ -59,7 +60,7 @@ export function workerLogArtifactCases(h: Harness): void {
       const jobId = await enqueueOn(store, sessionId, QueueName.JOBS);
       const { leaseToken } = await claimOne(store, QueueName.JOBS);
       const written = toTimestamp(clock.now() - 500);
-      const first = await store.appendJobLogs({ jobId, leaseToken, lines: [line("a"), create(LogLineSchema, { text: "b", stream: LogStream.STDERR, time: written })] });
+      const first = await store.appendJobLogs({ jobId, leaseToken, lines: [line("a"), create(JobLogSchema, { text: "b", stream: LogStream.STDERR, time: written })] });
       expect(first.value.lastLine).toBe(2n);
       expect(casesOf(first.events)).toEqual(["jobLog", "jobLog"]);
       expect(first.events.every((e) => e.itemId === jobId)).toBe(true);

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { ItemStatus } from "../../../../gen/pushpals/v1/common_pb.js";
-import { failedPrecondition, notFound } from "../../errors.js";
+import { leaseLostError, notFound } from "../../errors.js";
 import type { QueueItemRow } from "../rows/queue-item-row.js";
 import type { WriteTx } from "../transaction.js";
 
@@ -23,7 +23,9 @@ export function leaseLost(row: QueueItemRow, action: string): Error {
     row.status === ItemStatus.CLAIMED
       ? `it is held under another lease (by ${row.claimed_by})`
       : `it is ${ItemStatus[row.status].toLowerCase().replace("_", "-")}`;
-  return failedPrecondition(
-    `cannot ${action} ${row.id}: the lease is lost because ${state}; stop working on it without committing anything`,
-  );
+  return leaseLostError(`cannot ${action} ${row.id}: the lease is lost because ${state}; stop working on it without committing anything`, {
+    itemId: row.id,
+    status: row.status,
+    heldBy: row.status === ItemStatus.CLAIMED ? (row.claimed_by ?? "") : "",
+  });
 }

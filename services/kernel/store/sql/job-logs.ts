@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { sql } from "drizzle-orm";
 import { QueueName } from "../../../../gen/pushpals/v1/common_pb.js";
 import { JobLogSchema } from "../../../../gen/pushpals/v1/events_pb.js";
-import type { LogLine } from "../../../../gen/pushpals/v1/execution_pb.js";
+import type { JobLog } from "../../../../gen/pushpals/v1/events_pb.js";
 import { invalidArgument } from "../../errors.js";
 import { toTimestamp } from "../../time.js";
 import type { WriteTx } from "../transaction.js";
@@ -15,7 +15,7 @@ import { lockItem, requireLease } from "./held-item.js";
  */
 export async function appendJobLogs(
   tx: WriteTx,
-  input: { jobId: string; leaseToken: string; lines: LogLine[] },
+  input: { jobId: string; leaseToken: string; lines: JobLog[] },
 ): Promise<{ lastLine: bigint }> {
   const row = await lockItem(tx, input.jobId, "job");
   if (row.queue !== QueueName.JOBS) throw invalidArgument("job_id", `${input.jobId} is not a job; logs belong to jobs (job_…)`);
