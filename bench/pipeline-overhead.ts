@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startScriptedModelServer } from "../services/kernel/llm/scripted-model-server.js";
+import { startScriptedModelServer } from "../dev/fake-model/scripted-model-server.js";
 import { describeMachine } from "./support/machine.js";
 import { percentile } from "./support/integration-report.js";
 import { hopsTable, slowestRuns, stagesTable, totalsTable, type Series } from "./support/pipeline-report.js";

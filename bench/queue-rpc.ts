@@ -1,5 +1,5 @@
 import { loadavg } from "node:os";
-import type { Clients } from "../services/kernel/clients.js";
+import type { Clients } from "../shared/clients.js";
 import type { LoadResult } from "./support/load-result.js";
 import { describeMachine } from "./support/machine.js";
 import { prefillPostgres, prefillSqlite } from "./support/prefill.js";

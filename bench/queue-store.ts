@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openPostgresStore, openSqliteStore } from "../services/kernel/store/open-store.js";
-import type { Store } from "../services/kernel/store/store.js";
+import { openPostgresStore, openSqliteStore } from "../services/control-plane/store/open-store.js";
+import type { Store } from "../services/control-plane/store/store.js";
 import { runGraphileLoad } from "./support/graphile-load.js";
 import type { LoadResult } from "./support/load-result.js";
 import { describeMachine } from "./support/machine.js";

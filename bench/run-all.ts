@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
-import { packageRoot } from "../services/kernel/paths.js";
+import { packageRoot } from "../shared/paths.js";
 
 /**
  * Every benchmark, one after another (they measure a 2-core machine: running them side

@@ -1,12 +1,12 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { silentLogger } from "../services/kernel/log.js";
-import { createBwrapDriver } from "../supervisor/sandbox/bwrap-driver.js";
-import type { SandboxDriver } from "../supervisor/sandbox/driver.js";
-import { createProcessDriver } from "../supervisor/sandbox/process-driver.js";
-import { sandboxEnv } from "../supervisor/runner/sandbox-env.js";
-import { worktreePool } from "../supervisor/workspace/index.js";
+import { silentLogger } from "../shared/log.js";
+import { createBwrapDriver } from "../sandbox/bwrap-driver.js";
+import type { SandboxDriver } from "../sandbox/driver.js";
+import { createProcessDriver } from "../sandbox/process-driver.js";
+import { sandboxEnv } from "../services/runner/sandbox-env.js";
+import { worktreePool } from "../services/runner/workspace/index.js";
 import { publishSection } from "./support/report.js";
 import { createSandboxBenchRepo, gitVersion } from "./support/sandbox-repo.js";
 import { describeSandboxMachine, startTable, type StartRow } from "./support/sandbox-report.js";

@@ -1,6 +1,6 @@
 import { connect } from "@nats-io/transport-node";
 import { loadavg } from "node:os";
-import { errorMessage } from "../services/kernel/errors.js";
+import { errorMessage } from "../shared/errors.js";
 import { describeMachine } from "./support/machine.js";
 import { publishSection, runBenchmark } from "./support/report.js";
 import { runFanout, type FanoutLoad, type FanoutResult, type FanoutSetup } from "./support/rpc-fanout-run.js";

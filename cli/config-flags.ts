@@ -1,5 +1,5 @@
-import { ConfigError, loadConfig } from "../services/kernel/config/load.js";
-import type { Config } from "../services/kernel/config/schema.js";
+import { ConfigError, loadConfig } from "../shared/config/load.js";
+import type { Config } from "../shared/config/schema.js";
 
 /** Flags every command that starts services accepts, mapped onto config paths. */
 export const CONFIG_FLAGS = {

@@ -1,6 +1,6 @@
 import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, sep } from "node:path";
-import { hostGit } from "../services/kernel/git/host-git.js";
+import { hostGit } from "../shared/git/host-git.js";
 
 const COMMENT = "# PushPals' data dir";
 

@@ -1,4 +1,4 @@
-import { hostGit } from "../services/kernel/git/host-git.js";
+import { hostGit } from "../shared/git/host-git.js";
 
 /** Resolves the repository's top level, or explains what to do when `path` is not inside a git repository. */
 export async function requireGitRepo(path: string): Promise<string> {

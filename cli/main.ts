@@ -1,4 +1,4 @@
-import { reportEnvironScrub, scrubSecretEnviron } from "../services/kernel/secret-environ.js";
+import { reportEnvironScrub, scrubSecretEnviron } from "../shared/secret-environ.js";
 
 // Before anything else reads or copies the environment: keys and tokens must not stay readable
 // in /proc/<pid>/environ, where the process driver's commands (same user) would find them.
@@ -67,7 +67,7 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write(`pushpals: unknown command "${name}"\n\n${await usage()}\n`);
     process.exit(2);
   }
-  if (SERVICE_COMMANDS.has(name)) reportEnvironScrub(environScrub, (await import("../services/kernel/log.js")).createLogger());
+  if (SERVICE_COMMANDS.has(name)) reportEnvironScrub(environScrub, (await import("../shared/log.js")).createLogger());
   await (await load())(args);
 }
 

@@ -1,10 +1,10 @@
 import { join } from "node:path";
-import type { Config } from "../services/kernel/config/schema.js";
-import { packageRoot } from "../services/kernel/paths.js";
-import type { Logger } from "../services/kernel/log.js";
-import type { ServiceName } from "../services/kernel/service-definition.js";
-import { ChildProcessService } from "../supervisor/tree/child-process-service.js";
-import { Supervisor } from "../supervisor/tree/supervisor.js";
+import type { Config } from "../shared/config/schema.js";
+import { packageRoot } from "../shared/paths.js";
+import type { Logger } from "../shared/log.js";
+import type { ServiceName } from "../shared/service-definition.js";
+import { ChildProcessService } from "../supervisor/child-process-service.js";
+import { Supervisor } from "../supervisor/supervisor.js";
 import { freePort } from "./free-port.js";
 
 const PUSHPALS_BIN = join(packageRoot(), "bin", "pushpals.js");

@@ -2,8 +2,8 @@ import Database from "better-sqlite3";
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, open, rename, rm, rmdir, unlink } from "node:fs/promises";
 import { join, sep } from "node:path";
-import { hostGit } from "../services/kernel/git/host-git.js";
-import type { Logger } from "../services/kernel/log.js";
+import { hostGit } from "../shared/git/host-git.js";
+import type { Logger } from "../shared/log.js";
 import { removeDataDirExclude } from "./exclude-data-dir.js";
 
 /** Where PushPals kept its data before the data dir moved out of the repository. */

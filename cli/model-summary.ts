@@ -1,5 +1,5 @@
-import type { Config } from "../services/kernel/config/schema.js";
-import { describeEndpoint, endpointProblem, resolveRoleEndpoint } from "../services/kernel/llm/role-endpoint.js";
+import type { Config } from "../shared/config/schema.js";
+import { describeEndpoint, endpointProblem, resolveRoleEndpoint } from "../shared/llm/role-endpoint.js";
 
 /**
  * One line for the start-up banner: the model the work runs on (planner and agent, the roles

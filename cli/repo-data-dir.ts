@@ -1,5 +1,5 @@
-import { defaultDataDir, defaultWorkDir } from "../services/kernel/config/data-dir.js";
-import type { Config } from "../services/kernel/config/schema.js";
+import { defaultDataDir, defaultWorkDir } from "../shared/config/data-dir.js";
+import type { Config } from "../shared/config/schema.js";
 
 /**
  * The config with its default data and work dirs keyed by the repository's top level rather

@@ -1,6 +1,6 @@
-import type { Config } from "../services/kernel/config/schema.js";
-import { UNISOLATED_WAYS_OUT } from "../supervisor/runner/lanes/unisolated-gate.js";
-import { driverReadiness } from "../supervisor/sandbox/driver-readiness.js";
+import type { Config } from "../shared/config/schema.js";
+import { UNISOLATED_WAYS_OUT } from "../services/runner/lanes/unisolated-gate.js";
+import { driverReadiness } from "../sandbox/driver-readiness.js";
 
 export interface SandboxSummary {
   /** The banner's sandbox line. */

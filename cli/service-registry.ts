@@ -1,4 +1,4 @@
-import type { ServiceDefinition, ServiceName } from "../services/kernel/service-definition.js";
+import type { ServiceDefinition, ServiceName } from "../shared/service-definition.js";
 
 /**
  * Every service besides the control plane, loaded on demand so `pushpals serve <one>`
@@ -7,7 +7,7 @@ import type { ServiceDefinition, ServiceName } from "../services/kernel/service-
 export const SERVICES: Record<Exclude<ServiceName, "sessions">, () => Promise<ServiceDefinition>> = {
   chat: async () => (await import("../services/chat/chat-service.js")).chatService,
   planner: async () => (await import("../services/planner/planner-service.js")).plannerService,
-  runner: async () => (await import("../supervisor/runner/runner-service.js")).runnerService,
+  runner: async () => (await import("../services/runner/runner-service.js")).runnerService,
   integration: async () => (await import("../services/integration/integration-service.js")).integrationService,
 };
 

@@ -4,11 +4,11 @@ import { Priority, QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import type { Event } from "../../gen/pushpals/v1/events_pb.js";
 import { ItemPayloadSchema, type CompletionPayload } from "../../gen/pushpals/v1/items_pb.js";
 import { runIntegrationWorker } from "../../services/integration/worker/run-worker.js";
-import { createClients, type Clients } from "../../services/kernel/clients.js";
-import { loadConfig } from "../../services/kernel/config/load.js";
-import { createLogger } from "../../services/kernel/log.js";
-import { fromTimestamp } from "../../services/kernel/time.js";
-import { serveControlPlane } from "../../services/sessions/serve-control-plane.js";
+import { createClients, type Clients } from "../../shared/clients.js";
+import { loadConfig } from "../../shared/config/load.js";
+import { createLogger } from "../../shared/log.js";
+import { fromTimestamp } from "../../shared/time.js";
+import { serveControlPlane } from "../../services/control-plane/serve-control-plane.js";
 
 /** When each completion passed each point, by the control plane's clock (event times). */
 interface Timeline {

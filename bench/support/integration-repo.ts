@@ -3,7 +3,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { CompletionPayloadSchema, type CompletionPayload } from "../../gen/pushpals/v1/items_pb.js";
 import { git } from "../../services/integration/git/run-git.js";
-import { newId } from "../../services/kernel/ids.js";
+import { newId } from "../../shared/ids.js";
 
 const IDENTITY = {
   GIT_AUTHOR_NAME: "Bench",

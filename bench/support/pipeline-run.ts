@@ -1,6 +1,6 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { Event } from "../../gen/pushpals/v1/events_pb.js";
-import type { Clients } from "../../services/kernel/clients.js";
+import type { Clients } from "../../shared/clients.js";
 
 /** The hops of one message's way, each from the moment the one before ended. */
 export const HOPS = [

@@ -1,4 +1,4 @@
-import type { ScriptedReplyInput } from "../../services/kernel/llm/scripted-script.js";
+import type { ScriptedReplyInput } from "../../dev/fake-model/scripted-script.js";
 import { BENCH_MODELS } from "./pipeline-system.js";
 
 export type BenchLane = "deterministic" | "worker";

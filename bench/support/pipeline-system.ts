@@ -4,9 +4,9 @@ import { createWriteStream } from "node:fs";
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createDemoProject } from "../../cli/demo/demo-project.js";
-import { createClients, type Clients } from "../../services/kernel/clients.js";
-import { packageRoot } from "../../services/kernel/paths.js";
-import { waitForServices } from "../../services/kernel/service-readiness.js";
+import { createClients, type Clients } from "../../shared/clients.js";
+import { packageRoot } from "../../shared/paths.js";
+import { waitForServices } from "../../shared/service-readiness.js";
 import { announcedUrl } from "../../tests/support/announced-url.js";
 import { benchDatabase, type BenchDatabase } from "./postgres-database.js";
 

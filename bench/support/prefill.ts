@@ -4,7 +4,7 @@ import postgres from "postgres";
 import { Priority, QueueName, ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
 import { ItemPayloadSchema } from "../../gen/pushpals/v1/items_pb.js";
 import { TaskExecuteV2Schema } from "../../gen/pushpals/v1/task_pb.js";
-import { newId } from "../../services/kernel/ids.js";
+import { newId } from "../../shared/ids.js";
 
 /*
  * The backlog is written straight into queue_items in bulk: going through

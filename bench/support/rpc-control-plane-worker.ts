@@ -1,8 +1,8 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { loadConfig } from "../../services/kernel/config/load.js";
-import { errorMessage } from "../../services/kernel/errors.js";
-import { createLogger, silentLogger } from "../../services/kernel/log.js";
-import { serveControlPlane } from "../../services/sessions/serve-control-plane.js";
+import { loadConfig } from "../../shared/config/load.js";
+import { errorMessage } from "../../shared/errors.js";
+import { createLogger, silentLogger } from "../../shared/log.js";
+import { serveControlPlane } from "../../services/control-plane/serve-control-plane.js";
 import type { ControlPlaneWorkerData, FromControlPlaneWorker, ToControlPlaneWorker } from "./rpc-control-plane-messages.js";
 
 /*

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EventLoopUtilization } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
-import { createClients, type Clients } from "../../services/kernel/clients.js";
+import { createClients, type Clients } from "../../shared/clients.js";
 import { benchDatabase, type BenchDatabase } from "./postgres-database.js";
 import type { ControlPlaneWorkerData, FromControlPlaneWorker, ToControlPlaneWorker } from "./rpc-control-plane-messages.js";
 

@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import { EventSchema, JobProgressSchema } from "../../gen/pushpals/v1/events_pb.js";
-import { sleep } from "../../services/kernel/time.js";
+import { sleep } from "../../shared/time.js";
 import { startBenchControlPlane, type BenchControlPlane, type BenchStore } from "./rpc-control-plane.js";
 import { writePaced, type PacedWriteResult } from "./rpc-paced-writer.js";
 import { runSubscribers } from "./rpc-stream-subscribers.js";

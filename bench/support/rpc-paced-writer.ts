@@ -3,7 +3,7 @@ import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { setTimeout as delay } from "node:timers/promises";
 import { EventSchema, JobProgressSchema } from "../../gen/pushpals/v1/events_pb.js";
 import type { SessionService } from "../../gen/pushpals/v1/sessions_pb.js";
-import { errorMessage } from "../../services/kernel/errors.js";
+import { errorMessage } from "../../shared/errors.js";
 import { Latencies } from "./latency.js";
 import { wallClockMs } from "./rpc-stream-tally.js";
 import { JobStage } from "../../gen/pushpals/v1/kinds_pb.js";

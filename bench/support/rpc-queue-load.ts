@@ -2,8 +2,8 @@ import { create } from "@bufbuild/protobuf";
 import { Priority, QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import { ItemPayloadSchema } from "../../gen/pushpals/v1/items_pb.js";
 import { Lane, TaskExecuteV2Schema } from "../../gen/pushpals/v1/task_pb.js";
-import type { Clients } from "../../services/kernel/clients.js";
-import { durationFromMs } from "../../services/kernel/time.js";
+import type { Clients } from "../../shared/clients.js";
+import { durationFromMs } from "../../shared/time.js";
 import { Latencies, timed } from "./latency.js";
 import { loadResult, type LoadResult } from "./load-result.js";
 

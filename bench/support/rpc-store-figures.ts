@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { packageRoot } from "../../services/kernel/paths.js";
+import { packageRoot } from "../../shared/paths.js";
 import type { LoadResult } from "./load-result.js";
 
 /** Store-level figures from bench/queue-store.ts, by its row label and depth. */

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Clients } from "../../services/kernel/clients.js";
+import type { Clients } from "../../shared/clients.js";
 import { wallClockMs, type StreamTally } from "./rpc-stream-tally.js";
 
 export interface SubscribersOptions {

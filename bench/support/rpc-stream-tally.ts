@@ -1,5 +1,5 @@
 import type { Event } from "../../gen/pushpals/v1/events_pb.js";
-import { fromTimestamp } from "../../services/kernel/time.js";
+import { fromTimestamp } from "../../shared/time.js";
 import { Latencies } from "./latency.js";
 
 /** The wall clock with sub-millisecond resolution; the same clock Date.now() reads. */

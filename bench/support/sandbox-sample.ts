@@ -1,6 +1,6 @@
-import { newId } from "../../services/kernel/ids.js";
-import type { SandboxDriver } from "../../supervisor/sandbox/driver.js";
-import { removeWorktree, type WorktreePool } from "../../supervisor/workspace/index.js";
+import { newId } from "../../shared/ids.js";
+import type { SandboxDriver } from "../../sandbox/driver.js";
+import { removeWorktree, type WorktreePool } from "../../services/runner/workspace/index.js";
 
 /** One job's start, split where the time goes (ms). */
 export interface StartSample {

@@ -1,7 +1,7 @@
 import { Priority, QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import { ItemPayloadSchema } from "../../gen/pushpals/v1/items_pb.js";
 import { fromBinary } from "@bufbuild/protobuf";
-import type { Store } from "../../services/kernel/store/store.js";
+import type { Store } from "../../services/control-plane/store/store.js";
 import { benchPayload } from "./prefill.js";
 import { inParallel, Latencies, timed } from "./latency.js";
 import { loadResult, type LoadResult } from "./load-result.js";

@@ -1,6 +1,6 @@
 import { toJson } from "@bufbuild/protobuf";
 import { ApprovalSchema, type Approval } from "../../gen/pushpals/v1/approvals_pb.js";
-import { isId } from "../../services/kernel/ids.js";
+import { isId } from "../../shared/ids.js";
 import { answererName } from "./approvals/answerer.js";
 import { statusWords } from "./approvals/approval-words.js";
 import { clientCommand } from "./client-command.js";

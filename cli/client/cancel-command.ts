@@ -1,7 +1,7 @@
 import { toJson } from "@bufbuild/protobuf";
 import { ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
 import { QueueItemSchema } from "../../gen/pushpals/v1/items_pb.js";
-import { ITEM_ID } from "../../services/kernel/ids.js";
+import { ITEM_ID } from "../../shared/ids.js";
 import { clientCommand } from "./client-command.js";
 import { EXIT, usageError } from "./exit-codes.js";
 import { statusWord } from "./format.js";

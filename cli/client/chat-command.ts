@@ -1,5 +1,5 @@
 import { userInfo } from "node:os";
-import type { Clients } from "../../services/kernel/clients.js";
+import type { Clients } from "../../shared/clients.js";
 import { clientCommand } from "./client-command.js";
 import { runInteractiveChat } from "./chat/interactive-chat.js";
 import { PlainView } from "./chat/chat-view.js";

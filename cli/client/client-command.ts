@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { errorMessage } from "../../services/kernel/errors.js";
+import { errorMessage } from "../../shared/errors.js";
 import { CliFailure, EXIT, type ExitCode } from "./exit-codes.js";
 import { rpcFailure } from "./rpc-failure.js";
 import { connectToServer, connectionOptions, type ServerConnection } from "./server-connection.js";

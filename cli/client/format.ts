@@ -1,7 +1,7 @@
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { ItemStatus, Priority, QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import type { QueueItem } from "../../gen/pushpals/v1/items_pb.js";
-import { durationMs, fromTimestamp } from "../../services/kernel/time.js";
+import { durationMs, fromTimestamp } from "../../shared/time.js";
 
 /** "dead-letter", "interactive", "completions": enum names as people type them. */
 function enumWord<E extends Record<string, string | number>>(enumObject: E, value: number): string {

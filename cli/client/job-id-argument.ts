@@ -1,4 +1,4 @@
-import { isId } from "../../services/kernel/ids.js";
+import { isId } from "../../shared/ids.js";
 import { usageError } from "./exit-codes.js";
 
 /** The job id a command was given, or a usage error pointing at `pushpals jobs`. */

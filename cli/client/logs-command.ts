@@ -1,8 +1,8 @@
 import { toJson } from "@bufbuild/protobuf";
 import { ItemStatus, ItemStatusSchema, LogStream } from "../../gen/pushpals/v1/common_pb.js";
 import { StreamJobLogsResponseSchema, type StreamJobLogsResponse } from "../../gen/pushpals/v1/execution_pb.js";
-import { isId } from "../../services/kernel/ids.js";
-import { enumWord } from "../../services/kernel/text/enum-word.js";
+import { isId } from "../../shared/ids.js";
+import { enumWord } from "../../shared/text/enum-word.js";
 import { clientCommand } from "./client-command.js";
 import { EXIT, usageError } from "./exit-codes.js";
 import { resumeStream } from "./resume-stream.js";

@@ -1,6 +1,6 @@
 import { Code } from "@connectrpc/connect";
-import { isConnectCode } from "../../services/kernel/errors.js";
-import { sleep } from "../../services/kernel/time.js";
+import { isConnectCode } from "../../shared/errors.js";
+import { sleep } from "../../shared/time.js";
 
 export interface ResumeOptions<T> {
   /** Where reading starts (the cursor passed to the first `open`). */

@@ -1,4 +1,4 @@
-import { createClients, type Clients } from "../../services/kernel/clients.js";
+import { createClients, type Clients } from "../../shared/clients.js";
 import { usageError } from "./exit-codes.js";
 
 /** Flags every client command takes. */

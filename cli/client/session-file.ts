@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { defaultDataDir } from "../../services/kernel/config/data-dir.js";
-import { isId } from "../../services/kernel/ids.js";
+import { defaultDataDir } from "../../shared/config/data-dir.js";
+import { isId } from "../../shared/ids.js";
 
 /**
  * The repository's chat session, so `pushpals chat` picks up where the last one left off. It

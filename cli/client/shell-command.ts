@@ -1,5 +1,5 @@
 import { createInterface } from "node:readline";
-import { errorMessage } from "../../services/kernel/errors.js";
+import { errorMessage } from "../../shared/errors.js";
 import { clientCommand } from "./client-command.js";
 import { EXIT, type ExitCode } from "./exit-codes.js";
 import { jobIdArgument } from "./job-id-argument.js";

@@ -11,7 +11,7 @@ import { UNARY_CALL } from "./server-connection.js";
 import { styleFor, type Style } from "./style.js";
 import { renderTable } from "./table.js";
 import { BusKindSchema, StoreKindSchema } from "../../gen/pushpals/v1/kinds_pb.js";
-import { enumWord } from "../../services/kernel/text/enum-word.js";
+import { enumWord } from "../../shared/text/enum-word.js";
 
 export const statusUsage = `pushpals status [--json] [--server URL]
 

@@ -1,14 +1,14 @@
 import { parseArgs } from "node:util";
-import { createClients } from "../../services/kernel/clients.js";
-import type { Config } from "../../services/kernel/config/schema.js";
-import { createLogger, type Logger } from "../../services/kernel/log.js";
-import { serverOptionsFrom } from "../../services/kernel/rpc/server-config.js";
-import { startRpcServer } from "../../services/kernel/rpc/server.js";
-import type { ServiceContext, ServiceDefinition, ServiceName } from "../../services/kernel/service-definition.js";
-import { serveControlPlane } from "../../services/sessions/serve-control-plane.js";
-import { sleep } from "../../services/kernel/time.js";
-import { tracingFromConfig } from "../../services/kernel/telemetry/tracing.js";
-import { runUntilSignal } from "../../supervisor/tree/run-until-signal.js";
+import { createClients } from "../../shared/clients.js";
+import type { Config } from "../../shared/config/schema.js";
+import { createLogger, type Logger } from "../../shared/log.js";
+import { serverOptionsFrom } from "../../shared/rpc/server-config.js";
+import { startRpcServer } from "../../shared/rpc/server.js";
+import type { ServiceContext, ServiceDefinition, ServiceName } from "../../shared/service-definition.js";
+import { serveControlPlane } from "../../services/control-plane/serve-control-plane.js";
+import { sleep } from "../../shared/time.js";
+import { tracingFromConfig } from "../../shared/telemetry/tracing.js";
+import { runUntilSignal } from "../../supervisor/run-until-signal.js";
 import { configFlagOptions, configFromFlags, exitOnConfigError } from "../config-flags.js";
 import { SERVICE_NAMES, SERVICES } from "../service-registry.js";
 

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { hostGit } from "../../services/kernel/git/host-git.js";
+import { hostGit } from "../../shared/git/host-git.js";
 
 /** A small project whose one test fails: add() subtracts. */
 const FILES: Record<string, string> = {

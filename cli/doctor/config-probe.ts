@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { Config } from "../../services/kernel/config/schema.js";
-import { packageRoot } from "../../services/kernel/paths.js";
+import type { Config } from "../../shared/config/schema.js";
+import { packageRoot } from "../../shared/paths.js";
 import { ok, type ProbeResult } from "./probe.js";
 
 /** Where the config files are read from (PUSHPALS_CONFIG_DIR, else the package's configs/). */

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
-import { ConfigError } from "../../services/kernel/config/load.js";
-import type { Config } from "../../services/kernel/config/schema.js";
-import { errorMessage } from "../../services/kernel/errors.js";
+import { ConfigError } from "../../shared/config/load.js";
+import type { Config } from "../../shared/config/schema.js";
+import { errorMessage } from "../../shared/errors.js";
 import { styleFor } from "../client/style.js";
 import { configFlagOptions, configFromFlags } from "../config-flags.js";
 import { configResult } from "./config-probe.js";

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import type { Config } from "../../services/kernel/config/schema.js";
-import { errorMessage } from "../../services/kernel/errors.js";
-import { createEngineClient } from "../../supervisor/sandbox/docker/engine-client.js";
+import type { Config } from "../../shared/config/schema.js";
+import { errorMessage } from "../../shared/errors.js";
+import { createEngineClient } from "../../sandbox/docker/engine-client.js";
 import { broken, ok, skipped, type Probe } from "./probe.js";
 
 const engineVersion = z.object({ Version: z.string(), Components: z.array(z.object({ Name: z.string() })).optional() });

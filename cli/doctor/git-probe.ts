@@ -1,6 +1,6 @@
-import type { Config } from "../../services/kernel/config/schema.js";
-import { errorMessage } from "../../services/kernel/errors.js";
-import { hostGit } from "../../services/kernel/git/host-git.js";
+import type { Config } from "../../shared/config/schema.js";
+import { errorMessage } from "../../shared/errors.js";
+import { hostGit } from "../../shared/git/host-git.js";
 import { broken, ok, warn, type Probe } from "./probe.js";
 
 /** git on the PATH, the repository, and its base branch (jobs start from it). */

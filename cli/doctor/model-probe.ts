@@ -1,9 +1,9 @@
-import type { Config } from "../../services/kernel/config/schema.js";
-import { errorMessage } from "../../services/kernel/errors.js";
-import { createModelClient } from "../../services/kernel/llm/model-client.js";
-import type { ModelRole } from "../../services/kernel/llm/model.js";
-import { describeEndpoint, endpointProblem, resolveRoleEndpoint } from "../../services/kernel/llm/role-endpoint.js";
-import { silentLogger } from "../../services/kernel/log.js";
+import type { Config } from "../../shared/config/schema.js";
+import { errorMessage } from "../../shared/errors.js";
+import { createModelClient } from "../../shared/llm/model-client.js";
+import type { ModelRole } from "../../shared/llm/model.js";
+import { describeEndpoint, endpointProblem, resolveRoleEndpoint } from "../../shared/llm/role-endpoint.js";
+import { silentLogger } from "../../shared/log.js";
 import { broken, ok, type Probe } from "./probe.js";
 
 /** Probes answer at once or fail: no retries with backoff, a short timeout. */

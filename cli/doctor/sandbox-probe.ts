@@ -1,8 +1,8 @@
-import type { Config } from "../../services/kernel/config/schema.js";
-import { errorMessage } from "../../services/kernel/errors.js";
-import { silentLogger } from "../../services/kernel/log.js";
-import { UNISOLATED_WAYS_OUT } from "../../supervisor/runner/lanes/unisolated-gate.js";
-import { selectDriver } from "../../supervisor/sandbox/select-driver.js";
+import type { Config } from "../../shared/config/schema.js";
+import { errorMessage } from "../../shared/errors.js";
+import { silentLogger } from "../../shared/log.js";
+import { UNISOLATED_WAYS_OUT } from "../../services/runner/lanes/unisolated-gate.js";
+import { selectDriver } from "../../sandbox/select-driver.js";
 import { broken, ok, warn, type Probe } from "./probe.js";
 
 /** The driver the runner would pick, made as the runner makes it (each driver checks it can work here). */

@@ -1,8 +1,8 @@
 import postgres from "postgres";
-import type { Config } from "../../services/kernel/config/schema.js";
-import { connectNatsBus } from "../../services/kernel/bus/nats-bus.js";
-import { redactNatsUrl } from "../../services/kernel/bus/nats-credentials.js";
-import { errorMessage } from "../../services/kernel/errors.js";
+import type { Config } from "../../shared/config/schema.js";
+import { connectNatsBus } from "../../services/control-plane/bus/nats-bus.js";
+import { redactNatsUrl } from "../../services/control-plane/bus/nats-credentials.js";
+import { errorMessage } from "../../shared/errors.js";
 import { broken, ok, skipped, type Probe } from "./probe.js";
 
 /** Postgres when storage.databaseUrl is set: connects and asks which database and server it reached. */

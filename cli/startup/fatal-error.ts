@@ -1,4 +1,4 @@
-import { errorMessage } from "../../services/kernel/errors.js";
+import { errorMessage } from "../../shared/errors.js";
 
 /**
  * What main prints when a command throws something nobody handled: one line, and the stack

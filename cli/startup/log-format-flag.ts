@@ -1,4 +1,4 @@
-import { isLogFormat, LOG_FORMATS } from "../../services/kernel/log-format.js";
+import { isLogFormat, LOG_FORMATS } from "../../shared/log-format.js";
 
 /**
  * Takes `--log-format pretty|json` (or `--log-format=…`) out of the arguments, wherever it

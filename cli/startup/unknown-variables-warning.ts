@@ -1,4 +1,4 @@
-import { describeUnknownVariable, unknownVariables } from "../../services/kernel/config/known-variables.js";
+import { describeUnknownVariable, unknownVariables } from "../../shared/config/known-variables.js";
 
 /** One line on stderr per PUSHPALS_* variable nothing reads (a typo would otherwise be ignored in silence). */
 export function warnOfUnknownVariables(env: NodeJS.ProcessEnv, stderr: NodeJS.WritableStream = process.stderr): void {

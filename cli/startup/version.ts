@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { packageRoot } from "../../services/kernel/paths.js";
+import { packageRoot } from "../../shared/paths.js";
 
 const packageJson = z.object({ name: z.string(), version: z.string() });
 

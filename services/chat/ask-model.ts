@@ -1,8 +1,8 @@
 import { basename } from "node:path";
 import { ConnectError } from "@connectrpc/connect";
 import type { Event } from "../../gen/pushpals/v1/events_pb.js";
-import type { Model } from "../kernel/llm/model.js";
-import type { Logger } from "../kernel/log.js";
+import type { Model } from "../../shared/llm/model.js";
+import type { Logger } from "../../shared/log.js";
 import { errorEvent, tokenUsageEvent } from "./chat-events.js";
 import type { ChatPrompts } from "./chat-prompts.js";
 

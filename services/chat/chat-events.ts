@@ -1,8 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import type { Code } from "@connectrpc/connect";
-import { errorCodeOf } from "../kernel/errors.js";
+import { errorCodeOf } from "../../shared/errors.js";
 import { AssistantMessageSchema, ErrorOccurredSchema, EventSchema, TokenUsageSchema, type AssistantMessage, type Event } from "../../gen/pushpals/v1/events_pb.js";
-import type { TokenCounts } from "../kernel/llm/model.js";
+import type { TokenCounts } from "../../shared/llm/model.js";
 import { MessageSource, ModelRole } from "../../gen/pushpals/v1/kinds_pb.js";
 
 /** Chat's own events; an answer always names the message (seq) it answers. */

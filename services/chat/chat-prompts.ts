@@ -1,4 +1,4 @@
-import { loadPromptSet, promptsDir, type PromptSet } from "../kernel/prompts.js";
+import { loadPromptSet, promptsDir, type PromptSet } from "../../shared/prompts.js";
 
 /** Every prompt chat sends, each a file `prompts/chat/<name>.md`, with the variables it may use. */
 export const CHAT_PROMPTS = {

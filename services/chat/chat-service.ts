@@ -1,6 +1,6 @@
 import { ChatService } from "../../gen/pushpals/v1/chat_pb.js";
-import { createModelClient } from "../kernel/llm/model-client.js";
-import type { ServiceContext, ServiceDefinition } from "../kernel/service-definition.js";
+import { createModelClient } from "../../shared/llm/model-client.js";
+import type { ServiceContext, ServiceDefinition } from "../../shared/service-definition.js";
 import { loadChatPrompts } from "./chat-prompts.js";
 import { chatRpc, type ChatDeps } from "./send-rpc.js";
 

@@ -1,4 +1,4 @@
-import { invalidArgument } from "../kernel/errors.js";
+import { invalidArgument } from "../../shared/errors.js";
 
 /** How chat answers a message: at once (help, status), through the chat model (/ask), or as a request for the planner. */
 export type MessageKind = { kind: "help" } | { kind: "status" } | { kind: "ask"; question: string } | { kind: "request" };

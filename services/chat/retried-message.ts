@@ -1,7 +1,7 @@
 import type { AssistantMessage, Event } from "../../gen/pushpals/v1/events_pb.js";
 import { MessageSource } from "../../gen/pushpals/v1/kinds_pb.js";
-import type { Clients } from "../kernel/clients.js";
-import { alreadyExists } from "../kernel/errors.js";
+import type { Clients } from "../../shared/clients.js";
+import { alreadyExists } from "../../shared/errors.js";
 
 /** Events read per ListEvents call while looking a key up. */
 const PAGE = 1000;

@@ -5,9 +5,9 @@ import { SendResponseSchema, type ChatService, type SendResponse } from "../../g
 import { ItemStatus, Priority, QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import type { Event } from "../../gen/pushpals/v1/events_pb.js";
 import { ItemPayloadSchema, RequestPayloadSchema, type QueuePosition } from "../../gen/pushpals/v1/items_pb.js";
-import type { Clients } from "../kernel/clients.js";
-import type { Logger } from "../kernel/log.js";
-import { boundedString, id, parseRequest } from "../kernel/rpc/validate.js";
+import type { Clients } from "../../shared/clients.js";
+import type { Logger } from "../../shared/log.js";
+import { boundedString, id, parseRequest } from "../../shared/rpc/validate.js";
 import { answerQuestion, type AskDeps, type Answer } from "./ask-model.js";
 import { chatReply, replyEvent } from "./chat-events.js";
 import { HELP_TEXT } from "./help-text.js";

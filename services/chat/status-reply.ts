@@ -3,12 +3,12 @@ import { ItemStatus, QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import { MergeOutcome, type GetIntegrationStatusResponse } from "../../gen/pushpals/v1/integration_pb.js";
 import type { QueueItem } from "../../gen/pushpals/v1/items_pb.js";
 import type { QueueDepth } from "../../gen/pushpals/v1/system_pb.js";
-import type { Clients } from "../kernel/clients.js";
-import { errorMessage } from "../kernel/errors.js";
-import type { Logger } from "../kernel/log.js";
-import { durationFromMs, fromTimestamp } from "../kernel/time.js";
+import type { Clients } from "../../shared/clients.js";
+import { errorMessage } from "../../shared/errors.js";
+import type { Logger } from "../../shared/log.js";
+import { durationFromMs, fromTimestamp } from "../../shared/time.js";
 import { aboutDuration, positionText } from "./wait-text.js";
-import { oneLine } from "../kernel/text/clip.js";
+import { oneLine } from "../../shared/text/clip.js";
 
 const LISTED = 5;
 /** The integration service may not run at all (or not yet); its answer is worth this long. */

@@ -1,6 +1,6 @@
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import type { QueuePosition } from "../../gen/pushpals/v1/items_pb.js";
-import { durationMs } from "../kernel/time.js";
+import { durationMs } from "../../shared/time.js";
 
 /** "about 45 s", "about 3 min", "about 1 h 20 min": an estimate, so rounded like one. */
 export function aboutDuration(duration: Duration | undefined): string {

@@ -1,8 +1,8 @@
 import { realpath } from "node:fs/promises";
 import { isAbsolute, join, relative } from "node:path";
-import { errorMessage } from "../kernel/errors.js";
-import type { Logger } from "../kernel/log.js";
-import { retryingWorktreeRace } from "../kernel/worktree-race.js";
+import { errorMessage } from "../../shared/errors.js";
+import type { Logger } from "../../shared/log.js";
+import { retryingWorktreeRace } from "../../shared/worktree-race.js";
 import { GitError, git, runGit } from "./git/run-git.js";
 import { assertBranchName } from "./git/validate.js";
 import type { IntegrationSettings } from "./settings.js";

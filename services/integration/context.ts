@@ -1,5 +1,5 @@
-import type { Logger } from "../kernel/log.js";
-import type { Clock } from "../kernel/time.js";
+import type { Logger } from "../../shared/log.js";
+import type { Clock } from "../../shared/time.js";
 import type { RunCheck } from "./checks/run-check.js";
 import type { PullRequestProvider } from "./pull-requests/provider.js";
 import type { IntegrationRefs } from "./refs.js";

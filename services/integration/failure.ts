@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { errorMessage } from "../kernel/errors.js";
+import { errorMessage } from "../../shared/errors.js";
 import type { IntegrationOutcome } from "./outcome.js";
 
 /** Codes worth another attempt: the remote, the network, a crash or a cancel; not bad input or a person's decision. */

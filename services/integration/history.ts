@@ -1,4 +1,4 @@
-import { JOB_TRAILER } from "../kernel/job-trailer.js";
+import { JOB_TRAILER } from "../../shared/job-trailer.js";
 import { git, gitTest } from "./git/run-git.js";
 
 export { JOB_TRAILER };

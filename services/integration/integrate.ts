@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { CompletionResultSchema, type CheckResult, type CompletionPayload } from "../../gen/pushpals/v1/items_pb.js";
-import type { Logger } from "../kernel/log.js";
-import { errorMessage } from "../kernel/errors.js";
+import type { Logger } from "../../shared/log.js";
+import { errorMessage } from "../../shared/errors.js";
 import { STRATEGIES } from "./apply/index.js";
 import { runChecks } from "./checks/run-checks.js";
 import type { IntegrationContext } from "./context.js";

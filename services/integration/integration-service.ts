@@ -1,5 +1,5 @@
 import { IntegrationService } from "../../gen/pushpals/v1/integration_pb.js";
-import type { ServiceDefinition } from "../kernel/service-definition.js";
+import type { ServiceDefinition } from "../../shared/service-definition.js";
 import { integrationRpc } from "./rpc/integration-rpc.js";
 import { runIntegrationWorker } from "./worker/run-worker.js";
 

@@ -1,9 +1,9 @@
-import { ensureWorkDir } from "../kernel/config/work-dir.js";
+import { ensureWorkDir } from "../../shared/config/work-dir.js";
 import { join } from "node:path";
 import type { CompletionPayload } from "../../gen/pushpals/v1/items_pb.js";
-import { failedPrecondition } from "../kernel/errors.js";
-import { silentLogger, type Logger } from "../kernel/log.js";
-import { systemClock, type Clock } from "../kernel/time.js";
+import { failedPrecondition } from "../../shared/errors.js";
+import { silentLogger, type Logger } from "../../shared/log.js";
+import { systemClock, type Clock } from "../../shared/time.js";
 import { hostRunCheck } from "./checks/host-run-check.js";
 import type { RunCheck } from "./checks/run-check.js";
 import { deleteFinishedBranch, type FinishedBranch } from "./branch-cleanup.js";

@@ -1,4 +1,4 @@
-import { failedPrecondition, invalidArgument } from "../kernel/errors.js";
+import { failedPrecondition, invalidArgument } from "../../shared/errors.js";
 import type { IntegrationContext } from "./context.js";
 import { git, gitTest, runGit } from "./git/run-git.js";
 import { fetchRefs, listRemoteRefs } from "./remote.js";

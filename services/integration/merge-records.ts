@@ -6,7 +6,7 @@ import {
   type CompletionPayload,
 } from "../../gen/pushpals/v1/items_pb.js";
 import { z } from "zod";
-import { parseOutsideText } from "../kernel/outside-json.js";
+import { parseOutsideText } from "../../shared/outside-json.js";
 import { git } from "./git/run-git.js";
 
 /**

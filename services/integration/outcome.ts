@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import type { ConnectError } from "@connectrpc/connect";
 import { MergeOutcome, MergeSchema, type Merge } from "../../gen/pushpals/v1/integration_pb.js";
 import type { CheckResult, CompletionResult } from "../../gen/pushpals/v1/items_pb.js";
-import { toTimestamp } from "../kernel/time.js";
+import { toTimestamp } from "../../shared/time.js";
 import { strategyEnum } from "./strategy-enum.js";
 
 /**

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { defaultChangePolicy, evaluatePolicy, kindOfGitMode, MAX_LINK_TARGET_BYTES, parseRawDiff, policyMessage, type ChangeEntry, type RawDiffEntry } from "../kernel/policy/index.js";
+import { defaultChangePolicy, evaluatePolicy, kindOfGitMode, MAX_LINK_TARGET_BYTES, parseRawDiff, policyMessage, type ChangeEntry, type RawDiffEntry } from "../../shared/policy/index.js";
 import type { IntegrationContext } from "./context.js";
 import { git, runGit } from "./git/run-git.js";
 

@@ -1,4 +1,4 @@
-import { unavailable } from "../kernel/errors.js";
+import { unavailable } from "../../shared/errors.js";
 import { redact, type RemoteAccess } from "./git/credentials.js";
 import { GitError, git } from "./git/run-git.js";
 

@@ -1,7 +1,7 @@
 import { join } from "node:path";
-import type { Config } from "../kernel/config/schema.js";
-import { failedPrecondition } from "../kernel/errors.js";
-import { changePolicy, type ChangePolicy } from "../kernel/policy/index.js";
+import type { Config } from "../../shared/config/schema.js";
+import { failedPrecondition } from "../../shared/errors.js";
+import { changePolicy, type ChangePolicy } from "../../shared/policy/index.js";
 import { assertBranchName } from "./git/validate.js";
 import { git } from "./git/run-git.js";
 

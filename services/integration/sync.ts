@@ -1,5 +1,5 @@
-import { failedPrecondition } from "../kernel/errors.js";
-import { retryingWorktreeRace } from "../kernel/worktree-race.js";
+import { failedPrecondition } from "../../shared/errors.js";
+import { retryingWorktreeRace } from "../../shared/worktree-race.js";
 import { unmergedFiles } from "./apply/conflicts.js";
 import type { IntegrationContext } from "./context.js";
 import { GitError, git, gitTest, runGit } from "./git/run-git.js";

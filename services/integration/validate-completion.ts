@@ -1,6 +1,6 @@
 import type { CompletionPayload } from "../../gen/pushpals/v1/items_pb.js";
-import { invalidArgument } from "../kernel/errors.js";
-import { isId } from "../kernel/ids.js";
+import { invalidArgument } from "../../shared/errors.js";
+import { isId } from "../../shared/ids.js";
 import { assertBranchName, assertCommitSha, assertRepoPath } from "./git/validate.js";
 
 /** A completion whose every field that can reach git has been checked. */

@@ -1,9 +1,9 @@
 import { hostname } from "node:os";
 import { mkdir, open, readFile, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
-import { failedPrecondition } from "../kernel/errors.js";
+import { failedPrecondition } from "../../shared/errors.js";
 import { z } from "zod";
-import { parseOutsideText } from "../kernel/outside-json.js";
+import { parseOutsideText } from "../../shared/outside-json.js";
 
 /**
  * One integrator per worktree: two processes resetting and merging in the same

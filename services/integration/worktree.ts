@@ -1,7 +1,7 @@
 import { lstat, readdir, realpath, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { failedPrecondition } from "../kernel/errors.js";
-import { retryingWorktreeRace } from "../kernel/worktree-race.js";
+import { failedPrecondition } from "../../shared/errors.js";
+import { retryingWorktreeRace } from "../../shared/worktree-race.js";
 import { git, runGit } from "./git/run-git.js";
 
 /**

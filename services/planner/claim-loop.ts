@@ -1,8 +1,8 @@
 import { QueueName } from "../../gen/pushpals/v1/common_pb.js";
-import { claimCallOptions } from "../kernel/claim-wait.js";
-import { errorMessage } from "../kernel/errors.js";
-import { inItemSpan } from "../kernel/telemetry/item-span.js";
-import { durationFromMs, sleep } from "../kernel/time.js";
+import { claimCallOptions } from "../../shared/claim-wait.js";
+import { errorMessage } from "../../shared/errors.js";
+import { inItemSpan } from "../../shared/telemetry/item-span.js";
+import { durationFromMs, sleep } from "../../shared/time.js";
 import { planClaimedRequest } from "./plan-request.js";
 import type { PlannerDeps } from "./planner-deps.js";
 

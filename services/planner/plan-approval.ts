@@ -1,12 +1,12 @@
 import { ApprovalKind, ApprovalStatus } from "../../gen/pushpals/v1/approvals_pb.js";
 import type { QueueItem } from "../../gen/pushpals/v1/items_pb.js";
 import { Lane, Risk, type Plan } from "../../gen/pushpals/v1/task_pb.js";
-import { askAndWait, denialReason } from "../kernel/approvals/ask-and-wait.js";
-import { planApprovalRule } from "../kernel/approvals/plan-rule.js";
-import type { Clients } from "../kernel/clients.js";
-import type { ApprovalsSection } from "../kernel/config/sections/approvals.js";
-import type { Logger } from "../kernel/log.js";
-import { oneLine } from "../kernel/text/clip.js";
+import { askAndWait, denialReason } from "../../shared/approvals/ask-and-wait.js";
+import { planApprovalRule } from "../../shared/approvals/plan-rule.js";
+import type { Clients } from "../../shared/clients.js";
+import type { ApprovalsSection } from "../../shared/config/sections/approvals.js";
+import type { Logger } from "../../shared/log.js";
+import { oneLine } from "../../shared/text/clip.js";
 
 /** What the approval policy says about a plan's job: go ahead, or stop with the reason the person is told. */
 export type PlanVerdict = { go: true } | { go: false; reason: string };

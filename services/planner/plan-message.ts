@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { Intent, Lane, PlanSchema, Risk, type Plan } from "../../gen/pushpals/v1/task_pb.js";
-import { durationFromMs } from "../kernel/time.js";
+import { durationFromMs } from "../../shared/time.js";
 import type { ModelPlan } from "./plan-schema.js";
 
 const INTENTS: Record<ModelPlan["intent"], Intent> = {

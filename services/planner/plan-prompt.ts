@@ -1,5 +1,5 @@
-import type { Clients } from "../kernel/clients.js";
-import type { ModelMessage } from "../kernel/llm/model.js";
+import type { Clients } from "../../shared/clients.js";
+import type { ModelMessage } from "../../shared/llm/model.js";
 import type { PlannerPrompts } from "./planner-prompts.js";
 import { readRepoContext, type RepoContextLimits } from "./repo-context.js";
 import { readConversationContext, type ConversationLimits } from "./session-context.js";

@@ -1,8 +1,8 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { z } from "zod";
 import type { PlanningService } from "../../gen/pushpals/v1/planning_pb.js";
-import { isId } from "../kernel/ids.js";
-import { boundedString, parseRequest } from "../kernel/rpc/validate.js";
+import { isId } from "../../shared/ids.js";
+import { boundedString, parseRequest } from "../../shared/rpc/validate.js";
 import { buildPlanMessages } from "./plan-prompt.js";
 import { planWithRepair } from "./plan-with-repair.js";
 import { toPlanMessage } from "./plan-message.js";

@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Logger } from "../kernel/log.js";
-import type { JsonReply, Model, ModelMessage, TokenCounts } from "../kernel/llm/model.js";
-import { clipMiddle } from "../kernel/text/clip.js";
+import type { Logger } from "../../shared/log.js";
+import type { JsonReply, Model, ModelMessage, TokenCounts } from "../../shared/llm/model.js";
+import { clipMiddle } from "../../shared/text/clip.js";
 import { hintFor, INVALID_PLAN_HINT } from "./failure-hints.js";
 import type { PlannerPrompts } from "./planner-prompts.js";
 import { planSchema, type ModelPlan } from "./plan-schema.js";

@@ -1,7 +1,7 @@
-import type { Clients } from "../kernel/clients.js";
-import type { ApprovalsSection } from "../kernel/config/sections/approvals.js";
-import type { Model } from "../kernel/llm/model.js";
-import type { Logger } from "../kernel/log.js";
+import type { Clients } from "../../shared/clients.js";
+import type { ApprovalsSection } from "../../shared/config/sections/approvals.js";
+import type { Model } from "../../shared/llm/model.js";
+import type { Logger } from "../../shared/log.js";
 import type { PromptSources } from "./plan-prompt.js";
 import type { PlannerPrompts } from "./planner-prompts.js";
 import type { PlannerSettings } from "./planner-settings.js";

@@ -1,4 +1,4 @@
-import { loadPromptSet, promptsDir, type PromptSet } from "../kernel/prompts.js";
+import { loadPromptSet, promptsDir, type PromptSet } from "../../shared/prompts.js";
 
 /** Every prompt the planner sends, each a file `prompts/planner/<name>.md`, with the variables it may use. */
 export const PLANNER_PROMPTS = {

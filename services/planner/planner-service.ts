@@ -1,6 +1,6 @@
 import { PlanningService } from "../../gen/pushpals/v1/planning_pb.js";
-import { createModelClient } from "../kernel/llm/model-client.js";
-import type { ServiceContext, ServiceDefinition } from "../kernel/service-definition.js";
+import { createModelClient } from "../../shared/llm/model-client.js";
+import type { ServiceContext, ServiceDefinition } from "../../shared/service-definition.js";
 import { runClaimLoops } from "./claim-loop.js";
 import { planningService } from "./plan-rpc.js";
 import type { PlannerDeps } from "./planner-deps.js";

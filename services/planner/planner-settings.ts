@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { configuredClaimWaitMs } from "../kernel/claim-wait.js";
-import type { Config } from "../kernel/config/schema.js";
+import { configuredClaimWaitMs } from "../../shared/claim-wait.js";
+import type { Config } from "../../shared/config/schema.js";
 import { DEFAULT_REPO_CONTEXT_LIMITS, type RepoContextLimits } from "./repo-context.js";
 import { DEFAULT_CONVERSATION_LIMITS, type ConversationLimits } from "./session-context.js";
-import { safeHostLabel } from "../kernel/host-label.js";
+import { safeHostLabel } from "../../shared/host-label.js";
 
 /** How the planner claims and plans; every field has a default a test may override. */
 export interface PlannerSettings {

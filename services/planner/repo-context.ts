@@ -1,7 +1,7 @@
-import { deadline } from "../kernel/deadline.js";
-import { errorMessage } from "../kernel/errors.js";
-import { runHostGit } from "../kernel/git/host-git.js";
-import { clipMiddle } from "../kernel/text/clip.js";
+import { deadline } from "../../shared/deadline.js";
+import { errorMessage } from "../../shared/errors.js";
+import { runHostGit } from "../../shared/git/host-git.js";
+import { clipMiddle } from "../../shared/text/clip.js";
 
 /** What the planner sees of the repository: a bounded file summary and git status. */
 export interface RepoContext {

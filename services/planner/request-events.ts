@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import type { Code } from "@connectrpc/connect";
-import { errorCodeOf } from "../kernel/errors.js";
+import { errorCodeOf } from "../../shared/errors.js";
 import {
   AssistantMessageSchema,
   ErrorOccurredSchema,
@@ -11,7 +11,7 @@ import {
   type Event,
 } from "../../gen/pushpals/v1/events_pb.js";
 import type { Plan } from "../../gen/pushpals/v1/task_pb.js";
-import type { TokenCounts } from "../kernel/llm/model.js";
+import type { TokenCounts } from "../../shared/llm/model.js";
 import { MessageSource, ModelRole } from "../../gen/pushpals/v1/kinds_pb.js";
 
 /** The planner's own events about one request; each is recorded with the request's id. */

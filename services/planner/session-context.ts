@@ -1,10 +1,10 @@
 import { ItemStatus, QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import type { Event } from "../../gen/pushpals/v1/events_pb.js";
 import type { QueueItem } from "../../gen/pushpals/v1/items_pb.js";
-import type { Clients } from "../kernel/clients.js";
-import { oneLine } from "../kernel/text/clip.js";
+import type { Clients } from "../../shared/clients.js";
+import { oneLine } from "../../shared/text/clip.js";
 import { MessageSourceSchema } from "../../gen/pushpals/v1/kinds_pb.js";
-import { enumWord } from "../kernel/text/enum-word.js";
+import { enumWord } from "../../shared/text/enum-word.js";
 
 /** What the planner sees of the conversation and of the work already done. */
 export interface ConversationContext {

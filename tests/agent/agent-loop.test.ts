@@ -1,11 +1,11 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
+import type { ScriptedModelServer } from "../../dev/fake-model/scripted-model-server.js";
 import { ConnectError } from "@connectrpc/connect";
-import { runAgent } from "../../supervisor/agent/agent-loop.js";
-import { AgentCrashed } from "../../supervisor/agent/control-flow.js";
-import { BWRAP_WORKDIR } from "../../supervisor/sandbox/bwrap-args.js";
+import { runAgent } from "../../services/runner/agent/agent-loop.js";
+import { AgentCrashed } from "../../services/runner/agent/control-flow.js";
+import { BWRAP_WORKDIR } from "../../sandbox/bwrap-args.js";
 import { describeIfAvailable } from "../sandbox/environment.js";
 import { git } from "../support/git.js";
 import { AGENT_MODEL, bwrapRequirement, lastUserMessage, limits, recordingReporter, scene, scriptedModel, sentMessages, task, type Scene } from "./support.js";

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { ScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
-import { runAgent } from "../../supervisor/agent/agent-loop.js";
-import type { AgentConversation, PersonMessage } from "../../supervisor/agent/agent-types.js";
+import type { ScriptedModelServer } from "../../dev/fake-model/scripted-model-server.js";
+import { runAgent } from "../../services/runner/agent/agent-loop.js";
+import type { AgentConversation, PersonMessage } from "../../services/runner/agent/agent-types.js";
 import { lastUserMessage, limits, recordingReporter, scene, scriptedModel, sentMessages, task, type Scene } from "./support.js";
 
 let server: ScriptedModelServer | undefined;

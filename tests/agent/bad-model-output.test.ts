@@ -1,8 +1,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
-import { runAgent } from "../../supervisor/agent/agent-loop.js";
+import type { ScriptedModelServer } from "../../dev/fake-model/scripted-model-server.js";
+import { runAgent } from "../../services/runner/agent/agent-loop.js";
 import { describeIfAvailable } from "../sandbox/environment.js";
 import { bwrapRequirement, lastUserMessage, limits, recordingReporter, scene, scriptedModel, sentMessages, task, type Scene } from "./support.js";
 

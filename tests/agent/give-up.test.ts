@@ -2,10 +2,10 @@ import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
-import { runAgent } from "../../supervisor/agent/agent-loop.js";
-import { GaveUp } from "../../supervisor/agent/control-flow.js";
-import { GIVE_UP_SENTINEL, SUBMIT_SENTINEL, sentinelWords } from "../../supervisor/agent/sentinels.js";
+import type { ScriptedModelServer } from "../../dev/fake-model/scripted-model-server.js";
+import { runAgent } from "../../services/runner/agent/agent-loop.js";
+import { GaveUp } from "../../services/runner/agent/control-flow.js";
+import { GIVE_UP_SENTINEL, SUBMIT_SENTINEL, sentinelWords } from "../../services/runner/agent/sentinels.js";
 import { limits, recordingReporter, scene, scriptedModel, sentMessages, task, type Scene } from "./support.js";
 
 let server: ScriptedModelServer | undefined;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { ScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
-import { runAgent } from "../../supervisor/agent/agent-loop.js";
-import type { AgentOutcome } from "../../supervisor/agent/agent-types.js";
+import type { ScriptedModelServer } from "../../dev/fake-model/scripted-model-server.js";
+import { runAgent } from "../../services/runner/agent/agent-loop.js";
+import type { AgentOutcome } from "../../services/runner/agent/agent-types.js";
 import { describeIfAvailable } from "../sandbox/environment.js";
 import { processesWith, uniqueSleep, waitFor } from "../sandbox/fixtures.js";
 import { bwrapRequirement, lastUserMessage, limits, recordingReporter, scene, scriptedModel, sentMessages, task, type Scene } from "./support.js";

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { tempDir, type TempDir } from "../support/tmp.js";
 
-const BRIDGE = fileURLToPath(new URL("../../supervisor/agent/model-bridge.mjs", import.meta.url));
+const BRIDGE = fileURLToPath(new URL("../../services/runner/agent/model-bridge.mjs", import.meta.url));
 
 interface Ran {
   code: number | null;

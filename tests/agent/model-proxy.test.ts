@@ -2,10 +2,10 @@ import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import OpenAI, { AuthenticationError, RateLimitError } from "openai";
 import { afterEach, describe, expect, it } from "vitest";
-import type { TokenCounts } from "../../services/kernel/llm/model.js";
-import { startScriptedModelServer, type ScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
-import { startBridge, type ModelBridge } from "../../supervisor/agent/model-bridge.mjs";
-import { startModelProxy, type ModelProxy } from "../../supervisor/agent/model-proxy.js";
+import type { TokenCounts } from "../../shared/llm/model.js";
+import { startScriptedModelServer, type ScriptedModelServer } from "../../dev/fake-model/scripted-model-server.js";
+import { startBridge, type ModelBridge } from "../../services/runner/agent/model-bridge.mjs";
+import { startModelProxy, type ModelProxy } from "../../services/runner/agent/model-proxy.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 import { recordingUpstream } from "./recording-upstream.js";
 

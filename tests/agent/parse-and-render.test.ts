@@ -3,10 +3,10 @@ import { cp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { boundedText, joinClipped } from "../../supervisor/agent/bounded-text.js";
-import { cliScript, renderCommandTemplate } from "../../supervisor/agent/command-template.js";
-import { parseAction } from "../../supervisor/agent/parse-action.js";
-import { defaultPromptsDir, loadAgentPrompts, renderTemplate } from "../../supervisor/agent/prompts.js";
+import { boundedText, joinClipped } from "../../services/runner/agent/bounded-text.js";
+import { cliScript, renderCommandTemplate } from "../../services/runner/agent/command-template.js";
+import { parseAction } from "../../services/runner/agent/parse-action.js";
+import { defaultPromptsDir, loadAgentPrompts, renderTemplate } from "../../services/runner/agent/prompts.js";
 import { tempDir } from "../support/tmp.js";
 
 const run = promisify(execFile);

@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApprovalKind, ApprovalStatus, ApprovalTimeoutAction } from "../../gen/pushpals/v1/approvals_pb.js";
-import { durationFromMs } from "../../services/kernel/time.js";
+import { durationFromMs } from "../../shared/time.js";
 import { startTestControlPlane, type TestControlPlane } from "../support/control-plane.js";
 
 const codeOf = async (call: Promise<unknown>) => {

@@ -3,9 +3,9 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PlanSchema, Risk } from "../../gen/pushpals/v1/task_pb.js";
-import { commandApprovalRule } from "../../services/kernel/approvals/command-rule.js";
-import { planApprovalRule } from "../../services/kernel/approvals/plan-rule.js";
-import { ConfigError, loadConfig } from "../../services/kernel/config/load.js";
+import { commandApprovalRule } from "../../shared/approvals/command-rule.js";
+import { planApprovalRule } from "../../shared/approvals/plan-rule.js";
+import { ConfigError, loadConfig } from "../../shared/config/load.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 
 const plan = (risk: Risk, scope: { writeGlobs?: string[]; maxFilesToEdit?: number } = {}) =>

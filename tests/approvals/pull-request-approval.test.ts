@@ -4,8 +4,8 @@ import { ApprovalKind, ApprovalStatus, type Approval } from "../../gen/pushpals/
 import { QueueItemSchema } from "../../gen/pushpals/v1/items_pb.js";
 import { openIntegrator, type Integrator } from "../../services/integration/index.js";
 import { pullRequestApprovalGate } from "../../services/integration/worker/push-approval.js";
-import { approvalsSection } from "../../services/kernel/config/sections/approvals.js";
-import { createLogger } from "../../services/kernel/log.js";
+import { approvalsSection } from "../../shared/config/sections/approvals.js";
+import { createLogger } from "../../shared/log.js";
 import { expectKind } from "../integration/support/outcome.js";
 import { startFakeGitHub, type FakeGitHub } from "../integration/support/fake-github.js";
 import { createScene, type Scene } from "../integration/support/scene.js";

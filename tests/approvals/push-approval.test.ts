@@ -3,8 +3,8 @@ import { ApprovalKind, ApprovalStatus, type Approval } from "../../gen/pushpals/
 import { ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
 import type { Event } from "../../gen/pushpals/v1/events_pb.js";
 import { runIntegrationWorker } from "../../services/integration/worker/run-worker.js";
-import type { Clients } from "../../services/kernel/clients.js";
-import { createLogger } from "../../services/kernel/log.js";
+import type { Clients } from "../../shared/clients.js";
+import { createLogger } from "../../shared/log.js";
 import { history } from "../integration/support/scene.js";
 import { git } from "../support/git.js";
 import { createServiceScene, type ServiceScene } from "../integration/support/service-scene.js";

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { packageRoot } from "../../services/kernel/paths.js";
+import { packageRoot } from "../../shared/paths.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 import { checkLayout } from "./check-layout.js";
 import { readImports } from "./imports.js";

@@ -50,15 +50,15 @@ describe("scripts/rehome.mjs", () => {
         "services/kernel/paths.ts": 'export const root = new URL("../../", import.meta.url);\n',
         "services/kernel/store/migrations-folder.ts": 'import { join } from "node:path";\nexport const m = join("root", "services/kernel/store/migrations");\n',
         "supervisor/runner/run-job.ts":
-          'import { log } from "../../services/kernel/log.js";\nimport type { D } from "../sandbox/driver.js";\nexport { log };\nexport const k = () => import("../sandbox/driver.js");\n// see ../escape and services/kernel/log.ts\nexport const outside = "../../etc/passwd";\n',
+          'import { log } from "../../shared/log.js";\nimport type { D } from "../sandbox/driver.js";\nexport { log };\nexport const k = () => import("../sandbox/driver.js");\n// see ../escape and services/kernel/log.ts\nexport const outside = "../../etc/passwd";\n',
         "supervisor/sandbox/driver.ts": "export type D = 1;\n",
-        "supervisor/tree/service.ts": 'export * from "../../services/kernel/log.js";\n',
+        "supervisor/tree/service.ts": 'export * from "../../shared/log.js";\n',
         "tests/run-job.test.ts":
           'import { vi } from "vitest";\nvi.mock("../supervisor/runner/run-job.js");\nconst bridge = new URL("../dist/services/kernel/log.js", import.meta.url);\n',
         "README.md": "See `services/kernel/log.ts`, [drivers](supervisor/sandbox/driver.ts) and the tree (root/services/sessions).\n",
         "tsconfig.json": '{ "include": ["gen", "services", "supervisor", "tests"] }\n',
       },
-      { "supervisor/sandbox/new-driver.ts": 'import { log } from "../../services/kernel/log.js";\n' },
+      { "supervisor/sandbox/new-driver.ts": 'import { log } from "../../shared/log.js";\n' },
     );
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "old layout");
     const first = move(root, { log: () => undefined });

@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { Bus, BusMessage } from "../../services/kernel/bus/bus.js";
+import type { Bus, BusMessage } from "../../services/control-plane/bus/bus.js";
 import { busesUnderTest, bytes, endsWithin, take, text, uniqueRoot } from "./support/buses.js";
 
 describe.each(busesUnderTest)("$kind bus", (busUnderTest) => {

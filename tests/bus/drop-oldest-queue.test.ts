@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DropOldestQueue } from "../../services/kernel/bus/drop-oldest-queue.js";
+import { DropOldestQueue } from "../../services/control-plane/bus/drop-oldest-queue.js";
 
 async function drain(queue: DropOldestQueue<number>, count: number): Promise<number[]> {
   const values: number[] = [];

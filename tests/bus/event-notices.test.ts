@@ -2,10 +2,10 @@ import { create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import { EventSchema, type Event } from "../../gen/pushpals/v1/events_pb.js";
-import type { Bus, BusMessage, Subscription } from "../../services/kernel/bus/bus.js";
-import { decodeNotice, encodeNotice, eventSubjects, publishEvents } from "../../services/kernel/bus/event-notices.js";
-import { subjects } from "../../services/kernel/bus/subjects.js";
-import { newId } from "../../services/kernel/ids.js";
+import type { Bus, BusMessage, Subscription } from "../../services/control-plane/bus/bus.js";
+import { decodeNotice, encodeNotice, eventSubjects, publishEvents } from "../../services/control-plane/bus/event-notices.js";
+import { subjects } from "../../services/control-plane/bus/subjects.js";
+import { newId } from "../../shared/ids.js";
 import { busesUnderTest } from "./support/buses.js";
 import { capturedLogs } from "./support/captured-logs.js";
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { Bus, Subscription } from "../../services/kernel/bus/bus.js";
-import { connectNatsBus } from "../../services/kernel/bus/nats-bus.js";
+import type { Bus, Subscription } from "../../services/control-plane/bus/bus.js";
+import { connectNatsBus } from "../../services/control-plane/bus/nats-bus.js";
 import { bytes, endsWithin, take, text } from "./support/buses.js";
 import { capturedLogs } from "./support/captured-logs.js";
 import { ownNatsServer, type OwnNatsServer } from "./support/own-nats-server.js";

@@ -1,7 +1,7 @@
 import { createServer } from "node:net";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { openBus } from "../../services/kernel/bus/open-bus.js";
+import { openBus } from "../../services/control-plane/bus/open-bus.js";
 import { SHARED_NATS_URL } from "./support/buses.js";
 
 async function refusedPort(): Promise<number> {

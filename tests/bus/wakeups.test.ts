@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Bus, Subscription } from "../../services/kernel/bus/bus.js";
-import { wakeups, type Wakeup } from "../../services/kernel/bus/wakeups.js";
+import type { Bus, Subscription } from "../../services/control-plane/bus/bus.js";
+import { wakeups, type Wakeup } from "../../services/control-plane/bus/wakeups.js";
 import { waitFor } from "../sandbox/fixtures.js";
 import { busesUnderTest, bytes, take, uniqueRoot } from "./support/buses.js";
 

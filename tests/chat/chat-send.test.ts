@@ -3,7 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
 import { ItemStatus, Priority, QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import { FailMode } from "../../gen/pushpals/v1/queues_pb.js";
-import { durationMs } from "../../services/kernel/time.js";
+import { durationMs } from "../../shared/time.js";
 import { eventsOf, scene, sentMessages, sessionEvents, type Scene } from "../planner/support.js";
 import { EventSchema } from "../../gen/pushpals/v1/events_pb.js";
 import { ErrorCode, JobStage, MessageSource, ModelRole } from "../../gen/pushpals/v1/kinds_pb.js";

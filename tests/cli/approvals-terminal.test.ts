@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApprovalKind, ApprovalStatus, type Approval } from "../../gen/pushpals/v1/approvals_pb.js";
-import { durationFromMs } from "../../services/kernel/time.js";
+import { durationFromMs } from "../../shared/time.js";
 import { git, initRepo } from "../support/git.js";
 import { PUSHPALS_BIN } from "../support/pushpals-process.js";
 import { tempDir, type TempDir } from "../support/tmp.js";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startScriptedModelServer, type ScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
+import { startScriptedModelServer, type ScriptedModelServer } from "../../dev/fake-model/scripted-model-server.js";
 import { freePort } from "../../cli/free-port.js";
 import { initRepo } from "../support/git.js";
 import { ADMIN_URL } from "../support/postgres.js";

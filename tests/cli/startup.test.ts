@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { unknownVariables } from "../../services/kernel/config/known-variables.js";
+import { unknownVariables } from "../../shared/config/known-variables.js";
 import { PUSHPALS_BIN } from "../support/pushpals-process.js";
 import { startCli } from "./support/run-cli.js";
 

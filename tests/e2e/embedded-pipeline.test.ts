@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { retryingWorktreeRace } from "../../services/kernel/worktree-race.js";
+import { retryingWorktreeRace } from "../../shared/worktree-race.js";
 import { waitFor } from "../sandbox/fixtures.js";
 import { git } from "../support/git.js";
 import { eventsOf } from "./support/audit-log.js";

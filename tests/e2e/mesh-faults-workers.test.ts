@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { jobWorktree } from "../../supervisor/workspace/paths.js";
+import { jobWorktree } from "../../services/runner/workspace/paths.js";
 import { git } from "../support/git.js";
 import { eventsOf, readAuditLog } from "./support/audit-log.js";
 import { followWork, type FollowedWork } from "./support/follow-work.js";

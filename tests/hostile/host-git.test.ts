@@ -3,9 +3,9 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openIntegrator, type Integrator } from "../../services/integration/index.js";
-import { silentLogger } from "../../services/kernel/log.js";
+import { silentLogger } from "../../shared/log.js";
 import { readRepoContext } from "../../services/planner/repo-context.js";
-import { commitTree, createWorktree, diffOf, removeWorktree, stageChanges, worktreePool, type JobWorkspace } from "../../supervisor/workspace/index.js";
+import { commitTree, createWorktree, diffOf, removeWorktree, stageChanges, worktreePool, type JobWorkspace } from "../../services/runner/workspace/index.js";
 import { excludeDataDir } from "../../cli/exclude-data-dir.js";
 import { requireGitRepo } from "../../cli/git-repo-check.js";
 import { startGitHttpServer } from "../integration/support/git-http-server.js";
@@ -201,7 +201,7 @@ describe("host git runs nothing a repository names", () => {
       ].join("\n");
       const job = await enqueueJob(runnerScene, { instruction: script }, { maxAttempts: 1 });
       const finished = await waitForStatus(runnerScene, job.id);
-      // The guard (supervisor/runner/git-dir-guard.ts) sees the planted files, restores them and fails the job for good.
+      // The guard (services/runner/git-dir-guard.ts) sees the planted files, restores them and fails the job for good.
       expect(finished.status, finished.lastError).toBe(ItemStatus.FAILED);
       expect(finished.lastError).toMatch(/\.git\/config.*\.git\/hooks\/pre-commit.*\.git\/info\/attributes/s);
       expect(await git(runnerScene.repo, "config", "--get-regexp", "^(core\\.fsmonitor|filter\\.|merge\\.)").catch(() => "")).toBe("");

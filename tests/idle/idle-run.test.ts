@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
-import { createClients } from "../../services/kernel/clients.js";
+import { createClients } from "../../shared/clients.js";
 import { initRepo } from "../support/git.js";
 import { startPushpals, type PushpalsProcess } from "../support/pushpals-process.js";
 import { tempDir, type TempDir } from "../support/tmp.js";

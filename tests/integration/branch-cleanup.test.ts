@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ItemStatus, QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import { CompletionPayloadSchema } from "../../gen/pushpals/v1/items_pb.js";
 import { deleteFinishedBranch } from "../../services/integration/branch-cleanup.js";
-import { silentLogger } from "../../services/kernel/log.js";
+import { silentLogger } from "../../shared/log.js";
 import { git } from "../support/git.js";
 import { createScene, type Scene } from "./support/scene.js";
 import { createServiceScene, type ServiceScene } from "./support/service-scene.js";

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CompletionPayloadSchema } from "../../gen/pushpals/v1/items_pb.js";
 import { openIntegrator } from "../../services/integration/index.js";
-import { packageRoot } from "../../services/kernel/paths.js";
+import { packageRoot } from "../../shared/paths.js";
 import { git } from "../support/git.js";
 import { expectKind } from "./support/outcome.js";
 import { createScene, history, type Scene } from "./support/scene.js";

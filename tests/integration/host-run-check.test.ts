@@ -31,7 +31,7 @@ describe("host check runner", () => {
       expect(run.output).toContain("HARMLESS_SETTING=visible");
       expect(run.output).not.toContain("ghp_");
       expect(run.output).not.toContain("SOME_API_KEY");
-      // The one rule of what is a secret (services/kernel/secret-environ.ts): auth settings, and URLs with credentials.
+      // The one rule of what is a secret (shared/secret-environ.ts): auth settings, and URLs with credentials.
       expect(run.output).not.toContain("deploy-auth-value");
       expect(run.output).not.toContain("cache-password");
       expect(run.output).toMatch(/^PATH=/m);

@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { githubPullRequests } from "../../services/integration/pull-requests/github.js";
 import { acquireWorktreeLock } from "../../services/integration/worktree-lock.js";
-import { createEngineClient, EngineError } from "../../supervisor/sandbox/docker/engine-client.js";
-import { createdObject } from "../../supervisor/sandbox/docker/engine-answers.js";
+import { createEngineClient, EngineError } from "../../sandbox/docker/engine-client.js";
+import { createdObject } from "../../sandbox/docker/engine-answers.js";
 import { tempDir } from "../support/tmp.js";
 
 /** An HTTP server that answers every request from a table of path → JSON body, recording the paths asked. */

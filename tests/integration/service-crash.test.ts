@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
 import { integrationWorkerId } from "../../services/integration/worker/worker-id.js";
-import { defaultGroupsDir } from "../../supervisor/sandbox/process-groups.js";
+import { defaultGroupsDir } from "../../sandbox/process-groups.js";
 import { git } from "../support/git.js";
 import { history } from "./support/scene.js";
 import { isRunning, spawnServiceChild, until, type ServiceChild } from "./support/service-child.js";

@@ -7,7 +7,7 @@ import type { CompletionResult, QueueItem } from "../../gen/pushpals/v1/items_pb
 import { Lane } from "../../gen/pushpals/v1/task_pb.js";
 import type { MergeStrategy } from "../../services/integration/settings.js";
 import { CONFLICT_OPTIONS } from "../../services/integration/worker/ask-person.js";
-import { newId } from "../../services/kernel/ids.js";
+import { newId } from "../../shared/ids.js";
 import { git } from "../support/git.js";
 import { history } from "./support/scene.js";
 import { until } from "./support/service-child.js";

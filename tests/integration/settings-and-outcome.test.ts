@@ -9,9 +9,9 @@ import { MergeOutcome } from "../../gen/pushpals/v1/integration_pb.js";
 import { CheckResultSchema, CompletionResultSchema } from "../../gen/pushpals/v1/items_pb.js";
 import { settingsFromConfig, toMerge } from "../../services/integration/index.js";
 import { acquireWorktreeLock } from "../../services/integration/worktree-lock.js";
-import { loadConfig } from "../../services/kernel/config/load.js";
-import { packageRoot } from "../../services/kernel/paths.js";
-import { fromTimestamp } from "../../services/kernel/time.js";
+import { loadConfig } from "../../shared/config/load.js";
+import { packageRoot } from "../../shared/paths.js";
+import { fromTimestamp } from "../../shared/time.js";
 import { tempDir } from "../support/tmp.js";
 import { MergeStrategy } from "../../gen/pushpals/v1/kinds_pb.js";
 

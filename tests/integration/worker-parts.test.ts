@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IntegrationStepSchema, type Event } from "../../gen/pushpals/v1/events_pb.js";
 import { checkOutputLog, CHECK_OUTPUT_STAGE } from "../../services/integration/worker/check-output-log.js";
 import { eventRecorder, type EventRecorder } from "../../services/integration/worker/event-recorder.js";
-import { silentLogger } from "../../services/kernel/log.js";
+import { silentLogger } from "../../shared/log.js";
 import { startTestControlPlane, type TestControlPlane } from "../support/control-plane.js";
 import { waitFor } from "../sandbox/fixtures.js";
 

@@ -1,9 +1,9 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { repoKey } from "../../services/kernel/config/data-dir.js";
-import { ConfigError, loadConfig } from "../../services/kernel/config/load.js";
-import { packageRoot } from "../../services/kernel/paths.js";
+import { repoKey } from "../../shared/config/data-dir.js";
+import { ConfigError, loadConfig } from "../../shared/config/load.js";
+import { packageRoot } from "../../shared/paths.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 
 describe("configuration", () => {

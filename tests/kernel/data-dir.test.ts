@@ -3,10 +3,10 @@ import { userInfo } from "node:os";
 import { join, sep } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { settingsFromConfig, worktreePath } from "../../services/integration/settings.js";
-import { defaultDataDir, hasDotSegment, repoKey } from "../../services/kernel/config/data-dir.js";
-import { loadConfig } from "../../services/kernel/config/load.js";
-import { ensureWorkDir } from "../../services/kernel/config/work-dir.js";
-import { jobWorktree, workerWorktrees } from "../../supervisor/workspace/paths.js";
+import { defaultDataDir, hasDotSegment, repoKey } from "../../shared/config/data-dir.js";
+import { loadConfig } from "../../shared/config/load.js";
+import { ensureWorkDir } from "../../shared/config/work-dir.js";
+import { jobWorktree, workerWorktrees } from "../../services/runner/workspace/paths.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 
 const dotSegments = (path: string) => path.split(sep).filter((segment) => segment.startsWith("."));

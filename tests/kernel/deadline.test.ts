@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { describe, expect, it } from "vitest";
-import { deadline } from "../../services/kernel/deadline.js";
+import { deadline } from "../../shared/deadline.js";
 import { collectGarbageOften } from "../support/force-gc.js";
 
 describe("deadline", () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { failureSummary, summaryLines } from "../../services/kernel/text/failure-summary.js";
+import { failureSummary, summaryLines } from "../../shared/text/failure-summary.js";
 
 const sample = (name: string) => readFileSync(new URL(`../fixtures/test-runner-output/${name}`, import.meta.url), "utf8");
 

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { refNameProblem } from "../../services/kernel/git-ref-format.js";
+import { refNameProblem } from "../../shared/git-ref-format.js";
 
 const NAMES = [
   "main", "main_agents", "agent/worker-1/job_01JD0000000000000000000000", "feature/a.b", "v1.2.3", "x@y", "日本",

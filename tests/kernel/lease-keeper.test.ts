@@ -4,10 +4,10 @@ import { ItemStatus, QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import { ItemPayloadSchema } from "../../gen/pushpals/v1/items_pb.js";
 import { FailMode } from "../../gen/pushpals/v1/queues_pb.js";
 import { Lane } from "../../gen/pushpals/v1/task_pb.js";
-import { createClients } from "../../services/kernel/clients.js";
-import { keepLease, LeaseEndedError } from "../../services/kernel/lease-keeper.js";
-import { silentLogger } from "../../services/kernel/log.js";
-import { durationFromMs, fromTimestamp } from "../../services/kernel/time.js";
+import { createClients } from "../../shared/clients.js";
+import { keepLease, LeaseEndedError } from "../../shared/lease-keeper.js";
+import { silentLogger } from "../../shared/log.js";
+import { durationFromMs, fromTimestamp } from "../../shared/time.js";
 import { startTestControlPlane, type TestControlPlane } from "../support/control-plane.js";
 
 /** The lease keeper every claimer (planner, runner, integration) works under, against a real control plane. */

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { packageRoot } from "../../services/kernel/paths.js";
+import { packageRoot } from "../../shared/paths.js";
 
 describe("logging into a broken pipe", () => {
   it.each(["json", "pretty"])("does not keep a process from exiting (a mesh child whose parent was killed), %s format", async (format) => {

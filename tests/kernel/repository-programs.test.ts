@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseScopedConfig, repositoryOverrides, type ConfigEntry } from "../../services/kernel/git/repository-programs.js";
+import { parseScopedConfig, repositoryOverrides, type ConfigEntry } from "../../shared/git/repository-programs.js";
 
 const entry = (scope: string, key: string, value: string | null = "x"): ConfigEntry => ({ scope, key, value });
 

@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { retryingWorktreeRace } from "../../services/kernel/worktree-race.js";
-import { GitCommandError, workspaceGit } from "../../supervisor/workspace/git.js";
+import { retryingWorktreeRace } from "../../shared/worktree-race.js";
+import { GitCommandError, workspaceGit } from "../../services/runner/workspace/git.js";
 import { initRepo } from "../support/git.js";
 import { tempDir } from "../support/tmp.js";
 

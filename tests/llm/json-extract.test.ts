@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { extractJson } from "../../services/kernel/llm/json-extract.js";
+import { extractJson } from "../../shared/llm/json-extract.js";
 
 describe("extractJson", () => {
   it.each([

@@ -1,9 +1,9 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
-import { silentLogger } from "../../services/kernel/log.js";
-import { createModelClient } from "../../services/kernel/llm/model-client.js";
-import type { ModelMessage, StreamEvent } from "../../services/kernel/llm/model.js";
-import type { ScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
+import { silentLogger } from "../../shared/log.js";
+import { createModelClient } from "../../shared/llm/model-client.js";
+import type { ModelMessage, StreamEvent } from "../../shared/llm/model.js";
+import type { ScriptedModelServer } from "../../dev/fake-model/scripted-model-server.js";
 import { waitFor } from "../sandbox/fixtures.js";
 import { capturedLogger, elapsedSince, llmConfig, serveScript } from "./support.js";
 

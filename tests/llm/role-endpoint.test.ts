@@ -4,11 +4,11 @@ import { fileURLToPath } from "node:url";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { ConfigError, loadConfig } from "../../services/kernel/config/load.js";
-import { silentLogger } from "../../services/kernel/log.js";
-import { createModelClient } from "../../services/kernel/llm/model-client.js";
-import { resolveRoleEndpoint } from "../../services/kernel/llm/role-endpoint.js";
-import { startScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
+import { ConfigError, loadConfig } from "../../shared/config/load.js";
+import { silentLogger } from "../../shared/log.js";
+import { createModelClient } from "../../shared/llm/model-client.js";
+import { resolveRoleEndpoint } from "../../shared/llm/role-endpoint.js";
+import { startScriptedModelServer } from "../../dev/fake-model/scripted-model-server.js";
 import { modelSummary } from "../../cli/model-summary.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 

@@ -3,12 +3,12 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import OpenAI, { InternalServerError } from "openai";
 import { afterEach, describe, expect, it } from "vitest";
-import { silentLogger } from "../../services/kernel/log.js";
-import { createModelClient } from "../../services/kernel/llm/model-client.js";
-import type { ModelMessage } from "../../services/kernel/llm/model.js";
-import { parseCliArgs, runScriptedModelServer, UsageError } from "../../services/kernel/llm/scripted-model-server-cli.js";
-import { startScriptedModelServer, type ScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
-import { loadScript, ScriptError } from "../../services/kernel/llm/scripted-script.js";
+import { silentLogger } from "../../shared/log.js";
+import { createModelClient } from "../../shared/llm/model-client.js";
+import type { ModelMessage } from "../../shared/llm/model.js";
+import { parseCliArgs, runScriptedModelServer, UsageError } from "../../dev/fake-model/scripted-model-server-cli.js";
+import { startScriptedModelServer, type ScriptedModelServer } from "../../dev/fake-model/scripted-model-server.js";
+import { loadScript, ScriptError } from "../../dev/fake-model/scripted-script.js";
 import { itIfAvailable } from "../sandbox/environment.js";
 import { llmConfig, scriptPath, serveScript } from "./support.js";
 
@@ -181,7 +181,7 @@ describe("scripted model server command line", () => {
     expect(reply.choices[0]?.message.content).toBe("Hello from the scripted model.");
   });
 
-  const main = fileURLToPath(new URL("../../dist/services/kernel/llm/scripted-model-server-main.js", import.meta.url));
+  const main = fileURLToPath(new URL("../../dist/dev/fake-model/scripted-model-server-main.js", import.meta.url));
   const built = { name: "dist/ (the built services)", available: existsSync(main), howToGet: "run `npm run build` first (npm test does)" };
   itIfAvailable("runs as a process from dist/ and stops on SIGTERM", built, async () => {
     const child = spawn(process.execPath, [main, "--script", scriptPath("hello.jsonl"), "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });

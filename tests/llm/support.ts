@@ -2,9 +2,9 @@ import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { pino, type Logger } from "pino";
 import type { z } from "zod";
-import type { Config } from "../../services/kernel/config/schema.js";
-import { llmSection } from "../../services/kernel/config/sections/llm.js";
-import { startScriptedModelServer, type ScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
+import type { Config } from "../../shared/config/schema.js";
+import { llmSection } from "../../shared/config/sections/llm.js";
+import { startScriptedModelServer, type ScriptedModelServer } from "../../dev/fake-model/scripted-model-server.js";
 
 export function scriptPath(name: string): string {
   return fileURLToPath(new URL(`../fixtures/model-scripts/${name}`, import.meta.url));

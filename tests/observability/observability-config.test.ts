@@ -2,10 +2,10 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { trace } from "@opentelemetry/api";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../services/kernel/config/load.js";
-import { silentLogger } from "../../services/kernel/log.js";
-import { startTracing } from "../../services/kernel/telemetry/tracing.js";
-import { TRACER_NAME } from "../../services/kernel/telemetry/trace-names.js";
+import { ConfigError, loadConfig } from "../../shared/config/load.js";
+import { silentLogger } from "../../shared/log.js";
+import { startTracing } from "../../shared/telemetry/tracing.js";
+import { TRACER_NAME } from "../../shared/telemetry/trace-names.js";
 
 describe("[observability] and server.cors_origins", () => {
   it("are off by default", () => {

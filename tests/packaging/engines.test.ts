@@ -16,7 +16,7 @@ const lock = z
 const KNOWN_GAPS: Record<string, string> = {
   // 2.2.0 added the adapter's requestGate, which the RPC server uses to check tokens before a body
   // is read and to see every call's outcome; 2.1.x (Node >= 20) has no such hook.
-  "node_modules/@connectrpc/connect-node": "requestGate (services/kernel/rpc/server.ts)",
+  "node_modules/@connectrpc/connect-node": "requestGate (shared/rpc/server.ts)",
 };
 
 /** Every locked package that states a Node range, with that range. */

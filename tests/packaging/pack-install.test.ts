@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { packageRoot } from "../../services/kernel/paths.js";
+import { packageRoot } from "../../shared/paths.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 
 const run = promisify(execFile);

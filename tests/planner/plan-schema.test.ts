@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { Intent, Lane, PlanSchema, Risk } from "../../gen/pushpals/v1/task_pb.js";
-import { durationFromMs } from "../../services/kernel/time.js";
+import { durationFromMs } from "../../shared/time.js";
 import { toPlanMessage } from "../../services/planner/plan-message.js";
 import { planSchema } from "../../services/planner/plan-schema.js";
 

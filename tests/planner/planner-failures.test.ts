@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ItemStatus, Priority, QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import { Lane } from "../../gen/pushpals/v1/task_pb.js";
-import type { ScriptedReplyInput } from "../../services/kernel/llm/scripted-script.js";
-import { durationFromMs } from "../../services/kernel/time.js";
+import type { ScriptedReplyInput } from "../../dev/fake-model/scripted-script.js";
+import { durationFromMs } from "../../shared/time.js";
 import { planSchema } from "../../services/planner/plan-schema.js";
 import { toPlanMessage } from "../../services/planner/plan-message.js";
 import { eventsOf, finished, jobsOf, scene, sentMessages, sessionEvents, waitForItem, type Scene } from "./support.js";

@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { afterEach, describe, expect, it } from "vitest";
 import { ItemStatus, Priority, QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import { Intent, Lane, Risk, TaskExecuteV2Schema } from "../../gen/pushpals/v1/task_pb.js";
-import { durationFromMs } from "../../services/kernel/time.js";
+import { durationFromMs } from "../../shared/time.js";
 import { writeFiles } from "../support/git.js";
 import { eventsOf, finished, jobsOf, scene, sentMessages, sessionEvents, waitForItem, type Scene } from "./support.js";
 import { ErrorCode, MessageSource, ModelRole } from "../../gen/pushpals/v1/kinds_pb.js";

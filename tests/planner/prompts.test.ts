@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadChatPrompts } from "../../services/chat/chat-prompts.js";
-import { loadPromptSet, renderTemplate } from "../../services/kernel/prompts.js";
+import { loadPromptSet, renderTemplate } from "../../shared/prompts.js";
 import { loadPlannerPrompts } from "../../services/planner/planner-prompts.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 

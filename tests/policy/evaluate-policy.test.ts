@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { defaultChangePolicy, evaluatePolicy, type ChangeEntry, type ChangePolicy, type PolicyRule } from "../../services/kernel/policy/index.js";
+import { defaultChangePolicy, evaluatePolicy, type ChangeEntry, type ChangePolicy, type PolicyRule } from "../../shared/policy/index.js";
 
 const MiB = 1024 * 1024;
 const file = (path: string, size = 10): ChangeEntry => ({ path, kind: "regular", size });

@@ -3,8 +3,8 @@ import { chmod, mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { ChangeEntry } from "../../services/kernel/policy/index.js";
-import { createWorktree, inspectChanges, parseStatus, stageChanges, stagedDrift, type JobWorkspace } from "../../supervisor/workspace/index.js";
+import type { ChangeEntry } from "../../shared/policy/index.js";
+import { createWorktree, inspectChanges, parseStatus, stageChanges, stagedDrift, type JobWorkspace } from "../../services/runner/workspace/index.js";
 import { git, initRepo, writeFiles } from "../support/git.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 

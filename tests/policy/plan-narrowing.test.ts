@@ -1,8 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { WriteScopeSchema } from "../../gen/pushpals/v1/task_pb.js";
-import { defaultChangePolicy, type ChangeEntry } from "../../services/kernel/policy/index.js";
-import { checkChange } from "../../supervisor/runner/scope-check.js";
+import { defaultChangePolicy, type ChangeEntry } from "../../shared/policy/index.js";
+import { checkChange } from "../../services/runner/scope-check.js";
 
 const file = (path: string): ChangeEntry => ({ path, kind: "regular", size: 3 });
 const scope = (init: Parameters<typeof create<typeof WriteScopeSchema>>[1]) => create(WriteScopeSchema, init);

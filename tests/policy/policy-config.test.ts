@@ -1,9 +1,9 @@
 import { copyFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../services/kernel/config/load.js";
-import { packageRoot } from "../../services/kernel/paths.js";
-import { changePolicy } from "../../services/kernel/policy/index.js";
+import { ConfigError, loadConfig } from "../../shared/config/load.js";
+import { packageRoot } from "../../shared/paths.js";
+import { changePolicy } from "../../shared/policy/index.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 
 describe("the [policy] section", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { symlinkEscape } from "../../services/kernel/policy/index.js";
+import { symlinkEscape } from "../../shared/policy/index.js";
 
 const ROWS: Array<[path: string, target: string, escape: string | undefined]> = [
   ["a", "b", undefined],

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../../gen/grpc/health/v1/health_pb.js";
 import { SessionService } from "../../gen/pushpals/v1/sessions_pb.js";
 import { SystemService } from "../../gen/pushpals/v1/system_pb.js";
-import { isLoopbackHost } from "../../services/kernel/rpc/loopback.js";
-import { startRpcServer } from "../../services/kernel/rpc/server.js";
+import { isLoopbackHost } from "../../shared/rpc/loopback.js";
+import { startRpcServer } from "../../shared/rpc/server.js";
 import { bufCurl, transports, type Transports } from "./support/clients.js";
 import { captureLogs, SESSION_ID, startTestServer, type TestServer } from "./support/test-server.js";
 

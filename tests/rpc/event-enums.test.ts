@@ -1,8 +1,8 @@
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { ErrorCode, ErrorCodeSchema, MergeStrategy, MergeStrategySchema, StoreKind, StoreKindSchema } from "../../gen/pushpals/v1/kinds_pb.js";
-import { errorCodeOf } from "../../services/kernel/errors.js";
-import { enumWord } from "../../services/kernel/text/enum-word.js";
+import { errorCodeOf } from "../../shared/errors.js";
+import { enumWord } from "../../shared/text/enum-word.js";
 
 describe("event enums", () => {
   it("every Connect code has the ErrorCode of the same name and number", () => {

@@ -2,7 +2,7 @@ import { Code, ConnectError, createClient, type Transport } from "@connectrpc/co
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SessionService } from "../../gen/pushpals/v1/sessions_pb.js";
 import { SystemService } from "../../gen/pushpals/v1/system_pb.js";
-import { HTTP2_PREFACE } from "../../services/kernel/rpc/sniff-protocol.js";
+import { HTTP2_PREFACE } from "../../shared/rpc/sniff-protocol.js";
 import { transports, type Transports } from "./support/clients.js";
 import { grpcFrame, h2Request, rawExchange } from "./support/raw.js";
 import { SESSION_ID, startTestServer, type LogRecord, type TestServer } from "./support/test-server.js";

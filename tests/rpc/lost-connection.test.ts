@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
-import { createClients } from "../../services/kernel/clients.js";
+import { createClients } from "../../shared/clients.js";
 
 /** An HTTP/2 server in its own process that takes every call and never answers, until it is killed. */
 const SILENT_SERVER = `

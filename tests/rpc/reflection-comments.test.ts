@@ -12,7 +12,7 @@ import { PlanningService } from "../../gen/pushpals/v1/planning_pb.js";
 import { QueueService } from "../../gen/pushpals/v1/queues_pb.js";
 import { SessionService } from "../../gen/pushpals/v1/sessions_pb.js";
 import { SystemService } from "../../gen/pushpals/v1/system_pb.js";
-import { protoSourceInfo } from "../../services/kernel/rpc/source-info.js";
+import { protoSourceInfo } from "../../shared/rpc/source-info.js";
 import { PROTO_DIR } from "./support/clients.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 

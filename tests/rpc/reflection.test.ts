@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as v1 from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { file_pushpals_v1_sessions } from "../../gen/pushpals/v1/sessions_pb.js";
-import { indexDescriptors } from "../../services/kernel/rpc/descriptor-index.js";
-import { answer, type ReflectionAnswer, type ReflectionQuery } from "../../services/kernel/rpc/reflection.js";
+import { indexDescriptors } from "../../shared/rpc/descriptor-index.js";
+import { answer, type ReflectionAnswer, type ReflectionQuery } from "../../shared/rpc/reflection.js";
 import { transports, type Transports } from "./support/clients.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 

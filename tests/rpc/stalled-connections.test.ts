@@ -1,8 +1,8 @@
 import http2 from "node:http2";
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { listenOnePort, type OnePort } from "../../services/kernel/rpc/one-port.js";
-import { HTTP2_PREFACE } from "../../services/kernel/rpc/sniff-protocol.js";
+import { listenOnePort, type OnePort } from "../../shared/rpc/one-port.js";
+import { HTTP2_PREFACE } from "../../shared/rpc/sniff-protocol.js";
 import { captureLogs } from "./support/test-server.js";
 
 /**

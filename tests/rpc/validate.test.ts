@@ -13,9 +13,9 @@ import * as queues from "../../gen/pushpals/v1/queues_pb.js";
 import * as sessions from "../../gen/pushpals/v1/sessions_pb.js";
 import * as system from "../../gen/pushpals/v1/system_pb.js";
 import * as task from "../../gen/pushpals/v1/task_pb.js";
-import { durationFromMs } from "../../services/kernel/time.js";
-import { newId } from "../../services/kernel/ids.js";
-import { boundedString, duration, enumValue, id, pageSize, parseRequest, snakeCase } from "../../services/kernel/rpc/validate.js";
+import { durationFromMs } from "../../shared/time.js";
+import { newId } from "../../shared/ids.js";
+import { boundedString, duration, enumValue, id, pageSize, parseRequest, snakeCase } from "../../shared/rpc/validate.js";
 
 function invalid(run: () => unknown): string {
   try {

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
 import { Lane } from "../../gen/pushpals/v1/task_pb.js";
-import { startScriptedModelServer, type ScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
-import type { ScriptedReplyInput } from "../../services/kernel/llm/scripted-script.js";
+import { startScriptedModelServer, type ScriptedModelServer } from "../../dev/fake-model/scripted-model-server.js";
+import type { ScriptedReplyInput } from "../../dev/fake-model/scripted-script.js";
 import { describeEvent } from "../../cli/client/chat/event-line.js";
 import { plainStyle } from "../../cli/client/style.js";
 import { longMochaRun } from "../fixtures/test-runner-output/long-mocha-run.js";
-import { createBwrapDriver } from "../../supervisor/sandbox/bwrap-driver.js";
+import { createBwrapDriver } from "../../sandbox/bwrap-driver.js";
 import { createScene, enqueueJob, itemEvents, startRunner, waitForStatus, type InProcessRunner, type Scene } from "./support.js";
 
 const driver = (await createBwrapDriver().available()) ? "bwrap" : "process";

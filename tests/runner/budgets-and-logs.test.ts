@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ItemStatus, LogStream } from "../../gen/pushpals/v1/common_pb.js";
-import { durationFromMs } from "../../services/kernel/time.js";
+import { durationFromMs } from "../../shared/time.js";
 import { processesWith, uniqueSleep, waitFor } from "../sandbox/fixtures.js";
 import { completions, createScene, enqueueJob, itemEvents, jobLog, startRunner, waitForStatus, type InProcessRunner, type Scene } from "./support.js";
 import { ErrorCode } from "../../gen/pushpals/v1/kinds_pb.js";

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect } from "vitest";
 import { ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
-import { createBwrapDriver, INSTALL_BWRAP_HINT } from "../../supervisor/sandbox/bwrap-driver.js";
+import { createBwrapDriver, INSTALL_BWRAP_HINT } from "../../sandbox/bwrap-driver.js";
 import { itIfAvailable, type Requirement } from "../sandbox/environment.js";
 import { processesWith, uniqueSleep, waitFor } from "../sandbox/fixtures.js";
 import { completions, createScene, enqueueJob, itemEvents, startRunner, waitForStatus, type InProcessRunner, type Scene } from "./support.js";

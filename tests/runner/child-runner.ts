@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { packageRoot } from "../../services/kernel/paths.js";
+import { packageRoot } from "../../shared/paths.js";
 import type { Scene } from "./support.js";
 
 export interface ChildRunner {

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
-import { jobWorktree } from "../../supervisor/workspace/index.js";
+import { jobWorktree } from "../../services/runner/workspace/index.js";
 import { processesWith, uniqueSleep, waitFor } from "../sandbox/fixtures.js";
 import { git } from "../support/git.js";
 import { startChildRunner, type ChildRunner } from "./child-runner.js";

@@ -1,8 +1,8 @@
 import { mkdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { silentLogger } from "../../services/kernel/log.js";
-import { dependencyCache } from "../../supervisor/environment/dependency-cache.js";
+import { silentLogger } from "../../shared/log.js";
+import { dependencyCache } from "../../services/runner/environment/dependency-cache.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 
 describe("the dependency cache", () => {

@@ -3,7 +3,7 @@ import { chmod, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from "n
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { changedPaths, commonControlFiles, restore, snapshot } from "../../supervisor/runner/git-control-files.js";
+import { changedPaths, commonControlFiles, restore, snapshot } from "../../services/runner/git-control-files.js";
 import { initRepo } from "../support/git.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 

@@ -3,8 +3,8 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
-import { silentLogger } from "../../services/kernel/log.js";
-import { createWorktree, sweepWorktrees, workerWorktrees, worktreePool } from "../../supervisor/workspace/index.js";
+import { silentLogger } from "../../shared/log.js";
+import { createWorktree, sweepWorktrees, workerWorktrees, worktreePool } from "../../services/runner/workspace/index.js";
 import { git } from "../support/git.js";
 import { createScene, enqueueJob, jobBranchTip, startRunner, waitForStatus, type InProcessRunner, type Scene } from "./support.js";
 

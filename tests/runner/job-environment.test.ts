@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
 import { Lane } from "../../gen/pushpals/v1/task_pb.js";
-import { startScriptedModelServer, type ScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
-import type { ScriptedReplyInput } from "../../services/kernel/llm/scripted-script.js";
-import { createBwrapDriver } from "../../supervisor/sandbox/bwrap-driver.js";
-import { createDockerDriver } from "../../supervisor/sandbox/docker-driver.js";
+import { startScriptedModelServer, type ScriptedModelServer } from "../../dev/fake-model/scripted-model-server.js";
+import type { ScriptedReplyInput } from "../../dev/fake-model/scripted-script.js";
+import { createBwrapDriver } from "../../sandbox/bwrap-driver.js";
+import { createDockerDriver } from "../../sandbox/docker-driver.js";
 import { describeIfAvailable } from "../sandbox/environment.js";
 import { git } from "../support/git.js";
 import { ensureNodeImage, NODE_IMAGE } from "../support/node-image.js";

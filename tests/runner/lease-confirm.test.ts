@@ -3,10 +3,10 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ItemStatus, QueueName } from "../../gen/pushpals/v1/common_pb.js";
-import { createClients } from "../../services/kernel/clients.js";
-import { createLogger } from "../../services/kernel/log.js";
-import type { Lane } from "../../supervisor/runner/lanes/lane.js";
-import { runRunner } from "../../supervisor/runner/runner-service.js";
+import { createClients } from "../../shared/clients.js";
+import { createLogger } from "../../shared/log.js";
+import type { Lane } from "../../services/runner/lanes/lane.js";
+import { runRunner } from "../../services/runner/runner-service.js";
 import { commitsOfJob, completions, createScene, enqueueJob, jobBranchTip, waitForStatus, type Scene } from "./support.js";
 
 /**

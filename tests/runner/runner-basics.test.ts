@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ItemStatus, LogStream } from "../../gen/pushpals/v1/common_pb.js";
 import { git } from "../support/git.js";
 import { commitsOfJob, completions, createScene, enqueueJob, jobBranchTip, itemEvents, jobLog, startRunner, waitForStatus, type InProcessRunner, type Scene } from "./support.js";
-import { jobWorktree } from "../../supervisor/workspace/index.js";
+import { jobWorktree } from "../../services/runner/workspace/index.js";
 import { ErrorCode, JobStage } from "../../gen/pushpals/v1/kinds_pb.js";
 
 describe("the job runner, deterministic lane", () => {

@@ -5,14 +5,14 @@ import { ItemStatus, QueueName, type LogStream } from "../../gen/pushpals/v1/com
 import type { Event } from "../../gen/pushpals/v1/events_pb.js";
 import { ItemPayloadSchema, type QueueItem } from "../../gen/pushpals/v1/items_pb.js";
 import { Lane, TaskExecuteV2Schema } from "../../gen/pushpals/v1/task_pb.js";
-import { loadConfig } from "../../services/kernel/config/load.js";
-import type { Config } from "../../services/kernel/config/schema.js";
-import { createLogger } from "../../services/kernel/log.js";
-import { runRunner, type RunnerOverrides } from "../../supervisor/runner/runner-service.js";
+import { loadConfig } from "../../shared/config/load.js";
+import type { Config } from "../../shared/config/schema.js";
+import { createLogger } from "../../shared/log.js";
+import { runRunner, type RunnerOverrides } from "../../services/runner/runner-service.js";
 import { startTestControlPlane, type ControlPlaneOptions, type TestControlPlane } from "../support/control-plane.js";
 import { git, initRepo } from "../support/git.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
-import { startScriptedModelServer, type ScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
+import { startScriptedModelServer, type ScriptedModelServer } from "../../dev/fake-model/scripted-model-server.js";
 import { afterEach } from "vitest";
 
 export const FINAL_STATUSES = [ItemStatus.COMPLETED, ItemStatus.FAILED, ItemStatus.CANCELLED, ItemStatus.DEAD_LETTER];

@@ -2,15 +2,15 @@ import { describe, expect, it } from "vitest";
 import { create } from "@bufbuild/protobuf";
 import { LogStream } from "../../gen/pushpals/v1/common_pb.js";
 import { WriteScopeSchema } from "../../gen/pushpals/v1/task_pb.js";
-import { WORKER_ID } from "../../services/kernel/ids.js";
-import { silentLogger } from "../../services/kernel/log.js";
-import { collapseRedraws, lineAssembler } from "../../supervisor/runner/log-lines.js";
-import { outputCap } from "../../supervisor/runner/output-cap.js";
-import { sandboxEnv } from "../../supervisor/runner/sandbox-env.js";
-import { checkScope } from "../../supervisor/runner/scope-check.js";
-import { defaultWorkerId, pidOfDefaultWorkerId, workerIdFrom } from "../../supervisor/runner/worker-id.js";
-import { commitIdentity } from "../../supervisor/runner/commit-identity.js";
-import { parseNameStatus } from "../../supervisor/workspace/index.js";
+import { WORKER_ID } from "../../shared/ids.js";
+import { silentLogger } from "../../shared/log.js";
+import { collapseRedraws, lineAssembler } from "../../services/runner/log-lines.js";
+import { outputCap } from "../../services/runner/output-cap.js";
+import { sandboxEnv } from "../../services/runner/sandbox-env.js";
+import { checkScope } from "../../services/runner/scope-check.js";
+import { defaultWorkerId, pidOfDefaultWorkerId, workerIdFrom } from "../../services/runner/worker-id.js";
+import { commitIdentity } from "../../services/runner/commit-identity.js";
+import { parseNameStatus } from "../../services/runner/workspace/index.js";
 
 describe("worker ids", () => {
   it("default to <hostname>-<pid>, lower-cased and made safe, always matching WORKER_ID", () => {

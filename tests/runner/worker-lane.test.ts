@@ -1,9 +1,9 @@
-import { durationFromMs } from "../../services/kernel/time.js";
+import { durationFromMs } from "../../shared/time.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
 import { Lane } from "../../gen/pushpals/v1/task_pb.js";
-import { startScriptedModelServer, type ScriptedModelServer } from "../../services/kernel/llm/scripted-model-server.js";
-import { createBwrapDriver } from "../../supervisor/sandbox/bwrap-driver.js";
+import { startScriptedModelServer, type ScriptedModelServer } from "../../dev/fake-model/scripted-model-server.js";
+import { createBwrapDriver } from "../../sandbox/bwrap-driver.js";
 import { git } from "../support/git.js";
 import { enqueueJob, itemEvents, jobLog, useAgentRun, waitForStatus } from "./support.js";
 import { JobStage, ModelRole } from "../../gen/pushpals/v1/kinds_pb.js";

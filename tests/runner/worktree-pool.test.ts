@@ -2,8 +2,8 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { silentLogger } from "../../services/kernel/log.js";
-import { removeWorktree, stageChanges, sweepWorktrees, worktreePool, type WorktreePool } from "../../supervisor/workspace/index.js";
+import { silentLogger } from "../../shared/log.js";
+import { removeWorktree, stageChanges, sweepWorktrees, worktreePool, type WorktreePool } from "../../services/runner/workspace/index.js";
 import { git, initRepo, writeFiles } from "../support/git.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 

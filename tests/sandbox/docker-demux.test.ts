@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { demultiplex, type Frame } from "../../supervisor/sandbox/docker/demux.js";
+import { demultiplex, type Frame } from "../../sandbox/docker/demux.js";
 
 function frame(type: number, text: string): Buffer {
   const body = Buffer.from(text, "utf8");

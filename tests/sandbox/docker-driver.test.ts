@@ -1,8 +1,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { newId } from "../../services/kernel/ids.js";
-import { createEngineClient, EngineError } from "../../supervisor/sandbox/docker/engine-client.js";
-import { createDockerDriver, JOB_LABEL, OWNER_LABEL, type DockerDriverOptions } from "../../supervisor/sandbox/docker-driver.js";
+import { newId } from "../../shared/ids.js";
+import { createEngineClient, EngineError } from "../../sandbox/docker/engine-client.js";
+import { createDockerDriver, JOB_LABEL, OWNER_LABEL, type DockerDriverOptions } from "../../sandbox/docker-driver.js";
 import { describeDriverConformance } from "./conformance.js";
 import { describeIfAvailable } from "./environment.js";
 import { collect, makeWorkspace, processesWith, uniqueSleep, waitFor, type Workspace } from "./fixtures.js";

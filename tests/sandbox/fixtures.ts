@@ -1,6 +1,6 @@
 import { mkdir, readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { Execution, ExecResult, OutputChunk } from "../../supervisor/sandbox/driver.js";
+import type { Execution, ExecResult, OutputChunk } from "../../sandbox/driver.js";
 import { git, initRepo } from "../support/git.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { killLatch } from "../../supervisor/sandbox/kill-latch.js";
+import { killLatch } from "../../sandbox/kill-latch.js";
 
 describe("killLatch", () => {
   it("acts once on a timeout, and again when an abort escalates it; never after an abort", () => {

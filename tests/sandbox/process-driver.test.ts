@@ -1,9 +1,9 @@
 import { pino } from "pino";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newId } from "../../services/kernel/ids.js";
-import { cgroupSupport, type CgroupProbe } from "../../supervisor/sandbox/cgroup/probe.js";
-import { createProcessDriver } from "../../supervisor/sandbox/process-driver.js";
+import { newId } from "../../shared/ids.js";
+import { cgroupSupport, type CgroupProbe } from "../../sandbox/cgroup/probe.js";
+import { createProcessDriver } from "../../sandbox/process-driver.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 import { describeDriverConformance } from "./conformance.js";
 import { describeIfAvailable } from "./environment.js";

@@ -7,8 +7,8 @@ import { EventSchema, ItemClaimedSchema } from "../../gen/pushpals/v1/events_pb.
 import { ItemPayloadSchema } from "../../gen/pushpals/v1/items_pb.js";
 import { type EnqueueRequestSchema, FailMode } from "../../gen/pushpals/v1/queues_pb.js";
 import { Lane } from "../../gen/pushpals/v1/task_pb.js";
-import type { Clients } from "../../services/kernel/clients.js";
-import { durationFromMs } from "../../services/kernel/time.js";
+import type { Clients } from "../../shared/clients.js";
+import { durationFromMs } from "../../shared/time.js";
 import { startTestControlPlane, type TestControlPlane } from "../support/control-plane.js";
 
 const UNKNOWN_SESSION = "ses_01JD0000000000000000000000";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QueueName } from "../../gen/pushpals/v1/common_pb.js";
-import { serverClaimWaitMs } from "../../services/kernel/claim-wait.js";
-import { durationFromMs } from "../../services/kernel/time.js";
+import { serverClaimWaitMs } from "../../shared/claim-wait.js";
+import { durationFromMs } from "../../shared/time.js";
 import { startTestControlPlane, type TestControlPlane } from "../support/control-plane.js";
 import { collectGarbageOften } from "../support/force-gc.js";
 

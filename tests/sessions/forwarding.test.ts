@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChatService } from "../../gen/pushpals/v1/chat_pb.js";
 import { AssistantMessageSchema } from "../../gen/pushpals/v1/events_pb.js";
 import { IntegrationService } from "../../gen/pushpals/v1/integration_pb.js";
-import { createTransport } from "../../services/kernel/clients.js";
-import { createLogger } from "../../services/kernel/log.js";
-import { startRpcServer, type RpcServer } from "../../services/kernel/rpc/server.js";
+import { createTransport } from "../../shared/clients.js";
+import { createLogger } from "../../shared/log.js";
+import { startRpcServer, type RpcServer } from "../../shared/rpc/server.js";
 import { startTestControlPlane, type TestControlPlane } from "../support/control-plane.js";
 import { MessageSource } from "../../gen/pushpals/v1/kinds_pb.js";
 

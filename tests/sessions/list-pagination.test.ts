@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import { ItemPayloadSchema } from "../../gen/pushpals/v1/items_pb.js";
 import { Lane } from "../../gen/pushpals/v1/task_pb.js";
-import type { Clients } from "../../services/kernel/clients.js";
+import type { Clients } from "../../shared/clients.js";
 import { startTestControlPlane, type TestControlPlane } from "../support/control-plane.js";
 
 /** Reads every page of a List RPC, returning the pages' ids so the split can be checked too. */

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AssistantMessageSchema, EventSchema } from "../../gen/pushpals/v1/events_pb.js";
-import { createClients } from "../../services/kernel/clients.js";
+import { createClients } from "../../shared/clients.js";
 import { freshDatabase, type FreshDatabase } from "../support/postgres.js";
 import { startPushpals, type PushpalsProcess } from "../support/pushpals-process.js";
 import { tempDir, type TempDir } from "../support/tmp.js";

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ItemStatus, Priority, QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import { ItemPayloadSchema, type ItemPayload } from "../../gen/pushpals/v1/items_pb.js";
 import { Lane } from "../../gen/pushpals/v1/task_pb.js";
-import { leaseLostDetail } from "../../services/kernel/errors.js";
-import { durationFromMs } from "../../services/kernel/time.js";
+import { leaseLostDetail } from "../../shared/errors.js";
+import { durationFromMs } from "../../shared/time.js";
 import { startTestControlPlane, type TestControlPlane } from "../support/control-plane.js";
 
 export function scriptJob(instruction: string): ItemPayload {

@@ -3,7 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AssistantMessageSchema, EventSchema } from "../../gen/pushpals/v1/events_pb.js";
 import type { Event } from "../../gen/pushpals/v1/events_pb.js";
-import type { Clients } from "../../services/kernel/clients.js";
+import type { Clients } from "../../shared/clients.js";
 import { SHARED_NATS_URL } from "../bus/support/buses.js";
 import { startTestControlPlane, type TestControlPlane } from "../support/control-plane.js";
 import { MessageSource } from "../../gen/pushpals/v1/kinds_pb.js";

@@ -5,7 +5,7 @@ import { Priority, QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import { EventSchema, type Event } from "../../gen/pushpals/v1/events_pb.js";
 import { ItemPayloadSchema, type ItemPayload } from "../../gen/pushpals/v1/items_pb.js";
 import { TaskExecuteV2Schema } from "../../gen/pushpals/v1/task_pb.js";
-import type { Claimed, EnqueueInput, Store } from "../../services/kernel/store/store.js";
+import type { Claimed, EnqueueInput, Store } from "../../services/control-plane/store/store.js";
 
 export function payloadFor(queue: QueueName, label = "work"): ItemPayload {
   switch (queue) {

@@ -2,8 +2,8 @@ import Database from "better-sqlite3";
 import postgres from "postgres";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll } from "vitest";
-import { openPostgresStore, openSqliteStore } from "../../services/kernel/store/open-store.js";
-import type { Store, StoreOptions } from "../../services/kernel/store/store.js";
+import { openPostgresStore, openSqliteStore } from "../../services/control-plane/store/open-store.js";
+import type { Store, StoreOptions } from "../../services/control-plane/store/store.js";
 import { freshDatabase, type FreshDatabase } from "../support/postgres.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { openSqliteStore, openStore } from "../../services/kernel/store/open-store.js";
+import { openSqliteStore, openStore } from "../../services/control-plane/store/open-store.js";
 import { freshDatabase, type FreshDatabase } from "../support/postgres.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 import { DEFAULT_OPTIONS } from "./harness.js";

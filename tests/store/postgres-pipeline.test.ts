@@ -1,8 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AssistantMessageSchema } from "../../gen/pushpals/v1/events_pb.js";
-import { openPostgresStore } from "../../services/kernel/store/open-store.js";
-import type { Store } from "../../services/kernel/store/store.js";
+import { openPostgresStore } from "../../services/control-plane/store/open-store.js";
+import type { Store } from "../../services/control-plane/store/store.js";
 import { freshDatabase, type FreshDatabase } from "../support/postgres.js";
 import { DEFAULT_OPTIONS } from "./harness.js";
 import { MessageSource } from "../../gen/pushpals/v1/kinds_pb.js";

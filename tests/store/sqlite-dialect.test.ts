@@ -3,7 +3,7 @@ import { Code } from "@connectrpc/connect";
 import { sql } from "drizzle-orm";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { openSqliteDialect } from "../../services/kernel/store/dialect/sqlite.js";
+import { openSqliteDialect } from "../../services/control-plane/store/dialect/sqlite.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 import { expectCode } from "./fixtures.js";
 

@@ -1,8 +1,8 @@
-import { loadConfig } from "../../services/kernel/config/load.js";
-import type { Config } from "../../services/kernel/config/schema.js";
-import { createClients, type Clients } from "../../services/kernel/clients.js";
-import { createLogger } from "../../services/kernel/log.js";
-import { serveControlPlane } from "../../services/sessions/serve-control-plane.js";
+import { loadConfig } from "../../shared/config/load.js";
+import type { Config } from "../../shared/config/schema.js";
+import { createClients, type Clients } from "../../shared/clients.js";
+import { createLogger } from "../../shared/log.js";
+import { serveControlPlane } from "../../services/control-plane/serve-control-plane.js";
 import { freshDatabase, type FreshDatabase } from "./postgres.js";
 import { tempDir, type TempDir } from "./tmp.js";
 

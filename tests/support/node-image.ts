@@ -3,7 +3,7 @@ import { chmod, copyFile, cp, mkdir, mkdtemp, rm, symlink, writeFile } from "nod
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
-import { createEngineClient, EngineError } from "../../supervisor/sandbox/docker/engine-client.js";
+import { createEngineClient, EngineError } from "../../sandbox/docker/engine-client.js";
 
 const run = promisify(execFile);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { openBus } from "../../services/kernel/bus/open-bus.js";
+import { openBus } from "../../services/control-plane/bus/open-bus.js";
 import { freshDatabase } from "./postgres.js";
 
 // Runs only in the unit set (vitest.unit.config.ts), whose setup file blocks both services: the

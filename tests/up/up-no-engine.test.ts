@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createClients } from "../../services/kernel/clients.js";
+import { createClients } from "../../shared/clients.js";
 import { waitFor } from "../sandbox/fixtures.js";
 import { initRepo } from "../support/git.js";
 import { startPushpals, type PushpalsProcess } from "../support/pushpals-process.js";

@@ -1,4 +1,4 @@
-import { defaultDataDir } from "../../services/kernel/config/data-dir.js";
+import { defaultDataDir } from "../../shared/config/data-dir.js";
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
@@ -8,8 +8,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ItemStatus, QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import { ItemPayloadSchema } from "../../gen/pushpals/v1/items_pb.js";
 import { Lane, TaskExecuteV2Schema } from "../../gen/pushpals/v1/task_pb.js";
-import { createClients } from "../../services/kernel/clients.js";
-import { packageRoot } from "../../services/kernel/paths.js";
+import { createClients } from "../../shared/clients.js";
+import { packageRoot } from "../../shared/paths.js";
 import { processesWith, uniqueSleep, waitFor } from "../sandbox/fixtures.js";
 import { git, initRepo } from "../support/git.js";
 import { logProblems } from "../support/json-log.js";

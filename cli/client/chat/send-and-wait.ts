@@ -3,7 +3,7 @@ import { toJson } from "@bufbuild/protobuf";
 import { SendResponseSchema, type SendResponse } from "../../../gen/pushpals/v1/chat_pb.js";
 import { EventSchema } from "../../../gen/pushpals/v1/events_pb.js";
 import type { Session } from "../../../gen/pushpals/v1/sessions_pb.js";
-import type { Clients } from "../../../services/kernel/clients.js";
+import type { Clients } from "../../../shared/clients.js";
 import { CliFailure, EXIT, type ExitCode } from "../exit-codes.js";
 import { shortSpan } from "../format.js";
 import type { Style } from "../style.js";

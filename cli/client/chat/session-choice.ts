@@ -1,9 +1,9 @@
 import { basename } from "node:path";
 import { Code } from "@connectrpc/connect";
 import type { Session } from "../../../gen/pushpals/v1/sessions_pb.js";
-import type { Clients } from "../../../services/kernel/clients.js";
-import { isConnectCode } from "../../../services/kernel/errors.js";
-import { isId } from "../../../services/kernel/ids.js";
+import type { Clients } from "../../../shared/clients.js";
+import { isConnectCode } from "../../../shared/errors.js";
+import { isId } from "../../../shared/ids.js";
 import { requireGitRepo } from "../../git-repo-check.js";
 import { CliFailure, EXIT, usageError } from "../exit-codes.js";
 import { UNARY_CALL } from "../server-connection.js";

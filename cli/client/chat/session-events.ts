@@ -1,6 +1,6 @@
 import type { Event } from "../../../gen/pushpals/v1/events_pb.js";
 import type { StreamEventsResponse } from "../../../gen/pushpals/v1/sessions_pb.js";
-import type { Clients } from "../../../services/kernel/clients.js";
+import type { Clients } from "../../../shared/clients.js";
 import { resumeStream } from "../resume-stream.js";
 
 export interface FollowOptions {

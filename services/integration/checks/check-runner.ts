@@ -1,6 +1,6 @@
-import { selectDriver } from "../../../supervisor/sandbox/select-driver.js";
-import type { Config } from "../../kernel/config/schema.js";
-import type { Logger } from "../../kernel/log.js";
+import { selectDriver } from "../../../sandbox/select-driver.js";
+import type { Config } from "../../../shared/config/schema.js";
+import type { Logger } from "../../../shared/log.js";
 import { hostRunCheck } from "./host-run-check.js";
 import type { RunCheck } from "./run-check.js";
 import { allowedEnvironment, sandboxRunCheck } from "./sandbox-run-check.js";

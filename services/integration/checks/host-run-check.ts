@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
-import { withoutSecrets } from "../../kernel/secret-environ.js";
+import { withoutSecrets } from "../../../shared/secret-environ.js";
 import type { CheckRun, CheckRunOptions, RunCheck } from "./run-check.js";
 import { outputWindow } from "./output-window.js";
 

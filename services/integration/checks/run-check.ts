@@ -1,4 +1,4 @@
-import type { Logger } from "../../kernel/log.js";
+import type { Logger } from "../../../shared/log.js";
 /**
  * How a check command is run. The integration core takes this as a dependency so the
  * supervisor's sandbox drivers (bwrap, docker, kubernetes) can run checks; the host

@@ -1,9 +1,9 @@
 import { create } from "@bufbuild/protobuf";
 import { CheckResultSchema, type CheckResult } from "../../../gen/pushpals/v1/items_pb.js";
-import type { Logger } from "../../kernel/log.js";
-import { summaryLines } from "../../kernel/text/failure-summary.js";
-import { summaryFirst } from "../../kernel/text/summary-first.js";
-import { durationFromMs } from "../../kernel/time.js";
+import type { Logger } from "../../../shared/log.js";
+import { summaryLines } from "../../../shared/text/failure-summary.js";
+import { summaryFirst } from "../../../shared/text/summary-first.js";
+import { durationFromMs } from "../../../shared/time.js";
 import type { CheckSpec } from "../settings.js";
 import type { RunCheck } from "./run-check.js";
 

@@ -1,5 +1,5 @@
-import type { SandboxDriver } from "../../../supervisor/sandbox/driver.js";
-import { isSecretVariable } from "../../kernel/secret-environ.js";
+import type { SandboxDriver } from "../../../sandbox/driver.js";
+import { isSecretVariable } from "../../../shared/secret-environ.js";
 import { outputWindow } from "./output-window.js";
 import type { CheckRun, RunCheck } from "./run-check.js";
 

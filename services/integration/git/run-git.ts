@@ -1,11 +1,11 @@
-import { hostGit, hostGitTest, runHostGit, type GitResult, type HostGitOptions } from "../../kernel/git/host-git.js";
+import { hostGit, hostGitTest, runHostGit, type GitResult, type HostGitOptions } from "../../../shared/git/host-git.js";
 
 /**
- * Integration's git calls: the host git helper (services/kernel/git/host-git.ts), which keeps
+ * Integration's git calls: the host git helper (shared/git/host-git.ts), which keeps
  * hooks, fsmonitor, the repository's drivers and remote programs from running and gives git no
  * secrets. Integration runs configured checks, never what sits in .git/hooks or .git/config.
  */
-export { GitError } from "../../kernel/git/git-error.js";
+export { GitError } from "../../../shared/git/git-error.js";
 export type { GitResult };
 export type GitOptions = HostGitOptions;
 

@@ -1,7 +1,7 @@
 import { isAbsolute } from "node:path";
-import { invalidArgument } from "../../kernel/errors.js";
+import { invalidArgument } from "../../../shared/errors.js";
 import { runGit } from "./run-git.js";
-import { clipEnd } from "../../kernel/text/clip.js";
+import { clipEnd } from "../../../shared/text/clip.js";
 
 /**
  * Boundary checks for everything that reaches a git command line. Each failure is an

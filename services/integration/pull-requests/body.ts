@@ -1,6 +1,6 @@
 import { Intent, Risk } from "../../../gen/pushpals/v1/task_pb.js";
 import type { CheckResult } from "../../../gen/pushpals/v1/items_pb.js";
-import { durationMs } from "../../kernel/time.js";
+import { durationMs } from "../../../shared/time.js";
 import type { MergeRecord } from "../merge-records.js";
 
 /** GitHub refuses bodies over 65536 characters; stay clear of it. */

@@ -1,8 +1,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { deadline } from "../../kernel/deadline.js";
+import { deadline } from "../../../shared/deadline.js";
 import { z } from "zod";
-import { errorMessage, failedPrecondition, unauthenticated, unavailable } from "../../kernel/errors.js";
-import { parseOutsideText } from "../../kernel/outside-json.js";
+import { errorMessage, failedPrecondition, unauthenticated, unavailable } from "../../../shared/errors.js";
+import { parseOutsideText } from "../../../shared/outside-json.js";
 import type { PullRequestDraft, PullRequestProvider, PullRequestRef } from "./provider.js";
 import type { TokenSource } from "./token.js";
 

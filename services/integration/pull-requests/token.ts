@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { unauthenticated } from "../../kernel/errors.js";
+import { unauthenticated } from "../../../shared/errors.js";
 
 export type TokenSource = () => Promise<string>;
 

@@ -1,8 +1,8 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { QueueName } from "../../../gen/pushpals/v1/common_pb.js";
 import type { IntegrationService } from "../../../gen/pushpals/v1/integration_pb.js";
-import { parseRequest } from "../../kernel/rpc/validate.js";
-import type { ServiceContext } from "../../kernel/service-definition.js";
+import { parseRequest } from "../../../shared/rpc/validate.js";
+import type { ServiceContext } from "../../../shared/service-definition.js";
 import { integrationStatus } from "./integration-status.js";
 import { HISTORY_STATUSES, mergeFromItem } from "./merge-history.js";
 import * as requests from "./requests.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { boundedString, pageSize } from "../../kernel/rpc/validate.js";
+import { boundedString, pageSize } from "../../../shared/rpc/validate.js";
 
 export const MERGES_PAGE = { fallback: 50, max: 500 } as const;
 

@@ -1,4 +1,4 @@
-import type { Clients } from "../../kernel/clients.js";
+import type { Clients } from "../../../shared/clients.js";
 
 /** The control-plane clients the worker uses; narrowed so each piece names what it talks to. */
 export type QueueClient = Clients["queues"];

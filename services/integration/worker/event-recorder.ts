@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { EventSchema, type Event } from "../../../gen/pushpals/v1/events_pb.js";
-import { errorMessage } from "../../kernel/errors.js";
-import type { Logger } from "../../kernel/log.js";
+import { errorMessage } from "../../../shared/errors.js";
+import type { Logger } from "../../../shared/log.js";
 import type { SessionClient } from "./clients.js";
 
 /** AppendEvents takes at most this many per call. */

@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { QueueItem } from "../../../gen/pushpals/v1/items_pb.js";
-import { errorMessage } from "../../kernel/errors.js";
-import type { Logger } from "../../kernel/log.js";
+import { errorMessage } from "../../../shared/errors.js";
+import type { Logger } from "../../../shared/log.js";
 import type { FinishedBranch } from "../branch-cleanup.js";
 import type { QueueClient } from "./clients.js";
 import type { Report } from "./report-outcome.js";

@@ -1,11 +1,11 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ApprovalKind, ApprovalStatus } from "../../../gen/pushpals/v1/approvals_pb.js";
 import type { QueueItem } from "../../../gen/pushpals/v1/items_pb.js";
-import { askAndWait, denialReason } from "../../kernel/approvals/ask-and-wait.js";
-import type { Clients } from "../../kernel/clients.js";
-import type { ApprovalsSection } from "../../kernel/config/sections/approvals.js";
-import type { Logger } from "../../kernel/log.js";
-import { oneLine } from "../../kernel/text/clip.js";
+import { askAndWait, denialReason } from "../../../shared/approvals/ask-and-wait.js";
+import type { Clients } from "../../../shared/clients.js";
+import type { ApprovalsSection } from "../../../shared/config/sections/approvals.js";
+import type { Logger } from "../../../shared/log.js";
+import { oneLine } from "../../../shared/text/clip.js";
 import type { PushToApprove } from "../integrate.js";
 
 export interface PushApprovalDeps {

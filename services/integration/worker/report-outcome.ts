@@ -4,14 +4,14 @@ import { ErrorOccurredSchema, EventSchema } from "../../../gen/pushpals/v1/event
 import { ItemResultSchema, type CompletionPayload, type QueueItem } from "../../../gen/pushpals/v1/items_pb.js";
 import { ItemStatus } from "../../../gen/pushpals/v1/common_pb.js";
 import { FailMode } from "../../../gen/pushpals/v1/queues_pb.js";
-import { errorCodeOf, errorMessage, leaseLostDetail } from "../../kernel/errors.js";
-import type { Logger } from "../../kernel/log.js";
+import { errorCodeOf, errorMessage, leaseLostDetail } from "../../../shared/errors.js";
+import type { Logger } from "../../../shared/log.js";
 import type { IntegrationOutcome } from "../outcome.js";
 import { askAboutConflict } from "./ask-person.js";
 import { checkFailureMessage } from "./check-failure.js";
 import type { QueueClient, SessionClient } from "./clients.js";
 import { repairRoundsSoFar } from "./conflict-round.js";
-import type { LeaseEnd } from "../../kernel/lease-keeper.js";
+import type { LeaseEnd } from "../../../shared/lease-keeper.js";
 import { repairJobRequest, type Conflict } from "./repair-job.js";
 import { withRetries } from "./rpc-retry.js";
 

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { sleep } from "../../kernel/time.js";
+import { sleep } from "../../../shared/time.js";
 
 /** Answers that say "the control plane is not reachable right now", not "this call is wrong". */
 const TRANSIENT = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.Aborted, Code.ResourceExhausted]);

@@ -1,8 +1,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { configuredClaimWaitMs } from "../../kernel/claim-wait.js";
-import type { Logger } from "../../kernel/log.js";
-import type { ServiceContext } from "../../kernel/service-definition.js";
-import { sleep } from "../../kernel/time.js";
+import { configuredClaimWaitMs } from "../../../shared/claim-wait.js";
+import type { Logger } from "../../../shared/log.js";
+import type { ServiceContext } from "../../../shared/service-definition.js";
+import { sleep } from "../../../shared/time.js";
 import { checkRunnerFromConfig } from "../checks/check-runner.js";
 import type { RunCheck } from "../checks/run-check.js";
 import { openIntegrator, type Integrator } from "../integrator.js";

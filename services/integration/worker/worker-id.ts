@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
-import { safeHostLabel } from "../../kernel/host-label.js";
+import { safeHostLabel } from "../../../shared/host-label.js";
 
 /**
  * `integration-<host>-<hash of the data dir>`: the same after a restart (so the new

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Bus, BusMessage, Subscription } from "../../../services/kernel/bus/bus.js";
-import { openBus } from "../../../services/kernel/bus/open-bus.js";
+import type { Bus, BusMessage, Subscription } from "../../../services/control-plane/bus/bus.js";
+import { openBus } from "../../../services/control-plane/bus/open-bus.js";
 
 export const SHARED_NATS_URL = process.env.PUSHPALS_TEST_NATS_URL ?? "nats://127.0.0.1:4222";
 

@@ -3,10 +3,10 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import { ChatService } from "../../../gen/pushpals/v1/chat_pb.js";
 import { Priority, QueueName } from "../../../gen/pushpals/v1/common_pb.js";
 import { AssistantMessageSchema, EventSchema } from "../../../gen/pushpals/v1/events_pb.js";
-import { createClients, type Clients } from "../../../services/kernel/clients.js";
-import { loadConfig } from "../../../services/kernel/config/load.js";
-import { createLogger } from "../../../services/kernel/log.js";
-import { serveControlPlane } from "../../../services/sessions/serve-control-plane.js";
+import { createClients, type Clients } from "../../../shared/clients.js";
+import { loadConfig } from "../../../shared/config/load.js";
+import { createLogger } from "../../../shared/log.js";
+import { serveControlPlane } from "../../../services/control-plane/serve-control-plane.js";
 import { tempDir } from "../../support/tmp.js";
 import { MessageSource } from "../../../gen/pushpals/v1/kinds_pb.js";
 

@@ -4,8 +4,8 @@ import { AgentStepSchema, AssistantMessageSchema, EventSchema, IntegrationStepSc
 import type { QueueItem } from "../../../gen/pushpals/v1/items_pb.js";
 import { FailMode } from "../../../gen/pushpals/v1/queues_pb.js";
 import { Lane } from "../../../gen/pushpals/v1/task_pb.js";
-import type { Clients } from "../../../services/kernel/clients.js";
-import { durationFromMs } from "../../../services/kernel/time.js";
+import type { Clients } from "../../../shared/clients.js";
+import { durationFromMs } from "../../../shared/time.js";
 import { JobStage, MergeStrategy, MessageSource } from "../../../gen/pushpals/v1/kinds_pb.js";
 
 /**

@@ -1,5 +1,5 @@
 import type { Event } from "../../../gen/pushpals/v1/events_pb.js";
-import type { Clients } from "../../../services/kernel/clients.js";
+import type { Clients } from "../../../shared/clients.js";
 
 export type EventCase = NonNullable<Event["payload"]["case"]>;
 

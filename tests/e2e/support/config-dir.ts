@@ -1,6 +1,6 @@
 import { copyFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { packageRoot } from "../../../services/kernel/paths.js";
+import { packageRoot } from "../../../shared/paths.js";
 
 export interface Timings {
   /** Leases on requests, jobs and completions, renewed every third of it (default 3 s). */

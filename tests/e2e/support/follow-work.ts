@@ -1,6 +1,6 @@
 import { followSession } from "../../../cli/client/chat/session-events.js";
 import type { Event } from "../../../gen/pushpals/v1/events_pb.js";
-import type { Clients } from "../../../services/kernel/clients.js";
+import type { Clients } from "../../../shared/clients.js";
 import { outline, type EventCase } from "./audit-log.js";
 
 /** Ends the work a message started: merged, or given up on. */

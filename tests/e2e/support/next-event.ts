@@ -1,5 +1,5 @@
 import { followSession } from "../../../cli/client/chat/session-events.js";
-import type { Clients } from "../../../services/kernel/clients.js";
+import type { Clients } from "../../../shared/clients.js";
 import { outline, type EventCase } from "./audit-log.js";
 import type { Event } from "../../../gen/pushpals/v1/events_pb.js";
 

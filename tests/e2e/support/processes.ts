@@ -1,5 +1,5 @@
 import { readdir, readFile } from "node:fs/promises";
-import type { ServiceName } from "../../../services/kernel/service-definition.js";
+import type { ServiceName } from "../../../shared/service-definition.js";
 
 interface HostProcess {
   pid: number;

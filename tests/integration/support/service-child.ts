@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { packageRoot } from "../../../services/kernel/paths.js";
+import { packageRoot } from "../../../shared/paths.js";
 
 export type LogLine = Record<string, unknown> & { msg?: string };
 

@@ -5,10 +5,10 @@ import type { Event } from "../../../gen/pushpals/v1/events_pb.js";
 import { ItemPayloadSchema, type CompletionPayload, type QueueItem } from "../../../gen/pushpals/v1/items_pb.js";
 import { integrationService } from "../../../services/integration/integration-service.js";
 import { runIntegrationWorker, type WorkerOverrides } from "../../../services/integration/worker/run-worker.js";
-import { loadConfig } from "../../../services/kernel/config/load.js";
-import type { Config } from "../../../services/kernel/config/schema.js";
-import { createLogger } from "../../../services/kernel/log.js";
-import type { ServiceContext } from "../../../services/kernel/service-definition.js";
+import { loadConfig } from "../../../shared/config/load.js";
+import type { Config } from "../../../shared/config/schema.js";
+import { createLogger } from "../../../shared/log.js";
+import type { ServiceContext } from "../../../shared/service-definition.js";
 import { startTestControlPlane, type ControlPlaneOptions, type TestControlPlane } from "../../support/control-plane.js";
 import { createScene, type Scene } from "./scene.js";
 

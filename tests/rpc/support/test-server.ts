@@ -6,11 +6,11 @@ import { z } from "zod";
 import { EventSchema } from "../../../gen/pushpals/v1/events_pb.js";
 import { SessionService } from "../../../gen/pushpals/v1/sessions_pb.js";
 import { SystemService } from "../../../gen/pushpals/v1/system_pb.js";
-import { newId } from "../../../services/kernel/ids.js";
-import type { Logger } from "../../../services/kernel/log.js";
-import { startRpcServer, type RpcServer, type RpcServerOptions } from "../../../services/kernel/rpc/server.js";
-import { boundedString, id, parseRequest } from "../../../services/kernel/rpc/validate.js";
-import { sleep } from "../../../services/kernel/time.js";
+import { newId } from "../../../shared/ids.js";
+import type { Logger } from "../../../shared/log.js";
+import { startRpcServer, type RpcServer, type RpcServerOptions } from "../../../shared/rpc/server.js";
+import { boundedString, id, parseRequest } from "../../../shared/rpc/validate.js";
+import { sleep } from "../../../shared/time.js";
 import { BusKind, StoreKind } from "../../../gen/pushpals/v1/kinds_pb.js";
 
 export type LogRecord = Record<string, unknown> & { level: number; msg?: string };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from "vitest";
-import { createLogger } from "../../../services/kernel/log.js";
-import { createKubernetesDriver } from "../../../supervisor/sandbox/kubernetes/kubernetes-driver.js";
+import { createLogger } from "../../../shared/log.js";
+import { createKubernetesDriver } from "../../../sandbox/kubernetes/kubernetes-driver.js";
 import { describeDriverConformance } from "../conformance.js";
 import { kubeRequirement, openKubeTarget, type KubeTarget } from "./kube-target.js";
 

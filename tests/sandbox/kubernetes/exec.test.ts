@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Sandbox } from "../../../supervisor/sandbox/driver.js";
+import type { Sandbox } from "../../../sandbox/driver.js";
 import { describeIfAvailable } from "../environment.js";
 import { collect, makeWorkspace, uniqueSleep, waitFor, type Workspace } from "../fixtures.js";
 import type { RecordedRequest } from "./fake-kube-api.js";

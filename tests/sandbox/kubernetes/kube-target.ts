@@ -1,5 +1,5 @@
-import { configSchema } from "../../../services/kernel/config/schema.js";
-import type { SupervisorSettings } from "../../../supervisor/sandbox/kubernetes/settings.js";
+import { configSchema } from "../../../shared/config/schema.js";
+import type { SupervisorSettings } from "../../../sandbox/kubernetes/settings.js";
 import type { Requirement } from "../environment.js";
 import { runtimeAvailable } from "./fake-pod-runtime.js";
 import { startFakeKubeApi, type FakeKubeApi, type FakeKubeApiOptions } from "./fake-kube-api.js";

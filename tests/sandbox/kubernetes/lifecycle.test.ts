@@ -3,7 +3,7 @@ import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { labelValue } from "../../../supervisor/sandbox/kubernetes/kubernetes-driver.js";
+import { labelValue } from "../../../sandbox/kubernetes/kubernetes-driver.js";
 import { describeIfAvailable } from "../environment.js";
 import { collect, makeWorkspace, uniqueSleep, waitFor, type Workspace } from "../fixtures.js";
 import { UNPULLABLE_REGISTRY } from "./fake-kube-api.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { labelValue, ownerSelector, podName } from "../../../supervisor/sandbox/kubernetes/names.js";
+import { labelValue, ownerSelector, podName } from "../../../sandbox/kubernetes/names.js";
 
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 

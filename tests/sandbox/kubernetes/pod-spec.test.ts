@@ -1,8 +1,8 @@
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { V1NetworkPolicy, V1Pod } from "@kubernetes/client-node";
-import type { Sandbox, SandboxSpec } from "../../../supervisor/sandbox/driver.js";
-import { DENY_EGRESS_POLICY } from "../../../supervisor/sandbox/kubernetes/kubernetes-driver.js";
+import type { Sandbox, SandboxSpec } from "../../../sandbox/driver.js";
+import { DENY_EGRESS_POLICY } from "../../../sandbox/kubernetes/kubernetes-driver.js";
 import { describeIfAvailable } from "../environment.js";
 import { collect, makeWorkspace, type Workspace } from "../fixtures.js";
 import { TOKEN_PATH } from "./fake-pod-runtime.js";

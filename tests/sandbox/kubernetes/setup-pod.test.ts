@@ -1,10 +1,10 @@
 import { Code } from "@connectrpc/connect";
 import type { V1NetworkPolicy, V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { Sandbox } from "../../../supervisor/sandbox/driver.js";
-import { DENY_EGRESS_POLICY } from "../../../supervisor/sandbox/kubernetes/kubernetes-driver.js";
-import { connectCluster } from "../../../supervisor/sandbox/kubernetes/cluster.js";
-import { SETUP_EGRESS_POLICY } from "../../../supervisor/sandbox/kubernetes/network-policy.js";
+import type { Sandbox } from "../../../sandbox/driver.js";
+import { DENY_EGRESS_POLICY } from "../../../sandbox/kubernetes/kubernetes-driver.js";
+import { connectCluster } from "../../../sandbox/kubernetes/cluster.js";
+import { SETUP_EGRESS_POLICY } from "../../../sandbox/kubernetes/network-policy.js";
 import { describeIfAvailable } from "../environment.js";
 import { makeWorkspace, type Workspace } from "../fixtures.js";
 import { ON_REAL_CLUSTER, kubeRequirement, openKubeTarget, recorded, type KubeTarget } from "./kube-target.js";

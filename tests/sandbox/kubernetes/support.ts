@@ -1,9 +1,9 @@
 import { expect } from "vitest";
 import { ConnectError, type Code } from "@connectrpc/connect";
-import { newId } from "../../../services/kernel/ids.js";
-import { createLogger } from "../../../services/kernel/log.js";
-import type { Sandbox, SandboxDriver, SandboxSpec } from "../../../supervisor/sandbox/driver.js";
-import { createKubernetesDriver, type KubernetesSandboxSettings } from "../../../supervisor/sandbox/kubernetes/kubernetes-driver.js";
+import { newId } from "../../../shared/ids.js";
+import { createLogger } from "../../../shared/log.js";
+import type { Sandbox, SandboxDriver, SandboxSpec } from "../../../sandbox/driver.js";
+import { createKubernetesDriver, type KubernetesSandboxSettings } from "../../../sandbox/kubernetes/kubernetes-driver.js";
 import { collect } from "../fixtures.js";
 import type { KubeTarget } from "./kube-target.js";
 

@@ -3,9 +3,9 @@ import { link, lstat, mkdir, readFile, readlink, readdir, stat, symlink, writeFi
 import { join } from "node:path";
 import { pack, extract, type Header } from "tar-stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { silentLogger } from "../../../services/kernel/log.js";
-import { mirrorTree } from "../../../supervisor/sandbox/kubernetes/mirror-tree.js";
-import { unpackSafely, type UnpackedTree } from "../../../supervisor/sandbox/kubernetes/unpack-safely.js";
+import { silentLogger } from "../../../shared/log.js";
+import { mirrorTree } from "../../../sandbox/kubernetes/mirror-tree.js";
+import { unpackSafely, type UnpackedTree } from "../../../sandbox/kubernetes/unpack-safely.js";
 import { tempDir, type TempDir } from "../../support/tmp.js";
 import { expectConnectError } from "./support.js";
 

@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, readdir, readlink, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { Sandbox } from "../../../supervisor/sandbox/driver.js";
+import type { Sandbox } from "../../../sandbox/driver.js";
 import { git, writeFiles } from "../../support/git.js";
 import { tempDir, type TempDir } from "../../support/tmp.js";
 import { describeIfAvailable } from "../environment.js";

@@ -2,8 +2,8 @@ import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { describe, expect, test } from "vitest";
 import { ApprovalKind, ApprovalStatus, ApprovalTimeoutAction } from "../../../gen/pushpals/v1/approvals_pb.js";
-import { isId } from "../../../services/kernel/ids.js";
-import type { RequestApprovalInput, Store } from "../../../services/kernel/store/store.js";
+import { isId } from "../../../shared/ids.js";
+import type { RequestApprovalInput, Store } from "../../../services/control-plane/store/store.js";
 import { allEvents, casesOf, expectCode, newSession } from "../fixtures.js";
 import { testClock, type Harness } from "../harness.js";
 

@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { describe, expect, test } from "vitest";
 import { ItemStatus, Priority, QueueName } from "../../../gen/pushpals/v1/common_pb.js";
 import { UserMessageSchema } from "../../../gen/pushpals/v1/events_pb.js";
-import type { Store } from "../../../services/kernel/store/store.js";
+import type { Store } from "../../../services/control-plane/store/store.js";
 import { allEvents, enqueueOn, newSession, payloadFor } from "../fixtures.js";
 import type { Harness } from "../harness.js";
 

@@ -3,7 +3,7 @@ import { Code } from "@connectrpc/connect";
 import { describe, expect, test } from "vitest";
 import { ItemStatus, Priority, QueueName } from "../../../gen/pushpals/v1/common_pb.js";
 import type { Event } from "../../../gen/pushpals/v1/events_pb.js";
-import { isId } from "../../../services/kernel/ids.js";
+import { isId } from "../../../shared/ids.js";
 import { allEvents, casesOf, claimOne, enqueueOn, expectCode, newSession, payloadFor } from "../fixtures.js";
 import { testClock, type Harness } from "../harness.js";
 

@@ -4,8 +4,8 @@ import { Code } from "@connectrpc/connect";
 import { describe, expect, test } from "vitest";
 import { ItemStatus, QueueName } from "../../../gen/pushpals/v1/common_pb.js";
 import { ItemResultSchema } from "../../../gen/pushpals/v1/items_pb.js";
-import { leaseLostDetail } from "../../../services/kernel/errors.js";
-import { durationMs } from "../../../services/kernel/time.js";
+import { leaseLostDetail } from "../../../shared/errors.js";
+import { durationMs } from "../../../shared/time.js";
 import { allEvents, casesOf, claimOne, enqueueOn, expectCode, newSession } from "../fixtures.js";
 import { testClock, type Harness } from "../harness.js";
 

@@ -2,8 +2,8 @@ import { Code } from "@connectrpc/connect";
 import { describe, expect, test } from "vitest";
 import { ItemStatus, Priority, QueueName } from "../../../gen/pushpals/v1/common_pb.js";
 import { FailMode } from "../../../gen/pushpals/v1/queues_pb.js";
-import type { Store } from "../../../services/kernel/store/store.js";
-import { durationMs } from "../../../services/kernel/time.js";
+import type { Store } from "../../../services/control-plane/store/store.js";
+import { durationMs } from "../../../shared/time.js";
 import { claimOne, enqueueOn, expectCode, newSession } from "../fixtures.js";
 import { testClock, type Harness, type TestClock } from "../harness.js";
 

@@ -4,8 +4,8 @@ import { Code } from "@connectrpc/connect";
 import { describe, expect, test } from "vitest";
 import { QueueName } from "../../../gen/pushpals/v1/common_pb.js";
 import { ItemClaimedSchema, UserMessageSchema } from "../../../gen/pushpals/v1/events_pb.js";
-import { isId } from "../../../services/kernel/ids.js";
-import type { EventDraft } from "../../../services/kernel/store/store.js";
+import { isId } from "../../../shared/ids.js";
+import type { EventDraft } from "../../../services/control-plane/store/store.js";
 import { allEvents, bytesOf, casesOf, enqueueOn, expectCode, newSession } from "../fixtures.js";
 import { testClock, type Harness } from "../harness.js";
 

@@ -5,9 +5,9 @@ import { describe, expect, test } from "vitest";
 import { LogStream, QueueName } from "../../../gen/pushpals/v1/common_pb.js";
 import { JobLogSchema } from "../../../gen/pushpals/v1/events_pb.js";
 import { WorkerStatus } from "../../../gen/pushpals/v1/execution_pb.js";
-import { isId } from "../../../services/kernel/ids.js";
-import type { HeartbeatInput } from "../../../services/kernel/store/store.js";
-import { toTimestamp } from "../../../services/kernel/time.js";
+import { isId } from "../../../shared/ids.js";
+import type { HeartbeatInput } from "../../../services/control-plane/store/store.js";
+import { toTimestamp } from "../../../shared/time.js";
 import { casesOf, claimOne, enqueueOn, expectCode, newSession } from "../fixtures.js";
 import { testClock, type Harness } from "../harness.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelay } from "../../../supervisor/tree/backoff.js";
-import { SlidingWindow } from "../../../supervisor/tree/sliding-window.js";
+import { backoffDelay } from "../../../supervisor/backoff.js";
+import { SlidingWindow } from "../../../supervisor/sliding-window.js";
 
 describe("backoffDelay", () => {
   const options = { initialMs: 100, maxMs: 1000, jitter: 0.5 };

@@ -1,9 +1,9 @@
 import { createServer, connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { silentLogger } from "../../../services/kernel/log.js";
-import { ChildProcessFailed, ChildProcessService } from "../../../supervisor/tree/child-process-service.js";
-import { Supervisor } from "../../../supervisor/tree/supervisor.js";
+import { silentLogger } from "../../../shared/log.js";
+import { ChildProcessFailed, ChildProcessService } from "../../../supervisor/child-process-service.js";
+import { Supervisor } from "../../../supervisor/supervisor.js";
 import { captureLogger, eventually, is, isRunning, recordEvents } from "./support.js";
 
 const WORKER = fileURLToPath(new URL("./fixtures/worker.mjs", import.meta.url));

@@ -1,14 +1,14 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { silentLogger } from "../../../services/kernel/log.js";
+import { silentLogger } from "../../../shared/log.js";
 import {
   DoNotRestart,
   IntensityExceeded,
   StopTimedOut,
   TerminateTree,
-} from "../../../supervisor/tree/errors.js";
-import type { ReadinessReporting, Service } from "../../../supervisor/tree/service.js";
-import { Supervisor } from "../../../supervisor/tree/supervisor.js";
+} from "../../../supervisor/errors.js";
+import type { ReadinessReporting, Service } from "../../../supervisor/service.js";
+import { Supervisor } from "../../../supervisor/supervisor.js";
 import { captureLogger, is, recordEvents, untilAborted } from "./support.js";
 
 const fastBackoff = { initialMs: 10, maxMs: 200, jitter: 0 };

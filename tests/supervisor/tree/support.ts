@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { Writable } from "node:stream";
 import { pino } from "pino";
-import type { Logger } from "../../../services/kernel/log.js";
-import type { TreeEvent, TreeEventLog } from "../../../supervisor/tree/events.js";
+import type { Logger } from "../../../shared/log.js";
+import type { TreeEvent, TreeEventLog } from "../../../supervisor/events.js";
 
 /** Records a supervisor's events as they come and lets a test wait for the ones it expects. */
 export function recordEvents(log: TreeEventLog) {

@@ -1,0 +1,131 @@
+import { create } from "@bufbuild/protobuf";
+import { AgentQuestionSchema, EventSchema, ShellResultSchema, type Event, type ShellCommand } from "../../gen/pushpals/v1/events_pb.js";
+import type { Clients } from "../../shared/clients.js";
+import { errorMessage } from "../../shared/errors.js";
+import type { Logger } from "../../shared/log.js";
+import type { AgentConversation, PauseEnd, PersonMessage } from "./agent/agent-types.js";
+import { boundedText, joinClipped } from "./agent/bounded-text.js";
+import type { Sandbox } from "../../sandbox/driver.js";
+import { rejectOnAbort } from "../../shared/llm/reject-on-abort.js";
+
+/** The event kinds a job's conversation is made of; the job watch hands these over as they are recorded. */
+export const CONVERSATION_EVENTS: ReadonlySet<string> = new Set(["questionAnswered", "jobFollowUp", "jobPaused", "jobResumed", "shellCommand"]);
+
+/** Characters of a shell command's output kept in its shell_result (head and tail). */
+const SHELL_OUTPUT_CHARS = 64_000;
+
+/** A clock that stops while the job waits on a person (the job's wall-time budget). */
+export interface HoldableClock {
+  hold(): void;
+  release(): void;
+}
+
+export interface JobConversation {
+  /** What the agent talks to. */
+  readonly agent: AgentConversation;
+  /** An event of CONVERSATION_EVENTS, in log order. */
+  receive(event: Event): void;
+  /** Once the sandbox runs: a paused job's shell commands run in it; the clock stops while the job waits. */
+  attach(sandbox: Sandbox, clock: HoldableClock): void;
+}
+
+/**
+ * A running job's side of its conversation with the person. The person's words arrive as
+ * events (the job watch follows them); the agent's question and the shell commands' results go
+ * back as events. Waiting for a person keeps the lease (the lease keeper goes on) and stops the
+ * job's wall clock; shell commands run one after another, only while the job is paused.
+ */
+export function jobConversation(options: { sessions: Clients["sessions"]; sessionId: string; jobId: string; logger: Logger }): JobConversation {
+  const { sessions, sessionId, jobId, logger } = options;
+  const followUps: PersonMessage[] = [];
+  let paused = false;
+  let pauseEnded: ((end: PauseEnd) => void) | undefined;
+  let answered: ((answer: PersonMessage) => void) | undefined;
+  let sandbox: Sandbox | undefined;
+  let clock: HoldableClock | undefined;
+  let shellQueue = Promise.resolve();
+
+  const record = (payload: Event["payload"]) => sessions.appendEvents({ sessionId, events: [create(EventSchema, { itemId: jobId, payload })] });
+  const waitingOnPerson = async <T>(wait: Promise<T>): Promise<T> => {
+    clock?.hold();
+    try {
+      return await wait;
+    } finally {
+      clock?.release();
+    }
+  };
+
+  const runShell = async (command: ShellCommand) => {
+    const result = { commandId: command.commandId, exitCode: -1, output: "", timedOut: false };
+    if (!sandbox || !paused) {
+      result.output = `the job ${sandbox ? "is not paused" : "has no sandbox yet"}; pause it first (pushpals pause ${jobId}) and run the command again`;
+    } else {
+      try {
+        const execution = sandbox.exec(command.command, { timeoutMs: (command.timeoutSeconds || 60) * 1000 });
+        const output = boundedText(SHELL_OUTPUT_CHARS);
+        for await (const chunk of execution.output) output.append(chunk.data);
+        const ended = await execution.result;
+        Object.assign(result, { exitCode: ended.exitCode, timedOut: ended.timedOut, output: joinClipped(output.result()) });
+      } catch (error) {
+        result.output = `the sandbox could not run the command: ${errorMessage(error)}`;
+      }
+    }
+    logger.info({ commandId: command.commandId, author: command.author, exitCode: result.exitCode }, "ran a person's command in the paused job's sandbox");
+    await record({ case: "shellResult", value: create(ShellResultSchema, result) }).catch((error: unknown) =>
+      logger.warn({ err: error, commandId: command.commandId }, "could not record a shell command's result; the person's call will time out"),
+    );
+  };
+
+  const agent: AgentConversation = {
+    take: () => followUps.splice(0),
+    isPaused: () => paused,
+    async waitWhilePaused(signal) {
+      if (!paused) return { finish: false, author: "" };
+      return waitingOnPerson(rejectOnAbort(new Promise<PauseEnd>((resolve) => (pauseEnded = resolve)), signal));
+    },
+    async ask(question, step, signal) {
+      const answer = new Promise<PersonMessage>((resolve) => (answered = resolve));
+      // Recorded after the resolver is set: an answer cannot come before its question is in the log.
+      await record({ case: "agentQuestion", value: create(AgentQuestionSchema, { text: question, step }) });
+      logger.info({ step }, "the agent asked the person a question; the job waits for the answer");
+      return waitingOnPerson(rejectOnAbort(answer, signal));
+    },
+  };
+
+  return {
+    agent,
+    attach(running, jobClock) {
+      sandbox = running;
+      clock = jobClock;
+    },
+    receive(event) {
+      const payload = event.payload;
+      switch (payload.case) {
+        case "questionAnswered": {
+          const answer: PersonMessage = { kind: "answer", text: payload.value.text, author: payload.value.author };
+          if (answered) {
+            answered(answer);
+            answered = undefined;
+          } else followUps.push(answer);
+          break;
+        }
+        case "jobFollowUp":
+          followUps.push({ kind: "follow_up", text: payload.value.text, author: payload.value.author });
+          break;
+        case "jobPaused":
+          paused = true;
+          break;
+        case "jobResumed":
+          paused = false;
+          pauseEnded?.({ finish: payload.value.finish, author: payload.value.author });
+          pauseEnded = undefined;
+          break;
+        case "shellCommand": {
+          const command = payload.value;
+          shellQueue = shellQueue.then(() => runShell(command));
+          break;
+        }
+      }
+    },
+  };
+}
