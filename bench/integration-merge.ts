@@ -173,7 +173,9 @@ async function main(): Promise<void> {
       "",
       "| run | stage | p50 ms | p99 ms |",
       "| --- | --- | ---: | ---: |",
-      ...queueRuns.flatMap((run) => queueStages(run).map(([stage, samples]) => `| ${run.label} | ${stage} | ${fmt(percentile(samples, 0.5))} | ${fmt(percentile(samples, 0.99))} |`)),
+      ...queueRuns.flatMap((run) =>
+        queueStages(run).map(([stage, samples]) => `| ${run.label} | ${stage} | ${fmt(percentile(samples, 0.5))} | ${fmt(percentile(samples, 0.99))} |`),
+      ),
     ].join("\n");
     await publishSection(section, args.record, progress);
   } finally {

@@ -85,11 +85,25 @@ async function setupRows(cachedJobs: number): Promise<string[]> {
         const stop = jobStop();
         const started = performance.now();
         const prepared = await runSetupStage({
-          jobId, owner: "bench", repo, workspace, driver, config: environmentSection.parse({}), cache,
-          sandboxEnv: sandboxEnv(["PATH", "LANG", "TZ"], silentLogger), hostEnv: {}, allowUnisolated: true, maxOutputBytes: 65536, log, events, stop, logger: silentLogger,
+          jobId,
+          owner: "bench",
+          repo,
+          workspace,
+          driver,
+          config: environmentSection.parse({}),
+          cache,
+          sandboxEnv: sandboxEnv(["PATH", "LANG", "TZ"], silentLogger),
+          hostEnv: {},
+          allowUnisolated: true,
+          maxOutputBytes: 65536,
+          log,
+          events,
+          stop,
+          logger: silentLogger,
         });
         times.push(performance.now() - started);
-        if (!lines.some((line) => line.includes(job === 0 ? "(fresh setup)" : "(cached environment)"))) throw new Error(`job ${job} under ${driver.name} did not ${job === 0 ? "run setup" : "reuse the cache"}:\n${lines.join("\n")}`);
+        if (!lines.some((line) => line.includes(job === 0 ? "(fresh setup)" : "(cached environment)")))
+          throw new Error(`job ${job} under ${driver.name} did not ${job === 0 ? "run setup" : "reuse the cache"}:\n${lines.join("\n")}`);
         await clearEnvironment(repo, workspace, prepared!.environment, stop.signal);
         await removeWorktree(repo, workspace.path);
       }
@@ -144,8 +158,12 @@ async function restoreRows(): Promise<string[]> {
         for (const made of [target, join(dir.path, `linked-${round}`), join(dir.path, `copy-${round}`)]) await rm(made, { recursive: true, force: true });
       }
       await cache.close();
-      rows.push(`| ${files.toLocaleString("en")} | ${(saved.bytes / 2 ** 20).toFixed(1)} | ${saved.ms} | ${method} | ${median(prepared).toFixed(1)} | ${median(linked).toFixed(1)} | ${median(copies).toFixed(1)} |`);
-      progress(`restore of ${files} files: ${median(prepared).toFixed(1)} ms with the copy linked ahead, ${median(linked).toFixed(1)} ms linking now (${method}), plain copy ${median(copies).toFixed(1)} ms`);
+      rows.push(
+        `| ${files.toLocaleString("en")} | ${(saved.bytes / 2 ** 20).toFixed(1)} | ${saved.ms} | ${method} | ${median(prepared).toFixed(1)} | ${median(linked).toFixed(1)} | ${median(copies).toFixed(1)} |`,
+      );
+      progress(
+        `restore of ${files} files: ${median(prepared).toFixed(1)} ms with the copy linked ahead, ${median(linked).toFixed(1)} ms linking now (${method}), plain copy ${median(copies).toFixed(1)} ms`,
+      );
     } finally {
       await dir.remove();
     }
@@ -155,7 +173,9 @@ async function restoreRows(): Promise<string[]> {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const machine = `nproc ${availableParallelism()} (${cpus()[0]?.model.trim() ?? "unknown cpu"}), node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} at start`;
+  const machine = `nproc ${availableParallelism()} (${cpus()[0]?.model.trim() ?? "unknown cpu"}), node ${process.version}, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")} at start`;
   const setup = await setupRows(args.cached);
   const restore = await restoreRows();
   const section = [

@@ -38,7 +38,13 @@ const WARM_UP_RUNS = 2;
 const RUN_TIMEOUT_MS = 60_000;
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { runs: 50, modes: ["embedded", "mesh"], lanes: ["deterministic", "worker"], record: true, natsUrl: process.env.PUSHPALS_BENCH_NATS_URL ?? "nats://127.0.0.1:4222" };
+  const args: Args = {
+    runs: 50,
+    modes: ["embedded", "mesh"],
+    lanes: ["deterministic", "worker"],
+    record: true,
+    natsUrl: process.env.PUSHPALS_BENCH_NATS_URL ?? "nats://127.0.0.1:4222",
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === "--runs") args.runs = positive(argv[++i], flag);
@@ -84,7 +90,15 @@ async function main(): Promise<void> {
           if (i >= WARM_UP_RUNS) runs.get(mode)!.push(run);
         }
         if ((i + 1) % 10 === 0 || i + 1 === names[lane]!.length) {
-          const sofar = systems.map(({ mode }) => `${mode} ${Math.round(percentile(runs.get(mode)!.map((r) => r.totalMs), 0.5))} ms`);
+          const sofar = systems.map(
+            ({ mode }) =>
+              `${mode} ${Math.round(
+                percentile(
+                  runs.get(mode)!.map((r) => r.totalMs),
+                  0.5,
+                ),
+              )} ms`,
+          );
           progress(`${lane}: ${i + 1}/${names[lane]!.length} runs per mode (${WARM_UP_RUNS} warm-up), p50 so far ${sofar.join(", ")}`);
         }
       }

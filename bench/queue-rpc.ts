@@ -149,8 +149,7 @@ async function main(): Promise<void> {
       runs.sqlite.push(await rpcRun("sqlite", depth, args));
       runs.postgres.push(await rpcRun("postgres", depth, args));
     }
-    const storeFigure = (kind: BenchStore) =>
-      recorded ? recorded.find(STORE_ROWS[kind], depth) : storeRuns[kind].length > 0 ? median(storeRuns[kind], (r) => r) : undefined;
+    const storeFigure = (kind: BenchStore) => (recorded ? recorded.find(STORE_ROWS[kind], depth) : storeRuns[kind].length > 0 ? median(storeRuns[kind], (r) => r) : undefined);
     for (const kind of ["sqlite", "postgres"] as const) {
       const rpc = median(runs[kind], (run) => run.result);
       const store = storeFigure(kind);
@@ -173,7 +172,9 @@ async function main(): Promise<void> {
     `## Queue over RPC: enqueue → claim → complete (${new Date().toISOString()})`,
     "",
     `Command: \`node dist/bench/queue-rpc.js${process.argv.length > 2 ? " " + process.argv.slice(2).join(" ") : ""}\``,
-    `Machine: ${machine}; load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} at the end`,
+    `Machine: ${machine}; load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")} at the end`,
     `Load: ${args.jobs} jobs per run, median of ${args.repeat} runs by throughput, ${CLAIMERS} concurrent claimers, each a Connect client on its own HTTP/2 connection ` +
       "to a real control plane (serveControlPlane, logging off) on a worker thread of the benchmark's process; a fresh data dir or database per run; " +
       `jobs spread over ${SESSIONS} sessions; the backlog written straight into queue_items beforehand by bench/support/prefill.ts (as the store bench does), ` +

@@ -134,9 +134,7 @@ async function main(): Promise<void> {
       { system: "pushpals store, Postgres", depth, result: pg },
       { system: "graphile-worker, Postgres", depth, result: graphile },
     );
-    ratios.push(
-      `- ${depth.toLocaleString("en")} pending: pushpals Postgres / graphile-worker = ${(pg.jobsPerSecond / graphile.jobsPerSecond).toFixed(2)}× jobs/s`,
-    );
+    ratios.push(`- ${depth.toLocaleString("en")} pending: pushpals Postgres / graphile-worker = ${(pg.jobsPerSecond / graphile.jobsPerSecond).toFixed(2)}× jobs/s`);
     progress(`${depth} pending done`);
   }
 

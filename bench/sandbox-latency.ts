@@ -50,7 +50,10 @@ async function main(): Promise<void> {
   const bwrap = createBwrapDriver({ logger: silentLogger });
   const drivers: SandboxDriver[] = [createProcessDriver({ logger: silentLogger }), ...((await bwrap.available()) ? [bwrap] : [])];
   if (drivers.length === 1) progress("bwrap cannot make a sandbox here; measuring the process driver only");
-  const bwrapVersion = await promisify(execFile)("bwrap", ["--version"]).then(({ stdout }) => stdout.trim().replace(/^bubblewrap /, ""), () => "not usable");
+  const bwrapVersion = await promisify(execFile)("bwrap", ["--version"]).then(
+    ({ stdout }) => stdout.trim().replace(/^bubblewrap /, ""),
+    () => "not usable",
+  );
   const machine = describeSandboxMachine({ git: await gitVersion(), bwrap: bwrapVersion });
   const env = sandboxEnv(["PATH", "HOME", "LANG", "LC_ALL", "TERM", "TZ"], silentLogger);
   const rows: StartRow[] = [];

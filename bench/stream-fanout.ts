@@ -143,9 +143,10 @@ async function main(): Promise<void> {
     if (!args.natsUrl) throw new Error("--setups postgres-remote needs NATS between its two control planes; give --nats URL");
     return { label: "Postgres + NATS, writer on a second control plane", store: "postgres", natsUrl: args.natsUrl, remoteWriter: true };
   });
-  const nats = args.setups.some((name) => name !== "embedded") && args.natsUrl
-    ? `, NATS server ${await natsVersion(args.natsUrl).catch((error: unknown) => `unreachable (${errorMessage(error)})`)}`
-    : "";
+  const nats =
+    args.setups.some((name) => name !== "embedded") && args.natsUrl
+      ? `, NATS server ${await natsVersion(args.natsUrl).catch((error: unknown) => `unreachable (${errorMessage(error)})`)}`
+      : "";
   const machine = `${await describeMachine()}${nats}`;
   progress(machine);
   const results: FanoutResult[] = [];
@@ -166,13 +167,14 @@ async function main(): Promise<void> {
     }
   }
 
-  const writing =
-    args.batchMs > 0 ? `one AppendEvents call every ${args.batchMs} ms carrying the events due by then` : "one event per AppendEvents call, each at its own slot";
+  const writing = args.batchMs > 0 ? `one AppendEvents call every ${args.batchMs} ms carrying the events due by then` : "one event per AppendEvents call, each at its own slot";
   const section = [
     `## StreamEvents fan-out (${new Date().toISOString()})`,
     "",
     `Command: \`node dist/bench/stream-fanout.js${process.argv.length > 2 ? " " + process.argv.slice(2).join(" ") : ""}\``,
-    `Machine: ${machine}; load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} at the end`,
+    `Machine: ${machine}; load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")} at the end`,
     `Load: ${args.subscribers} StreamEvents subscribers on one session, spread evenly over the HTTP/2 connections (Connect clients) the row names, ` +
       "to a real control plane (serveControlPlane, logging off) on a worker thread of the benchmark's process (a fresh one per row); subscribers and writer share the main thread. " +
       `A writer on its own connection appends JobProgress events for ${args.seconds} s, ${writing} (at most ${MAX_APPENDS_IN_FLIGHT} calls in flight); ` +

@@ -12,9 +12,9 @@ export const CONFIG_FLAGS = {
   "nats-url": { type: "string", path: "bus.natsUrl" },
 } as const;
 
-export const configFlagOptions = Object.fromEntries(
-  Object.entries(CONFIG_FLAGS).map(([flag, { type }]) => [flag, { type }]),
-) as { [K in keyof typeof CONFIG_FLAGS]: { type: "string" } };
+export const configFlagOptions = Object.fromEntries(Object.entries(CONFIG_FLAGS).map(([flag, { type }]) => [flag, { type }])) as {
+  [K in keyof typeof CONFIG_FLAGS]: { type: "string" };
+};
 
 export function configFromFlags(values: Partial<Record<keyof typeof CONFIG_FLAGS, string | boolean | undefined>>): Config {
   const overrides: Record<string, unknown> = {};

@@ -11,10 +11,7 @@ export function legacyDataDir(repo: string): string {
   return join(repo, ".pushpals");
 }
 
-export type Migration =
-  | { kind: "none" }
-  | { kind: "moved"; from: string; to: string }
-  | { kind: "both"; legacy: string; current: string };
+export type Migration = { kind: "none" } | { kind: "moved"; from: string; to: string } | { kind: "both"; legacy: string; current: string };
 
 const DB = "pushpals.db";
 

@@ -32,8 +32,7 @@ export interface BwrapDriverOptions {
   cgroups?: CgroupProbe;
 }
 
-export const INSTALL_BWRAP_HINT =
-  "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap) and make sure user namespaces are allowed";
+export const INSTALL_BWRAP_HINT = "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap) and make sure user namespaces are allowed";
 
 /**
  * bubblewrap on the host: each command gets fresh namespaces (pid, net, mount, ipc, uts, user
@@ -79,7 +78,15 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
       };
       const lifecycle = sandboxLifecycle(`bwrap sandbox of job ${spec.jobId}`);
       log.info(
-        { worktree: spec.worktree, gitMounts: git.length, network: spec.network === true, modelSocket: model?.socket.hostDir, cgroup: containment.tracking, enforced: containment.enforced, ...sandboxLimits },
+        {
+          worktree: spec.worktree,
+          gitMounts: git.length,
+          network: spec.network === true,
+          modelSocket: model?.socket.hostDir,
+          cgroup: containment.tracking,
+          enforced: containment.enforced,
+          ...sandboxLimits,
+        },
         "bwrap sandbox ready",
       );
       return {
@@ -168,7 +175,14 @@ async function probeBwrap(configured: string | undefined, logger: Logger): Promi
 async function onPath(name: string): Promise<string | undefined> {
   for (const dir of (process.env.PATH ?? "/usr/bin:/bin").split(delimiter)) {
     const candidate = join(dir, name);
-    if (dir && (await access(candidate, constants.X_OK).then(() => true, () => false))) return candidate;
+    if (
+      dir &&
+      (await access(candidate, constants.X_OK).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return candidate;
   }
   return undefined;
 }

@@ -58,12 +58,15 @@ export async function containJob(options: ContainmentOptions): Promise<Containme
       const enforced = { pids: applied.pids, memoryMb: applied.memoryBytes === undefined ? undefined : applied.memoryBytes / MB };
       const unenforced = Object.entries(options.limits).filter(([key, value]) => value !== undefined && enforced[key as keyof typeof enforced] === undefined);
       const log = { tracking: `cgroup v${support.version}`, cgroup: cgroup.name, enforced, ...(unenforced.length > 0 ? { unenforced: Object.fromEntries(unenforced) } : {}) };
-      if (unenforced.length > 0) options.logger.warn(log, "the job cgroup cannot enforce every limit on this host (controller not delegated); the rest are not enforced by a cgroup");
+      if (unenforced.length > 0)
+        options.logger.warn(log, "the job cgroup cannot enforce every limit on this host (controller not delegated); the rest are not enforced by a cgroup");
       else options.logger.debug(log, "the sandbox's processes are tracked by a job cgroup");
       return cgroupContainment(sandboxId, cgroup, support.version, enforced);
     } catch (error) {
       // Whatever part was made (one hierarchy of several) must not be left behind.
-      await openCgroup(support, name).remove().catch(() => {});
+      await openCgroup(support, name)
+        .remove()
+        .catch(() => {});
       options.logger.warn(
         { error: (error as Error).message },
         "could not make the job's cgroup although the probe could; the sandbox's processes are tracked without one and pids/memory limits are not enforced by a cgroup",

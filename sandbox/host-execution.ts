@@ -40,12 +40,7 @@ const PIPE_DRAIN_MS = 2000;
  * Runs a host process as the leader of its own process group (detached), streams its output,
  * and kills its whole tree on timeout (SIGTERM, then SIGKILL after a grace) or abort (SIGKILL).
  */
-export function runOnHost(
-  command: HostCommand,
-  run: { timeoutMs?: number; signal?: AbortSignal },
-  tree: ProcessTree,
-  logger: Logger,
-): Execution {
+export function runOnHost(command: HostCommand, run: { timeoutMs?: number; signal?: AbortSignal }, tree: ProcessTree, logger: Logger): Execution {
   const startedAt = performance.now();
   const writer = createOutput();
   if (run.signal?.aborted) {

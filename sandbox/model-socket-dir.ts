@@ -40,6 +40,9 @@ export async function hostModelDir(spec: SandboxSpec): Promise<HostModelDir | un
 /** For drivers that check the network before anything else: this refusal comes first. */
 export function checkModelSocketSpec(spec: SandboxSpec): void {
   if (spec.modelSocket && spec.network) {
-    throw invalidArgument("spec.network", "must be off in a sandbox with a model socket: an agent sandbox never gets the host network (its CLI reaches the model through the socket)");
+    throw invalidArgument(
+      "spec.network",
+      "must be off in a sandbox with a model socket: an agent sandbox never gets the host network (its CLI reaches the model through the socket)",
+    );
   }
 }

@@ -34,7 +34,9 @@ export async function selectDriver(settings: SupervisorSettings, logger: Logger,
     case "bwrap": {
       const driver = bwrap();
       if (await driver.available()) return driver;
-      throw failedPrecondition(`supervisor.driver is "bwrap" but bubblewrap cannot make a sandbox on this machine; ${INSTALL_BWRAP_HINT}, or set supervisor.driver to "process" (no isolation)`);
+      throw failedPrecondition(
+        `supervisor.driver is "bwrap" but bubblewrap cannot make a sandbox on this machine; ${INSTALL_BWRAP_HINT}, or set supervisor.driver to "process" (no isolation)`,
+      );
     }
     case "docker": {
       const driver = createDockerDriver({ ...settings.docker, logger, ...(locations.dockerHost ? { dockerHost: locations.dockerHost } : {}) });

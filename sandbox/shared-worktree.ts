@@ -12,9 +12,7 @@ export function sharedWorktreeCopies(worktree: string, driver: string, logger: L
   const check = async (hostDir: string, operation: string) => {
     const [wanted, mounted] = await Promise.all([realpath(hostDir).catch(() => hostDir), realpath(worktree)]);
     if (wanted !== mounted) {
-      throw failedPrecondition(
-        `the ${driver} sandbox mounts ${worktree} directly, so ${operation} only accepts that directory (got ${hostDir}); pass the job's worktree`,
-      );
+      throw failedPrecondition(`the ${driver} sandbox mounts ${worktree} directly, so ${operation} only accepts that directory (got ${hostDir}); pass the job's worktree`);
     }
     logger.debug({ operation }, "worktree is shared with the sandbox; nothing to copy");
   };

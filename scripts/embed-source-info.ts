@@ -20,8 +20,7 @@ const BUF = join(ROOT, "node_modules", ".bin", "buf");
 const built = execFileSync(BUF, ["build", "proto", "--as-file-descriptor-set", "--exclude-imports", "-o", "-"], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
 const set = fromBinary(FileDescriptorSetSchema, built);
 
-const commented = (location: SourceCodeInfo_Location): boolean =>
-  Boolean(location.leadingComments || location.trailingComments || location.leadingDetachedComments.length > 0);
+const commented = (location: SourceCodeInfo_Location): boolean => Boolean(location.leadingComments || location.trailingComments || location.leadingDetachedComments.length > 0);
 
 // Only the name and the commented locations: the rest of each file comes from the generated code.
 const comments = create(FileDescriptorSetSchema, {

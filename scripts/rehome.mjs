@@ -117,9 +117,7 @@ export function rewriteTsconfig(text, root) {
     const next = [...entries.slice(0, at), ...missing, ...entries.slice(at)];
     const multiline = list.includes("\n");
     const indent = multiline ? (list.match(/\n(\s*)"/)?.[1] ?? "    ") : "";
-    const body = multiline
-      ? next.map((e) => `\n${indent}"${e}"`).join(",") + list.slice(list.lastIndexOf('"') + 1)
-      : next.map((e) => `"${e}"`).join(", ");
+    const body = multiline ? next.map((e) => `\n${indent}"${e}"`).join(",") + list.slice(list.lastIndexOf('"') + 1) : next.map((e) => `"${e}"`).join(", ");
     return open + body + close;
   });
 }

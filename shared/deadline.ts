@@ -20,10 +20,13 @@ export function deadline(ms: number, ...signals: (AbortSignal | undefined)[]): D
   let expired = false;
   const parents = signals.filter((signal): signal is AbortSignal => signal !== undefined);
   const onParentAbort = (event: Event): void => abort((event.target as AbortSignal).reason);
-  const timer = setTimeout(() => {
-    expired = true;
-    abort(new DOMException(`the operation timed out after ${ms} ms`, "TimeoutError"));
-  }, Math.max(0, ms));
+  const timer = setTimeout(
+    () => {
+      expired = true;
+      abort(new DOMException(`the operation timed out after ${ms} ms`, "TimeoutError"));
+    },
+    Math.max(0, ms),
+  );
   // Like AbortSignal.timeout: a pending deadline alone does not keep the process alive.
   timer.unref();
   function clear(): void {

@@ -45,7 +45,6 @@ export class LeaseEndedError extends Error {
   }
 }
 
-
 /**
  * Renews a claimed item's lease every third of its length while work goes on, so slow
  * work never lets it lapse, and turns "someone asked to cancel" and "the lease is gone"

@@ -33,9 +33,7 @@ export async function loadPromptSet<S extends PromptSpec>(dir: string, spec: S):
     });
     for (const [, variable] of text.matchAll(PLACEHOLDER)) {
       if (!allowed.includes(variable!)) {
-        throw failedPrecondition(
-          `prompt ${file} uses {{${variable}}}, which is not one of its variables (${allowed.join(", ") || "none"}); fix the prompt file`,
-        );
+        throw failedPrecondition(`prompt ${file} uses {{${variable}}}, which is not one of its variables (${allowed.join(", ") || "none"}); fix the prompt file`);
       }
     }
     templates.set(name, text.trimEnd());

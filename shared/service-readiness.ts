@@ -33,7 +33,9 @@ export async function waitForServices(clients: Clients, options: { timeoutMs: nu
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
     const states = await serviceStates(clients);
-    const missing = Object.entries(states).filter(([, up]) => !up).map(([name]) => name);
+    const missing = Object.entries(states)
+      .filter(([, up]) => !up)
+      .map(([name]) => name);
     if (missing.length === 0) return;
     if (Date.now() > deadline || options.signal?.aborted) {
       throw new Error(`not every service answered within ${options.timeoutMs / 1000} s: ${missing.join(", ")} did not`);

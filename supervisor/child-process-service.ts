@@ -81,11 +81,9 @@ export class ChildProcessService implements ReadinessReporting {
     try {
       await once(child, "spawn");
     } catch (error) {
-      throw new Error(
-        `could not start child process "${this.name}" (${commandLine}): ${(error as Error).message}; ` +
-          "check the command, its working directory and PATH",
-        { cause: error },
-      );
+      throw new Error(`could not start child process "${this.name}" (${commandLine}): ${(error as Error).message}; ` + "check the command, its working directory and PATH", {
+        cause: error,
+      });
     }
     const pid = child.pid as number;
     this.current = child;
@@ -132,10 +130,7 @@ export class ChildProcessService implements ReadinessReporting {
     try {
       signalGroup(pid, signal);
     } catch (error) {
-      this.logger.error(
-        { err: error, pid },
-        `could not send ${signal} to the process group of "${this.name}"; stop it by hand with \`kill -KILL -${pid}\``,
-      );
+      this.logger.error({ err: error, pid }, `could not send ${signal} to the process group of "${this.name}"; stop it by hand with \`kill -KILL -${pid}\``);
     }
   }
 

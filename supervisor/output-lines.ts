@@ -82,7 +82,5 @@ interface Writable {
 // keeps it byte-for-byte instead of nesting it inside another record.
 function destinationOf(logger: Logger): Writable | undefined {
   const stream: unknown = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym];
-  return typeof stream === "object" && stream !== null && typeof (stream as Writable).write === "function"
-    ? (stream as Writable)
-    : undefined;
+  return typeof stream === "object" && stream !== null && typeof (stream as Writable).write === "function" ? (stream as Writable) : undefined;
 }

@@ -43,10 +43,7 @@ export async function runUntilSignal(root: Service, options: RunUntilSignalOptio
     logger.info({ signal }, `received ${signal}: stopping "${root.name}" (send ${signal} again to exit at once)`);
     controller.abort();
     deadline = setTimeout(() => {
-      logger.error(
-        { stopTimeoutMs },
-        `"${root.name}" did not stop within ${stopTimeoutMs} ms; exiting anyway. Its log lines name the child that hung`,
-      );
+      logger.error({ stopTimeoutMs }, `"${root.name}" did not stop within ${stopTimeoutMs} ms; exiting anyway. Its log lines name the child that hung`);
       finish(EXIT_FAILED);
     }, stopTimeoutMs);
   };
@@ -88,7 +85,6 @@ function logFailure(logger: Logger, name: string, error: unknown): void {
   // A TerminateTree's message is for people; its stack says nothing they can act on.
   logger.error(
     error instanceof TerminateTree ? { reason: error.message } : { err: error },
-    `"${name}" failed: ${error instanceof Error ? error.message : String(error)}; ` +
-      "the log lines above name the child that failed; fix it and start again",
+    `"${name}" failed: ${error instanceof Error ? error.message : String(error)}; ` + "the log lines above name the child that failed; fix it and start again",
   );
 }

@@ -2,13 +2,7 @@ import { failedPrecondition, invalidArgument } from "../shared/errors.js";
 import type { Logger } from "../shared/log.js";
 import { StopTimedOut, TerminateTree } from "./errors.js";
 import { TreeEventLog } from "./events.js";
-import {
-  parseChildOptions,
-  parseSupervisorSettings,
-  type ChildOptions,
-  type SupervisorOptions,
-  type SupervisorSettings,
-} from "./options.js";
+import { parseChildOptions, parseSupervisorSettings, type ChildOptions, type SupervisorOptions, type SupervisorSettings } from "./options.js";
 import type { ReadinessReporting, Service } from "./service.js";
 import { SupervisorRun, type ChildSpec } from "./supervisor-run.js";
 
@@ -43,10 +37,7 @@ export class Supervisor implements ReadinessReporting {
   add(service: Service, options: ChildOptions): void {
     const { restart, stopTimeoutMs } = parseChildOptions(this.name, service.name, options);
     if (this.children.some((child) => child.service.name === service.name)) {
-      throw invalidArgument(
-        `supervisor "${this.name}" child name`,
-        `"${service.name}" is already a child; give each child a unique name (it identifies it in events and logs)`,
-      );
+      throw invalidArgument(`supervisor "${this.name}" child name`, `"${service.name}" is already a child; give each child a unique name (it identifies it in events and logs)`);
     }
     const spec: ChildSpec = { service, restart, stopTimeoutMs: stopTimeoutMs ?? this.settings.stopTimeoutMs };
     this.children.push(spec);
@@ -61,14 +52,9 @@ export class Supervisor implements ReadinessReporting {
    */
   async serve(signal: AbortSignal, ready?: () => void): Promise<void> {
     if (this.running) {
-      throw failedPrecondition(
-        `supervisor "${this.name}" is already serving; give each place in the tree its own Supervisor`,
-      );
+      throw failedPrecondition(`supervisor "${this.name}" is already serving; give each place in the tree its own Supervisor`);
     }
-    const run = new SupervisorRun(
-      { settings: this.settings, events: this.events, logger: this.logger, clock: this.clock },
-      signal,
-    );
+    const run = new SupervisorRun({ settings: this.settings, events: this.events, logger: this.logger, clock: this.clock }, signal);
     this.running = run;
     try {
       for (const child of [...this.children]) {

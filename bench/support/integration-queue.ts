@@ -114,10 +114,7 @@ export async function benchThroughQueue(options: QueueBenchOptions): Promise<Que
     for (const id of backlog) await watcher.finished(id);
     const backlogWallMs = performance.now() - backlogStarted;
 
-    return [
-      summarize("one at a time", oneAtATime, oneWallMs, watcher.timelines),
-      summarize(`backlog of ${backlog.length}`, backlog, backlogWallMs, watcher.timelines),
-    ];
+    return [summarize("one at a time", oneAtATime, oneWallMs, watcher.timelines), summarize(`backlog of ${backlog.length}`, backlog, backlogWallMs, watcher.timelines)];
   } finally {
     watcherStop.abort();
     workerStop.abort();

@@ -9,7 +9,9 @@ export function percentile(samples: readonly number[], p: number): number {
 }
 
 export function describeIntegrationMachine(): string {
-  const gitVersion = execFileSync("git", ["--version"], { encoding: "utf8" }).trim().replace(/^git version /, "");
+  const gitVersion = execFileSync("git", ["--version"], { encoding: "utf8" })
+    .trim()
+    .replace(/^git version /, "");
   return [
     `nproc ${availableParallelism()} (${cpus()[0]?.model.trim() ?? "unknown cpu"})`,
     `memory ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
@@ -19,4 +21,3 @@ export function describeIntegrationMachine(): string {
     `load average ${loadavg()[0]?.toFixed(2)} at start`,
   ].join(", ");
 }
-

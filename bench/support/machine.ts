@@ -15,6 +15,8 @@ export async function describeMachine(): Promise<string> {
     `PostgreSQL ${await postgresVersion()}`,
     `SQLite ${sqliteVersion}`,
     // Shared machines skew the figures; the load when the run began says how much.
-    `load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} at start`,
+    `load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")} at start`,
   ].join(", ");
 }

@@ -38,7 +38,11 @@ export function runReplies(lane: BenchLane, name: string): ScriptedReplyInput[] 
   if (lane === "worker") {
     replies.push(
       { match: { model: BENCH_MODELS.agent, role: "user", contains: `Create ${file}` }, content: `THOUGHT: I write the file.\n\n\`\`\`bash\n${write}\n\`\`\``, usage },
-      { match: { model: BENCH_MODELS.agent, role: "user", contains: `wrote ${name}` }, content: `THOUGHT: Done.\n\n\`\`\`bash\necho PUSHPALS_SUBMIT && echo 'Added ${file}.'\n\`\`\``, usage },
+      {
+        match: { model: BENCH_MODELS.agent, role: "user", contains: `wrote ${name}` },
+        content: `THOUGHT: Done.\n\n\`\`\`bash\necho PUSHPALS_SUBMIT && echo 'Added ${file}.'\n\`\`\``,
+        usage,
+      },
     );
   }
   return replies;

@@ -71,7 +71,11 @@ export async function startPipelineSystem(options: { mode: PipelineMode; root: s
   };
   const logFile = join(root, "system.log");
   const log = createWriteStream(logFile);
-  const logTail = async (lines = 40) => (await readFile(logFile, "utf8").catch(() => "")).split("\n").slice(-lines - 1).join("\n");
+  const logTail = async (lines = 40) =>
+    (await readFile(logFile, "utf8").catch(() => ""))
+      .split("\n")
+      .slice(-lines - 1)
+      .join("\n");
   const started = performance.now();
   const up = spawn(process.execPath, [PUSHPALS_BIN, "up", ...(mode === "mesh" ? ["--mesh"] : []), "--repo", repo], { env, stdio: ["ignore", "pipe", "pipe"] });
   up.stderr!.pipe(log);
@@ -97,4 +101,3 @@ export async function startPipelineSystem(options: { mode: PipelineMode; root: s
     throw new Error(`${(error as Error).message}; the system's log ends:\n${await logTail()}`);
   }
 }
-

@@ -15,9 +15,7 @@ import { newId } from "../../shared/ids.js";
 const BATCH = 5000;
 
 export function benchPayload(): Buffer {
-  return Buffer.from(
-    toBinary(ItemPayloadSchema, create(ItemPayloadSchema, { kind: { case: "taskExecuteV2", value: create(TaskExecuteV2Schema, {}) } })),
-  );
+  return Buffer.from(toBinary(ItemPayloadSchema, create(ItemPayloadSchema, { kind: { case: "taskExecuteV2", value: create(TaskExecuteV2Schema, {}) } })));
 }
 
 interface BacklogRow {

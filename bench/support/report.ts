@@ -12,10 +12,7 @@ export interface Row {
 const fixed = (value: number | undefined, digits: number) => (value === undefined ? "n/a" : value.toFixed(digits));
 
 export function table(rows: Row[]): string {
-  const lines = [
-    "| system | pending beforehand | jobs | seconds | jobs/s | claim p50 ms | claim p99 ms |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-  ];
+  const lines = ["| system | pending beforehand | jobs | seconds | jobs/s | claim p50 ms | claim p99 ms |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"];
   for (const { system, depth, result } of rows) {
     lines.push(
       `| ${system} | ${depth.toLocaleString("en")} | ${result.jobs} | ${fixed(result.seconds, 2)} | ${fixed(result.jobsPerSecond, 0)} | ${fixed(result.claimP50, 2)} | ${fixed(result.claimP99, 2)} |`,

@@ -25,7 +25,9 @@ port.on("message", (message: ToControlPlaneWorker) => {
 
 // Logging off, as its cost is not what is measured; PUSHPALS_LOG_LEVEL=warn shows what went wrong.
 const logger = process.env.PUSHPALS_LOG_LEVEL ? createLogger("bench-control-plane") : silentLogger;
-serveControlPlane(config, controller.signal, { logger, onListening: (url) => post({ kind: "listening", url }) }).then(
-  () => post({ kind: "stopped" }),
-  (error: unknown) => post({ kind: "failed", message: errorMessage(error) }),
-).finally(() => port.close());
+serveControlPlane(config, controller.signal, { logger, onListening: (url) => post({ kind: "listening", url }) })
+  .then(
+    () => post({ kind: "stopped" }),
+    (error: unknown) => post({ kind: "failed", message: errorMessage(error) }),
+  )
+  .finally(() => port.close());

@@ -143,13 +143,7 @@ export async function runFanout(setup: FanoutSetup, load: FanoutLoad, progress: 
  * deliveries made no progress for stallTimeoutMs, "capped" when drainCapMs ran out
  * while they were still progressing.
  */
-async function drained(
-  tally: StreamTally,
-  lastSeq: bigint,
-  load: FanoutLoad,
-  failed: Promise<unknown>,
-  startedAt: number,
-): Promise<"all" | "stalled" | "capped"> {
+async function drained(tally: StreamTally, lastSeq: bigint, load: FanoutLoad, failed: Promise<unknown>, startedAt: number): Promise<"all" | "stalled" | "capped"> {
   const reached = tally.allReach(lastSeq);
   for (;;) {
     const before = tally.delivered;

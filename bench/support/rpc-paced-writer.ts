@@ -62,7 +62,10 @@ export async function writePaced(options: PacedWriteOptions): Promise<PacedWrite
         payload: { case: "jobProgress", value: create(JobProgressSchema, { stage: JobStage.RUN, step: first + offset, detail: String(sentAt) }) },
       }),
     );
-    const appended = await appendWithRetry(() => sessions.appendEvents({ sessionId, events }), () => retried++);
+    const appended = await appendWithRetry(
+      () => sessions.appendEvents({ sessionId, events }),
+      () => retried++,
+    );
     append.record(wallClockMs() - sentAt);
     for (const event of appended.events) if (event.seq > lastSeq) lastSeq = event.seq;
   };

@@ -55,7 +55,10 @@ function lastSection(text: string, where: string): string {
 function figuresFrom(section: string, where: string): StoreFigures {
   const figures = new Map<string, LoadResult>();
   for (const line of section.split("\n")) {
-    const cells = line.split("|").slice(1, -1).map((cell) => cell.trim());
+    const cells = line
+      .split("|")
+      .slice(1, -1)
+      .map((cell) => cell.trim());
     if (cells.length !== 7) continue;
     const [system, pending, ...numbers] = cells as [string, string, ...string[]];
     const [jobs, seconds, jobsPerSecond, p50, p99] = numbers.map(Number) as [number, number, number, number, number];

@@ -36,6 +36,8 @@ export function describeSandboxMachine(versions: { git: string; bwrap: string })
     `git ${versions.git}`,
     `bubblewrap ${versions.bwrap}`,
     // A shared machine skews the figures; the load when the run began says how much.
-    `load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} at start`,
+    `load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")} at start`,
   ].join(", ");
 }

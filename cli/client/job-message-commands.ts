@@ -66,7 +66,11 @@ export const pauseCommand = clientCommand({
   async run({ values, positionals, server }) {
     const jobId = jobIdArgument(positionals[0]);
     const { event } = await server.clients.execution.pauseJob({ jobId, author: personName(), reason: values.reason ?? "" }, UNARY_CALL);
-    return printed(event, values.json, `${styleFor(process.stdout).id(jobId)} pauses after its current command; pushpals shell ${jobId} runs commands in it, pushpals resume ${jobId} hands it back`);
+    return printed(
+      event,
+      values.json,
+      `${styleFor(process.stdout).id(jobId)} pauses after its current command; pushpals shell ${jobId} runs commands in it, pushpals resume ${jobId} hands it back`,
+    );
   },
 });
 

@@ -36,8 +36,7 @@ export const logsCommand = clientCommand({
       from: 0n,
       cursorOf: (response) => (response.message.case === "line" ? response.message.value.line : undefined),
       reopenOnEnd: follow,
-      onReconnect: (attempt, delayMs) =>
-        process.stderr.write(stderrStyle.warn(`lost the log stream of ${jobId}; reconnecting in ${delayMs} ms (attempt ${attempt})\n`)),
+      onReconnect: (attempt, delayMs) => process.stderr.write(stderrStyle.warn(`lost the log stream of ${jobId}; reconnecting in ${delayMs} ms (attempt ${attempt})\n`)),
     });
     for await (const response of responses) {
       if (values.json) {
@@ -50,7 +49,8 @@ export const logsCommand = clientCommand({
       }
       if (message.case === "finishedStatus") {
         const completed = message.value === ItemStatus.COMPLETED;
-        if (!values.json) process.stderr.write(`${(completed ? stderrStyle.ok : stderrStyle.bad)(`job ${jobId} ${FINISHED_WORDS[message.value] ?? enumWord(ItemStatusSchema, message.value)}`)}\n`);
+        if (!values.json)
+          process.stderr.write(`${(completed ? stderrStyle.ok : stderrStyle.bad)(`job ${jobId} ${FINISHED_WORDS[message.value] ?? enumWord(ItemStatusSchema, message.value)}`)}\n`);
         return follow && !completed ? EXIT.failed : EXIT.ok;
       }
     }

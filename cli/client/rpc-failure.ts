@@ -13,8 +13,7 @@ export function isUnreachable(error: unknown): boolean {
 
 export function unreachableFailure(url: string): CliFailure {
   return new CliFailure(
-    `cannot reach the PushPals server at ${url}: start it with \`pushpals up\` in your repository, ` +
-      "or point at a running one with --server URL or PUSHPALS_SERVER_URL",
+    `cannot reach the PushPals server at ${url}: start it with \`pushpals up\` in your repository, ` + "or point at a running one with --server URL or PUSHPALS_SERVER_URL",
     EXIT.unreachable,
   );
 }

@@ -25,7 +25,8 @@ export const shellCommand = clientCommand({
   async run({ values, positionals, server }) {
     const jobId = jobIdArgument(positionals[0]);
     const timeoutSeconds = values.timeout === undefined ? 60 : Number(values.timeout);
-    if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 3600) throw new Error(`--timeout must be a whole number of seconds from 1 to 3600, not "${values.timeout}"`);
+    if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 3600)
+      throw new Error(`--timeout must be a whole number of seconds from 1 to 3600, not "${values.timeout}"`);
     const style = styleFor(process.stdout);
     const terminal = Boolean(process.stdin.isTTY && process.stdout.isTTY);
     const rl = createInterface({ input: process.stdin, output: process.stdout, terminal, prompt: style.bold(`${jobId}$ `) });

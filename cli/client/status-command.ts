@@ -108,9 +108,7 @@ function waitingSection(items: QueueItem[], truncated: boolean, style: Style): s
     ageOf(item.enqueuedAt, now),
     oneLine(itemSubject(item), 50),
   ]);
-  const table = renderTable(["WAITING (next first)", "QUEUE", "PRIORITY", "AHEAD", "ETA", "AGE", "WHAT"], rows, (_r, column, cell) =>
-    column === 0 ? style.id(cell) : cell,
-  );
+  const table = renderTable(["WAITING (next first)", "QUEUE", "PRIORITY", "AHEAD", "ETA", "AGE", "WHAT"], rows, (_r, column, cell) => (column === 0 ? style.id(cell) : cell));
   return truncated ? [...table, style.dim(`(only the first ${PENDING_SHOWN} are shown)`)] : table;
 }
 

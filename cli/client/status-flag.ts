@@ -6,7 +6,10 @@ const KNOWN = Object.values(ItemStatus).filter((value): value is ItemStatus => t
 
 /** `--status failed,dead-letter --status pending` → the statuses; a word that is no status names the ones that are. */
 export function statusFlag(raw: string[] | undefined): ItemStatus[] {
-  const words = (raw ?? []).flatMap((value) => value.split(",")).map((word) => word.trim().toLowerCase().replace(/_/g, "-")).filter(Boolean);
+  const words = (raw ?? [])
+    .flatMap((value) => value.split(","))
+    .map((word) => word.trim().toLowerCase().replace(/_/g, "-"))
+    .filter(Boolean);
   return words.map((word) => {
     const status = KNOWN.find((candidate) => statusWord(candidate) === word || (word === "running" && candidate === ItemStatus.CLAIMED));
     if (status === undefined) throw usageError(`--status: "${word}" is not a status; use ${KNOWN.map(statusWord).join(", ")}`);

@@ -54,7 +54,9 @@ export async function doctorCommand(args: string[]): Promise<void> {
     if (result.status === "broken") brokenCount += 1;
     print(probe.name, result);
   }
-  process.stdout.write(brokenCount === 0 ? `${style.ok("nothing is broken")}\n` : `${style.bad(`${brokenCount} broken`)}: fix the ✗ lines above, then run \`pushpals doctor\` again\n`);
+  process.stdout.write(
+    brokenCount === 0 ? `${style.ok("nothing is broken")}\n` : `${style.bad(`${brokenCount} broken`)}: fix the ✗ lines above, then run \`pushpals doctor\` again\n`,
+  );
   process.exitCode = brokenCount === 0 ? 0 : 1;
 }
 

@@ -23,7 +23,10 @@ export function engineProbe(config: Config): Probe {
         const podman = version.Components?.some((component) => /podman/i.test(component.Name)) ? "podman " : "";
         return ok(`${podman}${version.Version} answers at ${engine.host}`);
       } catch (error) {
-        return broken(`${engine.host} answers /_ping but not /version: ${errorMessage(error)}`, "check that DOCKER_HOST points at a Docker Engine API (Docker, or podman system service)");
+        return broken(
+          `${engine.host} answers /_ping but not /version: ${errorMessage(error)}`,
+          "check that DOCKER_HOST points at a Docker Engine API (Docker, or podman system service)",
+        );
       }
     },
   };

@@ -21,9 +21,15 @@ export function gitProbe(config: Config): Probe {
         return broken(`git ${version}; ${config.repo.path} is not a git repository`, "run pushpals inside one, pass --repo DIR, or create one with `git init`");
       }
       const base = config.repo.baseBranch;
-      const hasBase = await hostGit(top, ["rev-parse", "--verify", "--quiet", `refs/heads/${base}^{commit}`]).then(() => true, () => false);
+      const hasBase = await hostGit(top, ["rev-parse", "--verify", "--quiet", `refs/heads/${base}^{commit}`]).then(
+        () => true,
+        () => false,
+      );
       if (!hasBase) {
-        return warn(`git ${version}; ${top} has no branch ${base} to start jobs from`, `commit to ${base}, or set repo.base_branch (PUSHPALS_BASE_BRANCH) to the branch you work on`);
+        return warn(
+          `git ${version}; ${top} has no branch ${base} to start jobs from`,
+          `commit to ${base}, or set repo.base_branch (PUSHPALS_BASE_BRANCH) to the branch you work on`,
+        );
       }
       return ok(`git ${version}; ${top} on base branch ${base}`);
     },

@@ -26,7 +26,10 @@ export function modelProbe(config: Config, role: Extract<ModelRole, "planner" | 
       try {
         await model.complete([{ role: "user", content: "Reply with the word OK." }], { signal, maxTokens: 1 });
       } catch (error) {
-        return broken(`${describeEndpoint(endpoint)} did not answer a one-token request: ${errorMessage(error).split("\n")[0]}`, "check the base URL, the model name and the API key (PUSHPALS_LLM_BASE_URL, PUSHPALS_LLM_MODEL, PUSHPALS_LLM_API_KEY)");
+        return broken(
+          `${describeEndpoint(endpoint)} did not answer a one-token request: ${errorMessage(error).split("\n")[0]}`,
+          "check the base URL, the model name and the API key (PUSHPALS_LLM_BASE_URL, PUSHPALS_LLM_MODEL, PUSHPALS_LLM_API_KEY)",
+        );
       }
       return ok(`${describeEndpoint(endpoint)} answered in ${Date.now() - started} ms`);
     },

@@ -21,7 +21,10 @@ export function sandboxProbe(config: Config): Probe {
       }
       if (name !== "process") return ok(`${name} driver${settings.driver === "auto" ? " (auto)" : ""} can make sandboxes here`);
       if (settings.allowUnisolated) {
-        return warn("process driver, NO isolation: the agent's commands run on this host with your rights (allow_unisolated = true)", 'use supervisor.driver = "bwrap" or "docker" for isolation');
+        return warn(
+          "process driver, NO isolation: the agent's commands run on this host with your rights (allow_unisolated = true)",
+          'use supervisor.driver = "bwrap" or "docker" for isolation',
+        );
       }
       return broken("process driver, NO isolation, so worker jobs (the coding agent) are refused", UNISOLATED_WAYS_OUT);
     },

@@ -21,7 +21,8 @@ export function takeLogFormat(argv: string[], env: NodeJS.ProcessEnv): { args: s
       continue;
     }
     const value = inline ?? argv[(i += 1)];
-    if (value === undefined || !isLogFormat(value)) return { problem: `--log-format must be ${LOG_FORMATS.join(" or ")}, got ${value === undefined ? "nothing" : JSON.stringify(value)}` };
+    if (value === undefined || !isLogFormat(value))
+      return { problem: `--log-format must be ${LOG_FORMATS.join(" or ")}, got ${value === undefined ? "nothing" : JSON.stringify(value)}` };
     env.PUSHPALS_LOG_FORMAT = value;
   }
   const set = env.PUSHPALS_LOG_FORMAT;

@@ -48,10 +48,7 @@ export function streamChunks(reply: ScriptedReply, context: ReplyContext, includ
   (toolCallsOf(reply, context.id) ?? []).forEach((call, index) => chunks.push(chunk({ tool_calls: [{ index, ...call }] })));
   chunks.push(chunk({}, finishReason(reply)));
   if (!includeUsage) return chunks;
-  return [
-    ...chunks,
-    { id: context.id, object: "chat.completion.chunk", created: context.created, model: context.model, choices: [], usage: usageOf(reply, context.promptText) },
-  ];
+  return [...chunks, { id: context.id, object: "chat.completion.chunk", created: context.created, model: context.model, choices: [], usage: usageOf(reply, context.promptText) }];
 }
 
 export function errorBody(message: string, type: string, param: string | null = null): Record<string, unknown> {

@@ -58,10 +58,7 @@ export async function createCgroup(support: CgroupSupport, name: string, limits:
   if (limits.memoryBytes !== undefined && support.memory) {
     const dir = join(support.memory, name);
     const bytes = String(limits.memoryBytes);
-    const set =
-      support.version === 2
-        ? await write(join(dir, "memory.max"), bytes)
-        : await write(join(dir, "memory.limit_in_bytes"), bytes);
+    const set = support.version === 2 ? await write(join(dir, "memory.max"), bytes) : await write(join(dir, "memory.limit_in_bytes"), bytes);
     // Without swap accounting a hog would page out instead of being stopped; absent files are fine.
     if (set && support.version === 2) await write(join(dir, "memory.swap.max"), "0");
     if (set && support.version === 1) await write(join(dir, "memory.memsw.limit_in_bytes"), bytes);

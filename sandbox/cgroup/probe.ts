@@ -138,7 +138,7 @@ async function probeV2(mounts: CgroupMount[], own: { v2?: string }, reasons: str
     if (!available.includes(controller)) continue;
     // The runner's own cgroup holds processes: outside the root, v2 refuses to enable controllers
     // for its children (EBUSY), and then this hierarchy can only track and kill.
-    const enabled = await enableController(ownDir, controller) && (await enableController(parent, controller));
+    const enabled = (await enableController(ownDir, controller)) && (await enableController(parent, controller));
     if (enabled) support[controller] = parent;
   }
   const missing = (["pids", "memory"] as const).filter((controller) => !support[controller]);

@@ -30,11 +30,7 @@ const AVAILABLE_TIMEOUT_MS = 5000;
  *
  * `overrides` replaces derived settings (tests shorten timeouts with it).
  */
-export function createKubernetesDriver(
-  supervisor: SupervisorSettings,
-  logger: Logger = silentLogger,
-  overrides: Partial<KubernetesSandboxSettings> = {},
-): SandboxDriver {
+export function createKubernetesDriver(supervisor: SupervisorSettings, logger: Logger = silentLogger, overrides: Partial<KubernetesSandboxSettings> = {}): SandboxDriver {
   const settings: KubernetesSandboxSettings = { ...kubernetesSettings(supervisor), ...overrides };
   const log = logger.child({ driver: "kubernetes", namespace: settings.namespace });
   let cluster: Cluster | undefined;
@@ -71,10 +67,11 @@ export function createKubernetesDriver(
       signal?.throwIfAborted();
       const on = connect();
       await ensurePolicy(on);
-      if (spec.network) await (setupPolicy ??= ensureSetupEgressPolicy(on, settings.namespace, log).catch((error: unknown) => {
-        setupPolicy = undefined;
-        throw error;
-      }));
+      if (spec.network)
+        await (setupPolicy ??= ensureSetupEgressPolicy(on, settings.namespace, log).catch((error: unknown) => {
+          setupPolicy = undefined;
+          throw error;
+        }));
       const name = podName(spec.jobId);
       const podLog = sandboxLog(log, "kubernetes", spec, { pod: name });
       if (spec.limits?.pids !== undefined) podLog.info({ pids: spec.limits.pids }, "pods have no per-pod pids limit; the node's podPidsLimit applies");

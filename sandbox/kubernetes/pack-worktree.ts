@@ -64,12 +64,7 @@ export async function packWorktree(hostDir: string, logger: Logger): Promise<Pac
 }
 
 /** Depth first, parents before children; `skip` gets archive names. */
-async function walk(
-  hostDir: string,
-  prefix: string,
-  skip: (name: string) => boolean,
-  add: (name: string, host: string, info: Stats) => Promise<void>,
-): Promise<void> {
+async function walk(hostDir: string, prefix: string, skip: (name: string) => boolean, add: (name: string, host: string, info: Stats) => Promise<void>): Promise<void> {
   const names = (await readdir(hostDir)).sort();
   for (const child of names) {
     const name = prefix === "" ? child : `${prefix}/${child}`;

@@ -79,9 +79,7 @@ export async function openExec(target: PodTarget, command: string[], streams: Ex
   fed.catch(() => socket.close());
   const exitCode = Promise.all([closed, fed]).then(() => {
     if (!status) {
-      throw unavailable(
-        `the exec in pod ${namespace}/${pod} ended without an exit status; the pod may have been deleted or evicted (kubectl -n ${namespace} describe pod ${pod})`,
-      );
+      throw unavailable(`the exec in pod ${namespace}/${pod} ended without an exit status; the pod may have been deleted or evicted (kubectl -n ${namespace} describe pod ${pod})`);
     }
     return exitCodeOf(status, `${namespace}/${pod}`);
   });

@@ -57,9 +57,10 @@ export async function waitUntilRunning(pod: PodRef, timeoutMs: number, logger: L
 }
 
 async function startFailure(pod: PodRef, last: V1Pod | undefined, what: string, make: (message: string) => ConnectError): Promise<ConnectError> {
-  const events = await pod.cluster.core
-    .listNamespacedEvent({ namespace: pod.namespace, fieldSelector: `involvedObject.name=${pod.name}` })
-    .then((list) => list.items, () => [] as CoreV1Event[]);
+  const events = await pod.cluster.core.listNamespacedEvent({ namespace: pod.namespace, fieldSelector: `involvedObject.name=${pod.name}` }).then(
+    (list) => list.items,
+    () => [] as CoreV1Event[],
+  );
   const details = [last ? describeState(last) : "never seen", ...describeEvents(events)].join("; ");
   return make(
     `sandbox pod ${pod.namespace}/${pod.name} ${what}: ${details}; check supervisor.kubernetes.image, cpu and memory against the cluster (kubectl -n ${pod.namespace} describe pod ${pod.name} while it exists)`,

@@ -28,9 +28,7 @@ export function podSandbox(pod: RunningPod, spec: SandboxSpec, settings: Kuberne
       const checked = validateExec(command, { ...options, cwd: undefined }, spec.env, spec.worktree);
       const cwd = podCwd(options.cwd);
       const signal = lifecycle.admit(checked.signal);
-      return lifecycle.track(
-        runInPod(target, { command: checked.command, cwd, env: checked.env, stdin: checked.stdin, timeoutMs: checked.timeoutMs, signal }, logger),
-      );
+      return lifecycle.track(runInPod(target, { command: checked.command, cwd, env: checked.env, stdin: checked.stdin, timeoutMs: checked.timeoutMs, signal }, logger));
     },
     async copyIn(hostDir) {
       lifecycle.admit(undefined);

@@ -90,7 +90,9 @@ export async function copyOutOfPod(target: PodTarget, hostDir: string, maxBytes:
       }),
     ]);
     if (code !== 0) {
-      throw unavailable(`copying the workspace out of pod ${target.namespace}/${target.pod} failed (tar exit ${code}): ${stderr.text() || "no message"}; nothing was changed in ${hostDir}`);
+      throw unavailable(
+        `copying the workspace out of pod ${target.namespace}/${target.pod} failed (tar exit ${code}): ${stderr.text() || "no message"}; nothing was changed in ${hostDir}`,
+      );
     }
     const receivedAt = performance.now();
     const mirrored = await mirrorTree(tree, hostDir);

@@ -20,7 +20,10 @@ export function createChatService(options: { promptsDir?: string } = {}): Servic
   return {
     name: "chat",
     routes(router, context) {
-      router.service(ChatService, chatRpc(() => depsOf(context())));
+      router.service(
+        ChatService,
+        chatRpc(() => depsOf(context())),
+      );
     },
   };
 }

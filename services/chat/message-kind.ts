@@ -40,7 +40,10 @@ export function classifyMessage(text: string): MessageKind {
         throw invalidArgument("text", `/${name} is not a command; the commands are ${COMMANDS}, anything else is a request`);
     }
   }
-  const plain = trimmed.toLowerCase().replace(/[\s?!.]+$/, "").replace(/\s+/g, " ");
+  const plain = trimmed
+    .toLowerCase()
+    .replace(/[\s?!.]+$/, "")
+    .replace(/\s+/g, " ");
   if (HELP.some((rule) => rule.test(plain)) || trimmed === "?") return { kind: "help" };
   if (plain.length <= MAX_STATUS_CHARS && STATUS.some((rule) => rule.test(plain))) return { kind: "status" };
   return { kind: "request" };

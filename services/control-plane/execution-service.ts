@@ -124,4 +124,3 @@ function jobLogLine(event: Event): JobLog | undefined {
   const log = event.payload.value;
   return create(JobLogSchema, { ...log, time: log.time ?? event.time });
 }
-

@@ -1,14 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { randomUUID } from "node:crypto";
-import {
-  JobFollowUpSchema,
-  JobPausedSchema,
-  JobResumedSchema,
-  QuestionAnsweredSchema,
-  ShellCommandSchema,
-  type Event,
-} from "../../gen/pushpals/v1/events_pb.js";
+import { JobFollowUpSchema, JobPausedSchema, JobResumedSchema, QuestionAnsweredSchema, ShellCommandSchema, type Event } from "../../gen/pushpals/v1/events_pb.js";
 import type { ExecutionService } from "../../gen/pushpals/v1/execution_pb.js";
 import { failedPrecondition } from "../../shared/errors.js";
 import { parseRequest } from "../../shared/rpc/validate.js";
@@ -59,7 +52,8 @@ export function jobConversationMethods({ store, hub, commit, config }: ControlPl
     async pauseJob(req) {
       parseRequest(requests.pauseJobRequest, req);
       const state = await runningJobConversation(store, req.jobId);
-      if (state.paused) throw failedPrecondition(`job ${req.jobId} is paused already; run commands in it (pushpals shell ${req.jobId}) or resume it (pushpals resume ${req.jobId})`);
+      if (state.paused)
+        throw failedPrecondition(`job ${req.jobId} is paused already; run commands in it (pushpals shell ${req.jobId}) or resume it (pushpals resume ${req.jobId})`);
       return { event: await record(state.job.sessionId, state.job.id, { case: "jobPaused", value: create(JobPausedSchema, { author: req.author, reason: req.reason }) }) };
     },
 

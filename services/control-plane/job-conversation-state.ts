@@ -21,7 +21,9 @@ export async function runningJobConversation(store: Store, jobId: string): Promi
   const job = await store.getItem(jobId);
   if (!job || job.queue !== QueueName.JOBS) throw notFound("job", jobId);
   if (job.status !== ItemStatus.CLAIMED) {
-    throw failedPrecondition(`job ${jobId} is ${ItemStatus[job.status].toLowerCase()}, not running; only a running job takes messages, answers, pauses and commands (see pushpals jobs)`);
+    throw failedPrecondition(
+      `job ${jobId} is ${ItemStatus[job.status].toLowerCase()}, not running; only a running job takes messages, answers, pauses and commands (see pushpals jobs)`,
+    );
   }
   const state: JobConversationState = { job, paused: false };
   for (let afterSeq = 0n; ; ) {

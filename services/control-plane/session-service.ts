@@ -54,9 +54,7 @@ export function sessionService({ store, hub, commit, config }: ControlPlaneDeps)
         signal: ctx.signal,
       });
       for await (const item of items) {
-        yield item.kind === "event"
-          ? create(StreamEventsResponseSchema, { message: { case: "event", value: item.event } })
-          : keepalive(item.lastSeq);
+        yield item.kind === "event" ? create(StreamEventsResponseSchema, { message: { case: "event", value: item.event } }) : keepalive(item.lastSeq);
       }
     },
 

@@ -14,11 +14,7 @@ const BUS_KINDS = { memory: BusKind.MEMORY, nats: BusKind.NATS } as const;
 export function systemService({ store, bus, config, startedAt, version }: ControlPlaneDeps): ServiceImpl<typeof SystemService> {
   return {
     async getSystemStatus() {
-      const [queues, workers, slos] = await Promise.all([
-        store.depths(),
-        store.listWorkers(),
-        Promise.all(QUEUES.map((queue) => store.slo({ queue, windowMs: SLO_WINDOW_MS }))),
-      ]);
+      const [queues, workers, slos] = await Promise.all([store.depths(), store.listWorkers(), Promise.all(QUEUES.map((queue) => store.slo({ queue, windowMs: SLO_WINDOW_MS })))]);
       return {
         version,
         startedAt: toTimestamp(startedAt),

@@ -11,11 +11,7 @@ export { JOB_TRAILER };
 export async function findMergedJob(cwd: string, ref: string, jobId: string, sha: string, signal?: AbortSignal): Promise<string | undefined> {
   // --grep narrows the walk cheaply in C; the trailer parse below decides, so a job id
   // merely mentioned in some message body does not count.
-  const log = await git(
-    cwd,
-    ["log", "--fixed-strings", `--grep=${jobId}`, `--format=%H%x00%(trailers:key=${JOB_TRAILER},valueonly,separator=%x2C)%x1e`, ref, "--"],
-    { signal },
-  );
+  const log = await git(cwd, ["log", "--fixed-strings", `--grep=${jobId}`, `--format=%H%x00%(trailers:key=${JOB_TRAILER},valueonly,separator=%x2C)%x1e`, ref, "--"], { signal });
   for (const record of log.split("\x1e")) {
     const [hash, values = ""] = record.trim().split("\0");
     if (hash && values.split(",").some((value) => value.trim() === jobId)) return hash;

@@ -1,10 +1,5 @@
 import { fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
-import {
-  CheckResultSchema,
-  CompletionPayloadSchema,
-  type CheckResult,
-  type CompletionPayload,
-} from "../../gen/pushpals/v1/items_pb.js";
+import { CheckResultSchema, CompletionPayloadSchema, type CheckResult, type CompletionPayload } from "../../gen/pushpals/v1/items_pb.js";
 import { z } from "zod";
 import { parseOutsideText } from "../../shared/outside-json.js";
 import { git } from "./git/run-git.js";

@@ -1,5 +1,14 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { defaultChangePolicy, evaluatePolicy, kindOfGitMode, MAX_LINK_TARGET_BYTES, parseRawDiff, policyMessage, type ChangeEntry, type RawDiffEntry } from "../../shared/policy/index.js";
+import {
+  defaultChangePolicy,
+  evaluatePolicy,
+  kindOfGitMode,
+  MAX_LINK_TARGET_BYTES,
+  parseRawDiff,
+  policyMessage,
+  type ChangeEntry,
+  type RawDiffEntry,
+} from "../../shared/policy/index.js";
 import type { IntegrationContext } from "./context.js";
 import { git, runGit } from "./git/run-git.js";
 
@@ -38,9 +47,17 @@ async function committedEntries(cwd: string, range: CompletionRange, signal?: Ab
   const raw = distinct([...parseRawDiff(perCommit), ...parseRawDiff(whole)]);
 
   const blobs = raw.filter((entry) => ["regular", "executable", "symlink"].includes(kindOfGitMode(entry.mode)));
-  const sizes = await blobSizes(cwd, blobs.map((entry) => entry.oid), signal);
+  const sizes = await blobSizes(
+    cwd,
+    blobs.map((entry) => entry.oid),
+    signal,
+  );
   const links = blobs.filter((entry) => kindOfGitMode(entry.mode) === "symlink" && (sizes.get(entry.oid) ?? 0) <= MAX_LINK_TARGET_BYTES);
-  const targets = await blobTexts(cwd, links.map((entry) => entry.oid), signal);
+  const targets = await blobTexts(
+    cwd,
+    links.map((entry) => entry.oid),
+    signal,
+  );
   return raw.map((entry) => {
     const kind = kindOfGitMode(entry.mode);
     const size = sizes.get(entry.oid) ?? 0;
@@ -84,7 +101,10 @@ async function blobTexts(cwd: string, oids: string[], signal?: AbortSignal): Pro
   let at = 0;
   for (const oid of unique) {
     const headerEnd = out.indexOf(0x0a, at);
-    const [named, , size] = out.subarray(at, headerEnd < 0 ? at : headerEnd).toString("utf8").split(" ");
+    const [named, , size] = out
+      .subarray(at, headerEnd < 0 ? at : headerEnd)
+      .toString("utf8")
+      .split(" ");
     if (headerEnd < 0 || named !== oid) return new Map();
     const start = headerEnd + 1;
     texts.set(oid, out.subarray(start, start + Number(size)).toString("utf8"));

@@ -51,14 +51,7 @@ export async function pushAtomic(cwd: string, remote: Remote, updates: readonly 
   await remoteGit(cwd, remote, ["push", "--atomic", "--porcelain", "--no-verify", ...leases, remote.name, ...refspecs], signal, "push to", env);
 }
 
-async function remoteGit(
-  cwd: string,
-  remote: Remote,
-  args: string[],
-  signal: AbortSignal | undefined,
-  action: string,
-  env: Record<string, string> = {},
-): Promise<string> {
+async function remoteGit(cwd: string, remote: Remote, args: string[], signal: AbortSignal | undefined, action: string, env: Record<string, string> = {}): Promise<string> {
   try {
     return await git(cwd, [...remote.access.gitArgs, ...args], { signal, env: { ...env, ...remote.access.env } });
   } catch (error) {

@@ -73,7 +73,9 @@ export async function validateSettings(settings: IntegrationSettings): Promise<v
   if (settings.remote !== "") {
     const url = await git(settings.repoPath, ["config", "--get", `remote.${settings.remote}.url`], {}).catch(() => "");
     if (url === "") {
-      throw failedPrecondition(`integration.remote "${settings.remote}" is not a remote of ${settings.repoPath}; add it with git remote add, or set integration.remote = "" to not push`);
+      throw failedPrecondition(
+        `integration.remote "${settings.remote}" is not a remote of ${settings.repoPath}; add it with git remote add, or set integration.remote = "" to not push`,
+      );
     }
   }
   if (settings.pullRequests.provider !== "none" && settings.remote === "") {

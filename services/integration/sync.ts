@@ -82,12 +82,7 @@ export async function syncIntegration(ctx: IntegrationContext, signal?: AbortSig
 }
 
 /** The commit the integration branch should be at to contain the base, and how it gets there. */
-async function baseSyncTarget(
-  ctx: IntegrationContext,
-  tip: string,
-  baseTip: string,
-  signal?: AbortSignal,
-): Promise<{ target: string; baseSync: SyncState["baseSync"] }> {
+async function baseSyncTarget(ctx: IntegrationContext, tip: string, baseTip: string, signal?: AbortSignal): Promise<{ target: string; baseSync: SyncState["baseSync"] }> {
   const cwd = ctx.worktree;
   if (await gitTest(cwd, ["merge-base", "--is-ancestor", baseTip, tip], signal)) return { target: tip, baseSync: "none" };
   if (await gitTest(cwd, ["merge-base", "--is-ancestor", tip, baseTip], signal)) return { target: baseTip, baseSync: "fast-forward" };

@@ -26,7 +26,11 @@ export async function ensureWorktree(repoPath: string, dir: string, startPoint: 
 export async function resetWorktree(dir: string, sha: string): Promise<void> {
   const gitDir = await git(dir, ["rev-parse", "--absolute-git-dir"]);
   await Promise.all(["index.lock", "HEAD.lock"].map((name) => rm(join(gitDir, name), { force: true })));
-  for (const abort of [["rebase", "--quit"], ["cherry-pick", "--quit"], ["merge", "--abort"]]) {
+  for (const abort of [
+    ["rebase", "--quit"],
+    ["cherry-pick", "--quit"],
+    ["merge", "--abort"],
+  ]) {
     await runGit(abort, { cwd: dir, okCodes: [1, 128] });
   }
   await git(dir, ["checkout", "--detach", "--force", "--quiet", sha]);

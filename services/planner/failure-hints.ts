@@ -15,5 +15,4 @@ export function hintFor(code: Code): string {
   return "fix what the message names, then send the request again";
 }
 
-export const INVALID_PLAN_HINT =
-  "send the request again in other words (say which files and what done looks like), or set PUSHPALS_PLANNER_LLM_MODEL to a stronger model";
+export const INVALID_PLAN_HINT = "send the request again in other words (say which files and what done looks like), or set PUSHPALS_PLANNER_LLM_MODEL to a stronger model";

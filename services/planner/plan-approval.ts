@@ -30,7 +30,14 @@ export async function approvePlan(
   const answered = await askAndWait(
     clients.approvals,
     policy,
-    { sessionId: request.item.sessionId, itemId: request.item.id, kind: ApprovalKind.PLAN, subject: planQuestion(request.text, plan), rule: matched.rule, idempotencyKey: `plan:${request.item.id}` },
+    {
+      sessionId: request.item.sessionId,
+      itemId: request.item.id,
+      kind: ApprovalKind.PLAN,
+      subject: planQuestion(request.text, plan),
+      rule: matched.rule,
+      idempotencyKey: `plan:${request.item.id}`,
+    },
     {
       signal: options.signal,
       onWaiting: (approval, existing) =>

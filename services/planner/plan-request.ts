@@ -34,11 +34,7 @@ export async function planClaimedRequest(deps: PlannerDeps, claimed: ClaimedRequ
   const { item } = claimed;
   const log = deps.logger.child({ requestId: item.id, sessionId: item.sessionId, attempt: item.attempts });
   const request = requestPayload(item);
-  const lease = keepLease(
-    deps.clients.queues,
-    { itemId: item.id, leaseToken: claimed.leaseToken },
-    { leaseMs: deps.settings.leaseMs, signal: stop, logger: log, what: "request" },
-  );
+  const lease = keepLease(deps.clients.queues, { itemId: item.id, leaseToken: claimed.leaseToken }, { leaseMs: deps.settings.leaseMs, signal: stop, logger: log, what: "request" });
   const run = new RequestRun(deps, claimed, request, lease, log, stop);
   try {
     await run.toEnd();
@@ -107,11 +103,7 @@ class RequestRun {
   private async planAndTell(): Promise<Plan | undefined> {
     const { deps, lease } = this;
     this.log.info("planning request");
-    const messages = await buildPlanMessages(
-      deps,
-      { text: this.request.text, sessionId: this.item.sessionId, messageSeq: this.request.messageSeq || undefined },
-      lease.signal,
-    );
+    const messages = await buildPlanMessages(deps, { text: this.request.text, sessionId: this.item.sessionId, messageSeq: this.request.messageSeq || undefined }, lease.signal);
     const outcome = await planWithRepair(deps.model, deps.prompts, messages, { signal: lease.signal, logger: this.log, maxTokens: deps.settings.maxTokens });
     if (lease.signal.aborted) throw lease.signal.reason;
     const usage = outcome.calls.map((calls) => events.tokenUsage(this.item.id, deps.model.model, calls));
@@ -173,10 +165,7 @@ class RequestRun {
   }
 
   private async recordedPlan(): Promise<Plan | undefined> {
-    const { events: recorded } = await this.deps.clients.sessions.listEvents(
-      { sessionId: this.item.sessionId, itemId: this.item.id, limit: 1000 },
-      { signal: this.lease.signal },
-    );
+    const { events: recorded } = await this.deps.clients.sessions.listEvents({ sessionId: this.item.sessionId, itemId: this.item.id, limit: 1000 }, { signal: this.lease.signal });
     const created = recorded.findLast((event) => event.payload.case === "planCreated");
     return created?.payload.case === "planCreated" ? created.payload.value.plan : undefined;
   }

@@ -29,7 +29,12 @@ const scope = z.strictObject({
 });
 
 const budgets = z.strictObject({
-  queue_wait_seconds: z.number().int().min(0).max(30 * DAY_SECONDS).default(3600),
+  queue_wait_seconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(30 * DAY_SECONDS)
+    .default(3600),
   execution_seconds: z.number().int().min(1).max(DAY_SECONDS).default(1800),
   finalization_seconds: z.number().int().min(1).max(DAY_SECONDS).default(600),
   max_steps: z.number().int().min(0).max(1000).default(0).describe("0 means the supervisor's default"),

@@ -6,9 +6,7 @@ import { hintFor, INVALID_PLAN_HINT } from "./failure-hints.js";
 import type { PlannerPrompts } from "./planner-prompts.js";
 import { planSchema, type ModelPlan } from "./plan-schema.js";
 
-export type PlanOutcome =
-  | { ok: true; plan: ModelPlan; calls: TokenCounts[] }
-  | { ok: false; error: ConnectError; hint: string; calls: TokenCounts[] };
+export type PlanOutcome = { ok: true; plan: ModelPlan; calls: TokenCounts[] } | { ok: false; error: ConnectError; hint: string; calls: TokenCounts[] };
 
 export interface PlanCallOptions {
   signal: AbortSignal;

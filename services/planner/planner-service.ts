@@ -29,7 +29,10 @@ export function createPlannerService(options: PlannerServiceOptions = {}): Servi
   return {
     name: "planner",
     routes(router, context) {
-      router.service(PlanningService, planningService(() => depsOf(context())));
+      router.service(
+        PlanningService,
+        planningService(() => depsOf(context())),
+      );
     },
     async run(context, signal) {
       await runClaimLoops(await depsOf(context), signal);

@@ -1,15 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { Code } from "@connectrpc/connect";
 import { errorCodeOf } from "../../shared/errors.js";
-import {
-  AssistantMessageSchema,
-  ErrorOccurredSchema,
-  EventSchema,
-  PlanCreatedSchema,
-  QuestionSchema,
-  TokenUsageSchema,
-  type Event,
-} from "../../gen/pushpals/v1/events_pb.js";
+import { AssistantMessageSchema, ErrorOccurredSchema, EventSchema, PlanCreatedSchema, QuestionSchema, TokenUsageSchema, type Event } from "../../gen/pushpals/v1/events_pb.js";
 import type { Plan } from "../../gen/pushpals/v1/task_pb.js";
 import type { TokenCounts } from "../../shared/llm/model.js";
 import { MessageSource, ModelRole } from "../../gen/pushpals/v1/kinds_pb.js";

@@ -51,7 +51,12 @@ export async function enqueueCompletion(
 }
 
 /** Completes the job with what integration will get. */
-export async function completeJob(queues: Clients["queues"], job: QueueItem, leaseToken: string, result: { branch: string; sha: string; changedFiles: string[]; summary: string; completionId: string }): Promise<void> {
+export async function completeJob(
+  queues: Clients["queues"],
+  job: QueueItem,
+  leaseToken: string,
+  result: { branch: string; sha: string; changedFiles: string[]; summary: string; completionId: string },
+): Promise<void> {
   await queues.complete({
     itemId: job.id,
     leaseToken,

@@ -78,7 +78,8 @@ export function gitDirGuard(repo: string): GitDirGuard {
               if (common.length > 0) {
                 await restore(baseline, common);
                 const jobs = [...state.running.keys()];
-                logger.error({ files: common.map(shown), jobs }, 
+                logger.error(
+                  { files: common.map(shown), jobs },
                   "git control files of the repository changed while jobs ran; restored them, and every job that was running fails (if you changed them yourself, make the change again while no job runs)",
                 );
                 for (const job of state.running.values()) {
@@ -113,9 +114,7 @@ export function gitDirGuard(repo: string): GitDirGuard {
 
 function tamperFailure(files: string[], alongsideOthers: boolean): JobFailure {
   const who = alongsideOthers ? "the job, or another job running at the same time," : "the job";
-  const others = alongsideOthers
-    ? "; another job running at the same time may have made the change (the process driver cannot tell whose it was), so each of them fails"
-    : "";
+  const others = alongsideOthers ? "; another job running at the same time may have made the change (the process driver cannot tell whose it was), so each of them fails" : "";
   return new JobFailure(
     `${who} changed the repository's git control files, which can make git run programs or change what is merged: ${files.join(", ")}; ` +
       `they are restored as they were before the job, and nothing of the job is kept${others}`,

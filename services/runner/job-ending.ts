@@ -39,7 +39,12 @@ export function failureReport(error: unknown, reason: StopReason | undefined, lo
           hint: "nothing to do: another runner (or this one, restarted) takes it",
         };
       case "budget":
-        return { mode: FailMode.FINAL, error: stopped.detail, code: ErrorCode.RESOURCE_EXHAUSTED, hint: "split the work into smaller jobs or raise the budget in the plan or [supervisor]" };
+        return {
+          mode: FailMode.FINAL,
+          error: stopped.detail,
+          code: ErrorCode.RESOURCE_EXHAUSTED,
+          hint: "split the work into smaller jobs or raise the budget in the plan or [supervisor]",
+        };
     }
   }
   if (error instanceof JobFailure) {

@@ -206,7 +206,9 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
     await sandbox?.stop().catch((error: unknown) => logger.warn({ err: error }, "the sandbox did not stop cleanly"));
     await gitWatch?.check(); // restores, on a path that did not check yet
     if (workspace) {
-      await ctx.workspaces.remove(workspace).catch((error: unknown) => logger.warn({ err: error, worktree: workspace?.path }, "could not remove the job's worktree; the next sweep will"));
+      await ctx.workspaces
+        .remove(workspace)
+        .catch((error: unknown) => logger.warn({ err: error, worktree: workspace?.path }, "could not remove the job's worktree; the next sweep will"));
     }
     await watch.done;
   }

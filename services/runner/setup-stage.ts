@@ -89,7 +89,9 @@ export async function runSetupStage(options: SetupStageOptions): Promise<Prepare
   if (!restored && environment.cache.length > 0) {
     try {
       const saved = await options.cache.save(key, workspace.path, environment.cache, stop.signal);
-      await log.system(`[setup] cached ${environment.cache.join(", ")} as environment ${key.slice(0, 12)} (${saved.files} files, ${saved.bytes} bytes) in ${saved.ms} ms, for the next jobs`);
+      await log.system(
+        `[setup] cached ${environment.cache.join(", ")} as environment ${key.slice(0, 12)} (${saved.files} files, ${saved.bytes} bytes) in ${saved.ms} ms, for the next jobs`,
+      );
     } catch (error) {
       stop.throwIfStopped();
       logger.warn({ err: error, key }, "could not cache the job's environment; the job goes on, the next one runs setup again");
@@ -112,7 +114,13 @@ async function restoreCached(options: SetupStageOptions, key: string, environmen
 }
 
 /** Setup (or maintenance) commands in order, in a sandbox with network and the setup secrets, within the setup budget. */
-async function runPhaseCommands(options: SetupStageOptions, environment: JobEnvironment, prepared: PreparedEnvironment, commands: string[], kind: "setup" | "maintenance"): Promise<void> {
+async function runPhaseCommands(
+  options: SetupStageOptions,
+  environment: JobEnvironment,
+  prepared: PreparedEnvironment,
+  commands: string[],
+  kind: "setup" | "maintenance",
+): Promise<void> {
   const { driver, log, stop } = options;
   const secrets = Object.fromEntries(environment.setupSecrets.flatMap((name) => (options.hostEnv[name] !== undefined ? [[name, options.hostEnv[name]!]] : [])));
   const missing = environment.setupSecrets.filter((name) => options.hostEnv[name] === undefined);
@@ -122,7 +130,16 @@ async function runPhaseCommands(options: SetupStageOptions, environment: JobEnvi
   let sandbox: Sandbox;
   try {
     sandbox = await driver.start(
-      { jobId: options.jobId, owner: options.owner, worktree: options.workspace.path, env: prepared.sandboxEnv, network: true, phase: "setup", ...(prepared.image ? { image: prepared.image } : {}), logger: options.logger },
+      {
+        jobId: options.jobId,
+        owner: options.owner,
+        worktree: options.workspace.path,
+        env: prepared.sandboxEnv,
+        network: true,
+        phase: "setup",
+        ...(prepared.image ? { image: prepared.image } : {}),
+        logger: options.logger,
+      },
       stop.signal,
     );
   } catch (error) {
@@ -136,11 +153,20 @@ async function runPhaseCommands(options: SetupStageOptions, environment: JobEnvi
       if (left <= 0) throw budgetSpent(environment, kind, command);
       await log.system(`[setup] ${kind} command ${index + 1} of ${commands.length}: $ ${command}`);
       // Secrets per command, not in the sandbox's environment: nothing started from it keeps them.
-      const result = await runLoggedCommand(sandbox, command, { log, signal: stop.signal, timeoutMs: left, maxOutputBytes: options.maxOutputBytes, ...(Object.keys(secrets).length > 0 ? { env: secrets } : {}) });
+      const result = await runLoggedCommand(sandbox, command, {
+        log,
+        signal: stop.signal,
+        timeoutMs: left,
+        maxOutputBytes: options.maxOutputBytes,
+        ...(Object.keys(secrets).length > 0 ? { env: secrets } : {}),
+      });
       stop.throwIfStopped();
       if (result.timedOut) throw budgetSpent(environment, kind, command, quoteFailureOutput(result.summary, result.tail));
       if (result.exitCode !== 0) {
-        throw new JobFailure(`${kind} command ${index + 1} of ${commands.length} \`${command}\` (${environment.description}) failed with exit code ${result.exitCode}\n${quoteFailureOutput(result.summary, result.tail)}`, "final");
+        throw new JobFailure(
+          `${kind} command ${index + 1} of ${commands.length} \`${command}\` (${environment.description}) failed with exit code ${result.exitCode}\n${quoteFailureOutput(result.summary, result.tail)}`,
+          "final",
+        );
       }
     }
     await sandbox.copyOut(options.workspace.path);
@@ -164,7 +190,10 @@ function budgetSpent(environment: JobEnvironment, kind: string, command: string,
  */
 export async function clearEnvironment(repo: string, workspace: JobWorkspace, environment: JobEnvironment, signal: AbortSignal): Promise<void> {
   const local = environment.cache.filter((path) => !path.startsWith("~/"));
-  const tracked = local.length === 0 ? "" : (await runHostGit(["ls-tree", "--name-only", workspace.baseSha, "--", ...local.map((path) => path.replace(/\/+$/, ""))], { cwd: repo, signal })).stdout;
+  const tracked =
+    local.length === 0
+      ? ""
+      : (await runHostGit(["ls-tree", "--name-only", workspace.baseSha, "--", ...local.map((path) => path.replace(/\/+$/, ""))], { cwd: repo, signal })).stdout;
   const trackedPaths = new Set(tracked.split("\n").filter(Boolean));
   for (const path of local) {
     if (trackedPaths.has(path.replace(/\/+$/, ""))) continue;

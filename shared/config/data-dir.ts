@@ -38,7 +38,10 @@ export function hasDotSegment(path: string): boolean {
 
 /** <repo-name>-<8 hex of sha256(absolute path)>: readable, and distinct for two checkouts of one name. */
 export function repoKey(repo: string): string {
-  const name = basename(repo).replace(/[^A-Za-z0-9_.-]/g, "-").replace(/^\.+/, "") || "repo";
+  const name =
+    basename(repo)
+      .replace(/[^A-Za-z0-9_.-]/g, "-")
+      .replace(/^\.+/, "") || "repo";
   const hash = createHash("sha256").update(repo).digest("hex").slice(0, 8);
   return `${name}-${hash}`;
 }

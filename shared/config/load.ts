@@ -137,11 +137,7 @@ function camelKeys(tree: Tree): Tree {
   const out: Tree = {};
   for (const [key, value] of Object.entries(tree)) {
     const camel = key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-    out[camel] = isPlainObject(value)
-      ? camelKeys(value as Tree)
-      : Array.isArray(value)
-        ? value.map((v) => (isPlainObject(v) ? camelKeys(v as Tree) : v))
-        : value;
+    out[camel] = isPlainObject(value) ? camelKeys(value as Tree) : Array.isArray(value) ? value.map((v) => (isPlainObject(v) ? camelKeys(v as Tree) : v)) : value;
   }
   return out;
 }
@@ -153,4 +149,3 @@ function isPlainObject(value: unknown): value is Tree {
 export function isLoopbackHost(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
-

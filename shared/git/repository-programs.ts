@@ -107,8 +107,7 @@ export function repositoryOverrides(entries: readonly ConfigEntry[]): Repository
   // For these the first definition wins (system, global, then the repository), so a later
   // setting cannot replace a planted one: an environment variable or a command option can.
   if (planted.some((entry) => entry.key === "core.gitproxy")) overrides.env.GIT_PROXY_COMMAND = "";
-  const firstWins = (variable: string) =>
-    planted.some((entry) => entry.key.endsWith(`.${variable}`) && entry.key.startsWith("remote.") && operatorValue(entry.key) === undefined);
+  const firstWins = (variable: string) => planted.some((entry) => entry.key.endsWith(`.${variable}`) && entry.key.startsWith("remote.") && operatorValue(entry.key) === undefined);
   overrides.uploadPack = firstWins("uploadpack");
   overrides.receivePack = firstWins("receivepack");
   return overrides;

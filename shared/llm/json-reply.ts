@@ -6,13 +6,7 @@ import type { FinishReason, JsonReply, TokenCounts } from "./model.js";
  * Validates a reply against the caller's schema. Problems come back as `error` text written
  * for the model to read in a repair prompt, not thrown.
  */
-export function readJsonReply<T>(
-  raw: string,
-  schema: z.ZodType<T>,
-  schemaName: string,
-  finishReason: FinishReason,
-  usage: TokenCounts,
-): JsonReply<T> {
+export function readJsonReply<T>(raw: string, schema: z.ZodType<T>, schemaName: string, finishReason: FinishReason, usage: TokenCounts): JsonReply<T> {
   const cutOff = finishReason === "length" ? " The reply was cut off at the token limit; answer more briefly." : "";
   const extracted = extractJson(raw);
   if (!extracted.ok) {

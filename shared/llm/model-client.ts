@@ -54,17 +54,11 @@ export function createModelClient(config: Config["llm"], role: ModelRole, logger
     }
     const choice = completion.choices?.[0];
     if (!choice) {
-      throw new ConnectError(
-        `model endpoint ${describeEndpoint(endpoint)} answered without any choices; check that it serves OpenAI-compatible /chat/completions`,
-        Code.Internal,
-      );
+      throw new ConnectError(`model endpoint ${describeEndpoint(endpoint)} answered without any choices; check that it serves OpenAI-compatible /chat/completions`, Code.Internal);
     }
     const reply = { text: choice.message.content ?? "", usage: usageOf(completion.usage), finishReason: finishOf(choice.finish_reason) };
     countTokens(role, reply.usage);
-    callLog.info(
-      { durationMs: Date.now() - started, attempts: counter.attempts, ...reply.usage, finishReason: reply.finishReason },
-      "model replied",
-    );
+    callLog.info({ durationMs: Date.now() - started, attempts: counter.attempts, ...reply.usage, finishReason: reply.finishReason }, "model replied");
     return reply;
   }
 

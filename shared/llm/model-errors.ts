@@ -27,8 +27,7 @@ export function toModelError(error: unknown, endpoint: RoleEndpoint, attempts: n
   if (error instanceof APIConnectionError) {
     const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
     return make(
-      `could not reach model endpoint ${where} (${tries})${cause}; ` +
-        `check PUSHPALS_${role}_LLM_BASE_URL / PUSHPALS_LLM_BASE_URL and that the model server is running`,
+      `could not reach model endpoint ${where} (${tries})${cause}; ` + `check PUSHPALS_${role}_LLM_BASE_URL / PUSHPALS_LLM_BASE_URL and that the model server is running`,
       Code.Unavailable,
     );
   }
@@ -39,14 +38,7 @@ export function toModelError(error: unknown, endpoint: RoleEndpoint, attempts: n
   return make(`model call to ${where} failed: ${message}`, Code.Internal);
 }
 
-function fromStatus(
-  status: number,
-  detail: string,
-  where: string,
-  role: string,
-  tries: string,
-  make: (message: string, code: Code) => ConnectError,
-): ConnectError {
+function fromStatus(status: number, detail: string, where: string, role: string, tries: string, make: (message: string, code: Code) => ConnectError): ConnectError {
   const answered = `model endpoint ${where} answered ${status}: ${detail}`;
   if (status === 401) return make(`${answered}; set a valid PUSHPALS_${role}_LLM_API_KEY or PUSHPALS_LLM_API_KEY`, Code.Unauthenticated);
   if (status === 403) return make(`${answered}; the API key lacks access to this model, use another key or model`, Code.PermissionDenied);

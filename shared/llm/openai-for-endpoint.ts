@@ -27,23 +27,14 @@ export function openaiFor(endpoint: RoleEndpoint, logger: Logger): OpenAI {
  * The same client, counting the requests one call makes and logging each failed attempt, so a
  * person watching the logs sees retries and backoff as they happen rather than a silent wait.
  */
-export function observedClient(
-  client: OpenAI,
-  endpoint: RoleEndpoint,
-  logger: Logger,
-  counter: { attempts: number },
-  signal: AbortSignal,
-): OpenAI {
+export function observedClient(client: OpenAI, endpoint: RoleEndpoint, logger: Logger, counter: { attempts: number }, signal: AbortSignal): OpenAI {
   const maxAttempts = endpoint.maxRetries + 1;
   const observed: typeof fetch = async (input, init) => {
     const attempt = ++counter.attempts;
     try {
       const response = await fetch(input, init);
       if (!response.ok) {
-        logger.warn(
-          { status: response.status, attempt, maxAttempts },
-          `model endpoint answered ${response.status} (attempt ${attempt} of at most ${maxAttempts})`,
-        );
+        logger.warn({ status: response.status, attempt, maxAttempts }, `model endpoint answered ${response.status} (attempt ${attempt} of at most ${maxAttempts})`);
       }
       return response;
     } catch (error) {

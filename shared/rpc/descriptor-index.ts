@@ -32,7 +32,12 @@ export function indexDescriptors(services: readonly DescService[], sourceInfo: S
     files.set(file.proto.name, file);
     file.dependencies.forEach(addFile);
     for (const message of file.messages) addMessage(message);
-    for (const e of file.enums) addEnum(e.typeName, e.values.map((v) => v.name), file);
+    for (const e of file.enums)
+      addEnum(
+        e.typeName,
+        e.values.map((v) => v.name),
+        file,
+      );
     for (const extension of file.extensions) addExtension(extension);
     for (const service of file.services) {
       symbols.set(service.typeName, file);
@@ -45,7 +50,12 @@ export function indexDescriptors(services: readonly DescService[], sourceInfo: S
     for (const field of message.fields) symbols.set(`${message.typeName}.${field.name}`, message.file);
     for (const oneof of message.oneofs) symbols.set(`${message.typeName}.${oneof.name}`, message.file);
     for (const nested of message.nestedMessages) addMessage(nested);
-    for (const e of message.nestedEnums) addEnum(e.typeName, e.values.map((v) => v.name), message.file);
+    for (const e of message.nestedEnums)
+      addEnum(
+        e.typeName,
+        e.values.map((v) => v.name),
+        message.file,
+      );
     for (const extension of message.nestedExtensions) addExtension(extension);
   };
   // Protobuf scopes enum values beside their enum, not inside it (pushpals.v1.PRIORITY_NORMAL).

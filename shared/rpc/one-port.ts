@@ -6,10 +6,7 @@ import type { Logger } from "../log.js";
 import { sniffProtocol } from "./sniff-protocol.js";
 
 /** What the HTTP/1.1 and HTTP/2 servers both hand each request to. */
-export type RequestHandler = (
-  request: http.IncomingMessage | http2.Http2ServerRequest,
-  response: http.ServerResponse | http2.Http2ServerResponse,
-) => void;
+export type RequestHandler = (request: http.IncomingMessage | http2.Http2ServerRequest, response: http.ServerResponse | http2.Http2ServerResponse) => void;
 
 export interface OnePortOptions {
   host: string;

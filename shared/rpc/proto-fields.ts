@@ -13,10 +13,7 @@ import { clipEnd } from "../text/clip.js";
 export function id(kind: IdKind): z.ZodType<string> {
   const example = `${ID_PREFIXES[kind]}_01J…`;
   return z.string().refine((value) => isId(kind, value), {
-    error: (issue) =>
-      issue.input === ""
-        ? `is required: a ${kind} id like ${example}`
-        : `must be a ${kind} id like ${example} (got ${preview(issue.input)})`,
+    error: (issue) => (issue.input === "" ? `is required: a ${kind} id like ${example}` : `must be a ${kind} id like ${example} (got ${preview(issue.input)})`),
   });
 }
 
@@ -30,8 +27,7 @@ export function enumValue<T extends number>(schema: GenEnum<T>, options: { allow
   const names = allowed.map((v) => v.name).join(", ");
   const numbers = new Set(allowed.map((v) => v.number));
   return z.custom<T>((value) => typeof value === "number" && numbers.has(value), {
-    error: (issue) =>
-      issue.input === 0 ? `is unspecified: set it to one of ${names}` : `must be one of ${names} (got ${preview(issue.input)})`,
+    error: (issue) => (issue.input === 0 ? `is unspecified: set it to one of ${names}` : `must be one of ${names} (got ${preview(issue.input)})`),
   });
 }
 
@@ -100,6 +96,6 @@ function formatMs(ms: number): string {
 }
 
 function preview(value: unknown): string {
-  const text = typeof value === "bigint" ? value.toString() : JSON.stringify(value) ?? String(value);
+  const text = typeof value === "bigint" ? value.toString() : (JSON.stringify(value) ?? String(value));
   return clipEnd(text, 41);
 }

@@ -70,8 +70,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   const authToken = options.authToken === "" ? undefined : options.authToken;
   if (authToken === undefined && !(await isLoopbackHost(options.host))) {
     throw new Error(
-      `refusing to listen on ${options.host} without an auth token: anyone who can reach it could change state. ` +
-        `Set ${AUTH_TOKEN_VARIABLE}, or listen on 127.0.0.1`,
+      `refusing to listen on ${options.host} without an auth token: anyone who can reach it could change state. ` + `Set ${AUTH_TOKEN_VARIABLE}, or listen on 127.0.0.1`,
     );
   }
   const badToken = authToken === undefined ? undefined : tokenProblem(authToken);
@@ -121,7 +120,10 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   const port = await listenOnePort({ host: options.host, port: options.port, handler: served, logger, ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}) });
   const hostInUrl = options.host.includes(":") ? `[${options.host}]` : options.host;
   const url = `http://${hostInUrl}:${port.port}`;
-  logger.info({ url, auth: authToken !== undefined, maxRequestBytes: options.maxRequestBytes, metrics: options.metrics === true, corsOrigins: options.corsOrigins ?? [] }, "rpc server listening");
+  logger.info(
+    { url, auth: authToken !== undefined, maxRequestBytes: options.maxRequestBytes, metrics: options.metrics === true, corsOrigins: options.corsOrigins ?? [] },
+    "rpc server listening",
+  );
 
   let closing: Promise<ShutdownReport> | undefined;
   return {

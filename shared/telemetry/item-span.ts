@@ -16,7 +16,13 @@ export async function inItemSpan<T>(service: ServiceName, item: QueueItem, work:
     `${service} ${queueLabel(item.queue)} item`,
     {
       kind: SpanKind.CONSUMER,
-      attributes: { [SERVICE_ATTRIBUTE]: service, "pushpals.item_id": item.id, "pushpals.session_id": item.sessionId, "pushpals.attempt": item.attempts, "messaging.destination.name": queueLabel(item.queue) },
+      attributes: {
+        [SERVICE_ATTRIBUTE]: service,
+        "pushpals.item_id": item.id,
+        "pushpals.session_id": item.sessionId,
+        "pushpals.attempt": item.attempts,
+        "messaging.destination.name": queueLabel(item.queue),
+      },
     },
     parent,
   );

@@ -13,7 +13,13 @@ export const propagateTraceContext: Interceptor = (next) => (req) => {
  * Polled by worker loops every few seconds: traced when a traced caller makes them, but not
  * as a fresh trace each time (that would bury the traces of real work).
  */
-const POLLS = new Set(["pushpals.v1.QueueService/Claim", "pushpals.v1.QueueService/RenewLease", "pushpals.v1.ExecutionService/Heartbeat", "grpc.health.v1.Health/Check", "grpc.health.v1.Health/Watch"]);
+const POLLS = new Set([
+  "pushpals.v1.QueueService/Claim",
+  "pushpals.v1.QueueService/RenewLease",
+  "pushpals.v1.ExecutionService/Heartbeat",
+  "grpc.health.v1.Health/Check",
+  "grpc.health.v1.Health/Watch",
+]);
 
 /**
  * Server side: each call becomes a span, a child of the caller's when it sent a traceparent,
@@ -24,11 +30,16 @@ export const traceServerCalls: Interceptor = (next) => async (req) => {
   const rpc = `${req.service.typeName}/${req.method.name}`;
   const parent = extractTraceHeaders(req.header);
   if (POLLS.has(rpc) && trace.getSpanContext(parent) === undefined) return next(req);
-  const span = trace.getTracer(TRACER_NAME).startSpan(
-    rpc,
-    { kind: SpanKind.SERVER, attributes: { "rpc.system": "connect_rpc", "rpc.service": req.service.typeName, "rpc.method": req.method.name, [SERVICE_ATTRIBUTE]: serviceOfRpc(req.service.typeName) } },
-    parent,
-  );
+  const span = trace
+    .getTracer(TRACER_NAME)
+    .startSpan(
+      rpc,
+      {
+        kind: SpanKind.SERVER,
+        attributes: { "rpc.system": "connect_rpc", "rpc.service": req.service.typeName, "rpc.method": req.method.name, [SERVICE_ATTRIBUTE]: serviceOfRpc(req.service.typeName) },
+      },
+      parent,
+    );
   try {
     const res = await context.with(trace.setSpan(parent, span), () => next(req));
     if (!res.stream) {

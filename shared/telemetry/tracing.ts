@@ -38,7 +38,10 @@ export function startTracing(options: TracingOptions): Tracing {
   return {
     shutdown() {
       // An unreachable collector must not hold up the exit: the last spans are given a few seconds.
-      stopped ??= Promise.race([provider.shutdown().catch((error: unknown) => options.logger.warn({ err: error }, "exporting the last spans failed")), delay(SHUTDOWN_FLUSH_MS)]).finally(() => {
+      stopped ??= Promise.race([
+        provider.shutdown().catch((error: unknown) => options.logger.warn({ err: error }, "exporting the last spans failed")),
+        delay(SHUTDOWN_FLUSH_MS),
+      ]).finally(() => {
         // Later starts (tests, a restarted tree) register afresh.
         trace.disable();
         propagation.disable();

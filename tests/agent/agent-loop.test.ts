@@ -218,9 +218,14 @@ describe("builtin agent loop", () => {
     ({ server, model } = await scriptedModel("step-limit.jsonl"));
     await current.sandbox.stop();
 
-    const error = await runAgent({ model, sandbox: current.sandbox, task: task("x"), limits: limits(), signal: AbortSignal.timeout(5000), reporter: recordingReporter().reporter }).catch(
-      (e: unknown) => e,
-    );
+    const error = await runAgent({
+      model,
+      sandbox: current.sandbox,
+      task: task("x"),
+      limits: limits(),
+      signal: AbortSignal.timeout(5000),
+      reporter: recordingReporter().reporter,
+    }).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(AgentCrashed);
     const crash = error as AgentCrashed;

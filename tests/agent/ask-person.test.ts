@@ -12,7 +12,7 @@ afterEach(async () => {
   server = current = undefined;
 });
 
-const ASK = { content: "THOUGHT: unclear.\n\n```bash\necho \"PUSHPALS_ASK on or off?\"\n```" };
+const ASK = { content: 'THOUGHT: unclear.\n\n```bash\necho "PUSHPALS_ASK on or off?"\n```' };
 const SUBMIT = { content: "THOUGHT: done.\n\n```bash\necho PUSHPALS_SUBMIT && echo 'as answered'\n```" };
 
 /** The person, as the runner would relay them: answers once `answer` is called. */
@@ -40,7 +40,15 @@ describe("PUSHPALS_ASK: the agent asks the person", () => {
     ({ server, model } = await scriptedModel([ASK, { ...SUBMIT, match: { role: "user", contains: "Off, always." } }]));
     const them = person();
     const wallTimeMs = 1500;
-    const running = runAgent({ model, sandbox: current.sandbox, task: task("Add a flag."), limits: limits({ wallTimeMs }), signal: AbortSignal.timeout(20_000), reporter: recordingReporter().reporter, conversation: them.conversation });
+    const running = runAgent({
+      model,
+      sandbox: current.sandbox,
+      task: task("Add a flag."),
+      limits: limits({ wallTimeMs }),
+      signal: AbortSignal.timeout(20_000),
+      reporter: recordingReporter().reporter,
+      conversation: them.conversation,
+    });
     // Answered only after the whole wall time has gone by: a clock that ran on would have stopped the run.
     const answered = new Promise<void>((resolve) => setTimeout(() => resolve(them.answer("Off, always.")), wallTimeMs + 700));
     const outcome = await running;
@@ -58,7 +66,14 @@ describe("PUSHPALS_ASK: the agent asks the person", () => {
     current = await scene("process");
     let model;
     ({ server, model } = await scriptedModel([ASK, { ...SUBMIT, match: { role: "user", contains: "No person can answer questions" } }]));
-    const outcome = await runAgent({ model, sandbox: current.sandbox, task: task("Add a flag."), limits: limits(), signal: AbortSignal.timeout(20_000), reporter: recordingReporter().reporter });
+    const outcome = await runAgent({
+      model,
+      sandbox: current.sandbox,
+      task: task("Add a flag."),
+      limits: limits(),
+      signal: AbortSignal.timeout(20_000),
+      reporter: recordingReporter().reporter,
+    });
     expect(outcome).toMatchObject({ status: "submitted", steps: 2 });
   });
 
@@ -68,7 +83,15 @@ describe("PUSHPALS_ASK: the agent asks the person", () => {
     ({ server, model } = await scriptedModel([ASK]));
     const them = person();
     const cancel = new AbortController();
-    const running = runAgent({ model, sandbox: current.sandbox, task: task("Add a flag."), limits: limits(), signal: cancel.signal, reporter: recordingReporter().reporter, conversation: them.conversation });
+    const running = runAgent({
+      model,
+      sandbox: current.sandbox,
+      task: task("Add a flag."),
+      limits: limits(),
+      signal: cancel.signal,
+      reporter: recordingReporter().reporter,
+      conversation: them.conversation,
+    });
     const asking = (async () => {
       while (them.asked.length === 0) await new Promise((resolve) => setImmediate(resolve));
       cancel.abort();
@@ -90,7 +113,15 @@ describe("PUSHPALS_ASK: the agent asks the person", () => {
       waitWhilePaused: () => new Promise((resolve) => (resume = resolve)),
       ask: () => Promise.reject(new Error("not asked in this test")),
     };
-    const running = runAgent({ model, sandbox: current.sandbox, task: task("Write a note."), limits: limits(), signal: AbortSignal.timeout(20_000), reporter: recordingReporter().reporter, conversation });
+    const running = runAgent({
+      model,
+      sandbox: current.sandbox,
+      task: task("Write a note."),
+      limits: limits(),
+      signal: AbortSignal.timeout(20_000),
+      reporter: recordingReporter().reporter,
+      conversation,
+    });
     while (!resume) await new Promise((r) => setImmediate(r));
     // Paused before the first step: the model has not been called.
     expect(server.requests()).toHaveLength(0);

@@ -40,9 +40,7 @@ describe("[agent] config section", () => {
   it("names the key and says what to do when a value is wrong", () => {
     const issues = (input: unknown) => agentSection.safeParse(input).error?.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
     expect(issues({ backend: "command" })).toEqual([expect.stringMatching(/^command\.template: must be set when agent\.backend is "command", e\.g\. "mini/)]);
-    expect(issues({ command: { template: "mini -t {task}" } })).toEqual([
-      "command.template: may only use the placeholders {instruction_file}, {instruction}, {model}, {workdir}",
-    ]);
+    expect(issues({ command: { template: "mini -t {task}" } })).toEqual(["command.template: may only use the placeholders {instruction_file}, {instruction}, {model}, {workdir}"]);
     expect(issues({ maxValidationRounds: -1 })?.[0]).toMatch(/^maxValidationRounds: /);
     // Shell variables and brace expansion are not placeholders.
     expect(agentSection.parse({ backend: "command", command: { template: 'aider --message-file {instruction_file} --model "${MODEL}" {a,b}' } }).backend).toBe("command");
@@ -104,7 +102,13 @@ describe("agentBackend", () => {
   it("command with a model under the kubernetes driver: every worker job fails saying pods cannot reach the model, none gets network", async () => {
     const config = loadConfig({
       env: {},
-      overrides: { "supervisor.driver": "kubernetes", "agent.backend": "command", "agent.command.template": "mini -t {instruction}", "llm.baseUrl": "http://127.0.0.1:9/v1", "llm.model": "m" },
+      overrides: {
+        "supervisor.driver": "kubernetes",
+        "agent.backend": "command",
+        "agent.command.template": "mini -t {instruction}",
+        "llm.baseUrl": "http://127.0.0.1:9/v1",
+        "llm.model": "m",
+      },
     });
     const { worker } = await makeLanes(config, silentLogger);
 

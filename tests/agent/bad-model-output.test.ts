@@ -23,7 +23,14 @@ describe("bad model output", () => {
     ({ server, model } = await scriptedModel([{ content: "" }, { match: { role: "user", contains: "your reply was empty" }, ...submit }]));
     const recorded = recordingReporter();
 
-    const outcome = await runAgent({ model, sandbox: current.sandbox, task: task("Anything."), limits: limits(), signal: AbortSignal.timeout(10_000), reporter: recorded.reporter });
+    const outcome = await runAgent({
+      model,
+      sandbox: current.sandbox,
+      task: task("Anything."),
+      limits: limits(),
+      signal: AbortSignal.timeout(10_000),
+      reporter: recorded.reporter,
+    });
 
     expect(outcome).toMatchObject({ status: "submitted", summary: "recovered", steps: 2 });
     expect(recorded.steps()[0]).toMatchObject({ formatError: true, output: "your reply was empty.", command: "" });
@@ -36,7 +43,14 @@ describe("bad model output", () => {
     ({ server, model } = await scriptedModel([{ content: huge }, { match: { role: "user", contains: "characters long, more than the" }, ...submit }]));
     const recorded = recordingReporter();
 
-    const outcome = await runAgent({ model, sandbox: current.sandbox, task: task("Anything."), limits: limits(), signal: AbortSignal.timeout(10_000), reporter: recorded.reporter });
+    const outcome = await runAgent({
+      model,
+      sandbox: current.sandbox,
+      task: task("Anything."),
+      limits: limits(),
+      signal: AbortSignal.timeout(10_000),
+      reporter: recorded.reporter,
+    });
 
     expect(outcome).toMatchObject({ status: "submitted", steps: 2 });
     const second = sentMessages(server)[1]!;
@@ -58,7 +72,14 @@ describeIfAvailable("bad model output in a bwrap sandbox", bwrapRequirement, () 
     let model;
     ({ server, model } = await scriptedModel([{ content: `THOUGHT: clean everything.\n\n\`\`\`bash\n${command}\n\`\`\`` }, submit]));
 
-    const outcome = await runAgent({ model, sandbox: current.sandbox, task: task("Clean up."), limits: limits(), signal: AbortSignal.timeout(10_000), reporter: recordingReporter().reporter });
+    const outcome = await runAgent({
+      model,
+      sandbox: current.sandbox,
+      task: task("Clean up."),
+      limits: limits(),
+      signal: AbortSignal.timeout(10_000),
+      reporter: recordingReporter().reporter,
+    });
 
     expect(outcome.status).toBe("submitted");
     for (const marker of markers) expect(await readFile(marker, "utf8")).toBe("still here\n");

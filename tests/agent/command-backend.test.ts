@@ -211,7 +211,11 @@ describeIfAvailable("command backend in a bwrap sandbox", bwrapRequirement, () =
   it("the CLI reaches the model only through the job's socket, never sees the key, and cannot connect to the upstream itself", async () => {
     const direct = () => [`127.0.0.1:${new URL(upstream!.url).port}`, `127.0.0.1:${new URL(scripted!.url).port}`];
     const settings = await setUp([{ content: "from inside bwrap" }], "", ["bwrap", { modelSocket: true }]);
-    settings.template = bwrapCli(direct().map((target) => `--try-connect ${target}`).join(" "));
+    settings.template = bwrapCli(
+      direct()
+        .map((target) => `--try-connect ${target}`)
+        .join(" "),
+    );
     await copyFile(FAKE_CLI, join(current!.workspace.worktree, "fake-agent-cli.mjs"));
 
     const outcome = await runCommandAgent({

@@ -62,7 +62,14 @@ describe("the agent gives up", () => {
       { content: "THOUGHT: The task asks to delete a file the scope forbids touching.\n\n```bash\necho PUSHPALS_GIVE_UP\n```" },
       { content: "```bash\necho PUSHPALS_SUBMIT\n```" },
     ]));
-    const outcome = await runAgent({ model, sandbox: current.sandbox, task: task("Delete README.md."), limits: limits(), signal: AbortSignal.timeout(10_000), reporter: recordingReporter().reporter });
+    const outcome = await runAgent({
+      model,
+      sandbox: current.sandbox,
+      task: task("Delete README.md."),
+      limits: limits(),
+      signal: AbortSignal.timeout(10_000),
+      reporter: recordingReporter().reporter,
+    });
     expect(outcome).toMatchObject({ status: "failed", reason: "gave_up", steps: 1 });
     if (outcome.status !== "failed") throw new Error("unreachable");
     expect(outcome.message).toMatch(/^the agent gave up on step 1: The task asks to delete a file the scope forbids touching\. It judged the task cannot be done/);
@@ -77,7 +84,14 @@ describe("the give-up message", () => {
     ({ server, model } = await scriptedModel([
       { content: "```bash\necho PUSHPALS_GIVE_UP && echo 'The suite needs mocha.' && echo 'node_modules is missing and npm cannot reach the registry.'\n```" },
     ]));
-    const outcome = await runAgent({ model, sandbox: current.sandbox, task: task("Fix the tests."), limits: limits(), signal: AbortSignal.timeout(10_000), reporter: recordingReporter().reporter });
+    const outcome = await runAgent({
+      model,
+      sandbox: current.sandbox,
+      task: task("Fix the tests."),
+      limits: limits(),
+      signal: AbortSignal.timeout(10_000),
+      reporter: recordingReporter().reporter,
+    });
     if (outcome.status !== "failed") throw new Error("expected gave_up");
     expect(outcome.message).toMatch(/^the agent gave up on step 1: The suite needs mocha\. node_modules is missing and npm cannot reach the registry\. It judged/);
     expect(outcome.message).not.toContain("\n");

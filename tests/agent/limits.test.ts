@@ -27,13 +27,18 @@ describe("agent limits", () => {
     const recorded = recordingReporter();
 
     const outcome = failure(
-      await runAgent({ model, sandbox: current.sandbox, task: task("Look around."), limits: limits({ maxSteps: 3 }), signal: AbortSignal.timeout(10_000), reporter: recorded.reporter }),
+      await runAgent({
+        model,
+        sandbox: current.sandbox,
+        task: task("Look around."),
+        limits: limits({ maxSteps: 3 }),
+        signal: AbortSignal.timeout(10_000),
+        reporter: recorded.reporter,
+      }),
     );
 
     expect(outcome).toMatchObject({ reason: "step_limit", steps: 3 });
-    expect(outcome.message).toBe(
-      "the agent used all 3 steps without submitting; raise the plan's budgets.max_steps (or supervisor.max_steps) or split the task into smaller jobs",
-    );
+    expect(outcome.message).toBe("the agent used all 3 steps without submitting; raise the plan's budgets.max_steps (or supervisor.max_steps) or split the task into smaller jobs");
     expect(server.requests()).toHaveLength(3);
     expect(server.remaining()).toBe(2);
     expect(recorded.steps().map((s) => s.output)).toEqual(["looking 1\n", "looking 2\n", "looking 3\n"]);
@@ -141,9 +146,7 @@ describe("agent limits", () => {
 
         expect(performance.now() - cancelledAt).toBeLessThan(2000);
         expect(outcome).toMatchObject({ reason: "cancelled", steps: 1 });
-        expect(outcome.message).toBe(
-          "the job was cancelled during step 1; the agent stopped at once and killed its running command. Submit the request again to retry",
-        );
+        expect(outcome.message).toBe("the job was cancelled during step 1; the agent stopped at once and killed its running command. Submit the request again to retry");
         expect(await processesWith(sleeper.marker)).toBe(0);
         expect(server.requests()).toHaveLength(1);
         expect(recorded.steps()[0]).toMatchObject({ command: `sleep ${sleeper.seconds}` });

@@ -30,7 +30,10 @@ describe("parseAction", () => {
     expect(parseAction("```bash\nls", 1000)).toMatchObject({ ok: false, problem: expect.stringContaining("no ```bash code block") });
     expect(parseAction("```bash\n\n```", 1000)).toMatchObject({ ok: false, problem: "its code block is empty." });
     expect(parseAction("```bash\necho a\0b\n```", 1000)).toMatchObject({ ok: false, problem: expect.stringContaining("NUL byte") });
-    expect(parseAction(`\`\`\`bash\necho ${"x".repeat(100)}\n\`\`\``, 50)).toMatchObject({ ok: false, problem: expect.stringMatching(/^your reply was \d+ characters long, more than the 50 allowed/) });
+    expect(parseAction(`\`\`\`bash\necho ${"x".repeat(100)}\n\`\`\``, 50)).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/^your reply was \d+ characters long, more than the 50 allowed/),
+    });
   });
 });
 

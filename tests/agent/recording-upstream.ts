@@ -24,7 +24,11 @@ export async function recordingUpstream(target: string | (() => string)): Promis
     const text = Buffer.concat(chunks).toString("utf8");
     const path = (req.url ?? "").replace(/^\/v1/, "");
     seen.push({ method: req.method ?? "", path, authorization: req.headers.authorization, body: text ? (JSON.parse(text) as Record<string, unknown>) : null });
-    const answer = await fetch((typeof target === "string" ? target : target()) + path, { method: req.method, headers: { "content-type": "application/json" }, ...(text ? { body: text } : {}) });
+    const answer = await fetch((typeof target === "string" ? target : target()) + path, {
+      method: req.method,
+      headers: { "content-type": "application/json" },
+      ...(text ? { body: text } : {}),
+    });
     res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/json" });
     if (answer.body) for await (const chunk of Readable.fromWeb(answer.body as ReadableStream<Uint8Array>)) res.write(chunk);
     res.end();

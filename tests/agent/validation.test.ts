@@ -112,8 +112,10 @@ describe("validation after the agent submits", () => {
     expect(output.length).toBeGreaterThan(20 * 4000);
     expect(output.slice(0, 2000) + output.slice(-4000)).not.toContain("55 failing");
     const message = outcome.message;
-    expect(message).toMatch(/^validation still failed after 2 round\(s\): `cat mocha-output.txt; exit 55` exited 55; fix the task .*, then submit the request again\n--- summary lines/);
-    expect(message).toContain("1,200 passing (3s)\n55 failing\nError: expected 200 \"OK\", got 404 \"Not Found\"\n");
+    expect(message).toMatch(
+      /^validation still failed after 2 round\(s\): `cat mocha-output.txt; exit 55` exited 55; fix the task .*, then submit the request again\n--- summary lines/,
+    );
+    expect(message).toContain('1,200 passing (3s)\n55 failing\nError: expected 200 "OK", got 404 "Not Found"\n');
     const lastFrame = "at process.processImmediate (node:internal/timers:476:21)";
     expect(message.indexOf("55 failing")).toBeLessThan(message.indexOf(lastFrame));
     expect(message.length).toBeLessThan(6000);
@@ -154,7 +156,14 @@ describe("validation after the agent submits", () => {
     ({ server, model } = await scriptedModel([{ content: "```bash\necho PUSHPALS_SUBMIT && echo done\n```" }]));
     const recorded = recordingReporter();
 
-    const outcome = await runAgent({ model, sandbox: current.sandbox, task: task("Anything."), limits: limits(), signal: AbortSignal.timeout(10_000), reporter: recorded.reporter });
+    const outcome = await runAgent({
+      model,
+      sandbox: current.sandbox,
+      task: task("Anything."),
+      limits: limits(),
+      signal: AbortSignal.timeout(10_000),
+      reporter: recorded.reporter,
+    });
 
     expect(outcome).toMatchObject({ status: "submitted", summary: "done", validationRounds: 1 });
     expect(recorded.validations()).toEqual([]);

@@ -40,9 +40,15 @@ describe.each(["sqlite", "postgres"] as const)("ApprovalService on %s", (store) 
       message: expect.stringMatching(/kind: is unspecified.*subject: is required.*rule: is required.*idempotency_key: is required.*timeout: is required/s),
     });
     const { approval } = await ask("bad-input");
-    expect(await codeOf(approvals.deny({ id: approval!.id, answeredBy: "ada" }))).toMatchObject({ code: Code.InvalidArgument, message: expect.stringMatching(/^comment: is required/) });
+    expect(await codeOf(approvals.deny({ id: approval!.id, answeredBy: "ada" }))).toMatchObject({
+      code: Code.InvalidArgument,
+      message: expect.stringMatching(/^comment: is required/),
+    });
     expect(await codeOf(approvals.approve({ id: approval!.id }))).toMatchObject({ code: Code.InvalidArgument, message: expect.stringMatching(/^answered_by: is required/) });
-    expect(await codeOf(approvals.approve({ id: "apr_nope", answeredBy: "ada" }))).toMatchObject({ code: Code.InvalidArgument, message: expect.stringMatching(/^id: must be a approval id/) });
+    expect(await codeOf(approvals.approve({ id: "apr_nope", answeredBy: "ada" }))).toMatchObject({
+      code: Code.InvalidArgument,
+      message: expect.stringMatching(/^id: must be a approval id/),
+    });
     expect(await codeOf(approvals.approve({ id: "apr_01HZZZZZZZZZZZZZZZZZZZZZZZ", answeredBy: "ada" }))).toMatchObject({ code: Code.NotFound });
     expect(await codeOf(approvals.listApprovals({ pageToken: "forged" }))).toMatchObject({ code: Code.InvalidArgument, message: expect.stringMatching(/^page_token/) });
     // Nothing was answered by the refused calls.
@@ -58,7 +64,11 @@ describe.each(["sqlite", "postgres"] as const)("ApprovalService on %s", (store) 
     const answered = (await waiting).approval!;
     expect(answered).toMatchObject({ status: ApprovalStatus.DENIED, answeredBy: "ada", comment: "not on a Friday" });
     const { events } = await cp.clients.sessions.listEvents({ sessionId, limit: 1000 });
-    const about = events.filter((e) => (e.payload.case === "approvalRequested" && e.payload.value.approval?.id === approval!.id) || (e.payload.case === "approvalAnswered" && e.payload.value.approvalId === approval!.id));
+    const about = events.filter(
+      (e) =>
+        (e.payload.case === "approvalRequested" && e.payload.value.approval?.id === approval!.id) ||
+        (e.payload.case === "approvalAnswered" && e.payload.value.approvalId === approval!.id),
+    );
     expect(about.map((e) => e.payload.case)).toEqual(["approvalRequested", "approvalAnswered"]);
     expect(about[1]!.payload.value).toMatchObject({ status: ApprovalStatus.DENIED, answeredBy: "ada", comment: "not on a Friday", timedOut: false });
   });
@@ -78,7 +88,16 @@ describe.each(["sqlite", "postgres"] as const)("ApprovalService on %s", (store) 
     const made = [];
     for (const key of ["l1", "l2", "l3"]) {
       made.push(
-        (await cp.clients.approvals.requestApproval({ sessionId: own, kind: ApprovalKind.PUSH, subject: key, rule: "approvals.push", idempotencyKey: `${store}:${key}`, timeout: durationFromMs(600_000) })).approval!,
+        (
+          await cp.clients.approvals.requestApproval({
+            sessionId: own,
+            kind: ApprovalKind.PUSH,
+            subject: key,
+            rule: "approvals.push",
+            idempotencyKey: `${store}:${key}`,
+            timeout: durationFromMs(600_000),
+          })
+        ).approval!,
       );
     }
     await cp.clients.approvals.approve({ id: made[0]!.id, answeredBy: "ada" });

@@ -57,6 +57,6 @@ describe("[approvals] config and its rules", () => {
     await expect(load('[approvals]\npush = "maybe"\n')).rejects.toThrow(ConfigError);
     await expect(load('[approvals]\npush = "maybe"\n')).rejects.toThrow(/approvals\.push = "maybe".*auto.*ask.*deny/s);
     await expect(load('[approvals]\ncommand = [{ pattern = "(" }]\n')).rejects.toThrow(/approvals\.command\.0\.pattern = "\(".*regular expression/s);
-    await expect(load("[approvals]\ntimeout_action = \"ask\"\n")).rejects.toThrow(/approvals\.timeoutAction = "ask"/);
+    await expect(load('[approvals]\ntimeout_action = "ask"\n')).rejects.toThrow(/approvals\.timeoutAction = "ask"/);
   });
 });

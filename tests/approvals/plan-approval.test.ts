@@ -85,22 +85,25 @@ describe("[approvals.plan]: a high-risk plan waits for a person", () => {
     ]);
   });
 
-  it.each(["sqlite", "postgres"] as const)("on %s: a planner stopped while waiting loses nothing; the next one asks nothing again and runs the plan once approved", async (store) => {
-    current = await scene({ script: "plan-high-risk.jsonl", planner: { leaseMs: 1500 }, controlPlane: { store } });
-    const { cp, sessionId, model } = current;
-    const requestId = await enqueueRequest(current);
-    const first = current.startPlanner({ workerId: "planner-one" });
-    const approval = await pendingApproval(current);
-    await first.stop();
-    current.startPlanner({ workerId: "planner-two" });
-    // The second planner claims the request after the lease expires, finds the recorded plan and the same approval request.
-    await waitForItem(cp.clients, requestId, (item) => item.claimedBy === "planner-two" && item.status === ItemStatus.CLAIMED);
-    await cp.clients.approvals.approve({ id: approval.id, answeredBy: "ada" });
-    const request = await waitForItem(cp.clients, requestId, finished);
-    expect(request).toMatchObject({ status: ItemStatus.COMPLETED, attempts: 2 });
-    expect(await jobsOf(cp.clients, sessionId)).toHaveLength(1);
-    expect(model.requests()).toHaveLength(1);
-    expect((await approvalEvents(current)).map((e) => e.payload.case)).toEqual(["approvalRequested", "approvalAnswered"]);
-    expect((await cp.clients.approvals.listApprovals({ sessionId })).approvals).toHaveLength(1);
-  });
+  it.each(["sqlite", "postgres"] as const)(
+    "on %s: a planner stopped while waiting loses nothing; the next one asks nothing again and runs the plan once approved",
+    async (store) => {
+      current = await scene({ script: "plan-high-risk.jsonl", planner: { leaseMs: 1500 }, controlPlane: { store } });
+      const { cp, sessionId, model } = current;
+      const requestId = await enqueueRequest(current);
+      const first = current.startPlanner({ workerId: "planner-one" });
+      const approval = await pendingApproval(current);
+      await first.stop();
+      current.startPlanner({ workerId: "planner-two" });
+      // The second planner claims the request after the lease expires, finds the recorded plan and the same approval request.
+      await waitForItem(cp.clients, requestId, (item) => item.claimedBy === "planner-two" && item.status === ItemStatus.CLAIMED);
+      await cp.clients.approvals.approve({ id: approval.id, answeredBy: "ada" });
+      const request = await waitForItem(cp.clients, requestId, finished);
+      expect(request).toMatchObject({ status: ItemStatus.COMPLETED, attempts: 2 });
+      expect(await jobsOf(cp.clients, sessionId)).toHaveLength(1);
+      expect(model.requests()).toHaveLength(1);
+      expect((await approvalEvents(current)).map((e) => e.payload.case)).toEqual(["approvalRequested", "approvalAnswered"]);
+      expect((await cp.clients.approvals.listApprovals({ sessionId })).approvals).toHaveLength(1);
+    },
+  );
 });

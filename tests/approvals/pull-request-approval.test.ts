@@ -46,11 +46,10 @@ describe("[approvals] pull_request = ask", () => {
   });
 
   const gateFor = (itemId: string) =>
-    pullRequestApprovalGate(
-      { client: cp.clients.approvals, policy: approvalsSection.parse({ pullRequest: "ask" }) },
-      create(QueueItemSchema, { id: itemId, sessionId }),
-      { signal: AbortSignal.timeout(30_000), log: createLogger("test") },
-    );
+    pullRequestApprovalGate({ client: cp.clients.approvals, policy: approvalsSection.parse({ pullRequest: "ask" }) }, create(QueueItemSchema, { id: itemId, sessionId }), {
+      signal: AbortSignal.timeout(30_000),
+      log: createLogger("test"),
+    });
 
   it("approved → the PR is opened; denied → the merge stands, no request reaches GitHub, the reason is the PR's error", async () => {
     const first = await scene.job({ "a.txt": "a\n" });

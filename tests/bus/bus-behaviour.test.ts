@@ -38,13 +38,7 @@ describe.each(busesUnderTest)("$kind bus", (busUnderTest) => {
     expect((await take(oneToken, 3)).map(text)).toEqual(["1", "2", "end"]);
     const fromRest = await take(rest, 5);
     expect(fromRest.map(text)).toEqual(["1", "2", "3", "5", "end"]);
-    expect(fromRest.map((m) => m.subject)).toEqual([
-      `${root}.a.events`,
-      `${root}.b.events`,
-      `${root}.b.c.events`,
-      `${root}.a.events.x`,
-      `${root}.a.events`,
-    ]);
+    expect(fromRest.map((m) => m.subject)).toEqual([`${root}.a.events`, `${root}.b.events`, `${root}.b.c.events`, `${root}.a.events.x`, `${root}.a.events`]);
   });
 
   it("delivers one publisher's messages in the order they were published", async () => {

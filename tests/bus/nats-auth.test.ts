@@ -24,8 +24,7 @@ const PASSWORD = "s3cret/p@ss:word";
 const TOKEN = "t0ken-for-the-bus-0123456789";
 
 /** The URL with credentials: the password percent-encoded, as in PUSHPALS_NATS_URL. */
-const withUser = (url: string, user: string, password: string) =>
-  url.replace("nats://", `nats://${encodeURIComponent(user)}:${encodeURIComponent(password)}@`);
+const withUser = (url: string, user: string, password: string) => url.replace("nats://", `nats://${encodeURIComponent(user)}:${encodeURIComponent(password)}@`);
 
 async function openFailure(options: OpenBusOptions): Promise<ConnectError> {
   const error = await openBus(options).then(
@@ -94,10 +93,7 @@ describe("NATS with a token", () => {
   afterAll(() => server?.dispose());
 
   it("connects with bus.natsToken, or with the token in the URL", async () => {
-    for (const options of [
-      { natsUrl: server.url, natsToken: TOKEN },
-      { natsUrl: server.url.replace("nats://", `nats://${TOKEN}@`) },
-    ]) {
+    for (const options of [{ natsUrl: server.url, natsToken: TOKEN }, { natsUrl: server.url.replace("nats://", `nats://${TOKEN}@`) }]) {
       const logs = capturedLogs();
       const bus = await openBus({ ...options, name: "auth-test", logger: logs.logger });
       await roundTrip(bus);
@@ -237,10 +233,14 @@ describe("a control plane process on an authenticated NATS", () => {
     const repo = await tempDir("pushpals-natsauth-up-");
     try {
       await initRepo(repo.path, { "README.md": "# authenticated bus\n" });
-      const up = await startPushpals(["up"], { PUSHPALS_PORT: "0", PUSHPALS_LOG_LEVEL: "info", PUSHPALS_LLM_MODEL: "", PUSHPALS_NATS_URL: withUser(server.url, USER, PASSWORD) }, {
-        cwd: repo.path,
-        timeoutMs: 30_000,
-      });
+      const up = await startPushpals(
+        ["up"],
+        { PUSHPALS_PORT: "0", PUSHPALS_LOG_LEVEL: "info", PUSHPALS_LLM_MODEL: "", PUSHPALS_NATS_URL: withUser(server.url, USER, PASSWORD) },
+        {
+          cwd: repo.path,
+          timeoutMs: 30_000,
+        },
+      );
       try {
         expect(up.output.join("\n")).toContain(`bus           ${server.url.replace("nats://", `nats://${USER}:***@`)}`);
         const everything = [...up.output, ...up.logs].join("\n");

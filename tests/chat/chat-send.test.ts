@@ -62,7 +62,9 @@ describe("ChatService.Send", () => {
     const third = await services.chat.send({ sessionId, text: "why does greet return hi?", author: "ada" });
 
     expect(first.request).toMatchObject({ status: ItemStatus.PENDING, priority: Priority.NORMAL, idempotencyKey: `chat:${sessionId}:${first.messageSeq}` });
-    expect(first.request?.payload?.kind).toEqual(expect.objectContaining({ case: "request", value: expect.objectContaining({ text: "Add a CONTRIBUTING.md", messageSeq: first.messageSeq, origin: "chat" }) }));
+    expect(first.request?.payload?.kind).toEqual(
+      expect.objectContaining({ case: "request", value: expect.objectContaining({ text: "Add a CONTRIBUTING.md", messageSeq: first.messageSeq, origin: "chat" }) }),
+    );
     expect(first.request?.position?.ahead).toBe(0);
     expect(durationMs(first.request?.position?.eta)).toBe(30_000);
     expect(second.request).toMatchObject({ priority: Priority.BACKGROUND, position: { ahead: 1 } });
@@ -105,7 +107,10 @@ describe("ChatService.Send", () => {
     for (const changed of [{ text: "Add a LICENSE" }, { author: "grace" }]) {
       const refused = await services.chat.send({ sessionId, text: "Add a CONTRIBUTING.md", author: "ada", idempotencyKey: "send-1", ...changed }).catch((error: unknown) => error);
       expect(refused).toBeInstanceOf(ConnectError);
-      expect(refused).toMatchObject({ code: Code.AlreadyExists, rawMessage: expect.stringMatching(new RegExp(`idempotency_key "send-1" was already used .* \\(seq ${first.messageSeq}\\); send a new key`)) });
+      expect(refused).toMatchObject({
+        code: Code.AlreadyExists,
+        rawMessage: expect.stringMatching(new RegExp(`idempotency_key "send-1" was already used .* \\(seq ${first.messageSeq}\\); send a new key`)),
+      });
     }
     const events = await sessionEvents(cp.clients, sessionId);
     expect(eventsOf(events, "message")).toHaveLength(1);
@@ -167,7 +172,9 @@ describe("ChatService.Send", () => {
   });
 
   it("/ask is answered by the chat model as an assistant message, with no request", async () => {
-    current = await scene({ script: [{ content: "greet() returns the string 'hi'.", usage: { prompt_tokens: 50, completion_tokens: 9 }, match: { role: "user", contains: "what does greet return" } }] });
+    current = await scene({
+      script: [{ content: "greet() returns the string 'hi'.", usage: { prompt_tokens: 50, completion_tokens: 9 }, match: { role: "user", contains: "what does greet return" } }],
+    });
     const { services, sessionId, cp, model } = current;
     const sent = await services.chat.send({ sessionId, text: "/ask what does greet return?", author: "ada" });
 
@@ -181,7 +188,6 @@ describe("ChatService.Send", () => {
     ]);
     const events = await sessionEvents(cp.clients, sessionId);
     expect(eventsOf(events, "tokenUsage")).toEqual([expect.objectContaining({ role: ModelRole.CHAT, model: "scripted", promptTokens: 50n, completionTokens: 9n })]);
-
   });
 
   it("a re-sent /ask asks the model again (an answer is cheap, and the first may have failed)", async () => {

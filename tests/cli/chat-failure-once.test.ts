@@ -14,7 +14,11 @@ describe("chat --wait against pushpals up without a model", () => {
   beforeAll(async () => {
     repo = await tempDir("pushpals-nomodel-");
     await initRepo(repo.path);
-    up = await startPushpals(["up", "--port", "0", "--repo", repo.path], { PUSHPALS_LLM_MODEL: "", PUSHPALS_LLM_BASE_URL: "", PUSHPALS_SANDBOX_DRIVER: "process" }, { timeoutMs: 60_000 });
+    up = await startPushpals(
+      ["up", "--port", "0", "--repo", repo.path],
+      { PUSHPALS_LLM_MODEL: "", PUSHPALS_LLM_BASE_URL: "", PUSHPALS_SANDBOX_DRIVER: "process" },
+      { timeoutMs: 60_000 },
+    );
   }, 90_000);
   afterAll(async () => {
     await up?.stop();

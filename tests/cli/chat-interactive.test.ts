@@ -17,7 +17,11 @@ describe("pushpals chat (interactive, in a terminal)", () => {
     return `env -u NO_COLOR -u FORCE_COLOR ${vars.join(" ")} ${shellQuote(process.execPath)} ${shellQuote(PUSHPALS_BIN)} ${args}; echo "EXIT=$?"; sleep 600`;
   };
   /** Non-empty screen lines, trailing spaces trimmed. */
-  const screenLines = (screen: string) => screen.split("\n").map((line) => line.trimEnd()).filter(Boolean);
+  const screenLines = (screen: string) =>
+    screen
+      .split("\n")
+      .map((line) => line.trimEnd())
+      .filter(Boolean);
 
   beforeAll(async () => {
     repo = await tempDir("pushpals-cli-tty-");
@@ -56,10 +60,23 @@ describe("pushpals chat (interactive, in a terminal)", () => {
     screen = await tmux.waitFor("chat", new RegExp(`${MERGED_SHA.slice(0, 10)} merged into main_agents`));
     const lines = screenLines(screen);
     expect(lines.at(-1)).toBe("› and a fare");
-    expect(lines.some((line) => /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/.test(line)), "the spinner line is gone once nothing runs").toBe(false);
-    const order = [/^› add a greeting$/, /^pushpals› On it\.$/, /^job job_\w+ queued/, /^ {2}step 1: \$ grep -rn TODO src/, /^✓ job job_\w+ done/, new RegExp(`^✓ ${MERGED_SHA.slice(0, 10)} merged into main_agents, pushed — ${PR_URL}$`)];
+    expect(
+      lines.some((line) => /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/.test(line)),
+      "the spinner line is gone once nothing runs",
+    ).toBe(false);
+    const order = [
+      /^› add a greeting$/,
+      /^pushpals› On it\.$/,
+      /^job job_\w+ queued/,
+      /^ {2}step 1: \$ grep -rn TODO src/,
+      /^✓ job job_\w+ done/,
+      new RegExp(`^✓ ${MERGED_SHA.slice(0, 10)} merged into main_agents, pushed — ${PR_URL}$`),
+    ];
     const positions = order.map((pattern) => lines.findIndex((line) => pattern.test(line)));
-    expect(positions.every((position) => position >= 0), screen).toBe(true);
+    expect(
+      positions.every((position) => position >= 0),
+      screen,
+    ).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
 
     // Finish the half-typed line; it is sent as typed.

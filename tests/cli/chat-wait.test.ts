@@ -52,9 +52,20 @@ describe("pushpals chat -m --wait", () => {
     expect(result.code).toBe(0);
     const lines = result.stdout.split("\n");
     const at = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line));
-    const order = [/request req_\w+ queued/, /pushpals› I will add a greeting\./, /job job_\w+ queued/, /step 1: \$ grep -rn TODO src/, /job job_\w+ done/, new RegExp(`${MERGED_SHA.slice(0, 10)} merged into main_agents`), /done: merged/];
+    const order = [
+      /request req_\w+ queued/,
+      /pushpals› I will add a greeting\./,
+      /job job_\w+ queued/,
+      /step 1: \$ grep -rn TODO src/,
+      /job job_\w+ done/,
+      new RegExp(`${MERGED_SHA.slice(0, 10)} merged into main_agents`),
+      /done: merged/,
+    ];
     const positions = order.map(at);
-    expect(positions.every((position) => position >= 0), `missing a line in:\n${result.stdout}`).toBe(true);
+    expect(
+      positions.every((position) => position >= 0),
+      `missing a line in:\n${result.stdout}`,
+    ).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     expect(result.stdout).toContain(PR_URL);
     expect(result.stdout).toContain(completionId!);
@@ -119,7 +130,9 @@ describe("pushpals chat -m --wait", () => {
     expect(Object.keys(objects[0]!)).toEqual(["sent"]);
     expect(objects.slice(1, -1).every((object) => Object.keys(object).join() === "event")).toBe(true);
     expect(objects.at(-1)).toMatchObject({ outcome: { status: "merged", exitCode: 0, merges: [{ mergedSha: MERGED_SHA, prUrl: PR_URL }] } });
-    const cases = objects.slice(1, -1).map((object) => Object.keys((object.event as Record<string, unknown>) ?? {}).find((key) => /Enqueued|Completed|Claimed|Step|Progress/.test(key)));
+    const cases = objects
+      .slice(1, -1)
+      .map((object) => Object.keys((object.event as Record<string, unknown>) ?? {}).find((key) => /Enqueued|Completed|Claimed|Step|Progress/.test(key)));
     expect(cases).toContain("completionCompleted");
   });
 

@@ -204,7 +204,9 @@ describe("pushpals status | jobs | logs | cancel | sessions", () => {
   it("outside a git repository chat says so and touches nothing", async () => {
     const result = await runCli(["chat", "-m", "hi"], { cwd: notRepo.path, env });
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^pushpals chat: \S+ is not a git repository: run PushPals inside one, pass --repo <dir>, or create one with `git init`; or pick a session with --session ID\n$/);
+    expect(result.stderr).toMatch(
+      /^pushpals chat: \S+ is not a git repository: run PushPals inside one, pass --repo <dir>, or create one with `git init`; or pick a session with --session ID\n$/,
+    );
     expect(existsSync(join(notRepo.path, ".pushpals"))).toBe(false);
     const sessions = await cp.clients.sessions.listSessions({});
     expect(sessions.sessions.some((session) => session.title.startsWith("pushpals-cli-plain-"))).toBe(false);

@@ -68,7 +68,7 @@ describe("pushpals doctor", () => {
     expect(stdout).toMatch(/nothing is broken$/m);
     const asked = model.requests().filter((request) => request.path.endsWith("/chat/completions"));
     expect(asked).toHaveLength(2);
-    expect(asked.map((request) => (request.body as { max_tokens?: number; max_completion_tokens?: number }))).toEqual([
+    expect(asked.map((request) => request.body as { max_tokens?: number; max_completion_tokens?: number })).toEqual([
       expect.objectContaining({ model: "scripted" }),
       expect.objectContaining({ model: "scripted" }),
     ]);

@@ -23,7 +23,16 @@ describe("pushpals start-up", () => {
   });
 
   it("knows every variable it reads, and what Kubernetes and the test suites set", () => {
-    expect(unknownVariables({ PUSHPALS_LLM_MODEL: "m", PUSHPALS_LOG_FORMAT: "json", PUSHPALS_SERVER_URL: "x", PUSHPALS_API_SERVICE_HOST: "10.0.0.1", PUSHPALS_API_PORT_3001_TCP_ADDR: "10.0.0.1", PUSHPALS_TEST_NATS_URL: "x" })).toEqual([]);
+    expect(
+      unknownVariables({
+        PUSHPALS_LLM_MODEL: "m",
+        PUSHPALS_LOG_FORMAT: "json",
+        PUSHPALS_SERVER_URL: "x",
+        PUSHPALS_API_SERVICE_HOST: "10.0.0.1",
+        PUSHPALS_API_PORT_3001_TCP_ADDR: "10.0.0.1",
+        PUSHPALS_TEST_NATS_URL: "x",
+      }),
+    ).toEqual([]);
     expect(unknownVariables({ PUSHPALS_DATABSE_URL: "x" })).toEqual([{ name: "PUSHPALS_DATABSE_URL", suggestion: "PUSHPALS_DATABASE_URL" }]);
   });
 
@@ -52,7 +61,10 @@ COMP_WORDS=(pushpals up --log-format ""); COMP_CWORD=3; _pushpals; echo "formats
   it.each(["zsh", "fish"])("prints a %s script that its shell parses", async (shell) => {
     const { stdout } = await run(process.execPath, [PUSHPALS_BIN, "completion", shell]);
     expect(stdout).toMatch(shell === "zsh" ? /^#compdef pushpals/ : /^# pushpals completion for fish/);
-    const available = await run("sh", ["-c", `command -v ${shell}`]).then(() => true, () => false);
+    const available = await run("sh", ["-c", `command -v ${shell}`]).then(
+      () => true,
+      () => false,
+    );
     if (!available) return; // the content is checked above; the parse needs the shell
     const check = shell === "zsh" ? ["-n", "-c", stdout] : ["--no-execute", "-c", stdout];
     await expect(run(shell, check)).resolves.toBeDefined();

@@ -19,9 +19,13 @@ const enqueued = (queue: QueueName, id: string, parentId: string) =>
     value: { item: create(QueueItemSchema, { id, queue, parentId }) },
   });
 const requestDone = (jobIds: string[]) => event(REQ, { case: "requestCompleted", value: { result: { kind: { case: "request", value: { jobIds } } } } });
-const jobDone = (id: string, completionId = "") => event(id, { case: "jobCompleted", value: { result: { kind: { case: "job", value: { sha: completionId ? "a".repeat(40) : "", completionId } } } } });
+const jobDone = (id: string, completionId = "") =>
+  event(id, { case: "jobCompleted", value: { result: { kind: { case: "job", value: { sha: completionId ? "a".repeat(40) : "", completionId } } } } });
 const merged = (id: string) =>
-  event(id, { case: "completionCompleted", value: { result: { kind: { case: "completion", value: { mergedSha: "f".repeat(40), integrationBranch: "main_agents", prUrl: "https://example.test/pr/1" } } } } });
+  event(id, {
+    case: "completionCompleted",
+    value: { result: { kind: { case: "completion", value: { mergedSha: "f".repeat(40), integrationBranch: "main_agents", prUrl: "https://example.test/pr/1" } } } },
+  });
 
 /** Feeds events in order; returns the index of the first outcome and the outcome. */
 function run(events: Event[]): { at: number; outcome?: WorkOutcome } {

@@ -22,7 +22,17 @@ describe("pushpals demo", () => {
     const seconds = (Date.now() - started) / 1000;
 
     // Each stage of a job's life, in order.
-    const stages = [/request req_\S+ queued/, /^plan: intent code change/m, /job job_\S+ started on/, /step 1: \$ node test\.js/, /check ✓ node test\.js/, /commit 6\/7/, /integration check ✓ test/, /merged into main_agents, pushed/, /demo · done in/];
+    const stages = [
+      /request req_\S+ queued/,
+      /^plan: intent code change/m,
+      /job job_\S+ started on/,
+      /step 1: \$ node test\.js/,
+      /check ✓ node test\.js/,
+      /commit 6\/7/,
+      /integration check ✓ test/,
+      /merged into main_agents, pushed/,
+      /demo · done in/,
+    ];
     let from = 0;
     for (const stage of stages) {
       const match = stage.exec(stdout.slice(from));

@@ -30,7 +30,10 @@ describe("approvals on the whole path", () => {
     const planAsked = await loggedEvent(clients, sessionId, "approvalRequested", 30_000);
     const plan = planAsked.payload.value.approval!;
     expect(plan).toMatchObject({ kind: ApprovalKind.PLAN, rule: "approvals.plan.high: the plan's risk is high" });
-    expect((await clients.queues.listItems({ sessionId })).items.filter((i) => i.id.startsWith("job_")), "no job while the plan waits").toEqual([]);
+    expect(
+      (await clients.queues.listItems({ sessionId })).items.filter((i) => i.id.startsWith("job_")),
+      "no job while the plan waits",
+    ).toEqual([]);
     await clients.approvals.approve({ id: plan.id, answeredBy: "ada", comment: "fine" });
 
     const waitingPush = async () => {

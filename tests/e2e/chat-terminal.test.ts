@@ -29,10 +29,23 @@ describe("pushpals chat in a terminal (tmux) against a real pushpals up", () => 
     const screen = await tmux.waitFor("chat", /✓ [0-9a-f]{7,} merged into main_agents, pushed/, 60_000);
 
     const lines = screen.split("\n").map((line) => line.trimEnd());
-    const order = [/^› fix the failing test$/, /^pushpals› The test fails because add\(\) subtracts/, /^ {2}step 1: \$ node test\.js/, /^ {2}check ✓ node test\.js/, /^✓ job job_\w+ done/, /^✓ [0-9a-f]+ merged into main_agents, pushed/];
+    const order = [
+      /^› fix the failing test$/,
+      /^pushpals› The test fails because add\(\) subtracts/,
+      /^ {2}step 1: \$ node test\.js/,
+      /^ {2}check ✓ node test\.js/,
+      /^✓ job job_\w+ done/,
+      /^✓ [0-9a-f]+ merged into main_agents, pushed/,
+    ];
     const positions = order.map((pattern) => lines.findIndex((line) => pattern.test(line)));
-    expect(positions.every((position) => position >= 0), screen).toBe(true);
-    expect([...positions].sort((a, b) => a - b), screen).toEqual(positions);
+    expect(
+      positions.every((position) => position >= 0),
+      screen,
+    ).toBe(true);
+    expect(
+      [...positions].sort((a, b) => a - b),
+      screen,
+    ).toEqual(positions);
 
     // The line names the commit that is now on the remote.
     const [commit] = await commitsOnIntegrationBranch(system.remote);

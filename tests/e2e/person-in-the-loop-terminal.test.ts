@@ -24,7 +24,9 @@ describe("the person in the loop through the terminal client", () => {
     tmux = startTmux();
     const terminal = tmux;
     const env = { PUSHPALS_SERVER_URL: system.url, USER: "carol", TERM: "xterm-256color", NO_COLOR: "1" };
-    const pushpals = `env ${Object.entries(env).map(([name, value]) => `${name}=${shellQuote(value)}`).join(" ")} ${shellQuote(process.execPath)} ${shellQuote(PUSHPALS_BIN)}`;
+    const pushpals = `env ${Object.entries(env)
+      .map(([name, value]) => `${name}=${shellQuote(value)}`)
+      .join(" ")} ${shellQuote(process.execPath)} ${shellQuote(PUSHPALS_BIN)}`;
     // Each window's shell stays after its command so the exit code can be read off the screen.
     const open = (name: string, args: string) => terminal.start(name, `${pushpals} ${args}; echo "EXIT=$?"; sleep 600`, { cwd: system!.repo, rows: 60 });
     const type = async (name: string, text: string) => {

@@ -58,7 +58,10 @@ describe("the person in the loop: a question, a pause with shell commands, a fol
     await work.merged;
     expect(model.remaining()).toBe(0);
 
-    const agentCalls = model.requests().slice(callsWhilePaused).map((r) => (r.body as ChatBody).messages);
+    const agentCalls = model
+      .requests()
+      .slice(callsWhilePaused)
+      .map((r) => (r.body as ChatBody).messages);
     const next = agentCalls[0]!;
     expect(next.at(-1)?.content).toContain("use the existing helper: only fix add() in src/math.js");
     expect(next.at(-1)?.content).toContain("bob");

@@ -133,9 +133,13 @@ for (const testCase of CASES) {
       const scene = await start((scene) => [
         // The last port is the model's (the recorder in front of it): the upstream a CLI would call directly.
         bash(["mkdir -p attack", ...portsOf(scene).map(probe)].join("\n")),
-        bash(`{ echo "== env"; env; for f in /proc/[0-9]*/environ /proc/[0-9]*/cmdline; do echo "== $f $(tr '\\0' ' ' < "\${f%/*}/cmdline" 2>/dev/null | cut -c1-200)"; tr '\\0' '\\n' < "$f" 2>/dev/null; done; } > attack/secrets.txt; wc -l attack/secrets.txt`),
+        bash(
+          `{ echo "== env"; env; for f in /proc/[0-9]*/environ /proc/[0-9]*/cmdline; do echo "== $f $(tr '\\0' ' ' < "\${f%/*}/cmdline" 2>/dev/null | cut -c1-200)"; tr '\\0' '\\n' < "$f" 2>/dev/null; done; } > attack/secrets.txt; wc -l attack/secrets.txt`,
+        ),
         bash(`echo pwned > ${outsideTmp} 2>/dev/null; echo pwned > ${scene.repo}/${mark}-outside 2>/dev/null; echo tried`),
-        bash(`setsid sh -c 'sleep 300; : ${mark}-survivor' </dev/null >/dev/null 2>&1 & (sh -c 'sleep 300; : ${mark}-double' </dev/null >/dev/null 2>&1 &) ; env -i sh -c 'sleep 300; : ${mark}-noenv' </dev/null >/dev/null 2>&1 & echo started`),
+        bash(
+          `setsid sh -c 'sleep 300; : ${mark}-survivor' </dev/null >/dev/null 2>&1 & (sh -c 'sleep 300; : ${mark}-double' </dev/null >/dev/null 2>&1 &) ; env -i sh -c 'sleep 300; : ${mark}-noenv' </dev/null >/dev/null 2>&1 & echo started`,
+        ),
         bash(`i=0; while [ $i -lt 150 ]; do (sh -c 'sleep 30; : ${mark}-flood' </dev/null >/dev/null 2>&1 &) 2>>attack/fork-errors.txt; i=$((i+1)); done; echo forked`),
         ...(testCase.isolates ? [bash(`dd if=/dev/zero of=/tmp/flood bs=1M count=1500 2>attack/disk.txt; echo "exit $?" >> attack/disk.txt; rm -f /tmp/flood`)] : []),
         bash("echo PUSHPALS_SUBMIT && echo 'tried everything'"),
@@ -148,11 +152,17 @@ for (const testCase of CASES) {
       // Secrets: not in the sandbox's environment, not in any /proc it can read, not in the job's output.
       const seen = await attackFile("secrets.txt");
       expect(seen.length, "the secrets scan read something").toBeGreaterThan(0);
-      const leakingSources = seen.split("\n== ").filter((section) => leakedIn(section, secrets).length > 0).map((section) => section.split("\n")[0]);
+      const leakingSources = seen
+        .split("\n== ")
+        .filter((section) => leakedIn(section, secrets).length > 0)
+        .map((section) => section.split("\n")[0]);
       expect(leakingSources, "where the sandbox could read secrets").toEqual([]);
       const logText = (await jobLog(scene, job.id)).map((line) => line.text).join("\n");
       expect(leakedIn(logText, secrets)).toEqual([]);
-      const events = JSON.stringify((await itemEvents(scene, job.id)).map((event) => event.payload.value), (_, v: unknown) => (typeof v === "bigint" ? String(v) : v));
+      const events = JSON.stringify(
+        (await itemEvents(scene, job.id)).map((event) => event.payload.value),
+        (_, v: unknown) => (typeof v === "bigint" ? String(v) : v),
+      );
       expect(leakedIn(events, secrets)).toEqual([]);
       // The model was asked with the runner's key, which the sandbox never saw.
       expect(upstream!.seen.length).toBeGreaterThan(0);

@@ -76,7 +76,11 @@ async function startUp(dir: TempDir, extraEnv: Record<string, string>): Promise<
   const repo = join(dir.path, "repo");
   await mkdir(repo, { recursive: true });
   await initRepo(repo, { "README.md": "# auth\n" });
-  return startPushpals(["up"], { PUSHPALS_PORT: "0", PUSHPALS_AUTH_TOKEN: TOKEN, PUSHPALS_DATA_DIR: join(dir.path, "data"), PUSHPALS_INTEGRATION_REMOTE: "", ...extraEnv }, { cwd: repo, timeoutMs: 30_000 });
+  return startPushpals(
+    ["up"],
+    { PUSHPALS_PORT: "0", PUSHPALS_AUTH_TOKEN: TOKEN, PUSHPALS_DATA_DIR: join(dir.path, "data"), PUSHPALS_INTEGRATION_REMOTE: "", ...extraEnv },
+    { cwd: repo, timeoutMs: 30_000 },
+  );
 }
 
 const services = await generatedServices();
@@ -97,9 +101,11 @@ describe("with a token set, every RPC of every service needs it", () => {
   it("the server serves every service the contracts define (so none is left out of what follows)", async () => {
     const reflection = createClient(ServerReflection, createGrpcTransport({ baseUrl: up.url }));
     const served: string[] = [];
-    for await (const answer of reflection.serverReflectionInfo((async function* () {
-      yield { messageRequest: { case: "listServices" as const, value: "" } };
-    })())) {
+    for await (const answer of reflection.serverReflectionInfo(
+      (async function* () {
+        yield { messageRequest: { case: "listServices" as const, value: "" } };
+      })(),
+    )) {
       if (answer.messageResponse.case === "listServicesResponse") served.push(...answer.messageResponse.value.service.map((s) => s.name));
       break;
     }

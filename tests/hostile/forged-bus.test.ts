@@ -90,8 +90,7 @@ class Recorder<T> {
   }
 }
 
-const texts = (events: readonly Event[]) =>
-  events.map((event) => (event.payload.case === "assistantMessage" ? event.payload.value.text : `(${event.payload.case})`));
+const texts = (events: readonly Event[]) => events.map((event) => (event.payload.case === "assistantMessage" ? event.payload.value.text : `(${event.payload.case})`));
 
 describe("forged events on NATS, control plane on Postgres + NATS", () => {
   let cp: TestControlPlane;

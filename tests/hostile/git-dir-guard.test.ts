@@ -78,7 +78,11 @@ describe("the runner's guard over the repository's git control files (process dr
       ],
     });
     runner = startRunner(scene, { "llm.baseUrl": model.url, "llm.model": "scripted-agent", "llm.maxRetries": 0 });
-    const job = await enqueueJob(scene, { lane: Lane.WORKER, instruction: "Improve the README.", planning: { scope: { writeAllowed: true, writeGlobs: ["README.md"] } } }, { maxAttempts: 3 });
+    const job = await enqueueJob(
+      scene,
+      { lane: Lane.WORKER, instruction: "Improve the README.", planning: { scope: { writeAllowed: true, writeGlobs: ["README.md"] } } },
+      { maxAttempts: 3 },
+    );
     const failed = await waitForStatus(scene, job.id, undefined, 30_000);
     expect(failed.status).toBe(ItemStatus.FAILED);
     expect(failed.attempts).toBe(1);

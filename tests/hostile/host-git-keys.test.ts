@@ -42,7 +42,10 @@ const CASES: Case[] = [
   {
     name: "pre-commit, commit-msg and post-commit hooks",
     marker: "pre-commit",
-    prepare: (r) => writeFiles(r, { "new.txt": "n\n" }).then(() => git(r, "add", "new.txt")).then(() => undefined),
+    prepare: (r) =>
+      writeFiles(r, { "new.txt": "n\n" })
+        .then(() => git(r, "add", "new.txt"))
+        .then(() => undefined),
     plant: async (r, p) => {
       for (const name of ["pre-commit", "commit-msg", "post-commit"]) await hook(r, name, p("pre-commit"));
     },
@@ -63,13 +66,20 @@ const CASES: Case[] = [
     name: "filter clean on add",
     marker: "clean",
     prepare: (r) => writeFiles(r, { "new.txt": "n\n" }),
-    plant: (r, p) => set(r, [["filter.evil.clean", p("clean", "cat")], ["filter.evil.required", "true"]]).then(() => attributes(r, "* filter=evil")),
+    plant: (r, p) =>
+      set(r, [
+        ["filter.evil.clean", p("clean", "cat")],
+        ["filter.evil.required", "true"],
+      ]).then(() => attributes(r, "* filter=evil")),
     command: () => ["add", "new.txt"],
   },
   {
     name: "filter smudge on checkout",
     marker: "smudge",
-    prepare: (r) => git(r, "rm", "-q", "--cached", "README.md").then(() => git(r, "commit", "-qm", "rm")).then(() => undefined),
+    prepare: (r) =>
+      git(r, "rm", "-q", "--cached", "README.md")
+        .then(() => git(r, "commit", "-qm", "rm"))
+        .then(() => undefined),
     plant: (r, p) => set(r, [["filter.evil.smudge", p("smudge", "cat")]]).then(() => attributes(r, "* filter=evil")),
     command: () => ["checkout", "-q", "--force", "HEAD~1"],
   },
@@ -118,8 +128,18 @@ const CASES: Case[] = [
     command: () => ["cherry-pick", "side"],
   },
   { name: "core.sshCommand", marker: "ssh", plant: (r, p) => set(r, [["core.sshCommand", p("ssh", "exit 1")]]), command: () => ["ls-remote", "ssh://127.0.0.1:9/x.git"] },
-  { name: "core.gitProxy", marker: "proxy", plant: async (r, _, kit) => set(r, [["core.gitProxy", await kit.executable("proxy", "exit 1")]]), command: () => ["ls-remote", "git://127.0.0.1:9/x.git"] },
-  { name: "core.askPass", marker: "askpass", plant: async (r, _, kit) => set(r, [["core.askPass", await kit.executable("askpass", "echo guess")]]), command: () => ["ls-remote", `${server.url}/remote.git`] },
+  {
+    name: "core.gitProxy",
+    marker: "proxy",
+    plant: async (r, _, kit) => set(r, [["core.gitProxy", await kit.executable("proxy", "exit 1")]]),
+    command: () => ["ls-remote", "git://127.0.0.1:9/x.git"],
+  },
+  {
+    name: "core.askPass",
+    marker: "askpass",
+    plant: async (r, _, kit) => set(r, [["core.askPass", await kit.executable("askpass", "echo guess")]]),
+    command: () => ["ls-remote", `${server.url}/remote.git`],
+  },
   { name: "credential.helper", marker: "helper", plant: (r, p) => set(r, [["credential.helper", `!${p("helper")}`]]), command: () => ["ls-remote", `${server.url}/remote.git`] },
   {
     name: "a URL-scoped credential helper",
@@ -130,7 +150,11 @@ const CASES: Case[] = [
   {
     name: "gpg.program with commit.gpgSign",
     marker: "gpg",
-    plant: async (r, _, kit) => set(r, [["gpg.program", await kit.executable("gpg", "exit 1")], ["commit.gpgSign", "true"]]),
+    plant: async (r, _, kit) =>
+      set(r, [
+        ["gpg.program", await kit.executable("gpg", "exit 1")],
+        ["commit.gpgSign", "true"],
+      ]),
     command: () => ["commit", "-q", "--allow-empty", "-m", "signed"],
   },
   {
@@ -158,7 +182,11 @@ const CASES: Case[] = [
   {
     name: "an ext:: URL, with the repository allowing the ext transport",
     marker: "ext",
-    plant: (r) => set(r, [["protocol.ext.allow", "always"], ["protocol.allow", "always"]]),
+    plant: (r) =>
+      set(r, [
+        ["protocol.ext.allow", "always"],
+        ["protocol.allow", "always"],
+      ]),
     command: (r) => ["ls-remote", `ext::${join(r, "..", "markers", "leave-marker.sh")} ext`],
   },
   { name: "core.editor", marker: "editor", plant: (r, p) => set(r, [["core.editor", p("editor")]]), command: () => ["commit", "--allow-empty"] },

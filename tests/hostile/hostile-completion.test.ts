@@ -51,7 +51,12 @@ const gitlink: Step = {
 };
 
 const CASES: CraftedCase[] = [
-  { name: "a GitHub workflow", steps: [{ script: "mkdir -p .github/workflows && echo 'on: push' > .github/workflows/ci.yml" }], rule: /forbidden_globs/, paths: [".github/workflows/ci.yml"] },
+  {
+    name: "a GitHub workflow",
+    steps: [{ script: "mkdir -p .github/workflows && echo 'on: push' > .github/workflows/ci.yml" }],
+    rule: /forbidden_globs/,
+    paths: [".github/workflows/ci.yml"],
+  },
   { name: "a .gitlab-ci.yml", steps: [{ script: "echo 'job: {script: id}' > .gitlab-ci.yml" }], rule: /forbidden_globs/, paths: [".gitlab-ci.yml"] },
   { name: "a .gitattributes naming a filter", steps: [{ script: "printf '* filter=evil\\n' > .gitattributes" }], rule: /forbidden_globs/, paths: [".gitattributes"] },
   {

@@ -1,7 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
 import { git } from "../support/git.js";
-import { commitsOfJob, completions, createScene, enqueueJob, jobBranchTip, startRunner, waitForStatus, type InProcessRunner, type Scene, type TaskInit } from "../runner/support.js";
+import {
+  commitsOfJob,
+  completions,
+  createScene,
+  enqueueJob,
+  jobBranchTip,
+  startRunner,
+  waitForStatus,
+  type InProcessRunner,
+  type Scene,
+  type TaskInit,
+} from "../runner/support.js";
 
 const MiB = 1024 * 1024;
 /** Above the default max_file_bytes (5 MiB); random, so git cannot compress it away. */
@@ -119,7 +130,10 @@ describe("hostile content in a job's change", () => {
   });
 
   it("still commits an ordinary change with a symlink that stays inside the worktree", async () => {
-    const job = await enqueueJob(scene, { instruction: "echo more >> src/app.txt && ln -s app.txt src/app-link && ln -s ../docs/guide.md src/guide", planning: { scope: permissive } });
+    const job = await enqueueJob(scene, {
+      instruction: "echo more >> src/app.txt && ln -s app.txt src/app-link && ln -s ../docs/guide.md src/guide",
+      planning: { scope: permissive },
+    });
     const finished = await waitForStatus(scene, job.id, undefined, 60_000);
     expect(finished.status, finished.lastError).toBe(ItemStatus.COMPLETED);
     const [sha] = await commitsOfJob(scene.repo, job.id);

@@ -123,7 +123,12 @@ describe("secrets under the process driver (the real binary)", () => {
     const content = new TextDecoder().decode((await clients.execution.getArtifact({ artifactId: trajectory!.id })).artifact!.content);
     expect(content).toContain("environ-scan-done");
     expect(leakedIn(content, secrets)).toEqual([]);
-    expect(leakedIn(JSON.stringify(events, (_key, value: unknown) => (typeof value === "bigint" ? String(value) : value)), secrets)).toEqual([]);
+    expect(
+      leakedIn(
+        JSON.stringify(events, (_key, value: unknown) => (typeof value === "bigint" ? String(value) : value)),
+        secrets,
+      ),
+    ).toEqual([]);
     // What reached the model: the scan's output, no secret; the key went only into the header.
     expect(upstream.seen.length).toBe(2);
     expect(leakedIn(JSON.stringify(upstream.seen.map((request) => request.body)), secrets)).toEqual([]);

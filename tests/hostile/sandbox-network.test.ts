@@ -90,7 +90,12 @@ function describeAgentSandbox(name: string, requirement: Requirement, makeDriver
     let sandbox: Sandbox;
     beforeAll(async () => {
       workspace = await makeWorkspace();
-      const spec = laneSandboxSpec(await commandAgentLane(), { jobId: newId("job"), owner: `hostile-${name}`, worktree: workspace.worktree, env: { PATH: SANDBOX_PATH, HOME: "/tmp" } });
+      const spec = laneSandboxSpec(await commandAgentLane(), {
+        jobId: newId("job"),
+        owner: `hostile-${name}`,
+        worktree: workspace.worktree,
+        env: { PATH: SANDBOX_PATH, HOME: "/tmp" },
+      });
       sandbox = await makeDriver().start(spec);
     });
     afterAll(async () => {
@@ -109,14 +114,28 @@ function describeAgentSandbox(name: string, requirement: Requirement, makeDriver
 
     it("has no network interface but its own loopback", async () => {
       const { stdout } = await collect(sandbox.exec("cat /proc/net/dev"));
-      const interfaces = stdout.split("\n").slice(2).map((line) => line.split(":")[0]!.trim()).filter(Boolean);
+      const interfaces = stdout
+        .split("\n")
+        .slice(2)
+        .map((line) => line.split(":")[0]!.trim())
+        .filter(Boolean);
       expect(interfaces).toEqual(["lo"]);
     });
   });
 }
 
-describeAgentSandbox("bwrap", bwrap, () => createBwrapDriver(), (port) => `bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port}'`);
-describeAgentSandbox("docker", docker, () => createDockerDriver(dockerSettings), (port) => `nc -w 2 127.0.0.1 ${port} </dev/null`);
+describeAgentSandbox(
+  "bwrap",
+  bwrap,
+  () => createBwrapDriver(),
+  (port) => `bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port}'`,
+);
+describeAgentSandbox(
+  "docker",
+  docker,
+  () => createDockerDriver(dockerSettings),
+  (port) => `nc -w 2 127.0.0.1 ${port} </dev/null`,
+);
 
 describeIfAvailable("docker: the probe is real", docker, () => {
   it("an integration-check sandbox the operator gave the host network (spec.network) does reach Postgres", async () => {

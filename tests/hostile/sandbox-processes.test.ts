@@ -191,7 +191,9 @@ i=0; while [ ! -e ${go} ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; ech
 
     if (subject.privateTmp) {
       it(`fails a disk flood of /tmp beyond ${LIMITS.tmpMb} MB with ENOSPC`, async () => {
-        const { result, stderr } = await collect(sandbox.exec(`dd if=/dev/zero of=/tmp/flood bs=1M count=${LIMITS.tmpMb * 4}; code=$?; rm -f /tmp/flood; exit $code`, { timeoutMs: 60_000 }));
+        const { result, stderr } = await collect(
+          sandbox.exec(`dd if=/dev/zero of=/tmp/flood bs=1M count=${LIMITS.tmpMb * 4}; code=$?; rm -f /tmp/flood; exit $code`, { timeoutMs: 60_000 }),
+        );
         expect(result.exitCode).not.toBe(0);
         expect(stderr).toMatch(/No space left on device/i);
         // The control: a file within the limit fits.

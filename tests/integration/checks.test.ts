@@ -70,7 +70,9 @@ describe("checks on the merged tree", () => {
     // The head and tail the window keeps hold stack frames and passing tests, not the counts.
     expect(output.slice(0, 4096) + output.slice(-12 * 1024)).not.toContain("55 failing");
     const text = failed.failed.outputTail;
-    expect(text).toMatch(/^--- summary lines \(picked from the whole output\) ---\n1,200 passing \(3s\)\n55 failing\nError: expected 200 "OK", got 404 "Not Found"\n--- output \(head and tail\) ---\n/);
+    expect(text).toMatch(
+      /^--- summary lines \(picked from the whole output\) ---\n1,200 passing \(3s\)\n55 failing\nError: expected 200 "OK", got 404 "Not Found"\n--- output \(head and tail\) ---\n/,
+    );
     expect(text).toContain("characters omitted");
     const message = checkFailureMessage(failed.failed, job);
     expect(message).toMatch(/^check unit \(cat mocha-output.txt; exit 1\) failed with exit code 1 on the merged tree of .*; nothing was merged\. .*\n--- summary lines/);

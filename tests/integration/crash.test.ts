@@ -33,11 +33,20 @@ describe("a crash mid-merge", () => {
     const job = await scene.job({ "a.txt": "a\n" });
     const checkPid = join(scene.root, "check.pid");
     const slowSettings = scene.settings({ checks: [{ name: "slow", command: `echo $$ > ${checkPid}; exec sleep 60`, timeoutMs: 120_000 }] });
-    const child = spawn(process.execPath, ["--import", "tsx", join(packageRoot(), "tests/integration/fixtures/integrate-child.ts"), JSON.stringify({ settings: slowSettings, completion: toJson(CompletionPayloadSchema, job) })], {
-      cwd: packageRoot(),
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, PUSHPALS_LOG_LEVEL: "silent" },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        join(packageRoot(), "tests/integration/fixtures/integrate-child.ts"),
+        JSON.stringify({ settings: slowSettings, completion: toJson(CompletionPayloadSchema, job) }),
+      ],
+      {
+        cwd: packageRoot(),
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, PUSHPALS_LOG_LEVEL: "silent" },
+      },
+    );
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_, signal) => resolve(signal)));

@@ -20,7 +20,11 @@ async function detectIn(files: Record<string, string>) {
 
 describe("detectChecks: the repository's test command", () => {
   it("finds each kind of project, first package.json, then pytest, go, cargo, make", async () => {
-    expect(await detectIn({ "package.json": JSON.stringify({ scripts: { test: "vitest run" } }) })).toEqual({ command: "npm test", detectedFrom: "package.json scripts.test", name: "test (detected from package.json scripts.test)" });
+    expect(await detectIn({ "package.json": JSON.stringify({ scripts: { test: "vitest run" } }) })).toEqual({
+      command: "npm test",
+      detectedFrom: "package.json scripts.test",
+      name: "test (detected from package.json scripts.test)",
+    });
     expect((await detectIn({ "pyproject.toml": "[project]\nname = 'x'\n\n[tool.pytest.ini_options]\naddopts = '-q'\n" }))?.command).toBe("python3 -m pytest");
     expect((await detectIn({ "pytest.ini": "[pytest]\n" }))?.detectedFrom).toBe("pytest.ini");
     expect(await detectIn({ "go.mod": "module example.com/x\n" })).toMatchObject({ command: "go test ./...", detectedFrom: "go.mod" });
@@ -47,7 +51,9 @@ describe("integration with integration.checks unset or empty", () => {
   });
   const checksOf = (item: QueueItem) => (item.result?.kind.case === "completion" ? item.result.kind.value.checks.map((c) => [c.name, c.command, c.passed]) : []);
   // The repository's test: it passes only on the merged tree, where a.txt exists.
-  const files = { "package.json": JSON.stringify({ name: "scratch", private: true, scripts: { test: "node -e \"require('fs').accessSync('a.txt'); console.log('detected test ran')\"" } }) };
+  const files = {
+    "package.json": JSON.stringify({ name: "scratch", private: true, scripts: { test: "node -e \"require('fs').accessSync('a.txt'); console.log('detected test ran')\"" } }),
+  };
 
   it("unset: runs the detected `npm test` on the merge, and the merge's check and its events say it was detected", async () => {
     s = await createServiceScene({ files });

@@ -42,8 +42,7 @@ describe("hostile input", () => {
     expect(existsSync(join(scene.root, "x"))).toBe(false);
   });
 
-  const open = async (strategy: "cherry-pick" | "no-ff" = "cherry-pick") =>
-    (integrator = await openIntegrator({ settings: scene.settings({ strategy }) }));
+  const open = async (strategy: "cherry-pick" | "no-ff" = "cherry-pick") => (integrator = await openIntegrator({ settings: scene.settings({ strategy }) }));
 
   async function expectRefused(completion: CompletionPayload, field: string, stage = "validate"): Promise<void> {
     const int = integrator ?? (await open());

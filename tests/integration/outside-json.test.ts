@@ -50,7 +50,9 @@ describe("outside JSON", () => {
     const client = createEngineClient(engine.url.replace("http:", "tcp:"));
     const error = await client.read(createdObject, "POST", "/containers/create", { Image: "x" }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(EngineError);
-    expect((error as Error).message).toMatch(/the answer to POST \/containers\/create on tcp:.* is not in the expected shape \(Id: .*\); check that DOCKER_HOST points at a Docker Engine API/);
+    expect((error as Error).message).toMatch(
+      /the answer to POST \/containers\/create on tcp:.* is not in the expected shape \(Id: .*\); check that DOCKER_HOST points at a Docker Engine API/,
+    );
 
     const badVersion = await serveJson({ "/version": { ApiVersion: 43 } });
     servers.push(badVersion.server);

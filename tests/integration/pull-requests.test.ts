@@ -91,7 +91,7 @@ describe("pull requests on GitHub", () => {
     github.failEverything = undefined;
     const next = expectKind(await int.integrate(await scene.job({ "b.txt": "b\n" })), "merged");
     expect(next.result.prUrl).toMatch(/pull\/7$/);
-    expect((github.pulls[0]?.body ?? "")).toContain("**2 jobs merged.**");
+    expect(github.pulls[0]?.body ?? "").toContain("**2 jobs merged.**");
   });
 
   it("an already-merged completion re-checks the PR but does not rewrite an unchanged body", async () => {

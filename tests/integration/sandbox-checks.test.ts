@@ -35,8 +35,7 @@ describe("checks in a sandbox (process driver)", () => {
     await groupsDir.remove();
   });
 
-  const runCheck = () =>
-    sandboxRunCheck({ driver: createProcessDriver({ groupsDir: groupsDir.path }), owner: "integration-test", env: allowedEnvironment(["PATH", "HOME"]) });
+  const runCheck = () => sandboxRunCheck({ driver: createProcessDriver({ groupsDir: groupsDir.path }), owner: "integration-test", env: allowedEnvironment(["PATH", "HOME"]) });
 
   it("runs in the worktree, streams its output as it comes and returns exit code, output and duration", async () => {
     const chunks: string[] = [];
@@ -150,23 +149,27 @@ describeIfAvailable("checks in a bwrap sandbox", { name: "bwrap", available: bwr
   });
 });
 
-describeIfAvailable("the integration service with checks in bwrap", { name: "bwrap", available: bwrapAvailable, howToGet: "install bubblewrap (apt-get install bubblewrap)" }, () => {
-  let s: ServiceScene;
+describeIfAvailable(
+  "the integration service with checks in bwrap",
+  { name: "bwrap", available: bwrapAvailable, howToGet: "install bubblewrap (apt-get install bubblewrap)" },
+  () => {
+    let s: ServiceScene;
 
-  beforeAll(async () => {
-    s = await createServiceScene();
-  });
-  afterAll(async () => {
-    await s.close();
-  });
+    beforeAll(async () => {
+      s = await createServiceScene();
+    });
+    afterAll(async () => {
+      await s.close();
+    });
 
-  it("runs each check in a sandbox on the merged tree and merges when it passes", async () => {
-    const check = { name: "merged-tree", command: "test -f a.txt && grep -q new a.txt && ! touch /usr/pushpals-probe 2>/dev/null", timeoutSeconds: 60 };
-    s.startWorker({ overrides: { "integration.checkDriver": "bwrap", "integration.checks": [check] } });
-    const item = await s.enqueue(await s.git.job({ "a.txt": "new\n" }));
-    const done = await s.waitFor(item.id, [ItemStatus.COMPLETED, ItemStatus.FAILED, ItemStatus.DEAD_LETTER]);
-    expect(done.status, done.lastError).toBe(ItemStatus.COMPLETED);
-    const result = done.result?.kind.case === "completion" ? done.result.kind.value : undefined;
-    expect(result?.checks.map((c) => [c.name, c.passed])).toEqual([["merged-tree", true]]);
-  });
-});
+    it("runs each check in a sandbox on the merged tree and merges when it passes", async () => {
+      const check = { name: "merged-tree", command: "test -f a.txt && grep -q new a.txt && ! touch /usr/pushpals-probe 2>/dev/null", timeoutSeconds: 60 };
+      s.startWorker({ overrides: { "integration.checkDriver": "bwrap", "integration.checks": [check] } });
+      const item = await s.enqueue(await s.git.job({ "a.txt": "new\n" }));
+      const done = await s.waitFor(item.id, [ItemStatus.COMPLETED, ItemStatus.FAILED, ItemStatus.DEAD_LETTER]);
+      expect(done.status, done.lastError).toBe(ItemStatus.COMPLETED);
+      const result = done.result?.kind.case === "completion" ? done.result.kind.value : undefined;
+      expect(result?.checks.map((c) => [c.name, c.passed])).toEqual([["merged-tree", true]]);
+    });
+  },
+);

@@ -63,7 +63,10 @@ describe("integration service: each outcome through the queue", () => {
       expect(kinds.at(-1)).toBe("completionCompleted");
       const order = ["integrationStep:sync", "integrationStep:apply", "integrationStep:check", "integrationStep:check_output", "integrationStep:push", "completionCompleted"];
       const positions = order.map((kind) => kinds.indexOf(kind));
-      expect(positions.every((p) => p > 0), kinds.join(" ")).toBe(true);
+      expect(
+        positions.every((p) => p > 0),
+        kinds.join(" "),
+      ).toBe(true);
       expect([...positions].sort((a, b) => a - b)).toEqual(positions);
       const output = events.flatMap((e) => (e.payload.case === "integrationStep" && e.payload.value.stage === "check_output" ? [e.payload.value] : []));
       expect(output.map((o) => o.detail).join("")).toContain("checking the merged tree");

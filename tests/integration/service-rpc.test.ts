@@ -75,7 +75,14 @@ describe("IntegrationService over RPC", () => {
     expect(mergedSha).toBe(head);
     expect(github.pulls).toHaveLength(1);
     expect(status.prUrl).toBe(github.pulls[0]?.html_url);
-    expect(status.lastMerge).toMatchObject({ completionId: items.merged2.id, outcome: MergeOutcome.MERGED, sha: head, strategy: MergeStrategy.CHERRY_PICK, prUrl: status.prUrl, sessionId: s.sessionId });
+    expect(status.lastMerge).toMatchObject({
+      completionId: items.merged2.id,
+      outcome: MergeOutcome.MERGED,
+      sha: head,
+      strategy: MergeStrategy.CHERRY_PICK,
+      prUrl: status.prUrl,
+      sessionId: s.sessionId,
+    });
     expect(status.lastMerge?.jobId).toBe(items.merged2.payload?.kind.case === "completion" ? items.merged2.payload.kind.value.jobId : "?");
     expect(status.lastMerge?.checks.map((c) => [c.name, c.passed])).toEqual([["not-broken", true]]);
     expect(status.lastMerge?.finishedAt).toBeDefined();

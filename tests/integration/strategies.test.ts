@@ -82,10 +82,7 @@ describe("merge strategies", () => {
     const second = await scene.job({ "b.txt": "b\n" });
     expectKind(await int.integrate(first), "merged");
     const stages: string[] = [];
-    const merged = expectKind(
-      await int.integrate(second, { onProgress: (p) => void stages.push(p.case === "integrationStep" ? p.value.stage : p.case) }),
-      "merged",
-    );
+    const merged = expectKind(await int.integrate(second, { onProgress: (p) => void stages.push(p.case === "integrationStep" ? p.value.stage : p.case) }), "merged");
     expect(stages).toEqual(["fetch", "sync", "apply", "push", "push"]);
     const log = await history(scene.remote, "main_agents");
     expect(log.map((c) => c.jobs[0] ?? "")).toEqual([second.jobId, first.jobId, ""]);

@@ -14,8 +14,7 @@ describe("configuration", () => {
   afterEach(() => dir.remove());
 
   const write = (name: string, text: string) => writeFile(join(dir.path, name), text);
-  const load = (env: Record<string, string> = {}, extra: Parameters<typeof loadConfig>[0] = {}) =>
-    loadConfig({ configDir: dir.path, env, cwd: dir.path, ...extra });
+  const load = (env: Record<string, string> = {}, extra: Parameters<typeof loadConfig>[0] = {}) => loadConfig({ configDir: dir.path, env, cwd: dir.path, ...extra });
 
   it("has the documented defaults, with the data dir in the XDG state dir, outside the repository", () => {
     const config = loadConfig({ env: { XDG_STATE_HOME: join(dir.path, "state") }, cwd: dir.path });
@@ -34,7 +33,7 @@ describe("configuration", () => {
   });
 
   it("layers default → profile → local → environment → flags, each later one winning", async () => {
-    await write("default.toml", "[server]\nport = 4000\nhost = \"127.0.0.2\"\nkeepalive_seconds = 10\n");
+    await write("default.toml", '[server]\nport = 4000\nhost = "127.0.0.2"\nkeepalive_seconds = 10\n');
     await write("ci.toml", "[server]\nport = 4001\nkeepalive_seconds = 11\n");
     await write("local.toml", "[server]\nport = 4002\n");
     const config = load({ PUSHPALS_PROFILE: "ci", PUSHPALS_PORT: "4003" }, { overrides: { "server.host": "127.0.0.9" } });
@@ -46,7 +45,7 @@ describe("configuration", () => {
   });
 
   it("names the key, the value, where it came from and what is allowed", async () => {
-    await write("default.toml", "[supervisor]\ndriver = \"vm\"\n");
+    await write("default.toml", '[supervisor]\ndriver = "vm"\n');
     const error = (() => {
       try {
         load({ PUSHPALS_PORT: "seventy" });

@@ -84,10 +84,14 @@ describe("lease keeper", () => {
   it("an unreachable control plane is waited out until the lease would have expired, then it is lost", async () => {
     const unreachable = createClients("http://127.0.0.1:9").queues;
     const started = Date.now();
-    const keeper = keepLease(unreachable, { itemId: "job_01JD0000000000000000000000", leaseToken: "lse_01JD0000000000000000000000" }, {
-      ...options(1200),
-      expiresAtMs: started + 1200,
-    });
+    const keeper = keepLease(
+      unreachable,
+      { itemId: "job_01JD0000000000000000000000", leaseToken: "lse_01JD0000000000000000000000" },
+      {
+        ...options(1200),
+        expiresAtMs: started + 1200,
+      },
+    );
     await aborted(keeper.signal);
     expect(keeper.ended?.kind).toBe("lost");
     expect(Date.now() - started).toBeGreaterThanOrEqual(1200);

@@ -12,7 +12,12 @@ describe("what a call overrides of the repository's own program keys", () => {
   });
 
   it("leaves a repository that defines none of them alone, whatever the operator's config holds", () => {
-    expect(repositoryOverrides([entry("global", "filter.lfs.clean"), entry("system", "credential.helper")])).toEqual({ config: [], env: {}, uploadPack: false, receivePack: false });
+    expect(repositoryOverrides([entry("global", "filter.lfs.clean"), entry("system", "credential.helper")])).toEqual({
+      config: [],
+      env: {},
+      uploadPack: false,
+      receivePack: false,
+    });
   });
 
   it("gives each repository-defined key the operator's value, else an inert one, and unrequires a filter left without programs", () => {
@@ -50,7 +55,12 @@ describe("what a call overrides of the repository's own program keys", () => {
   });
 
   it("beats first-wins keys with the environment and command options instead", () => {
-    const overrides = repositoryOverrides([entry("local", "core.gitproxy", "evil"), entry("local", "remote.origin.uploadpack", "evil"), entry("global", "remote.mirror.receivepack", "ok"), entry("local", "remote.mirror.receivepack", "evil")]);
+    const overrides = repositoryOverrides([
+      entry("local", "core.gitproxy", "evil"),
+      entry("local", "remote.origin.uploadpack", "evil"),
+      entry("global", "remote.mirror.receivepack", "ok"),
+      entry("local", "remote.mirror.receivepack", "evil"),
+    ]);
     expect(overrides).toMatchObject({ env: { GIT_PROXY_COMMAND: "" }, uploadPack: true, receivePack: false });
   });
 });

@@ -14,13 +14,32 @@ const bwrapHere = (await createBwrapDriver().available()) || process.env.PUSHPAL
 
 describe("which variables are secrets", () => {
   it("knows keys, tokens, passwords, credentials and auth settings by name, and URLs carrying credentials by value", () => {
-    for (const name of ["PUSHPALS_LLM_API_KEY", "PUSHPALS_GIT_PUSH_TOKEN", "PUSHPALS_AUTH_TOKEN", "GITHUB_TOKEN", "GH_TOKEN", "OPENAI_API_KEY", "AWS_SECRET_ACCESS_KEY", "PGPASSWORD", "NATS_CREDS", "SSH_AUTH_SOCK", "DOCKER_AUTH_CONFIG", "my_credentials_file"]) {
+    for (const name of [
+      "PUSHPALS_LLM_API_KEY",
+      "PUSHPALS_GIT_PUSH_TOKEN",
+      "PUSHPALS_AUTH_TOKEN",
+      "GITHUB_TOKEN",
+      "GH_TOKEN",
+      "OPENAI_API_KEY",
+      "AWS_SECRET_ACCESS_KEY",
+      "PGPASSWORD",
+      "NATS_CREDS",
+      "SSH_AUTH_SOCK",
+      "DOCKER_AUTH_CONFIG",
+      "my_credentials_file",
+    ]) {
       expect(isSecretVariable(name, "x"), name).toBe(true);
     }
     expect(isSecretVariable("PUSHPALS_DATABASE_URL", "postgres://pushpals:hunter2@db:5432/pushpals")).toBe(true);
     expect(isSecretVariable("PUSHPALS_NATS_URL", "nats://user:pass@127.0.0.1:4222")).toBe(true);
     expect(isSecretVariable("REMOTE", "https://ghp_abc@github.com/o/r.git")).toBe(true);
-    for (const [name, value] of [["PATH", "/usr/bin:/bin"], ["HOME", "/root"], ["PUSHPALS_SANDBOX_DRIVER", "process"], ["PUSHPALS_NATS_URL", "nats://127.0.0.1:4222"], ["REMOTE", "git@github.com:o/r.git"]] as const) {
+    for (const [name, value] of [
+      ["PATH", "/usr/bin:/bin"],
+      ["HOME", "/root"],
+      ["PUSHPALS_SANDBOX_DRIVER", "process"],
+      ["PUSHPALS_NATS_URL", "nats://127.0.0.1:4222"],
+      ["REMOTE", "git@github.com:o/r.git"],
+    ] as const) {
       expect(isSecretVariable(name, value), name).toBe(false);
     }
   });

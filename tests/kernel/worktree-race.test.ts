@@ -12,7 +12,10 @@ const ADD_LOST_THE_DIR = "fatal: could not create directory of '.git/worktrees/i
 const READ_HALF_MADE_ENTRY = "fatal: failed to read .git/worktrees/integration/commondir: Success";
 
 describe("git worktree commands, again when they ran into another git's worktree work", () => {
-  for (const [race, stderr] of [["an add whose .git/worktrees was removed", ADD_LOST_THE_DIR], ["a remove that read a half-made entry", READ_HALF_MADE_ENTRY]]) {
+  for (const [race, stderr] of [
+    ["an add whose .git/worktrees was removed", ADD_LOST_THE_DIR],
+    ["a remove that read a half-made entry", READ_HALF_MADE_ENTRY],
+  ]) {
     it(`runs ${race} again and returns what the retry did`, async () => {
       let calls = 0;
       const done = await retryingWorktreeRace(async () => {

@@ -77,17 +77,21 @@ describe("a role without a model", () => {
     expect(error).toBeInstanceOf(ConnectError);
     expect((error as ConnectError).code).toBe(Code.FailedPrecondition);
     expect((error as ConnectError).rawMessage).toMatch(/^no model configured for the planner role: set PUSHPALS_PLANNER_LLM_MODEL or PUSHPALS_LLM_MODEL/);
-    await expect(model.completeJson([{ role: "user", content: "plan" }], z.object({}), {
-      schemaName: "plan",
-      signal: AbortSignal.timeout(5000),
-    })).rejects.toThrow(/PUSHPALS_PLANNER_LLM_MODEL/);
+    await expect(
+      model.completeJson([{ role: "user", content: "plan" }], z.object({}), {
+        schemaName: "plan",
+        signal: AbortSignal.timeout(5000),
+      }),
+    ).rejects.toThrow(/PUSHPALS_PLANNER_LLM_MODEL/);
   });
 
   it("names the base-URL variables when neither a base URL nor an API key is set", async () => {
     const model = createModelClient(llmFrom({ PUSHPALS_AGENT_LLM_MODEL: "qwen2.5-coder" }), "agent", silentLogger);
     const stream = model.stream([{ role: "user", content: "go" }], { signal: AbortSignal.timeout(5000) });
 
-    await expect(stream[Symbol.asyncIterator]().next()).rejects.toThrow(/no model endpoint configured for the agent role: set PUSHPALS_AGENT_LLM_BASE_URL or PUSHPALS_LLM_BASE_URL/);
+    await expect(stream[Symbol.asyncIterator]().next()).rejects.toThrow(
+      /no model endpoint configured for the agent role: set PUSHPALS_AGENT_LLM_BASE_URL or PUSHPALS_LLM_BASE_URL/,
+    );
   });
 
   it("sends nothing to the endpoint", async () => {

@@ -16,7 +16,12 @@ describe("[observability] and server.cors_origins", () => {
 
   it("come from the environment: switches, the endpoint, comma-separated origins", () => {
     const config = loadConfig({
-      env: { PUSHPALS_METRICS: "1", PUSHPALS_TRACING: "true", PUSHPALS_OTLP_ENDPOINT: "http://collector:4318/v1/traces", PUSHPALS_CORS_ORIGINS: "http://localhost:5173, https://ui.example.com" },
+      env: {
+        PUSHPALS_METRICS: "1",
+        PUSHPALS_TRACING: "true",
+        PUSHPALS_OTLP_ENDPOINT: "http://collector:4318/v1/traces",
+        PUSHPALS_CORS_ORIGINS: "http://localhost:5173, https://ui.example.com",
+      },
     });
     expect(config.observability).toEqual({ metrics: true, tracing: true, otlpEndpoint: "http://collector:4318/v1/traces" });
     expect(config.server.corsOrigins).toEqual(["http://localhost:5173", "https://ui.example.com"]);
@@ -25,7 +30,9 @@ describe("[observability] and server.cors_origins", () => {
   it("refuses an origin with a path, naming the key and the form wanted", () => {
     const load = () => loadConfig({ env: { PUSHPALS_CORS_ORIGINS: "https://ui.example.com/" } });
     expect(load).toThrow(ConfigError);
-    expect(load).toThrow(/server\.corsOrigins = "https:\/\/ui\.example\.com\/" \(from environment PUSHPALS_CORS_ORIGINS\): "https:\/\/ui\.example\.com\/" is not an origin; write scheme:\/\/host/);
+    expect(load).toThrow(
+      /server\.corsOrigins = "https:\/\/ui\.example\.com\/" \(from environment PUSHPALS_CORS_ORIGINS\): "https:\/\/ui\.example\.com\/" is not an origin; write scheme:\/\/host/,
+    );
   });
 
   it("refuses an endpoint that is not http(s)", () => {

@@ -32,7 +32,10 @@ describe("planner: a clarifying question instead of a plan", () => {
     const answered = await services.chat.send({ sessionId, text: "take a name", author: "ada" });
     const second = await waitForItem(cp.clients, answered.request!.id, finished);
     expect(second.status).toBe(ItemStatus.COMPLETED);
-    const prompt = sentMessages(model).at(-1)!.map((message) => message.content).join("\n");
+    const prompt = sentMessages(model)
+      .at(-1)!
+      .map((message) => message.content)
+      .join("\n");
     expect(prompt).toContain("what better means here");
   });
 });

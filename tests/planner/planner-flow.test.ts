@@ -48,9 +48,7 @@ describe("planner: a request becomes a job", () => {
     expect(jobs).toHaveLength(1);
     const job = jobs[0]!;
     expect(job.payload?.kind.case).toBe("taskExecuteV2");
-    expect(job.payload?.kind.value).toEqual(
-      create(TaskExecuteV2Schema, { lane: Lane.WORKER, instruction, planning: expectedPlanning, baseRef: "", requestId }),
-    );
+    expect(job.payload?.kind.value).toEqual(create(TaskExecuteV2Schema, { lane: Lane.WORKER, instruction, planning: expectedPlanning, baseRef: "", requestId }));
     expect(job).toMatchObject({ parentId: requestId, priority: Priority.NORMAL, idempotencyKey: `job:${requestId}`, sessionId });
 
     const result = request.result?.kind.case === "request" ? request.result.kind.value : undefined;
@@ -62,9 +60,7 @@ describe("planner: a request becomes a job", () => {
     expect(eventsOf(events, "planCreated")).toEqual([expect.objectContaining({ modelCalls: 1, plan: result?.plan })]);
     const answers = eventsOf(events, "assistantMessage").filter((m) => m.source === MessageSource.PLANNER);
     expect(answers).toEqual([expect.objectContaining({ text: result?.assistantMessage, inReplyTo: sent.messageSeq })]);
-    expect(eventsOf(events, "tokenUsage")).toEqual([
-      expect.objectContaining({ role: ModelRole.PLANNER, model: "scripted", promptTokens: 900n, completionTokens: 120n }),
-    ]);
+    expect(eventsOf(events, "tokenUsage")).toEqual([expect.objectContaining({ role: ModelRole.PLANNER, model: "scripted", promptTokens: 900n, completionTokens: 120n })]);
 
     // The prompt carried the repository and the conversation.
     const [messages] = sentMessages(model);

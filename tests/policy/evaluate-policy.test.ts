@@ -21,10 +21,21 @@ const ROWS: Row[] = [
   { name: "a workflow in a case a case-insensitive checkout folds", entries: [file(".GitHub/Workflows/x.yml")], broken: [["forbidden_globs", [".GitHub/Workflows/x.yml"]]] },
   { name: "other files under .github", entries: [file(".github/CODEOWNERS"), file(".github/dependabot.yml")], broken: [] },
   { name: "a .gitlab-ci.yml at the root", entries: [file(".gitlab-ci.yml")], broken: [["forbidden_globs", [".gitlab-ci.yml"]]] },
-  { name: ".gitattributes in any directory", entries: [file(".gitattributes"), file("src/deep/.gitattributes")], broken: [["forbidden_globs", [".gitattributes", "src/deep/.gitattributes"]]] },
+  {
+    name: ".gitattributes in any directory",
+    entries: [file(".gitattributes"), file("src/deep/.gitattributes")],
+    broken: [["forbidden_globs", [".gitattributes", "src/deep/.gitattributes"]]],
+  },
   { name: ".gitmodules", entries: [file(".gitmodules")], broken: [["forbidden_globs", [".gitmodules"]]] },
   { name: "the job environment spec (its setup runs with network)", entries: [file(".pushpals/environment.toml")], broken: [["forbidden_globs", [".pushpals/environment.toml"]]] },
-  { name: "a path with a .git component, any case", entries: [file(".git/hooks/pre-commit"), file("vendor/.GIT/config"), file("sub/.git")], broken: [["forbidden_globs", [".git/hooks/pre-commit", "vendor/.GIT/config"]], ["forbidden_globs", ["sub/.git"]]] },
+  {
+    name: "a path with a .git component, any case",
+    entries: [file(".git/hooks/pre-commit"), file("vendor/.GIT/config"), file("sub/.git")],
+    broken: [
+      ["forbidden_globs", [".git/hooks/pre-commit", "vendor/.GIT/config"]],
+      ["forbidden_globs", ["sub/.git"]],
+    ],
+  },
   { name: "names that only look like .git", entries: [file("src/a.git"), file(".github/README.md"), file("x.gitattributes")], broken: [] },
   { name: "deleting a workflow (turning CI off is a change to it)", entries: [deleted(".github/workflows/ci.yml")], broken: [["forbidden_globs", [".github/workflows/ci.yml"]]] },
   { name: "a gitlink", entries: [gitlink("vendor/lib")], broken: [["allow_gitlinks", ["vendor/lib"]]] },
@@ -34,7 +45,11 @@ const ROWS: Row[] = [
   { name: "symlinks inside the worktree", entries: [link("src/a", "b.ts"), link("src/c", "../docs/guide.md"), link("top", "."), link("d/e", "../f/../g")], broken: [] },
   { name: "an absolute symlink", entries: [link("key", "/root/.ssh/id_rsa")], broken: [["symlinks", ["key"]]] },
   { name: "a symlink climbing out", entries: [link("docs/passwd", "../../etc/passwd"), link("a", "..")], broken: [["symlinks", ["docs/passwd", "a"]]] },
-  { name: "a symlink into .git", entries: [link("hooks", ".git/hooks"), link("src/h", "../.GIT"), link("x/y", "../vendor/.git/config")], broken: [["symlinks", ["hooks", "src/h", "x/y"]]] },
+  {
+    name: "a symlink into .git",
+    entries: [link("hooks", ".git/hooks"), link("src/h", "../.GIT"), link("x/y", "../vendor/.git/config")],
+    broken: [["symlinks", ["hooks", "src/h", "x/y"]]],
+  },
   { name: "a symlink with an empty or unread target", entries: [link("e", "")], broken: [["symlinks", ["e"]]] },
   { name: "an inside symlink when the operator allows none", entries: [link("src/a", "b.ts")], policy: { symlinks: "none" }, broken: [["symlinks", ["src/a"]]] },
   { name: "an escaping symlink when the operator allows any", entries: [link("key", "/etc/shadow")], policy: { symlinks: "any" }, broken: [] },
@@ -49,7 +64,15 @@ const ROWS: Row[] = [
   },
   { name: "deletions weigh nothing", entries: [deleted("huge"), file("small", 1)], policy: { maxChangeBytes: 1 }, broken: [] },
   { name: "more paths than max_changed_files", entries: [file("a"), deleted("b"), file("c")], policy: { maxChangedFiles: 2 }, broken: [["max_changed_files", ["a", "b", "c"]]] },
-  { name: "an operator's extra glob, and dir/ meaning everything under dir", entries: [file("deploy/prod.yml"), file("keys/id.pem")], policy: { forbiddenGlobs: ["deploy/", "**/*.pem"] }, broken: [["forbidden_globs", ["deploy/prod.yml"]], ["forbidden_globs", ["keys/id.pem"]]] },
+  {
+    name: "an operator's extra glob, and dir/ meaning everything under dir",
+    entries: [file("deploy/prod.yml"), file("keys/id.pem")],
+    policy: { forbiddenGlobs: ["deploy/", "**/*.pem"] },
+    broken: [
+      ["forbidden_globs", ["deploy/prod.yml"]],
+      ["forbidden_globs", ["keys/id.pem"]],
+    ],
+  },
   { name: "no forbidden globs at all when the operator empties the list", entries: [file(".github/workflows/ci.yml")], policy: { forbiddenGlobs: [] }, broken: [] },
 ];
 

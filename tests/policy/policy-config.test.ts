@@ -22,7 +22,17 @@ describe("the [policy] section", () => {
 
   it("extra_forbidden_globs adds to the defaults without restating them", async () => {
     const config = await load('[policy]\nextra_forbidden_globs = ["deploy/**", "**/*.pem"]\n');
-    expect(changePolicy(config.policy).forbiddenGlobs).toEqual(["**/.git", "**/.git/**", ".github/workflows/**", ".gitlab-ci.yml", "**/.gitmodules", "**/.gitattributes", ".pushpals/environment.toml", "deploy/**", "**/*.pem"]);
+    expect(changePolicy(config.policy).forbiddenGlobs).toEqual([
+      "**/.git",
+      "**/.git/**",
+      ".github/workflows/**",
+      ".gitlab-ci.yml",
+      "**/.gitmodules",
+      "**/.gitattributes",
+      ".pushpals/environment.toml",
+      "deploy/**",
+      "**/*.pem",
+    ]);
   });
 
   it("forbidden_globs replaces the defaults when the operator restates them", async () => {
@@ -31,7 +41,12 @@ describe("the [policy] section", () => {
   });
 
   it("takes the caps and the symlink mode from the environment", async () => {
-    const config = await load("", { PUSHPALS_POLICY_SYMLINKS: "none", PUSHPALS_POLICY_MAX_FILE_BYTES: "1024", PUSHPALS_POLICY_MAX_CHANGE_BYTES: "4096", PUSHPALS_POLICY_MAX_CHANGED_FILES: "7" });
+    const config = await load("", {
+      PUSHPALS_POLICY_SYMLINKS: "none",
+      PUSHPALS_POLICY_MAX_FILE_BYTES: "1024",
+      PUSHPALS_POLICY_MAX_CHANGE_BYTES: "4096",
+      PUSHPALS_POLICY_MAX_CHANGED_FILES: "7",
+    });
     expect(config.policy).toMatchObject({ symlinks: "none", maxFileBytes: 1024, maxChangeBytes: 4096, maxChangedFiles: 7 });
   });
 

@@ -85,7 +85,12 @@ describe("garbage on the wire", () => {
       body: "{}",
     });
     expect(http1.status).toBe(415);
-    const http2 = await h2Request(harness.url, "/pushpals.v1.SystemService/GetSystemStatus", { "content-type": "application/grpc+xml", te: "trailers" }, grpcFrame(new Uint8Array()));
+    const http2 = await h2Request(
+      harness.url,
+      "/pushpals.v1.SystemService/GetSystemStatus",
+      { "content-type": "application/grpc+xml", te: "trailers" },
+      grpcFrame(new Uint8Array()),
+    );
     expect(http2.status).toBe(415);
     await stillServing();
   });

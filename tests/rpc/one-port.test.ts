@@ -76,7 +76,7 @@ function readAll(socket: net.Socket, length: number): Promise<Buffer> {
     const chunks: Buffer[] = [];
     const onData = (chunk: Buffer) => {
       chunks.push(chunk);
-      if (Buffer.concat(chunks).length >= length) (socket.off("data", onData), resolve(Buffer.concat(chunks)));
+      if (Buffer.concat(chunks).length >= length) socket.off("data", onData), resolve(Buffer.concat(chunks));
     };
     socket.on("data", onData);
   });

@@ -94,7 +94,7 @@ describe("parseRequest", () => {
     expect(message).toMatch(/… and 10 more$/);
   });
 
-  it("writes map keys as [\"key\"] inside protobuf messages", () => {
+  it('writes map keys as ["key"] inside protobuf messages', () => {
     const schema = z.object({ labels: z.record(z.string(), boundedString("label", 3)) });
     const message = { $typeName: "test.Labelled", labels: { teamName: "platform" } };
     expect(invalid(() => parseRequest(schema, message))).toBe('labels["teamName"]: is 8 characters long, more than the 3 a label may have');
@@ -111,9 +111,7 @@ describe("field pieces", () => {
 
   it("enumValue(): unspecified only when allowed; unknown numbers never", () => {
     const strict = z.object({ priority: enumValue(common.PrioritySchema) });
-    expect(invalid(() => parseRequest(strict, { priority: 0 }))).toBe(
-      "priority: is unspecified: set it to one of PRIORITY_INTERACTIVE, PRIORITY_NORMAL, PRIORITY_BACKGROUND",
-    );
+    expect(invalid(() => parseRequest(strict, { priority: 0 }))).toBe("priority: is unspecified: set it to one of PRIORITY_INTERACTIVE, PRIORITY_NORMAL, PRIORITY_BACKGROUND");
     expect(invalid(() => parseRequest(strict, { priority: 42 }))).toMatch(/\(got 42\)$/);
     const loose = z.object({ priority: enumValue(common.PrioritySchema, { allowUnspecified: true }) });
     expect(parseRequest(loose, { priority: 0 }).priority).toBe(common.Priority.UNSPECIFIED);
@@ -149,8 +147,8 @@ describe("snakeCase", () => {
   // Guards the naming rule parseRequest relies on: if a proto field is ever named
   // so that lowerCamelCase cannot be undone (field_1, a__b), this fails and says which.
   it("recovers every pushpals.v1 field's proto name from its protobuf-es name", () => {
-    const files = [chat, common, events, execution, integration, items, planning, queues, sessions, system, task].map(
-      (module) => Object.values(module).find((value): value is { kind: "file"; messages: DescMessage[] } => isFile(value)),
+    const files = [chat, common, events, execution, integration, items, planning, queues, sessions, system, task].map((module) =>
+      Object.values(module).find((value): value is { kind: "file"; messages: DescMessage[] } => isFile(value)),
     );
     const mismatches: string[] = [];
     const fields = (message: DescMessage): void => {

@@ -41,7 +41,11 @@ describe(`what the person sees when the agent's job fails (${driver} sandbox)`, 
     ]);
     const job = await enqueueJob(
       scene,
-      { lane: Lane.WORKER, instruction: "Make the database tests pass.", planning: { validationSteps: ["touch validation-ran"], scope: { writeAllowed: true, writeGlobs: ["**"] } } },
+      {
+        lane: Lane.WORKER,
+        instruction: "Make the database tests pass.",
+        planning: { validationSteps: ["touch validation-ran"], scope: { writeAllowed: true, writeGlobs: ["**"] } },
+      },
       { maxAttempts: 3 },
     );
 
@@ -76,7 +80,9 @@ describe(`what the person sees when the agent's job fails (${driver} sandbox)`, 
 
     const finished = await waitForStatus(scene, job.id, undefined, 30_000);
     expect(finished.status, finished.lastError).toBe(ItemStatus.FAILED);
-    expect(finished.lastError).toMatch(/^the agent stopped \(validation_failed\) after 1 steps: validation still failed after 1 round\(s\): `cat mocha-output.txt; exit 55` exited 55; /);
+    expect(finished.lastError).toMatch(
+      /^the agent stopped \(validation_failed\) after 1 steps: validation still failed after 1 round\(s\): `cat mocha-output.txt; exit 55` exited 55; /,
+    );
     expect(finished.lastError).toContain("\n1,200 passing (3s)\n55 failing\nError: expected 200");
 
     const events = await itemEvents(scene, job.id);
@@ -115,7 +121,9 @@ describe("what the person sees when a script job fails", () => {
     ] as const) {
       const finished = await waitForStatus(scene, job.id);
       expect(finished.status, finished.lastError).toBe(ItemStatus.FAILED);
-      expect(finished.lastError).toMatch(new RegExp(`^${start.replace(/[()`]/g, "\\$&")}--- summary lines \\(picked from the whole output\\) ---\\n1,200 passing \\(3s\\)\\n55 failing\\n`));
+      expect(finished.lastError).toMatch(
+        new RegExp(`^${start.replace(/[()`]/g, "\\$&")}--- summary lines \\(picked from the whole output\\) ---\\n1,200 passing \\(3s\\)\\n55 failing\\n`),
+      );
       expect(finished.lastError).toMatch(/--- its last 20 lines ---\n(.*\n){19}.*at process\.processImmediate/);
     }
     const [step] = (await itemEvents(scene, validated.id)).flatMap((e) => (e.payload.case === "validationResult" ? [e.payload.value] : []));

@@ -20,7 +20,7 @@ describe.each([
     runner = scene = undefined;
   });
 
-  itIfAvailable("kills the whole process tree within 2 s and ends the job cancelled with reason \"cancelled\"", requirement, async () => {
+  itIfAvailable('kills the whole process tree within 2 s and ends the job cancelled with reason "cancelled"', requirement, async () => {
     scene = await createScene();
     // A long lease and heartbeat: only the pushed cancel event can stop the job in time.
     runner = startRunner(scene, { "supervisor.driver": driver, "supervisor.leaseSeconds": 60, "supervisor.heartbeatSeconds": 60 });

@@ -1,6 +1,10 @@
 /** A repository whose test needs a real npm dependency (is-number), installed by the setup phase. */
 
-export const PACKAGE_JSON = JSON.stringify({ name: "env-fixture", version: "1.0.0", private: true, scripts: { test: "node test.js" }, dependencies: { "is-number": "7.0.0" } }, null, 2);
+export const PACKAGE_JSON = JSON.stringify(
+  { name: "env-fixture", version: "1.0.0", private: true, scripts: { test: "node test.js" }, dependencies: { "is-number": "7.0.0" } },
+  null,
+  2,
+);
 
 export const PACKAGE_LOCK = JSON.stringify(
   {

@@ -43,82 +43,86 @@ const drivers = [
 ] as const;
 
 for (const driver of drivers) {
-  describeIfAvailable(`a job environment under the ${driver.name} driver`, { name: driver.name === "process" ? "process" : `the ${driver.name} driver`, available: driver.available, howToGet: driver.howToGet }, () => {
-    let scene: Scene | undefined;
-    let runner: InProcessRunner | undefined;
-    let model: ScriptedModelServer | undefined;
+  describeIfAvailable(
+    `a job environment under the ${driver.name} driver`,
+    { name: driver.name === "process" ? "process" : `the ${driver.name} driver`, available: driver.available, howToGet: driver.howToGet },
+    () => {
+      let scene: Scene | undefined;
+      let runner: InProcessRunner | undefined;
+      let model: ScriptedModelServer | undefined;
 
-    beforeAll(async () => {
-      if (driver.name === "docker") await ensureNodeImage();
-      process.env[SECRET_NAME] = SECRET_VALUE;
-    }, 120_000);
-    afterAll(async () => {
-      await runner?.stop();
-      await model?.close();
-      await scene?.remove();
-      delete process.env[SECRET_NAME];
-    });
-
-    it("installs a real npm dependency with network in setup, runs the agent without network or the secret, and reuses the cache on the next job", async () => {
-      scene = await createScene({ files: npmRepository({ ".pushpals/environment.toml": SPEC }) });
-      model = await startScriptedModelServer({ script: [...AGENT_SCRIPT, ...AGENT_SCRIPT] });
-      runner = startRunner(scene, {
-        "supervisor.driver": driver.name,
-        "supervisor.concurrency": 1,
-        "environment.secretAllowList": [SECRET_NAME],
-        "llm.baseUrl": model.url,
-        "llm.model": "scripted-agent",
-        "llm.apiKey": "sk-test-never-in-a-sandbox",
-        "llm.maxRetries": 0,
+      beforeAll(async () => {
+        if (driver.name === "docker") await ensureNodeImage();
+        process.env[SECRET_NAME] = SECRET_VALUE;
+      }, 120_000);
+      afterAll(async () => {
+        await runner?.stop();
+        await model?.close();
+        await scene?.remove();
+        delete process.env[SECRET_NAME];
       });
-      const task = {
-        lane: Lane.WORKER,
-        instruction: "Check that the suite passes and leave a note.",
-        planning: { validationSteps: ["npm test"], scope: { writeAllowed: true, writeGlobs: ["notes.txt"] } },
-      };
 
-      const first = await enqueueJob(scene, task);
-      const firstDone = await waitForStatus(scene, first.id, undefined, 180_000);
-      expect(firstDone.status, firstDone.lastError).toBe(ItemStatus.COMPLETED);
-      const firstLog = (await jobLog(scene, first.id)).map((line) => line.text);
-      // Exactly the spec's setup ran (no detected `npm ci` of its own), with network and the secret.
-      expect(firstLog.filter((text) => text.startsWith("[setup] setup command"))).toEqual([
-        "[setup] setup command 1 of 3: $ npm ci --no-audit --no-fund",
-        "[setup] setup command 2 of 3: $ node probe.js setup",
-        `[setup] setup command 3 of 3: $ test "$${SECRET_NAME}" = ${SECRET_VALUE} && echo setup saw its secret`,
-      ]);
-      expect(firstLog).toContain("setup saw its secret");
-      expect(firstLog).toContain("is-number works");
-      expect(firstLog.join("\n")).not.toContain(SECRET_VALUE.replace("tok-", "tok=")); // sanity: the value is only in the echoed command
-      expect(firstLog).toContain("agent token=[] greeting=[hello from the spec]");
-      if (driver.name !== "process") {
-        // The process driver isolates nothing; the isolated ones give network to setup only.
-        expect(firstLog).toContain("setup: network reachable");
-        expect(firstLog.find((text) => text.startsWith("agent: "))).toMatch(/^agent: no network/);
-      }
-      const firstStages = await stagesOf(scene, first.id);
-      expect(firstStages.map((stage) => stage.stage)).toEqual(["workspace", "setup", "sandbox", "run", "validation", "scope", "commit", "completion"]);
-      expect(firstStages[1]!.detail).toContain("3 setup commands with network");
-      // The environment never enters the change: node_modules is not ignored by this repository.
-      const result = firstDone.result?.kind.case === "job" ? firstDone.result.kind.value : undefined;
-      expect(result?.changedFiles).toEqual(["notes.txt"]);
-      expect(await git(scene.repo, "ls-tree", "-r", "--name-only", result!.sha)).not.toMatch(/node_modules|\.pushpals-home/);
-      const freshMs = setupMs(firstLog, "fresh setup");
+      it("installs a real npm dependency with network in setup, runs the agent without network or the secret, and reuses the cache on the next job", async () => {
+        scene = await createScene({ files: npmRepository({ ".pushpals/environment.toml": SPEC }) });
+        model = await startScriptedModelServer({ script: [...AGENT_SCRIPT, ...AGENT_SCRIPT] });
+        runner = startRunner(scene, {
+          "supervisor.driver": driver.name,
+          "supervisor.concurrency": 1,
+          "environment.secretAllowList": [SECRET_NAME],
+          "llm.baseUrl": model.url,
+          "llm.model": "scripted-agent",
+          "llm.apiKey": "sk-test-never-in-a-sandbox",
+          "llm.maxRetries": 0,
+        });
+        const task = {
+          lane: Lane.WORKER,
+          instruction: "Check that the suite passes and leave a note.",
+          planning: { validationSteps: ["npm test"], scope: { writeAllowed: true, writeGlobs: ["notes.txt"] } },
+        };
 
-      const second = await enqueueJob(scene, task);
-      const secondDone = await waitForStatus(scene, second.id, undefined, 180_000);
-      expect(secondDone.status, secondDone.lastError).toBe(ItemStatus.COMPLETED);
-      const secondLog = (await jobLog(scene, second.id)).map((line) => line.text);
-      const secondStages = await stagesOf(scene, second.id);
-      expect(secondStages[1]!.detail).toMatch(/reused the cached environment [0-9a-f]{12} \(node_modules: \d+ files, (hardlink|reflink)(, linked ahead)?\)/);
-      expect(secondLog.filter((text) => text.startsWith("[setup] setup command"))).toEqual([]);
-      expect(secondLog).toContain("is-number works");
-      const cachedMs = setupMs(secondLog, "cached environment");
-      // Dependencies cost the second job well under a second: no setup sandbox, no install.
-      expect(cachedMs).toBeLessThan(1000);
-      console.info(`[job environment, ${driver.name}] setup: first job ${freshMs} ms, cached ${cachedMs} ms`);
-    }, 400_000);
-  });
+        const first = await enqueueJob(scene, task);
+        const firstDone = await waitForStatus(scene, first.id, undefined, 180_000);
+        expect(firstDone.status, firstDone.lastError).toBe(ItemStatus.COMPLETED);
+        const firstLog = (await jobLog(scene, first.id)).map((line) => line.text);
+        // Exactly the spec's setup ran (no detected `npm ci` of its own), with network and the secret.
+        expect(firstLog.filter((text) => text.startsWith("[setup] setup command"))).toEqual([
+          "[setup] setup command 1 of 3: $ npm ci --no-audit --no-fund",
+          "[setup] setup command 2 of 3: $ node probe.js setup",
+          `[setup] setup command 3 of 3: $ test "$${SECRET_NAME}" = ${SECRET_VALUE} && echo setup saw its secret`,
+        ]);
+        expect(firstLog).toContain("setup saw its secret");
+        expect(firstLog).toContain("is-number works");
+        expect(firstLog.join("\n")).not.toContain(SECRET_VALUE.replace("tok-", "tok=")); // sanity: the value is only in the echoed command
+        expect(firstLog).toContain("agent token=[] greeting=[hello from the spec]");
+        if (driver.name !== "process") {
+          // The process driver isolates nothing; the isolated ones give network to setup only.
+          expect(firstLog).toContain("setup: network reachable");
+          expect(firstLog.find((text) => text.startsWith("agent: "))).toMatch(/^agent: no network/);
+        }
+        const firstStages = await stagesOf(scene, first.id);
+        expect(firstStages.map((stage) => stage.stage)).toEqual(["workspace", "setup", "sandbox", "run", "validation", "scope", "commit", "completion"]);
+        expect(firstStages[1]!.detail).toContain("3 setup commands with network");
+        // The environment never enters the change: node_modules is not ignored by this repository.
+        const result = firstDone.result?.kind.case === "job" ? firstDone.result.kind.value : undefined;
+        expect(result?.changedFiles).toEqual(["notes.txt"]);
+        expect(await git(scene.repo, "ls-tree", "-r", "--name-only", result!.sha)).not.toMatch(/node_modules|\.pushpals-home/);
+        const freshMs = setupMs(firstLog, "fresh setup");
+
+        const second = await enqueueJob(scene, task);
+        const secondDone = await waitForStatus(scene, second.id, undefined, 180_000);
+        expect(secondDone.status, secondDone.lastError).toBe(ItemStatus.COMPLETED);
+        const secondLog = (await jobLog(scene, second.id)).map((line) => line.text);
+        const secondStages = await stagesOf(scene, second.id);
+        expect(secondStages[1]!.detail).toMatch(/reused the cached environment [0-9a-f]{12} \(node_modules: \d+ files, (hardlink|reflink)(, linked ahead)?\)/);
+        expect(secondLog.filter((text) => text.startsWith("[setup] setup command"))).toEqual([]);
+        expect(secondLog).toContain("is-number works");
+        const cachedMs = setupMs(secondLog, "cached environment");
+        // Dependencies cost the second job well under a second: no setup sandbox, no install.
+        expect(cachedMs).toBeLessThan(1000);
+        console.info(`[job environment, ${driver.name}] setup: first job ${freshMs} ms, cached ${cachedMs} ms`);
+      }, 400_000);
+    },
+  );
 }
 
 async function stagesOf(scene: Scene, jobId: string) {
@@ -165,8 +169,12 @@ describe("job environments without a spec, and bad specs", () => {
       expect(done.status, done.lastError).toBe(ItemStatus.COMPLETED);
       logs.push((await jobLog(scene, job.id)).map((line) => line.text));
     }
-    expect(logs[0]!.filter((text) => /^\[setup\] (setup|maintenance) command/.test(text))).toEqual(["[setup] setup command 1 of 1: $ mkdir -p deps && echo built > deps/made-by-setup"]);
-    expect(logs[1]!.filter((text) => /^\[setup\] (setup|maintenance) command/.test(text))).toEqual(['[setup] maintenance command 1 of 1: $ echo maintenance saw $(cat deps/made-by-setup)']);
+    expect(logs[0]!.filter((text) => /^\[setup\] (setup|maintenance) command/.test(text))).toEqual([
+      "[setup] setup command 1 of 1: $ mkdir -p deps && echo built > deps/made-by-setup",
+    ]);
+    expect(logs[1]!.filter((text) => /^\[setup\] (setup|maintenance) command/.test(text))).toEqual([
+      "[setup] maintenance command 1 of 1: $ echo maintenance saw $(cat deps/made-by-setup)",
+    ]);
     expect(logs[1]).toContain("maintenance saw built");
     expect(logs[1]).toContain("built"); // the job's own script read the restored tree
   });

@@ -66,7 +66,12 @@ describe("a lease lost while renewals hang", () => {
     const controller = new AbortController();
     const endings = new Map<string, string>();
     const running = runRunner(
-      { config, logger: createLogger("test-runner"), controlPlaneUrl: scene.controlPlane.url, clients: createClients(scene.controlPlane.url, { interceptors: [partition.interceptor] }) },
+      {
+        config,
+        logger: createLogger("test-runner"),
+        controlPlaneUrl: scene.controlPlane.url,
+        clients: createClients(scene.controlPlane.url, { interceptors: [partition.interceptor] }),
+      },
       controller.signal,
       { claimWaitMs: 5000, lanes: { deterministic: lane }, onJobEnded: (id, ending) => endings.set(id, ending) },
     );

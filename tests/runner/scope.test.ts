@@ -78,7 +78,9 @@ describe("the plan's write scope", () => {
       planning: { scope: { writeAllowed: true, writeGlobs: [".github/**"] } },
     });
     expect(finished.status).toBe(ItemStatus.FAILED);
-    expect(finished.lastError).toMatch(/^the operator's \[policy\] forbids paths matching forbidden_globs "\.github\/workflows\/\*\*": \.github\/workflows\/ci\.yml — nothing was committed/);
+    expect(finished.lastError).toMatch(
+      /^the operator's \[policy\] forbids paths matching forbidden_globs "\.github\/workflows\/\*\*": \.github\/workflows\/ci\.yml — nothing was committed/,
+    );
     expect(finished.lastError).not.toMatch(/CODEOWNERS/);
     await expectNothingKept(job.id);
   });

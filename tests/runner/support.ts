@@ -88,18 +88,14 @@ export function startRunner(scene: Scene, overrides: Record<string, unknown> = {
   const controller = new AbortController();
   const ended = new Map<string, string>();
   const config = scene.config(overrides);
-  const running = runRunner(
-    { config, logger: createLogger("test-runner"), controlPlaneUrl: scene.controlPlane.url, clients: scene.controlPlane.clients },
-    controller.signal,
-    {
-      claimWaitMs: 5000,
-      ...runnerOverrides,
-      onJobEnded: (jobId, ending) => {
-        ended.set(jobId, ending);
-        runnerOverrides.onJobEnded?.(jobId, ending);
-      },
+  const running = runRunner({ config, logger: createLogger("test-runner"), controlPlaneUrl: scene.controlPlane.url, clients: scene.controlPlane.clients }, controller.signal, {
+    claimWaitMs: 5000,
+    ...runnerOverrides,
+    onJobEnded: (jobId, ending) => {
+      ended.set(jobId, ending);
+      runnerOverrides.onJobEnded?.(jobId, ending);
     },
-  );
+  });
   return {
     ended,
     async stop() {
@@ -132,7 +128,8 @@ export async function waitForStatus(scene: Scene, id: string, statuses: readonly
   for (;;) {
     const item = await getItem(scene, id);
     if (statuses.includes(item.status)) return item;
-    if (Date.now() > deadline) throw new Error(`item ${id} is ${ItemStatus[item.status]} after ${timeoutMs} ms; waited for ${statuses.map((s) => ItemStatus[s]).join("/")} (last error: ${item.lastError})`);
+    if (Date.now() > deadline)
+      throw new Error(`item ${id} is ${ItemStatus[item.status]} after ${timeoutMs} ms; waited for ${statuses.map((s) => ItemStatus[s]).join("/")} (last error: ${item.lastError})`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -203,7 +200,12 @@ export interface AgentRun {
  * talking to it, all stopped after each test. Call once in a describe; each test calls the
  * returned start() with only what differs (files, the model's script, settings).
  */
-export function useAgentRun(): (options: { script: ScriptInput; files?: Record<string, string>; settings?: Record<string, unknown>; runner?: RunnerOverrides }) => Promise<AgentRun> {
+export function useAgentRun(): (options: {
+  script: ScriptInput;
+  files?: Record<string, string>;
+  settings?: Record<string, unknown>;
+  runner?: RunnerOverrides;
+}) => Promise<AgentRun> {
   let current: Partial<AgentRun> = {};
   afterEach(async () => {
     await current.runner?.stop();

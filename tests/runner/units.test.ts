@@ -109,7 +109,14 @@ describe("the write scope check", () => {
 
 describe("sandbox environment and commit identity", () => {
   it("passes allow-listed variables only, never ones named like secrets", () => {
-    const env = sandboxEnv(["PATH", "HOME", "OPENAI_API_KEY", "GH_TOKEN", "DB_URL", "UNSET"], silentLogger, { PATH: "/bin", HOME: "/h", OPENAI_API_KEY: "k", GH_TOKEN: "t", DB_URL: "postgres://u:p@db/x", OTHER: "o" });
+    const env = sandboxEnv(["PATH", "HOME", "OPENAI_API_KEY", "GH_TOKEN", "DB_URL", "UNSET"], silentLogger, {
+      PATH: "/bin",
+      HOME: "/h",
+      OPENAI_API_KEY: "k",
+      GH_TOKEN: "t",
+      DB_URL: "postgres://u:p@db/x",
+      OTHER: "o",
+    });
     expect(env).toEqual({ PATH: "/bin", HOME: "/h" });
   });
 

@@ -26,8 +26,16 @@ describe(`the worker lane (coding agent, ${driver} sandbox)`, () => {
   it("runs the agent against the job's worktree, records its steps, usage and validation, and commits its change", async () => {
     const scene = await start([
       { content: "THOUGHT: look first.\n\n```bash\nenv | sort > env.txt; cat hello.txt\n```", usage: { prompt_tokens: 400, completion_tokens: 20 } },
-      { match: { role: "user", contains: "Hello, world" }, content: "```bash\nsed -i 's/world/PushPals/' hello.txt && cat hello.txt\n```", usage: { prompt_tokens: 480, completion_tokens: 30 } },
-      { match: { role: "user", contains: "Hello, PushPals" }, content: "```bash\necho PUSHPALS_SUBMIT && echo 'The greeting now says PushPals.'\n```", usage: { prompt_tokens: 560, completion_tokens: 25 } },
+      {
+        match: { role: "user", contains: "Hello, world" },
+        content: "```bash\nsed -i 's/world/PushPals/' hello.txt && cat hello.txt\n```",
+        usage: { prompt_tokens: 480, completion_tokens: 30 },
+      },
+      {
+        match: { role: "user", contains: "Hello, PushPals" },
+        content: "```bash\necho PUSHPALS_SUBMIT && echo 'The greeting now says PushPals.'\n```",
+        usage: { prompt_tokens: 560, completion_tokens: 25 },
+      },
     ]);
     const job = await enqueueJob(scene, {
       lane: Lane.WORKER,
@@ -51,9 +59,17 @@ describe(`the worker lane (coding agent, ${driver} sandbox)`, () => {
 
     const events = await itemEvents(scene, job.id);
     const steps = events.flatMap((e) => (e.payload.case === "agentStep" ? [e.payload.value] : []));
-    expect(steps.map((step) => step.command)).toEqual(["env | sort > env.txt; cat hello.txt", "sed -i 's/world/PushPals/' hello.txt && cat hello.txt", "echo PUSHPALS_SUBMIT && echo 'The greeting now says PushPals.'"]);
+    expect(steps.map((step) => step.command)).toEqual([
+      "env | sort > env.txt; cat hello.txt",
+      "sed -i 's/world/PushPals/' hello.txt && cat hello.txt",
+      "echo PUSHPALS_SUBMIT && echo 'The greeting now says PushPals.'",
+    ]);
     const usage = events.flatMap((e) => (e.payload.case === "tokenUsage" ? [e.payload.value] : []));
-    expect(usage.map((u) => [u.role, Number(u.promptTokens), Number(u.completionTokens)])).toEqual([[ModelRole.AGENT, 400, 20], [ModelRole.AGENT, 480, 30], [ModelRole.AGENT, 560, 25]]);
+    expect(usage.map((u) => [u.role, Number(u.promptTokens), Number(u.completionTokens)])).toEqual([
+      [ModelRole.AGENT, 400, 20],
+      [ModelRole.AGENT, 480, 30],
+      [ModelRole.AGENT, 560, 25],
+    ]);
     const validation = events.flatMap((e) => (e.payload.case === "validationResult" ? [e.payload.value] : []));
     expect(validation).toMatchObject([{ command: "grep -q PushPals hello.txt", passed: true }]);
     const stages = events.flatMap((e) => (e.payload.case === "jobProgress" ? [e.payload.value.stage] : []));

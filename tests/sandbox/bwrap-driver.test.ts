@@ -51,7 +51,11 @@ describeIfAvailable("bwrap driver", requirement, () => {
     // A stand-in runner: a node process that starts the sandbox as the driver does, then is SIGKILLed.
     const runner = spawn(
       process.execPath,
-      ["-e", `require("node:child_process").spawn("bwrap", JSON.parse(process.argv[1]), { detached: true, stdio: ["ignore", "ignore", "ignore", "pipe"] }); setInterval(() => {}, 1000);`, JSON.stringify(args)],
+      [
+        "-e",
+        `require("node:child_process").spawn("bwrap", JSON.parse(process.argv[1]), { detached: true, stdio: ["ignore", "ignore", "ignore", "pipe"] }); setInterval(() => {}, 1000);`,
+        JSON.stringify(args),
+      ],
       { stdio: "ignore" },
     );
     await waitFor("the sandboxed sleeps to run", async () => (await processesWith(marker)) === 2, 5000);

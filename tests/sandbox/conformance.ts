@@ -44,12 +44,7 @@ const SHELL_VARIABLES = new Set(["PWD", "OLDPWD", "SHLVL", "_"]);
  * The behaviour every sandbox driver shares, run for real against one driver. Each suite
  * starts one sandbox on a fresh repository and worktree and stops it at the end.
  */
-export function describeDriverConformance(
-  name: string,
-  requirement: Requirement,
-  makeDriver: () => SandboxDriver,
-  capabilities: DriverCapabilities,
-): void {
+export function describeDriverConformance(name: string, requirement: Requirement, makeDriver: () => SandboxDriver, capabilities: DriverCapabilities): void {
   const copied = capabilities.workspace === "copied";
   describeIfAvailable(`${name} driver conformance`, requirement, () => {
     let driver: SandboxDriver;
@@ -145,11 +140,7 @@ export function describeDriverConformance(
 
     it("refuses a bad spec with InvalidArgument and starts nothing", async () => {
       await expectConnectErrorAsync(driver.start({ ...spec, worktree: "relative/path" }), Code.InvalidArgument, /^spec\.worktree: /);
-      await expectConnectErrorAsync(
-        driver.start({ ...spec, worktree: join(workspace.dir.path, "missing") }),
-        Code.InvalidArgument,
-        /^spec\.worktree: .*not a directory/,
-      );
+      await expectConnectErrorAsync(driver.start({ ...spec, worktree: join(workspace.dir.path, "missing") }), Code.InvalidArgument, /^spec\.worktree: .*not a directory/);
       await expectConnectErrorAsync(driver.start({ ...spec, jobId: "bad id!" }), Code.InvalidArgument, /^spec\.jobId: /);
     });
 
@@ -166,9 +157,7 @@ export function describeDriverConformance(
       expect(variables.get("PATH")).toBe(SANDBOX_PATH);
       expect(stdout).not.toContain(SECRET_VALUE);
       // The process driver's marker (where it has no cgroup) names the sandbox, nothing secret.
-      const unexpected = [...variables.keys()].filter(
-        (key) => !SHELL_VARIABLES.has(key) && !["PATH", "HOME", "SPEC_VAR", "EXEC_VAR", MARKER_VARIABLE].includes(key),
-      );
+      const unexpected = [...variables.keys()].filter((key) => !SHELL_VARIABLES.has(key) && !["PATH", "HOME", "SPEC_VAR", "EXEC_VAR", MARKER_VARIABLE].includes(key));
       expect(unexpected).toEqual([]);
     });
 
@@ -191,9 +180,7 @@ export function describeDriverConformance(
 
     it("sends a timed-out command SIGTERM first, so it can clean up", async () => {
       const { seconds, marker } = uniqueSleep();
-      const { stdout, result } = await collect(
-        sandbox.exec(`trap 'echo got-term; exit 3' TERM; sleep ${seconds} & wait`, { timeoutMs: 700 }),
-      );
+      const { stdout, result } = await collect(sandbox.exec(`trap 'echo got-term; exit 3' TERM; sleep ${seconds} & wait`, { timeoutMs: 700 }));
       expect(stdout).toBe("got-term\n");
       expect(result).toMatchObject({ exitCode: 3, timedOut: true, cancelled: false });
       await waitFor("the background sleep to be gone", async () => (await processesWith(marker)) === 0, 2000);
@@ -382,7 +369,6 @@ function describeIsolation(capabilities: DriverCapabilities, context: () => { sa
     if (isolated) expect(visible).toBeLessThan(10);
     else expect(visible).toBeGreaterThan(10);
   });
-
 }
 
 function expectConnectError(run: () => unknown, code: Code, message: RegExp): void {

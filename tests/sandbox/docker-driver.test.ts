@@ -32,7 +32,14 @@ describeDriverConformance("docker", requirement, () => createDockerDriver(settin
 
 const containerInspect = z.object({
   Config: z.object({ Labels: z.record(z.string(), z.string()) }),
-  HostConfig: z.object({ Memory: z.number(), PidsLimit: z.number(), NanoCpus: z.number(), NetworkMode: z.string(), ReadonlyRootfs: z.boolean(), CapDrop: z.array(z.string()).nullable() }),
+  HostConfig: z.object({
+    Memory: z.number(),
+    PidsLimit: z.number(),
+    NanoCpus: z.number(),
+    NetworkMode: z.string(),
+    ReadonlyRootfs: z.boolean(),
+    CapDrop: z.array(z.string()).nullable(),
+  }),
   State: z.object({ Running: z.boolean() }),
 });
 
@@ -41,7 +48,10 @@ describeIfAvailable("docker driver", requirement, () => {
   let workspace: Workspace;
   const inspect = (id: string) => engine.read(containerInspect, "GET", `/containers/${id}/json`);
   const gone = async (id: string) => {
-    const error = await inspect(id).then(() => undefined, (caught: unknown) => caught);
+    const error = await inspect(id).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
     return error instanceof EngineError && error.status === 404;
   };
 

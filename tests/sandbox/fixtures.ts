@@ -47,7 +47,11 @@ export async function collect(execution: Execution): Promise<Collected> {
   const chunks: TimedChunk[] = [];
   for await (const chunk of execution.output) chunks.push({ ...chunk, at: performance.now() });
   const settled = await result;
-  const text = (stream: OutputChunk["stream"]) => chunks.filter((chunk) => chunk.stream === stream).map((chunk) => chunk.data).join("");
+  const text = (stream: OutputChunk["stream"]) =>
+    chunks
+      .filter((chunk) => chunk.stream === stream)
+      .map((chunk) => chunk.data)
+      .join("");
   return { stdout: text("stdout"), stderr: text("stderr"), chunks, result: settled, settledAt };
 }
 

@@ -45,7 +45,12 @@ afterAll(async () => {
 
 const docker = { image: "localhost/pushpals-busybox:latest", network: "none", cpus: 0.5, memoryMb: 128, pidsLimit: 64 };
 const cases: Record<string, Case> = {
-  process: { requirement: { name: "the process driver", available: true, howToGet: "" }, makeDriver: () => createProcessDriver({ groupsDir: groups.path }), inside: (host) => host, reads: nodeReads },
+  process: {
+    requirement: { name: "the process driver", available: true, howToGet: "" },
+    makeDriver: () => createProcessDriver({ groupsDir: groups.path }),
+    inside: (host) => host,
+    reads: nodeReads,
+  },
   bwrap: {
     requirement: { name: "bubblewrap (bwrap)", available: await createBwrapDriver().available(), howToGet: INSTALL_BWRAP_HINT },
     makeDriver: () => createBwrapDriver(),
@@ -71,7 +76,13 @@ for (const [name, { requirement, makeDriver, inside, reads }] of Object.entries(
     let server: Server;
     beforeAll(async () => {
       workspace = await makeWorkspace();
-      sandbox = await makeDriver().start({ jobId: newId("job"), owner: `model-socket-${name}`, worktree: workspace.worktree, env: { PATH: SANDBOX_PATH, HOME: "/tmp" }, modelSocket: true });
+      sandbox = await makeDriver().start({
+        jobId: newId("job"),
+        owner: `model-socket-${name}`,
+        worktree: workspace.worktree,
+        env: { PATH: SANDBOX_PATH, HOME: "/tmp" },
+        modelSocket: true,
+      });
       server = createServer((socket) => socket.end(GREETING));
       await new Promise<void>((resolve) => server.listen(join(sandbox.modelSocket!.hostDir, "test.sock"), resolve));
     });
@@ -141,7 +152,9 @@ it("bwrap binds the model directory read-only, after the worktree and the git mo
     command: "true",
   });
   const joined = args.join(" ");
-  expect(joined).toContain(`--bind /host/worktree ${BWRAP_WORKDIR} --ro-bind /host/repo/.git /host/repo/.git --ro-bind /tmp/pp-abc123 /run/pushpals --ro-bind /opt/node/bin/node /opt/node/bin/node --remount-ro /`);
+  expect(joined).toContain(
+    `--bind /host/worktree ${BWRAP_WORKDIR} --ro-bind /host/repo/.git /host/repo/.git --ro-bind /tmp/pp-abc123 /run/pushpals --ro-bind /opt/node/bin/node /opt/node/bin/node --remount-ro /`,
+  );
   expect(args).not.toContain("--share-net");
 });
 

@@ -36,7 +36,12 @@ describeDriverConformance(
   capabilities,
 );
 
-describeDriverConformance("process-marker", { name: "the process driver", available: true, howToGet: "" }, () => createProcessDriver({ groupsDir: groupsDir.path, cgroups: NO_CGROUPS }), capabilities);
+describeDriverConformance(
+  "process-marker",
+  { name: "the process driver", available: true, howToGet: "" },
+  () => createProcessDriver({ groupsDir: groupsDir.path, cgroups: NO_CGROUPS }),
+  capabilities,
+);
 
 describe("process driver sweep", () => {
   let workspace: Workspace;

@@ -23,8 +23,7 @@ interface Fixture {
 
 type Case = [name: string, code: Code, call: (c: Clients, f: Fixture) => Promise<unknown>];
 
-const job = (instruction: string, lane = Lane.DETERMINISTIC) =>
-  create(ItemPayloadSchema, { kind: { case: "taskExecuteV2", value: { lane, instruction } } });
+const job = (instruction: string, lane = Lane.DETERMINISTIC) => create(ItemPayloadSchema, { kind: { case: "taskExecuteV2", value: { lane, instruction } } });
 const enqueue = (f: Fixture, init: MessageInitShape<typeof EnqueueRequestSchema>): MessageInitShape<typeof EnqueueRequestSchema> => ({
   queue: QueueName.JOBS,
   sessionId: f.sessionId,
@@ -46,42 +45,83 @@ const cases: Case[] = [
   ["list events: malformed item id", Code.InvalidArgument, (c, f) => c.sessions.listEvents({ sessionId: f.sessionId, itemId: "job_x" })],
   ["list events: page size 1001", Code.InvalidArgument, (c, f) => c.sessions.listEvents({ sessionId: f.sessionId, pageSize: 1001 })],
   ["list events: page size and limit both set", Code.InvalidArgument, (c, f) => c.sessions.listEvents({ sessionId: f.sessionId, pageSize: 5, limit: 5 })],
-  ["list events: page token and after_seq both set", Code.InvalidArgument, async (c, f) => {
-    const { nextPageToken } = await c.sessions.listEvents({ sessionId: f.sessionId, pageSize: 1 });
-    return c.sessions.listEvents({ sessionId: f.sessionId, pageToken: nextPageToken, afterSeq: 1n });
-  }],
+  [
+    "list events: page token and after_seq both set",
+    Code.InvalidArgument,
+    async (c, f) => {
+      const { nextPageToken } = await c.sessions.listEvents({ sessionId: f.sessionId, pageSize: 1 });
+      return c.sessions.listEvents({ sessionId: f.sessionId, pageToken: nextPageToken, afterSeq: 1n });
+    },
+  ],
   ["list events: forged page token", Code.InvalidArgument, (c, f) => c.sessions.listEvents({ sessionId: f.sessionId, pageToken: "bm90LWFuLWlk" })],
-  ["list events: page token of another session", Code.InvalidArgument, (c, f) =>
-    c.sessions.listEvents({ sessionId: f.sessionId, pageToken: Buffer.from(`${UNKNOWN_SESSION}/1`).toString("base64url") })],
-  ["append events: a queue transition", Code.InvalidArgument, (c, f) =>
-    c.sessions.appendEvents({ sessionId: f.sessionId, events: [create(EventSchema, { payload: { case: "jobClaimed", value: create(ItemClaimedSchema) } })] })],
+  [
+    "list events: page token of another session",
+    Code.InvalidArgument,
+    (c, f) => c.sessions.listEvents({ sessionId: f.sessionId, pageToken: Buffer.from(`${UNKNOWN_SESSION}/1`).toString("base64url") }),
+  ],
+  [
+    "append events: a queue transition",
+    Code.InvalidArgument,
+    (c, f) => c.sessions.appendEvents({ sessionId: f.sessionId, events: [create(EventSchema, { payload: { case: "jobClaimed", value: create(ItemClaimedSchema) } })] }),
+  ],
   ["append events: none", Code.InvalidArgument, (c, f) => c.sessions.appendEvents({ sessionId: f.sessionId, events: [] })],
   ["enqueue: queue unspecified", Code.InvalidArgument, (c, f) => c.queues.enqueue(enqueue(f, { queue: QueueName.UNSPECIFIED }))],
   ["enqueue: unknown queue enum 99", Code.InvalidArgument, (c, f) => c.queues.enqueue(enqueue(f, { queue: 99 as QueueName }))],
   ["enqueue: unknown priority enum 42", Code.InvalidArgument, (c, f) => c.queues.enqueue(enqueue(f, { priority: 42 as Priority }))],
   ["enqueue: missing payload", Code.InvalidArgument, (c, f) => c.queues.enqueue(enqueue(f, { payload: undefined }))],
-  ["enqueue: request payload on the jobs queue", Code.InvalidArgument, (c, f) =>
-    c.queues.enqueue(enqueue(f, { payload: create(ItemPayloadSchema, { kind: { case: "request", value: { text: "hi" } } }) }))],
+  [
+    "enqueue: request payload on the jobs queue",
+    Code.InvalidArgument,
+    (c, f) => c.queues.enqueue(enqueue(f, { payload: create(ItemPayloadSchema, { kind: { case: "request", value: { text: "hi" } } }) })),
+  ],
   ["enqueue: job with lane unspecified", Code.InvalidArgument, (c, f) => c.queues.enqueue(enqueue(f, { payload: job("echo", Lane.UNSPECIFIED) }))],
   ["enqueue: job with empty instruction", Code.InvalidArgument, (c, f) => c.queues.enqueue(enqueue(f, { payload: job("") }))],
-  ["enqueue: completion with a bad sha", Code.InvalidArgument, (c, f) =>
-    c.queues.enqueue(enqueue(f, {
-      queue: QueueName.COMPLETIONS,
-      payload: create(ItemPayloadSchema, { kind: { case: "completion", value: { jobId: UNKNOWN_JOB, branch: "b", sha: "not-a-sha" } } }),
-    }))],
+  [
+    "enqueue: completion with a bad sha",
+    Code.InvalidArgument,
+    (c, f) =>
+      c.queues.enqueue(
+        enqueue(f, {
+          queue: QueueName.COMPLETIONS,
+          payload: create(ItemPayloadSchema, { kind: { case: "completion", value: { jobId: UNKNOWN_JOB, branch: "b", sha: "not-a-sha" } } }),
+        }),
+      ),
+  ],
   ...["--upload-pack=touch /tmp/x", "-x", "a..b", "a b", "refs/heads/x.lock", ".hidden", "x@{1}", "x/", "a//b", "x~1", "x:y"].map(
-    (branch): Case => [`enqueue: completion whose branch is ${JSON.stringify(branch)}`, Code.InvalidArgument, (c, f) =>
-      c.queues.enqueue(enqueue(f, {
-        queue: QueueName.COMPLETIONS,
-        payload: create(ItemPayloadSchema, { kind: { case: "completion", value: { jobId: UNKNOWN_JOB, branch, sha: "a".repeat(40) } } }),
-      }))],
+    (branch): Case => [
+      `enqueue: completion whose branch is ${JSON.stringify(branch)}`,
+      Code.InvalidArgument,
+      (c, f) =>
+        c.queues.enqueue(
+          enqueue(f, {
+            queue: QueueName.COMPLETIONS,
+            payload: create(ItemPayloadSchema, { kind: { case: "completion", value: { jobId: UNKNOWN_JOB, branch, sha: "a".repeat(40) } } }),
+          }),
+        ),
+    ],
   ),
-  ["enqueue: job whose base ref is an option", Code.InvalidArgument, (c, f) =>
-    c.queues.enqueue(enqueue(f, { payload: create(ItemPayloadSchema, { kind: { case: "taskExecuteV2", value: { lane: Lane.DETERMINISTIC, instruction: "echo", baseRef: "--output=/tmp/x" } } }) }))],
-  ["enqueue: repair job whose onto ref is an option", Code.InvalidArgument, (c, f) =>
-    c.queues.enqueue(enqueue(f, {
-      payload: create(ItemPayloadSchema, { kind: { case: "taskExecuteV2", value: { lane: Lane.WORKER, instruction: "fix", repair: { branch: "agent/w/j", ontoRef: "-oops" } } } }),
-    }))],
+  [
+    "enqueue: job whose base ref is an option",
+    Code.InvalidArgument,
+    (c, f) =>
+      c.queues.enqueue(
+        enqueue(f, {
+          payload: create(ItemPayloadSchema, { kind: { case: "taskExecuteV2", value: { lane: Lane.DETERMINISTIC, instruction: "echo", baseRef: "--output=/tmp/x" } } }),
+        }),
+      ),
+  ],
+  [
+    "enqueue: repair job whose onto ref is an option",
+    Code.InvalidArgument,
+    (c, f) =>
+      c.queues.enqueue(
+        enqueue(f, {
+          payload: create(ItemPayloadSchema, {
+            kind: { case: "taskExecuteV2", value: { lane: Lane.WORKER, instruction: "fix", repair: { branch: "agent/w/j", ontoRef: "-oops" } } },
+          }),
+        }),
+      ),
+  ],
   ["enqueue: max attempts 1000", Code.InvalidArgument, (c, f) => c.queues.enqueue(enqueue(f, { maxAttempts: 1000 }))],
   ["enqueue: target worker with shell characters", Code.InvalidArgument, (c, f) => c.queues.enqueue(enqueue(f, { targetWorkerId: "w;rm -rf /" }))],
   ["enqueue: delay of 30 days", Code.InvalidArgument, (c, f) => c.queues.enqueue(enqueue(f, { delay: durationFromMs(30 * 86_400_000) }))],
@@ -94,32 +134,51 @@ const cases: Case[] = [
   ["complete: unknown item", Code.NotFound, (c) => c.queues.complete({ itemId: UNKNOWN_JOB, leaseToken: WRONG_TOKEN })],
   ["complete: stale lease token", Code.FailedPrecondition, (c, f) => c.queues.complete({ itemId: f.finishedJob.id, leaseToken: f.finishedJob.token })],
   ["fail: unknown mode 9", Code.InvalidArgument, (c, f) => c.queues.fail({ itemId: f.claimedJob.id, leaseToken: f.claimedJob.token, mode: 9 as FailMode })],
-  ["fail: conflicted on the jobs queue", Code.InvalidArgument, (c, f) =>
-    c.queues.fail({ itemId: f.claimedJob.id, leaseToken: f.claimedJob.token, mode: FailMode.CONFLICTED })],
+  ["fail: conflicted on the jobs queue", Code.InvalidArgument, (c, f) => c.queues.fail({ itemId: f.claimedJob.id, leaseToken: f.claimedJob.token, mode: FailMode.CONFLICTED })],
   ["cancel: a finished item", Code.FailedPrecondition, (c, f) => c.queues.cancel({ itemId: f.finishedJob.id })],
   ["list items: unknown status 99", Code.InvalidArgument, (c) => c.queues.listItems({ statuses: [99 as ItemStatus] })],
   ["slo: window of one second", Code.InvalidArgument, (c) => c.queues.getSlo({ queue: QueueName.JOBS, window: durationFromMs(1000) })],
   ["heartbeat: worker id with capitals and spaces", Code.InvalidArgument, (c) => c.execution.heartbeat({ workerId: "My Worker" })],
   ["append job logs: no lines", Code.InvalidArgument, (c, f) => c.execution.appendJobLogs({ jobId: f.claimedJob.id, leaseToken: f.claimedJob.token, lines: [] })],
-  ["append job logs: a line number set by the caller", Code.InvalidArgument, (c, f) =>
-    c.execution.appendJobLogs({ jobId: f.claimedJob.id, leaseToken: f.claimedJob.token, lines: [{ line: 5n, text: "numbered" }] })],
-  ["append job logs: finished job", Code.FailedPrecondition, (c, f) =>
-    c.execution.appendJobLogs({ jobId: f.finishedJob.id, leaseToken: f.finishedJob.token, lines: [{ text: "late" }] })],
-  ["put artifact: name with a path", Code.InvalidArgument, (c, f) =>
-    c.execution.putArtifact({ jobId: f.claimedJob.id, leaseToken: f.claimedJob.token, name: "../../etc/passwd", content: new Uint8Array(1) })],
+  [
+    "append job logs: a line number set by the caller",
+    Code.InvalidArgument,
+    (c, f) => c.execution.appendJobLogs({ jobId: f.claimedJob.id, leaseToken: f.claimedJob.token, lines: [{ line: 5n, text: "numbered" }] }),
+  ],
+  [
+    "append job logs: finished job",
+    Code.FailedPrecondition,
+    (c, f) => c.execution.appendJobLogs({ jobId: f.finishedJob.id, leaseToken: f.finishedJob.token, lines: [{ text: "late" }] }),
+  ],
+  [
+    "put artifact: name with a path",
+    Code.InvalidArgument,
+    (c, f) => c.execution.putArtifact({ jobId: f.claimedJob.id, leaseToken: f.claimedJob.token, name: "../../etc/passwd", content: new Uint8Array(1) }),
+  ],
   ["get artifact: unknown id", Code.NotFound, (c) => c.execution.getArtifact({ artifactId: "art_01JD0000000000000000000000" })],
   ["list workers: page size 501", Code.InvalidArgument, (c) => c.execution.listWorkers({ pageSize: 501 })],
   ["list workers: forged page token", Code.InvalidArgument, (c) => c.execution.listWorkers({ pageToken: Buffer.from("No Such/Worker").toString("base64url") })],
   ["list artifacts: page size 501", Code.InvalidArgument, (c, f) => c.execution.listArtifacts({ jobId: f.claimedJob.id, pageSize: 501 })],
   ["list artifacts: forged page token", Code.InvalidArgument, (c, f) => c.execution.listArtifacts({ jobId: f.claimedJob.id, pageToken: "bm90LWFuLWlk" })],
-  ["list artifacts: a token naming no artifact of the job", Code.InvalidArgument, (c, f) =>
-    c.execution.listArtifacts({ jobId: f.claimedJob.id, pageToken: Buffer.from("art_01JD0000000000000000000000").toString("base64url") })],
-  ["stream events: cursor beyond the log", Code.InvalidArgument, async (c, f) => {
-    for await (const _ of c.sessions.streamEvents({ sessionId: f.sessionId, afterSeq: 1_000_000n })) break;
-  }],
-  ["stream job logs: unknown job", Code.NotFound, async (c) => {
-    for await (const _ of c.execution.streamJobLogs({ jobId: UNKNOWN_JOB })) break;
-  }],
+  [
+    "list artifacts: a token naming no artifact of the job",
+    Code.InvalidArgument,
+    (c, f) => c.execution.listArtifacts({ jobId: f.claimedJob.id, pageToken: Buffer.from("art_01JD0000000000000000000000").toString("base64url") }),
+  ],
+  [
+    "stream events: cursor beyond the log",
+    Code.InvalidArgument,
+    async (c, f) => {
+      for await (const _ of c.sessions.streamEvents({ sessionId: f.sessionId, afterSeq: 1_000_000n })) break;
+    },
+  ],
+  [
+    "stream job logs: unknown job",
+    Code.NotFound,
+    async (c) => {
+      for await (const _ of c.execution.streamJobLogs({ jobId: UNKNOWN_JOB })) break;
+    },
+  ],
 ];
 
 describe("bad input to the control plane", () => {
@@ -158,12 +217,15 @@ describe("bad input to the control plane", () => {
   });
 
   it("names the offending field in snake_case", async () => {
-    const error = await cp.clients.queues
-      .enqueue(enqueue(fixture, { payload: job("") }))
-      .catch((e: unknown) => e as ConnectError);
+    const error = await cp.clients.queues.enqueue(enqueue(fixture, { payload: job("") })).catch((e: unknown) => e as ConnectError);
     expect((error as ConnectError).rawMessage).toContain("payload.task_execute_v2.instruction");
     const branch = await cp.clients.queues
-      .enqueue(enqueue(fixture, { queue: QueueName.COMPLETIONS, payload: create(ItemPayloadSchema, { kind: { case: "completion", value: { jobId: UNKNOWN_JOB, branch: "--upload-pack=x", sha: "a".repeat(40) } } }) }))
+      .enqueue(
+        enqueue(fixture, {
+          queue: QueueName.COMPLETIONS,
+          payload: create(ItemPayloadSchema, { kind: { case: "completion", value: { jobId: UNKNOWN_JOB, branch: "--upload-pack=x", sha: "a".repeat(40) } } }),
+        }),
+      )
       .catch((e: unknown) => e as ConnectError);
     expect((branch as ConnectError).rawMessage).toMatch(/^payload\.completion\.branch: starts with "-", which git reads as an option/);
     const numbered = await cp.clients.execution
@@ -177,7 +239,12 @@ describe("bad input to the control plane", () => {
     await cp.clients.queues.enqueue(enqueue(fixture, { maxAttempts: 1000 })).catch(() => undefined);
     const completionsBefore = (await cp.clients.queues.listItems({ queue: QueueName.COMPLETIONS })).items.length;
     await cp.clients.queues
-      .enqueue(enqueue(fixture, { queue: QueueName.COMPLETIONS, payload: create(ItemPayloadSchema, { kind: { case: "completion", value: { jobId: UNKNOWN_JOB, branch: "-x", sha: "a".repeat(40) } } }) }))
+      .enqueue(
+        enqueue(fixture, {
+          queue: QueueName.COMPLETIONS,
+          payload: create(ItemPayloadSchema, { kind: { case: "completion", value: { jobId: UNKNOWN_JOB, branch: "-x", sha: "a".repeat(40) } } }),
+        }),
+      )
       .catch(() => undefined);
     expect((await cp.clients.queues.listItems({ queue: QueueName.COMPLETIONS })).items.length).toBe(completionsBefore);
     await cp.clients.queues.complete({ itemId: fixture.finishedJob.id, leaseToken: fixture.finishedJob.token }).catch(() => undefined);
@@ -187,8 +254,7 @@ describe("bad input to the control plane", () => {
 
   const WIRE_CASES = 6;
   describe("on the wire", () => {
-    const post = (path: string, contentType: string, body: string | Uint8Array) =>
-      fetch(`${cp.url}${path}`, { method: "POST", headers: { "content-type": contentType }, body });
+    const post = (path: string, contentType: string, body: string | Uint8Array) => fetch(`${cp.url}${path}`, { method: "POST", headers: { "content-type": contentType }, body });
 
     it("garbage protobuf bytes → invalid_argument", async () => {
       const res = await post("/pushpals.v1.SessionService/GetSession", "application/proto", new Uint8Array([0xff, 0xff, 0xff, 0x0f, 0x01]));

@@ -77,14 +77,7 @@ describe("control plane interop", () => {
     });
 
     it("calls a method", async () => {
-      const called = await bufCurl([
-        "--protocol",
-        "grpc",
-        "--http2-prior-knowledge",
-        "-d",
-        JSON.stringify({ sessionId }),
-        `${cp.url}/pushpals.v1.SessionService/GetSession`,
-      ]);
+      const called = await bufCurl(["--protocol", "grpc", "--http2-prior-knowledge", "-d", JSON.stringify({ sessionId }), `${cp.url}/pushpals.v1.SessionService/GetSession`]);
       expect(called.exitCode, called.stderr).toBe(0);
       expect(JSON.parse(called.stdout)).toMatchObject({ session: { id: sessionId, title: "interop" } });
     });

@@ -39,9 +39,15 @@ describe("SendToJob, AnswerQuestion, PauseJob, ResumeJob and RunInJob", () => {
     const { execution } = cp.clients;
     expect(await codeOf(execution.sendToJob({ jobId: "job_../x", text: "hi" }))).toMatchObject({ code: Code.InvalidArgument, message: expect.stringContaining("job_id") });
     expect(await codeOf(execution.sendToJob({ jobId, text: "  " }))).toMatchObject({ code: Code.InvalidArgument, message: expect.stringContaining("text") });
-    expect(await codeOf(execution.runInJob({ jobId, command: "ls", timeoutSeconds: 4000 }))).toMatchObject({ code: Code.InvalidArgument, message: expect.stringContaining("timeout_seconds") });
+    expect(await codeOf(execution.runInJob({ jobId, command: "ls", timeoutSeconds: 4000 }))).toMatchObject({
+      code: Code.InvalidArgument,
+      message: expect.stringContaining("timeout_seconds"),
+    });
     expect(await codeOf(execution.pauseJob({ jobId: "job_01JD0000000000000000000000" }))).toMatchObject({ code: Code.NotFound });
-    expect(await codeOf(execution.sendToJob({ jobId, text: "hi" }))).toMatchObject({ code: Code.FailedPrecondition, message: expect.stringMatching(/is pending, not running.*pushpals jobs/) });
+    expect(await codeOf(execution.sendToJob({ jobId, text: "hi" }))).toMatchObject({
+      code: Code.FailedPrecondition,
+      message: expect.stringMatching(/is pending, not running.*pushpals jobs/),
+    });
   });
 
   it("records each person's words as one event in order, a follow-up turning into the answer while a question is open", async () => {
@@ -59,7 +65,12 @@ describe("SendToJob, AnswerQuestion, PauseJob, ResumeJob and RunInJob", () => {
     const followUp = (await execution.sendToJob({ jobId, text: "use the helper", author: "ann" })).event!;
     expect(followUp.payload).toMatchObject({ case: "jobFollowUp", value: { text: "use the helper", author: "ann" } });
     // The runner records its agent's question.
-    const [question] = (await sessions.appendEvents({ sessionId, events: [create(EventSchema, { itemId: jobId, payload: { case: "agentQuestion", value: create(AgentQuestionSchema, { text: "on or off?", step: 3 }) } })] })).events;
+    const [question] = (
+      await sessions.appendEvents({
+        sessionId,
+        events: [create(EventSchema, { itemId: jobId, payload: { case: "agentQuestion", value: create(AgentQuestionSchema, { text: "on or off?", step: 3 }) } })],
+      })
+    ).events;
     const answer = (await execution.sendToJob({ jobId, text: "off", author: "ben" })).event!;
     expect(answer.payload).toMatchObject({ case: "questionAnswered", value: { text: "off", author: "ben", questionSeq: question!.seq } });
     expect(await codeOf(execution.answerQuestion({ jobId, text: "again" }))).toMatchObject({ code: Code.FailedPrecondition });
@@ -73,7 +84,11 @@ describe("SendToJob, AnswerQuestion, PauseJob, ResumeJob and RunInJob", () => {
       for await (const response of sessions.streamEvents({ sessionId, afterSeq: answer.seq, itemId: jobId }, { signal: runner.signal })) {
         const event = response.message.case === "event" ? response.message.value : undefined;
         if (event?.payload.case !== "shellCommand") continue;
-        const result = create(ShellResultSchema, { commandId: event.payload.value.commandId, exitCode: 3, output: `ran ${event.payload.value.command} for ${event.payload.value.author} within ${event.payload.value.timeoutSeconds} s` });
+        const result = create(ShellResultSchema, {
+          commandId: event.payload.value.commandId,
+          exitCode: 3,
+          output: `ran ${event.payload.value.command} for ${event.payload.value.author} within ${event.payload.value.timeoutSeconds} s`,
+        });
         await sessions.appendEvents({ sessionId, events: [create(EventSchema, { itemId: jobId, payload: { case: "shellResult", value: result } })] });
         return;
       }

@@ -77,8 +77,9 @@ describe.each(["sqlite", "postgres"] as const)("List RPC pagination (%s store)",
     });
     expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
     expect(pages.flat()).toEqual(whole.events.map((e) => String(e.seq)));
-    await expect(c.sessions.listEvents({ sessionId: (await c.sessions.createSession({})).session!.id, pageToken: (await c.sessions.listEvents({ sessionId, pageSize: 1 })).nextPageToken }))
-      .rejects.toMatchObject({ rawMessage: expect.stringMatching(/^page_token: belongs to another session/) });
+    await expect(
+      c.sessions.listEvents({ sessionId: (await c.sessions.createSession({})).session!.id, pageToken: (await c.sessions.listEvents({ sessionId, pageSize: 1 })).nextPageToken }),
+    ).rejects.toMatchObject({ rawMessage: expect.stringMatching(/^page_token: belongs to another session/) });
   });
 
   it("a page token of one job is refused for another", async () => {

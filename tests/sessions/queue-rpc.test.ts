@@ -26,9 +26,7 @@ describe.each(["sqlite", "postgres"] as const)("queues over RPC on %s", (store) 
     const ids = new Set<string>();
     for (let start = 0; start < total; start += 100) {
       const batch = await Promise.all(
-        Array.from({ length: 100 }, (_, i) =>
-          cp.clients.queues.enqueue({ queue: QueueName.JOBS, sessionId, payload: scriptJob(`echo ${start + i}`) }),
-        ),
+        Array.from({ length: 100 }, (_, i) => cp.clients.queues.enqueue({ queue: QueueName.JOBS, sessionId, payload: scriptJob(`echo ${start + i}`) })),
       );
       for (const { item } of batch) ids.add(item!.id);
     }
@@ -53,8 +51,7 @@ describe.each(["sqlite", "postgres"] as const)("queues over RPC on %s", (store) 
   }, 120_000);
 
   it("claims by priority band, first in first out inside a band", async () => {
-    const enqueue = (priority: Priority, tag: string) =>
-      cp.clients.queues.enqueue({ queue: QueueName.REQUESTS, sessionId, priority, payload: request(tag) });
+    const enqueue = (priority: Priority, tag: string) => cp.clients.queues.enqueue({ queue: QueueName.REQUESTS, sessionId, priority, payload: request(tag) });
     await enqueue(Priority.BACKGROUND, "b1");
     await enqueue(Priority.NORMAL, "n1");
     await enqueue(Priority.INTERACTIVE, "i1");

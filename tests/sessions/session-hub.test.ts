@@ -55,8 +55,7 @@ function countedLog(store: Store, options: { failReads?: number; failGetSession?
 
 const progress = (detail: string): EventDraft => ({ payload: { case: "jobProgress", value: create(JobProgressSchema, { stage: JobStage.RUN, detail }) } });
 const seqs = (items: HubItem[]) => items.map((item) => (item === TICK ? "tick" : Number(item.seq)));
-const stages = (items: HubItem[]) =>
-  items.map((item) => (item === TICK ? "tick" : item.payload.case === "jobProgress" ? item.payload.value.detail : `(${item.payload.case})`));
+const stages = (items: HubItem[]) => items.map((item) => (item === TICK ? "tick" : item.payload.case === "jobProgress" ? item.payload.value.detail : `(${item.payload.case})`));
 
 async function take(subscription: HubSubscription, count: number): Promise<HubItem[]> {
   const items: HubItem[] = [];

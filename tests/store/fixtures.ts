@@ -23,12 +23,7 @@ export async function newSession(store: Store, title = "test session"): Promise<
   return (await store.createSession({ title })).value.session.id;
 }
 
-export async function enqueueOn(
-  store: Store,
-  sessionId: string,
-  queue: QueueName,
-  overrides: Partial<EnqueueInput> = {},
-): Promise<string> {
+export async function enqueueOn(store: Store, sessionId: string, queue: QueueName, overrides: Partial<EnqueueInput> = {}): Promise<string> {
   const { value } = await store.enqueue({ queue, sessionId, priority: Priority.NORMAL, payload: payloadFor(queue), ...overrides });
   return value.item.id;
 }

@@ -18,7 +18,11 @@ describe("SQLite dialect", () => {
     const other = new Database(file);
     try {
       other.exec("BEGIN IMMEDIATE");
-      await expectCode(dialect.write(async (tx) => tx.run(sql`DELETE FROM workers`)), Code.Unavailable, /busy\.db stayed locked by another process/);
+      await expectCode(
+        dialect.write(async (tx) => tx.run(sql`DELETE FROM workers`)),
+        Code.Unavailable,
+        /busy\.db stayed locked by another process/,
+      );
       other.exec("ROLLBACK");
       expect(await dialect.write(async (tx) => tx.run(sql`DELETE FROM workers`))).toBe(0);
     } finally {

@@ -56,7 +56,9 @@ export async function ensureNodeImage(dockerHost?: string): Promise<string> {
     await mkdir(join(root, "workspace"));
     await run("tar", ["-C", root, "-cf", `${root}.tar`, "."]);
     const engineCli = await run("sh", ["-c", "command -v podman || command -v docker"]).then((out) => out.stdout.trim());
-    await run(engineCli, ["import", "--change", "WORKDIR /workspace", "--change", "ENV PATH=/usr/local/bin:/usr/bin:/bin", `${root}.tar`, NODE_IMAGE], { maxBuffer: 16 * 1024 * 1024 });
+    await run(engineCli, ["import", "--change", "WORKDIR /workspace", "--change", "ENV PATH=/usr/local/bin:/usr/bin:/bin", `${root}.tar`, NODE_IMAGE], {
+      maxBuffer: 16 * 1024 * 1024,
+    });
     return NODE_IMAGE;
   } finally {
     await rm(root, { recursive: true, force: true });

@@ -22,7 +22,11 @@ export interface PushpalsProcess {
  * Runs the compiled CLI (`npm test` builds dist/ first) and waits for the line
  * announcing its URL. Never leaves the process behind: stop() waits for exit.
  */
-export async function startPushpals(args: string[], env: Record<string, string>, options: { cwd?: string; readyPattern?: RegExp; timeoutMs?: number } = {}): Promise<PushpalsProcess> {
+export async function startPushpals(
+  args: string[],
+  env: Record<string, string>,
+  options: { cwd?: string; readyPattern?: RegExp; timeoutMs?: number } = {},
+): Promise<PushpalsProcess> {
   const child = spawn(process.execPath, [PUSHPALS_BIN, ...args], {
     cwd: options.cwd,
     env: { ...process.env, PUSHPALS_LOG_LEVEL: "warn", ...env },

@@ -22,7 +22,9 @@ Socket.prototype.connect = function connectUnlessBlocked(this: Socket, ...args: 
   const service = port === undefined ? undefined : BLOCKED_PORTS.get(port);
   if (service === undefined) return connect.apply(this, args);
   const error = Object.assign(
-    new Error(`connect ECONNREFUSED: ${service} (port ${port}) is unreachable in the unit run (tests/support/services-unreachable.ts); a test that needs it belongs in the full suite, not in vitest.unit.config.ts`),
+    new Error(
+      `connect ECONNREFUSED: ${service} (port ${port}) is unreachable in the unit run (tests/support/services-unreachable.ts); a test that needs it belongs in the full suite, not in vitest.unit.config.ts`,
+    ),
     { code: "ECONNREFUSED", port },
   );
   process.nextTick(() => this.destroy(error));

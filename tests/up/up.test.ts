@@ -23,7 +23,9 @@ interface HealthClient extends grpc.Client {
 /** grpc.health.v1 through @grpc/grpc-js, a gRPC stack of its own, over plaintext HTTP/2. */
 function healthCheck(url: string): Promise<string> {
   const definition = loadSync(join(packageRoot(), "proto/grpc/health/v1/health.proto"), { enums: String });
-  const loaded = grpc.loadPackageDefinition(definition) as unknown as { grpc: { health: { v1: { Health: new (address: string, credentials: grpc.ChannelCredentials) => HealthClient } } } };
+  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
+    grpc: { health: { v1: { Health: new (address: string, credentials: grpc.ChannelCredentials) => HealthClient } } };
+  };
   const client = new loaded.grpc.health.v1.Health(new URL(url).host, grpc.credentials.createInsecure());
   return new Promise((resolve, reject) =>
     client.check({ service: "" }, (error, response) => {

@@ -61,7 +61,10 @@ export function describeEvent(event: Event, style: Style): EventView {
     }
 
     case "jobEnqueued":
-      return { line: `job ${style.id(id)} queued${waiting(p.value)}: ${oneLine(p.value.item ? itemSubject(p.value.item) : "", 70)}`, progress: { key: id, text: `job ${id} waiting for a worker` } };
+      return {
+        line: `job ${style.id(id)} queued${waiting(p.value)}: ${oneLine(p.value.item ? itemSubject(p.value.item) : "", 70)}`,
+        progress: { key: id, text: `job ${id} waiting for a worker` },
+      };
     case "jobClaimed":
       return { line: style.dim(`job ${id} started on ${p.value.workerId} (attempt ${p.value.attempt})`), progress: { key: id, text: `job ${id} starting on ${p.value.workerId}` } };
     case "jobProgress": {
@@ -80,7 +83,10 @@ export function describeEvent(event: Event, style: Style): EventView {
       const v = p.value;
       const mark = v.passed ? style.ok("✓") : style.bad("✗");
       const exit = v.passed ? "" : ` (exit ${v.exitCode})`;
-      return { line: `${INDENT}check ${mark} ${oneLine(v.command, 70)}${exit}${v.round > 1 ? style.dim(` round ${v.round}`) : ""}`, progress: { key: id, text: `job ${id} validating: ${oneLine(v.command, 40)}` } };
+      return {
+        line: `${INDENT}check ${mark} ${oneLine(v.command, 70)}${exit}${v.round > 1 ? style.dim(` round ${v.round}`) : ""}`,
+        progress: { key: id, text: `job ${id} validating: ${oneLine(v.command, 40)}` },
+      };
     }
     case "jobCompleted": {
       const result = p.value.result?.kind.case === "job" ? p.value.result.kind.value : undefined;
@@ -102,7 +108,10 @@ export function describeEvent(event: Event, style: Style): EventView {
       }
       if (step.check) {
         const mark = step.check.passed ? style.ok("✓") : style.bad("✗");
-        return { line: `${INDENT}integration check ${mark} ${step.check.name || oneLine(step.check.command, 50)}${step.check.timedOut ? " (timed out)" : ""}`, progress: { key: id, text: `integrating ${id}: check ${step.check.name}` } };
+        return {
+          line: `${INDENT}integration check ${mark} ${step.check.name || oneLine(step.check.command, 50)}${step.check.timedOut ? " (timed out)" : ""}`,
+          progress: { key: id, text: `integrating ${id}: check ${step.check.name}` },
+        };
       }
       return { progress: { key: id, text: `integrating ${id}: ${step.stage}${step.detail ? ` ${oneLine(step.detail, 50)}` : ""}` } };
     }
@@ -137,7 +146,10 @@ export function describeEvent(event: Event, style: Style): EventView {
     case "requestRequeued":
     case "jobRequeued":
     case "completionRequeued":
-      return { line: style.warn(`↻ ${kindOf(p.case)} ${id} will retry (attempt ${p.value.attempt} ${p.value.reason}${p.value.error ? `: ${oneLine(p.value.error, 60)}` : ""})`), progress: { key: id, text: `${kindOf(p.case)} ${id} waiting to retry` } };
+      return {
+        line: style.warn(`↻ ${kindOf(p.case)} ${id} will retry (attempt ${p.value.attempt} ${p.value.reason}${p.value.error ? `: ${oneLine(p.value.error, 60)}` : ""})`),
+        progress: { key: id, text: `${kindOf(p.case)} ${id} waiting to retry` },
+      };
     case "requestCancelRequested":
     case "jobCancelRequested":
     case "completionCancelRequested":
@@ -146,13 +158,19 @@ export function describeEvent(event: Event, style: Style): EventView {
       return { line: style.dim(`${INDENT}artifact ${p.value.name} (${p.value.sizeBytes} bytes)`) };
 
     case "agentQuestion":
-      return { line: `${style.warn(`? job ${id} asks:`)} ${indentFollowing(p.value.text)}\n${INDENT}${style.dim(`answer with: @${id} <answer> (or pushpals answer ${id} <answer>)`)}`, progress: { key: id, text: `job ${id} waiting for an answer` } };
+      return {
+        line: `${style.warn(`? job ${id} asks:`)} ${indentFollowing(p.value.text)}\n${INDENT}${style.dim(`answer with: @${id} <answer> (or pushpals answer ${id} <answer>)`)}`,
+        progress: { key: id, text: `job ${id} waiting for an answer` },
+      };
     case "questionAnswered":
       return { line: `${INDENT}${style.bold(`${p.value.author || "someone"}›`)} answered job ${id}: ${indentFollowing(p.value.text)}` };
     case "jobFollowUp":
       return { line: `${INDENT}${style.bold(`${p.value.author || "someone"}›`)} to job ${id}: ${indentFollowing(p.value.text)}` };
     case "jobPaused":
-      return { line: style.warn(`⏸ job ${id} paused by ${p.value.author || "someone"}${p.value.reason ? `: ${p.value.reason}` : ""} — pushpals shell ${id}, then pushpals resume ${id}`), progress: { key: id, text: `job ${id} paused` } };
+      return {
+        line: style.warn(`⏸ job ${id} paused by ${p.value.author || "someone"}${p.value.reason ? `: ${p.value.reason}` : ""} — pushpals shell ${id}, then pushpals resume ${id}`),
+        progress: { key: id, text: `job ${id} paused` },
+      };
     case "jobResumed":
       return { line: style.dim(`▶ job ${id} ${p.value.finish ? "finished with its worktree" : "resumed"} by ${p.value.author || "someone"}`) };
     case "shellCommand":

@@ -88,7 +88,10 @@ export async function sendAndWait(options: SendOptions): Promise<ExitCode> {
   }
   if (interrupted) {
     if (json) writeJson({ outcome: { status: "interrupted", exitCode: EXIT.interrupted, waitingFor: tracker.pending() } });
-    throw new CliFailure(`stopped following; ${request.id} goes on without you — follow it with \`pushpals chat\` (this session), \`pushpals jobs\` or \`pushpals logs JOB\`, or stop it with \`pushpals cancel ${request.id}\``, EXIT.interrupted);
+    throw new CliFailure(
+      `stopped following; ${request.id} goes on without you — follow it with \`pushpals chat\` (this session), \`pushpals jobs\` or \`pushpals logs JOB\`, or stop it with \`pushpals cancel ${request.id}\``,
+      EXIT.interrupted,
+    );
   }
   const waitingFor = tracker.pending().join(", ") || "the work";
   if (json) writeJson({ outcome: { status: "timed_out", exitCode: EXIT.timedOut, waitingFor: tracker.pending() } });

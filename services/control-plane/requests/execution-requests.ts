@@ -37,10 +37,7 @@ export const streamJobLogsRequest = z.object({ jobId, afterLine: z.bigint(), fol
 export const putArtifactRequest = z.object({
   jobId,
   leaseToken: optionalPrefixed("lse", "lease"),
-  name: requiredText("artifact name", 200).refine(
-    (v) => !v.includes("/") && !v.includes("\\") && v !== "." && v !== "..",
-    "must be a plain file name (no slashes)",
-  ),
+  name: requiredText("artifact name", 200).refine((v) => !v.includes("/") && !v.includes("\\") && v !== "." && v !== "..", "must be a plain file name (no slashes)"),
   mediaType: text("media type", 200),
   content: z.instanceof(Uint8Array).refine((b) => b.byteLength <= 32 * 1024 * 1024, "must be at most 32 MiB"),
 });

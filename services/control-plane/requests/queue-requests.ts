@@ -150,4 +150,3 @@ export const getSloRequest = z.object({
   queue: queueName,
   window: duration({ minMs: 60_000, maxMs: 30 * DAY }),
 });
-

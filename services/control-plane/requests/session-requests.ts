@@ -39,10 +39,12 @@ export const appendEventsRequest = z.object({
     .array(
       z.object({
         itemId: optionalItemId,
-        payload: z.custom<Event["payload"]>().refine(
-          (p) => p.case !== undefined && APPENDABLE_EVENTS.has(p.case),
-          `must be one of ${[...APPENDABLE_EVENTS].join(", ")} (queue transitions and job logs have their own RPCs)`,
-        ),
+        payload: z
+          .custom<Event["payload"]>()
+          .refine(
+            (p) => p.case !== undefined && APPENDABLE_EVENTS.has(p.case),
+            `must be one of ${[...APPENDABLE_EVENTS].join(", ")} (queue transitions and job logs have their own RPCs)`,
+          ),
       }),
     )
     .min(1, "must have at least one event")

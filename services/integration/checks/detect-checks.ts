@@ -22,7 +22,12 @@ const packageJson = z.looseObject({ scripts: z.record(z.string(), z.unknown()).o
  */
 export async function detectChecks(repoPath: string): Promise<DetectedCheck | undefined> {
   const read = (file: string) => readFile(join(repoPath, file), "utf8").catch(() => undefined);
-  const detected = (command: string, detectedFrom: string): DetectedCheck => ({ name: `test (detected from ${detectedFrom})`, command, timeoutMs: DETECTED_TIMEOUT_MS, detectedFrom });
+  const detected = (command: string, detectedFrom: string): DetectedCheck => ({
+    name: `test (detected from ${detectedFrom})`,
+    command,
+    timeoutMs: DETECTED_TIMEOUT_MS,
+    detectedFrom,
+  });
 
   const pkg = await read("package.json");
   if (pkg !== undefined) {

@@ -22,13 +22,7 @@ export interface CheckObserver {
  * ends; stops at the first failure (later checks would only cost time, the merge is
  * refused either way).
  */
-export async function* runChecks(
-  checks: readonly CheckSpec[],
-  runCheck: RunCheck,
-  cwd: string,
-  signal?: AbortSignal,
-  observer: CheckObserver = {},
-): AsyncGenerator<CheckEvent> {
+export async function* runChecks(checks: readonly CheckSpec[], runCheck: RunCheck, cwd: string, signal?: AbortSignal, observer: CheckObserver = {}): AsyncGenerator<CheckEvent> {
   for (const check of checks) {
     if (signal?.aborted) return;
     yield { kind: "started", check };

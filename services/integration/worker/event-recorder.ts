@@ -30,7 +30,10 @@ export function eventRecorder(sessions: SessionClient, about: { sessionId: strin
       try {
         await sessions.appendEvents({ sessionId: about.sessionId, events: batch });
       } catch (error) {
-        log.warn({ err: errorMessage(error), dropped: batch.length, kinds: [...new Set(batch.map((e) => e.payload.case))] }, "could not record integration progress; continuing without it");
+        log.warn(
+          { err: errorMessage(error), dropped: batch.length, kinds: [...new Set(batch.map((e) => e.payload.case))] },
+          "could not record integration progress; continuing without it",
+        );
       }
     }
   }

@@ -51,7 +51,12 @@ const REPORT_GRACE_MS = 10_000;
 export async function processCompletion(deps: ProcessDeps, claimed: Claimed, signal: AbortSignal): Promise<{ outcome: IntegrationOutcome | undefined; report: Report }> {
   const { item } = claimed;
   const payload = item.payload?.kind;
-  const log = deps.log.child({ completionId: item.id, sessionId: item.sessionId, attempt: item.attempts, ...(payload?.case === "completion" ? { jobId: payload.value.jobId } : {}) });
+  const log = deps.log.child({
+    completionId: item.id,
+    sessionId: item.sessionId,
+    attempt: item.attempts,
+    ...(payload?.case === "completion" ? { jobId: payload.value.jobId } : {}),
+  });
   try {
     if (payload?.case !== "completion") {
       // The control plane only accepts completions on this queue; this guards against a store bug, not a caller.

@@ -58,7 +58,8 @@ export function pushApprovalGate(
   if (!deps || deps.policy.push === "auto") return undefined;
   const { client, policy } = deps;
   return async (push) => {
-    if (policy.push === "deny") throw new ConnectError("push not approved: the approval policy refuses pushes (approvals.push = deny); set it to ask or auto", Code.PermissionDenied);
+    if (policy.push === "deny")
+      throw new ConnectError("push not approved: the approval policy refuses pushes (approvals.push = deny); set it to ask or auto", Code.PermissionDenied);
     const answered = await askAndWait(
       client,
       policy,
@@ -72,7 +73,8 @@ export function pushApprovalGate(
       },
       {
         signal: options.signal,
-        onWaiting: (approval, existing) => options.log.info({ approvalId: approval.id, existing }, existing ? "waiting again for the push's approval" : "merge held unpushed: waiting for approval"),
+        onWaiting: (approval, existing) =>
+          options.log.info({ approvalId: approval.id, existing }, existing ? "waiting again for the push's approval" : "merge held unpushed: waiting for approval"),
       },
     );
     if (answered.status !== ApprovalStatus.APPROVED) throw new ConnectError(`push not approved: ${denialReason(answered)}`, Code.PermissionDenied);

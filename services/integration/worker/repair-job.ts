@@ -20,7 +20,13 @@ export function repairIdempotencyKey(completionId: string): string {
  * from the integration branch, the job's plan carried over (scope, criteria,
  * validation), and RepairContext so the next conflict knows which round this was.
  */
-export function repairJobRequest(item: QueueItem, completion: CompletionPayload, conflict: Conflict, round: number, maxRounds: number): MessageInitShape<typeof EnqueueRequestSchema> {
+export function repairJobRequest(
+  item: QueueItem,
+  completion: CompletionPayload,
+  conflict: Conflict,
+  round: number,
+  maxRounds: number,
+): MessageInitShape<typeof EnqueueRequestSchema> {
   const repair = create(RepairContextSchema, {
     completionId: item.id,
     branch: completion.branch,

@@ -69,7 +69,14 @@ export async function reportOutcome(ctx: ReportContext, outcome: IntegrationOutc
 
 async function report(ctx: ReportContext, outcome: IntegrationOutcome, leaseEnd: LeaseEnd | undefined): Promise<Report> {
   if (outcome.kind === "merged" || outcome.kind === "already_merged") {
-    await withRetries(() => ctx.queues.complete({ itemId: ctx.item.id, leaseToken: ctx.leaseToken, result: create(ItemResultSchema, { kind: { case: "completion", value: outcome.result } }) }, { signal: ctx.signal }), { signal: ctx.signal });
+    await withRetries(
+      () =>
+        ctx.queues.complete(
+          { itemId: ctx.item.id, leaseToken: ctx.leaseToken, result: create(ItemResultSchema, { kind: { case: "completion", value: outcome.result } }) },
+          { signal: ctx.signal },
+        ),
+      { signal: ctx.signal },
+    );
     return { kind: "completed" };
   }
   if (leaseEnd?.kind === "cancelled") return fail(ctx, FailMode.RETRY, "cancelled on request while integrating; nothing was merged");
@@ -103,7 +110,12 @@ async function conflicted(ctx: ReportContext, conflict: Conflict): Promise<Repor
   const request = repairJobRequest(ctx.item, ctx.completion, conflict, rounds + 1, ctx.maxConflictRounds);
   const { item: job } = await withRetries(() => ctx.queues.enqueue(request, { signal: ctx.signal }), { signal: ctx.signal });
   const repairJobId = job?.id ?? "";
-  await failConflicted(ctx, conflict, repairJobId, `${conflict.message} (${files}); repair job ${repairJobId} (round ${rounds + 1} of ${ctx.maxConflictRounds}) rebases it onto ${conflict.ontoRef}`);
+  await failConflicted(
+    ctx,
+    conflict,
+    repairJobId,
+    `${conflict.message} (${files}); repair job ${repairJobId} (round ${rounds + 1} of ${ctx.maxConflictRounds}) rebases it onto ${conflict.ontoRef}`,
+  );
   ctx.log.info({ files: conflict.files, repairJobId, round: rounds + 1 }, "conflict; repair job enqueued");
   return { kind: "conflicted", repairJobId };
 }
@@ -120,7 +132,9 @@ async function failConflicted(ctx: ReportContext, conflict: Conflict, repairJobI
 }
 
 async function fail(ctx: ReportContext, mode: FailMode, error: string): Promise<Report> {
-  const { item } = await withRetries(() => ctx.queues.fail({ itemId: ctx.item.id, leaseToken: ctx.leaseToken, mode, error: bounded(error) }, { signal: ctx.signal }), { signal: ctx.signal });
+  const { item } = await withRetries(() => ctx.queues.fail({ itemId: ctx.item.id, leaseToken: ctx.leaseToken, mode, error: bounded(error) }, { signal: ctx.signal }), {
+    signal: ctx.signal,
+  });
   return { kind: "failed", mode, final: mode === FailMode.FINAL || (item !== undefined && ENDED.has(item.status)) };
 }
 
@@ -131,11 +145,20 @@ async function recordError(ctx: ReportContext, error: ConnectError): Promise<voi
     message: error.rawMessage,
     hint: "integration will not retry this completion; fix what the message names, then run the job again",
   });
-  await withRetries(() => ctx.sessions.appendEvents({ sessionId: ctx.item.sessionId, events: [create(EventSchema, { itemId: ctx.item.id, payload: { case: "error", value } })] }, { signal: ctx.signal }), {
-    signal: ctx.signal,
-  }).catch((cause: unknown) => ctx.log.warn({ err: errorMessage(cause) }, "could not record the error event"));
+  await withRetries(
+    () =>
+      ctx.sessions.appendEvents(
+        { sessionId: ctx.item.sessionId, events: [create(EventSchema, { itemId: ctx.item.id, payload: { case: "error", value } })] },
+        { signal: ctx.signal },
+      ),
+    {
+      signal: ctx.signal,
+    },
+  ).catch((cause: unknown) => ctx.log.warn({ err: errorMessage(cause) }, "could not record the error event"));
 }
 
 function bounded(text: string): string {
-  return text.length <= MAX_ERROR_CHARS ? text : `${text.slice(0, MAX_ERROR_CHARS / 4)}\n… ${text.length - MAX_ERROR_CHARS} characters omitted …\n${text.slice(-(MAX_ERROR_CHARS * 3) / 4)}`;
+  return text.length <= MAX_ERROR_CHARS
+    ? text
+    : `${text.slice(0, MAX_ERROR_CHARS / 4)}\n… ${text.length - MAX_ERROR_CHARS} characters omitted …\n${text.slice(-(MAX_ERROR_CHARS * 3) / 4)}`;
 }

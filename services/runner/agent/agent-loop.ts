@@ -47,7 +47,10 @@ export async function runAgent(options: BuiltinAgentOptions): Promise<AgentOutco
   const environment = sandboxEnvironment(sandbox, { timeoutMs: limits.commandTimeoutMs, maxOutputChars: limits.maxOutputChars, log: (line) => reporter.log(line) });
 
   trajectory.say("system", prompts.render("system", { workdir: sandbox.workdir, command_timeout_seconds: limits.commandTimeoutMs / 1000 }));
-  trajectory.say("user", prompts.render("instance", { ...taskText(task), max_steps: limits.maxSteps, sentinel: SUBMIT_SENTINEL, give_up_sentinel: GIVE_UP_SENTINEL, ask_sentinel: ASK_SENTINEL }));
+  trajectory.say(
+    "user",
+    prompts.render("instance", { ...taskText(task), max_steps: limits.maxSteps, sentinel: SUBMIT_SENTINEL, give_up_sentinel: GIVE_UP_SENTINEL, ask_sentinel: ASK_SENTINEL }),
+  );
   logger.info({ maxSteps: limits.maxSteps, maxTokens: limits.maxTokens, wallTimeMs: limits.wallTimeMs }, "agent started");
   let round = 1;
   try {

@@ -52,7 +52,10 @@ export async function runCommandAgent(options: CommandAgentOptions): Promise<Age
   const endpoint = settings.model?.endpoint;
   for (const [name, value] of Object.entries(settings.env ?? {})) {
     if (endpoint?.apiKey && value.includes(endpoint.apiKey)) {
-      throw invalidArgument(`agent.command.env.${name}`, "holds the model API key, which must never enter a sandbox; remove it (the CLI reaches the model through the job's proxy)");
+      throw invalidArgument(
+        `agent.command.env.${name}`,
+        "holds the model API key, which must never enter a sandbox; remove it (the CLI reaches the model through the job's proxy)",
+      );
     }
   }
   const logger = (run.logger ?? silentLogger).child({ component: "agent", backend: "command" });
@@ -98,7 +101,11 @@ export async function runCommandAgent(options: CommandAgentOptions): Promise<Age
       const validation = await validateSubmission(run, budget, trajectory, round);
       if (validation.passed) return submittedOutcome(trajectory, budget, lastChars(joinClipped(result.output), SUMMARY_CHARS).trim(), round);
       if (round > maxValidationRounds) throw validationFailed(validation);
-      const failures = validationFailuresText(prompts, validation.checks.filter((check) => !check.passed), limits.validationTimeoutMs);
+      const failures = validationFailuresText(
+        prompts,
+        validation.checks.filter((check) => !check.passed),
+        limits.validationTimeoutMs,
+      );
       revision = `\n${prompts.render("command-revision", { round, max_rounds: maxValidationRounds + 1, failures })}`;
     }
   } catch (error) {

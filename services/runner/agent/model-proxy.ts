@@ -58,7 +58,12 @@ export async function startModelProxy(options: ModelProxyOptions): Promise<Model
       const read = await readJsonObject(req);
       if (typeof read === "string") return refuse(res, 400, read, "invalid_request_error");
       if (options.tokensLeft() <= 0) {
-        return refuse(res, 429, "the job's model token budget is spent; the agent must finish now (raise budgets.max_tokens or agent.max_tokens for bigger jobs)", "insufficient_quota");
+        return refuse(
+          res,
+          429,
+          "the job's model token budget is spent; the agent must finish now (raise budgets.max_tokens or agent.max_tokens for bigger jobs)",
+          "insufficient_quota",
+        );
       }
       if (options.upstream.model && read.model !== options.upstream.model) {
         log.debug({ asked: read.model, pinned: options.upstream.model }, "pinning the job's model");
@@ -77,13 +82,23 @@ export async function startModelProxy(options: ModelProxyOptions): Promise<Model
     try {
       upstream = await fetch(upstreamBase + path.slice("/v1".length), {
         method: req.method,
-        headers: { "content-type": "application/json", accept: req.headers.accept ?? "application/json", ...(options.upstream.apiKey ? { authorization: `Bearer ${options.upstream.apiKey}` } : {}) },
+        headers: {
+          "content-type": "application/json",
+          accept: req.headers.accept ?? "application/json",
+          ...(options.upstream.apiKey ? { authorization: `Bearer ${options.upstream.apiKey}` } : {}),
+        },
         body,
         signal: limit.signal,
       });
     } catch (error) {
       log.warn({ path, err: error }, "model proxy could not reach the model endpoint");
-      return refuse(res, 502, `the model proxy could not reach ${upstreamBase}: ${(error as Error).message}; check [llm.agent] base_url and that the model server is up`, "server_error", true);
+      return refuse(
+        res,
+        502,
+        `the model proxy could not reach ${upstreamBase}: ${(error as Error).message}; check [llm.agent] base_url and that the model server is up`,
+        "server_error",
+        true,
+      );
     }
     const contentType = upstream.headers.get("content-type") ?? "application/json";
     res.writeHead(upstream.status, { "content-type": contentType, "cache-control": "no-cache" });

@@ -42,12 +42,7 @@ export function observationMessage(prompts: AgentPrompts, result: CommandResult,
 }
 
 /** What the model reads when its submission failed validation. */
-export function validationFailedMessage(
-  prompts: AgentPrompts,
-  failures: readonly ValidationCheck[],
-  round: { number: number; max: number },
-  timeoutMs: number,
-): string {
+export function validationFailedMessage(prompts: AgentPrompts, failures: readonly ValidationCheck[], round: { number: number; max: number }, timeoutMs: number): string {
   return prompts.render("validation-failed", {
     round: round.number,
     max_rounds: round.max,

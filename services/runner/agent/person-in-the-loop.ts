@@ -3,8 +3,6 @@ import type { Budget } from "./budget.js";
 import { Submitted } from "./control-flow.js";
 import type { AgentPrompts } from "./prompts.js";
 
-
-
 export interface PersonInTheLoop {
   /** Before each model call: waits out a pause (or finishes the run) and hands the agent the person's follow-ups. */
   beforeStep(): Promise<void>;

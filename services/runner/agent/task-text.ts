@@ -22,9 +22,7 @@ export function taskText(task: AgentTask): TaskText {
 function scopeText(scope: WriteScope | undefined): string {
   if (!scope) return "- No write scope was given: change only the files the task needs.";
   if (!scope.writeAllowed) return "- This task may not change any file: read, run and report only.";
-  const lines = [
-    scope.writeGlobs.length > 0 ? `- You may change only files matching: ${scope.writeGlobs.join(", ")}` : "- You may change any file the task needs.",
-  ];
+  const lines = [scope.writeGlobs.length > 0 ? `- You may change only files matching: ${scope.writeGlobs.join(", ")}` : "- You may change any file the task needs."];
   if (scope.forbiddenGlobs.length > 0) lines.push(`- Never change files matching: ${scope.forbiddenGlobs.join(", ")}`);
   if (scope.maxFilesToEdit > 0) lines.push(`- Change at most ${scope.maxFilesToEdit} files.`);
   lines.push("- Changes outside this scope are rejected after you submit.");

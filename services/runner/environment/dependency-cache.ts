@@ -137,7 +137,11 @@ export function dependencyCache(root: string, logger: Logger): DependencyCache {
           logger.debug({ key }, "another job saved this environment first; keeping theirs");
         });
         prepareSpare(key, manifest);
-        return { files: paths.reduce((sum, entry) => sum + entry.files, 0), bytes: paths.reduce((sum, entry) => sum + entry.bytes, 0), ms: Math.round(performance.now() - started) };
+        return {
+          files: paths.reduce((sum, entry) => sum + entry.files, 0),
+          bytes: paths.reduce((sum, entry) => sum + entry.bytes, 0),
+          ms: Math.round(performance.now() - started),
+        };
       } finally {
         await rm(staging, { recursive: true, force: true });
       }
@@ -154,7 +158,13 @@ async function readySpares(spares: string): Promise<string[]> {
 async function claimSpare(spares: string): Promise<string | undefined> {
   for (const name of await readySpares(spares)) {
     const claimed = join(spares, `.claimed-${randomBytes(4).toString("hex")}`);
-    if (await rename(join(spares, name), claimed).then(() => true, () => false)) return claimed;
+    if (
+      await rename(join(spares, name), claimed).then(
+        () => true,
+        () => false,
+      )
+    )
+      return claimed;
   }
   return undefined;
 }

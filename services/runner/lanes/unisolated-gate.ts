@@ -24,7 +24,9 @@ export const UNISOLATED_REFUSAL =
 export function gateUnisolatedLanes(lanes: Record<Lane["name"], Lane>, driver: SandboxDriver, supervisor: Config["supervisor"], logger: Logger): Record<Lane["name"], Lane> {
   if (driver.name !== "process") return lanes;
   if (supervisor.allowUnisolated) {
-    logger.warn("worker jobs run under the process driver with NO isolation (supervisor.allow_unisolated = true): the coding agent's commands run on this host with the runner's rights");
+    logger.warn(
+      "worker jobs run under the process driver with NO isolation (supervisor.allow_unisolated = true): the coding agent's commands run on this host with the runner's rights",
+    );
     return lanes;
   }
   logger.warn(`the process driver runs deterministic jobs only; ${UNISOLATED_REFUSAL}`);

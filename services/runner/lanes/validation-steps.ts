@@ -21,7 +21,13 @@ export async function runValidationSteps(run: LaneRun): Promise<void> {
     const passed = result.exitCode === 0 && !result.timedOut && !result.cancelled;
     await run.events.record({
       case: "validationResult",
-      value: create(ValidationResultSchema, { command, exitCode: result.exitCode, passed, outputTail: passed ? result.tail : summaryFirst(result.summary, { title: "end of the output", text: result.tail }), round: 1 }),
+      value: create(ValidationResultSchema, {
+        command,
+        exitCode: result.exitCode,
+        passed,
+        outputTail: passed ? result.tail : summaryFirst(result.summary, { title: "end of the output", text: result.tail }),
+        round: 1,
+      }),
     });
     if (!passed) {
       throw new JobFailure(`validation step ${index + 1} \`${command}\` failed with exit code ${result.exitCode}\n${quoteFailureOutput(result.summary, result.tail)}`, "final");

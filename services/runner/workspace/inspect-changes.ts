@@ -75,7 +75,10 @@ function pathLooker(root: string) {
   const isRealDirectory = (dir: string) => {
     let known = realDirectories.get(dir);
     if (!known) {
-      known = lstat(join(root, dir)).then((stats) => stats.isDirectory(), () => false);
+      known = lstat(join(root, dir)).then(
+        (stats) => stats.isDirectory(),
+        () => false,
+      );
       realDirectories.set(dir, known);
     }
     return known;

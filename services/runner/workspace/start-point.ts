@@ -30,21 +30,26 @@ export async function chooseStartPoint(options: StartPointOptions): Promise<Star
   const { repo, baseBranch, integrationBranch, mode, signal } = options;
   const base = (reason: string, sha?: string): StartPoint => ({ ref: baseBranch, ...(sha ? { sha } : {}), reason });
   const baseSha = await commitOf(repo, baseBranch, signal);
-  if (mode === "base") return base("supervisor.base = \"base\"", baseSha);
+  if (mode === "base") return base('supervisor.base = "base"', baseSha);
   const integrationSha = await commitOf(repo, `refs/heads/${integrationBranch}`, signal);
   if (!integrationSha) return base(`the integration branch ${integrationBranch} does not exist yet`, baseSha);
   if (!baseSha) return base(`the base branch ${baseBranch} does not exist, so the integration branch cannot be checked against it`);
   if (!(await hostGitTest(repo, ["merge-base", "--is-ancestor", baseSha, integrationSha], signal))) {
-    return base(`the integration branch ${integrationBranch} does not contain ${baseBranch} (${baseSha.slice(0, 12)}); merge ${baseBranch} into it to build on merged work`, baseSha);
+    return base(
+      `the integration branch ${integrationBranch} does not contain ${baseBranch} (${baseSha.slice(0, 12)}); merge ${baseBranch} into it to build on merged work`,
+      baseSha,
+    );
   }
   return { ref: integrationBranch, sha: integrationSha, reason: `the integration branch contains ${baseBranch}, so the job builds on work merged before it` };
 }
 
 async function commitOf(repo: string, ref: string, signal?: AbortSignal): Promise<string | undefined> {
   // "--end-of-options": a base branch named like an option is data, not a flag.
-  const sha = await hostGit(repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], signal ? { signal, okCodes: [1] } : { okCodes: [1] }).catch((error: unknown) => {
-    if (signal?.aborted) throw error;
-    return "";
-  });
+  const sha = await hostGit(repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], signal ? { signal, okCodes: [1] } : { okCodes: [1] }).catch(
+    (error: unknown) => {
+      if (signal?.aborted) throw error;
+      return "";
+    },
+  );
   return sha.trim() || undefined;
 }

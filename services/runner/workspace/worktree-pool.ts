@@ -97,7 +97,10 @@ export function worktreePool(options: WorktreePoolOptions): WorktreePool {
     if (existsSync(path)) await removeWorktree(repo, path);
     await mkdir(dirname(path), { recursive: true });
     // Independent steps side by side: on a busy machine each git process costs more than its work.
-    const [baseSha] = await Promise.all([resolveBase(repo, request.baseRef, request.signal), retryingWorktreeRace(() => workspaceGit(repo).raw(["worktree", "move", spare.path, path]))]);
+    const [baseSha] = await Promise.all([
+      resolveBase(repo, request.baseRef, request.signal),
+      retryingWorktreeRace(() => workspaceGit(repo).raw(["worktree", "move", spare.path, path])),
+    ]);
     const git = workspaceGit(path);
     if (spare.sha === baseSha) {
       // The spare is pristine at this very commit: only HEAD has to name the job's branch.

@@ -52,7 +52,12 @@ export const approvalsSection = z.strictObject({
   pullRequest: approvalAction.default("auto"),
   /** First match wins; e.g. { pattern = "\\brm\\s+-rf\\b" }, { pattern = "\\bgit\\s+push\\b" }, { pattern = "\\bnpm\\s+(i|install)\\b" }. */
   command: z.array(commandRule).default([]),
-  timeoutSeconds: z.coerce.number().int().min(1).max(30 * 24 * 3600).default(3600),
+  timeoutSeconds: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 24 * 3600)
+    .default(3600),
   timeoutAction: z.enum(["approve", "deny"]).default("deny"),
 });
 

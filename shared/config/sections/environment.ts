@@ -20,7 +20,7 @@ export const cachePath = z
   .string()
   .min(1)
   .refine((v) => !v.startsWith("/"), "cache paths are relative to the repository root (node_modules) or start with ~/ (~/.cache/pip); drop the leading /")
-  .refine((v) => !v.split("/").some((part) => part === ".." ), "must not contain .. (a cache path stays inside the worktree or the sandbox's home)")
+  .refine((v) => !v.split("/").some((part) => part === ".."), "must not contain .. (a cache path stays inside the worktree or the sandbox's home)")
   .refine((v) => v !== "~" && v !== "~/" && v !== "." && v !== "./", "name a directory inside the root, not the root itself")
   .refine((v) => !/[\u0000-\u001f]/.test(v), "must not contain control characters")
   .refine((v) => !/^(\.\/)?\.git(\/|$)/.test(v), "must not be .git");
@@ -44,7 +44,12 @@ export const environmentFields = {
   /** Variables set for the agent phase's commands (and setup's). */
   env: z.record(envName, z.string().max(64 * 1024)).default({}),
   /** The setup phase's own time budget (all its commands together). */
-  setupBudgetSeconds: z.coerce.number().int().min(1).max(6 * 3600).default(900),
+  setupBudgetSeconds: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(6 * 3600)
+    .default(900),
 };
 
 /**

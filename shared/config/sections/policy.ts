@@ -7,7 +7,15 @@ const MiB = 1024 * 1024;
  * with the repository's secrets, and the files that make git run programs or fetch from URLs.
  */
 // .pushpals/environment.toml: its setup commands run with network, so an agent must not write them.
-export const DEFAULT_FORBIDDEN_GLOBS = ["**/.git", "**/.git/**", ".github/workflows/**", ".gitlab-ci.yml", "**/.gitmodules", "**/.gitattributes", ".pushpals/environment.toml"] as const;
+export const DEFAULT_FORBIDDEN_GLOBS = [
+  "**/.git",
+  "**/.git/**",
+  ".github/workflows/**",
+  ".gitlab-ci.yml",
+  "**/.gitmodules",
+  "**/.gitattributes",
+  ".pushpals/environment.toml",
+] as const;
 
 const glob = z
   .string()
@@ -29,9 +37,19 @@ export const policySection = z.strictObject({
   /** Whether a change may add or move a gitlink (a submodule entry, mode 160000; a nested repository in the worktree). */
   allowGitlinks: z.boolean().default(false),
   /** Largest file (or symlink) a change may add or modify. */
-  maxFileBytes: z.coerce.number().int().min(1).max(4096 * MiB).default(5 * MiB),
+  maxFileBytes: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(4096 * MiB)
+    .default(5 * MiB),
   /** Total bytes of every file a change adds or modifies. */
-  maxChangeBytes: z.coerce.number().int().min(1).max(64 * 1024 * MiB).default(50 * MiB),
+  maxChangeBytes: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64 * 1024 * MiB)
+    .default(50 * MiB),
   /** Paths one change may add, modify or delete. */
   maxChangedFiles: z.coerce.number().int().min(1).max(10_000_000).default(5000),
 });

@@ -5,7 +5,6 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** A Kubernetes resource quantity (decimal or binary suffix). */
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 
-
 export const supervisorSection = z.strictObject({
   /** Sandbox driver; "auto" is bwrap where installed, else process (with a warning). */
   driver: z.enum(["auto", "process", "bwrap", "docker", "kubernetes"]).default("auto"),
@@ -22,8 +21,18 @@ export const supervisorSection = z.strictObject({
   /** Budgets a job gets when its plan names none. */
   maxWallSeconds: z.coerce.number().min(1).max(86400).default(1800),
   maxSteps: z.coerce.number().int().min(1).max(10000).default(40),
-  maxOutputBytesPerCommand: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(64 * 1024),
-  maxLogBytes: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(16 * 1024 * 1024),
+  maxOutputBytesPerCommand: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(64 * 1024),
+  maxLogBytes: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .default(16 * 1024 * 1024),
   /**
    * Where a job that names no base_ref starts: "integration" (the integration branch, when it
    * contains repo.baseBranch, so sequential requests build on each other; else the base branch,

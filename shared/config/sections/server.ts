@@ -16,7 +16,12 @@ export const serverSection = z.strictObject({
   /** With a token set: whether gRPC server reflection still answers without it. */
   openReflection: onOff.default(true),
   /** Largest request message accepted, in bytes. */
-  maxRequestBytes: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(4 * 1024 * 1024),
+  maxRequestBytes: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(256 * 1024 * 1024)
+    .default(4 * 1024 * 1024),
   /** Idle streams get a keep-alive this often. */
   keepaliveSeconds: z.coerce.number().min(0.05).max(300).default(15),
   /**
@@ -30,15 +35,26 @@ export const serverSection = z.strictObject({
    * Web origins (scheme://host[:port]) whose pages may call the RPCs with Connect-Web or gRPC-Web
    * (CORS). Empty: none, the browser's same-origin rule stands. In the environment, comma-separated.
    */
-  corsOrigins: z.preprocess(
-    (value) => (typeof value === "string" ? value.split(",").map((origin) => origin.trim()).filter(Boolean) : value),
-    // Checked as a whole so the message points at the key as the person wrote it (one string in the environment).
-    z.array(z.string()).superRefine((origins, context) => {
-      for (const origin of origins.filter((o) => !/^https?:\/\/[^/\s]+$/.test(o))) {
-        context.addIssue({ code: "custom", message: `${JSON.stringify(origin)} is not an origin; write scheme://host[:port] like "https://ui.example.com" or "http://localhost:5173" (no path, no trailing slash)` });
-      }
-    }),
-  ).default([]),
+  corsOrigins: z
+    .preprocess(
+      (value) =>
+        typeof value === "string"
+          ? value
+              .split(",")
+              .map((origin) => origin.trim())
+              .filter(Boolean)
+          : value,
+      // Checked as a whole so the message points at the key as the person wrote it (one string in the environment).
+      z.array(z.string()).superRefine((origins, context) => {
+        for (const origin of origins.filter((o) => !/^https?:\/\/[^/\s]+$/.test(o))) {
+          context.addIssue({
+            code: "custom",
+            message: `${JSON.stringify(origin)} is not an origin; write scheme://host[:port] like "https://ui.example.com" or "http://localhost:5173" (no path, no trailing slash)`,
+          });
+        }
+      }),
+    )
+    .default([]),
 });
 
 export const serverEnv = {

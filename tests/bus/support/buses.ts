@@ -47,10 +47,7 @@ export async function take(subscription: Subscription, count: number, timeoutMs 
   const deadline = Date.now() + timeoutMs;
   while (received.length < count) {
     const timer = new AbortController();
-    const next = await Promise.race([
-      iterator.next(),
-      sleep(Math.max(0, deadline - Date.now()), "timeout" as const, { signal: timer.signal }).catch(() => "aborted" as const),
-    ]);
+    const next = await Promise.race([iterator.next(), sleep(Math.max(0, deadline - Date.now()), "timeout" as const, { signal: timer.signal }).catch(() => "aborted" as const)]);
     timer.abort();
     if (next === "timeout" || next === "aborted") {
       throw new Error(`expected ${count} messages within ${timeoutMs} ms, got ${received.length}: ${received.map(text).join(", ")}`);
@@ -65,7 +62,9 @@ export async function take(subscription: Subscription, count: number, timeoutMs 
 export async function endsWithin(subscription: Subscription, timeoutMs: number): Promise<boolean> {
   const timer = new AbortController();
   const outcome = await Promise.race([
-    subscription[Symbol.asyncIterator]().next().then((r) => (r.done ? "ended" : "yielded")),
+    subscription[Symbol.asyncIterator]()
+      .next()
+      .then((r) => (r.done ? "ended" : "yielded")),
     sleep(timeoutMs, "hung" as const, { signal: timer.signal }).catch(() => "hung" as const),
   ]);
   timer.abort();

@@ -30,14 +30,7 @@ export function mintDecentralizedAuth(): DecentralizedAuth {
   const userJwt = encodeJwt(account, user.getPublicKey(), userClaims);
   const strangerJwt = encodeJwt(nkeys.createAccount(), user.getPublicKey(), userClaims);
   return {
-    serverConfig: [
-      `operator: ${operatorJwt}`,
-      "resolver: MEMORY",
-      "resolver_preload: {",
-      `  ${account.getPublicKey()}: ${accountJwt}`,
-      "}",
-      "",
-    ].join("\n"),
+    serverConfig: [`operator: ${operatorJwt}`, "resolver: MEMORY", "resolver_preload: {", `  ${account.getPublicKey()}: ${accountJwt}`, "}", ""].join("\n"),
     creds: credsFile(userJwt, user),
     strangerCreds: credsFile(strangerJwt, user),
   };

@@ -36,7 +36,11 @@ export async function planRequest(clients: Clients, options: { jobs: number; say
   if (options.say) {
     await append(clients, request.sessionId, request.id, {
       case: "assistantMessage",
-      value: create(AssistantMessageSchema, { text: options.say, source: MessageSource.PLANNER, inReplyTo: request.payload?.kind.case === "request" ? request.payload.kind.value.messageSeq : 0n }),
+      value: create(AssistantMessageSchema, {
+        text: options.say,
+        source: MessageSource.PLANNER,
+        inReplyTo: request.payload?.kind.case === "request" ? request.payload.kind.value.messageSeq : 0n,
+      }),
     });
   }
   const jobIds: string[] = [];
@@ -120,9 +124,21 @@ export async function integrate(clients: Clients, options: { conflict?: boolean 
       queue: QueueName.JOBS,
       sessionId: completion.sessionId,
       parentId: completion.id,
-      payload: { kind: { case: "taskExecuteV2", value: { lane: Lane.WORKER, instruction: "resolve the conflict", repair: { completionId: completion.id, conflictingFiles: ["src/a.ts"], round: 1 } } } },
+      payload: {
+        kind: {
+          case: "taskExecuteV2",
+          value: { lane: Lane.WORKER, instruction: "resolve the conflict", repair: { completionId: completion.id, conflictingFiles: ["src/a.ts"], round: 1 } },
+        },
+      },
     });
-    await clients.queues.fail({ itemId: completion.id, leaseToken, error: "cherry-pick conflicted", mode: FailMode.CONFLICTED, conflictingFiles: ["src/a.ts"], repairJobId: repair!.id });
+    await clients.queues.fail({
+      itemId: completion.id,
+      leaseToken,
+      error: "cherry-pick conflicted",
+      mode: FailMode.CONFLICTED,
+      conflictingFiles: ["src/a.ts"],
+      repairJobId: repair!.id,
+    });
     return { completion, repairJobId: repair!.id };
   }
   await clients.queues.complete({

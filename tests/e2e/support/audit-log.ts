@@ -53,7 +53,12 @@ export function outline(events: readonly Event[]): string {
 }
 
 /** Polls ListEvents (which needs the control plane only, not the bus) until an event of `kind` is in the log. */
-export async function loggedEvent<C extends EventCase>(clients: Clients, sessionId: string, kind: C, timeoutMs: number): Promise<Event & { payload: Extract<Event["payload"], { case: C }> }> {
+export async function loggedEvent<C extends EventCase>(
+  clients: Clients,
+  sessionId: string,
+  kind: C,
+  timeoutMs: number,
+): Promise<Event & { payload: Extract<Event["payload"], { case: C }> }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const log = await readAuditLog(clients, sessionId);

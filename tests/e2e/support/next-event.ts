@@ -4,7 +4,12 @@ import { outline, type EventCase } from "./audit-log.js";
 import type { Event } from "../../../gen/pushpals/v1/events_pb.js";
 
 /** The first event of `kind` in the session's log, waited for on the live stream (no polling). */
-export async function streamedEvent<C extends EventCase>(clients: Clients, sessionId: string, kind: C, timeoutMs: number): Promise<Event & { payload: Extract<Event["payload"], { case: C }> }> {
+export async function streamedEvent<C extends EventCase>(
+  clients: Clients,
+  sessionId: string,
+  kind: C,
+  timeoutMs: number,
+): Promise<Event & { payload: Extract<Event["payload"], { case: C }> }> {
   const signal = AbortSignal.timeout(timeoutMs);
   const seen: Event[] = [];
   try {

@@ -40,13 +40,25 @@ export async function expectOneMerge(system: SystemUnderTest, sessionId: string,
   const items = async (queue: QueueName) => (await clients.queues.listItems({ queue, sessionId })).items;
   const [requests, jobs, completions] = await Promise.all([items(QueueName.REQUESTS), items(QueueName.JOBS), items(QueueName.COMPLETIONS)]);
   const describe = (list: QueueItem[]) => list.map((item) => `${item.id} ${ItemStatus[item.status]} attempts ${item.attempts} ${item.lastError}`).join("; ");
-  expect(requests.map((r) => r.status), describe(requests)).toEqual([ItemStatus.COMPLETED]);
-  expect(jobs.map((j) => j.status), describe(jobs)).toEqual([ItemStatus.COMPLETED]);
-  expect(completions.map((c) => c.status), describe(completions)).toEqual([ItemStatus.COMPLETED]);
+  expect(
+    requests.map((r) => r.status),
+    describe(requests),
+  ).toEqual([ItemStatus.COMPLETED]);
+  expect(
+    jobs.map((j) => j.status),
+    describe(jobs),
+  ).toEqual([ItemStatus.COMPLETED]);
+  expect(
+    completions.map((c) => c.status),
+    describe(completions),
+  ).toEqual([ItemStatus.COMPLETED]);
   const [request, job, completion] = [requests[0]!, jobs[0]!, completions[0]!];
 
   const commits = await commitsOnIntegrationBranch(system.remote);
-  expect(commits.map((c) => c.message), "commits on the remote's main_agents beyond main").toHaveLength(1);
+  expect(
+    commits.map((c) => c.message),
+    "commits on the remote's main_agents beyond main",
+  ).toHaveLength(1);
   expect(jobTrailers(commits[0]!.message)).toEqual([job.id]);
   const test = await testOnRemoteBranch(system.remote, system.dir, `check-${name}`);
   expect(test, test.output).toMatchObject({ code: 0 });
@@ -70,7 +82,10 @@ export async function modelCalled(system: SystemUnderTest, text: string, timeout
   const deadline = Date.now() + timeoutMs;
   const systemPrompt = (body: unknown) => {
     const messages = (body as { messages?: { role?: string; content?: unknown }[] } | null)?.messages ?? [];
-    return messages.filter((m) => m.role === "system").map((m) => (typeof m.content === "string" ? m.content : JSON.stringify(m.content))).join("\n");
+    return messages
+      .filter((m) => m.role === "system")
+      .map((m) => (typeof m.content === "string" ? m.content : JSON.stringify(m.content)))
+      .join("\n");
   };
   while (!system.model.requests().some((request) => systemPrompt(request.body).includes(text))) {
     if (Date.now() > deadline) throw new Error(`the model was not asked "${text}…" within ${timeoutMs} ms; the system's log:\n${await system.logTail()}`);

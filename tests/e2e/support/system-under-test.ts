@@ -73,7 +73,13 @@ export async function startSystem(options: SystemOptions): Promise<SystemUnderTe
   }
 }
 
-async function start(mode: "mesh" | "embedded", options: SystemOptions, dir: TempDir, cleanups: (() => Promise<unknown>)[], cleanUp: () => Promise<void>): Promise<SystemUnderTest> {
+async function start(
+  mode: "mesh" | "embedded",
+  options: SystemOptions,
+  dir: TempDir,
+  cleanups: (() => Promise<unknown>)[],
+  cleanUp: () => Promise<void>,
+): Promise<SystemUnderTest> {
   const { repo, remote } = await createDemoProject(dir.path);
   // vitest.config.ts points XDG_STATE_HOME at a scratch folder: the default data dir is under it.
   const dataDir = defaultDataDir(repo);
@@ -100,7 +106,11 @@ async function start(mode: "mesh" | "embedded", options: SystemOptions, dir: Tem
   const logFile = join(dir.path, "system.log");
   const log = createWriteStream(logFile);
   const args = [PUSHPALS_BIN, "up", ...(mode === "mesh" ? ["--mesh"] : []), "--repo", repo];
-  const logTail = async (lines = 60) => (await readFile(logFile, "utf8").catch(() => "")).split("\n").slice(-lines - 1).join("\n");
+  const logTail = async (lines = 60) =>
+    (await readFile(logFile, "utf8").catch(() => ""))
+      .split("\n")
+      .slice(-lines - 1)
+      .join("\n");
   // A restart() starts another `up` on the same repository, data dir and database.
   let up!: ChildProcess;
   let exited!: Promise<unknown>;

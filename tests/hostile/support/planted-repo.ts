@@ -50,10 +50,14 @@ export async function markerKit(markerDir: string): Promise<PlantedRepo> {
     program: (name, then) => `${script} ${name}${then ? `; ${then}` : ""}`,
     async executable(name, then) {
       const path = join(markerDir, `bin-${name}`);
-      await writeFile(path, `#!/bin/sh
+      await writeFile(
+        path,
+        `#!/bin/sh
 ${script} ${name}
 ${then ?? ""}
-`, { mode: 0o755 });
+`,
+        { mode: 0o755 },
+      );
       return path;
     },
     async reset() {

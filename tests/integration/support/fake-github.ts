@@ -59,13 +59,23 @@ export async function startFakeGitHub(repository: string): Promise<FakeGitHub> {
       if (req.method === "GET" && url.pathname === prefix) {
         const head = url.searchParams.get("head");
         const base = url.searchParams.get("base");
-        return reply(200, fake.pulls.filter((p) => `${owner}:${p.head}` === head && p.base === base));
+        return reply(
+          200,
+          fake.pulls.filter((p) => `${owner}:${p.head}` === head && p.base === base),
+        );
       }
       if (req.method === "POST" && url.pathname === prefix) {
         const draft = body as { title: string; head: string; base: string; body: string };
         const special = fake.onCreate?.(draft);
         if (special) return reply(special.status, special.json);
-        const pull = { number: nextNumber++, html_url: `https://github.example/${repository}/pull/${nextNumber - 1}`, title: draft.title, body: draft.body, head: draft.head, base: draft.base };
+        const pull = {
+          number: nextNumber++,
+          html_url: `https://github.example/${repository}/pull/${nextNumber - 1}`,
+          title: draft.title,
+          body: draft.body,
+          head: draft.head,
+          base: draft.base,
+        };
         fake.pulls.push(pull);
         return reply(201, pull);
       }

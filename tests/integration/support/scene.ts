@@ -127,7 +127,13 @@ export async function history(
   ref: string,
   options: { firstParent?: boolean } = {},
 ): Promise<Array<{ sha: string; subject: string; jobs: string[]; parents: number }>> {
-  const out = await git(repo, "log", ...(options.firstParent ? ["--first-parent"] : []), "--format=%H%x00%s%x00%P%x00%(trailers:key=PushPals-Job,valueonly,separator=%x2C)%x1e", ref);
+  const out = await git(
+    repo,
+    "log",
+    ...(options.firstParent ? ["--first-parent"] : []),
+    "--format=%H%x00%s%x00%P%x00%(trailers:key=PushPals-Job,valueonly,separator=%x2C)%x1e",
+    ref,
+  );
   return out
     .split("\x1e")
     .map((line) => line.trim())

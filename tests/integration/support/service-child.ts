@@ -54,9 +54,23 @@ export function spawnServiceChild(controlPlaneUrl: string, overrides: Record<str
         const check = () => {
           const found = logs.find(match);
           if (found) return done(() => resolve(found));
-          if (ended) done(() => reject(new Error(`the integration child ended before logging ${what}:\n${[...stderr, ...logs.map((l) => JSON.stringify(l))].slice(-20).join("\n")}`)));
+          if (ended)
+            done(() => reject(new Error(`the integration child ended before logging ${what}:\n${[...stderr, ...logs.map((l) => JSON.stringify(l))].slice(-20).join("\n")}`)));
         };
-        const timer = setTimeout(() => done(() => reject(new Error(`the integration child did not log ${what} in ${timeoutMs} ms:\n${logs.slice(-20).map((l) => JSON.stringify(l)).join("\n")}`))), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            done(() =>
+              reject(
+                new Error(
+                  `the integration child did not log ${what} in ${timeoutMs} ms:\n${logs
+                    .slice(-20)
+                    .map((l) => JSON.stringify(l))
+                    .join("\n")}`,
+                ),
+              ),
+            ),
+          timeoutMs,
+        );
         const done = (settle: () => void) => {
           clearTimeout(timer);
           listeners.delete(check);

@@ -30,10 +30,18 @@ export function useScene(): SceneHooks {
   };
   // Forwards to the current scene, so a describe body can name it once for all its tests.
   const scene: Scene = {
-    get root() { return now().root; },
-    get remote() { return now().remote; },
-    get repo() { return now().repo; },
-    get dataDir() { return now().dataDir; },
+    get root() {
+      return now().root;
+    },
+    get remote() {
+      return now().remote;
+    },
+    get repo() {
+      return now().repo;
+    },
+    get dataDir() {
+      return now().dataDir;
+    },
     settings: (overrides) => now().settings(overrides),
     job: (files, options) => now().job(files, options),
     remoteRef: (ref) => now().remoteRef(ref),

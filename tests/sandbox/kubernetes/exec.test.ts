@@ -91,7 +91,10 @@ describeIfAvailable("kubernetes sandbox exec", requirement, () => {
     expect(await inPod(sandbox, "mkdir -p made/in/pod")).toBe("");
     expect((await collect(sandbox.exec("pwd", { cwd: "made/in/pod/" }))).stdout).toBe("/workspace/made/in/pod\n");
     const missing = sandbox.exec("echo never", { cwd: "no/such/dir" });
-    const caught = await missing.result.then(() => undefined, (error: unknown) => error);
+    const caught = await missing.result.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(caught).toBeInstanceOf(ConnectError);
     expect((caught as ConnectError).code).toBe(Code.InvalidArgument);
     expect((caught as ConnectError).rawMessage).toBe('cwd: "no/such/dir" is not a directory in the workspace; create it first or pass an existing one');
@@ -153,7 +156,7 @@ describeIfAvailable("kubernetes sandbox exec", requirement, () => {
   });
 
   it("carries large output and multi-byte text intact across frames", async () => {
-    const big = await collect(sandbox.exec("i=0; while [ $i -lt 2000 ]; do echo \"line $i: ééééééééééééééééééééééééééééééééééééééé ✓\"; i=$((i+1)); done"));
+    const big = await collect(sandbox.exec('i=0; while [ $i -lt 2000 ]; do echo "line $i: ééééééééééééééééééééééééééééééééééééééé ✓"; i=$((i+1)); done'));
     const expected = Array.from({ length: 2000 }, (_, index) => `line ${index}: ${"é".repeat(39)} ✓\n`).join("");
     expect(big.stdout).toBe(expected);
     expect(big.stdout.includes("\uFFFD")).toBe(false);

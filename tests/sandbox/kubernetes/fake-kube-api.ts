@@ -180,7 +180,9 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
       if (pod.metadata!.deletionTimestamp) return;
       setStatus(stored, {
         phase: exitCode === 0 ? "Succeeded" : "Failed",
-        containerStatuses: [{ name: container.name, image, imageID: image, ready: false, restartCount: 0, state: { terminated: { exitCode, reason: exitCode === 0 ? "Completed" : "Error" } } }],
+        containerStatuses: [
+          { name: container.name, image, imageID: image, ready: false, restartCount: 0, state: { terminated: { exitCode, reason: exitCode === 0 ? "Completed" : "Error" } } },
+        ],
       });
     });
     const deadline = pod.spec!.activeDeadlineSeconds;
@@ -230,9 +232,7 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
       handle: ([namespace], _body, query) => {
         const selector = parseSelector(query.labelSelector?.[0] ?? "");
         if (selector instanceof Error) return status(400, "BadRequest", selector.message);
-        const items = [...pods.values()]
-          .map((stored) => stored.object)
-          .filter((pod) => pod.metadata!.namespace === namespace && selector(pod.metadata!.labels ?? {}));
+        const items = [...pods.values()].map((stored) => stored.object).filter((pod) => pod.metadata!.namespace === namespace && selector(pod.metadata!.labels ?? {}));
         return ok({ kind: "PodList", apiVersion: "v1", metadata: { resourceVersion: String(resourceVersion) }, items });
       },
     },
@@ -359,15 +359,18 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     kubeconfigPath,
     requests,
     pod: (namespace, name) => pods.get(key(namespace, name))?.object,
-    podNames: (namespace) => [...pods.values()].map((stored) => stored.object.metadata!).filter((meta) => meta.namespace === namespace).map((meta) => meta.name!),
+    podNames: (namespace) =>
+      [...pods.values()]
+        .map((stored) => stored.object.metadata!)
+        .filter((meta) => meta.namespace === namespace)
+        .map((meta) => meta.name!),
     workspaceOf(namespace, name) {
       const runtime = pods.get(key(namespace, name))?.runtime;
       if (!runtime) throw new Error(`fake pod ${namespace}/${name} is not running`);
       return runtime.workspace;
     },
     networkPolicy: (namespace, name) => policies.get(key(namespace, name)),
-    requestsTo: (method, path) =>
-      requests.filter((request) => request.method === method && (typeof path === "string" ? request.path === path : path.test(request.path))),
+    requestsTo: (method, path) => requests.filter((request) => request.method === method && (typeof path === "string" ? request.path === path : path.test(request.path))),
     async close() {
       for (const ws of sockets) ws.terminate();
       upgrades.close();

@@ -39,7 +39,14 @@ const SYSTEM_PATHS = ["/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc"];
 export const TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 
 export async function runtimeAvailable(): Promise<boolean> {
-  const tools = await Promise.all(["/usr/bin/bwrap", "/usr/bin/nsenter", "/usr/bin/setpriv"].map((tool) => access(tool).then(() => true, () => false)));
+  const tools = await Promise.all(
+    ["/usr/bin/bwrap", "/usr/bin/nsenter", "/usr/bin/setpriv"].map((tool) =>
+      access(tool).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
   if (tools.includes(false)) return false;
   return new Promise((resolve) => {
     const probe = spawn("/usr/bin/bwrap", ["--unshare-user", "--unshare-pid", "--unshare-net", "--uid", "65532", "--ro-bind", "/", "/", "/bin/true"], { stdio: "ignore" });

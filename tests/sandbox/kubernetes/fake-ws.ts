@@ -22,10 +22,7 @@ export interface UpgradeServer {
 }
 
 interface WsModule {
-  WebSocketServer: new (options: {
-    noServer: true;
-    handleProtocols: (offered: Set<string>, request: IncomingMessage) => string | false;
-  }) => UpgradeServer;
+  WebSocketServer: new (options: { noServer: true; handleProtocols: (offered: Set<string>, request: IncomingMessage) => string | false }) => UpgradeServer;
 }
 
 const ws = createRequire(import.meta.url)("ws") as WsModule;

@@ -52,7 +52,11 @@ describeIfAvailable("kubernetes sandbox lifecycle", await kubeRequirement(), () 
     expect((await running.result).cancelled).toBe(true);
     expect(await podExists(sandbox.id)).toBe(false);
     await sandbox.stop();
-    await expectConnectError(Promise.resolve().then(() => sandbox.exec("true")), Code.FailedPrecondition, /was stopped; start a new sandbox/);
+    await expectConnectError(
+      Promise.resolve().then(() => sandbox.exec("true")),
+      Code.FailedPrecondition,
+      /was stopped; start a new sandbox/,
+    );
     await expectConnectError(sandbox.copyOut(workspace.worktree), Code.FailedPrecondition, /was stopped/);
     if (target.fake) {
       const deletes = recorded(target).requestsTo("DELETE", `/api/v1/namespaces/${target.namespace}/pods/${sandbox.id}`);
@@ -125,7 +129,10 @@ describeIfAvailable("kubernetes sandbox lifecycle", await kubeRequirement(), () 
     const starting = driverFor(target).start(specFor(workspace.worktree, owner), controller.signal);
     await waitFor("the pod to be created", async () => (await podsOf(owner)).length === 1, 10_000);
     controller.abort();
-    const caught = await starting.then(() => undefined, (error: unknown) => error);
+    const caught = await starting.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect((caught as Error).name).toBe("AbortError");
     await waitFor("the aborted pod to be gone", async () => (await podsOf(owner)).length === 0, 10_000);
   });

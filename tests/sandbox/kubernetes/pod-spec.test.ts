@@ -131,7 +131,10 @@ describeIfAvailable("kubernetes sandbox pod", await kubeRequirement(), () => {
 
   it("gives commands exactly the sandbox's environment, nothing from the image or the cluster", async () => {
     const env = await inPod(sandbox, "env | sort");
-    const names = env.split("\n").filter(Boolean).map((line) => line.slice(0, line.indexOf("=")));
+    const names = env
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => line.slice(0, line.indexOf("=")));
     expect(names.filter((name) => !["PWD", "SHLVL", "_", "OLDPWD"].includes(name))).toEqual(["HOME", "PATH", "SPEC_VAR"]);
     expect(env).toContain(`PATH=${SANDBOX_PATH}\n`);
     expect(env).not.toMatch(/KUBERNETES_|SERVICE_HOST|IMAGE_ONLY_VAR/);
@@ -142,7 +145,11 @@ describeIfAvailable("kubernetes sandbox pod", await kubeRequirement(), () => {
     const requestsBefore = target.fake?.requests.length ?? 0;
     await expectConnectError(driver.start({ ...spec, network: true }), Code.FailedPrecondition, /asks for network access.*deny-all egress NetworkPolicy/);
     // An agent CLI's model socket has no way into a pod yet, and is never swapped for network.
-    await expectConnectError(driver.start({ ...spec, modelSocket: true }), Code.FailedPrecondition, /kubernetes driver cannot give an agent CLI its model yet.*use supervisor\.driver "bwrap" or "docker"/);
+    await expectConnectError(
+      driver.start({ ...spec, modelSocket: true }),
+      Code.FailedPrecondition,
+      /kubernetes driver cannot give an agent CLI its model yet.*use supervisor\.driver "bwrap" or "docker"/,
+    );
     await expectConnectError(driver.start({ ...spec, jobId: "bad id" }), Code.InvalidArgument, /^spec\.jobId: /);
     if (target.fake) expect(target.fake.requests.length).toBe(requestsBefore);
     const second = await driver.start({ ...spec, limits: undefined });

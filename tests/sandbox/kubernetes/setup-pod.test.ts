@@ -41,7 +41,9 @@ describeIfAvailable("kubernetes setup pod (the setup phase of a job environment)
 
     const fake = recorded(target);
     const policyPath = `/apis/networking.k8s.io/v1/namespaces/${target.namespace}/networkpolicies`;
-    const calls = fake.requests.map((request) => `${request.method} ${request.path}`).filter((call) => call.includes("networkpolicies") || call.startsWith("POST") && call.endsWith("/pods"));
+    const calls = fake.requests
+      .map((request) => `${request.method} ${request.path}`)
+      .filter((call) => call.includes("networkpolicies") || (call.startsWith("POST") && call.endsWith("/pods")));
     expect(calls).toEqual([
       `GET ${policyPath}/${DENY_EGRESS_POLICY}`,
       `POST ${policyPath}`,
@@ -75,9 +77,18 @@ describeIfAvailable("kubernetes setup pod (the setup phase of a job environment)
     try {
       await connectCluster(other.kubeconfigPath).networking.createNamespacedNetworkPolicy({
         namespace: other.namespace,
-        body: { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: SETUP_EGRESS_POLICY }, spec: { podSelector: { matchLabels: { "app.kubernetes.io/component": "sandbox" } }, policyTypes: ["Egress"], egress: [{}] } },
+        body: {
+          apiVersion: "networking.k8s.io/v1",
+          kind: "NetworkPolicy",
+          metadata: { name: SETUP_EGRESS_POLICY },
+          spec: { podSelector: { matchLabels: { "app.kubernetes.io/component": "sandbox" } }, policyTypes: ["Egress"], egress: [{}] },
+        },
       });
-      await expectConnectError(driverFor(other).start(specFor(workspace.worktree, "setup-pod-runner", { network: true, phase: "setup" })), Code.FailedPrecondition, /selects more than setup pods/);
+      await expectConnectError(
+        driverFor(other).start(specFor(workspace.worktree, "setup-pod-runner", { network: true, phase: "setup" })),
+        Code.FailedPrecondition,
+        /selects more than setup pods/,
+      );
       expect(recorded(other).requestsTo("POST", `/api/v1/namespaces/${other.namespace}/pods`)).toHaveLength(0);
     } finally {
       await other.close();

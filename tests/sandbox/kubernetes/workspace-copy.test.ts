@@ -38,7 +38,9 @@ describeIfAvailable("kubernetes sandbox workspace copy", await kubeRequirement()
     await writeFile(join(tree, "README.md"), "# sandbox test\nchanged, not staged\n");
     const startedAt = performance.now();
     sandbox = await driverFor(target).start(specFor(tree, "copy-runner"));
-    console.log(`[measure] kubernetes (${ON_REAL_CLUSTER ? "real cluster" : "fake API"}): start with a ${BIG_BYTES / 1024 / 1024} MiB worktree copied in: ${Math.round(performance.now() - startedAt)} ms`);
+    console.log(
+      `[measure] kubernetes (${ON_REAL_CLUSTER ? "real cluster" : "fake API"}): start with a ${BIG_BYTES / 1024 / 1024} MiB worktree copied in: ${Math.round(performance.now() - startedAt)} ms`,
+    );
   });
   afterAll(async () => {
     await sandbox?.stop();
@@ -49,7 +51,25 @@ describeIfAvailable("kubernetes sandbox workspace copy", await kubeRequirement()
 
   it("starts with the worktree copied in: nested dirs, modes, symlinks, odd names, exact bytes", async () => {
     expect(await inPod(sandbox, LISTING)).toBe(
-      [".", "./README.md", "./big.bin", "./bin", "./bin/tool.sh", "./deep", "./deep/a", "./deep/a/b", "./deep/a/b/c.txt", "./docs", "./docs/ünï cödé.md", "./empty", "./link-to-readme", "./sub", "./sub/dir", "./sub/dir/file.txt", ""].join("\n"),
+      [
+        ".",
+        "./README.md",
+        "./big.bin",
+        "./bin",
+        "./bin/tool.sh",
+        "./deep",
+        "./deep/a",
+        "./deep/a/b",
+        "./deep/a/b/c.txt",
+        "./docs",
+        "./docs/ünï cödé.md",
+        "./empty",
+        "./link-to-readme",
+        "./sub",
+        "./sub/dir",
+        "./sub/dir/file.txt",
+        "",
+      ].join("\n"),
     );
     expect(await inPod(sandbox, "./bin/tool.sh && stat -c %a bin/tool.sh && readlink link-to-readme && cat 'docs/ünï cödé.md'")).toBe("tool ran\n755\nREADME.md\nunicode name\n");
     expect((await inPod(sandbox, "sha256sum big.bin")).split(" ")[0]).toBe(bigDigest);
@@ -81,7 +101,9 @@ describeIfAvailable("kubernetes sandbox workspace copy", await kubeRequirement()
     const dotGitBefore = await readFile(join(workspace.worktree, ".git"), "utf8");
     const startedAt = performance.now();
     await sandbox.copyOut(workspace.worktree);
-    console.log(`[measure] kubernetes (${ON_REAL_CLUSTER ? "real cluster" : "fake API"}): copyOut of a ${BIG_BYTES / 1024 / 1024} MiB workspace: ${Math.round(performance.now() - startedAt)} ms`);
+    console.log(
+      `[measure] kubernetes (${ON_REAL_CLUSTER ? "real cluster" : "fake API"}): copyOut of a ${BIG_BYTES / 1024 / 1024} MiB workspace: ${Math.round(performance.now() - startedAt)} ms`,
+    );
     const tree = workspace.worktree;
     expect(await readFile(join(tree, "README.md"), "utf8")).toBe("# sandbox test\nchanged, not staged\nedited in the pod\n");
     expect(await readFile(join(tree, "new/dir/file.txt"), "utf8")).toBe("fresh\n");
@@ -90,7 +112,11 @@ describeIfAvailable("kubernetes sandbox workspace copy", await kubeRequirement()
     expect((await stat(join(tree, "docs/ünï cödé.md"))).mode & 0o111).not.toBe(0);
     expect(existsSync(join(tree, "link-to-readme"))).toBe(false);
     expect(await readlink(join(tree, "link-to-new"))).toBe("new/dir/file.txt");
-    expect(createHash("sha256").update(await readFile(join(tree, "big.bin"))).digest("hex")).toBe(bigDigest);
+    expect(
+      createHash("sha256")
+        .update(await readFile(join(tree, "big.bin")))
+        .digest("hex"),
+    ).toBe(bigDigest);
     expect(await readFile(join(tree, ".git"), "utf8")).toBe(dotGitBefore);
     expect(existsSync(join(workspace.commonGitDir, "hooks/post-commit"))).toBe(false);
     expect(existsSync(join(tree, "sub/.git"))).toBe(false);

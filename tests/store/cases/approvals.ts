@@ -31,7 +31,14 @@ export function approvalCases(h: Harness): void {
       expect(first.value.existing).toBe(false);
       const approval = first.value.approval;
       expect(isId("approval", approval.id)).toBe(true);
-      expect(approval).toMatchObject({ sessionId, status: ApprovalStatus.PENDING, timeoutAction: ApprovalTimeoutAction.DENY, kind: ApprovalKind.PLAN, answeredBy: "", timedOut: false });
+      expect(approval).toMatchObject({
+        sessionId,
+        status: ApprovalStatus.PENDING,
+        timeoutAction: ApprovalTimeoutAction.DENY,
+        kind: ApprovalKind.PLAN,
+        answeredBy: "",
+        timedOut: false,
+      });
       expect(timestampMs(approval.expiresAt!) - timestampMs(approval.createdAt!)).toBe(60_000);
       expect(casesOf(first.events)).toEqual(["approvalRequested"]);
 

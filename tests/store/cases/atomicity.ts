@@ -50,11 +50,11 @@ export function atomicityCases(h: Harness): void {
       const sessionId = await newSession(store, "kept");
       const id = await enqueueOn(store, sessionId, QueueName.JOBS);
       const table = h.kind === "postgres" ? "drizzle.__drizzle_migrations" : "__drizzle_migrations";
-      const [{ n: applied }] = await h.raw<{ n: number | string }>(`SELECT count(*) AS n FROM ${table}`) as [{ n: number | string }];
+      const [{ n: applied }] = (await h.raw<{ n: number | string }>(`SELECT count(*) AS n FROM ${table}`)) as [{ n: number | string }];
       expect(Number(applied)).toBeGreaterThan(0);
 
       const reopened = await h.reopen(store);
-      const [{ n: afterReopen }] = await h.raw<{ n: number | string }>(`SELECT count(*) AS n FROM ${table}`) as [{ n: number | string }];
+      const [{ n: afterReopen }] = (await h.raw<{ n: number | string }>(`SELECT count(*) AS n FROM ${table}`)) as [{ n: number | string }];
       expect(Number(afterReopen)).toBe(Number(applied));
       expect((await reopened.getSession(sessionId))?.title).toBe("kept");
       expect((await reopened.getItem(id))?.status).toBe(ItemStatus.PENDING);

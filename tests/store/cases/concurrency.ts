@@ -69,7 +69,9 @@ export function concurrencyCases(h: Harness): void {
       expect(sessions.filter((s) => !s.value.existing)).toHaveLength(1);
       const sessionId = sessions[0]!.value.session.id;
       const racers = await Promise.all(
-        Array.from({ length: 6 }, () => store.enqueue({ queue: QueueName.JOBS, sessionId, priority: Priority.UNSPECIFIED, payload: payloadFor(QueueName.JOBS), idempotencyKey: "same-job" })),
+        Array.from({ length: 6 }, () =>
+          store.enqueue({ queue: QueueName.JOBS, sessionId, priority: Priority.UNSPECIFIED, payload: payloadFor(QueueName.JOBS), idempotencyKey: "same-job" }),
+        ),
       );
       expect(new Set(racers.map((r) => r.value.item.id)).size).toBe(1);
       expect(racers.filter((r) => !r.value.existing)).toHaveLength(1);
@@ -103,9 +105,7 @@ export function concurrencyCases(h: Harness): void {
       expect((await store.getSession(sessionId))?.lastSeq).toBe(BigInt(total));
       // Each writer's events appear in the order it wrote them.
       for (let writer = 0; writer < writers; writer++) {
-        const mine = listed
-          .map((event) => (event.payload.value as { text?: string }).text ?? "")
-          .filter((text) => text.startsWith(`${writer}:`));
+        const mine = listed.map((event) => (event.payload.value as { text?: string }).text ?? "").filter((text) => text.startsWith(`${writer}:`));
         const rounds_ = mine.map((text) => Number(text.split(":")[1]));
         expect(rounds_).toEqual([...rounds_].sort((a, b) => a - b));
       }

@@ -50,7 +50,11 @@ export function failCancelCases(h: Harness): void {
       const sessionId = await newSession(store);
       const jobId = await enqueueOn(store, sessionId, QueueName.JOBS);
       const job = await claimOne(store, QueueName.JOBS);
-      await expectCode(store.fail({ itemId: jobId, leaseToken: job.leaseToken, error: "x", mode: FailMode.CONFLICTED }), Code.InvalidArgument, /^mode: FAIL_MODE_CONFLICTED applies to completions only/);
+      await expectCode(
+        store.fail({ itemId: jobId, leaseToken: job.leaseToken, error: "x", mode: FailMode.CONFLICTED }),
+        Code.InvalidArgument,
+        /^mode: FAIL_MODE_CONFLICTED applies to completions only/,
+      );
       expect((await store.getItem(jobId))?.status).toBe(ItemStatus.CLAIMED);
 
       const completionId = await enqueueOn(store, sessionId, QueueName.COMPLETIONS);
@@ -79,7 +83,11 @@ export function failCancelCases(h: Harness): void {
       clock.advance(1000); // the backoff
       const second = await claimOne(store, QueueName.JOBS, "w2", 10_000);
       const before = await allEvents(store, sessionId);
-      await expectCode(store.fail({ itemId: id, leaseToken: first.leaseToken, error: "late", mode: FailMode.FINAL }), Code.FailedPrecondition, /held under another lease \(by w2\)/);
+      await expectCode(
+        store.fail({ itemId: id, leaseToken: first.leaseToken, error: "late", mode: FailMode.FINAL }),
+        Code.FailedPrecondition,
+        /held under another lease \(by w2\)/,
+      );
       await expectCode(store.fail({ itemId: "job_01HZZZZZZZZZZZZZZZZZZZZZZZ", leaseToken: first.leaseToken, error: "x", mode: FailMode.FINAL }), Code.NotFound);
       expect(await store.getItem(id)).toMatchObject({ status: ItemStatus.CLAIMED, claimedBy: "w2", attempts: 2 });
       expect(await allEvents(store, sessionId)).toHaveLength(before.length);

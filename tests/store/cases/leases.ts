@@ -41,7 +41,11 @@ export function leaseCases(h: Harness): void {
       clock.advance(8000);
       expect(await store.renewLease({ itemId: id, leaseToken, leaseMs: 10_000 })).toEqual({ leaseExpiresAt: clock.now() + 10_000, cancelRequested: false });
       expect(timestampMs((await store.getItem(id))!.leaseExpiresAt!)).toBe(clock.now() + 10_000);
-      await expectCode(store.renewLease({ itemId: id, leaseToken: "lse_wrong", leaseMs: 10_000 }), Code.FailedPrecondition, /lease is lost.*held under another lease.*stop working on it without committing/);
+      await expectCode(
+        store.renewLease({ itemId: id, leaseToken: "lse_wrong", leaseMs: 10_000 }),
+        Code.FailedPrecondition,
+        /lease is lost.*held under another lease.*stop working on it without committing/,
+      );
       await expectCode(store.renewLease({ itemId: id, leaseToken: "", leaseMs: 10_000 }), Code.FailedPrecondition, /lease is lost/);
       await expectCode(store.renewLease({ itemId: "job_01HZZZZZZZZZZZZZZZZZZZZZZZ", leaseToken, leaseMs: 10_000 }), Code.NotFound);
       await store.complete({ itemId: id, leaseToken });

@@ -7,9 +7,7 @@ describe("backoffDelay", () => {
 
   it("doubles per attempt up to maxMs", () => {
     const noJitter = () => 0;
-    expect([0, 1, 2, 3, 4, 5, 60].map((attempt) => backoffDelay(attempt, options, noJitter))).toEqual([
-      100, 200, 400, 800, 1000, 1000, 1000,
-    ]);
+    expect([0, 1, 2, 3, 4, 5, 60].map((attempt) => backoffDelay(attempt, options, noJitter))).toEqual([100, 200, 400, 800, 1000, 1000, 1000]);
   });
 
   it("jitter only shortens the delay, by at most its fraction", () => {

@@ -54,13 +54,7 @@ describe("ChildProcessService under a supervisor", () => {
     stop.abort();
     await serving;
     expect(isRunning(secondPid)).toBe(false);
-    expect(root.events.recent().map((event) => event.kind)).toEqual([
-      "started",
-      "failed",
-      "restarting",
-      "started",
-      "stopped",
-    ]);
+    expect(root.events.recent().map((event) => event.kind)).toEqual(["started", "failed", "restarting", "started", "stopped"]);
     events.stop();
   });
 });
@@ -84,12 +78,8 @@ describe("ChildProcessService", () => {
     const passedThrough = lines.find((line) => line.includes('"msg":"worker up"'));
     expect(JSON.parse(passedThrough!)).toEqual({ level: 30, time: expect.any(Number), pid, msg: "worker up" });
     const wrapped = records();
-    expect(wrapped).toContainEqual(
-      expect.objectContaining({ level: 30, child: "worker", stream: "stdout", msg: "plain line on stdout" }),
-    );
-    expect(wrapped).toContainEqual(
-      expect.objectContaining({ level: 40, child: "worker", stream: "stderr", msg: "plain line on stderr" }),
-    );
+    expect(wrapped).toContainEqual(expect.objectContaining({ level: 30, child: "worker", stream: "stdout", msg: "plain line on stdout" }));
+    expect(wrapped).toContainEqual(expect.objectContaining({ level: 40, child: "worker", stream: "stderr", msg: "plain line on stderr" }));
     expect(wrapped).toContainEqual(expect.objectContaining({ child: "worker", msg: "worker got SIGTERM" }));
     expect(wrapped.at(-1)).toMatchObject({ msg: 'child process "worker" stopped', pid, signal: null, code: 0 });
   });
@@ -117,12 +107,8 @@ describe("ChildProcessService", () => {
     expect(tookMs).toBeGreaterThanOrEqual(149);
     expect(tookMs).toBeLessThan(3000);
     expect(isRunning(pid)).toBe(false);
-    expect(records()).toContainEqual(
-      expect.objectContaining({ level: 40, stream: "stderr", msg: "worker ignoring SIGTERM" }),
-    );
-    expect(records()).toContainEqual(
-      expect.objectContaining({ level: 40, msg: '"worker" ignored SIGTERM for 150 ms; sending SIGKILL' }),
-    );
+    expect(records()).toContainEqual(expect.objectContaining({ level: 40, stream: "stderr", msg: "worker ignoring SIGTERM" }));
+    expect(records()).toContainEqual(expect.objectContaining({ level: 40, msg: '"worker" ignored SIGTERM for 150 ms; sending SIGKILL' }));
     expect(records().at(-1)).toMatchObject({ msg: 'child process "worker" stopped', signal: "SIGKILL" });
   });
 
@@ -158,9 +144,7 @@ describe("ChildProcessService", () => {
     await eventually(() => (pid = service.pid ?? 0) > 0, "the worker is spawned");
     const failure = await serving.catch((error: unknown) => error);
     expect(readyCalled).toBe(false);
-    expect((failure as Error).message).toMatch(
-      /"worker" was not ready within 200 ms \(waited for a line matching \/\^worker ready\$\/\) and was stopped/,
-    );
+    expect((failure as Error).message).toMatch(/"worker" was not ready within 200 ms \(waited for a line matching \/\^worker ready\$\/\) and was stopped/);
     expect(isRunning(pid)).toBe(false);
   });
 

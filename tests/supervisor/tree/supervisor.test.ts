@@ -1,12 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../../shared/log.js";
-import {
-  DoNotRestart,
-  IntensityExceeded,
-  StopTimedOut,
-  TerminateTree,
-} from "../../../supervisor/errors.js";
+import { DoNotRestart, IntensityExceeded, StopTimedOut, TerminateTree } from "../../../supervisor/errors.js";
 import type { ReadinessReporting, Service } from "../../../supervisor/service.js";
 import { Supervisor } from "../../../supervisor/supervisor.js";
 import { captureLogger, is, recordEvents, untilAborted } from "./support.js";
@@ -78,9 +73,7 @@ describe("Supervisor: restarts", () => {
     const stop = new AbortController();
     const serving = root.serve(stop.signal);
     await events.waitFor(is("started", "odd"), 2);
-    expect(events.seen.find((event) => event.kind === "failed")?.error).toBe(
-      'service threw a non-Error value: just a string',
-    );
+    expect(events.seen.find((event) => event.kind === "failed")?.error).toBe("service threw a non-Error value: just a string");
     stop.abort();
     await serving;
     events.stop();
@@ -98,7 +91,10 @@ describe("Supervisor: restart policies", () => {
     const serving = root.serve(stop.signal);
     await events.waitFor(is(...until));
     // The restart decision is made in the same tick as the exit event, so the log is complete here.
-    const kinds = root.events.recent().filter((event) => event.child === child.name).map((event) => event.kind);
+    const kinds = root.events
+      .recent()
+      .filter((event) => event.child === child.name)
+      .map((event) => event.kind);
     stop.abort();
     await serving;
     events.stop();
@@ -132,7 +128,11 @@ describe("Supervisor: restart policies", () => {
     await events.waitFor(is("failed", "tmp-fails"));
     stop.abort();
     await serving;
-    const story = (child: string) => root.events.recent().filter((e) => e.child === child).map((e) => e.kind);
+    const story = (child: string) =>
+      root.events
+        .recent()
+        .filter((e) => e.child === child)
+        .map((e) => e.kind);
     expect(story("p")).toEqual(["started", "exited", "restarting", "started", "stopped"]);
     expect(story("t-fails")).toEqual(["started", "failed", "restarting", "started", "stopped"]);
     // Ended for good: no restart and nothing to stop.
@@ -142,10 +142,7 @@ describe("Supervisor: restart policies", () => {
   });
 
   it("DoNotRestart ends even a permanent child for good", async () => {
-    const kinds = await runAlone("permanent", endsOnce("done", new DoNotRestart("nothing left to do")), [
-      "exited",
-      "done",
-    ]);
+    const kinds = await runAlone("permanent", endsOnce("done", new DoNotRestart("nothing left to do")), ["exited", "done"]);
     expect(kinds).toEqual(["started", "exited"]);
   });
 });
@@ -195,15 +192,7 @@ describe("Supervisor: escalation", () => {
       .recent()
       .filter((event) => event.supervisor === "outer")
       .map((event) => `${event.child}:${event.kind}`);
-    expect(outerStory).toEqual([
-      "steady:started",
-      "inner:started",
-      "inner:failed",
-      "inner:restarting",
-      "inner:started",
-      "inner:failed",
-      "steady:stopped",
-    ]);
+    expect(outerStory).toEqual(["steady:started", "inner:started", "inner:failed", "inner:restarting", "inner:started", "inner:failed", "steady:stopped"]);
     // The nested supervisor's events show in its parent's log.
     expect(outer.events.recent().filter(is("failed", "crasher", "inner"))).toHaveLength(6);
   });
@@ -266,11 +255,7 @@ describe("Supervisor: start and stop", () => {
     const serving = root.serve(stop.signal, () => (order.push("root ready"), rootReady()));
     await ready;
     expect(order).toEqual(["slow serving", "slow ready", "next serving", "root ready"]);
-    expect(root.events.recent().map((event) => `${event.supervisor}/${event.child}:${event.kind}`)).toEqual([
-      "inner/slow:started",
-      "root/inner:started",
-      "root/next:started",
-    ]);
+    expect(root.events.recent().map((event) => `${event.supervisor}/${event.child}:${event.kind}`)).toEqual(["inner/slow:started", "root/inner:started", "root/next:started"]);
     stop.abort();
     await serving;
   });
@@ -331,7 +316,10 @@ describe("Supervisor: start and stop", () => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     const inner = new Supervisor({ name: "inner", logger: silentLogger, stopTimeoutMs: 50 });
-    inner.add(service("deaf", () => released), { restart: "permanent" });
+    inner.add(
+      service("deaf", () => released),
+      { restart: "permanent" },
+    );
     const root = new Supervisor({ name: "root", logger: silentLogger });
     root.add(inner, { restart: "permanent" });
     const stop = new AbortController();
@@ -380,20 +368,12 @@ describe("Supervisor: bad input", () => {
   }
 
   it("names the option that is wrong", () => {
-    expect(
-      invalid(() => new Supervisor({ name: "root", logger: silentLogger, intensity: { maxRestarts: -1 } })).rawMessage,
-    ).toContain("intensity.maxRestarts");
-    expect(
-      invalid(
-        () => new Supervisor({ name: "root", logger: silentLogger, backoff: { initialMs: 500, maxMs: 100 } }),
-      ).rawMessage,
-    ).toMatch(/backoff\.maxMs.*at least initialMs/);
+    expect(invalid(() => new Supervisor({ name: "root", logger: silentLogger, intensity: { maxRestarts: -1 } })).rawMessage).toContain("intensity.maxRestarts");
+    expect(invalid(() => new Supervisor({ name: "root", logger: silentLogger, backoff: { initialMs: 500, maxMs: 100 } })).rawMessage).toMatch(/backoff\.maxMs.*at least initialMs/);
     expect(invalid(() => new Supervisor({ name: " ", logger: silentLogger })).rawMessage).toContain("name");
     const root = new Supervisor({ name: "root", logger: silentLogger });
     const child = steady("child").service;
-    expect(
-      invalid(() => root.add(child, { restart: "sometimes" as "permanent" })).rawMessage,
-    ).toMatch(/child "child": restart/);
+    expect(invalid(() => root.add(child, { restart: "sometimes" as "permanent" })).rawMessage).toMatch(/child "child": restart/);
     root.add(child, { restart: "permanent" });
     expect(invalid(() => root.add(child, { restart: "permanent" })).rawMessage).toContain("already a child");
   });

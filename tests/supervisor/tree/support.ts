@@ -44,8 +44,7 @@ export function recordEvents(log: TreeEventLog) {
 }
 
 export function is(kind: TreeEvent["kind"], child: string, supervisor?: string) {
-  return (event: TreeEvent) =>
-    event.kind === kind && event.child === child && (supervisor === undefined || event.supervisor === supervisor);
+  return (event: TreeEvent) => event.kind === kind && event.child === child && (supervisor === undefined || event.supervisor === supervisor);
 }
 
 /** A pino logger writing into memory: `records()` parses each line, `lines` keeps them raw. */
@@ -53,7 +52,11 @@ export function captureLogger(level = "info"): { logger: Logger; lines: string[]
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer | string, _encoding, done) {
-      lines.push(...String(chunk).split("\n").filter((line) => line.length > 0));
+      lines.push(
+        ...String(chunk)
+          .split("\n")
+          .filter((line) => line.length > 0),
+      );
       done();
     },
   });

@@ -26,10 +26,7 @@ export const sessions = pgTable(
     updatedAt: millis("updated_at").notNull(),
     lastSeq: bigint("last_seq", { mode: "number" }).notNull().default(0),
   },
-  (t) => [
-    uniqueIndex("sessions_idempotency_key").on(t.idempotencyKey).where(HAS_KEY),
-    index("sessions_created").on(t.createdAt, t.id),
-  ],
+  (t) => [uniqueIndex("sessions_idempotency_key").on(t.idempotencyKey).where(HAS_KEY), index("sessions_created").on(t.createdAt, t.id)],
 );
 
 export const events = pgTable(

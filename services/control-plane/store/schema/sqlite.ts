@@ -24,10 +24,7 @@ export const sessions = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
     lastSeq: integer("last_seq").notNull().default(0),
   },
-  (t) => [
-    uniqueIndex("sessions_idempotency_key").on(t.idempotencyKey).where(HAS_KEY),
-    index("sessions_created").on(t.createdAt, t.id),
-  ],
+  (t) => [uniqueIndex("sessions_idempotency_key").on(t.idempotencyKey).where(HAS_KEY), index("sessions_created").on(t.createdAt, t.id)],
 );
 
 export const events = sqliteTable(

@@ -35,9 +35,7 @@ export async function appendEvents(exec: Executor, dialect: Dialect["kind"], pen
   for (const sessionId of [...bySession.keys()].sort()) {
     const drafts = bySession.get(sessionId) ?? [];
     for (let start = 0; start < drafts.length; start += ROWS_PER_INSERT) {
-      const events = drafts.slice(start, start + ROWS_PER_INSERT).map((draft) =>
-        create(EventSchema, { sessionId, itemId: draft.itemId ?? "", payload: draft.payload }),
-      );
+      const events = drafts.slice(start, start + ROWS_PER_INSERT).map((draft) => create(EventSchema, { sessionId, itemId: draft.itemId ?? "", payload: draft.payload }));
       const { lastSeq, time } = await append(exec, sessionId, events, now);
       const firstSeq = lastSeq - events.length + 1;
       events.forEach((event, index) => {
@@ -63,17 +61,13 @@ const appendInTwoStatements: Append = async (exec, sessionId, events, now) => {
   const [block] = await exec.rows<{ last_seq: number; updated_at: number }>(bumpSession(sessionId, events.length, now));
   if (!block) throw notFound("session", sessionId);
   const firstSeq = block.last_seq - events.length + 1;
-  const rows = events.map(
-    (event, index) => sql`(${sessionId}, ${firstSeq + index}, ${block.updated_at}, ${event.itemId}, ${event.payload.case ?? ""}, ${stored(event)})`,
-  );
+  const rows = events.map((event, index) => sql`(${sessionId}, ${firstSeq + index}, ${block.updated_at}, ${event.itemId}, ${event.payload.case ?? ""}, ${stored(event)})`);
   await exec.run(sql`INSERT INTO events (session_id, seq, time, item_id, payload_case, data) VALUES ${sql.join(rows, sql`, `)}`);
   return { lastSeq: block.last_seq, time: block.updated_at };
 };
 
 const appendInOneStatement: Append = async (exec, sessionId, events, now) => {
-  const values = events.map(
-    (event, index) => sql`(${event.itemId}::text, ${event.payload.case ?? ""}::text, ${stored(event)}::bytea, ${index + 1}::int)`,
-  );
+  const values = events.map((event, index) => sql`(${event.itemId}::text, ${event.payload.case ?? ""}::text, ${stored(event)}::bytea, ${index + 1}::int)`);
   const rows = await exec.rows<{ seq: number; time: number }>(sql`
     WITH block AS (${bumpSession(sessionId, events.length, now)})
     INSERT INTO events (session_id, seq, time, item_id, payload_case, data)

@@ -103,7 +103,14 @@ async function settle(tx: WriteTx, row: ApprovalRow, answer: { status: ApprovalS
     itemId: row.item_id || undefined,
     payload: {
       case: "approvalAnswered",
-      value: create(ApprovalAnsweredSchema, { approvalId: row.id, status: answer.status, answeredBy: answer.answeredBy, comment: answer.comment, timedOut: answer.timedOut, kind: row.kind }),
+      value: create(ApprovalAnsweredSchema, {
+        approvalId: row.id,
+        status: answer.status,
+        answeredBy: answer.answeredBy,
+        comment: answer.comment,
+        timedOut: answer.timedOut,
+        kind: row.kind,
+      }),
     },
   });
   return toApproval(updated);

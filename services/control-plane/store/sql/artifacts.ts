@@ -30,7 +30,7 @@ const METADATA = sql`id, job_id, name, media_type, size_bytes, created_at`;
  * run to attach to.
  */
 export async function putArtifact(tx: WriteTx, input: PutArtifactInput): Promise<Artifact> {
-  if (input.name.trim() === "") throw invalidArgument("name", "must not be empty; name the artifact, e.g. \"diff\" or \"test-output.txt\"");
+  if (input.name.trim() === "") throw invalidArgument("name", 'must not be empty; name the artifact, e.g. "diff" or "test-output.txt"');
   const job = await lockItem(tx, input.jobId, "job");
   if (job.queue !== QueueName.JOBS) throw invalidArgument("job_id", `${input.jobId} is not a job; artifacts belong to jobs (job_…)`);
   if (job.status === ItemStatus.CLAIMED) requireLease(job, input.leaseToken, "attach an artifact to");

@@ -40,8 +40,6 @@ export async function cancel(tx: WriteTx, input: { itemId: string; reason: strin
       return toQueueItem(mustExist(updated, row.id));
     }
     default:
-      throw failedPrecondition(
-        `cannot cancel ${row.id}: it already finished (${ItemStatus[row.status].toLowerCase().replace("_", "-")}); nothing is running to stop`,
-      );
+      throw failedPrecondition(`cannot cancel ${row.id}: it already finished (${ItemStatus[row.status].toLowerCase().replace("_", "-")}); nothing is running to stop`);
   }
 }

@@ -50,11 +50,7 @@ export async function claim(tx: WriteTx, input: ClaimInput): Promise<Claimed | u
   if (!row) return undefined;
   tx.emit(row.session_id, {
     itemId: row.id,
-    payload: itemEvent(
-      queue,
-      "claimed",
-      create(ItemClaimedSchema, { workerId, attempt: row.attempts, leaseExpiresAt: toTimestamp(leaseExpiresAt) }),
-    ),
+    payload: itemEvent(queue, "claimed", create(ItemClaimedSchema, { workerId, attempt: row.attempts, leaseExpiresAt: toTimestamp(leaseExpiresAt) })),
   });
   return { item: toQueueItem(row), leaseToken, leaseExpiresAt };
 }

@@ -29,11 +29,7 @@ export async function complete(tx: WriteTx, input: { itemId: string; leaseToken:
   const item = toQueueItem(row);
   tx.emit(row.session_id, {
     itemId: row.id,
-    payload: itemEvent(
-      queue,
-      "completed",
-      create(ItemCompletedSchema, { result: item.result, runTime: durationFromMs(tx.now - (row.claimed_at ?? tx.now)) }),
-    ),
+    payload: itemEvent(queue, "completed", create(ItemCompletedSchema, { result: item.result, runTime: durationFromMs(tx.now - (row.claimed_at ?? tx.now)) })),
   });
   return item;
 }

@@ -24,10 +24,7 @@ export async function appendPlainEvents(tx: WriteTx, sessionId: string, drafts: 
 }
 
 /** Events with seq > afterSeq, oldest first; with itemId, only those about that item. */
-export async function listEvents(
-  exec: Executor,
-  input: { sessionId: string; afterSeq: bigint; limit: number; itemId?: string },
-): Promise<Event[]> {
+export async function listEvents(exec: Executor, input: { sessionId: string; afterSeq: bigint; limit: number; itemId?: string }): Promise<Event[]> {
   const aboutItem = input.itemId ? sql`AND item_id = ${input.itemId}` : sql``;
   const rows = await exec.rows<{ seq: number; time: number; data: Uint8Array }>(sql`
     SELECT seq, time, data FROM events

@@ -19,10 +19,7 @@ export function requireLease(row: QueueItemRow, leaseToken: string, action: stri
 
 /** Why a lease token no longer holds an item, and what its holder must do. */
 export function leaseLost(row: QueueItemRow, action: string): Error {
-  const state =
-    row.status === ItemStatus.CLAIMED
-      ? `it is held under another lease (by ${row.claimed_by})`
-      : `it is ${ItemStatus[row.status].toLowerCase().replace("_", "-")}`;
+  const state = row.status === ItemStatus.CLAIMED ? `it is held under another lease (by ${row.claimed_by})` : `it is ${ItemStatus[row.status].toLowerCase().replace("_", "-")}`;
   return leaseLostError(`cannot ${action} ${row.id}: the lease is lost because ${state}; stop working on it without committing anything`, {
     itemId: row.id,
     status: row.status,

@@ -19,7 +19,13 @@ export async function listItems(exec: Executor, input: ListItemsInput, now: numb
   const filters = [sql`1 = 1`];
   if (input.queue !== undefined && input.queue !== QueueName.UNSPECIFIED) filters.push(sql`queue = ${input.queue}`);
   const statuses = (input.statuses ?? []).filter((status) => status !== ItemStatus.UNSPECIFIED);
-  if (statuses.length > 0) filters.push(sql`status IN (${sql.join(statuses.map((s) => sql`${s}`), sql`, `)})`);
+  if (statuses.length > 0)
+    filters.push(
+      sql`status IN (${sql.join(
+        statuses.map((s) => sql`${s}`),
+        sql`, `,
+      )})`,
+    );
   if (input.sessionId) filters.push(sql`session_id = ${input.sessionId}`);
   if (input.before) {
     const [anchor] = await exec.rows<{ seq: number }>(sql`SELECT seq FROM queue_items WHERE id = ${input.before}`);

@@ -13,10 +13,7 @@ import { lockItem, requireLease } from "./held-item.js";
  * holder of the job's lease may write, so a worker that lost its job cannot keep
  * adding to the log.
  */
-export async function appendJobLogs(
-  tx: WriteTx,
-  input: { jobId: string; leaseToken: string; lines: JobLog[] },
-): Promise<{ lastLine: bigint }> {
+export async function appendJobLogs(tx: WriteTx, input: { jobId: string; leaseToken: string; lines: JobLog[] }): Promise<{ lastLine: bigint }> {
   const row = await lockItem(tx, input.jobId, "job");
   if (row.queue !== QueueName.JOBS) throw invalidArgument("job_id", `${input.jobId} is not a job; logs belong to jobs (job_…)`);
   requireLease(row, input.leaseToken, "append logs to");

@@ -8,10 +8,7 @@ import { CLAIMED } from "./statuses.js";
  * Extends a held lease. A lease that has expired but has not been reaped yet still
  * holds: nobody else can have the item until a reap puts it back.
  */
-export async function renewLease(
-  tx: WriteTx,
-  input: { itemId: string; leaseToken: string; leaseMs: number },
-): Promise<{ leaseExpiresAt: number; cancelRequested: boolean }> {
+export async function renewLease(tx: WriteTx, input: { itemId: string; leaseToken: string; leaseMs: number }): Promise<{ leaseExpiresAt: number; cancelRequested: boolean }> {
   if (!(input.leaseMs > 0)) throw invalidArgument("lease_duration", `must be positive, got ${input.leaseMs} ms`);
   const leaseExpiresAt = tx.now + input.leaseMs;
   const [row] = await tx.exec.rows<{ cancel_requested: number }>(sql`

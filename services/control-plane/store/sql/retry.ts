@@ -20,11 +20,7 @@ import { CANCELLED, DEAD_LETTER, PENDING } from "./statuses.js";
  *    claim that reaps a long-expired item can take it at once).
  * The caller holds the row (locked read, or SQLite's exclusive transaction).
  */
-export async function retryOrEnd(
-  tx: WriteTx,
-  row: QueueItemRow,
-  why: { reason: string; error: string; endedAt: number },
-): Promise<QueueItem> {
+export async function retryOrEnd(tx: WriteTx, row: QueueItemRow, why: { reason: string; error: string; endedAt: number }): Promise<QueueItem> {
   const queue = row.queue as ItemQueue;
   const about = { itemId: row.id };
   if (row.cancel_requested === 1) {
@@ -49,11 +45,7 @@ export async function retryOrEnd(
  RETURNING *`);
   tx.emit(row.session_id, {
     ...about,
-    payload: itemEvent(
-      queue,
-      "requeued",
-      create(ItemRequeuedSchema, { reason: why.reason, error: why.error, attempt: row.attempts, availableAt: toTimestamp(availableAt) }),
-    ),
+    payload: itemEvent(queue, "requeued", create(ItemRequeuedSchema, { reason: why.reason, error: why.error, attempt: row.attempts, availableAt: toTimestamp(availableAt) })),
   });
   return toQueueItem(mustExist(updated, row.id));
 }

@@ -24,8 +24,7 @@ export async function slo(exec: Executor, input: { queue: QueueName; windowMs: n
     SELECT status, count(*) AS n FROM queue_items
      WHERE queue = ${queue} AND status IN ${FINISHED} AND finished_at >= ${since}
      GROUP BY status`);
-  const count = (...statuses: ItemStatus[]) =>
-    byStatus.filter((row) => statuses.includes(row.status)).reduce((sum, row) => sum + Number(row.n), 0);
+  const count = (...statuses: ItemStatus[]) => byStatus.filter((row) => statuses.includes(row.status)).reduce((sum, row) => sum + Number(row.n), 0);
   const succeeded = count(ItemStatus.COMPLETED);
   const failed = count(ItemStatus.FAILED, ItemStatus.DEAD_LETTER, ItemStatus.CONFLICTED);
 

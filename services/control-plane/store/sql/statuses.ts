@@ -17,13 +17,7 @@ export const DEAD_LETTER = literal(ItemStatus.DEAD_LETTER);
 export const CONFLICTED = literal(ItemStatus.CONFLICTED);
 
 /** Statuses an item never leaves. */
-export const FINISHED_STATUSES: readonly ItemStatus[] = [
-  ItemStatus.COMPLETED,
-  ItemStatus.FAILED,
-  ItemStatus.CANCELLED,
-  ItemStatus.DEAD_LETTER,
-  ItemStatus.CONFLICTED,
-];
+export const FINISHED_STATUSES: readonly ItemStatus[] = [ItemStatus.COMPLETED, ItemStatus.FAILED, ItemStatus.CANCELLED, ItemStatus.DEAD_LETTER, ItemStatus.CONFLICTED];
 
 export const FINISHED = sql.raw(`(${FINISHED_STATUSES.join(", ")})`);
 

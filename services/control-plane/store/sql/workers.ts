@@ -23,12 +23,7 @@ interface WorkerRow {
 }
 
 /** Registers or refreshes the worker (first_seen is kept) and returns its claimed jobs whose cancel was requested. */
-export async function heartbeat(
-  exec: Executor,
-  settings: Settings,
-  input: HeartbeatInput,
-  now: number,
-): Promise<{ worker: Worker; cancelRequestedJobIds: string[] }> {
+export async function heartbeat(exec: Executor, settings: Settings, input: HeartbeatInput, now: number): Promise<{ worker: Worker; cancelRequestedJobIds: string[] }> {
   if (!WORKER_ID.test(input.workerId)) {
     throw invalidArgument("worker_id", `${JSON.stringify(input.workerId)} must match ${WORKER_ID.source}`);
   }
@@ -58,12 +53,7 @@ export async function listWorkers(exec: Executor, settings: Settings, now: numbe
 /** Online within the stale limit since the last heartbeat, stale within five times it, then offline. */
 function toWorker(row: WorkerRow, settings: Settings, now: number): Worker {
   const silentMs = now - row.last_heartbeat_at;
-  const status =
-    silentMs <= settings.workerStaleMs
-      ? WorkerStatus.ONLINE
-      : silentMs <= 5 * settings.workerStaleMs
-        ? WorkerStatus.STALE
-        : WorkerStatus.OFFLINE;
+  const status = silentMs <= settings.workerStaleMs ? WorkerStatus.ONLINE : silentMs <= 5 * settings.workerStaleMs ? WorkerStatus.STALE : WorkerStatus.OFFLINE;
   return create(WorkerSchema, {
     id: row.id,
     name: row.name,
