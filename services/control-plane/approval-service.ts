@@ -1,5 +1,5 @@
 import type { ServiceImpl } from "@connectrpc/connect";
-import { ApprovalService, ApprovalStatus, type Approval } from "../../gen/pushpals/v1/approvals_pb.js";
+import { type ApprovalService, ApprovalStatus, type Approval } from "../../gen/pushpals/v1/approvals_pb.js";
 import { subjects } from "./bus/subjects.js";
 import { wakeups } from "./bus/wakeups.js";
 import { notFound } from "../../shared/errors.js";

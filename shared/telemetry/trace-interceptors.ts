@@ -30,16 +30,14 @@ export const traceServerCalls: Interceptor = (next) => async (req) => {
   const rpc = `${req.service.typeName}/${req.method.name}`;
   const parent = extractTraceHeaders(req.header);
   if (POLLS.has(rpc) && trace.getSpanContext(parent) === undefined) return next(req);
-  const span = trace
-    .getTracer(TRACER_NAME)
-    .startSpan(
-      rpc,
-      {
-        kind: SpanKind.SERVER,
-        attributes: { "rpc.system": "connect_rpc", "rpc.service": req.service.typeName, "rpc.method": req.method.name, [SERVICE_ATTRIBUTE]: serviceOfRpc(req.service.typeName) },
-      },
-      parent,
-    );
+  const span = trace.getTracer(TRACER_NAME).startSpan(
+    rpc,
+    {
+      kind: SpanKind.SERVER,
+      attributes: { "rpc.system": "connect_rpc", "rpc.service": req.service.typeName, "rpc.method": req.method.name, [SERVICE_ATTRIBUTE]: serviceOfRpc(req.service.typeName) },
+    },
+    parent,
+  );
   try {
     const res = await context.with(trace.setSpan(parent, span), () => next(req));
     if (!res.stream) {

@@ -2,7 +2,7 @@ import { durationFromMs } from "../../shared/time.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
 import { Lane } from "../../gen/pushpals/v1/task_pb.js";
-import { startScriptedModelServer, type ScriptedModelServer } from "../../dev/fake-model/scripted-model-server.js";
+import type { startScriptedModelServer, ScriptedModelServer } from "../../dev/fake-model/scripted-model-server.js";
 import { createBwrapDriver } from "../../sandbox/bwrap-driver.js";
 import { git } from "../support/git.js";
 import { enqueueJob, itemEvents, jobLog, useAgentRun, waitForStatus } from "./support.js";
