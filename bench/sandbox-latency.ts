@@ -18,7 +18,7 @@ import { progressFor } from "./support/args.js";
  * A job's start-up: from the runner holding the job to the first output of its first command
  * (worktree on the job's branch, sandbox, `echo ready`), p50/p99, for the process and bwrap
  * drivers, on a 1k- and a 10k-file repository, with a fresh `git worktree add` per job and with
- * the runner's warm worktree pool (supervisor.warmWorktrees).
+ * the runner's warm worktree pool (runner.warmWorktrees).
  *
  *   npx tsx bench/sandbox-latency.ts [--samples 40] [--no-record]
  *   (or: npm run build && node dist/bench/sandbox-latency.js …)
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     `- command: \`${command}\``,
     `- machine: ${machine}`,
     "- measured: from the runner holding a job to the first output of its first command: resolve the base, the job's worktree on `agent/<worker>/<job>`, the sandbox, `echo ready` in it. Worktree removal and sandbox stop come after the job and are not counted. One job at a time; the first of each series is not counted.",
-    "- fresh worktree: `git worktree add -B` per job. warm worktree: the runner's pool (`supervisor.warmWorktrees`, default 1) keeps a spare checked out at the base; a job takes it with `git worktree move` and two ref writes, and the spare is made again after the job starts (here: before the next job, as between jobs in a runner).",
+    "- fresh worktree: `git worktree add -B` per job. warm worktree: the runner's pool (`runner.warmWorktrees`, default 1) keeps a spare checked out at the base; a job takes it with `git worktree move` and two ref writes, and the spare is made again after the job starts (here: before the next job, as between jobs in a runner).",
     "- anchors: warm Kubernetes sandboxes p50 ≈ 92 ms; hosted sandboxes ≈ 90–200 ms; goal p50 < 50 ms on the 1k-file repository.",
     "",
     startTable(rows),

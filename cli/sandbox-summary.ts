@@ -15,7 +15,7 @@ export interface SandboxSummary {
  * agent is refused (or that it runs unisolated) only from a failed job or a log line; a driver
  * that cannot run here (docker with no engine) is named as not ready, with the fix.
  */
-export async function sandboxSummary(supervisor: Config["supervisor"]): Promise<SandboxSummary> {
+export async function sandboxSummary(supervisor: Config["runner"]): Promise<SandboxSummary> {
   const readiness = await driverReadiness(supervisor);
   if (!readiness.ready) return { line: `${readiness.name}, NOT READY: ${readiness.problem}`, problem: readiness.problem };
   const { name, fallback } = readiness;

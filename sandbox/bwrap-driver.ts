@@ -26,7 +26,7 @@ export interface BwrapDriverOptions {
   logger?: Logger;
   /** Defaults to `bwrap` found on PATH. */
   bwrapPath?: string;
-  /** supervisor.bwrap's limits; defaults to the config's defaults. */
+  /** runner.bwrap's limits; defaults to the config's defaults. */
   limits?: HostLimits;
   /** What this host offers; defaults to the probe (tests force { usable: false }). */
   cgroups?: CgroupProbe;

@@ -18,7 +18,7 @@ export const OWNER_LABEL = "pushpals.owner";
 export const JOB_LABEL = "pushpals.job";
 
 export interface DockerDriverOptions {
-  /** The config's supervisor.docker section. */
+  /** The config's runner.docker section. */
   image: string;
   /**
    * The network of sandboxes whose spec asks for one (integration checks the operator allows
@@ -67,7 +67,7 @@ async function startContainer(engine: EngineClient, options: DockerDriverOptions
   checkModelSocketSpec(spec);
   const network = sandboxNetwork(options, spec);
   if (spec.network && network === "none") {
-    const key = spec.phase === "setup" ? "supervisor.docker.setup_network" : "supervisor.docker.network";
+    const key = spec.phase === "setup" ? "runner.docker.setup_network" : "runner.docker.network";
     throw failedPrecondition(`job ${spec.jobId} asks for network access but ${key} is "none"; set it to a Docker network (e.g. "bridge") to allow it`);
   }
   const image = spec.image || options.image;

@@ -29,7 +29,7 @@ export interface SandboxSpec {
   /**
    * "setup": the sandbox of a job's setup phase (services/runner/setup-stage.ts), the only job
    * sandbox with `network`: it installs dependencies, is stopped before the agent's sandbox starts,
-   * and never has a model socket. Docker gives it supervisor.docker.setupNetwork.
+   * and never has a model socket. Docker gives it runner.docker.setupNetwork.
    */
   phase?: "setup";
   /** The image of drivers that run one (docker); default the driver's configured image. */

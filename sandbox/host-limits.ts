@@ -1,6 +1,6 @@
 import type { SandboxSpec } from "./driver.js";
 
-/** supervisor.bwrap's limits, which the process driver's cgroup shares; 0 turns one off. */
+/** runner.bwrap's limits, which the process driver's cgroup shares; 0 turns one off. */
 export interface HostLimits {
   pidsLimit: number;
   memoryMb: number;

@@ -13,7 +13,7 @@ export interface OutputWriter {
  * An object-mode Readable is the queue between a command's pipes and its reader: it buffers
  * until read, is async-iterable, and cleans up when the reader stops early. The command is
  * never paused for a slow reader, so `result` settles even if nobody reads `output`; readers
- * that keep the output should cap it (supervisor.maxOutputBytesPerCommand).
+ * that keep the output should cap it (runner.maxOutputBytesPerCommand).
  */
 export function createOutput(): OutputWriter {
   const readable = new Readable({ objectMode: true, read() {} });

@@ -19,7 +19,7 @@ export interface ProcessDriverOptions {
   logger?: Logger;
   /** Where running process groups are recorded for sweep(); tests pass their own. */
   groupsDir?: string;
-  /** supervisor.bwrap's limits (the host drivers share them); defaults to the config's defaults. */
+  /** runner.bwrap's limits (the host drivers share them); defaults to the config's defaults. */
   limits?: HostLimits;
   /** What this host offers; defaults to the probe (tests force the fallback with { usable: false }). */
   cgroups?: CgroupProbe;

@@ -6,7 +6,7 @@ import { createDockerDriver } from "./docker-driver.js";
 import type { SandboxDriver } from "./driver.js";
 import { createProcessDriver } from "./process-driver.js";
 
-export type SupervisorSettings = Config["supervisor"];
+export type SupervisorSettings = Config["runner"];
 
 /** Where drivers look for their tools; tests point these at missing ones. */
 export interface DriverLocations {
@@ -24,7 +24,7 @@ export async function plannedDriver(settings: SupervisorSettings, locations: Dri
 /**
  * The sandbox driver the config asks for, checked to work on this machine. "auto" is bwrap
  * when it can make a sandbox here, else the unisolated process driver with a warning (which
- * then runs worker jobs only with supervisor.allowUnisolated; see the runner's lane gate).
+ * then runs worker jobs only with runner.allowUnisolated; see the runner's lane gate).
  */
 export async function selectDriver(settings: SupervisorSettings, logger: Logger, locations: DriverLocations = {}): Promise<SandboxDriver> {
   const bwrap = () => createBwrapDriver({ logger, limits: settings.bwrap, ...(locations.bwrapPath ? { bwrapPath: locations.bwrapPath } : {}) });
@@ -35,7 +35,7 @@ export async function selectDriver(settings: SupervisorSettings, logger: Logger,
       const driver = bwrap();
       if (await driver.available()) return driver;
       throw failedPrecondition(
-        `supervisor.driver is "bwrap" but bubblewrap cannot make a sandbox on this machine; ${INSTALL_BWRAP_HINT}, or set supervisor.driver to "process" (no isolation)`,
+        `runner.driver is "bwrap" but bubblewrap cannot make a sandbox on this machine; ${INSTALL_BWRAP_HINT}, or set supervisor.driver to "process" (no isolation)`,
       );
     }
     case "docker": {
@@ -43,7 +43,7 @@ export async function selectDriver(settings: SupervisorSettings, logger: Logger,
       if (await driver.available()) return driver;
       const host = locations.dockerHost ?? process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
       throw failedPrecondition(
-        `supervisor.driver is "docker" but no container engine answers at ${host}; start Docker (or podman: bash scripts/container-engine.sh) and set DOCKER_HOST, or choose another supervisor.driver`,
+        `runner.driver is "docker" but no container engine answers at ${host}; start Docker (or podman: bash scripts/container-engine.sh) and set DOCKER_HOST, or choose another supervisor.driver`,
       );
     }
     case "kubernetes":
@@ -90,6 +90,6 @@ async function kubernetesDriver(settings: SupervisorSettings, logger: Logger): P
   const driver = loaded.createKubernetesDriver(settings, logger);
   if (await driver.available()) return driver;
   throw failedPrecondition(
-    `supervisor.driver is "kubernetes" but no cluster is reachable; set supervisor.kubernetes.kubeconfig (PUSHPALS_KUBECONFIG) or choose another supervisor.driver`,
+    `runner.driver is "kubernetes" but no cluster is reachable; set supervisor.kubernetes.kubeconfig (PUSHPALS_KUBECONFIG) or choose another supervisor.driver`,
   );
 }

@@ -33,7 +33,7 @@ export interface PipelineSystem {
  * bubblewrap is missing, auto's process driver may run the scripted agent on the scratch copy.
  */
 const LOCAL_TOML = `
-[supervisor]
+[runner]
 allow_unisolated = true
 
 [integration]

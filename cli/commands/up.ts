@@ -60,7 +60,7 @@ export async function upCommand(args: string[]): Promise<void> {
     });
   }
   await excludeDataDir(repo, config.storage.dataDir);
-  const sandbox = await sandboxSummary(config.supervisor);
+  const sandbox = await sandboxSummary(config.runner);
   let root: Supervisor;
   // In mesh mode each child traces itself (`pushpals serve` reads the same config).
   const tracing = tracingFromConfig(values.mesh ? { ...config.observability, tracing: false } : config.observability, "pushpals", logger);
@@ -156,7 +156,7 @@ async function withoutMissingOrigin(config: Config): Promise<Config> {
 function announce(url: string, config: Config, { mode, hasUi, sandbox }: { mode: string; hasUi: boolean; sandbox: SandboxSummary }): void {
   // Not "is up" while the runner cannot make a sandbox: no job would run, and the runner waits for the fix.
   const headline = sandbox.problem
-    ? `pushpals started on ${config.repo.path} (${mode}) but is NOT READY: jobs cannot run until the ${config.supervisor.driver} sandbox works (fix below; the runner retries on its own)`
+    ? `pushpals started on ${config.repo.path} (${mode}) but is NOT READY: jobs cannot run until the ${config.runner.driver} sandbox works (fix below; the runner retries on its own)`
     : `pushpals is up on ${config.repo.path} (${mode})`;
   process.stdout.write(
     [

@@ -58,11 +58,11 @@ export async function demoCommand(args: string[]): Promise<void> {
       "integration.checks": [{ name: "test", command: "node test.js", timeoutSeconds: 60 }],
     },
   });
-  const sandbox = await plannedDriver(loaded.supervisor);
+  const sandbox = await plannedDriver(loaded.runner);
   // A scratch repository and a scripted model: nothing of the person's for an agent to reach.
-  const config = sandbox.name === "process" ? { ...loaded, supervisor: { ...loaded.supervisor, allowUnisolated: true } } : loaded;
+  const config = sandbox.name === "process" ? { ...loaded, runner: { ...loaded.runner, allowUnisolated: true } } : loaded;
   if (sandbox.name === "process") {
-    const why = sandbox.fallback ? "bubblewrap is not usable here" : "supervisor.driver is process";
+    const why = sandbox.fallback ? "bubblewrap is not usable here" : "runner.driver is process";
     say(
       `${why}, so this demo runs its scripted agent with the process driver: NO isolation, its commands run on this host with your rights ` +
         "(supervisor.allow_unisolated = true for this scratch repository only; for your own repositories install bubblewrap or choose docker)",

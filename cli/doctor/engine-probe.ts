@@ -12,7 +12,7 @@ export function engineProbe(config: Config): Probe {
     name: "container engine",
     async run(signal) {
       const engine = createEngineClient();
-      const needed = config.supervisor.driver === "docker";
+      const needed = config.runner.driver === "docker";
       if (!(await engine.ping(3000))) {
         const detail = `nothing answers at ${engine.host}`;
         if (!needed) return skipped(`${detail} (only supervisor.driver = "docker" needs an engine)`);

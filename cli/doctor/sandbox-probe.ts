@@ -10,7 +10,7 @@ export function sandboxProbe(config: Config): Probe {
   return {
     name: "sandbox",
     async run() {
-      const settings = config.supervisor;
+      const settings = config.runner;
       let name: string;
       try {
         name = (await selectDriver(settings, silentLogger)).name;

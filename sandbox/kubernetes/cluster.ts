@@ -12,7 +12,7 @@ export interface Cluster {
 }
 
 /**
- * `path` (supervisor.kubernetes.kubeconfig, PUSHPALS_KUBECONFIG) when set; otherwise the
+ * `path` (runner.kubernetes.kubeconfig, PUSHPALS_KUBECONFIG) when set; otherwise the
  * client's default loading: KUBECONFIG, then ~/.kube/config, then the in-cluster service account.
  */
 export function connectCluster(path: string): Cluster {

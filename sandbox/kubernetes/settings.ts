@@ -1,6 +1,6 @@
 import type { Config } from "../../shared/config/schema.js";
 
-export type SupervisorSettings = Config["supervisor"];
+export type SupervisorSettings = Config["runner"];
 
 /** What the kubernetes driver needs from the config, with every derived value worked out. */
 export interface KubernetesSandboxSettings {

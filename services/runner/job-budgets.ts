@@ -7,17 +7,17 @@ export interface JobBudgets {
   /** The work itself (script or agent, validation included). */
   wallTimeMs: number;
   /** Where the wall time came from, for the message when it runs out. */
-  wallTimeSource: "plan budgets.execution" | "supervisor.maxWallSeconds";
+  wallTimeSource: "plan budgets.execution" | "runner.maxWallSeconds";
   maxOutputBytesPerCommand: number;
   maxLogBytes: number;
 }
 
-export function jobBudgets(supervisor: Config["supervisor"], budgets: Budgets | undefined): JobBudgets {
+export function jobBudgets(supervisor: Config["runner"], budgets: Budgets | undefined): JobBudgets {
   const planned = durationMs(budgets?.execution);
   const fromPlan = planned !== undefined && planned > 0;
   return {
     wallTimeMs: fromPlan ? planned : supervisor.maxWallSeconds * 1000,
-    wallTimeSource: fromPlan ? "plan budgets.execution" : "supervisor.maxWallSeconds",
+    wallTimeSource: fromPlan ? "plan budgets.execution" : "runner.maxWallSeconds",
     maxOutputBytesPerCommand: supervisor.maxOutputBytesPerCommand,
     maxLogBytes: supervisor.maxLogBytes,
   };

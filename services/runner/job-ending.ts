@@ -43,7 +43,7 @@ export function failureReport(error: unknown, reason: StopReason | undefined, lo
           mode: FailMode.FINAL,
           error: stopped.detail,
           code: ErrorCode.RESOURCE_EXHAUSTED,
-          hint: "split the work into smaller jobs or raise the budget in the plan or [supervisor]",
+          hint: "split the work into smaller jobs or raise the budget in the plan or [runner]",
         };
     }
   }

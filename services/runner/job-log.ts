@@ -11,7 +11,7 @@ export interface JobLogOptions {
   execution: Clients["execution"];
   jobId: string;
   leaseToken: string;
-  /** Total bytes of output the job may log (supervisor.maxLogBytes). */
+  /** Total bytes of output the job may log (runner.maxLogBytes). */
   maxLogBytes: number;
   /** Once past it, the log says so and the job is stopped. */
   onBudgetExceeded(detail: string): void;

@@ -12,7 +12,7 @@ export interface LoggedCommandOptions {
   timeoutMs?: number;
   /** Extra variables for this command only (the setup phase's secrets). */
   env?: Record<string, string>;
-  /** Head and tail kept in the log beyond this (supervisor.maxOutputBytesPerCommand). */
+  /** Head and tail kept in the log beyond this (runner.maxOutputBytesPerCommand). */
   maxOutputBytes: number;
   /** Characters of the output's end kept for messages and events. */
   tailChars?: number;

@@ -19,12 +19,12 @@ export interface RunnerContext {
   workspaces: WorktreePool;
   /** The base when a job names none (repo.baseBranch). */
   baseBranch: string;
-  /** Where a job that names no base_ref starts (supervisor.base: the integration branch or the base). */
+  /** Where a job that names no base_ref starts (runner.base: the integration branch or the base). */
   startPoint(signal?: AbortSignal): Promise<StartPoint>;
-  supervisor: Config["supervisor"];
+  supervisor: Config["runner"];
   driver: SandboxDriver;
   lanes: Record<Lane["name"], Lane>;
-  /** The whole environment of every sandbox (from supervisor.envAllowList). */
+  /** The whole environment of every sandbox (from runner.envAllowList). */
   sandboxEnv: Record<string, string>;
   identity: CommitIdentity;
   /** Fingerprints the repository's git control files around each job and restores them. */

@@ -33,7 +33,7 @@ export interface RunnerOverrides extends RunnerLoopOptions {
  */
 export async function runRunner(context: ServiceContext, signal: AbortSignal, overrides: RunnerOverrides = {}): Promise<void> {
   const { config } = context;
-  const workerId = workerIdFrom(config.supervisor.workerId);
+  const workerId = workerIdFrom(config.runner.workerId);
   const logger = context.logger.child({ workerId });
   const repo = config.repo.path;
   // A missing base branch is a set-up problem to name now; the runner still starts (jobs that
@@ -41,22 +41,22 @@ export async function runRunner(context: ServiceContext, signal: AbortSignal, ov
   await resolveBase(repo, config.repo.baseBranch).catch((error: Error) =>
     logger.error({ repo, baseBranch: config.repo.baseBranch }, `${error.message}; jobs without a base_ref will fail until it exists (set repo.baseBranch or PUSHPALS_BASE_BRANCH)`),
   );
-  const driver = overrides.driver ?? (await untilDriverReady(config.supervisor, logger, signal));
+  const driver = overrides.driver ?? (await untilDriverReady(config.runner, logger, signal));
   if (!driver) return;
   // Worktrees live in the work dir (storage.workDir), which is the data dir unless its path has a dot directory.
   await ensureWorkDir(config.storage.workDir);
   await sweepLeftovers({ repo, dataDir: config.storage.workDir, workerId, driver, logger });
-  const lanes = gateUnisolatedLanes({ ...(await makeLanes(config, logger)), ...overrides.lanes }, driver, config.supervisor, logger);
+  const lanes = gateUnisolatedLanes({ ...(await makeLanes(config, logger)), ...overrides.lanes }, driver, config.runner, logger);
   const startPoint = (signal?: AbortSignal) =>
-    chooseStartPoint({ repo, baseBranch: config.repo.baseBranch, integrationBranch: config.integration.branch, mode: config.supervisor.base, signal });
+    chooseStartPoint({ repo, baseBranch: config.repo.baseBranch, integrationBranch: config.integration.branch, mode: config.runner.base, signal });
   const workspaces = worktreePool({
     repo,
     dataDir: config.storage.workDir,
     workerId,
     baseRef: config.repo.baseBranch,
     spareStart: async () => (await startPoint()).sha ?? config.repo.baseBranch,
-    size: config.supervisor.warmWorktrees,
-    deleteJobBranches: config.supervisor.deleteJobBranches,
+    size: config.runner.warmWorktrees,
+    deleteJobBranches: config.runner.deleteJobBranches,
     logger,
   });
   void workspaces.refill();
@@ -67,11 +67,11 @@ export async function runRunner(context: ServiceContext, signal: AbortSignal, ov
     workspaces,
     baseBranch: config.repo.baseBranch,
     startPoint,
-    supervisor: config.supervisor,
+    supervisor: config.runner,
     driver,
     lanes,
-    sandboxEnv: sandboxEnv(config.supervisor.envAllowList, logger),
-    identity: commitIdentity(config.supervisor.commitAuthor),
+    sandboxEnv: sandboxEnv(config.runner.envAllowList, logger),
+    identity: commitIdentity(config.runner.commitAuthor),
     gitDirGuard: gitDirGuard(repo),
     environment: config.environment,
     // Beside the worktrees (storage.workDir): a restore links files, which needs one file system.
@@ -79,7 +79,7 @@ export async function runRunner(context: ServiceContext, signal: AbortSignal, ov
     policy: changePolicy(config.policy),
     logger,
   };
-  logger.info({ repo, driver: driver.name, concurrency: config.supervisor.concurrency }, "runner started");
+  logger.info({ repo, driver: driver.name, concurrency: config.runner.concurrency }, "runner started");
   try {
     await runClaimLoop(ctx, signal, { claimWaitMs: configuredClaimWaitMs(config), ...overrides });
   } finally {

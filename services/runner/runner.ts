@@ -17,7 +17,7 @@ export interface RunnerLoopOptions {
 
 /**
  * The runner's life after start-up: register, then claim jobs (long-polling, up to
- * supervisor.concurrency at once) and run each, heartbeating all along. When the signal aborts it
+ * runner.concurrency at once) and run each, heartbeating all along. When the signal aborts it
  * stops claiming, stops its running jobs (they go back to the queue) and resolves once they have
  * all ended and cleaned up.
  */

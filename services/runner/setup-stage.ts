@@ -36,7 +36,7 @@ export interface SetupStageOptions {
   sandboxEnv: Record<string, string>;
   /** The runner's own environment, where setup secrets are read (by name). */
   hostEnv: NodeJS.ProcessEnv;
-  /** supervisor.allowUnisolated: whether the repository's setup may run under the process driver, on this host. */
+  /** runner.allowUnisolated: whether the repository's setup may run under the process driver, on this host. */
   allowUnisolated: boolean;
   maxOutputBytes: number;
   log: JobLog;

@@ -4,14 +4,14 @@ import { WORKER_ID } from "../../shared/ids.js";
 import { safeHostLabel } from "../../shared/host-label.js";
 
 /**
- * The runner's worker id: supervisor.workerId when set (checked, never rewritten: a typo must not
+ * The runner's worker id: runner.workerId when set (checked, never rewritten: a typo must not
  * quietly become another worker whose orphans nobody sweeps), else "<hostname>-<pid>" made safe.
  */
 export function workerIdFrom(configured: string, host: string = hostname(), pid: number = process.pid): string {
   if (configured !== "") {
     if (!WORKER_ID.test(configured)) {
       throw invalidArgument(
-        "supervisor.workerId",
+        "runner.workerId",
         `${JSON.stringify(configured)} must be 1-63 lower-case letters, digits, ".", "_" or "-", starting with a letter or digit (or empty for "<hostname>-<pid>")`,
       );
     }

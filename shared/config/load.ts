@@ -5,6 +5,7 @@ import type { z } from "zod";
 import { packageRoot } from "../paths.js";
 import { defaultDataDir, defaultWorkDir } from "./data-dir.js";
 import { isSecretVariable } from "../secret-environ.js";
+import { emitDeprecation, renameDeprecatedKeys } from "./renamed-keys.js";
 import { configSchema, ENV_MAP, type Config } from "./schema.js";
 
 /** A start-up configuration problem: names the key, the value, where it came from and what is allowed. */
@@ -19,6 +20,8 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Highest-precedence values (command-line flags), as dotted camelCase paths. */
   overrides?: Record<string, unknown>;
+  /** Where a deprecated name in use is reported; default Node's DeprecationWarning on stderr. */
+  warn?: (message: string) => void;
   cwd?: string;
 }
 
@@ -34,7 +37,8 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const merged: Tree = {};
   const sources = new Map<string, string>();
 
-  const layer = (tree: Tree, source: string) => mergeInto(merged, tree, source, sources, "");
+  const warn = options.warn ?? emitDeprecation;
+  const layer = (tree: Tree, source: string) => mergeInto(merged, renameDeprecatedKeys(tree, source, warn), source, sources, "");
   const fileLayer = (name: string) => {
     const file = join(configDir, name);
     if (existsSync(file)) layer(camelKeys(readToml(file)), file);

@@ -12,7 +12,7 @@ import { queuesEnv, queuesSection } from "./sections/queues.js";
 import { repoEnv, repoSection } from "./sections/repo.js";
 import { serverEnv, serverSection } from "./sections/server.js";
 import { storageEnv, storageSection } from "./sections/storage.js";
-import { supervisorEnv, supervisorSection } from "./sections/runner.js";
+import { runnerEnv, runnerSection } from "./sections/runner.js";
 
 export const configSchema = z.strictObject({
   profile: z.string().default("default"),
@@ -21,7 +21,7 @@ export const configSchema = z.strictObject({
   bus: busSection.prefault({}),
   repo: repoSection.prefault({}),
   queues: queuesSection.prefault({}),
-  supervisor: supervisorSection.prefault({}),
+  runner: runnerSection.prefault({}),
   llm: llmSection.prefault({}),
   agent: agentSection.prefault({}),
   integration: integrationSection.prefault({}),
@@ -42,7 +42,7 @@ export const ENV_MAP: Record<string, string> = {
   ...busEnv,
   ...repoEnv,
   ...queuesEnv,
-  ...supervisorEnv,
+  ...runnerEnv,
   ...llmEnv,
   ...agentEnv,
   ...integrationEnv,

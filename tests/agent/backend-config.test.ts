@@ -4,7 +4,7 @@ import { BudgetsSchema } from "../../gen/pushpals/v1/task_pb.js";
 import { loadConfig } from "../../shared/config/load.js";
 import { agentEnv, agentSection } from "../../shared/config/sections/agent.js";
 import { llmSection } from "../../shared/config/sections/llm.js";
-import { supervisorSection } from "../../shared/config/sections/runner.js";
+import { runnerSection } from "../../shared/config/sections/runner.js";
 import { silentLogger } from "../../shared/log.js";
 import { startScriptedModelServer, type ScriptedModelServer } from "../../dev/fake-model/scripted-model-server.js";
 import { durationFromMs } from "../../shared/time.js";
@@ -48,7 +48,7 @@ describe("[agent] config section", () => {
 });
 
 describe("agentLimits", () => {
-  const config = { supervisor: supervisorSection.parse({}), agent: agentSection.parse({}) };
+  const config = { runner: runnerSection.parse({}), agent: agentSection.parse({}) };
 
   it("takes the plan's budgets where they are set", () => {
     const budgets = create(BudgetsSchema, { maxSteps: 7, maxTokens: 12_345n, execution: durationFromMs(90_000) });
@@ -90,8 +90,8 @@ describe("agentBackend", () => {
     expect(configured).toMatchObject({ name: "command", needsModelSocket: true });
     expect(unconfigured).toMatchObject({ name: "command", needsModelSocket: false });
     const base = { jobId: "job_1", owner: "w", worktree: "/tmp/w", env: {} };
-    expect(laneSandboxSpec(workerLane(configured, { supervisor: supervisorSection.parse({}), agent }), base)).toEqual({ ...base, modelSocket: true });
-    expect(laneSandboxSpec(workerLane(unconfigured, { supervisor: supervisorSection.parse({}), agent }), base)).toEqual(base);
+    expect(laneSandboxSpec(workerLane(configured, { runner: runnerSection.parse({}), agent }), base)).toEqual({ ...base, modelSocket: true });
+    expect(laneSandboxSpec(workerLane(unconfigured, { runner: runnerSection.parse({}), agent }), base)).toEqual(base);
   });
 
   it("the old agent.command.proxy_host is refused, naming the key (the proxy has no TCP port any more)", () => {
@@ -103,7 +103,7 @@ describe("agentBackend", () => {
     const config = loadConfig({
       env: {},
       overrides: {
-        "supervisor.driver": "kubernetes",
+        "runner.driver": "kubernetes",
         "agent.backend": "command",
         "agent.command.template": "mini -t {instruction}",
         "llm.baseUrl": "http://127.0.0.1:9/v1",

@@ -42,9 +42,9 @@ interface DriverCase {
 }
 
 const CASES: DriverCase[] = [
-  { driver: "process", requirement: always, overrides: { "supervisor.driver": "process", "supervisor.allowUnisolated": true }, isolates: false },
-  { driver: "bwrap", requirement: bwrap, overrides: { "supervisor.driver": "bwrap" }, isolates: true },
-  { driver: "docker", requirement: docker, overrides: { "supervisor.driver": "docker", "supervisor.docker.memoryMb": 512, "supervisor.docker.pidsLimit": 128 }, isolates: true },
+  { driver: "process", requirement: always, overrides: { "runner.driver": "process", "runner.allowUnisolated": true }, isolates: false },
+  { driver: "bwrap", requirement: bwrap, overrides: { "runner.driver": "bwrap" }, isolates: true },
+  { driver: "docker", requirement: docker, overrides: { "runner.driver": "docker", "runner.docker.memoryMb": 512, "runner.docker.pidsLimit": 128 }, isolates: true },
 ];
 
 const bash = (command: string) => ({ content: `THOUGHT: next.\n\n\`\`\`bash\n${command}\n\`\`\`` });
@@ -113,7 +113,7 @@ for (const testCase of CASES) {
     function startAttackedRunner(scene: Scene): Promise<ChildRunner> {
       return startChildRunner(
         scene,
-        { ...testCase.overrides, "llm.baseUrl": upstream!.url, "llm.model": "hostile", "llm.maxRetries": 0, "supervisor.warmWorktrees": 0 },
+        { ...testCase.overrides, "llm.baseUrl": upstream!.url, "llm.model": "hostile", "llm.maxRetries": 0, "runner.warmWorktrees": 0 },
         { fixture: "tests/hostile/fixtures/attacked-runner.mjs", env: secrets },
       );
     }

@@ -154,7 +154,7 @@ describeIfAvailable("the runner's guard over the repository's git control files 
   });
 
   it("the sandbox cannot write .git at all, so the job ends as its script says and nothing needs restoring", async () => {
-    runner = startRunner(scene, { "supervisor.driver": "bwrap" });
+    runner = startRunner(scene, { "runner.driver": "bwrap" });
     const before = await controlFiles(scene.repo);
     const job = await enqueueJob(scene, { instruction: `(${tamper(join(scene.dir.path, "ran"))}) 2>&1 | tail -1; echo done > done.txt` });
     const finished = await waitForStatus(scene, job.id);

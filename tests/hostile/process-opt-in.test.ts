@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
 import { Lane } from "../../gen/pushpals/v1/task_pb.js";
 import { ConfigError, loadConfig } from "../../shared/config/load.js";
-import { supervisorSection } from "../../shared/config/sections/runner.js";
+import { runnerSection } from "../../shared/config/sections/runner.js";
 import { startScriptedModelServer, type ScriptedModelServer } from "../../dev/fake-model/scripted-model-server.js";
 import type { ScriptedReplyInput } from "../../dev/fake-model/scripted-script.js";
 import { silentLogger } from "../../shared/log.js";
@@ -54,7 +54,7 @@ describe("the process driver runs worker jobs only when opted in (supervisor.all
   }
 
   it("chosen explicitly and not opted in: a worker job fails at once, for good, saying what to do; the model is never asked; deterministic jobs still run", async () => {
-    const { scene, model } = await start({ "supervisor.driver": "process", "supervisor.allowUnisolated": false });
+    const { scene, model } = await start({ "runner.driver": "process", "runner.allowUnisolated": false });
     const job = await enqueueJob(scene, { lane: Lane.WORKER, instruction: "Leave a mark." }, { maxAttempts: 3 });
     const failed = await waitForStatus(scene, job.id);
     expect(failed.status).toBe(ItemStatus.FAILED);
@@ -69,9 +69,9 @@ describe("the process driver runs worker jobs only when opted in (supervisor.all
   });
 
   it("chosen by auto because bubblewrap is not usable: refused the same way", async () => {
-    const driver = await selectDriver(supervisorSection.parse({ driver: "auto" }), silentLogger, { bwrapPath: "/nonexistent/bwrap" });
+    const driver = await selectDriver(runnerSection.parse({ driver: "auto" }), silentLogger, { bwrapPath: "/nonexistent/bwrap" });
     expect(driver.name).toBe("process");
-    const { scene, model } = await start({ "supervisor.driver": "auto", "supervisor.allowUnisolated": false }, driver);
+    const { scene, model } = await start({ "runner.driver": "auto", "runner.allowUnisolated": false }, driver);
     const job = await enqueueJob(scene, { lane: Lane.WORKER, instruction: "Leave a mark." });
     const failed = await waitForStatus(scene, job.id);
     expect(failed.status).toBe(ItemStatus.FAILED);
@@ -80,7 +80,7 @@ describe("the process driver runs worker jobs only when opted in (supervisor.all
   });
 
   it("opted in: the process driver runs the agent", async () => {
-    const { scene, model } = await start({ "supervisor.driver": "process", "supervisor.allowUnisolated": true });
+    const { scene, model } = await start({ "runner.driver": "process", "runner.allowUnisolated": true });
     const job = await enqueueJob(scene, { lane: Lane.WORKER, instruction: "Leave a mark.", planning: { scope: { writeAllowed: true, writeGlobs: ["planted.txt"] } } });
     const finished = await waitForStatus(scene, job.id);
     expect(finished.status, finished.lastError).toBe(ItemStatus.COMPLETED);
@@ -88,13 +88,13 @@ describe("the process driver runs worker jobs only when opted in (supervisor.all
   });
 });
 
-describe("supervisor.allow_unisolated", () => {
+describe("runner.allow_unisolated", () => {
   it("is off by default, read from PUSHPALS_ALLOW_UNISOLATED as true/false/1/0, and anything else is refused naming the key", () => {
-    expect(loadConfig({ env: {} }).supervisor.allowUnisolated).toBe(false);
-    expect(loadConfig({ env: { PUSHPALS_ALLOW_UNISOLATED: "true" } }).supervisor.allowUnisolated).toBe(true);
-    expect(loadConfig({ env: { PUSHPALS_ALLOW_UNISOLATED: "1" } }).supervisor.allowUnisolated).toBe(true);
-    expect(loadConfig({ env: { PUSHPALS_ALLOW_UNISOLATED: "false" } }).supervisor.allowUnisolated).toBe(false);
-    expect(loadConfig({ env: { PUSHPALS_ALLOW_UNISOLATED: "0" } }).supervisor.allowUnisolated).toBe(false);
+    expect(loadConfig({ env: {} }).runner.allowUnisolated).toBe(false);
+    expect(loadConfig({ env: { PUSHPALS_ALLOW_UNISOLATED: "true" } }).runner.allowUnisolated).toBe(true);
+    expect(loadConfig({ env: { PUSHPALS_ALLOW_UNISOLATED: "1" } }).runner.allowUnisolated).toBe(true);
+    expect(loadConfig({ env: { PUSHPALS_ALLOW_UNISOLATED: "false" } }).runner.allowUnisolated).toBe(false);
+    expect(loadConfig({ env: { PUSHPALS_ALLOW_UNISOLATED: "0" } }).runner.allowUnisolated).toBe(false);
     expect(() => loadConfig({ env: { PUSHPALS_ALLOW_UNISOLATED: "yes please" } })).toThrow(ConfigError);
     expect(() => loadConfig({ env: { PUSHPALS_ALLOW_UNISOLATED: "yes please" } })).toThrow(
       /supervisor\.allowUnisolated = "yes please" \(from environment PUSHPALS_ALLOW_UNISOLATED\): must be true or false/,

@@ -51,7 +51,7 @@ async function configDir(root: string): Promise<string> {
   const dir = join(root, "config");
   await mkdir(dir);
   await copyFile(join(packageRoot(), "configs", "default.toml"), join(dir, "default.toml"));
-  await writeFile(join(dir, "local.toml"), "[supervisor]\nwarm_worktrees = 0\n");
+  await writeFile(join(dir, "local.toml"), "[runner]\nwarm_worktrees = 0\n");
   return dir;
 }
 

@@ -175,7 +175,7 @@ describeIfAvailable("the command backend under bwrap, run by the runner", bwrap,
     scene = await createScene({ files: { "README.md": "# hostile\n", "fake-agent-cli.mjs": await readFile(FAKE_CLI, "utf8") } });
     const direct = [`127.0.0.1:5432`, `127.0.0.1:4222`, `127.0.0.1:${portOf(scene.controlPlane.url)}`, `127.0.0.1:${portOf(upstream.url)}`, `127.0.0.1:${portOf(scripted.url)}`];
     runner = startRunner(scene, {
-      "supervisor.driver": "bwrap",
+      "runner.driver": "bwrap",
       "agent.backend": "command",
       "agent.command.template": `node {workdir}/fake-agent-cli.mjs --task-file {instruction_file} ${direct.map((target) => `--try-connect ${target}`).join(" ")}`,
       "llm.baseUrl": upstream.url,
@@ -226,9 +226,9 @@ describeIfAvailable("the command backend under docker, run by the runner", docke
       ...ports.map((port) => `if nc -w 2 127.0.0.1 ${port} </dev/null >/dev/null 2>&1; then echo "${port} connected"; else echo "${port} refused"; fi >> connects.txt`),
     ].join("; ");
     runner = startRunner(scene, {
-      "supervisor.driver": "docker",
-      "supervisor.docker.image": dockerSettings.image,
-      "supervisor.docker.network": "host",
+      "runner.driver": "docker",
+      "runner.docker.image": dockerSettings.image,
+      "runner.docker.network": "host",
       "agent.backend": "command",
       "agent.command.template": `sh -c '${cli}'`,
       "llm.baseUrl": model.url,

@@ -90,7 +90,7 @@ describe("checks in a sandbox (process driver)", () => {
     const config = (overrides: Record<string, unknown>) => loadConfig({ env: {}, overrides: { "repo.path": dir.path, ...overrides } });
     expect((await checkRunnerFromConfig(config({ "integration.checkDriver": "host" }), "integration-test", silentLogger)).where).toBe("host");
     expect((await checkRunnerFromConfig(config({ "integration.checkDriver": "process" }), "integration-test", silentLogger)).where).toBe("process");
-    const followsSupervisor = await checkRunnerFromConfig(config({ "integration.checkDriver": "supervisor", "supervisor.driver": "process" }), "integration-test", silentLogger);
+    const followsSupervisor = await checkRunnerFromConfig(config({ "integration.checkDriver": "runner", "runner.driver": "process" }), "integration-test", silentLogger);
     expect(followsSupervisor.where).toBe("process");
     expect(() => config({ "integration.checkDriver": "chroot" })).toThrow(/integration\.checkDriver = "chroot"/);
   });

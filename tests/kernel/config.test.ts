@@ -45,7 +45,7 @@ describe("configuration", () => {
   });
 
   it("names the key, the value, where it came from and what is allowed", async () => {
-    await write("default.toml", '[supervisor]\ndriver = "vm"\n');
+    await write("default.toml", '[runner]\ndriver = "vm"\n');
     const error = (() => {
       try {
         load({ PUSHPALS_PORT: "seventy" });
@@ -55,7 +55,7 @@ describe("configuration", () => {
     })();
     expect(error).toBeInstanceOf(ConfigError);
     expect(error?.message).toContain(`server.port = "seventy" (from environment PUSHPALS_PORT)`);
-    expect(error?.message).toContain(`supervisor.driver = "vm" (from ${join(dir.path, "default.toml")})`);
+    expect(error?.message).toContain(`runner.driver = "vm" (from ${join(dir.path, "default.toml")})`);
     expect(error?.message).toMatch(/auto.*process.*bwrap.*docker.*kubernetes/);
   });
 
@@ -96,5 +96,55 @@ describe("configuration", () => {
     expect(config.llm.model).toBe("shared");
     expect(config.llm.planner.model).toBe("planner-model");
     expect(config.llm.agent.model).toBeUndefined();
+  });
+
+  describe("names renamed in this release", () => {
+    const loadWarned = (env: Record<string, string> = {}, extra: Parameters<typeof loadConfig>[0] = {}) => {
+      const warnings: string[] = [];
+      const config = load(env, { warn: (message) => warnings.push(message), ...extra });
+      return { config, warnings };
+    };
+
+    it("reads the shipped configs with no deprecation", () => {
+      const warnings: string[] = [];
+      loadConfig({ env: {}, cwd: dir.path, warn: (message) => warnings.push(message) });
+      expect(warnings).toEqual([]);
+    });
+
+    it("reads [supervisor] as [runner], subsections too, and says where to rename it", async () => {
+      await write("default.toml", '[supervisor]\ndriver = "process"\nconcurrency = 3\n[supervisor.docker]\nimage = "busybox:old"\n');
+      const { config, warnings } = loadWarned();
+      expect(config.runner).toMatchObject({ driver: "process", concurrency: 3, docker: { image: "busybox:old" } });
+      expect(warnings).toEqual([`config: [supervisor] (from ${join(dir.path, "default.toml")}) is now [runner]; rename the section (the old name is read for one more release)`]);
+    });
+
+    it("lets [runner] win key by key where one file has both names, and later layers still win", async () => {
+      await write("default.toml", '[runner]\nconcurrency = 5\n[supervisor]\nconcurrency = 7\nworker_id = "old-name"\n');
+      await write("local.toml", "[supervisor]\nheartbeat_seconds = 2\n");
+      const { config, warnings } = loadWarned({ PUSHPALS_CONCURRENCY: "9" });
+      expect(config.runner).toMatchObject({ concurrency: 9, workerId: "old-name", heartbeatSeconds: 2 });
+      expect(warnings).toHaveLength(2);
+      expect(warnings[1]).toContain(join(dir.path, "local.toml"));
+    });
+
+    it('reads flags under the old name and check_driver = "supervisor" as "runner"', async () => {
+      await write("default.toml", '[integration]\ncheck_driver = "supervisor"\n');
+      const { config, warnings } = loadWarned({}, { overrides: { "supervisor.workerId": "flagged" } });
+      expect(config.runner.workerId).toBe("flagged");
+      expect(config.integration.checkDriver).toBe("runner");
+      expect(warnings).toEqual([
+        `config: integration.check_driver = "supervisor" (from ${join(dir.path, "default.toml")}) is now "runner"; change the value (the old one is read for one more release)`,
+        "config: [supervisor] (from command line) is now [runner]; rename the section (the old name is read for one more release)",
+      ]);
+    });
+
+    it("warns through Node's DeprecationWarning when no one listens", async () => {
+      await write("default.toml", "[supervisor]\nconcurrency = 4\n");
+      const seen = new Promise<Error>((resolve) => process.once("warning", resolve));
+      expect(load().runner.concurrency).toBe(4);
+      const warning = await seen;
+      expect(warning.name).toBe("DeprecationWarning");
+      expect(warning.message).toMatch(/^config: \[supervisor\] .* is now \[runner\]/);
+    });
   });
 });

@@ -46,7 +46,7 @@ describe("telemetry of one message's whole path (embedded)", () => {
         "observability.tracing": true,
         "queues.pollSeconds": 0.5,
         // A scratch repository and a scripted agent: the process driver may run it where bubblewrap is missing.
-        "supervisor.allowUnisolated": true,
+        "runner.allowUnisolated": true,
         "integration.checks": [{ name: "test", command: "node test.js", timeoutSeconds: 60 }],
       },
     });

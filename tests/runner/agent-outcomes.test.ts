@@ -28,7 +28,7 @@ describe(`what the person sees when the agent's job fails (${driver} sandbox)`, 
     const files = { "test.sh": "#!/bin/sh\npsql \"$DATABASE_URL\" -c 'select 1'\n", "mocha-output.txt": longMochaRun(), "README.md": "# db\n" };
     scene = await createScene({ files });
     model = await startScriptedModelServer({ script });
-    runner = startRunner(scene, { "supervisor.driver": driver, "llm.baseUrl": model.url, "llm.model": "scripted-agent", "llm.maxRetries": 0, ...overrides });
+    runner = startRunner(scene, { "runner.driver": driver, "llm.baseUrl": model.url, "llm.model": "scripted-agent", "llm.maxRetries": 0, ...overrides });
     return scene;
   }
 

@@ -36,7 +36,7 @@ describe("budgets and the job log", () => {
   });
 
   it("falls back to supervisor.maxWallSeconds when the plan names no budget", async () => {
-    const scene = await start({ "supervisor.maxWallSeconds": 1 });
+    const scene = await start({ "runner.maxWallSeconds": 1 });
     const job = await enqueueJob(scene, { instruction: "sleep 30" });
     const finished = await waitForStatus(scene, job.id, undefined, 10_000);
     expect(finished.status).toBe(ItemStatus.FAILED);
@@ -44,7 +44,7 @@ describe("budgets and the job log", () => {
   });
 
   it("keeps the head and tail of a command's output past maxOutputBytesPerCommand, and says how much it left out", async () => {
-    const scene = await start({ "supervisor.maxOutputBytesPerCommand": 2000 });
+    const scene = await start({ "runner.maxOutputBytesPerCommand": 2000 });
     const job = await enqueueJob(scene, { instruction: "seq -f 'line-%04g' 1 2000; echo tail-of-stderr >&2; touch done.txt" });
     const finished = await waitForStatus(scene, job.id);
     expect(finished.status, finished.lastError).toBe(ItemStatus.COMPLETED);
@@ -62,7 +62,7 @@ describe("budgets and the job log", () => {
   });
 
   it("fails a job whose output passes maxLogBytes, stopping what still runs", async () => {
-    const scene = await start({ "supervisor.maxLogBytes": 4096 });
+    const scene = await start({ "runner.maxLogBytes": 4096 });
     const { seconds, marker } = uniqueSleep();
     const job = await enqueueJob(scene, { instruction: `seq 1 5000; sleep ${seconds}` });
     const finished = await waitForStatus(scene, job.id, undefined, 10_000);

@@ -23,7 +23,7 @@ describe.each([
   itIfAvailable('kills the whole process tree within 2 s and ends the job cancelled with reason "cancelled"', requirement, async () => {
     scene = await createScene();
     // A long lease and heartbeat: only the pushed cancel event can stop the job in time.
-    runner = startRunner(scene, { "supervisor.driver": driver, "supervisor.leaseSeconds": 60, "supervisor.heartbeatSeconds": 60 });
+    runner = startRunner(scene, { "runner.driver": driver, "runner.leaseSeconds": 60, "runner.heartbeatSeconds": 60 });
     const { seconds, marker } = uniqueSleep();
     // A tree: the script, a child shell and a grandchild, plus one in the background.
     const job = await enqueueJob(scene, { instruction: `echo started > started.txt; sleep ${seconds} & sh -c 'sleep ${seconds}'; wait` });

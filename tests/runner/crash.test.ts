@@ -27,7 +27,7 @@ describe("a runner killed with -9 mid-job", () => {
     const { seconds, marker } = uniqueSleep();
     // The first attempt hangs in a sleep; any later one does the work at once.
     const script = `if [ -e ${firstAttempt} ]; then echo work > result.txt; else touch ${firstAttempt}; sleep ${seconds}; fi`;
-    const settings = { "supervisor.workerId": crashedId, "supervisor.leaseSeconds": 2, "supervisor.driver": "process" };
+    const settings = { "runner.workerId": crashedId, "runner.leaseSeconds": 2, "runner.driver": "process" };
 
     const crashed = await startChildRunner(scene, settings);
     children.push(crashed);
@@ -40,7 +40,7 @@ describe("a runner killed with -9 mid-job", () => {
     // Without isolation the sleep outlives its runner (bwrap's would die with it): an orphan to sweep.
     expect(await processesWith(marker)).toBe(1);
 
-    survivor = startRunner(scene, { "supervisor.workerId": `crash-b-${process.pid}`, "supervisor.leaseSeconds": 2 });
+    survivor = startRunner(scene, { "runner.workerId": `crash-b-${process.pid}`, "runner.leaseSeconds": 2 });
     const finished = await waitForStatus(scene, job.id, undefined, 20_000);
     expect(finished.status, finished.lastError).toBe(ItemStatus.COMPLETED);
     expect(finished.attempts).toBe(2);

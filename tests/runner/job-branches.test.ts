@@ -50,7 +50,7 @@ describe("job branches and worker directories the runner leaves", () => {
   });
 
   it("keeps every branch with supervisor.deleteJobBranches = false", async () => {
-    runner = startRunner(scene, { "supervisor.deleteJobBranches": false });
+    runner = startRunner(scene, { "runner.deleteJobBranches": false });
     const failed = await runToEnd("exit 3");
     expect(failed.finished.status).toBe(ItemStatus.FAILED);
     expect(await jobBranchTip(scene.repo, failed.branch)).toBe(scene.baseSha);

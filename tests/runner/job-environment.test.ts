@@ -66,8 +66,8 @@ for (const driver of drivers) {
         scene = await createScene({ files: npmRepository({ ".pushpals/environment.toml": SPEC }) });
         model = await startScriptedModelServer({ script: [...AGENT_SCRIPT, ...AGENT_SCRIPT] });
         runner = startRunner(scene, {
-          "supervisor.driver": driver.name,
-          "supervisor.concurrency": 1,
+          "runner.driver": driver.name,
+          "runner.concurrency": 1,
           "environment.secretAllowList": [SECRET_NAME],
           "llm.baseUrl": model.url,
           "llm.model": "scripted-agent",
@@ -146,7 +146,7 @@ describe("job environments without a spec, and bad specs", () => {
 
   it("detects package-lock.json and runs npm ci, saying so in the job's events", async () => {
     scene = await createScene({ files: npmRepository() });
-    runner = startRunner(scene, { "supervisor.driver": "process" });
+    runner = startRunner(scene, { "runner.driver": "process" });
     const job = await enqueueJob(scene, { instruction: "npm test" });
     const done = await waitForStatus(scene, job.id, undefined, 120_000);
     expect(done.status, done.lastError).toBe(ItemStatus.COMPLETED);
@@ -161,7 +161,7 @@ describe("job environments without a spec, and bad specs", () => {
   it("runs the maintenance commands, not setup, when a cached environment is reused", async () => {
     const spec = 'setup = ["mkdir -p deps && echo built > deps/made-by-setup"]\nmaintenance = ["echo maintenance saw $(cat deps/made-by-setup)"]\ncache = ["deps"]\n';
     scene = await createScene({ files: { "README.md": "# x\n", ".pushpals/environment.toml": spec } });
-    runner = startRunner(scene, { "supervisor.driver": "process", "supervisor.concurrency": 1 });
+    runner = startRunner(scene, { "runner.driver": "process", "runner.concurrency": 1 });
     const logs: string[][] = [];
     for (let round = 0; round < 2; round += 1) {
       const job = await enqueueJob(scene, { instruction: "cat deps/made-by-setup" });
@@ -181,19 +181,19 @@ describe("job environments without a spec, and bad specs", () => {
 
   it("runs no setup under the process driver without supervisor.allowUnisolated, and says why", async () => {
     scene = await createScene({ files: npmRepository({ ".pushpals/environment.toml": 'setup = ["touch setup-ran"]\n' }) });
-    runner = startRunner(scene, { "supervisor.driver": "process", "supervisor.allowUnisolated": false });
+    runner = startRunner(scene, { "runner.driver": "process", "runner.allowUnisolated": false });
     const job = await enqueueJob(scene, { instruction: "test ! -e setup-ran && echo no setup ran" });
     const done = await waitForStatus(scene, job.id);
     expect(done.status, done.lastError).toBe(ItemStatus.COMPLETED);
     const setup = (await stagesOf(scene, job.id)).find((stage) => stage.stage === JobStage.SETUP);
     expect(setup?.detail).toContain("skipped, the process driver would run the repository's setup commands");
-    expect(setup?.detail).toContain("supervisor.allow_unisolated = true");
+    expect(setup?.detail).toContain("runner.allow_unisolated = true");
     expect((await jobLog(scene, job.id)).map((line) => line.text)).toContain("no setup ran");
   });
 
   it("fails a job whose environment.toml is invalid, naming the key, without running anything", async () => {
     scene = await createScene({ files: npmRepository({ ".pushpals/environment.toml": 'setup = "npm ci"\ncahce = ["node_modules"]\n' }) });
-    runner = startRunner(scene, { "supervisor.driver": "process" });
+    runner = startRunner(scene, { "runner.driver": "process" });
     const job = await enqueueJob(scene, { instruction: "touch ran.txt" }, { maxAttempts: 3 });
     const done = await waitForStatus(scene, job.id);
     expect(done.status).toBe(ItemStatus.FAILED);
@@ -206,7 +206,7 @@ describe("job environments without a spec, and bad specs", () => {
 
   it("refuses setup secrets the operator did not allow", async () => {
     scene = await createScene({ files: npmRepository({ ".pushpals/environment.toml": 'setup = ["true"]\nsetup_secrets = ["AWS_SECRET_ACCESS_KEY"]\n' }) });
-    runner = startRunner(scene, { "supervisor.driver": "process" });
+    runner = startRunner(scene, { "runner.driver": "process" });
     const job = await enqueueJob(scene, { instruction: "true" });
     const done = await waitForStatus(scene, job.id);
     expect(done.status).toBe(ItemStatus.FAILED);
@@ -215,7 +215,7 @@ describe("job environments without a spec, and bad specs", () => {
 
   it("fails the job with the setup output's summary when a setup command fails", async () => {
     scene = await createScene({ files: { "README.md": "# x\n", ".pushpals/environment.toml": 'setup = ["echo preparing", "echo \\"Error: registry said no\\" >&2; exit 3"]\n' } });
-    runner = startRunner(scene, { "supervisor.driver": "process" });
+    runner = startRunner(scene, { "runner.driver": "process" });
     const job = await enqueueJob(scene, { instruction: "touch ran.txt" });
     const done = await waitForStatus(scene, job.id);
     expect(done.status).toBe(ItemStatus.FAILED);

@@ -62,7 +62,7 @@ describe("a lease lost while renewals hang", () => {
         return { summary: "wrote change.txt" };
       },
     };
-    const config = scene.config({ "supervisor.workerId": `confirm-runner-${process.pid}`, "supervisor.leaseSeconds": 1, "supervisor.heartbeatSeconds": 60 });
+    const config = scene.config({ "runner.workerId": `confirm-runner-${process.pid}`, "runner.leaseSeconds": 1, "runner.heartbeatSeconds": 60 });
     const controller = new AbortController();
     const endings = new Map<string, string>();
     const running = runRunner(

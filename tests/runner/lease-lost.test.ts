@@ -46,7 +46,7 @@ describe("a runner that lost its lease", () => {
   it("stops a running command as soon as a renewal says the lease is gone", async () => {
     scene = await createScene();
     const workerId = `lost-a-${process.pid}`;
-    runner = await startChildRunner(scene, { "supervisor.workerId": workerId, "supervisor.leaseSeconds": 2, "supervisor.heartbeatSeconds": 60 });
+    runner = await startChildRunner(scene, { "runner.workerId": workerId, "runner.leaseSeconds": 2, "runner.heartbeatSeconds": 60 });
     const { seconds, marker } = uniqueSleep();
     const job = await enqueueJob(scene, { instruction: `echo change > change.txt; sleep ${seconds}` }, { maxAttempts: 1 });
     await waitFor("the job's sleep to run", async () => (await processesWith(marker)) === 1, 20_000);
@@ -61,7 +61,7 @@ describe("a runner that lost its lease", () => {
   it("does not commit work that finished while it held no lease", async () => {
     scene = await createScene();
     const workerId = `lost-b-${process.pid}`;
-    runner = await startChildRunner(scene, { "supervisor.workerId": workerId, "supervisor.leaseSeconds": 2, "supervisor.heartbeatSeconds": 60 });
+    runner = await startChildRunner(scene, { "runner.workerId": workerId, "runner.leaseSeconds": 2, "runner.heartbeatSeconds": 60 });
     const started = join(scene.dir.path, "started");
     // The script outlives the pause on its own (without isolation it is not stopped with the runner) and then writes its change.
     const job = await enqueueJob(scene, { instruction: `touch ${started}; sleep 1; echo change > change.txt` }, { maxAttempts: 1 });

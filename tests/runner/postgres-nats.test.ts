@@ -11,7 +11,7 @@ describe("the runner on a Postgres + NATS control plane", () => {
 
   beforeAll(async () => {
     scene = await createScene({ controlPlane: { store: "postgres", natsUrl: "nats://127.0.0.1:4222" } });
-    runner = startRunner(scene, { "supervisor.leaseSeconds": 60, "supervisor.heartbeatSeconds": 60 });
+    runner = startRunner(scene, { "runner.leaseSeconds": 60, "runner.heartbeatSeconds": 60 });
   });
   afterAll(async () => {
     await runner.stop();

@@ -54,7 +54,7 @@ export async function createScene(options: { files?: Record<string, string>; con
     controlPlane,
     sessionId: session!.id,
     workerId,
-    config: (overrides = {}) => runnerConfig(repo, dataDir, { "supervisor.workerId": workerId, ...overrides }),
+    config: (overrides = {}) => runnerConfig(repo, dataDir, { "runner.workerId": workerId, ...overrides }),
     async remove() {
       await controlPlane.stop();
       await dir.remove();
@@ -68,11 +68,11 @@ export function runnerConfig(repo: string, dataDir: string, overrides: Record<st
     overrides: {
       "repo.path": repo,
       "storage.dataDir": dataDir,
-      "supervisor.driver": "process",
+      "runner.driver": "process",
       // Runner suites run scripted agents on scratch repositories, where bwrap is missing too.
-      "supervisor.allowUnisolated": true,
-      "supervisor.heartbeatSeconds": 1,
-      "supervisor.leaseSeconds": 10,
+      "runner.allowUnisolated": true,
+      "runner.heartbeatSeconds": 1,
+      "runner.leaseSeconds": 10,
       ...overrides,
     },
   });
@@ -178,7 +178,7 @@ export async function commitsOfJob(repo: string, jobId: string): Promise<string[
 
 /**
  * Where a job's branch points, "" once it is gone: a job that ends without a completion
- * has its branch deleted with its worktree (supervisor.deleteJobBranches), so "nothing was
+ * has its branch deleted with its worktree (runner.deleteJobBranches), so "nothing was
  * committed" reads as "at the base, or gone".
  */
 export async function jobBranchTip(repo: string, branch: string): Promise<string> {

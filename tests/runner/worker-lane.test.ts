@@ -18,7 +18,7 @@ describe(`the worker lane (coding agent, ${driver} sandbox)`, () => {
     const { scene } = await agentRun({
       script,
       files: { "hello.txt": "Hello, world\n", "README.md": "# greeting\n" },
-      settings: { "supervisor.driver": driver, "llm.apiKey": MODEL_KEY },
+      settings: { "runner.driver": driver, "llm.apiKey": MODEL_KEY },
     });
     return scene;
   }

@@ -41,7 +41,7 @@ describe("job worktrees: where they live and where they start", () => {
     const dataDir = join(scene.dir.path, "home", ".local", "state", "pushpals", "repo");
     const config = scene.config({ "storage.dataDir": dataDir });
     expect(config.storage.workDir).not.toContain(`${sep}.`);
-    runner = startRunner(scene, { "storage.dataDir": dataDir, "supervisor.warmWorktrees": 0 });
+    runner = startRunner(scene, { "storage.dataDir": dataDir, "runner.warmWorktrees": 0 });
     try {
       const job = await enqueueJob(scene, { instruction: "node serve-check.mjs && pwd > where.txt" });
       const done = await waitForStatus(scene, job.id);
@@ -65,7 +65,7 @@ describe("job worktrees: where they live and where they start", () => {
     await git(scene.repo, "commit", "-q", "-am", "first job's change");
     await git(scene.repo, "checkout", "-q", "main");
     const tip = await git(scene.repo, "rev-parse", "main_agents");
-    runner = startRunner(scene, { "supervisor.warmWorktrees": 1 });
+    runner = startRunner(scene, { "runner.warmWorktrees": 1 });
     const job = await enqueueJob(scene, { instruction: "sed -i s/two/three/ line.txt" });
     const done = await waitForStatus(scene, job.id);
     expect(done.status, done.lastError).toBe(ItemStatus.COMPLETED);
@@ -83,7 +83,7 @@ describe("job worktrees: where they live and where they start", () => {
   });
 
   it("falls back to the base branch, with the reason, when the integration branch is missing, lacks the base, or supervisor.base = base", async () => {
-    runner = startRunner(scene, { "supervisor.warmWorktrees": 0 });
+    runner = startRunner(scene, { "runner.warmWorktrees": 0 });
     const first = await enqueueJob(scene, { instruction: "echo a > a.txt" });
     expect((await waitForStatus(scene, first.id)).status).toBe(ItemStatus.COMPLETED);
     expect(await stages(scene, first.id)).toEqual([expect.stringMatching(/from main at [0-9a-f]{12} \(the integration branch main_agents does not exist yet\)/)]);
@@ -99,7 +99,7 @@ describe("job worktrees: where they live and where they start", () => {
     await runner.stop();
 
     await git(scene.repo, "branch", "-f", "main_agents", "main");
-    runner = startRunner(scene, { "supervisor.warmWorktrees": 0, "supervisor.base": "base" });
+    runner = startRunner(scene, { "runner.warmWorktrees": 0, "runner.base": "base" });
     const third = await enqueueJob(scene, { instruction: "echo c > c.txt" });
     expect((await waitForStatus(scene, third.id)).status).toBe(ItemStatus.COMPLETED);
     expect(await stages(scene, third.id)).toEqual([expect.stringContaining('(supervisor.base = "base")')]);

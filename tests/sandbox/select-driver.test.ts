@@ -4,7 +4,7 @@ import { Writable } from "node:stream";
 import { copyFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { supervisorSection } from "../../shared/config/sections/runner.js";
+import { runnerSection } from "../../shared/config/sections/runner.js";
 import { newId } from "../../shared/ids.js";
 import { createBwrapDriver } from "../../sandbox/bwrap-driver.js";
 import { HOST_LIMIT_DEFAULTS } from "../../sandbox/host-limits.js";
@@ -28,7 +28,7 @@ function capturingLogger() {
   return { logger: pino({ level: "info" }, sink), lines };
 }
 
-const settings = (driver: string) => supervisorSection.parse({ driver });
+const settings = (driver: string) => runnerSection.parse({ driver });
 
 async function failure(promise: Promise<unknown>): Promise<ConnectError> {
   const caught = await promise.then(
@@ -114,14 +114,14 @@ describe("selectDriver and supervisor.bwrap's limits", () => {
   });
 
   it("keeps the drivers' own defaults equal to the config's", () => {
-    expect(supervisorSection.parse({}).bwrap).toEqual(HOST_LIMIT_DEFAULTS);
+    expect(runnerSection.parse({}).bwrap).toEqual(HOST_LIMIT_DEFAULTS);
   });
 
   // The file size limit is set for both host drivers, with or without a cgroup, so it shows the settings arrived.
   for (const driver of ["process", ...(bwrapHere ? ["bwrap"] : [])]) {
     it(`hands them to the ${driver} driver`, async () => {
       const { logger } = capturingLogger();
-      const chosen = await selectDriver(supervisorSection.parse({ driver, bwrap: { fileSizeMb: 7 } }), logger);
+      const chosen = await selectDriver(runnerSection.parse({ driver, bwrap: { fileSizeMb: 7 } }), logger);
       const sandbox = await chosen.start({ jobId: newId("job"), owner: "select-limits", worktree: workspace.worktree, env: {} });
       const { stdout } = await collect(sandbox.exec("ulimit -f"));
       await sandbox.stop();

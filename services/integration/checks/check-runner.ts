@@ -15,19 +15,19 @@ export interface CheckRunner {
 }
 
 /**
- * From `integration.checkDriver`: "host" runs checks on this host; "supervisor" uses the
- * sandbox driver [supervisor] names; any other value is that driver, with the
+ * From `integration.checkDriver`: "host" runs checks on this host; "runner" uses the
+ * sandbox driver [runner] names; any other value is that driver, with the
  * supervisor's driver settings (docker image, limits, ...). A driver that cannot run
  * here is a FailedPrecondition from selectDriver that says what to install.
  */
 export async function checkRunnerFromConfig(config: Config, owner: string, logger: Logger): Promise<CheckRunner> {
   const choice = config.integration.checkDriver;
   if (choice === "host") return { runCheck: hostRunCheck, where: "host", sweep: async () => 0 };
-  const driver = await selectDriver({ ...config.supervisor, driver: choice === "supervisor" ? config.supervisor.driver : choice }, logger);
+  const driver = await selectDriver({ ...config.runner, driver: choice === "runner" ? config.runner.driver : choice }, logger);
   const runCheck = sandboxRunCheck({
     driver,
     owner,
-    env: allowedEnvironment(config.supervisor.envAllowList),
+    env: allowedEnvironment(config.runner.envAllowList),
     network: config.integration.checkNetwork,
   });
   return { runCheck, where: driver.name, sweep: () => driver.sweep(owner) };

@@ -28,8 +28,8 @@ export async function makeLanes(config: Config, logger: Logger): Promise<Record<
   let worker: Lane;
   try {
     const backend = await agentBackend({ agent, llm: config.llm }, logger);
-    if (backend.needsModelSocket && config.supervisor.driver === "kubernetes") throw failedPrecondition(NO_MODEL_SOCKET);
-    worker = workerLane(backend, { supervisor: config.supervisor, agent });
+    if (backend.needsModelSocket && config.runner.driver === "kubernetes") throw failedPrecondition(NO_MODEL_SOCKET);
+    worker = workerLane(backend, { runner: config.runner, agent });
   } catch (error) {
     logger.error({ err: error }, "the coding agent could not be set up; worker jobs will fail until it can");
     worker = unavailableWorkerLane(errorMessage(error));

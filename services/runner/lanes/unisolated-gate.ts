@@ -18,10 +18,10 @@ export const UNISOLATED_REFUSAL =
 /**
  * The lanes a runner on `driver` may use. The process driver isolates nothing, so a model's
  * commands get the runner's rights: the worker lane runs there only with
- * supervisor.allowUnisolated, whether the process driver was chosen or is auto's fallback.
+ * runner.allowUnisolated, whether the process driver was chosen or is auto's fallback.
  * Without it worker jobs fail for good at once; deterministic jobs (the operator's own scripts) run.
  */
-export function gateUnisolatedLanes(lanes: Record<Lane["name"], Lane>, driver: SandboxDriver, supervisor: Config["supervisor"], logger: Logger): Record<Lane["name"], Lane> {
+export function gateUnisolatedLanes(lanes: Record<Lane["name"], Lane>, driver: SandboxDriver, supervisor: Config["runner"], logger: Logger): Record<Lane["name"], Lane> {
   if (driver.name !== "process") return lanes;
   if (supervisor.allowUnisolated) {
     logger.warn(

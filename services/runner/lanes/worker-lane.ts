@@ -14,7 +14,7 @@ import { MAX_LINE_CHARS } from "../logged-command.js";
 import type { Lane, LaneRun } from "./lane.js";
 
 export interface WorkerLaneSettings {
-  supervisor: Config["supervisor"];
+  runner: Config["runner"];
   agent: AgentConfig;
 }
 

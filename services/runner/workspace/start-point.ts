@@ -15,7 +15,7 @@ export interface StartPointOptions {
   baseBranch: string;
   /** integration.branch, into which integration merges finished jobs. */
   integrationBranch: string;
-  /** supervisor.base: "integration" builds on merged work; "base" always starts at the base branch. */
+  /** runner.base: "integration" builds on merged work; "base" always starts at the base branch. */
   mode: "integration" | "base";
   signal?: AbortSignal;
 }
@@ -30,7 +30,7 @@ export async function chooseStartPoint(options: StartPointOptions): Promise<Star
   const { repo, baseBranch, integrationBranch, mode, signal } = options;
   const base = (reason: string, sha?: string): StartPoint => ({ ref: baseBranch, ...(sha ? { sha } : {}), reason });
   const baseSha = await commitOf(repo, baseBranch, signal);
-  if (mode === "base") return base('supervisor.base = "base"', baseSha);
+  if (mode === "base") return base('runner.base = "base"', baseSha);
   const integrationSha = await commitOf(repo, `refs/heads/${integrationBranch}`, signal);
   if (!integrationSha) return base(`the integration branch ${integrationBranch} does not exist yet`, baseSha);
   if (!baseSha) return base(`the base branch ${baseBranch} does not exist, so the integration branch cannot be checked against it`);

@@ -25,7 +25,7 @@ export interface WorktreePoolOptions {
   spareStart?: () => Promise<string>;
   /** Spares kept ready; 0 turns the pool off (every job gets a fresh `git worktree add`). */
   size: number;
-  /** supervisor.deleteJobBranches: `remove` also deletes the branch of a job that left no commit. */
+  /** runner.deleteJobBranches: `remove` also deletes the branch of a job that left no commit. */
   deleteJobBranches?: boolean;
   logger: Logger;
 }

@@ -14,7 +14,7 @@ const commandTemplate = z
     `may only use the placeholders ${COMMAND_TEMPLATE_PLACEHOLDERS.map((p) => `{${p}}`).join(", ")}`,
   );
 
-/** The coding agent: which backend runs a job, its limits beyond [supervisor]'s, and the validation rounds. */
+/** The coding agent: which backend runs a job, its limits beyond [runner]'s, and the validation rounds. */
 export const agentSection = z
   .strictObject({
     /** builtin: PushPals' own loop (one shell command per model turn); command: an external agent CLI in the sandbox. */

@@ -46,10 +46,10 @@ export const integrationSection = z.strictObject({
   /** Lease on a claimed completion, renewed every third of it while the merge and its checks run. */
   leaseSeconds: z.coerce.number().min(3).max(3600).default(60),
   /**
-   * Where checks run: "supervisor" = the sandbox driver of [supervisor] (driver), a driver
+   * Where checks run: "runner" = the sandbox driver of [runner] (driver), a driver
    * name to choose another, or "host" = directly on this host (no sandbox; tests, trusted use).
    */
-  checkDriver: z.enum(["supervisor", "host", "auto", "process", "bwrap", "docker", "kubernetes"]).default("supervisor"),
+  checkDriver: z.enum(["runner", "host", "auto", "process", "bwrap", "docker", "kubernetes"]).default("runner"),
   /** Whether sandboxed checks may reach the network (e.g. to install dependencies). */
   checkNetwork: z.boolean().default(false),
   /**

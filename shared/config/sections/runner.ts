@@ -5,7 +5,7 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** A Kubernetes resource quantity (decimal or binary suffix). */
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 
-export const supervisorSection = z.strictObject({
+export const runnerSection = z.strictObject({
   /** Sandbox driver; "auto" is bwrap where installed, else process (with a warning). */
   driver: z.enum(["auto", "process", "bwrap", "docker", "kubernetes"]).default("auto"),
   /**
@@ -101,12 +101,12 @@ export const supervisorSection = z.strictObject({
     .prefault({}),
 });
 
-export const supervisorEnv = {
-  PUSHPALS_SANDBOX_DRIVER: "supervisor.driver",
-  PUSHPALS_ALLOW_UNISOLATED: "supervisor.allowUnisolated",
-  PUSHPALS_WORKER_ID: "supervisor.workerId",
-  PUSHPALS_JOB_BASE: "supervisor.base",
-  PUSHPALS_CONCURRENCY: "supervisor.concurrency",
-  PUSHPALS_COMMIT_AUTHOR: "supervisor.commitAuthor",
-  PUSHPALS_KUBECONFIG: "supervisor.kubernetes.kubeconfig",
+export const runnerEnv = {
+  PUSHPALS_SANDBOX_DRIVER: "runner.driver",
+  PUSHPALS_ALLOW_UNISOLATED: "runner.allowUnisolated",
+  PUSHPALS_WORKER_ID: "runner.workerId",
+  PUSHPALS_JOB_BASE: "runner.base",
+  PUSHPALS_CONCURRENCY: "runner.concurrency",
+  PUSHPALS_COMMIT_AUTHOR: "runner.commitAuthor",
+  PUSHPALS_KUBECONFIG: "runner.kubernetes.kubeconfig",
 } as const;

@@ -25,7 +25,7 @@ poll_seconds = 0.5
 backoff_base_seconds = 0.2
 backoff_max_seconds = 1
 
-[supervisor]
+[runner]
 # The scripted agents work on scratch repositories: where bubblewrap is missing, auto's process driver may run them.
 allow_unisolated = true
 lease_seconds = ${leaseSeconds}

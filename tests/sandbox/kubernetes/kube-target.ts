@@ -43,8 +43,8 @@ export async function openKubeTarget(options: FakeKubeApiOptions = {}, place: Ku
     fake,
     settings: (kubernetes = {}) =>
       configSchema.parse({
-        supervisor: { driver: "kubernetes", kubernetes: { namespace, image, kubeconfig: kubeconfigPath, cpu: "250m", memory: "128Mi", ...kubernetes } },
-      }).supervisor,
+        runner: { driver: "kubernetes", kubernetes: { namespace, image, kubeconfig: kubeconfigPath, cpu: "250m", memory: "128Mi", ...kubernetes } },
+      }).runner,
     close: async () => fake?.close(),
   };
 }
