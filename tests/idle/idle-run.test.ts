@@ -6,8 +6,8 @@ import { initRepo } from "../support/git.js";
 import { startPushpals, type PushpalsProcess } from "../support/pushpals-process.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 
-/** Ten minutes by default (the acceptance); PUSHPALS_IDLE_RUN_SECONDS shortens it for a quick local look. */
-const IDLE_MS = Number(process.env.PUSHPALS_IDLE_RUN_SECONDS ?? 600) * 1000;
+/** Ten minutes by default (the acceptance); PUSHPALS_TEST_IDLE_RUN_SECONDS shortens it for a quick local look. */
+const IDLE_MS = Number(process.env.PUSHPALS_TEST_IDLE_RUN_SECONDS ?? 600) * 1000;
 /** Each claimer asks again every 2 s: some 300 long-poll claims per claimer in ten minutes, each one ending empty. */
 const CLAIM_WAIT_SECONDS = "2";
 
