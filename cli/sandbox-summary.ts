@@ -22,7 +22,7 @@ export async function sandboxSummary(supervisor: Config["runner"]): Promise<Sand
   if (name !== "process") return { line: name };
   const driver = fallback ? "process driver (auto: bubblewrap is not usable here)" : "process driver";
   if (supervisor.allowUnisolated) {
-    return { line: `${driver}, NO isolation: the coding agent's commands run on this host with your rights (supervisor.allow_unisolated = true)` };
+    return { line: `${driver}, NO isolation: the coding agent's commands run on this host with your rights (runner.allow_unisolated = true)` };
   }
   return {
     line: `${driver}, NO isolation: worker jobs (the coding agent) are refused, their commands would run on this host with the runner's rights; ${UNISOLATED_WAYS_OUT}`,

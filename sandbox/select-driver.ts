@@ -35,7 +35,7 @@ export async function selectDriver(settings: SupervisorSettings, logger: Logger,
       const driver = bwrap();
       if (await driver.available()) return driver;
       throw failedPrecondition(
-        `runner.driver is "bwrap" but bubblewrap cannot make a sandbox on this machine; ${INSTALL_BWRAP_HINT}, or set supervisor.driver to "process" (no isolation)`,
+        `runner.driver is "bwrap" but bubblewrap cannot make a sandbox on this machine; ${INSTALL_BWRAP_HINT}, or set runner.driver to "process" (no isolation)`,
       );
     }
     case "docker": {
@@ -43,7 +43,7 @@ export async function selectDriver(settings: SupervisorSettings, logger: Logger,
       if (await driver.available()) return driver;
       const host = locations.dockerHost ?? process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
       throw failedPrecondition(
-        `runner.driver is "docker" but no container engine answers at ${host}; start Docker (or podman: bash scripts/container-engine.sh) and set DOCKER_HOST, or choose another supervisor.driver`,
+        `runner.driver is "docker" but no container engine answers at ${host}; start Docker (or podman: bash scripts/container-engine.sh) and set DOCKER_HOST, or choose another runner.driver`,
       );
     }
     case "kubernetes":
@@ -56,7 +56,7 @@ export async function selectDriver(settings: SupervisorSettings, logger: Logger,
       }
       logger.warn(
         { driver: "process" },
-        `sandbox driver: process, with NO isolation (commands run on this host with the runner's rights) because bubblewrap is not usable, so worker jobs run only with supervisor.allow_unisolated = true; ${INSTALL_BWRAP_HINT}, or set supervisor.driver to "docker"`,
+        `sandbox driver: process, with NO isolation (commands run on this host with the runner's rights) because bubblewrap is not usable, so worker jobs run only with runner.allow_unisolated = true; ${INSTALL_BWRAP_HINT}, or set runner.driver to "docker"`,
       );
       return createProcessDriver({ logger, limits: settings.bwrap });
     }
@@ -89,7 +89,5 @@ async function kubernetesDriver(settings: SupervisorSettings, logger: Logger): P
   }
   const driver = loaded.createKubernetesDriver(settings, logger);
   if (await driver.available()) return driver;
-  throw failedPrecondition(
-    `runner.driver is "kubernetes" but no cluster is reachable; set supervisor.kubernetes.kubeconfig (PUSHPALS_KUBECONFIG) or choose another supervisor.driver`,
-  );
+  throw failedPrecondition(`runner.driver is "kubernetes" but no cluster is reachable; set supervisor.kubernetes.kubeconfig (PUSHPALS_KUBECONFIG) or choose another runner.driver`);
 }

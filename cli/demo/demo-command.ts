@@ -65,7 +65,7 @@ export async function demoCommand(args: string[]): Promise<void> {
     const why = sandbox.fallback ? "bubblewrap is not usable here" : "runner.driver is process";
     say(
       `${why}, so this demo runs its scripted agent with the process driver: NO isolation, its commands run on this host with your rights ` +
-        "(supervisor.allow_unisolated = true for this scratch repository only; for your own repositories install bubblewrap or choose docker)",
+        "(runner.allow_unisolated = true for this scratch repository only; for your own repositories install bubblewrap or choose docker)",
     );
   }
   const logger = createLogger(); // each service binds its own name (see createLogger)

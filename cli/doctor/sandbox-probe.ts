@@ -17,7 +17,7 @@ export function sandboxProbe(config: Config): Probe {
       } catch (error) {
         const message = errorMessage(error);
         const [detail, ...fix] = message.split("; ");
-        return broken(detail ?? message, fix.join("; ") || `choose another supervisor.driver (now "${settings.driver}")`);
+        return broken(detail ?? message, fix.join("; ") || `choose another runner.driver (now "${settings.driver}")`);
       }
       if (name !== "process") return ok(`${name} driver${settings.driver === "auto" ? " (auto)" : ""} can make sandboxes here`);
       if (settings.allowUnisolated) {

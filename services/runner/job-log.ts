@@ -112,7 +112,7 @@ export function openJobLog(options: JobLogOptions): JobLog {
       const size = Buffer.byteLength(entry.text) + 1;
       if (bytes + size > options.maxLogBytes) {
         overBudget = true;
-        const detail = `the job's output passed its log budget of ${options.maxLogBytes} bytes (supervisor.maxLogBytes); make the commands quieter or raise the budget`;
+        const detail = `the job's output passed its log budget of ${options.maxLogBytes} bytes (runner.maxLogBytes); make the commands quieter or raise the budget`;
         await add({ stream: LogStream.SYSTEM, text: detail, time: Date.now() });
         options.onBudgetExceeded(detail);
         return;

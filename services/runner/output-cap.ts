@@ -54,7 +54,7 @@ export function outputCap(maxBytes: number): OutputCap {
       if (elidedLines === 0) return held;
       const note: LogEntry = {
         stream: LogStream.SYSTEM,
-        text: `[${elidedLines} lines (${elidedBytes} bytes) of this command's output left out: it printed more than supervisor.maxOutputBytesPerCommand (${maxBytes} bytes); the first and last part are kept]`,
+        text: `[${elidedLines} lines (${elidedBytes} bytes) of this command's output left out: it printed more than runner.maxOutputBytesPerCommand (${maxBytes} bytes); the first and last part are kept]`,
         time: held[0]?.time ?? Date.now(),
       };
       return [note, ...held];

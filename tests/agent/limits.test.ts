@@ -38,7 +38,7 @@ describe("agent limits", () => {
     );
 
     expect(outcome).toMatchObject({ reason: "step_limit", steps: 3 });
-    expect(outcome.message).toBe("the agent used all 3 steps without submitting; raise the plan's budgets.max_steps (or supervisor.max_steps) or split the task into smaller jobs");
+    expect(outcome.message).toBe("the agent used all 3 steps without submitting; raise the plan's budgets.max_steps (or runner.max_steps) or split the task into smaller jobs");
     expect(server.requests()).toHaveLength(3);
     expect(server.remaining()).toBe(2);
     expect(recorded.steps().map((s) => s.output)).toEqual(["looking 1\n", "looking 2\n", "looking 3\n"]);

@@ -28,7 +28,7 @@ describe("pushpals demo", () => {
       /job job_\S+ started on/,
       /step 1: \$ node test\.js/,
       /check ✓ node test\.js/,
-      /commit 6\/7/,
+      /commit 7\/8/,
       /integration check ✓ test/,
       /merged into main_agents, pushed/,
       /demo · done in/,

@@ -34,7 +34,7 @@ function expectRefusal(error: string): void {
   expect(error).toMatch(/supervisor\.allow_unisolated = true \(PUSHPALS_ALLOW_UNISOLATED=true\)/);
 }
 
-describe("the process driver runs worker jobs only when opted in (supervisor.allow_unisolated)", () => {
+describe("the process driver runs worker jobs only when opted in (runner.allow_unisolated)", () => {
   let scene: Scene | undefined;
   let runner: InProcessRunner | undefined;
   let model: ScriptedModelServer | undefined;

@@ -100,7 +100,16 @@ for (const driver of drivers) {
           expect(firstLog.find((text) => text.startsWith("agent: "))).toMatch(/^agent: no network/);
         }
         const firstStages = await stagesOf(scene, first.id);
-        expect(firstStages.map((stage) => stage.stage)).toEqual(["workspace", "setup", "sandbox", "run", "validation", "scope", "commit", "completion"]);
+        expect(firstStages.map((stage) => stage.stage)).toEqual([
+          JobStage.WORKSPACE,
+          JobStage.SETUP,
+          JobStage.SANDBOX,
+          JobStage.RUN,
+          JobStage.VALIDATION,
+          JobStage.SCOPE,
+          JobStage.COMMIT,
+          JobStage.COMPLETION,
+        ]);
         expect(firstStages[1]!.detail).toContain("3 setup commands with network");
         // The environment never enters the change: node_modules is not ignored by this repository.
         const result = firstDone.result?.kind.case === "job" ? firstDone.result.kind.value : undefined;
@@ -223,6 +232,6 @@ describe("job environments without a spec, and bad specs", () => {
     expect(done.lastError).toContain("failed with exit code 3");
     expect(done.lastError).toContain("Error: registry said no");
     const stages = (await stagesOf(scene, job.id)).map((stage) => stage.stage);
-    expect(stages).toEqual(["workspace", "setup"]);
+    expect(stages).toEqual([JobStage.WORKSPACE, JobStage.SETUP]);
   });
 });

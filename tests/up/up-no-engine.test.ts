@@ -38,7 +38,7 @@ describe("pushpals up with the docker driver and no container engine", () => {
     expect(pushpals.logs.filter((line) => line.includes('restarting child \\"runner\\"') || line.includes('restarting child "runner"'))).toEqual([]);
     const [first] = runnerRefusals(pushpals.logs).map((line) => JSON.parse(line) as { level: number; msg: string; retryInMs: number });
     expect(first!.level).toBe(50);
-    expect(first!.msg).toContain("set DOCKER_HOST, or choose another supervisor.driver");
+    expect(first!.msg).toContain("set DOCKER_HOST, or choose another runner.driver");
     // Readiness tells the truth: no runner is registered, so nobody claims jobs it cannot run.
     expect((await createClients(pushpals.url).execution.listWorkers({})).workers).toEqual([]);
   }, 60_000);

@@ -47,7 +47,7 @@ export function startBudget(limits: AgentLimits, cancel: AbortSignal): Budget {
       if (steps >= limits.maxSteps) {
         throw new AgentStopped(
           "step_limit",
-          `the agent used all ${limits.maxSteps} steps without submitting; raise the plan's budgets.max_steps (or supervisor.max_steps) or split the task into smaller jobs`,
+          `the agent used all ${limits.maxSteps} steps without submitting; raise the plan's budgets.max_steps (or runner.max_steps) or split the task into smaller jobs`,
         );
       }
       const used = usage.promptTokens + usage.completionTokens;
@@ -72,7 +72,7 @@ export function startBudget(limits: AgentLimits, cancel: AbortSignal): Budget {
       if (deadline.signal.aborted) {
         return new AgentStopped(
           "wall_time",
-          `the agent ran out of its ${limits.wallTimeMs / 1000} s of wall time ${during()}; raise the plan's budgets.execution (or supervisor.max_wall_seconds) or split the task into smaller jobs`,
+          `the agent ran out of its ${limits.wallTimeMs / 1000} s of wall time ${during()}; raise the plan's budgets.execution (or runner.max_wall_seconds) or split the task into smaller jobs`,
         );
       }
       return undefined;

@@ -7,7 +7,7 @@ import type { Lane } from "./lane.js";
 
 /** The ways out, for the job's error, the runner's log and the start-up banner alike. */
 export const UNISOLATED_WAYS_OUT =
-  `${INSTALL_BWRAP_HINT}, set supervisor.driver = "docker", or set supervisor.allow_unisolated = true (PUSHPALS_ALLOW_UNISOLATED=true) ` +
+  `${INSTALL_BWRAP_HINT}, set runner.driver = "docker", or set runner.allow_unisolated = true (PUSHPALS_ALLOW_UNISOLATED=true) ` +
   "knowing that the agent's commands then run on this host with the runner's rights";
 
 /** Why a worker job is refused under the process driver without the opt-in, and what to do. */
@@ -25,7 +25,7 @@ export function gateUnisolatedLanes(lanes: Record<Lane["name"], Lane>, driver: S
   if (driver.name !== "process") return lanes;
   if (supervisor.allowUnisolated) {
     logger.warn(
-      "worker jobs run under the process driver with NO isolation (supervisor.allow_unisolated = true): the coding agent's commands run on this host with the runner's rights",
+      "worker jobs run under the process driver with NO isolation (runner.allow_unisolated = true): the coding agent's commands run on this host with the runner's rights",
     );
     return lanes;
   }
