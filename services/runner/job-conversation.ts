@@ -7,6 +7,10 @@ import type { AgentConversation, PauseEnd, PersonMessage } from "./agent/agent-t
 import { boundedText, joinClipped } from "./agent/bounded-text.js";
 import type { Sandbox } from "../../sandbox/driver.js";
 import { rejectOnAbort } from "../../shared/llm/reject-on-abort.js";
+import { ApprovalKind, ApprovalStatus } from "../../gen/pushpals/v1/approvals_pb.js";
+import { askAndWait, denialReason } from "../../shared/approvals/ask-and-wait.js";
+import { commandApprovalRule } from "../../shared/approvals/command-rule.js";
+import type { ApprovalsSection } from "../../shared/config/sections/approvals.js";
 
 /** The event kinds a job's conversation is made of; the job watch hands these over as they are recorded. */
 export const CONVERSATION_EVENTS: ReadonlySet<string> = new Set(["questionAnswered", "jobFollowUp", "jobPaused", "jobResumed", "shellCommand"]);
@@ -35,8 +39,17 @@ export interface JobConversation {
  * back as events. Waiting for a person keeps the lease (the lease keeper goes on) and stops the
  * job's wall clock; shell commands run one after another, only while the job is paused.
  */
-export function jobConversation(options: { sessions: Clients["sessions"]; sessionId: string; jobId: string; logger: Logger }): JobConversation {
-  const { sessions, sessionId, jobId, logger } = options;
+export interface JobConversationOptions {
+  sessions: Clients["sessions"];
+  sessionId: string;
+  jobId: string;
+  logger: Logger;
+  /** [approvals] and the service that asks: its `command` rules gate the agent's commands. */
+  approvals?: { client: Clients["approvals"]; policy: ApprovalsSection };
+}
+
+export function jobConversation(options: JobConversationOptions): JobConversation {
+  const { sessions, sessionId, jobId, logger, approvals } = options;
   const followUps: PersonMessage[] = [];
   let paused = false;
   let pauseEnded: ((end: PauseEnd) => void) | undefined;
@@ -89,6 +102,22 @@ export function jobConversation(options: { sessions: Clients["sessions"]; sessio
       await record({ case: "agentQuestion", value: create(AgentQuestionSchema, { text: question, step }) });
       logger.info({ step }, "the agent asked the person a question; the job waits for the answer");
       return waitingOnPerson(rejectOnAbort(answer, signal));
+    },
+    async approveCommand(command, step, signal) {
+      const rule = approvals ? commandApprovalRule(command, approvals.policy.command) : undefined;
+      if (!approvals || !rule) return undefined;
+      if (rule.action === "deny") return `the operator's ${rule.rule}, and it denies such commands`;
+      logger.info({ step, rule: rule.rule }, "the agent's command needs approval; the job waits for the answer");
+      const approval = await waitingOnPerson(
+        askAndWait(
+          approvals.client,
+          approvals.policy,
+          // Keyed by the step: a runner that restarts mid-wait finds this request instead of asking again.
+          { sessionId, itemId: jobId, kind: ApprovalKind.COMMAND, subject: `run \`${command}\` in job ${jobId}`, rule: rule.rule, idempotencyKey: `command:${jobId}:${step}` },
+          { signal },
+        ),
+      );
+      return approval.status === ApprovalStatus.APPROVED ? undefined : `not approved (${denialReason(approval)})`;
     },
   };
 

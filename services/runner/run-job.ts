@@ -39,7 +39,13 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
   const logger = ctx.logger.child({ jobId: job.id, sessionId: job.sessionId, attempt: job.attempts });
   const lease = keepJobLease({ queues: clients.queues, jobId: job.id, leaseToken, leaseMs: supervisor.leaseSeconds * 1000, expiresAt: claimed.leaseExpiresAt, stop, logger });
   const watching = new AbortController();
-  const conversation = jobConversation({ sessions: clients.sessions, sessionId: job.sessionId, jobId: job.id, logger });
+  const conversation = jobConversation({
+    sessions: clients.sessions,
+    sessionId: job.sessionId,
+    jobId: job.id,
+    logger,
+    approvals: { client: clients.approvals, policy: ctx.approvals },
+  });
   const watch = watchJobEvents({
     sessions: clients.sessions,
     sessionId: job.sessionId,

@@ -35,6 +35,8 @@ export interface RunnerContext {
   environments: DependencyCache;
   /** The operator's [policy], held against every change before it is staged. */
   policy: ChangePolicy;
+  /** [approvals]: its `command` rules are asked before the agent runs a matching command. */
+  approvals: Config["approvals"];
   logger: Logger;
 }
 

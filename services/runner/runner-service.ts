@@ -76,6 +76,7 @@ export async function runRunner(context: ServiceContext, signal: AbortSignal, ov
     environment: config.environment,
     // Beside the worktrees (storage.workDir): a restore links files, which needs one file system.
     environments: dependencyCache(join(config.storage.workDir, "environments"), logger),
+    approvals: config.approvals,
     policy: changePolicy(config.policy),
     logger,
   };

@@ -90,6 +90,13 @@ export async function runAgent(options: BuiltinAgentOptions): Promise<AgentOutco
       throw new FormatError(prompts.render("format-error", { problem: action.problem, sentinel: SUBMIT_SENTINEL }));
     }
     await reporter.log(`step ${number}: $ ${action.command}`);
+    const refused = await approveCommand(action.command, number);
+    if (refused !== undefined) {
+      await reporter.log(`step ${number}: not run: ${refused}`);
+      await recordStep({ ...record, thought: action.thought, command: action.command, refused });
+      trajectory.say("user", prompts.render("command-refused", { reason: refused }));
+      return;
+    }
     const result = await environment.execute(action.command, budget.signal);
     await reporter.log(`step ${number}: ${result.timedOut ? "timed out, " : ""}exit code ${result.exitCode} after ${result.durationMs} ms`);
     await recordStep({
@@ -115,6 +122,17 @@ export async function runAgent(options: BuiltinAgentOptions): Promise<AgentOutco
     }
     if (result.question !== undefined) return person.ask(result.question, number);
     trajectory.say("user", observationMessage(prompts, result, limits.commandTimeoutMs, { left: budget.stepsLeft(), max: limits.maxSteps }));
+  }
+
+  /** The person's or the operator's say before a command runs; the budget clock stops while a person decides. */
+  async function approveCommand(command: string, step: number): Promise<string | undefined> {
+    if (!run.conversation?.approveCommand) return undefined;
+    budget.hold();
+    try {
+      return await run.conversation.approveCommand(command, step, budget.signal);
+    } finally {
+      budget.release();
+    }
   }
 
   async function query(): Promise<{ number: number; reply: ModelReply; record: Omit<TrajectoryStep, "thought"> }> {

@@ -64,6 +64,11 @@ export interface AgentConversation {
   waitWhilePaused(signal: AbortSignal): Promise<PauseEnd>;
   /** Records the question in the session and resolves with the person's answer. */
   ask(question: string, step: number, signal: AbortSignal): Promise<PersonMessage>;
+  /**
+   * Before a command runs: undefined when it may, else why not (an [approvals.command] rule denies
+   * it, or the person asked denied it). Absent: every command may run.
+   */
+  approveCommand?(command: string, step: number, signal: AbortSignal): Promise<string | undefined>;
 }
 
 /** What every backend is given for one job. */

@@ -12,6 +12,7 @@ const PROMPT_VARIABLES = {
   "validation-failed": ["round", "max_rounds", "failures", "sentinel", "give_up_sentinel"],
   "validation-failure": ["command", "exit_code", "notes", "output"],
   "summary-lines": ["lines"],
+  "command-refused": ["reason"],
   "person-answer": ["author", "question", "answer"],
   "person-follow-up": ["author", "text"],
   "no-person": ["question"],

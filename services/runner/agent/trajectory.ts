@@ -24,6 +24,8 @@ export interface TrajectoryStep {
   gaveUp?: boolean;
   /** The question for the person, when this step's output opened with the ask sentinel. */
   asked?: string;
+  /** Why the command was not run: an [approvals.command] rule denied it, or the person did. */
+  refused?: string;
 }
 
 export interface TrajectoryValidationStep {
