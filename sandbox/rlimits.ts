@@ -22,7 +22,7 @@ export const SETUP_FAILED_EXIT_CODE = 125;
 export function ulimitLines(limits: Rlimits): string {
   const lines: string[] = [];
   const fail = (what: string, key: string) =>
-    `{ echo "pushpals: could not set ${what} for this command: the runner's own hard limit is lower (ulimit -H -a); raise it or lower supervisor.bwrap.${key}" >&2; exit ${SETUP_FAILED_EXIT_CODE}; }`;
+    `{ echo "pushpals: could not set ${what} for this command: the runner's own hard limit is lower (ulimit -H -a); raise it or lower runner.bwrap.${key}" >&2; exit ${SETUP_FAILED_EXIT_CODE}; }`;
   // -f counts 512-byte blocks and -v KiB, in every POSIX-mode shell.
   if (limits.fileSizeMb) lines.push(`ulimit -f ${Math.round(limits.fileSizeMb * 2048)} || ${fail(`the file size limit (${limits.fileSizeMb} MB)`, "file_size_mb")}`);
   if (limits.addressSpaceMb) lines.push(`ulimit -v ${Math.round(limits.addressSpaceMb * 1024)} || ${fail(`the address space limit (${limits.addressSpaceMb} MB)`, "memory_mb")}`);

@@ -80,7 +80,7 @@ async function kubernetesDriver(settings: SupervisorSettings, logger: Logger): P
     const notFound = /Cannot find (?:module|package) '([^']*)'/.exec(String(error))?.[1] ?? "";
     const missing = (error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" && notFound.includes("kubernetes-driver");
     if (missing) {
-      throw failedPrecondition(`kubernetes driver not built yet; choose supervisor.driver "bwrap", "docker" or "process"`);
+      throw failedPrecondition(`kubernetes driver not built yet; choose runner.driver "bwrap", "docker" or "process"`);
     }
     throw error;
   }
@@ -89,5 +89,5 @@ async function kubernetesDriver(settings: SupervisorSettings, logger: Logger): P
   }
   const driver = loaded.createKubernetesDriver(settings, logger);
   if (await driver.available()) return driver;
-  throw failedPrecondition(`runner.driver is "kubernetes" but no cluster is reachable; set supervisor.kubernetes.kubeconfig (PUSHPALS_KUBECONFIG) or choose another runner.driver`);
+  throw failedPrecondition(`runner.driver is "kubernetes" but no cluster is reachable; set runner.kubernetes.kubeconfig (PUSHPALS_KUBECONFIG) or choose another runner.driver`);
 }

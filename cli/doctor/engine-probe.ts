@@ -15,7 +15,7 @@ export function engineProbe(config: Config): Probe {
       const needed = config.runner.driver === "docker";
       if (!(await engine.ping(3000))) {
         const detail = `nothing answers at ${engine.host}`;
-        if (!needed) return skipped(`${detail} (only supervisor.driver = "docker" needs an engine)`);
+        if (!needed) return skipped(`${detail} (only runner.driver = "docker" needs an engine)`);
         return broken(detail, "start Docker (or podman: bash scripts/container-engine.sh) and set DOCKER_HOST to its socket");
       }
       try {

@@ -23,7 +23,7 @@ export function sandboxProbe(config: Config): Probe {
       if (settings.allowUnisolated) {
         return warn(
           "process driver, NO isolation: the agent's commands run on this host with your rights (allow_unisolated = true)",
-          'use supervisor.driver = "bwrap" or "docker" for isolation',
+          'use runner.driver = "bwrap" or "docker" for isolation',
         );
       }
       return broken("process driver, NO isolation, so worker jobs (the coding agent) are refused", UNISOLATED_WAYS_OUT);

@@ -35,7 +35,7 @@ export function kubeFailure(action: string, error: unknown, context: { namespace
   const message = apiMessage(error);
   if (code === undefined) {
     return unavailable(
-      `could not ${action}: the Kubernetes API at ${context.server} did not answer (${message}); check the cluster is up and supervisor.kubernetes.kubeconfig (PUSHPALS_KUBECONFIG) points at it`,
+      `could not ${action}: the Kubernetes API at ${context.server} did not answer (${message}); check the cluster is up and runner.kubernetes.kubeconfig (PUSHPALS_KUBECONFIG) points at it`,
     );
   }
   if (code === 401 || code === 403) {
@@ -45,13 +45,13 @@ export function kubeFailure(action: string, error: unknown, context: { namespace
   }
   if (code === 404) {
     return failedPrecondition(
-      `could not ${action}: ${message}; create namespace ${context.namespace} (kubectl create namespace ${context.namespace}) or set supervisor.kubernetes.namespace`,
+      `could not ${action}: ${message}; create namespace ${context.namespace} (kubectl create namespace ${context.namespace}) or set runner.kubernetes.namespace`,
     );
   }
   if (code === 409) return alreadyExists(`could not ${action}: ${message}`);
   if (code === 400 || code === 422) {
     return failedPrecondition(
-      `could not ${action}: the API server rejected it (${message}); check supervisor.kubernetes (image, cpu, memory, runAsUser) and the namespace's admission policies`,
+      `could not ${action}: the API server rejected it (${message}); check runner.kubernetes (image, cpu, memory, runAsUser) and the namespace's admission policies`,
     );
   }
   return unavailable(`could not ${action}: the API server answered ${code} (${message}); retry, and check the API server's health if it persists`);

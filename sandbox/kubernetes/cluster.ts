@@ -22,11 +22,11 @@ export function connectCluster(path: string): Cluster {
     if (path === "") kubeConfig.loadFromDefault();
     else kubeConfig.loadFromFile(path);
   } catch (error) {
-    throw failedPrecondition(`cannot load ${source}: ${errorMessage(error)}; set supervisor.kubernetes.kubeconfig (PUSHPALS_KUBECONFIG) to a readable kubeconfig file`);
+    throw failedPrecondition(`cannot load ${source}: ${errorMessage(error)}; set runner.kubernetes.kubeconfig (PUSHPALS_KUBECONFIG) to a readable kubeconfig file`);
   }
   const cluster = kubeConfig.getCurrentCluster();
   if (!cluster) {
-    throw failedPrecondition(`${source} names no current cluster; set its current-context, or point supervisor.kubernetes.kubeconfig at another file`);
+    throw failedPrecondition(`${source} names no current cluster; set its current-context, or point runner.kubernetes.kubeconfig at another file`);
   }
   return {
     kubeConfig,

@@ -60,7 +60,7 @@ export function createKubernetesDriver(supervisor: SupervisorSettings, logger: L
       validateSpec(spec);
       if (spec.network && spec.phase !== "setup") {
         throw failedPrecondition(
-          `job ${spec.jobId} asks for network access, but kubernetes sandbox pods sit behind a deny-all egress NetworkPolicy; use the docker driver with supervisor.docker.network set, or drop the job's network need`,
+          `job ${spec.jobId} asks for network access, but kubernetes sandbox pods sit behind a deny-all egress NetworkPolicy; use the docker driver with runner.docker.network set, or drop the job's network need`,
         );
       }
       if (spec.modelSocket) throw failedPrecondition(NO_MODEL_SOCKET);

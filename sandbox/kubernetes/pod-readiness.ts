@@ -63,7 +63,7 @@ async function startFailure(pod: PodRef, last: V1Pod | undefined, what: string, 
   );
   const details = [last ? describeState(last) : "never seen", ...describeEvents(events)].join("; ");
   return make(
-    `sandbox pod ${pod.namespace}/${pod.name} ${what}: ${details}; check supervisor.kubernetes.image, cpu and memory against the cluster (kubectl -n ${pod.namespace} describe pod ${pod.name} while it exists)`,
+    `sandbox pod ${pod.namespace}/${pod.name} ${what}: ${details}; check runner.kubernetes.image, cpu and memory against the cluster (kubectl -n ${pod.namespace} describe pod ${pod.name} while it exists)`,
   );
 }
 

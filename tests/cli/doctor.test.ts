@@ -92,7 +92,7 @@ describe("pushpals doctor", () => {
     expect(lines.get("git")).toMatch(/^✗ .* is not a git repository — fix: .*git init/);
     expect(lines.get("model (planner)")).toMatch(/^✗ no model configured for the planner role — fix: set PUSHPALS_PLANNER_LLM_MODEL or PUSHPALS_LLM_MODEL/);
     expect(lines.get("model (agent)")).toMatch(/^✗ no model configured for the agent role/);
-    expect(lines.get("sandbox")).toMatch(/^✗ supervisor\.driver is "docker" but no container engine answers .* — fix: start Docker/);
+    expect(lines.get("sandbox")).toMatch(/^✗ runner\.driver is "docker" but no container engine answers .* — fix: start Docker/);
     expect(lines.get("postgres")).toMatch(/^✗ .*does not exist — fix: create it: createdb pushpals_doctor_missing_\d+/);
     expect(lines.get("nats")).toMatch(/^✗ could not reach NATS at nats:\/\/127\.0\.0\.1:\d+.* — fix: start nats-server there/);
     expect(lines.get("container engine")).toMatch(/^✗ nothing answers at unix:\/\/\/nonexistent\/pushpals-doctor\.sock — fix: start Docker/);

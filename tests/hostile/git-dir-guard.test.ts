@@ -119,7 +119,7 @@ describe("the runner's guard over the repository's git control files (process dr
   });
 
   it("a change made while two jobs ran fails both, since without isolation nothing tells whose it was, and is restored once", async () => {
-    runner = startRunner(scene); // two jobs at once (supervisor.concurrency defaults to 2)
+    runner = startRunner(scene); // two jobs at once (runner.concurrency defaults to 2)
     const started = join(scene.dir.path, "bystander-started");
     const go = join(scene.dir.path, "bystander-may-finish");
     const bystander = await enqueueJob(scene, { instruction: `touch ${started}; while [ ! -e ${go} ]; do sleep 0.05; done; echo b > b.txt` });

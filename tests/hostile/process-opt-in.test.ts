@@ -30,8 +30,8 @@ function expectRefusal(error: string): void {
   expect(error).toMatch(/process driver/);
   expect(error).toMatch(/on this host with the runner's rights/);
   expect(error).toMatch(/install bubblewrap/);
-  expect(error).toMatch(/supervisor\.driver = "docker"/);
-  expect(error).toMatch(/supervisor\.allow_unisolated = true \(PUSHPALS_ALLOW_UNISOLATED=true\)/);
+  expect(error).toMatch(/runner\.driver = "docker"/);
+  expect(error).toMatch(/runner\.allow_unisolated = true \(PUSHPALS_ALLOW_UNISOLATED=true\)/);
 }
 
 describe("the process driver runs worker jobs only when opted in (runner.allow_unisolated)", () => {
@@ -97,7 +97,7 @@ describe("runner.allow_unisolated", () => {
     expect(loadConfig({ env: { PUSHPALS_ALLOW_UNISOLATED: "0" } }).runner.allowUnisolated).toBe(false);
     expect(() => loadConfig({ env: { PUSHPALS_ALLOW_UNISOLATED: "yes please" } })).toThrow(ConfigError);
     expect(() => loadConfig({ env: { PUSHPALS_ALLOW_UNISOLATED: "yes please" } })).toThrow(
-      /supervisor\.allowUnisolated = "yes please" \(from environment PUSHPALS_ALLOW_UNISOLATED\): must be true or false/,
+      /runner\.allowUnisolated = "yes please" \(from environment PUSHPALS_ALLOW_UNISOLATED\): must be true or false/,
     );
   });
 });
@@ -134,7 +134,7 @@ describe("what a person is told (the real binary)", () => {
     expect(fellBack).toMatch(/sandbox\s+process driver \(auto: bubblewrap is not usable here\), NO isolation: worker jobs \(the coding agent\) are refused/);
 
     const allowed = await up({ PUSHPALS_SANDBOX_DRIVER: "process", PUSHPALS_ALLOW_UNISOLATED: "true" });
-    expect(allowed).toMatch(/sandbox\s+process driver, NO isolation: the coding agent's commands run on this host with your rights \(supervisor\.allow_unisolated = true\)/);
+    expect(allowed).toMatch(/sandbox\s+process driver, NO isolation: the coding agent's commands run on this host with your rights \(runner\.allow_unisolated = true\)/);
   }, 90_000);
 
   it("pushpals demo on a host without a usable bubblewrap opts its scratch repository in, says so, and still merges", async () => {
@@ -144,7 +144,7 @@ describe("what a person is told (the real binary)", () => {
       timeout: 80_000,
     });
     expect(stdout).toMatch(/demo · bubblewrap is not usable here, so this demo runs its scripted agent with the process driver: NO isolation/);
-    expect(stdout).toMatch(/supervisor\.allow_unisolated = true for this scratch repository only/);
+    expect(stdout).toMatch(/runner\.allow_unisolated = true for this scratch repository only/);
     expect(stdout).toMatch(/process sandbox\)/);
     expect(stdout).toMatch(/demo · done in/);
     expect(await git(join(dir.path, "repo"), "show", "main_agents:src/math.js")).toContain("return a + b;");

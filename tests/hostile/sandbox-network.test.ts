@@ -216,7 +216,7 @@ describeIfAvailable("the command backend under docker, run by the runner", docke
     scene = runner = undefined;
   });
 
-  it("gets no network even where supervisor.docker.network is host, only the model socket, and the runner says the image has no node to bridge it", async () => {
+  it("gets no network even where runner.docker.network is host, only the model socket, and the runner says the image has no node to bridge it", async () => {
     scene = await createScene({ files: { "README.md": "# hostile docker\n" } });
     const ports = [5432, 4222, portOf(scene.controlPlane.url), portOf(model.url)];
     // busybox has no node: the CLI is a shell script that records what it can see and reach.

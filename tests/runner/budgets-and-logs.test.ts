@@ -35,12 +35,12 @@ describe("budgets and the job log", () => {
     expect(error?.payload.value).toMatchObject({ code: ErrorCode.RESOURCE_EXHAUSTED });
   });
 
-  it("falls back to supervisor.maxWallSeconds when the plan names no budget", async () => {
+  it("falls back to runner.maxWallSeconds when the plan names no budget", async () => {
     const scene = await start({ "runner.maxWallSeconds": 1 });
     const job = await enqueueJob(scene, { instruction: "sleep 30" });
     const finished = await waitForStatus(scene, job.id, undefined, 10_000);
     expect(finished.status).toBe(ItemStatus.FAILED);
-    expect(finished.lastError).toMatch(/wall time budget of 1 s \(supervisor\.maxWallSeconds\)/);
+    expect(finished.lastError).toMatch(/wall time budget of 1 s \(runner\.maxWallSeconds\)/);
   });
 
   it("keeps the head and tail of a command's output past maxOutputBytesPerCommand, and says how much it left out", async () => {
@@ -53,7 +53,7 @@ describe("budgets and the job log", () => {
     // Each "line-NNNN" is 10 bytes with its newline: 100 lines fit in each 1000-byte half.
     expect(output.slice(0, 100)).toEqual(Array.from({ length: 100 }, (_, i) => `line-${String(i + 1).padStart(4, "0")}`));
     const note = output[100]!;
-    expect(note).toMatch(/^\[\d+ lines \(\d+ bytes\) of this command's output left out: it printed more than supervisor\.maxOutputBytesPerCommand \(2000 bytes\)/);
+    expect(note).toMatch(/^\[\d+ lines \(\d+ bytes\) of this command's output left out: it printed more than runner\.maxOutputBytesPerCommand \(2000 bytes\)/);
     expect(output.at(-1)).toBe("tail-of-stderr");
     expect(output.at(-2)).toBe("line-2000");
     const kept = output.length - 1;
@@ -67,7 +67,7 @@ describe("budgets and the job log", () => {
     const job = await enqueueJob(scene, { instruction: `seq 1 5000; sleep ${seconds}` });
     const finished = await waitForStatus(scene, job.id, undefined, 10_000);
     expect(finished.status).toBe(ItemStatus.FAILED);
-    expect(finished.lastError).toMatch(/passed its log budget of 4096 bytes \(supervisor\.maxLogBytes\)/);
+    expect(finished.lastError).toMatch(/passed its log budget of 4096 bytes \(runner\.maxLogBytes\)/);
     expect(await processesWith(marker)).toBe(0);
     const lines = await jobLog(scene, job.id);
     const output = lines.filter((line) => line.stream === LogStream.STDOUT);

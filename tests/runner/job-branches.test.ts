@@ -49,7 +49,7 @@ describe("job branches and worker directories the runner leaves", () => {
     expect(await jobBranchTip(scene.repo, changed.branch)).toBe(result?.sha);
   });
 
-  it("keeps every branch with supervisor.deleteJobBranches = false", async () => {
+  it("keeps every branch with runner.deleteJobBranches = false", async () => {
     runner = startRunner(scene, { "runner.deleteJobBranches": false });
     const failed = await runToEnd("exit 3");
     expect(failed.finished.status).toBe(ItemStatus.FAILED);

@@ -188,7 +188,7 @@ describe("job environments without a spec, and bad specs", () => {
     expect(logs[1]).toContain("built"); // the job's own script read the restored tree
   });
 
-  it("runs no setup under the process driver without supervisor.allowUnisolated, and says why", async () => {
+  it("runs no setup under the process driver without runner.allowUnisolated, and says why", async () => {
     scene = await createScene({ files: npmRepository({ ".pushpals/environment.toml": 'setup = ["touch setup-ran"]\n' }) });
     runner = startRunner(scene, { "runner.driver": "process", "runner.allowUnisolated": false });
     const job = await enqueueJob(scene, { instruction: "test ! -e setup-ran && echo no setup ran" });

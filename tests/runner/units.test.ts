@@ -25,7 +25,7 @@ describe("worker ids", () => {
 
   it("take a configured id as it is, and refuse a bad one naming the key", () => {
     expect(workerIdFrom("runner-1")).toBe("runner-1");
-    expect(() => workerIdFrom("Runner 1")).toThrow(/supervisor\.workerId: "Runner 1" must be 1-63 lower-case letters/);
+    expect(() => workerIdFrom("Runner 1")).toThrow(/runner\.workerId: "Runner 1" must be 1-63 lower-case letters/);
   });
 
   it("recognise a default id of this host to find a dead runner's leftovers", () => {

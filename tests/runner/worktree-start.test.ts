@@ -82,7 +82,7 @@ describe("job worktrees: where they live and where they start", () => {
     expect(await spareAt()).toBe(tip);
   });
 
-  it("falls back to the base branch, with the reason, when the integration branch is missing, lacks the base, or supervisor.base = base", async () => {
+  it("falls back to the base branch, with the reason, when the integration branch is missing, lacks the base, or runner.base = base", async () => {
     runner = startRunner(scene, { "runner.warmWorktrees": 0 });
     const first = await enqueueJob(scene, { instruction: "echo a > a.txt" });
     expect((await waitForStatus(scene, first.id)).status).toBe(ItemStatus.COMPLETED);
@@ -102,6 +102,6 @@ describe("job worktrees: where they live and where they start", () => {
     runner = startRunner(scene, { "runner.warmWorktrees": 0, "runner.base": "base" });
     const third = await enqueueJob(scene, { instruction: "echo c > c.txt" });
     expect((await waitForStatus(scene, third.id)).status).toBe(ItemStatus.COMPLETED);
-    expect(await stages(scene, third.id)).toEqual([expect.stringContaining('(supervisor.base = "base")')]);
+    expect(await stages(scene, third.id)).toEqual([expect.stringContaining('(runner.base = "base")')]);
   });
 });

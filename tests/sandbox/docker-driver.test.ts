@@ -115,7 +115,7 @@ describeIfAvailable("docker driver", requirement, () => {
     const caught = await driver.start({ jobId: newId("job"), owner: "docker-net", worktree: workspace.worktree, env: {}, network: true }).catch((error: unknown) => error);
     expect(caught).toBeInstanceOf(ConnectError);
     expect((caught as ConnectError).code).toBe(Code.FailedPrecondition);
-    expect((caught as ConnectError).rawMessage).toMatch(/supervisor\.docker\.network/);
+    expect((caught as ConnectError).rawMessage).toMatch(/runner\.docker\.network/);
   });
 
   it("says which image is missing and what to do", async () => {

@@ -52,7 +52,7 @@ describe("selectDriver", () => {
     const warning = lines.find((line) => line.level === 40 && line.driver === "process");
     expect(warning?.msg).toMatch(/NO isolation/);
     expect(warning?.msg).toMatch(/apt-get install bubblewrap/);
-    expect(warning?.msg).toMatch(/worker jobs run only with supervisor\.allow_unisolated = true/);
+    expect(warning?.msg).toMatch(/worker jobs run only with runner\.allow_unisolated = true/);
   });
 
   it("gives the named driver", async () => {
@@ -64,7 +64,7 @@ describe("selectDriver", () => {
     const { logger } = capturingLogger();
     const error = await failure(selectDriver(settings("bwrap"), logger, { bwrapPath: "/nonexistent/bwrap" }));
     expect(error.code).toBe(Code.FailedPrecondition);
-    expect(error.rawMessage).toMatch(/supervisor\.driver is "bwrap".*apt-get install bubblewrap.*"process"/);
+    expect(error.rawMessage).toMatch(/runner\.driver is "bwrap".*apt-get install bubblewrap.*"process"/);
   });
 
   it("refuses an explicit docker without an engine, naming where it looked", async () => {
@@ -96,7 +96,7 @@ describe("selectDriver", () => {
       const { logger } = capturingLogger();
       const error = await failure(selectDriver(settings, logger));
       expect(error.code).toBe(Code.FailedPrecondition);
-      expect(error.rawMessage).toMatch(/no cluster is reachable; set supervisor\.kubernetes\.kubeconfig/);
+      expect(error.rawMessage).toMatch(/no cluster is reachable; set runner\.kubernetes\.kubeconfig/);
     } finally {
       await fake.close();
       await dir.remove();
@@ -104,7 +104,7 @@ describe("selectDriver", () => {
   });
 });
 
-describe("selectDriver and supervisor.bwrap's limits", () => {
+describe("selectDriver and runner.bwrap's limits", () => {
   let workspace: Workspace;
   beforeAll(async () => {
     workspace = await makeWorkspace();

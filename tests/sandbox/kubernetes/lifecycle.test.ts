@@ -102,7 +102,7 @@ describeIfAvailable("kubernetes sandbox lifecycle", await kubeRequirement(), () 
       driverFor(target, { image, startTimeoutSeconds: PULL_TIMEOUT_SECONDS }).start(specFor(workspace.worktree, owner)),
       Code.FailedPrecondition,
       new RegExp(
-        `^sandbox pod ${target.namespace}/pushpals-job-[a-z0-9-]+ failed to start: phase Pending.*container waiting: ImagePullBackOff.*event Failed: Failed to pull image "registry\\.invalid/pushpals/no-such-image:1".*check supervisor\\.kubernetes\\.image`,
+        `^sandbox pod ${target.namespace}/pushpals-job-[a-z0-9-]+ failed to start: phase Pending.*container waiting: ImagePullBackOff.*event Failed: Failed to pull image "registry\\.invalid/pushpals/no-such-image:1".*check runner\\.kubernetes\\.image`,
         "s",
       ),
     );
@@ -142,13 +142,13 @@ describeIfAvailable("kubernetes sandbox lifecycle", await kubeRequirement(), () 
     await expectConnectError(
       driverFor(target, { namespace }).start(specFor(workspace.worktree, "namespace-runner")),
       Code.FailedPrecondition,
-      new RegExp(`create namespace ${namespace} \\(kubectl create namespace ${namespace}\\) or set supervisor\\.kubernetes\\.namespace`),
+      new RegExp(`create namespace ${namespace} \\(kubectl create namespace ${namespace}\\) or set runner\\.kubernetes\\.namespace`),
     );
     const missing = join(workspace.dir.path, "no-kubeconfig.yaml");
     await expectConnectError(
       driverFor(target, { kubeconfig: missing }).start(specFor(workspace.worktree, "kubeconfig-runner")),
       Code.FailedPrecondition,
-      /^cannot load .*no-kubeconfig\.yaml: .*set supervisor\.kubernetes\.kubeconfig \(PUSHPALS_KUBECONFIG\)/,
+      /^cannot load .*no-kubeconfig\.yaml: .*set runner\.kubernetes\.kubeconfig \(PUSHPALS_KUBECONFIG\)/,
     );
   });
 

@@ -148,7 +148,7 @@ describeIfAvailable("kubernetes sandbox pod", await kubeRequirement(), () => {
     await expectConnectError(
       driver.start({ ...spec, modelSocket: true }),
       Code.FailedPrecondition,
-      /kubernetes driver cannot give an agent CLI its model yet.*use supervisor\.driver "bwrap" or "docker"/,
+      /kubernetes driver cannot give an agent CLI its model yet.*use runner\.driver "bwrap" or "docker"/,
     );
     await expectConnectError(driver.start({ ...spec, jobId: "bad id" }), Code.InvalidArgument, /^spec\.jobId: /);
     if (target.fake) expect(target.fake.requests.length).toBe(requestsBefore);
