@@ -53,8 +53,8 @@ export function approvalService({ store, bus, commit, config, logger }: ControlP
       return { approval };
     },
 
-    async listApprovals(req) {
-      parseRequest(requests.listApprovalsRequest, req);
+    async listApprovals(message) {
+      const req = parseRequest(requests.listApprovalsRequest, message);
       const limit = pageLimit(req.pageSize);
       const approvals = await store.listApprovals({
         sessionId: req.sessionId || undefined,

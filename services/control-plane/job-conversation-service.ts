@@ -32,16 +32,16 @@ export function jobConversationMethods({ store, hub, commit, config }: ControlPl
     record(state.job.sessionId, state.job.id, { case: "questionAnswered", value: create(QuestionAnsweredSchema, { text, author, questionSeq: state.openQuestionSeq }) });
 
   return {
-    async sendToJob(req) {
-      parseRequest(requests.sendToJobRequest, req);
+    async sendToJob(message) {
+      const req = parseRequest(requests.sendToJobRequest, message);
       const state = await runningJobConversation(store, req.jobId);
       // The agent is waiting on its question: whatever the person says now is the answer.
       if (state.openQuestionSeq !== undefined) return { event: await answer(state, req.text, req.author) };
       return { event: await record(state.job.sessionId, state.job.id, { case: "jobFollowUp", value: create(JobFollowUpSchema, { text: req.text, author: req.author }) }) };
     },
 
-    async answerQuestion(req) {
-      parseRequest(requests.answerQuestionRequest, req);
+    async answerQuestion(message) {
+      const req = parseRequest(requests.answerQuestionRequest, message);
       const state = await runningJobConversation(store, req.jobId);
       if (state.openQuestionSeq === undefined) {
         throw failedPrecondition(`job ${req.jobId} has no open question; send the agent a message instead (SendToJob, pushpals send ${req.jobId} …)`);
@@ -49,23 +49,23 @@ export function jobConversationMethods({ store, hub, commit, config }: ControlPl
       return { event: await answer(state, req.text, req.author) };
     },
 
-    async pauseJob(req) {
-      parseRequest(requests.pauseJobRequest, req);
+    async pauseJob(message) {
+      const req = parseRequest(requests.pauseJobRequest, message);
       const state = await runningJobConversation(store, req.jobId);
       if (state.paused)
         throw failedPrecondition(`job ${req.jobId} is paused already; run commands in it (pushpals shell ${req.jobId}) or resume it (pushpals resume ${req.jobId})`);
       return { event: await record(state.job.sessionId, state.job.id, { case: "jobPaused", value: create(JobPausedSchema, { author: req.author, reason: req.reason }) }) };
     },
 
-    async resumeJob(req) {
-      parseRequest(requests.resumeJobRequest, req);
+    async resumeJob(message) {
+      const req = parseRequest(requests.resumeJobRequest, message);
       const state = await runningJobConversation(store, req.jobId);
       if (!state.paused) throw failedPrecondition(`job ${req.jobId} is not paused; pause it first (pushpals pause ${req.jobId})`);
       return { event: await record(state.job.sessionId, state.job.id, { case: "jobResumed", value: create(JobResumedSchema, { author: req.author, finish: req.finish }) }) };
     },
 
-    async runInJob(req, ctx) {
-      parseRequest(requests.runInJobRequest, req);
+    async runInJob(message, ctx) {
+      const req = parseRequest(requests.runInJobRequest, message);
       const state = await runningJobConversation(store, req.jobId);
       if (!state.paused) throw failedPrecondition(`job ${req.jobId} is not paused; pause it first (pushpals pause ${req.jobId}) so the agent stops after its current command`);
       const commandId = randomUUID();

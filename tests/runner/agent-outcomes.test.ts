@@ -92,7 +92,7 @@ describe(`what the person sees when the agent's job fails (${driver} sandbox)`, 
     // The error event's line says what failed and what to do; the failed line after it quotes the output, indented.
     const chat = events.flatMap((e) => describeEvent(e, plainStyle).line ?? []);
     const errorLine = chat.find((line) => line.startsWith("✗ the agent stopped (validation_failed)"));
-    expect(errorLine).toMatch(/then submit the request again — .* \(failed_precondition\)$/);
+    expect(errorLine).toMatch(/then submit the request again — .* \(failed precondition\)$/);
     expect(errorLine).not.toContain("\n");
     const failedLine = chat.find((line) => line.startsWith(`✗ job ${job.id} failed: `));
     expect(failedLine).toContain("\n  --- summary lines (picked from the whole output) ---\n  1,200 passing (3s)\n  55 failing\n");

@@ -18,6 +18,11 @@ export const requestApprovalRequest = z.object({
   timeoutAction: enumValue(ApprovalTimeoutActionSchema, { allowUnspecified: true }),
 });
 export const getApprovalRequest = z.object({ id: approvalId, wait: duration({ minMs: 0, maxMs: 10 * 60_000 }) });
-export const listApprovalsRequest = z.object({ sessionId: z.string().refine((v) => v === "" || /^ses_/.test(v), "must be empty or a session id (ses_…)"), pageSize, pageToken });
+export const listApprovalsRequest = z.object({
+  sessionId: z.string().refine((v) => v === "" || /^ses_/.test(v), "must be empty or a session id (ses_…)"),
+  pendingOnly: z.boolean(),
+  pageSize,
+  pageToken,
+});
 export const approveRequest = z.object({ id: approvalId, answeredBy, comment: text("comment", 4000) });
 export const denyRequest = z.object({ id: approvalId, answeredBy, comment: requiredText("reason for the denial (the waiting work ends with it)", 4000) });

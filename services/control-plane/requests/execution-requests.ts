@@ -50,7 +50,7 @@ const author = text("author", 100);
 export const sendToJobRequest = z.object({ jobId, text: requiredText("text", 16 * 1024), author });
 export const answerQuestionRequest = z.object({ jobId, text: requiredText("text", 16 * 1024), author });
 export const pauseJobRequest = z.object({ jobId, author, reason: text("reason", 1000) });
-export const resumeJobRequest = z.object({ jobId, author });
+export const resumeJobRequest = z.object({ jobId, author, finish: z.boolean() });
 export const runInJobRequest = z.object({
   jobId,
   command: requiredText("command", 16 * 1024),
