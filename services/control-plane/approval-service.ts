@@ -6,7 +6,7 @@ import { notFound } from "../../shared/errors.js";
 import { parseRequest } from "../../shared/rpc/validate.js";
 import { durationMs } from "../../shared/time.js";
 import type { ControlPlaneDeps } from "./deps.js";
-import { decodePageToken, encodePageToken, pageLimit } from "./page-token.js";
+import { decodePageToken, keysetPage, pageLimit } from "./page-token.js";
 import * as requests from "./requests/approval-requests.js";
 
 const APPROVAL_ID = /^apr_[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -62,8 +62,8 @@ export function approvalService({ store, bus, commit, config, logger }: ControlP
         limit: limit + 1,
         after: decodePageToken(req.pageToken, APPROVAL_ID),
       });
-      const page = approvals.slice(0, limit);
-      return { approvals: page, nextPageToken: approvals.length > limit ? encodePageToken(page.at(-1)?.id) : "" };
+      const { page, nextPageToken } = keysetPage(approvals, limit);
+      return { approvals: page, nextPageToken };
     },
 
     async approve(req) {

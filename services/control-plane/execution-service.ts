@@ -9,7 +9,7 @@ import { parseRequest } from "../../shared/rpc/validate.js";
 import { toTimestamp } from "../../shared/time.js";
 import type { ControlPlaneDeps } from "./deps.js";
 import { followSessionEvents } from "./event-follower.js";
-import { decodePageToken, encodePageToken, pageLimit } from "./page-token.js";
+import { decodePageToken, keysetPage, pageLimit } from "./page-token.js";
 import { jobConversationMethods } from "./job-conversation-service.js";
 import * as requests from "./requests/execution-requests.js";
 
@@ -48,8 +48,8 @@ export function executionService(deps: ControlPlaneDeps): ServiceImpl<typeof Exe
       const { pageSize, pageToken } = parseRequest(requests.listWorkersRequest, req);
       const limit = pageLimit(pageSize, LIST_PAGE);
       const workers = await store.listWorkers({ limit: limit + 1, after: decodePageToken(pageToken, WORKER_ID) });
-      const page = workers.slice(0, limit);
-      return { workers: page, nextPageToken: workers.length > limit ? encodePageToken(page.at(-1)?.id) : "" };
+      const { page, nextPageToken } = keysetPage(workers, limit);
+      return { workers: page, nextPageToken };
     },
 
     async appendJobLogs(message) {
@@ -105,8 +105,8 @@ export function executionService(deps: ControlPlaneDeps): ServiceImpl<typeof Exe
       if (!(await store.getItem(jobId))) throw notFound("job", jobId);
       const limit = pageLimit(pageSize, LIST_PAGE);
       const artifacts = await store.listArtifacts(jobId, { limit: limit + 1, after: decodePageToken(pageToken, ARTIFACT_ID) });
-      const page = artifacts.slice(0, limit);
-      return { artifacts: page, nextPageToken: artifacts.length > limit ? encodePageToken(page.at(-1)?.id) : "" };
+      const { page, nextPageToken } = keysetPage(artifacts, limit);
+      return { artifacts: page, nextPageToken };
     },
 
     async getArtifact(message) {

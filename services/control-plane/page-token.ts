@@ -35,3 +35,12 @@ export function decodeSeqToken(token: string, sessionId: string): bigint {
 export function pageLimit(pageSize: number, fallback = 50): number {
   return pageSize === 0 ? fallback : pageSize;
 }
+
+/**
+ * One keyset page out of `limit + 1` rows fetched: the first `limit`, and a token for the next
+ * page only when the extra row shows there is one.
+ */
+export function keysetPage<T extends { id: string }>(rows: T[], limit: number): { page: T[]; nextPageToken: string } {
+  const page = rows.slice(0, limit);
+  return { page, nextPageToken: rows.length > limit ? encodePageToken(page.at(-1)?.id) : "" };
+}

@@ -10,7 +10,7 @@ import { currentTraceParent } from "../../shared/telemetry/trace-context.js";
 import { durationMs, toTimestamp } from "../../shared/time.js";
 import { claimWithin } from "./claim-waiter.js";
 import type { ControlPlaneDeps } from "./deps.js";
-import { decodePageToken, encodePageToken, pageLimit } from "./page-token.js";
+import { decodePageToken, keysetPage, pageLimit } from "./page-token.js";
 import * as requests from "./requests/queue-requests.js";
 
 export function queueService({ store, bus, commit, config }: ControlPlaneDeps): ServiceImpl<typeof QueueService> {
@@ -106,8 +106,8 @@ export function queueService({ store, bus, commit, config }: ControlPlaneDeps): 
         limit: limit + 1,
         before: decodePageToken(req.pageToken, ITEM_ID),
       });
-      const page = items.slice(0, limit);
-      return { items: page, nextPageToken: items.length > limit ? encodePageToken(page.at(-1)?.id) : "" };
+      const { page, nextPageToken } = keysetPage(items, limit);
+      return { items: page, nextPageToken };
     },
 
     async getSlo(message) {

@@ -8,7 +8,7 @@ import { toTimestamp } from "../../shared/time.js";
 import { committedEvents } from "./commit.js";
 import type { ControlPlaneDeps } from "./deps.js";
 import { followSessionEvents } from "./event-follower.js";
-import { decodePageToken, decodeSeqToken, encodePageToken, encodeSeqToken, pageLimit } from "./page-token.js";
+import { decodePageToken, decodeSeqToken, encodeSeqToken, keysetPage, pageLimit } from "./page-token.js";
 import * as requests from "./requests/session-requests.js";
 
 const SESSION_ID = /^ses_[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -32,8 +32,8 @@ export function sessionService({ store, hub, commit, config }: ControlPlaneDeps)
       const req = parseRequest(requests.listSessionsRequest, message);
       const limit = pageLimit(req.pageSize);
       const sessions = await store.listSessions({ limit: limit + 1, before: decodePageToken(req.pageToken, SESSION_ID) });
-      const page = sessions.slice(0, limit);
-      return { sessions: page, nextPageToken: sessions.length > limit ? encodePageToken(page.at(-1)?.id) : "" };
+      const { page, nextPageToken } = keysetPage(sessions, limit);
+      return { sessions: page, nextPageToken };
     },
 
     async postMessage(message) {
