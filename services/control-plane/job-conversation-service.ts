@@ -34,7 +34,7 @@ export function jobConversationMethods({ store, hub, commit, config }: ControlPl
   return {
     async sendToJob(message) {
       const req = parseRequest(requests.sendToJobRequest, message);
-      const state = await runningJobConversation(store, req.jobId);
+      const state = await runningJobConversation(store, req.jobId, { betweenAttempts: true });
       // The agent is waiting on its question: whatever the person says now is the answer.
       if (state.openQuestionSeq !== undefined) return { event: await answer(state, req.text, req.author) };
       return { event: await record(state.job.sessionId, state.job.id, { case: "jobFollowUp", value: create(JobFollowUpSchema, { text: req.text, author: req.author }) }) };
@@ -42,7 +42,7 @@ export function jobConversationMethods({ store, hub, commit, config }: ControlPl
 
     async answerQuestion(message) {
       const req = parseRequest(requests.answerQuestionRequest, message);
-      const state = await runningJobConversation(store, req.jobId);
+      const state = await runningJobConversation(store, req.jobId, { betweenAttempts: true });
       if (state.openQuestionSeq === undefined) {
         throw failedPrecondition(`job ${req.jobId} has no open question; send the agent a message instead (SendToJob, pushpals send ${req.jobId} …)`);
       }
@@ -59,7 +59,7 @@ export function jobConversationMethods({ store, hub, commit, config }: ControlPl
 
     async resumeJob(message) {
       const req = parseRequest(requests.resumeJobRequest, message);
-      const state = await runningJobConversation(store, req.jobId);
+      const state = await runningJobConversation(store, req.jobId, { betweenAttempts: true });
       if (!state.paused) throw failedPrecondition(`job ${req.jobId} is not paused; pause it first (pushpals pause ${req.jobId})`);
       return { event: await record(state.job.sessionId, state.job.id, { case: "jobResumed", value: create(JobResumedSchema, { author: req.author, finish: req.finish }) }) };
     },

@@ -14,13 +14,17 @@ export interface JobConversationState {
 const PAGE = 1000;
 
 /**
- * The job, which must be running (claimed), and its conversation state in the current attempt:
- * a claim starts afresh, so a question or pause of an attempt that ended counts no more.
+ * The job, which must be running (claimed), and its conversation state over all its attempts: a
+ * question or a pause an attempt left open when its runner died stays open, and the job's next
+ * attempt takes it up (it starts from the checkpoint with that conversation). With `betweenAttempts`
+ * a job back in the queue after such an attempt (pending, claimed before) is accepted too: an
+ * answer or a follow-up then waits in its log for the next attempt.
  */
-export async function runningJobConversation(store: Store, jobId: string): Promise<JobConversationState> {
+export async function runningJobConversation(store: Store, jobId: string, options: { betweenAttempts?: boolean } = {}): Promise<JobConversationState> {
   const job = await store.getItem(jobId);
   if (!job || job.queue !== QueueName.JOBS) throw notFound("job", jobId);
-  if (job.status !== ItemStatus.CLAIMED) {
+  const waitingForRetry = options.betweenAttempts === true && job.status === ItemStatus.PENDING && job.attempts > 0;
+  if (job.status !== ItemStatus.CLAIMED && !waitingForRetry) {
     throw failedPrecondition(
       `job ${jobId} is ${ItemStatus[job.status].toLowerCase()}, not running; only a running job takes messages, answers, pauses and commands (see pushpals jobs)`,
     );
@@ -30,10 +34,6 @@ export async function runningJobConversation(store: Store, jobId: string): Promi
     const events = await store.listEvents({ sessionId: job.sessionId, afterSeq, limit: PAGE, itemId: jobId });
     for (const event of events) {
       switch (event.payload.case) {
-        case "jobClaimed":
-          state.openQuestionSeq = undefined;
-          state.paused = false;
-          break;
         case "agentQuestion":
           state.openQuestionSeq = event.seq;
           break;

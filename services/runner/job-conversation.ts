@@ -3,7 +3,7 @@ import { AgentQuestionSchema, EventSchema, ShellResultSchema, type Event, type S
 import type { Clients } from "../../shared/clients.js";
 import { errorMessage } from "../../shared/errors.js";
 import type { Logger } from "../../shared/log.js";
-import type { AgentConversation, PauseEnd, PersonMessage } from "./agent/agent-types.js";
+import type { AgentConversation, EarlierTurn, PauseEnd, PersonMessage, WaitingFor } from "./agent/agent-types.js";
 import { boundedText, joinClipped } from "./agent/bounded-text.js";
 import type { Sandbox } from "../../sandbox/driver.js";
 import { rejectOnAbort } from "../../shared/llm/reject-on-abort.js";
@@ -24,13 +24,23 @@ export interface HoldableClock {
   release(): void;
 }
 
+/** Saves the job's work in progress before it waits on a person (see workspace/checkpoint.ts). */
+export type Checkpointer = (note: string) => Promise<void>;
+
 export interface JobConversation {
   /** What the agent talks to. */
   readonly agent: AgentConversation;
+  /**
+   * The job's events recorded before the watch began (every attempt's), oldest first; once,
+   * before any receive. A question or a pause an earlier attempt left open stays open.
+   */
+  preload(history: readonly Event[]): void;
   /** An event of CONVERSATION_EVENTS, in log order. */
   receive(event: Event): void;
-  /** Once the sandbox runs: a paused job's shell commands run in it; the clock stops while the job waits. */
-  attach(sandbox: Sandbox, clock: HoldableClock): void;
+  /** Once the sandbox runs: a paused job's shell commands run in it; the clock stops while the job waits; the work is checkpointed before each wait. */
+  attach(sandbox: Sandbox, clock: HoldableClock, checkpoint?: Checkpointer): void;
+  /** What the job waits on now, for the heartbeat; undefined while it works. */
+  waitingFor(): WaitingFor | undefined;
 }
 
 /**
@@ -56,14 +66,30 @@ export function jobConversation(options: JobConversationOptions): JobConversatio
   let answered: ((answer: PersonMessage) => void) | undefined;
   let sandbox: Sandbox | undefined;
   let clock: HoldableClock | undefined;
+  let checkpoint: Checkpointer | undefined;
+  let waiting: WaitingFor | undefined;
   let shellQueue = Promise.resolve();
+  /** The earlier attempts' turns, handed to the agent once; and their question, while unanswered. */
+  const earlier: EarlierTurn[] = [];
+  let carriedAnswer: Promise<PersonMessage> | undefined;
 
   const record = (payload: Event["payload"]) => sessions.appendEvents({ sessionId, events: [create(EventSchema, { itemId: jobId, payload })] });
-  const waitingOnPerson = async <T>(wait: Promise<T>): Promise<T> => {
-    clock?.hold();
+  const saveWork = async (note: string) => {
     try {
-      return await wait;
+      await checkpoint?.(note);
+    } catch (error) {
+      logger.warn({ err: error }, "could not checkpoint the job's worktree before waiting; a runner that dies now loses the work so far");
+    }
+  };
+  /** The work is checkpointed before the wait begins (before the person is asked), so an answer never finds it unsaved. */
+  const waitingOnPerson = async <T>(kind: WaitingFor, wait: () => Promise<T>, save = true): Promise<T> => {
+    clock?.hold();
+    waiting = kind;
+    try {
+      if (save) await saveWork(`waiting for ${kind === "paused" ? "the end of a pause" : `an ${kind}`}`);
+      return await wait();
     } finally {
+      waiting = undefined;
       clock?.release();
     }
   };
@@ -84,6 +110,8 @@ export function jobConversation(options: JobConversationOptions): JobConversatio
       }
     }
     logger.info({ commandId: command.commandId, author: command.author, exitCode: result.exitCode }, "ran a person's command in the paused job's sandbox");
+    // What the person changed survives a runner that dies before the job resumes.
+    if (sandbox && paused) await saveWork(`after ${command.author || "a person"}'s command in the paused job`);
     await record({ case: "shellResult", value: create(ShellResultSchema, result) }).catch((error: unknown) =>
       logger.warn({ err: error, commandId: command.commandId }, "could not record a shell command's result; the person's call will time out"),
     );
@@ -94,21 +122,30 @@ export function jobConversation(options: JobConversationOptions): JobConversatio
     isPaused: () => paused,
     async waitWhilePaused(signal) {
       if (!paused) return { finish: false, author: "" };
-      return waitingOnPerson(rejectOnAbort(new Promise<PauseEnd>((resolve) => (pauseEnded = resolve)), signal));
+      return waitingOnPerson("paused", () => rejectOnAbort(new Promise<PauseEnd>((resolve) => (pauseEnded = resolve)), signal));
     },
     async ask(question, step, signal) {
-      const answer = new Promise<PersonMessage>((resolve) => (answered = resolve));
-      // Recorded after the resolver is set: an answer cannot come before its question is in the log.
-      await record({ case: "agentQuestion", value: create(AgentQuestionSchema, { text: question, step }) });
-      logger.info({ step }, "the agent asked the person a question; the job waits for the answer");
-      return waitingOnPerson(rejectOnAbort(answer, signal));
+      return waitingOnPerson("answer", async () => {
+        const answer = new Promise<PersonMessage>((resolve) => (answered = resolve));
+        // Recorded after the resolver is set: an answer cannot come before its question is in the log.
+        await record({ case: "agentQuestion", value: create(AgentQuestionSchema, { text: question, step }) });
+        logger.info({ step }, "the agent asked the person a question; the job waits for the answer");
+        return rejectOnAbort(answer, signal);
+      });
+    },
+    async earlier(signal) {
+      // Restored from the checkpoint already: nothing new to save while the carried question waits.
+      const carried = carriedAnswer;
+      if (carried) await waitingOnPerson("answer", () => rejectOnAbort(carried, signal), false);
+      carriedAnswer = undefined;
+      return earlier.splice(0);
     },
     async approveCommand(command, step, signal) {
       const rule = approvals ? commandApprovalRule(command, approvals.policy.command) : undefined;
       if (!approvals || !rule) return undefined;
       if (rule.action === "deny") return `the operator's ${rule.rule}, and it denies such commands`;
       logger.info({ step, rule: rule.rule }, "the agent's command needs approval; the job waits for the answer");
-      const approval = await waitingOnPerson(
+      const approval = await waitingOnPerson("approval", () =>
         askAndWait(
           approvals.client,
           approvals.policy,
@@ -121,11 +158,42 @@ export function jobConversation(options: JobConversationOptions): JobConversatio
     },
   };
 
-  return {
+  const conversation: JobConversation = {
     agent,
-    attach(running, jobClock) {
+    waitingFor: () => waiting,
+    attach(running, jobClock, save) {
       sandbox = running;
       clock = jobClock;
+      checkpoint = save;
+    },
+    preload(history) {
+      const claims = history.filter((event) => event.payload.case === "jobClaimed").length;
+      if (claims <= 1) {
+        // A first attempt: what came before the watch is this attempt's, delivered as it would be live.
+        for (const event of history) if (CONVERSATION_EVENTS.has(event.payload.case ?? "")) conversation.receive(event);
+        return;
+      }
+      let open = false;
+      for (const { payload } of history) {
+        if (payload.case === "agentQuestion") {
+          earlier.push({ kind: "question", text: payload.value.text, author: "" });
+          open = true;
+        } else if (payload.case === "questionAnswered") {
+          earlier.push({ kind: "answer", text: payload.value.text, author: payload.value.author });
+          open = false;
+        } else if (payload.case === "jobFollowUp") {
+          earlier.push({ kind: "follow_up", text: payload.value.text, author: payload.value.author });
+        } else if (payload.case === "jobPaused") paused = true;
+        else if (payload.case === "jobResumed") paused = false;
+      }
+      if (open) {
+        // The earlier attempt's question stays the open one: its answer, when it comes, belongs to the earlier turns.
+        carriedAnswer = new Promise<PersonMessage>((resolve) => (answered = resolve)).then((answer) => {
+          earlier.push({ kind: "answer", text: answer.text, author: answer.author });
+          return answer;
+        });
+      }
+      logger.info({ turns: earlier.length, openQuestion: open, paused }, "the job's earlier attempts talked with the person; the agent starts with that conversation");
     },
     receive(event) {
       const payload = event.payload;
@@ -157,4 +225,5 @@ export function jobConversation(options: JobConversationOptions): JobConversatio
       }
     },
   };
+  return conversation;
 }

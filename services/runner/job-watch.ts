@@ -13,6 +13,12 @@ export interface JobWatchOptions {
   /** A person's words to the job (CONVERSATION_EVENTS of job-conversation.ts), in log order. */
   onConversation?(event: Event): void;
   conversationEvents?: ReadonlySet<string>;
+  /**
+   * Once the starting point is fixed and before the stream is read: the job's events up to it
+   * (the conversation of earlier attempts) are read here, so none falls between the two. A
+   * failure retries with the stream's backoff.
+   */
+  onStart?(afterSeq: bigint): Promise<void>;
   signal: AbortSignal;
   logger: Logger;
 }
@@ -42,9 +48,14 @@ export function watchJobEvents(options: JobWatchOptions): { started: Promise<voi
   const done = (async () => {
     let afterSeq: bigint | undefined;
     let failures = 0;
+    let readHistory = options.onStart === undefined;
     while (!signal.aborted) {
       try {
         afterSeq ??= (await sessions.getSession({ sessionId }, { signal })).session?.lastSeq ?? 0n;
+        if (!readHistory) {
+          await options.onStart?.(afterSeq);
+          readHistory = true;
+        }
         markStarted();
         for await (const response of sessions.streamEvents({ sessionId, afterSeq, itemId: jobId }, { signal })) {
           failures = 0;

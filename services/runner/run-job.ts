@@ -1,7 +1,10 @@
 import { FailMode } from "../../gen/pushpals/v1/queues_pb.js";
 import { errorMessage, leaseLostDetail } from "../../shared/errors.js";
 import type { Sandbox } from "../../sandbox/driver.js";
-import { commitTree, diffOf, type JobWorkspace, type StartPoint } from "./workspace/index.js";
+import { commitTree, diffOf, inspectChanges, type JobWorkspace, type StartPoint } from "./workspace/index.js";
+import { dropCheckpoint, findCheckpoint, restoreCheckpoint, saveCheckpoint } from "./workspace/checkpoint.js";
+import { readJobHistory } from "./job-history.js";
+import { checkChange } from "./scope-check.js";
 import { watchJobEvents } from "./job-watch.js";
 import { commitMessage } from "./commit-message.js";
 import { completeJob, enqueueCompletion } from "./completion.js";
@@ -16,7 +19,7 @@ import type { GitDirWatch } from "./git-dir-guard.js";
 import type { LaneArtifact } from "./lanes/lane.js";
 import { laneSandboxSpec } from "./lanes/lane-sandbox.js";
 import { keepJobLease } from "./job-lease.js";
-import { CONVERSATION_EVENTS, jobConversation } from "./job-conversation.js";
+import { CONVERSATION_EVENTS, jobConversation, type JobConversation } from "./job-conversation.js";
 import type { ClaimedJob, JobEnding, RunnerContext } from "./runner-context.js";
 import { stageCheckedChange } from "./scope-stage.js";
 import { clipEnd } from "../../shared/text/clip.js";
@@ -33,7 +36,24 @@ const MAX_ERROR_CHARS = 16_000;
  * in the job's events. Whatever happens, the sandbox is stopped and the worktree removed; a job
  * whose lease was lost is left alone (no commit, no completion, no Fail).
  */
-export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobStop): Promise<JobEnding> {
+export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobStop, watchers: JobWatchers = {}): Promise<JobEnding> {
+  const ending = await runJobAttempt(ctx, claimed, stop, watchers);
+  // A job that ended for good needs its checkpoint no more; one that may run again keeps it.
+  if (ending === "completed" || ending === "failed" || ending === "cancelled") {
+    await dropCheckpoint(ctx.repo, claimed.item.id).catch((error: unknown) =>
+      ctx.logger.warn({ err: error, jobId: claimed.item.id }, "could not remove the job's checkpoint ref; it is harmless"),
+    );
+  }
+  return ending;
+}
+
+/** What the claim loop learns of a running job (its heartbeat reports it). */
+export interface JobWatchers {
+  /** Called once the job's conversation exists: what it waits on, asked at each heartbeat. */
+  onConversation?(waitingFor: JobConversation["waitingFor"]): void;
+}
+
+async function runJobAttempt(ctx: RunnerContext, claimed: ClaimedJob, stop: JobStop, watchers: JobWatchers): Promise<JobEnding> {
   const { item: job, leaseToken } = claimed;
   const { clients, supervisor } = ctx;
   const logger = ctx.logger.child({ jobId: job.id, sessionId: job.sessionId, attempt: job.attempts });
@@ -46,6 +66,7 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
     logger,
     approvals: { client: clients.approvals, policy: ctx.approvals },
   });
+  watchers.onConversation?.(conversation.waitingFor);
   const watch = watchJobEvents({
     sessions: clients.sessions,
     sessionId: job.sessionId,
@@ -56,6 +77,7 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
     onGone: (detail) => stop.stop({ kind: "lease_lost", detail }),
     conversationEvents: CONVERSATION_EVENTS,
     onConversation: (event) => conversation.receive(event),
+    onStart: async (afterSeq) => conversation.preload(await readJobHistory(clients.sessions, job.sessionId, job.id, afterSeq, watching.signal)),
     logger,
   });
   const log = openJobLog({
@@ -97,13 +119,23 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
     await lease.confirm(); // a cancel requested before the watch began is seen here
     const { task, lane } = jobTask(job, ctx.lanes);
     const budgets = jobBudgets(supervisor, task.planning?.budgets);
-    const start: StartPoint = task.baseRef ? { ref: task.baseRef, reason: "the job names its base_ref" } : await ctx.startPoint(stop.signal);
+    const checkpoint = await findCheckpoint(ctx.repo, job.id, stop.signal);
+    const start: StartPoint = checkpoint
+      ? { ref: checkpoint.baseSha, sha: checkpoint.baseSha, reason: "where an earlier attempt of the job took its checkpoint" }
+      : task.baseRef
+        ? { ref: task.baseRef, reason: "the job names its base_ref" }
+        : await ctx.startPoint(stop.signal);
 
     const at = start.sha ? ` at ${start.sha.slice(0, 12)}` : "";
     await events.stage("workspace", `git worktree on agent/${ctx.workerId}/${job.id} from ${start.ref}${at} (${start.reason})`);
     const made = await ctx.workspaces.create({ jobId: job.id, baseRef: start.sha ?? start.ref, signal: stop.signal });
     workspace = made;
     logger.info({ worktree: made.path, baseSha: made.baseSha, warm: made.warm }, "job worktree ready");
+    if (checkpoint) {
+      await restoreCheckpoint(made, checkpoint, stop.signal);
+      await log.system(`[workspace] restored the checkpoint ${checkpoint.sha.slice(0, 12)} of an earlier attempt (its runner stopped while the job waited on a person)`);
+      logger.info({ checkpoint: checkpoint.sha }, "job worktree restored from an earlier attempt's checkpoint");
+    }
     gitWatch = await ctx.gitDirGuard.watch({ jobId: job.id, gitDir: made.gitDir }, logger);
 
     const prepared: PreparedEnvironment | undefined = await runSetupStage({
@@ -142,7 +174,18 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
 
     const armed = armWallTime(budgets, (detail) => stop.stop({ kind: "budget", detail }));
     wall = armed;
-    conversation.attach(sandbox, armed);
+    const running = sandbox;
+    conversation.attach(running, armed, async (note) => {
+      // The policy first: a refused file never reaches .git/objects, not even in a checkpoint.
+      await running.copyOut(made.path);
+      const verdict = checkChange(await inspectChanges(made, stop.signal), ctx.policy, task.planning?.scope);
+      if (!verdict.ok) {
+        logger.warn({ problem: verdict.message }, "the worktree breaks the policy or scope as it stands; not checkpointed");
+        return;
+      }
+      const sha = await saveCheckpoint(made, job.id, note, stop.signal);
+      logger.info({ checkpoint: sha, note }, "checkpointed the job's worktree before waiting on a person");
+    });
     const result = await lane.run({ jobId: job.id, task, sandbox, log, events, budgets, signal: stop.signal, putArtifact, logger, conversation: conversation.agent });
     wall.disarm();
     stop.throwIfStopped();

@@ -46,6 +46,17 @@ export interface PersonMessage {
   author: string;
 }
 
+/** One turn of a job's conversation with the person, as an earlier attempt of the job had it. */
+export interface EarlierTurn {
+  kind: "question" | "answer" | "follow_up";
+  text: string;
+  /** Who answered or wrote; empty for the agent's questions. */
+  author: string;
+}
+
+/** What the agent waits on while its budget clock is stopped. */
+export type WaitingFor = "approval" | "answer" | "paused";
+
 /** How a pause ended: the agent goes on, or the job finishes with what is in its worktree. */
 export interface PauseEnd {
   finish: boolean;
@@ -69,6 +80,12 @@ export interface AgentConversation {
    * it, or the person asked denied it). Absent: every command may run.
    */
   approveCommand?(command: string, step: number, signal: AbortSignal): Promise<string | undefined>;
+  /**
+   * Once, before the first step: the conversation of the job's earlier attempts (a runner that
+   * died while the job waited), oldest first; empty on a first attempt. When an earlier
+   * attempt's question is still open it waits for the answer first. Absent: none.
+   */
+  earlier?(signal: AbortSignal): Promise<EarlierTurn[]>;
 }
 
 /** What every backend is given for one job. */

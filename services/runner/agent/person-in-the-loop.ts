@@ -1,4 +1,4 @@
-import type { AgentConversation, AgentReporter } from "./agent-types.js";
+import type { AgentConversation, AgentReporter, EarlierTurn } from "./agent-types.js";
 import type { Budget } from "./budget.js";
 import { Submitted } from "./control-flow.js";
 import type { AgentPrompts } from "./prompts.js";
@@ -23,6 +23,7 @@ export function personInTheLoop(options: {
   reporter: AgentReporter;
 }): PersonInTheLoop {
   const { conversation, budget, trajectory, prompts, reporter } = options;
+  let started = false;
   const waiting = async <T>(wait: () => Promise<T>): Promise<T> => {
     budget.hold();
     try {
@@ -35,6 +36,14 @@ export function personInTheLoop(options: {
   return {
     async beforeStep() {
       if (!conversation) return;
+      if (!started) {
+        started = true;
+        const turns = conversation.earlier ? await waiting(() => conversation.earlier!(budget.signal)) : [];
+        if (turns.length > 0) {
+          await reporter.log(`an earlier attempt of this job talked with the person (${turns.length} turns); the agent starts with that conversation`);
+          trajectory.say("user", prompts.render("person-earlier", { conversation: earlierConversationText(turns) }));
+        }
+      }
       if (conversation.isPaused()) {
         await reporter.log("paused by a person: the agent waits (pushpals shell runs commands in the sandbox meanwhile)");
         const end = await waiting(() => conversation.waitWhilePaused(budget.signal));
@@ -56,4 +65,15 @@ export function personInTheLoop(options: {
       trajectory.say("user", prompts.render("person-answer", { author: answer.author || "the person", question, answer: answer.text }));
     },
   };
+}
+
+/** The earlier attempts' turns as the agent reads them, one paragraph each. */
+export function earlierConversationText(turns: readonly EarlierTurn[]): string {
+  return turns
+    .map((turn) => {
+      if (turn.kind === "question") return `You asked the person: ${turn.text}`;
+      if (turn.kind === "answer") return `${turn.author || "The person"} answered: ${turn.text}`;
+      return `${turn.author || "The person"} sent you this message: ${turn.text}`;
+    })
+    .join("\n\n");
 }

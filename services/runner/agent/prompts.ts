@@ -16,6 +16,7 @@ const PROMPT_VARIABLES = {
   "person-answer": ["author", "question", "answer"],
   "person-follow-up": ["author", "text"],
   "no-person": ["question"],
+  "person-earlier": ["conversation"],
   "command-instruction": ["instruction", "acceptance_criteria", "scope", "validation_steps", "revision"],
   "command-revision": ["round", "max_rounds", "failures"],
 } as const;

@@ -1,0 +1,75 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { git } from "../support/git.js";
+import { eventsOf, stepsInOrder } from "./support/audit-log.js";
+import { followWork, type FollowedWork } from "./support/follow-work.js";
+import { streamedEvent } from "./support/next-event.js";
+import { expectOneMerge } from "./support/one-merge.js";
+import { meshChildPid } from "./support/processes.js";
+import { startSystem, type SystemUnderTest } from "./support/system-under-test.js";
+
+interface ChatBody {
+  messages: { role: string; content: string }[];
+}
+
+const QUESTION = "Should add() also accept numeric strings like '2'?";
+const ANSWER = "Numbers only, keep it simple.";
+
+/**
+ * Issue 13, cold resume: the runner process dies (kill -9) while its job waits for the person's
+ * answer. The job's lease runs out and the restarted runner takes it again; that attempt starts
+ * from the first one's checkpoint (the fix it made before asking) and with the question and the
+ * answer in its first prompt. The scripted model enforces both: its reply to the retry matches
+ * only on the answer, and the retry's one command is the test, which passes only with the fix.
+ */
+describe("cold resume: a runner killed while its job waits on the person", () => {
+  let system: SystemUnderTest | undefined;
+  let work: FollowedWork | undefined;
+  afterEach(async () => {
+    work?.close();
+    await system?.stop();
+    system = work = undefined;
+  });
+
+  it("kill -9 while waiting for an answer, answer, the next attempt starts from the checkpoint with the conversation, merges once", async () => {
+    system = await startSystem({ script: "cold-resume.jsonl" });
+    const { clients, model } = system;
+    const sessionId = (await clients.sessions.createSession({ title: "cold resume" })).session!.id;
+    work = followWork(clients, sessionId, { timeoutMs: 90_000, describe: () => system!.logTail() });
+    await clients.chat.send({ sessionId, text: "fix the failing test", author: "alice" });
+
+    const question = await streamedEvent(clients, sessionId, "agentQuestion", 60_000);
+    expect(question.payload.value.text).toBe(QUESTION);
+    const jobId = question.itemId;
+    // The first attempt checkpointed its fix before it began to wait.
+    const checkpoint = await git(system.repo, "rev-parse", "--verify", `refs/pushpals/checkpoints/${jobId}`);
+    expect(await git(system.repo, "show", `${checkpoint}:src/math.js`)).toContain("return a + b");
+
+    const runner = await meshChildPid("runner", system.dataDir);
+    process.kill(runner, "SIGKILL");
+    const callsBefore = model.requests().length;
+    const answered = await clients.execution.answerQuestion({ jobId, text: ANSWER, author: "alice" });
+    expect(answered.event?.payload.case).toBe("questionAnswered");
+    await work.merged;
+    expect(model.remaining()).toBe(0);
+
+    // The retried attempt's first model call carries the earlier question and its answer.
+    const retried = model
+      .requests()
+      .slice(callsBefore)
+      .map((request) => (request.body as ChatBody).messages);
+    const first = retried[0]!.at(-1)!.content;
+    expect(first).toContain("This job ran before and was interrupted");
+    expect(first).toContain(`You asked the person: ${QUESTION}`);
+    expect(first).toContain(`alice answered: ${ANSWER}`);
+
+    const { log, job } = await expectOneMerge(system, sessionId, "cold resume");
+    expect(job.attempts).toBe(2);
+    const claims = eventsOf(log, "jobClaimed").map((event) => event.payload.value.workerId);
+    expect(claims).toHaveLength(2);
+    expect(claims[1]).not.toBe(claims[0]);
+    stepsInOrder(log, ["agentQuestion", "jobRequeued", "jobClaimed", "jobCompleted"]);
+    expect(eventsOf(log, "questionAnswered").map((event) => event.payload.value.author)).toEqual(["alice"]);
+    // The job ended for good: its checkpoint is gone.
+    await expect(git(system.repo, "rev-parse", "--verify", "--quiet", `refs/pushpals/checkpoints/${jobId}`)).rejects.toThrow();
+  }, 120_000);
+});
