@@ -7,7 +7,10 @@ import { joinClipped, lastChars } from "./bounded-text.js";
 import { startBudget } from "./budget.js";
 import { checkAgentRun } from "./check-run.js";
 import { checkCommandTemplate, cliScript, renderCommandTemplate } from "./command-template.js";
-import { AgentCrashed, AgentStopped, GaveUp } from "./control-flow.js";
+import { cliQuestion } from "./cli-question.js";
+import { AgentCrashed, AgentStopped, GaveUp, Submitted } from "./control-flow.js";
+import { personInTheLoop } from "./person-in-the-loop.js";
+import { ASK_SENTINEL } from "./sentinels.js";
 import { sandboxEnvironment, type CommandResult } from "./environment.js";
 import { openModelChannel, type ModelChannel } from "./model-channel.js";
 import { validationFailuresText } from "./observations.js";
@@ -44,6 +47,13 @@ const SUMMARY_CHARS = 1000;
  * the sandbox, its output streamed to the job log; exit code 0 means it believes it is done.
  * Validation then runs as for the builtin agent, and a failure runs the CLI again with the
  * failures added to its instruction, for up to maxValidationRounds more rounds.
+ *
+ * The person in the loop reaches a CLI between runs, since a CLI cannot be talked to while it
+ * runs: a `PUSHPALS_ASK <question>` line on its output (whatever its exit code) asks the person,
+ * and the CLI runs again, on the same worktree, with its instruction followed by the whole
+ * conversation so far (earlier attempts' turns, each answer, each follow-up). Follow-ups that came
+ * while it ran make it run again before validation; a pause holds it before its next run, and a
+ * pause that finishes the job goes to validation with what is in the worktree.
  */
 export async function runCommandAgent(options: CommandAgentOptions): Promise<AgentOutcome> {
   const run = checkAgentRun(options);
@@ -85,21 +95,50 @@ export async function runCommandAgent(options: CommandAgentOptions): Promise<Age
     // Ours win over the configured ones: the CLI must reach the model only through the proxy.
     const env = { ...settings.env, ...channel?.env };
     const script = cliScript(channel ? channel.wrap(commandLine) : commandLine);
+    let lastOutput = "";
     let revision = "";
+    /** The person's words so far, each as the builtin agent would read it; every run gets all of them. */
+    const conversation: string[] = [];
+    const person = personInTheLoop({ conversation: run.conversation, budget, trajectory: { say: (_role, text) => void conversation.push(text) }, prompts, reporter });
+    /** False once a pause finished the job: validation takes the worktree as it stands. */
+    const personSaysGoOn = async () => {
+      try {
+        await person.beforeStep();
+        return true;
+      } catch (error) {
+        if (error instanceof Submitted) return false;
+        throw error;
+      }
+    };
     for (let round = 1; ; round += 1) {
-      const number = budget.beginStep();
-      const instruction = prompts.render("command-instruction", { ...taskText(task), revision });
-      trajectory.say("user", instruction);
-      await reporter.log(`agent CLI run ${number}: $ ${commandLine}`);
-      const startedAt = new Date().toISOString();
-      const result = await environment.execute(script, budget.signal, { stdin: instruction, env });
-      await recordRun(number, startedAt, result);
-      budget.throwIfStopped();
-      // A wrapper around the CLI may give up as the builtin agent does; whatever its exit code.
-      if (result.giveUp !== undefined) throw new GaveUp(number, result.giveUp || "the agent CLI gave no reason");
-      if (result.exitCode !== 0) throw cliFailed(number, result);
+      let finishedByPerson = !(await personSaysGoOn());
+      while (!finishedByPerson) {
+        const number = budget.beginStep();
+        const said = conversation.length > 0 ? prompts.render("command-conversation", { messages: conversation.join("\n\n---\n\n") }) : "";
+        const instruction = prompts.render("command-instruction", { ...taskText(task), revision, ask_sentinel: ASK_SENTINEL, conversation: said ? `\n${said}` : "" });
+        trajectory.say("user", instruction);
+        await reporter.log(`agent CLI run ${number}: $ ${commandLine}`);
+        const startedAt = new Date().toISOString();
+        const result = await environment.execute(script, budget.signal, { stdin: instruction, env });
+        await recordRun(number, startedAt, result);
+        budget.throwIfStopped();
+        // A wrapper around the CLI may give up as the builtin agent does; whatever its exit code.
+        if (result.giveUp !== undefined) throw new GaveUp(number, result.giveUp || "the agent CLI gave no reason");
+        const question = cliQuestion(joinClipped(result.output));
+        if (question !== undefined) {
+          await person.ask(question, number);
+          finishedByPerson = !(await personSaysGoOn());
+          continue;
+        }
+        if (result.exitCode !== 0) throw cliFailed(number, result);
+        lastOutput = joinClipped(result.output);
+        const heard = conversation.length;
+        finishedByPerson = !(await personSaysGoOn());
+        // Follow-ups that came while it ran: it runs again with them before its work is validated.
+        if (conversation.length === heard) break;
+      }
       const validation = await validateSubmission(run, budget, trajectory, round);
-      if (validation.passed) return submittedOutcome(trajectory, budget, lastChars(joinClipped(result.output), SUMMARY_CHARS).trim(), round);
+      if (validation.passed) return submittedOutcome(trajectory, budget, lastChars(lastOutput, SUMMARY_CHARS).trim() || "finished by a person with what is in the worktree", round);
       if (round > maxValidationRounds) throw validationFailed(validation);
       const failures = validationFailuresText(
         prompts,

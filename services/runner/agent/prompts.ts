@@ -17,7 +17,8 @@ const PROMPT_VARIABLES = {
   "person-follow-up": ["author", "text"],
   "no-person": ["question"],
   "person-earlier": ["conversation"],
-  "command-instruction": ["instruction", "acceptance_criteria", "scope", "validation_steps", "revision"],
+  "command-instruction": ["instruction", "acceptance_criteria", "scope", "validation_steps", "revision", "ask_sentinel", "conversation"],
+  "command-conversation": ["messages"],
   "command-revision": ["round", "max_rounds", "failures"],
 } as const;
 
