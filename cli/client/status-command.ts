@@ -1,5 +1,5 @@
 import { toJson } from "@bufbuild/protobuf";
-import { ItemStatus, type QueueName } from "../../gen/pushpals/v1/common_pb.js";
+import { ItemStatus, JobWaiting, type QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import { WorkerSchema, WorkerStatus, type Worker } from "../../gen/pushpals/v1/execution_pb.js";
 import { QueueItemSchema, type QueueItem } from "../../gen/pushpals/v1/items_pb.js";
 import type { SloSummary } from "../../gen/pushpals/v1/queues_pb.js";
@@ -17,7 +17,8 @@ export const statusUsage = `pushpals status [--json] [--server URL]
 
 The system at a glance: queue depths with wait/run percentiles and success
 rate over the last hour, every waiting item with its position and ETA, and
-the workers. --json prints one JSON document for scripts.`;
+the workers and the jobs they run, each working, waiting for approval,
+waiting for an answer or paused. --json prints one JSON document for scripts.`;
 
 const PENDING_SHOWN = 200;
 
@@ -53,6 +54,7 @@ export const statusCommand = clientCommand({
       ...waitingSection(waiting, pending.nextPageToken !== "", style),
       "",
       ...workerSection(workers.workers, style),
+      ...runningSection(workers.workers, style),
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
     return EXIT.ok;
@@ -128,6 +130,32 @@ function workerSection(workers: Worker[], style: Style): string[] {
     const status = workers[row]?.status;
     return status === WorkerStatus.ONLINE ? style.ok(cell) : status === WorkerStatus.STALE ? style.warn(cell) : style.dim(cell);
   });
+}
+
+/** What a running job does now, as its worker's last heartbeat said. */
+export function jobStateWords(waiting: JobWaiting): string {
+  switch (waiting) {
+    case JobWaiting.APPROVAL:
+      return "waiting for approval";
+    case JobWaiting.ANSWER:
+      return "waiting for an answer";
+    case JobWaiting.PAUSED:
+      return "paused";
+    default:
+      return "working";
+  }
+}
+
+function runningSection(workers: Worker[], style: Style): string[] {
+  const rows = workers.flatMap((worker) => {
+    const waiting = new Map(worker.activeJobs.map((job) => [job.jobId, job.waiting]));
+    return worker.activeJobIds.map((jobId) => [jobId, worker.id, jobStateWords(waiting.get(jobId) ?? JobWaiting.UNSPECIFIED)]);
+  });
+  if (rows.length === 0) return [];
+  return [
+    "",
+    ...renderTable(["RUNNING JOB", "WORKER", "STATE"], rows, (_r, column, cell) => (column === 0 ? style.id(cell) : column === 2 && cell !== "working" ? style.warn(cell) : cell)),
+  ];
 }
 
 function workerStatusWord(status: WorkerStatus): string {

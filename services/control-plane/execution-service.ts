@@ -40,6 +40,8 @@ export function executionService(deps: ControlPlaneDeps): ServiceImpl<typeof Exe
         concurrency: req.concurrency,
         activeJobIds: req.activeJobIds,
         version: req.version,
+        // Only jobs the worker says it runs, and only those that wait.
+        waiting: Object.fromEntries(req.activeJobs.filter((job) => job.waiting !== 0 && req.activeJobIds.includes(job.jobId)).map((job) => [job.jobId, job.waiting])),
       });
       return { cancelRequestedJobIds, serverTime: toTimestamp(Date.now()) };
     },

@@ -1,6 +1,6 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { QueueService } from "../../gen/pushpals/v1/queues_pb.js";
-import { Priority } from "../../gen/pushpals/v1/common_pb.js";
+import { ItemStatus, JobWaiting, Priority, QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import { configuredClaimWaitMs, serverClaimWaitMs } from "../../shared/claim-wait.js";
 import { notFound } from "../../shared/errors.js";
 import { ITEM_ID } from "../../shared/ids.js";
@@ -93,6 +93,11 @@ export function queueService({ store, bus, commit, config }: ControlPlaneDeps): 
       const req = parseRequest(requests.getItemRequest, message);
       const item = await store.getItem(req.itemId);
       if (!item) throw notFound("item", req.itemId);
+      // A running job waits on what its worker's last heartbeat said.
+      if (item.queue === QueueName.JOBS && item.status === ItemStatus.CLAIMED && item.claimedBy) {
+        const worker = await store.getWorker(item.claimedBy);
+        item.waiting = worker?.activeJobs.find((job) => job.jobId === item.id)?.waiting ?? JobWaiting.UNSPECIFIED;
+      }
       return { item };
     },
 

@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import { createHash } from "node:crypto";
 import { AgentQuestionSchema, EventSchema, ShellResultSchema, type Event, type ShellCommand } from "../../gen/pushpals/v1/events_pb.js";
 import type { Clients } from "../../shared/clients.js";
 import { errorMessage } from "../../shared/errors.js";
@@ -56,6 +57,8 @@ export interface JobConversationOptions {
   logger: Logger;
   /** [approvals] and the service that asks: its `command` rules gate the agent's commands. */
   approvals?: { client: Clients["approvals"]; policy: ApprovalsSection };
+  /** The job began or stopped waiting on a person. */
+  onWaitingChanged?(): void;
 }
 
 export function jobConversation(options: JobConversationOptions): JobConversation {
@@ -85,11 +88,13 @@ export function jobConversation(options: JobConversationOptions): JobConversatio
   const waitingOnPerson = async <T>(kind: WaitingFor, wait: () => Promise<T>, save = true): Promise<T> => {
     clock?.hold();
     waiting = kind;
+    options.onWaitingChanged?.();
     try {
       if (save) await saveWork(`waiting for ${kind === "paused" ? "the end of a pause" : `an ${kind}`}`);
       return await wait();
     } finally {
       waiting = undefined;
+      options.onWaitingChanged?.();
       clock?.release();
     }
   };
@@ -149,8 +154,16 @@ export function jobConversation(options: JobConversationOptions): JobConversatio
         askAndWait(
           approvals.client,
           approvals.policy,
-          // Keyed by the step: a runner that restarts mid-wait finds this request instead of asking again.
-          { sessionId, itemId: jobId, kind: ApprovalKind.COMMAND, subject: `run \`${command}\` in job ${jobId}`, rule: rule.rule, idempotencyKey: `command:${jobId}:${step}` },
+          // Keyed by the step and the command: a runner that restarts mid-wait finds this request instead of asking
+          // again, and a later attempt's step of the same number with another command is asked afresh.
+          {
+            sessionId,
+            itemId: jobId,
+            kind: ApprovalKind.COMMAND,
+            subject: `run \`${command}\` in job ${jobId}`,
+            rule: rule.rule,
+            idempotencyKey: commandApprovalKey(jobId, step, command),
+          },
           { signal },
         ),
       );
@@ -226,4 +239,9 @@ export function jobConversation(options: JobConversationOptions): JobConversatio
     },
   };
   return conversation;
+}
+
+/** The idempotency key of a command's approval request: the job, its step and the command itself. */
+export function commandApprovalKey(jobId: string, step: number, command: string): string {
+  return `command:${jobId}:${step}:${createHash("sha256").update(command).digest("hex").slice(0, 16)}`;
 }

@@ -51,6 +51,8 @@ export async function runJob(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
 export interface JobWatchers {
   /** Called once the job's conversation exists: what it waits on, asked at each heartbeat. */
   onConversation?(waitingFor: JobConversation["waitingFor"]): void;
+  /** The job began or stopped waiting on a person (the heartbeat tells the control plane at once). */
+  onWaitingChanged?(): void;
 }
 
 async function runJobAttempt(ctx: RunnerContext, claimed: ClaimedJob, stop: JobStop, watchers: JobWatchers): Promise<JobEnding> {
@@ -65,6 +67,7 @@ async function runJobAttempt(ctx: RunnerContext, claimed: ClaimedJob, stop: JobS
     jobId: job.id,
     logger,
     approvals: { client: clients.approvals, policy: ctx.approvals },
+    onWaitingChanged: () => watchers.onWaitingChanged?.(),
   });
   watchers.onConversation?.(conversation.waitingFor);
   const watch = watchJobEvents({

@@ -2,7 +2,8 @@ import { QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import { inItemSpan } from "../../shared/telemetry/item-span.js";
 import { claimCallOptions } from "../../shared/claim-wait.js";
 import { durationFromMs, fromTimestamp, sleep } from "../../shared/time.js";
-import { heartbeatLoop, register, type HeartbeatOptions } from "./heartbeat.js";
+import { heartbeatLoop, heartbeatNudges, register, type HeartbeatOptions } from "./heartbeat.js";
+import type { WaitingFor } from "./agent/agent-types.js";
 import { jobStop, type JobStop } from "./job-stop.js";
 import type { ClaimedJob, JobEnding, RunnerContext } from "./runner-context.js";
 import { runJob } from "./run-job.js";
@@ -23,7 +24,8 @@ export interface RunnerLoopOptions {
  */
 export async function runClaimLoop(ctx: RunnerContext, signal: AbortSignal, options: RunnerLoopOptions = {}): Promise<void> {
   const { supervisor, clients, logger } = ctx;
-  const active = new Map<string, { stop: JobStop; ended: Promise<void> }>();
+  const active = new Map<string, { stop: JobStop; ended: Promise<void>; waitingFor?: () => WaitingFor | undefined }>();
+  const nudges = heartbeatNudges();
   const cancel = (ids: string[]) => {
     for (const id of ids) active.get(id)?.stop.stop({ kind: "cancelled", detail: "cancel requested (seen on heartbeat)" });
   };
@@ -31,6 +33,8 @@ export async function runClaimLoop(ctx: RunnerContext, signal: AbortSignal, opti
     execution: clients.execution,
     worker: { workerId: ctx.workerId, driver: ctx.driver.name, concurrency: supervisor.concurrency },
     activeJobIds: () => [...active.keys()],
+    waitingOf: (jobId) => active.get(jobId)?.waitingFor?.(),
+    nudges,
     onCancelRequested: cancel,
     intervalMs: supervisor.heartbeatSeconds * 1000,
     signal,
@@ -71,7 +75,12 @@ export async function runClaimLoop(ctx: RunnerContext, signal: AbortSignal, opti
     }
     const job = claimed;
     const stop = jobStop();
-    const ended = inItemSpan("runner", job.item, () => runJob(ctx, job, stop))
+    const entry: { waitingFor?: () => WaitingFor | undefined } = {};
+    const watchers = {
+      onConversation: (waitingFor: () => WaitingFor | undefined) => (entry.waitingFor = waitingFor),
+      onWaitingChanged: () => nudges.nudge(),
+    };
+    const ended = inItemSpan("runner", job.item, () => runJob(ctx, job, stop, watchers))
       .catch((error: unknown) => {
         logger.error({ err: error, jobId: job.item.id }, "the job's run failed unexpectedly");
         return "unreported" as const;
@@ -81,7 +90,7 @@ export async function runClaimLoop(ctx: RunnerContext, signal: AbortSignal, opti
         free.release();
         options.onJobEnded?.(job.item.id, ending);
       });
-    active.set(job.item.id, { stop, ended });
+    active.set(job.item.id, Object.assign(entry, { stop, ended }));
   }
 
   // Shutting down: running jobs go back to the queue for another runner.

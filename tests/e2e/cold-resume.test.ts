@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { JobWaiting } from "../../gen/pushpals/v1/common_pb.js";
 import { git } from "../support/git.js";
 import { eventsOf, stepsInOrder } from "./support/audit-log.js";
 import { followWork, type FollowedWork } from "./support/follow-work.js";
@@ -43,6 +44,11 @@ describe("cold resume: a runner killed while its job waits on the person", () =>
     // The first attempt checkpointed its fix before it began to wait.
     const checkpoint = await git(system.repo, "rev-parse", "--verify", `refs/pushpals/checkpoints/${jobId}`);
     expect(await git(system.repo, "show", `${checkpoint}:src/math.js`)).toContain("return a + b");
+
+    // Its runner's heartbeat says what the job waits on.
+    await expect.poll(async () => (await clients.queues.getItem({ itemId: jobId })).item?.waiting, { timeout: 5000, interval: 100 }).toBe(JobWaiting.ANSWER);
+    const [worker] = (await clients.execution.listWorkers({})).workers.filter((w) => w.activeJobIds.includes(jobId));
+    expect(worker?.activeJobs).toEqual([expect.objectContaining({ jobId, waiting: JobWaiting.ANSWER })]);
 
     const runner = await meshChildPid("runner", system.dataDir);
     process.kill(runner, "SIGKILL");

@@ -6,7 +6,7 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { ItemStatus } from "./common_pb.js";
+import type { ItemStatus, JobWaiting } from "./common_pb.js";
 import { file_pushpals_v1_common } from "./common_pb.js";
 import type { Event, JobLog } from "./events_pb.js";
 import { file_pushpals_v1_events } from "./events_pb.js";
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pushpals/v1/execution.proto.
  */
 export const file_pushpals_v1_execution: GenFile = /*@__PURE__*/
-  fileDesc("ChtwdXNocGFscy92MS9leGVjdXRpb24ucHJvdG8SC3B1c2hwYWxzLnYxIpQCCgZXb3JrZXISCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIMCgRob3N0GAMgASgJEg8KB2RyaXZlcnMYBCADKAkSEwoLY29uY3VycmVuY3kYBSABKA0SFgoOYWN0aXZlX2pvYl9pZHMYBiADKAkSKQoGc3RhdHVzGAcgASgOMhkucHVzaHBhbHMudjEuV29ya2VyU3RhdHVzEjEKDWZpcnN0X3NlZW5fYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEWxhc3RfaGVhcnRiZWF0X2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2ZXJzaW9uGAogASgJIp0BCghBcnRpZmFjdBIKCgJpZBgBIAEoCRIOCgZqb2JfaWQYAiABKAkSDAoEbmFtZRgDIAEoCRISCgptZWRpYV90eXBlGAQgASgJEhIKCnNpemVfYnl0ZXMYBSABKAQSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHY29udGVudBgHIAEoDCKQAQoQSGVhcnRiZWF0UmVxdWVzdBIRCgl3b3JrZXJfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIMCgRob3N0GAMgASgJEg8KB2RyaXZlcnMYBCADKAkSEwoLY29uY3VycmVuY3kYBSABKA0SFgoOYWN0aXZlX2pvYl9pZHMYBiADKAkSDwoHdmVyc2lvbhgHIAEoCSJmChFIZWFydGJlYXRSZXNwb25zZRIgChhjYW5jZWxfcmVxdWVzdGVkX2pvYl9pZHMYASADKAkSLwoLc2VydmVyX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjsKEkxpc3RXb3JrZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKA0SEgoKcGFnZV90b2tlbhgCIAEoCSJUChNMaXN0V29ya2Vyc1Jlc3BvbnNlEiQKB3dvcmtlcnMYASADKAsyEy5wdXNocGFscy52MS5Xb3JrZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIl8KFEFwcGVuZEpvYkxvZ3NSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRITCgtsZWFzZV90b2tlbhgCIAEoCRIiCgVsaW5lcxgDIAMoCzITLnB1c2hwYWxzLnYxLkpvYkxvZyIqChVBcHBlbmRKb2JMb2dzUmVzcG9uc2USEQoJbGFzdF9saW5lGAEgASgEIkoKFFN0cmVhbUpvYkxvZ3NSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRISCgphZnRlcl9saW5lGAIgASgEEg4KBmZvbGxvdxgDIAEoCCJ7ChVTdHJlYW1Kb2JMb2dzUmVzcG9uc2USIwoEbGluZRgBIAEoCzITLnB1c2hwYWxzLnYxLkpvYkxvZ0gAEjIKD2ZpbmlzaGVkX3N0YXR1cxgCIAEoDjIXLnB1c2hwYWxzLnYxLkl0ZW1TdGF0dXNIAEIJCgdtZXNzYWdlImwKElB1dEFydGlmYWN0UmVxdWVzdBIOCgZqb2JfaWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSDAoEbmFtZRgDIAEoCRISCgptZWRpYV90eXBlGAQgASgJEg8KB2NvbnRlbnQYBSABKAwiPgoTUHV0QXJ0aWZhY3RSZXNwb25zZRInCghhcnRpZmFjdBgBIAEoCzIVLnB1c2hwYWxzLnYxLkFydGlmYWN0Ik0KFExpc3RBcnRpZmFjdHNSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKA0SEgoKcGFnZV90b2tlbhgDIAEoCSJaChVMaXN0QXJ0aWZhY3RzUmVzcG9uc2USKAoJYXJ0aWZhY3RzGAEgAygLMhUucHVzaHBhbHMudjEuQXJ0aWZhY3QSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIikKEkdldEFydGlmYWN0UmVxdWVzdBITCgthcnRpZmFjdF9pZBgBIAEoCSI+ChNHZXRBcnRpZmFjdFJlc3BvbnNlEicKCGFydGlmYWN0GAEgASgLMhUucHVzaHBhbHMudjEuQXJ0aWZhY3QiQAoQU2VuZFRvSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSDAoEdGV4dBgCIAEoCRIOCgZhdXRob3IYAyABKAkiNgoRU2VuZFRvSm9iUmVzcG9uc2USIQoFZXZlbnQYASABKAsyEi5wdXNocGFscy52MS5FdmVudCJFChVBbnN3ZXJRdWVzdGlvblJlcXVlc3QSDgoGam9iX2lkGAEgASgJEgwKBHRleHQYAiABKAkSDgoGYXV0aG9yGAMgASgJIjsKFkFuc3dlclF1ZXN0aW9uUmVzcG9uc2USIQoFZXZlbnQYASABKAsyEi5wdXNocGFscy52MS5FdmVudCJBCg9QYXVzZUpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJEg4KBmF1dGhvchgCIAEoCRIOCgZyZWFzb24YAyABKAkiNQoQUGF1c2VKb2JSZXNwb25zZRIhCgVldmVudBgBIAEoCzISLnB1c2hwYWxzLnYxLkV2ZW50IkIKEFJlc3VtZUpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJEg4KBmF1dGhvchgCIAEoCRIOCgZmaW5pc2gYAyABKAgiNgoRUmVzdW1lSm9iUmVzcG9uc2USIQoFZXZlbnQYASABKAsyEi5wdXNocGFscy52MS5FdmVudCJbCg9SdW5JbkpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJEg8KB2NvbW1hbmQYAiABKAkSDgoGYXV0aG9yGAMgASgJEhcKD3RpbWVvdXRfc2Vjb25kcxgEIAEoDSJIChBSdW5JbkpvYlJlc3BvbnNlEhEKCWV4aXRfY29kZRgBIAEoBRIOCgZvdXRwdXQYAiABKAkSEQoJdGltZWRfb3V0GAMgASgIKnsKDFdvcmtlclN0YXR1cxIdChlXT1JLRVJfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUV09SS0VSX1NUQVRVU19PTkxJTkUQARIXChNXT1JLRVJfU1RBVFVTX1NUQUxFEAISGQoVV09SS0VSX1NUQVRVU19PRkZMSU5FEAMy9wcKEEV4ZWN1dGlvblNlcnZpY2USSgoJSGVhcnRiZWF0Eh0ucHVzaHBhbHMudjEuSGVhcnRiZWF0UmVxdWVzdBoeLnB1c2hwYWxzLnYxLkhlYXJ0YmVhdFJlc3BvbnNlElUKC0xpc3RXb3JrZXJzEh8ucHVzaHBhbHMudjEuTGlzdFdvcmtlcnNSZXF1ZXN0GiAucHVzaHBhbHMudjEuTGlzdFdvcmtlcnNSZXNwb25zZSIDkAIBElYKDUFwcGVuZEpvYkxvZ3MSIS5wdXNocGFscy52MS5BcHBlbmRKb2JMb2dzUmVxdWVzdBoiLnB1c2hwYWxzLnYxLkFwcGVuZEpvYkxvZ3NSZXNwb25zZRJdCg1TdHJlYW1Kb2JMb2dzEiEucHVzaHBhbHMudjEuU3RyZWFtSm9iTG9nc1JlcXVlc3QaIi5wdXNocGFscy52MS5TdHJlYW1Kb2JMb2dzUmVzcG9uc2UiA5ACATABElAKC1B1dEFydGlmYWN0Eh8ucHVzaHBhbHMudjEuUHV0QXJ0aWZhY3RSZXF1ZXN0GiAucHVzaHBhbHMudjEuUHV0QXJ0aWZhY3RSZXNwb25zZRJbCg1MaXN0QXJ0aWZhY3RzEiEucHVzaHBhbHMudjEuTGlzdEFydGlmYWN0c1JlcXVlc3QaIi5wdXNocGFscy52MS5MaXN0QXJ0aWZhY3RzUmVzcG9uc2UiA5ACARJVCgtHZXRBcnRpZmFjdBIfLnB1c2hwYWxzLnYxLkdldEFydGlmYWN0UmVxdWVzdBogLnB1c2hwYWxzLnYxLkdldEFydGlmYWN0UmVzcG9uc2UiA5ACARJKCglTZW5kVG9Kb2ISHS5wdXNocGFscy52MS5TZW5kVG9Kb2JSZXF1ZXN0Gh4ucHVzaHBhbHMudjEuU2VuZFRvSm9iUmVzcG9uc2USWQoOQW5zd2VyUXVlc3Rpb24SIi5wdXNocGFscy52MS5BbnN3ZXJRdWVzdGlvblJlcXVlc3QaIy5wdXNocGFscy52MS5BbnN3ZXJRdWVzdGlvblJlc3BvbnNlEkcKCFBhdXNlSm9iEhwucHVzaHBhbHMudjEuUGF1c2VKb2JSZXF1ZXN0Gh0ucHVzaHBhbHMudjEuUGF1c2VKb2JSZXNwb25zZRJKCglSZXN1bWVKb2ISHS5wdXNocGFscy52MS5SZXN1bWVKb2JSZXF1ZXN0Gh4ucHVzaHBhbHMudjEuUmVzdW1lSm9iUmVzcG9uc2USRwoIUnVuSW5Kb2ISHC5wdXNocGFscy52MS5SdW5JbkpvYlJlcXVlc3QaHS5wdXNocGFscy52MS5SdW5JbkpvYlJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_pushpals_v1_common, file_pushpals_v1_events]);
+  fileDesc("ChtwdXNocGFscy92MS9leGVjdXRpb24ucHJvdG8SC3B1c2hwYWxzLnYxIsECCgZXb3JrZXISCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIMCgRob3N0GAMgASgJEg8KB2RyaXZlcnMYBCADKAkSEwoLY29uY3VycmVuY3kYBSABKA0SFgoOYWN0aXZlX2pvYl9pZHMYBiADKAkSKQoGc3RhdHVzGAcgASgOMhkucHVzaHBhbHMudjEuV29ya2VyU3RhdHVzEjEKDWZpcnN0X3NlZW5fYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEWxhc3RfaGVhcnRiZWF0X2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2ZXJzaW9uGAogASgJEisKC2FjdGl2ZV9qb2JzGAsgAygLMhYucHVzaHBhbHMudjEuQWN0aXZlSm9iIkUKCUFjdGl2ZUpvYhIOCgZqb2JfaWQYASABKAkSKAoHd2FpdGluZxgCIAEoDjIXLnB1c2hwYWxzLnYxLkpvYldhaXRpbmcinQEKCEFydGlmYWN0EgoKAmlkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhIKCm1lZGlhX3R5cGUYBCABKAkSEgoKc2l6ZV9ieXRlcxgFIAEoBBIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdjb250ZW50GAcgASgMIr0BChBIZWFydGJlYXRSZXF1ZXN0EhEKCXdvcmtlcl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEgwKBGhvc3QYAyABKAkSDwoHZHJpdmVycxgEIAMoCRITCgtjb25jdXJyZW5jeRgFIAEoDRIWCg5hY3RpdmVfam9iX2lkcxgGIAMoCRIPCgd2ZXJzaW9uGAcgASgJEisKC2FjdGl2ZV9qb2JzGAggAygLMhYucHVzaHBhbHMudjEuQWN0aXZlSm9iImYKEUhlYXJ0YmVhdFJlc3BvbnNlEiAKGGNhbmNlbF9yZXF1ZXN0ZWRfam9iX2lkcxgBIAMoCRIvCgtzZXJ2ZXJfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOwoSTGlzdFdvcmtlcnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJIlQKE0xpc3RXb3JrZXJzUmVzcG9uc2USJAoHd29ya2VycxgBIAMoCzITLnB1c2hwYWxzLnYxLldvcmtlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiXwoUQXBwZW5kSm9iTG9nc1JlcXVlc3QSDgoGam9iX2lkGAEgASgJEhMKC2xlYXNlX3Rva2VuGAIgASgJEiIKBWxpbmVzGAMgAygLMhMucHVzaHBhbHMudjEuSm9iTG9nIioKFUFwcGVuZEpvYkxvZ3NSZXNwb25zZRIRCglsYXN0X2xpbmUYASABKAQiSgoUU3RyZWFtSm9iTG9nc1JlcXVlc3QSDgoGam9iX2lkGAEgASgJEhIKCmFmdGVyX2xpbmUYAiABKAQSDgoGZm9sbG93GAMgASgIInsKFVN0cmVhbUpvYkxvZ3NSZXNwb25zZRIjCgRsaW5lGAEgASgLMhMucHVzaHBhbHMudjEuSm9iTG9nSAASMgoPZmluaXNoZWRfc3RhdHVzGAIgASgOMhcucHVzaHBhbHMudjEuSXRlbVN0YXR1c0gAQgkKB21lc3NhZ2UibAoSUHV0QXJ0aWZhY3RSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRITCgtsZWFzZV90b2tlbhgCIAEoCRIMCgRuYW1lGAMgASgJEhIKCm1lZGlhX3R5cGUYBCABKAkSDwoHY29udGVudBgFIAEoDCI+ChNQdXRBcnRpZmFjdFJlc3BvbnNlEicKCGFydGlmYWN0GAEgASgLMhUucHVzaHBhbHMudjEuQXJ0aWZhY3QiTQoUTGlzdEFydGlmYWN0c1JlcXVlc3QSDgoGam9iX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoDRISCgpwYWdlX3Rva2VuGAMgASgJIloKFUxpc3RBcnRpZmFjdHNSZXNwb25zZRIoCglhcnRpZmFjdHMYASADKAsyFS5wdXNocGFscy52MS5BcnRpZmFjdBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKQoSR2V0QXJ0aWZhY3RSZXF1ZXN0EhMKC2FydGlmYWN0X2lkGAEgASgJIj4KE0dldEFydGlmYWN0UmVzcG9uc2USJwoIYXJ0aWZhY3QYASABKAsyFS5wdXNocGFscy52MS5BcnRpZmFjdCJAChBTZW5kVG9Kb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIMCgR0ZXh0GAIgASgJEg4KBmF1dGhvchgDIAEoCSI2ChFTZW5kVG9Kb2JSZXNwb25zZRIhCgVldmVudBgBIAEoCzISLnB1c2hwYWxzLnYxLkV2ZW50IkUKFUFuc3dlclF1ZXN0aW9uUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSDAoEdGV4dBgCIAEoCRIOCgZhdXRob3IYAyABKAkiOwoWQW5zd2VyUXVlc3Rpb25SZXNwb25zZRIhCgVldmVudBgBIAEoCzISLnB1c2hwYWxzLnYxLkV2ZW50IkEKD1BhdXNlSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSDgoGYXV0aG9yGAIgASgJEg4KBnJlYXNvbhgDIAEoCSI1ChBQYXVzZUpvYlJlc3BvbnNlEiEKBWV2ZW50GAEgASgLMhIucHVzaHBhbHMudjEuRXZlbnQiQgoQUmVzdW1lSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSDgoGYXV0aG9yGAIgASgJEg4KBmZpbmlzaBgDIAEoCCI2ChFSZXN1bWVKb2JSZXNwb25zZRIhCgVldmVudBgBIAEoCzISLnB1c2hwYWxzLnYxLkV2ZW50IlsKD1J1bkluSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSDwoHY29tbWFuZBgCIAEoCRIOCgZhdXRob3IYAyABKAkSFwoPdGltZW91dF9zZWNvbmRzGAQgASgNIkgKEFJ1bkluSm9iUmVzcG9uc2USEQoJZXhpdF9jb2RlGAEgASgFEg4KBm91dHB1dBgCIAEoCRIRCgl0aW1lZF9vdXQYAyABKAgqewoMV29ya2VyU3RhdHVzEh0KGVdPUktFUl9TVEFUVVNfVU5TUEVDSUZJRUQQABIYChRXT1JLRVJfU1RBVFVTX09OTElORRABEhcKE1dPUktFUl9TVEFUVVNfU1RBTEUQAhIZChVXT1JLRVJfU1RBVFVTX09GRkxJTkUQAzL3BwoQRXhlY3V0aW9uU2VydmljZRJKCglIZWFydGJlYXQSHS5wdXNocGFscy52MS5IZWFydGJlYXRSZXF1ZXN0Gh4ucHVzaHBhbHMudjEuSGVhcnRiZWF0UmVzcG9uc2USVQoLTGlzdFdvcmtlcnMSHy5wdXNocGFscy52MS5MaXN0V29ya2Vyc1JlcXVlc3QaIC5wdXNocGFscy52MS5MaXN0V29ya2Vyc1Jlc3BvbnNlIgOQAgESVgoNQXBwZW5kSm9iTG9ncxIhLnB1c2hwYWxzLnYxLkFwcGVuZEpvYkxvZ3NSZXF1ZXN0GiIucHVzaHBhbHMudjEuQXBwZW5kSm9iTG9nc1Jlc3BvbnNlEl0KDVN0cmVhbUpvYkxvZ3MSIS5wdXNocGFscy52MS5TdHJlYW1Kb2JMb2dzUmVxdWVzdBoiLnB1c2hwYWxzLnYxLlN0cmVhbUpvYkxvZ3NSZXNwb25zZSIDkAIBMAESUAoLUHV0QXJ0aWZhY3QSHy5wdXNocGFscy52MS5QdXRBcnRpZmFjdFJlcXVlc3QaIC5wdXNocGFscy52MS5QdXRBcnRpZmFjdFJlc3BvbnNlElsKDUxpc3RBcnRpZmFjdHMSIS5wdXNocGFscy52MS5MaXN0QXJ0aWZhY3RzUmVxdWVzdBoiLnB1c2hwYWxzLnYxLkxpc3RBcnRpZmFjdHNSZXNwb25zZSIDkAIBElUKC0dldEFydGlmYWN0Eh8ucHVzaHBhbHMudjEuR2V0QXJ0aWZhY3RSZXF1ZXN0GiAucHVzaHBhbHMudjEuR2V0QXJ0aWZhY3RSZXNwb25zZSIDkAIBEkoKCVNlbmRUb0pvYhIdLnB1c2hwYWxzLnYxLlNlbmRUb0pvYlJlcXVlc3QaHi5wdXNocGFscy52MS5TZW5kVG9Kb2JSZXNwb25zZRJZCg5BbnN3ZXJRdWVzdGlvbhIiLnB1c2hwYWxzLnYxLkFuc3dlclF1ZXN0aW9uUmVxdWVzdBojLnB1c2hwYWxzLnYxLkFuc3dlclF1ZXN0aW9uUmVzcG9uc2USRwoIUGF1c2VKb2ISHC5wdXNocGFscy52MS5QYXVzZUpvYlJlcXVlc3QaHS5wdXNocGFscy52MS5QYXVzZUpvYlJlc3BvbnNlEkoKCVJlc3VtZUpvYhIdLnB1c2hwYWxzLnYxLlJlc3VtZUpvYlJlcXVlc3QaHi5wdXNocGFscy52MS5SZXN1bWVKb2JSZXNwb25zZRJHCghSdW5JbkpvYhIcLnB1c2hwYWxzLnYxLlJ1bkluSm9iUmVxdWVzdBodLnB1c2hwYWxzLnYxLlJ1bkluSm9iUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_pushpals_v1_common, file_pushpals_v1_events]);
 
 /**
  * A supervisor's job runner.
@@ -93,6 +93,14 @@ export type Worker = Message<"pushpals.v1.Worker"> & {
    * @generated from field: string version = 10;
    */
   version: string;
+
+  /**
+   * The jobs it runs now with what each waits on, as of its last heartbeat (the
+   * same jobs as active_job_ids).
+   *
+   * @generated from field: repeated pushpals.v1.ActiveJob active_jobs = 11;
+   */
+  activeJobs: ActiveJob[];
 };
 
 /**
@@ -101,6 +109,34 @@ export type Worker = Message<"pushpals.v1.Worker"> & {
  */
 export const WorkerSchema: GenMessage<Worker> = /*@__PURE__*/
   messageDesc(file_pushpals_v1_execution, 0);
+
+/**
+ * One job a worker runs, and what it waits on.
+ *
+ * @generated from message pushpals.v1.ActiveJob
+ */
+export type ActiveJob = Message<"pushpals.v1.ActiveJob"> & {
+  /**
+   * The job ("job_…").
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * Unspecified while the job works.
+   *
+   * @generated from field: pushpals.v1.JobWaiting waiting = 2;
+   */
+  waiting: JobWaiting;
+};
+
+/**
+ * Describes the message pushpals.v1.ActiveJob.
+ * Use `create(ActiveJobSchema)` to create a new message.
+ */
+export const ActiveJobSchema: GenMessage<ActiveJob> = /*@__PURE__*/
+  messageDesc(file_pushpals_v1_execution, 1);
 
 /**
  * A file a job produced, stored by the control plane.
@@ -163,7 +199,7 @@ export type Artifact = Message<"pushpals.v1.Artifact"> & {
  * Use `create(ArtifactSchema)` to create a new message.
  */
 export const ArtifactSchema: GenMessage<Artifact> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 1);
+  messageDesc(file_pushpals_v1_execution, 2);
 
 /**
  * A worker saying it is alive, and what it runs.
@@ -219,6 +255,14 @@ export type HeartbeatRequest = Message<"pushpals.v1.HeartbeatRequest"> & {
    * @generated from field: string version = 7;
    */
   version: string;
+
+  /**
+   * What the jobs it runs wait on, at most one entry per job of active_job_ids
+   * (a job missing here works); at most 1024.
+   *
+   * @generated from field: repeated pushpals.v1.ActiveJob active_jobs = 8;
+   */
+  activeJobs: ActiveJob[];
 };
 
 /**
@@ -226,7 +270,7 @@ export type HeartbeatRequest = Message<"pushpals.v1.HeartbeatRequest"> & {
  * Use `create(HeartbeatRequestSchema)` to create a new message.
  */
 export const HeartbeatRequestSchema: GenMessage<HeartbeatRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 2);
+  messageDesc(file_pushpals_v1_execution, 3);
 
 /**
  * What the worker should know.
@@ -254,7 +298,7 @@ export type HeartbeatResponse = Message<"pushpals.v1.HeartbeatResponse"> & {
  * Use `create(HeartbeatResponseSchema)` to create a new message.
  */
 export const HeartbeatResponseSchema: GenMessage<HeartbeatResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 3);
+  messageDesc(file_pushpals_v1_execution, 4);
 
 /**
  * One page of workers.
@@ -283,7 +327,7 @@ export type ListWorkersRequest = Message<"pushpals.v1.ListWorkersRequest"> & {
  * Use `create(ListWorkersRequestSchema)` to create a new message.
  */
 export const ListWorkersRequestSchema: GenMessage<ListWorkersRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 4);
+  messageDesc(file_pushpals_v1_execution, 5);
 
 /**
  * A page of workers, by id.
@@ -311,7 +355,7 @@ export type ListWorkersResponse = Message<"pushpals.v1.ListWorkersResponse"> & {
  * Use `create(ListWorkersResponseSchema)` to create a new message.
  */
 export const ListWorkersResponseSchema: GenMessage<ListWorkersResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 5);
+  messageDesc(file_pushpals_v1_execution, 6);
 
 /**
  * Output lines of a claimed job.
@@ -348,7 +392,7 @@ export type AppendJobLogsRequest = Message<"pushpals.v1.AppendJobLogsRequest"> &
  * Use `create(AppendJobLogsRequestSchema)` to create a new message.
  */
 export const AppendJobLogsRequestSchema: GenMessage<AppendJobLogsRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 6);
+  messageDesc(file_pushpals_v1_execution, 7);
 
 /**
  * Where the job's log now ends.
@@ -369,7 +413,7 @@ export type AppendJobLogsResponse = Message<"pushpals.v1.AppendJobLogsResponse">
  * Use `create(AppendJobLogsResponseSchema)` to create a new message.
  */
 export const AppendJobLogsResponseSchema: GenMessage<AppendJobLogsResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 7);
+  messageDesc(file_pushpals_v1_execution, 8);
 
 /**
  * Which job's log to read.
@@ -404,7 +448,7 @@ export type StreamJobLogsRequest = Message<"pushpals.v1.StreamJobLogsRequest"> &
  * Use `create(StreamJobLogsRequestSchema)` to create a new message.
  */
 export const StreamJobLogsRequestSchema: GenMessage<StreamJobLogsRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 8);
+  messageDesc(file_pushpals_v1_execution, 9);
 
 /**
  * A log line, or the end of the job.
@@ -442,7 +486,7 @@ export type StreamJobLogsResponse = Message<"pushpals.v1.StreamJobLogsResponse">
  * Use `create(StreamJobLogsResponseSchema)` to create a new message.
  */
 export const StreamJobLogsResponseSchema: GenMessage<StreamJobLogsResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 9);
+  messageDesc(file_pushpals_v1_execution, 10);
 
 /**
  * A file a job produced.
@@ -491,7 +535,7 @@ export type PutArtifactRequest = Message<"pushpals.v1.PutArtifactRequest"> & {
  * Use `create(PutArtifactRequestSchema)` to create a new message.
  */
 export const PutArtifactRequestSchema: GenMessage<PutArtifactRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 10);
+  messageDesc(file_pushpals_v1_execution, 11);
 
 /**
  * The stored artifact.
@@ -512,7 +556,7 @@ export type PutArtifactResponse = Message<"pushpals.v1.PutArtifactResponse"> & {
  * Use `create(PutArtifactResponseSchema)` to create a new message.
  */
 export const PutArtifactResponseSchema: GenMessage<PutArtifactResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 11);
+  messageDesc(file_pushpals_v1_execution, 12);
 
 /**
  * Which job's artifacts to list.
@@ -548,7 +592,7 @@ export type ListArtifactsRequest = Message<"pushpals.v1.ListArtifactsRequest"> &
  * Use `create(ListArtifactsRequestSchema)` to create a new message.
  */
 export const ListArtifactsRequestSchema: GenMessage<ListArtifactsRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 12);
+  messageDesc(file_pushpals_v1_execution, 13);
 
 /**
  * A page of a job's artifacts, oldest first.
@@ -576,7 +620,7 @@ export type ListArtifactsResponse = Message<"pushpals.v1.ListArtifactsResponse">
  * Use `create(ListArtifactsResponseSchema)` to create a new message.
  */
 export const ListArtifactsResponseSchema: GenMessage<ListArtifactsResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 13);
+  messageDesc(file_pushpals_v1_execution, 14);
 
 /**
  * Which artifact to read.
@@ -597,7 +641,7 @@ export type GetArtifactRequest = Message<"pushpals.v1.GetArtifactRequest"> & {
  * Use `create(GetArtifactRequestSchema)` to create a new message.
  */
 export const GetArtifactRequestSchema: GenMessage<GetArtifactRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 14);
+  messageDesc(file_pushpals_v1_execution, 15);
 
 /**
  * The artifact asked for.
@@ -618,7 +662,7 @@ export type GetArtifactResponse = Message<"pushpals.v1.GetArtifactResponse"> & {
  * Use `create(GetArtifactResponseSchema)` to create a new message.
  */
 export const GetArtifactResponseSchema: GenMessage<GetArtifactResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 15);
+  messageDesc(file_pushpals_v1_execution, 16);
 
 /**
  * A person's follow-up for a running job's agent, added to its conversation before its next step.
@@ -653,7 +697,7 @@ export type SendToJobRequest = Message<"pushpals.v1.SendToJobRequest"> & {
  * Use `create(SendToJobRequestSchema)` to create a new message.
  */
 export const SendToJobRequestSchema: GenMessage<SendToJobRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 16);
+  messageDesc(file_pushpals_v1_execution, 17);
 
 /**
  * What SendToJob recorded.
@@ -674,7 +718,7 @@ export type SendToJobResponse = Message<"pushpals.v1.SendToJobResponse"> & {
  * Use `create(SendToJobResponseSchema)` to create a new message.
  */
 export const SendToJobResponseSchema: GenMessage<SendToJobResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 17);
+  messageDesc(file_pushpals_v1_execution, 18);
 
 /**
  * A person's answer to the question a job's agent asked (PUSHPALS_ASK).
@@ -709,7 +753,7 @@ export type AnswerQuestionRequest = Message<"pushpals.v1.AnswerQuestionRequest">
  * Use `create(AnswerQuestionRequestSchema)` to create a new message.
  */
 export const AnswerQuestionRequestSchema: GenMessage<AnswerQuestionRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 18);
+  messageDesc(file_pushpals_v1_execution, 19);
 
 /**
  * What AnswerQuestion recorded.
@@ -730,7 +774,7 @@ export type AnswerQuestionResponse = Message<"pushpals.v1.AnswerQuestionResponse
  * Use `create(AnswerQuestionResponseSchema)` to create a new message.
  */
 export const AnswerQuestionResponseSchema: GenMessage<AnswerQuestionResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 19);
+  messageDesc(file_pushpals_v1_execution, 20);
 
 /**
  * Pause a running job: its agent stops after its current command; sandbox and worktree stay.
@@ -765,7 +809,7 @@ export type PauseJobRequest = Message<"pushpals.v1.PauseJobRequest"> & {
  * Use `create(PauseJobRequestSchema)` to create a new message.
  */
 export const PauseJobRequestSchema: GenMessage<PauseJobRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 20);
+  messageDesc(file_pushpals_v1_execution, 21);
 
 /**
  * What PauseJob recorded.
@@ -786,7 +830,7 @@ export type PauseJobResponse = Message<"pushpals.v1.PauseJobResponse"> & {
  * Use `create(PauseJobResponseSchema)` to create a new message.
  */
 export const PauseJobResponseSchema: GenMessage<PauseJobResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 21);
+  messageDesc(file_pushpals_v1_execution, 22);
 
 /**
  * Hand a paused job back to its agent, or finish it with what is in its worktree.
@@ -821,7 +865,7 @@ export type ResumeJobRequest = Message<"pushpals.v1.ResumeJobRequest"> & {
  * Use `create(ResumeJobRequestSchema)` to create a new message.
  */
 export const ResumeJobRequestSchema: GenMessage<ResumeJobRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 22);
+  messageDesc(file_pushpals_v1_execution, 23);
 
 /**
  * What ResumeJob recorded.
@@ -842,7 +886,7 @@ export type ResumeJobResponse = Message<"pushpals.v1.ResumeJobResponse"> & {
  * Use `create(ResumeJobResponseSchema)` to create a new message.
  */
 export const ResumeJobResponseSchema: GenMessage<ResumeJobResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 23);
+  messageDesc(file_pushpals_v1_execution, 24);
 
 /**
  * A person's command, run in a paused job's sandbox (`pushpals shell`).
@@ -884,7 +928,7 @@ export type RunInJobRequest = Message<"pushpals.v1.RunInJobRequest"> & {
  * Use `create(RunInJobRequestSchema)` to create a new message.
  */
 export const RunInJobRequestSchema: GenMessage<RunInJobRequest> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 24);
+  messageDesc(file_pushpals_v1_execution, 25);
 
 /**
  * How the person's command ended.
@@ -919,7 +963,7 @@ export type RunInJobResponse = Message<"pushpals.v1.RunInJobResponse"> & {
  * Use `create(RunInJobResponseSchema)` to create a new message.
  */
 export const RunInJobResponseSchema: GenMessage<RunInJobResponse> = /*@__PURE__*/
-  messageDesc(file_pushpals_v1_execution, 25);
+  messageDesc(file_pushpals_v1_execution, 26);
 
 /**
  * Whether a worker is alive, judged by its heartbeats.

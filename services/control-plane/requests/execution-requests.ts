@@ -1,6 +1,6 @@
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { z } from "zod";
-import { LogStreamSchema } from "../../../gen/pushpals/v1/common_pb.js";
+import { JobWaitingSchema, LogStreamSchema } from "../../../gen/pushpals/v1/common_pb.js";
 import { enumValue } from "../../../shared/rpc/validate.js";
 import { id, list, optionalPrefixed, pageSize, pageToken, requiredText, text, workerId } from "./fields.js";
 
@@ -14,6 +14,7 @@ export const heartbeatRequest = z.object({
   concurrency: z.number().max(1024, "must be at most 1024"),
   activeJobIds: list(jobId, 1024),
   version: text("version", 100),
+  activeJobs: list(z.object({ jobId, waiting: enumValue(JobWaitingSchema, { allowUnspecified: true }) }), 1024),
 });
 
 export const appendJobLogsRequest = z.object({

@@ -15,7 +15,7 @@ import { reapExpiredLeases } from "./sql/reap.js";
 import { renewLease } from "./sql/renew-lease.js";
 import { createSession, getSession, listSessions } from "./sql/sessions.js";
 import { slo } from "./sql/slo.js";
-import { heartbeat, listWorkers } from "./sql/workers.js";
+import { getWorker, heartbeat, listWorkers } from "./sql/workers.js";
 import type { Store, StoreOptions } from "./store.js";
 import { mutate, type WriteTx } from "./transaction.js";
 
@@ -61,6 +61,7 @@ export function createSqlStore(dialect: Dialect, options: StoreOptions): Store {
 
     heartbeat: (input) => writeQuietly((tx) => heartbeat(tx.exec, settings, input, tx.now)),
     listWorkers: (page) => listWorkers(reader, settings, settings.now(), page),
+    getWorker: (workerId) => getWorker(reader, settings, settings.now(), workerId),
     appendJobLogs: (input) => write((tx) => appendJobLogs(tx, input)),
     putArtifact: (input) => write((tx) => putArtifact(tx, input)),
     listArtifacts: (jobId, page) => listArtifacts(reader, jobId, page),

@@ -3,7 +3,7 @@ import type { Event } from "../../../gen/pushpals/v1/events_pb.js";
 import type { JobLog } from "../../../gen/pushpals/v1/events_pb.js";
 import type { Artifact, Worker } from "../../../gen/pushpals/v1/execution_pb.js";
 import type { ItemPayload, ItemResult, QueueItem } from "../../../gen/pushpals/v1/items_pb.js";
-import type { ItemStatus, Priority, QueueName } from "../../../gen/pushpals/v1/common_pb.js";
+import type { ItemStatus, JobWaiting, Priority, QueueName } from "../../../gen/pushpals/v1/common_pb.js";
 import type { FailMode, SloSummary } from "../../../gen/pushpals/v1/queues_pb.js";
 import type { Session } from "../../../gen/pushpals/v1/sessions_pb.js";
 import type { QueueDepth } from "../../../gen/pushpals/v1/system_pb.js";
@@ -54,6 +54,8 @@ export interface Store {
   heartbeat(input: HeartbeatInput): Promise<{ worker: Worker; cancelRequestedJobIds: string[] }>;
   /** By id; with a page, at most `limit` workers whose id sorts after `after`. */
   listWorkers(page?: KeysetPage): Promise<Worker[]>;
+  /** One worker, as listWorkers shows it. */
+  getWorker(workerId: string): Promise<Worker | undefined>;
   /** The job must be claimed under this lease token. Each line becomes a job_log event. */
   appendJobLogs(input: { jobId: string; leaseToken: string; lines: JobLog[] }): Promise<Committed<{ lastLine: bigint }>>;
   putArtifact(input: PutArtifactInput): Promise<Committed<Artifact>>;
@@ -177,6 +179,8 @@ export interface HeartbeatInput {
   concurrency: number;
   activeJobIds: string[];
   version: string;
+  /** Job id → what it waits on (JobWaiting), for the active jobs that wait; absent: none does. */
+  waiting?: Record<string, JobWaiting>;
 }
 
 export interface PutArtifactInput {

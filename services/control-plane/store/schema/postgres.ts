@@ -97,6 +97,8 @@ export const workers = pgTable("workers", {
   concurrency: integer("concurrency").notNull(),
   /** JSON array of job ids. */
   activeJobIds: text("active_job_ids").notNull(),
+  /** JSON object: job id → what it waits on (a JobWaiting number), for the jobs that wait. */
+  activeJobWaiting: text("active_job_waiting").notNull().default("{}"),
   version: text("version").notNull(),
   firstSeenAt: millis("first_seen_at").notNull(),
   lastHeartbeatAt: millis("last_heartbeat_at").notNull(),

@@ -1,0 +1,1 @@
+ALTER TABLE "workers" ADD COLUMN "active_job_waiting" text DEFAULT '{}' NOT NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE `workers` ADD `active_job_waiting` text DEFAULT '{}' NOT NULL;
