@@ -18,7 +18,17 @@ const errorOf = async (call: Promise<unknown>) => {
 };
 
 const candidate = (target: string, kind = "failing_test") =>
-  create(CandidateSchema, { kind, target, key: `${kind}:${target}`, title: `check ${target} fails`, evidence: "FAIL add(2, 3)", evidenceStrength: 1, risk: 0.2, score: 42, estimatedFiles: 1 });
+  create(CandidateSchema, {
+    kind,
+    target,
+    key: `${kind}:${target}`,
+    title: `check ${target} fails`,
+    evidence: "FAIL add(2, 3)",
+    evidenceStrength: 1,
+    risk: 0.2,
+    score: 42,
+    estimatedFiles: 1,
+  });
 
 describe.each(["sqlite", "postgres"] as const)("AutonomyService on %s", (store) => {
   let cp: TestControlPlane;
@@ -33,7 +43,10 @@ describe.each(["sqlite", "postgres"] as const)("AutonomyService on %s", (store) 
     const before = await autonomy.getAutonomyStatus({});
     expect(before.state?.mode).toBe(AutonomyMode.OFF);
     expect(before.state?.updatedBy).toBe("config");
-    expect(await errorOf(autonomy.setAutonomyMode({ mode: AutonomyMode.FROZEN, by: "ann" }))).toMatchObject({ code: Code.InvalidArgument, message: expect.stringContaining("freeze_for: is required") });
+    expect(await errorOf(autonomy.setAutonomyMode({ mode: AutonomyMode.FROZEN, by: "ann" }))).toMatchObject({
+      code: Code.InvalidArgument,
+      message: expect.stringContaining("freeze_for: is required"),
+    });
     expect(await errorOf(autonomy.setAutonomyMode({ by: "ann" }))).toMatchObject({ code: Code.InvalidArgument, message: expect.stringContaining("mode: is unspecified") });
     expect(await errorOf(autonomy.acquireDispatchLease({ holder: "Bad Holder!", ttl }))).toMatchObject({ code: Code.InvalidArgument, message: expect.stringContaining("holder:") });
 
@@ -42,7 +55,9 @@ describe.each(["sqlite", "postgres"] as const)("AutonomyService on %s", (store) 
     expect(Number(state!.frozenUntil!.seconds) * 1000).toBeGreaterThan(Date.now() + 50_000);
     const { events } = await cp.clients.sessions.listEvents({ sessionId: state!.auditSessionId });
     const changes = events.filter((e) => e.payload.case === "autonomyModeChanged");
-    expect(changes.map((e) => (e.payload.case === "autonomyModeChanged" ? [e.payload.value.state?.mode, e.payload.value.state?.updatedBy] : []))).toEqual([[AutonomyMode.FROZEN, "ann"]]);
+    expect(changes.map((e) => (e.payload.case === "autonomyModeChanged" ? [e.payload.value.state?.mode, e.payload.value.state?.updatedBy] : []))).toEqual([
+      [AutonomyMode.FROZEN, "ann"],
+    ]);
   });
 
   it("the dispatch lease has one holder: renewals keep it, others are refused until it expires or is released", async () => {
@@ -52,7 +67,10 @@ describe.each(["sqlite", "postgres"] as const)("AutonomyService on %s", (store) 
     expect(refused).toMatchObject({ acquired: false, lease: { holder: "planner-a" } });
     expect((await autonomy.acquireDispatchLease({ holder: "planner-a", ttl: durationFromMs(1500) })).acquired).toBe(true);
     // A non-holder cannot act.
-    expect(await errorOf(autonomy.settleObjectives({ holder: "planner-b", priorAlpha: 0.3 }))).toMatchObject({ code: Code.FailedPrecondition, message: expect.stringContaining("planner-a holds it") });
+    expect(await errorOf(autonomy.settleObjectives({ holder: "planner-b", priorAlpha: 0.3 }))).toMatchObject({
+      code: Code.FailedPrecondition,
+      message: expect.stringContaining("planner-a holds it"),
+    });
     await sleep(1700);
     expect((await autonomy.acquireDispatchLease({ holder: "planner-b", ttl: durationFromMs(1500) })).acquired).toBe(true);
     expect((await autonomy.acquireDispatchLease({ holder: "planner-a", ttl })).acquired).toBe(false);
@@ -113,7 +131,8 @@ describe.each(["sqlite", "postgres"] as const)("AutonomyService on %s", (store) 
   it("a question is an AUTONOMY_OBJECTIVE approval: yes makes it dispatchable, no declines it", async () => {
     const { autonomy, approvals } = cp.clients;
     await autonomy.setAutonomyMode({ mode: AutonomyMode.ON, by: "ann" });
-    const asked = (await autonomy.proposeObjective({ holder: "planner-a", candidate: candidate("lodash", "outdated"), ask: true, questionTimeout: durationFromMs(600_000) })).objective!;
+    const asked = (await autonomy.proposeObjective({ holder: "planner-a", candidate: candidate("lodash", "outdated"), ask: true, questionTimeout: durationFromMs(600_000) }))
+      .objective!;
     expect(asked).toMatchObject({ status: ObjectiveStatus.QUESTIONED, approvalId: expect.stringMatching(/^apr_/), requestId: "" });
     const approval = (await approvals.getApproval({ id: asked.approvalId })).approval!;
     expect(approval).toMatchObject({ kind: ApprovalKind.AUTONOMY_OBJECTIVE, status: ApprovalStatus.PENDING, sessionId: asked.sessionId });
@@ -123,9 +142,12 @@ describe.each(["sqlite", "postgres"] as const)("AutonomyService on %s", (store) 
     const dispatched = (await autonomy.dispatchObjective({ holder: "planner-a", objectiveId: asked.id, requestText: "upgrade lodash" })).objective!;
     expect(dispatched).toMatchObject({ status: ObjectiveStatus.DISPATCHED, requestId: expect.stringMatching(/^req_/) });
 
-    const second = (await autonomy.proposeObjective({ holder: "planner-a", candidate: candidate("left-pad", "outdated"), ask: true, questionTimeout: durationFromMs(600_000) })).objective!;
+    const second = (await autonomy.proposeObjective({ holder: "planner-a", candidate: candidate("left-pad", "outdated"), ask: true, questionTimeout: durationFromMs(600_000) }))
+      .objective!;
     await approvals.deny({ id: second.approvalId, answeredBy: "ann", comment: "we pin left-pad" });
     const { changed } = await autonomy.settleObjectives({ holder: "planner-a", priorAlpha: 0.5 });
-    expect(changed.map((o) => [o.id, o.status, o.outcome, o.comment])).toEqual([[second.id, ObjectiveStatus.DECLINED, ObjectiveOutcome.DENIED, "declined by ann: we pin left-pad"]]);
+    expect(changed.map((o) => [o.id, o.status, o.outcome, o.comment])).toEqual([
+      [second.id, ObjectiveStatus.DECLINED, ObjectiveOutcome.DENIED, "declined by ann: we pin left-pad"],
+    ]);
   });
 });
