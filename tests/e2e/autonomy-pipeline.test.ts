@@ -40,7 +40,8 @@ describe("autonomy on the embedded system", () => {
     system = await startSystem({ mode: "embedded", script: "fix-math.jsonl", leaseSeconds: 10, extraToml: AUTONOMY_ON });
     const { clients } = system;
     let objective: Objective | undefined;
-    const describeState = async () => `objectives ${JSON.stringify((await clients.autonomy.getAutonomyStatus({})).objectives.map((o) => [o.key, ObjectiveStatus[o.status], ObjectiveOutcome[o.outcome], o.comment]))}\n${await system!.logTail(40)}`;
+    const describeState = async () =>
+      `objectives ${JSON.stringify((await clients.autonomy.getAutonomyStatus({})).objectives.map((o) => [o.key, ObjectiveStatus[o.status], ObjectiveOutcome[o.outcome], o.comment]))}\n${await system!.logTail(40)}`;
     await waitFor(
       "the autonomous objective to finish",
       async () => {
@@ -51,7 +52,11 @@ describe("autonomy on the embedded system", () => {
     ).catch(async (error: Error) => {
       throw new Error(`${error.message}; ${await describeState()}`);
     });
-    expect(objective, await describeState()).toMatchObject({ key: "failing_test:test", outcome: ObjectiveOutcome.MERGED, evidence: expect.stringContaining("FAIL add(2, 3): expected 5, got -1") });
+    expect(objective, await describeState()).toMatchObject({
+      key: "failing_test:test",
+      outcome: ObjectiveOutcome.MERGED,
+      evidence: expect.stringContaining("FAIL add(2, 3): expected 5, got -1"),
+    });
 
     const status = await clients.autonomy.getAutonomyStatus({});
     expect(status.state?.mode).toBe(AutonomyMode.ON);
