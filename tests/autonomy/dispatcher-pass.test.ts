@@ -104,6 +104,32 @@ describe("the dispatcher's pass", () => {
     expect(third.summary).toMatch(/^dispatched failing_test:test/);
   });
 
+  it("the kill switch stops a pass in progress: turned off while the checks run, nothing is dispatched; the running request is flagged to stop", async () => {
+    const { autonomy, queues } = cp.clients;
+    await autonomy.setAutonomyMode({ mode: AutonomyMode.ON, by: "test" });
+    // An objective already dispatched and being planned, which the switch must stop too.
+    const running = (await status()).objectives.find((o) => o.status === ObjectiveStatus.DISPATCHED && o.key === "failing_test:test")!;
+    const claimed = await queues.claim({ queue: QueueName.REQUESTS, workerId: "planner-x" });
+    expect(claimed.item?.id).toBe(running.requestId);
+    const before = (await status()).objectives.length;
+    const slow = deps({ "autonomy.kinds.outdated.enabled": false, "autonomy.commands.checks": [{ name: "slow", command: "sleep 1.5; exit 1" }] });
+    const pass = runPass(slow, signal).then(
+      () => "dispatched",
+      (error: Error) => error.message,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const started = Date.now();
+    const off = await autonomy.setAutonomyMode({ mode: AutonomyMode.OFF, by: "ann" });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(off.cancelledItemIds).toEqual([running.requestId]);
+    expect(await pass).toMatch(/autonomy is off; nothing is dispatched/);
+    expect((await status()).objectives).toHaveLength(before);
+    // The planner holding the request learns it on its next renewal and stops.
+    expect((await queues.renewLease({ itemId: claimed.item!.id, leaseToken: claimed.leaseToken })).cancelRequested).toBe(true);
+    await queues.fail({ itemId: claimed.item!.id, leaseToken: claimed.leaseToken, error: "cancelled", mode: FailMode.FINAL });
+    await autonomy.setAutonomyMode({ mode: AutonomyMode.ON, by: "test" });
+  });
+
   it("a risky candidate becomes a question; yes dispatches it on the next pass, no drops it and it stays dropped", async () => {
     const only = { "autonomy.kinds.failingTest.enabled": false };
     const asked = await runPass(deps(only), signal);
