@@ -106,6 +106,11 @@ describe.each(["sqlite", "postgres"] as const)("AutonomyService on %s", (store) 
       ObjectiveStatus.DISPATCHED,
       ObjectiveStatus.FINISHED,
     ]);
+    // Every event of the objective's session carries its id (request, claim, failure, objective updates); others carry none.
+    expect(events.map((e) => e.payload.case)).toEqual(expect.arrayContaining(["sessionCreated", "requestEnqueued", "requestClaimed", "requestFailed", "objectiveUpdated"]));
+    expect(new Set(events.map((e) => e.objectiveId))).toEqual(new Set([objective!.id]));
+    const audit = await cp.clients.sessions.listEvents({ sessionId: status.state!.auditSessionId });
+    expect(new Set(audit.events.map((e) => e.objectiveId))).toEqual(new Set([""]));
     // Turning it on again clears the run of failures (a paused loop restarts healthy).
     expect((await autonomy.setAutonomyMode({ mode: AutonomyMode.ON, by: "ann" })).state?.consecutiveFailures).toBe(0);
   });

@@ -74,6 +74,8 @@ describe("autonomy on the embedded system", () => {
     for (const step of ["requestEnqueued", "planCreated", "jobEnqueued", "agentStep", "completionCompleted", "objectiveUpdated"] as const) {
       expect(eventsOf(log, step).length, `${step} in\n${outline(log)}`).toBeGreaterThan(0);
     }
+    // Every event of the request, its job and its completion carries the objective's id.
+    expect(log.filter((e) => e.objectiveId !== objective!.id).map((e) => `${e.seq} ${e.payload.case}`)).toEqual([]);
     const { items: requests } = await clients.queues.listItems({ queue: QueueName.REQUESTS, sessionId: objective!.sessionId });
     expect(requests.map((r) => [r.id, r.status, r.priority])).toEqual([[objective!.requestId, ItemStatus.COMPLETED, Priority.BACKGROUND]]);
     expect(requests[0]!.payload?.kind.value).toMatchObject({ origin: "autonomy", objectiveId: objective!.id });

@@ -163,6 +163,8 @@ export interface EventDraft {
 export interface CreateSessionInput {
   title: string;
   idempotencyKey?: string;
+  /** An autonomy objective's own session: each of its events carries the objective id. */
+  objectiveId?: string;
 }
 
 export interface EnqueueInput {

@@ -25,6 +25,8 @@ export const sessions = pgTable(
     createdAt: millis("created_at").notNull(),
     updatedAt: millis("updated_at").notNull(),
     lastSeq: bigint("last_seq", { mode: "number" }).notNull().default(0),
+    /** The autonomy objective whose session this is; every event appended here carries it. */
+    objectiveId: text("objective_id").notNull().default(""),
   },
   (t) => [uniqueIndex("sessions_idempotency_key").on(t.idempotencyKey).where(HAS_KEY), index("sessions_created").on(t.createdAt, t.id)],
 );
@@ -39,6 +41,8 @@ export const events = pgTable(
     time: millis("time").notNull(),
     itemId: text("item_id").notNull().default(""),
     payloadCase: text("payload_case").notNull(),
+    /** Copied from the session at append time (empty outside autonomy). */
+    objectiveId: text("objective_id").notNull().default(""),
     data: bytea("data").notNull(),
   },
   (t) => [primaryKey({ columns: [t.sessionId, t.seq] }), index("events_item").on(t.sessionId, t.itemId, t.seq)],

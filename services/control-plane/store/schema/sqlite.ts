@@ -23,6 +23,8 @@ export const sessions = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     lastSeq: integer("last_seq").notNull().default(0),
+    /** The autonomy objective whose session this is; every event appended here carries it. */
+    objectiveId: text("objective_id").notNull().default(""),
   },
   (t) => [uniqueIndex("sessions_idempotency_key").on(t.idempotencyKey).where(HAS_KEY), index("sessions_created").on(t.createdAt, t.id)],
 );
@@ -37,6 +39,8 @@ export const events = sqliteTable(
     time: integer("time").notNull(),
     itemId: text("item_id").notNull().default(""),
     payloadCase: text("payload_case").notNull(),
+    /** Copied from the session at append time (empty outside autonomy). */
+    objectiveId: text("objective_id").notNull().default(""),
     data: blob("data", { mode: "buffer" }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.sessionId, t.seq] }), index("events_item").on(t.sessionId, t.itemId, t.seq)],

@@ -42,6 +42,8 @@ CREATE TABLE "autonomy_state" (
 	"evaluation" "bytea"
 );
 --> statement-breakpoint
+ALTER TABLE "events" ADD COLUMN "objective_id" text DEFAULT '' NOT NULL;--> statement-breakpoint
+ALTER TABLE "sessions" ADD COLUMN "objective_id" text DEFAULT '' NOT NULL;--> statement-breakpoint
 ALTER TABLE "autonomy_objectives" ADD CONSTRAINT "autonomy_objectives_session_id_sessions_id_fk" FOREIGN KEY ("session_id") REFERENCES "public"."sessions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "autonomy_objectives_key" ON "autonomy_objectives" USING btree ("key","created_at");--> statement-breakpoint
 CREATE INDEX "autonomy_objectives_status" ON "autonomy_objectives" USING btree ("status");--> statement-breakpoint

@@ -45,3 +45,6 @@ CREATE TABLE `autonomy_state` (
 	`audit_session_id` text NOT NULL,
 	`evaluation` blob
 );
+--> statement-breakpoint
+ALTER TABLE `events` ADD `objective_id` text DEFAULT '' NOT NULL;--> statement-breakpoint
+ALTER TABLE `sessions` ADD `objective_id` text DEFAULT '' NOT NULL;

@@ -45,7 +45,7 @@ export async function proposeObjective(tx: WriteTx, input: ProposeInput): Promis
        AND status IN (${ObjectiveStatus.QUESTIONED}, ${ObjectiveStatus.APPROVED}, ${ObjectiveStatus.DISPATCHED}) LIMIT 1`);
   if (busy) throw failedPrecondition(`objective ${busy.id} for ${key} is still open; settle it first`);
   const id = newId("objective");
-  const { session } = await createSession(tx, { title: `Autonomy: ${candidate.title}`.slice(0, 200) });
+  const { session } = await createSession(tx, { title: `Autonomy: ${candidate.title}`.slice(0, 200), objectiveId: id });
   const [row] = await tx.exec.rows<ObjectiveRow>(sql`
     INSERT INTO autonomy_objectives (id, key, kind, target, title, evidence, score, status, session_id, created_at)
     VALUES (${id}, ${key}, ${candidate.kind}, ${candidate.target}, ${candidate.title}, ${candidate.evidence}, ${candidate.score},
