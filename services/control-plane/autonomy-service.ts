@@ -39,7 +39,7 @@ export function autonomyService({ store, commit, config, logger }: ControlPlaneD
 
     async reportEvaluation(req) {
       const input = parseRequest(requests.reportEvaluationRequest, req);
-      await store.saveEvaluation({ holder: input.holder, evaluation: req.evaluation!, defaultMode });
+      await store.saveEvaluation({ holder: input.holder, evaluation: input.evaluation, defaultMode });
       return {};
     },
 
@@ -48,8 +48,7 @@ export function autonomyService({ store, commit, config, logger }: ControlPlaneD
       const objective = await commit(
         store.proposeObjective({
           holder: input.holder,
-          // Validated above (present, with bounded fields); the message keeps every field.
-          candidate: req.candidate ?? create(CandidateSchema),
+          candidate: create(CandidateSchema, { ...input.candidate, key: `${input.candidate.kind}:${input.candidate.target}` }),
           ask: input.ask,
           questionTimeoutMs: durationMs(input.questionTimeout) ?? 0,
           requestText: input.requestText,

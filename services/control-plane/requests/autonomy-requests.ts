@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AutonomyMode, AutonomyModeSchema } from "../../../gen/pushpals/v1/autonomy_pb.js";
+import { AutonomyMode, AutonomyModeSchema, type AutonomyEvaluation } from "../../../gen/pushpals/v1/autonomy_pb.js";
 import { enumValue } from "../../../shared/rpc/validate.js";
 import { duration, id, requiredText, text, workerId } from "./fields.js";
 
@@ -16,7 +16,11 @@ export const setAutonomyModeRequest = z
 
 export const acquireDispatchLeaseRequest = z.object({ holder: workerId, ttl: duration({ minMs: 1000, maxMs: 3600_000, required: true }) });
 export const releaseDispatchLeaseRequest = z.object({ holder: workerId });
-export const reportEvaluationRequest = z.object({ holder: workerId, evaluation: z.object({}).passthrough() });
+/** The message itself comes back: the store keeps it as sent (protobuf binary). */
+export const reportEvaluationRequest = z.object({
+  holder: workerId,
+  evaluation: z.custom<AutonomyEvaluation>((v) => v !== undefined && v !== null, { error: "is required: the pass to store" }),
+});
 
 const candidate = z.object({
   kind: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, "must be a kind name (a-z 0-9 _)"),
@@ -26,6 +30,8 @@ const candidate = z.object({
   evidenceStrength: unit("evidence_strength"),
   risk: unit("risk"),
   score: z.number().finite(),
+  estimatedFiles: z.number().int().min(0).max(10_000),
+  key: text("key", 600),
 });
 
 export const proposeObjectiveRequest = z
