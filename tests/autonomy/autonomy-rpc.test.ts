@@ -155,4 +155,18 @@ describe.each(["sqlite", "postgres"] as const)("AutonomyService on %s", (store) 
       [second.id, ObjectiveStatus.DECLINED, ObjectiveOutcome.DENIED, "declined by ann: we pin left-pad"],
     ]);
   });
+
+  it("an unanswered question expires as a no (the approvals' timeout) and is declined", async () => {
+    const { autonomy } = cp.clients;
+    const asked = (await autonomy.proposeObjective({ holder: "planner-a", candidate: candidate("moment", "outdated"), ask: true, questionTimeout: durationFromMs(1000) }))
+      .objective!;
+    // The control plane's expiry sweep runs every poll (1 s here).
+    let declined: string[] = [];
+    for (let tries = 0; tries < 50 && declined.length === 0; tries++) {
+      await sleep(200);
+      const { changed } = await autonomy.settleObjectives({ holder: "planner-a", priorAlpha: 0.5 });
+      declined = changed.filter((o) => o.id === asked.id && o.status === ObjectiveStatus.DECLINED).map((o) => o.comment);
+    }
+    expect(declined).toEqual([expect.stringMatching(/^declined by timeout: nobody answered within 1 s/)]);
+  });
 });
