@@ -17,7 +17,7 @@ const commands: Record<string, () => Promise<Command>> = {
   doctor: async () => (await import("./doctor/doctor-command.js")).doctorCommand,
   completion: async () => (await import("./completion/completion-command.js")).completionCommand,
   ...Object.fromEntries(
-    ["chat", "status", "jobs", "logs", "cancel", "sessions", "answer", "send", "pause", "resume", "shell", "approvals", "approve", "deny"].map((name) => [
+    ["chat", "status", "jobs", "logs", "cancel", "sessions", "answer", "send", "pause", "resume", "shell", "approvals", "approve", "deny", "autonomy"].map((name) => [
       name,
       async () => (await import("./client/commands.js")).clientCommands[name]!,
     ]),

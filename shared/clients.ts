@@ -1,6 +1,7 @@
 import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { ApprovalService } from "../gen/pushpals/v1/approvals_pb.js";
+import { AutonomyService } from "../gen/pushpals/v1/autonomy_pb.js";
 import { ChatService } from "../gen/pushpals/v1/chat_pb.js";
 import { ExecutionService } from "../gen/pushpals/v1/execution_pb.js";
 import { IntegrationService } from "../gen/pushpals/v1/integration_pb.js";
@@ -20,6 +21,7 @@ export interface Clients {
   planning: Client<typeof PlanningService>;
   integration: Client<typeof IntegrationService>;
   approvals: Client<typeof ApprovalService>;
+  autonomy: Client<typeof AutonomyService>;
 }
 
 export interface ClientOptions {
@@ -83,5 +85,6 @@ export function createClients(baseUrl: string, options: ClientOptions = {}): Cli
     planning: createClient(PlanningService, transport),
     integration: createClient(IntegrationService, transport),
     approvals: createClient(ApprovalService, transport),
+    autonomy: createClient(AutonomyService, transport),
   };
 }

@@ -10,6 +10,7 @@ export const ID_PREFIXES = {
   artifact: "art",
   lease: "lse",
   approval: "apr",
+  objective: "obj",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -1,5 +1,6 @@
 import { approveCommand, approveUsage, denyCommand, denyUsage } from "./answer-commands.js";
 import { approvalsCommand, approvalsUsage } from "./approvals-command.js";
+import { autonomyCommand, autonomyUsage } from "./autonomy-command.js";
 import { cancelCommand, cancelUsage } from "./cancel-command.js";
 import { chatCommand, chatUsage } from "./chat-command.js";
 import { jobsCommand, jobsUsage } from "./jobs-command.js";
@@ -25,6 +26,7 @@ export const clientCommands: Record<string, (args: string[]) => Promise<void>> =
   approvals: approvalsCommand,
   approve: approveCommand,
   deny: denyCommand,
+  autonomy: autonomyCommand,
 };
 
 /** Each one's usage, for the overview `pushpals help` prints and the shell completions. */
@@ -43,4 +45,5 @@ export const clientUsages: Record<string, string> = {
   approvals: approvalsUsage,
   approve: approveUsage,
   deny: denyUsage,
+  autonomy: autonomyUsage,
 };

@@ -1,6 +1,7 @@
 import { PlanningService } from "../../gen/pushpals/v1/planning_pb.js";
 import { createModelClient } from "../../shared/llm/model-client.js";
 import type { ServiceContext, ServiceDefinition } from "../../shared/service-definition.js";
+import { runAutonomyLoop } from "./autonomy/autonomy-loop.js";
 import { runClaimLoops } from "./claim-loop.js";
 import { planningService } from "./plan-rpc.js";
 import type { PlannerDeps } from "./planner-deps.js";
@@ -35,7 +36,22 @@ export function createPlannerService(options: PlannerServiceOptions = {}): Servi
       );
     },
     async run(context, signal) {
-      await runClaimLoops(await depsOf(context), signal);
+      const deps = await depsOf(context);
+      const { config } = context;
+      await Promise.all([
+        runClaimLoops(deps, signal),
+        runAutonomyLoop(
+          {
+            clients: deps.clients,
+            config: config.autonomy,
+            repoPath: deps.repoPath,
+            baseBranch: deps.baseBranch,
+            holder: deps.settings.workerId,
+            logger: deps.logger.child({ loop: "autonomy" }),
+          },
+          signal,
+        ),
+      ]);
     },
   };
 }

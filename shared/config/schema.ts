@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { agentEnv, agentSection } from "./sections/agent.js";
 import { approvalsEnv, approvalsSection } from "./sections/approvals.js";
+import { autonomyEnv, autonomySection } from "./sections/autonomy.js";
 import { busEnv, busSection } from "./sections/bus.js";
 import { environmentEnv, environmentSection } from "./sections/environment.js";
 import { integrationEnv, integrationSection } from "./sections/integration.js";
@@ -30,6 +31,7 @@ export const configSchema = z.strictObject({
   observability: observabilitySection.prefault({}),
   environment: environmentSection.prefault({}),
   approvals: approvalsSection.prefault({}),
+  autonomy: autonomySection.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -51,4 +53,5 @@ export const ENV_MAP: Record<string, string> = {
   ...observabilityEnv,
   ...environmentEnv,
   ...approvalsEnv,
+  ...autonomyEnv,
 };

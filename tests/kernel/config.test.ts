@@ -59,6 +59,35 @@ describe("configuration", () => {
     expect(error?.message).toMatch(/auto.*process.*bwrap.*docker.*kubernetes/);
   });
 
+  it("[autonomy] is off by default, reads its kinds, commands, cooldowns and gates from TOML, and refuses bad values by key", async () => {
+    const defaults = load().autonomy;
+    expect(defaults).toMatchObject({ mode: "off", riskThreshold: 0.7, commands: { checks: [], lint: [], outdated: [] } });
+    expect(defaults.kinds.failingTest).toEqual({ enabled: true, priority: 90, risk: 0.2 });
+    expect(defaults.gates).toMatchObject({ maxRunningJobs: 1, dispatchesPerHour: 2, maxConsecutiveFailures: 3, windows: [] });
+    await write(
+      "local.toml",
+      [
+        "[autonomy]",
+        'mode = "on"',
+        "[autonomy.kinds.todo]",
+        "enabled = false",
+        "[autonomy.commands]",
+        'checks = [{ name = "test", command = "npm test" }]',
+        "[autonomy.cooldowns]",
+        "failure_seconds = 60",
+        "[autonomy.gates]",
+        'windows = ["22:00-06:00"]',
+        "",
+      ].join("\n"),
+    );
+    const tuned = load({ PUSHPALS_AUTONOMY_INTERVAL_SECONDS: "5" }).autonomy;
+    expect(tuned).toMatchObject({ mode: "on", intervalSeconds: 5, kinds: { todo: { enabled: false } }, cooldowns: { failureSeconds: 60 }, gates: { windows: ["22:00-06:00"] } });
+    expect(tuned.commands.checks).toEqual([{ name: "test", command: "npm test", timeoutSeconds: 300 }]);
+    await write("local.toml", '[autonomy.gates]\nwindows = ["late"]\n');
+    expect(() => load()).toThrow(/autonomy\.gates\.windows.*22:00-06:00/);
+    expect(() => load({ PUSHPALS_AUTONOMY_MODE: "sometimes" })).toThrow(/autonomy\.mode/);
+  });
+
   it("refuses unknown keys (a typo must not be silently ignored)", async () => {
     await write("local.toml", "[server]\nprot = 1\n");
     expect(() => load()).toThrow(/server\.prot.*unknown key/);

@@ -5,6 +5,7 @@ import descriptor from "protobufjs/ext/descriptor/index.js";
 import type { DescFile } from "@bufbuild/protobuf";
 import type { DescriptorProto, EnumDescriptorProto, FileDescriptorProto } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AutonomyService } from "../../gen/pushpals/v1/autonomy_pb.js";
 import { ChatService } from "../../gen/pushpals/v1/chat_pb.js";
 import { ExecutionService } from "../../gen/pushpals/v1/execution_pb.js";
 import { IntegrationService } from "../../gen/pushpals/v1/integration_pb.js";
@@ -16,7 +17,7 @@ import { protoSourceInfo } from "../../shared/rpc/source-info.js";
 import { PROTO_DIR } from "./support/clients.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
-const SERVED = [ChatService, ExecutionService, IntegrationService, PlanningService, QueueService, SessionService, SystemService];
+const SERVED = [AutonomyService, ChatService, ExecutionService, IntegrationService, PlanningService, QueueService, SessionService, SystemService];
 
 // Field numbers in google/protobuf/descriptor.proto: the path steps of a source location.
 const MESSAGE_TYPE = 4;
@@ -130,7 +131,7 @@ describe("gen/source-info.ts matches the generated descriptors", () => {
   const files = [...reached.values()].filter((file) => file.proto.name.startsWith("pushpals/"));
 
   it("covers every pushpals file a service reaches", () => {
-    expect(files.map((file) => file.proto.name)).toHaveLength(13);
+    expect(files.map((file) => file.proto.name)).toHaveLength(14);
     for (const file of files) expect(sourceInfo.has(file.proto.name), file.proto.name).toBe(true);
   });
 

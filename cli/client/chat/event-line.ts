@@ -1,4 +1,5 @@
 import { ApprovalStatus } from "../../../gen/pushpals/v1/approvals_pb.js";
+import { AutonomyMode, ObjectiveOutcome, ObjectiveStatus } from "../../../gen/pushpals/v1/autonomy_pb.js";
 import type { Event, ItemEnqueued } from "../../../gen/pushpals/v1/events_pb.js";
 import { Intent, Lane, Risk } from "../../../gen/pushpals/v1/task_pb.js";
 import { durationWord, itemSubject, oneLine, positionWords, shortSha } from "../format.js";
@@ -192,6 +193,20 @@ export function describeEvent(event: Event, style: Style): EventView {
       return { line: `${verdict} ${by}${a.comment ? `: ${oneLine(a.comment, 80)}` : ""}` };
     }
 
+    case "autonomyModeChanged": {
+      const state = p.value.state;
+      const cancelled = p.value.cancelledItemIds.length;
+      return {
+        line: style.dim(
+          `autonomy ${enumWord(AutonomyMode, state?.mode)} by ${state?.updatedBy ?? "someone"}${cancelled > 0 ? ` (${cancelled} autonomous item${cancelled === 1 ? "" : "s"} cancelled)` : ""}`,
+        ),
+      };
+    }
+    case "objectiveUpdated": {
+      const o = p.value.objective;
+      const outcome = o && o.outcome !== ObjectiveOutcome.UNSPECIFIED ? `, ${enumWord(ObjectiveOutcome, o.outcome)}` : "";
+      return { line: style.dim(`objective ${o?.id ?? ""} ${enumWord(ObjectiveStatus, o?.status)}${outcome}: ${oneLine(o?.title ?? "", 80)}`) };
+    }
     case "jobLog":
       return { progress: { key: id, text: `job ${id} › ${p.value.text}`, transient: true } };
     case "tokenUsage":

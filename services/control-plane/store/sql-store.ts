@@ -1,6 +1,12 @@
 import type { Dialect } from "./dialect/dialect.js";
 import { resolveSettings, type Settings } from "./settings.js";
 import { answerApproval, expireApprovals, getApproval, listApprovals, requestApproval } from "./sql/approvals.js";
+import { evaluationOf, readState, saveEvaluation } from "./sql/autonomy/autonomy-state.js";
+import { acquireDispatchLease, readDispatchLease, releaseDispatchLease, requireHolder } from "./sql/autonomy/dispatch-lease.js";
+import { dispatchObjective, listObjectives, proposeObjective } from "./sql/autonomy/objectives.js";
+import { dispatchedSince, listPriors, tokensSince } from "./sql/autonomy/priors.js";
+import { setAutonomyMode } from "./sql/autonomy/set-mode.js";
+import { settleObjectives } from "./sql/autonomy/settle.js";
 import { appendJobLogs } from "./sql/job-logs.js";
 import { getArtifact, listArtifacts, putArtifact } from "./sql/artifacts.js";
 import { cancel } from "./sql/cancel.js";
@@ -72,6 +78,30 @@ export function createSqlStore(dialect: Dialect, options: StoreOptions): Store {
     listApprovals: (input) => listApprovals(reader, input),
     answerApproval: (input) => write((tx) => answerApproval(tx, input)),
     expireApprovals: () => write((tx) => expireApprovals(tx)),
+
+    async autonomyStatus(input) {
+      const now = settings.now();
+      const [{ row, state }, lease, objectives, priors, dispatchedLastHour, tokensToday] = await Promise.all([
+        readState(reader, input.defaultMode),
+        readDispatchLease(reader, now),
+        listObjectives(reader, input.objectivesLimit),
+        listPriors(reader),
+        dispatchedSince(reader, now - 3_600_000),
+        tokensSince(reader, now - (now % 86_400_000)),
+      ]);
+      return { state, lease, evaluation: evaluationOf(row), objectives, priors, dispatchedLastHour, tokensToday };
+    },
+    setAutonomyMode: (input) => write((tx) => setAutonomyMode(tx, input)),
+    acquireDispatchLease: (input) => writeQuietly((tx) => acquireDispatchLease(tx, input)),
+    releaseDispatchLease: (holder) => writeQuietly((tx) => releaseDispatchLease(tx, holder)),
+    saveEvaluation: (input) =>
+      writeQuietly(async (tx) => {
+        await requireHolder(tx, input.holder);
+        await saveEvaluation(tx, input.evaluation, input.defaultMode);
+      }),
+    proposeObjective: (input) => write((tx) => proposeObjective(tx, input)),
+    dispatchObjective: (input) => write((tx) => dispatchObjective(tx, input)),
+    settleObjectives: (input) => write((tx) => settleObjectives(tx, input)),
 
     close: () => dialect.close(),
   };

@@ -1,3 +1,4 @@
+import type { AutonomyEvaluation, AutonomyMode, AutonomyState, Candidate, DispatchLease, KindPrior, Objective } from "../../../gen/pushpals/v1/autonomy_pb.js";
 import type { Approval, ApprovalKind, ApprovalStatus, ApprovalTimeoutAction } from "../../../gen/pushpals/v1/approvals_pb.js";
 import type { Event } from "../../../gen/pushpals/v1/events_pb.js";
 import type { JobLog } from "../../../gen/pushpals/v1/events_pb.js";
@@ -74,7 +75,46 @@ export interface Store {
   /** Pending requests past their expiry get their timeout action (answered by "timeout"). */
   expireApprovals(): Promise<Committed<number>>;
 
+  // Autonomy (issue 14): the switch, the dispatch lock, objectives and priors.
+  autonomyStatus(input: { defaultMode: "off" | "on"; objectivesLimit: number }): Promise<AutonomyStatus>;
+  /** `off` cancels every pending or running autonomous item in the same transaction. */
+  setAutonomyMode(input: SetAutonomyModeInput): Promise<Committed<{ state: AutonomyState; cancelledItemIds: string[] }>>;
+  /** Takes, renews or (after expiry) takes over the single dispatch lock. */
+  acquireDispatchLease(input: { holder: string; ttlMs: number }): Promise<{ acquired: boolean; lease: DispatchLease }>;
+  releaseDispatchLease(holder: string): Promise<boolean>;
+  /** The following need the caller to hold the lock (FailedPrecondition otherwise). */
+  saveEvaluation(input: { holder: string; evaluation: AutonomyEvaluation; defaultMode: "off" | "on" }): Promise<void>;
+  proposeObjective(input: ProposeObjectiveInput): Promise<Committed<Objective>>;
+  dispatchObjective(input: { holder: string; objectiveId: string; requestText: string; defaultMode: "off" | "on" }): Promise<Committed<Objective>>;
+  settleObjectives(input: { holder: string; alpha: number; defaultMode: "off" | "on" }): Promise<Committed<Objective[]>>;
+
   close(): Promise<void>;
+}
+
+export interface AutonomyStatus {
+  state: AutonomyState;
+  lease: DispatchLease;
+  evaluation?: AutonomyEvaluation;
+  objectives: Objective[];
+  priors: KindPrior[];
+  dispatchedLastHour: number;
+  tokensToday: bigint;
+}
+
+export interface SetAutonomyModeInput {
+  mode: AutonomyMode;
+  frozenUntil?: number;
+  by: string;
+  defaultMode: "off" | "on";
+}
+
+export interface ProposeObjectiveInput {
+  holder: string;
+  candidate: Candidate;
+  ask: boolean;
+  questionTimeoutMs: number;
+  requestText: string;
+  defaultMode: "off" | "on";
 }
 
 export interface RequestApprovalInput {
@@ -125,6 +165,8 @@ export interface EventDraft {
 export interface CreateSessionInput {
   title: string;
   idempotencyKey?: string;
+  /** An autonomy objective's own session: each of its events carries the objective id. */
+  objectiveId?: string;
 }
 
 export interface EnqueueInput {

@@ -41,8 +41,8 @@ checks = [{ name = "test", command = "node test.js", timeout_seconds = 60 }]
  * A config folder for PUSHPALS_CONFIG_DIR: the shipped default.toml plus a local.toml of
  * fast timings, so every service process of one run reads the same settings.
  */
-export async function writeConfigDir(dir: string, timings: Timings = {}): Promise<string> {
+export async function writeConfigDir(dir: string, timings: Timings = {}, extraToml = ""): Promise<string> {
   await copyFile(join(packageRoot(), "configs", "default.toml"), join(dir, "default.toml"));
-  await writeFile(join(dir, "local.toml"), fastTimings(timings));
+  await writeFile(join(dir, "local.toml"), `${fastTimings(timings)}${extraToml}`);
   return dir;
 }

@@ -30,6 +30,8 @@ export interface SystemOptions {
   leaseSeconds?: number;
   /** More PUSHPALS_* settings for the system's process. */
   env?: Record<string, string>;
+  /** More TOML appended to the run's local.toml (tables the environment cannot set). */
+  extraToml?: string;
 }
 
 export interface SystemUnderTest {
@@ -85,7 +87,7 @@ async function start(
   const dataDir = defaultDataDir(repo);
   const configDir = join(dir.path, "config");
   await mkdir(configDir);
-  await writeConfigDir(configDir, { leaseSeconds: options.leaseSeconds });
+  await writeConfigDir(configDir, { leaseSeconds: options.leaseSeconds }, options.extraToml);
   const model = await startScriptedModelServer({ script: join(E2E_SCRIPTS, options.script) });
   cleanups.push(() => model.close());
   const database: FreshDatabase | undefined = mode === "mesh" ? await freshDatabase("e2e") : undefined;

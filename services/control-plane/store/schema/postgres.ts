@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, customType, index, integer, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, bigserial, customType, doublePrecision, index, integer, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
 
 /*
  * The Postgres tables. drizzle-kit turns this file into migrations/postgres/*.sql; the
@@ -25,6 +25,8 @@ export const sessions = pgTable(
     createdAt: millis("created_at").notNull(),
     updatedAt: millis("updated_at").notNull(),
     lastSeq: bigint("last_seq", { mode: "number" }).notNull().default(0),
+    /** The autonomy objective whose session this is; every event appended here carries it. */
+    objectiveId: text("objective_id").notNull().default(""),
   },
   (t) => [uniqueIndex("sessions_idempotency_key").on(t.idempotencyKey).where(HAS_KEY), index("sessions_created").on(t.createdAt, t.id)],
 );
@@ -39,6 +41,8 @@ export const events = pgTable(
     time: millis("time").notNull(),
     itemId: text("item_id").notNull().default(""),
     payloadCase: text("payload_case").notNull(),
+    /** Copied from the session at append time (empty outside autonomy). */
+    objectiveId: text("objective_id").notNull().default(""),
     data: bytea("data").notNull(),
   },
   (t) => [primaryKey({ columns: [t.sessionId, t.seq] }), index("events_item").on(t.sessionId, t.itemId, t.seq)],
@@ -150,3 +154,57 @@ export const approvals = pgTable(
     index("approvals_session").on(t.sessionId, t.createdAt),
   ],
 );
+
+/** The autonomy switch and health counters: one row (id 1), made on first use from config. */
+export const autonomyState = pgTable("autonomy_state", {
+  id: integer("id").primaryKey(),
+  mode: integer("mode").notNull(),
+  frozenUntil: millis("frozen_until"),
+  consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+  updatedBy: text("updated_by").notNull(),
+  updatedAt: millis("updated_at").notNull(),
+  auditSessionId: text("audit_session_id").notNull(),
+  /** The dispatcher's latest AutonomyEvaluation, protobuf binary. */
+  evaluation: bytea("evaluation"),
+});
+
+/** The dispatch lock: one row per lock name ("dispatch"). */
+export const autonomyLeases = pgTable("autonomy_leases", {
+  name: text("name").primaryKey(),
+  holder: text("holder").notNull(),
+  expiresAt: millis("expires_at").notNull(),
+  acquiredAt: millis("acquired_at").notNull(),
+});
+
+export const autonomyObjectives = pgTable(
+  "autonomy_objectives",
+  {
+    id: text("id").primaryKey(),
+    key: text("key").notNull(),
+    kind: text("kind").notNull(),
+    target: text("target").notNull(),
+    title: text("title").notNull(),
+    evidence: text("evidence").notNull(),
+    score: doublePrecision("score").notNull(),
+    status: integer("status").notNull(),
+    outcome: integer("outcome").notNull().default(0),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id),
+    requestId: text("request_id").notNull().default(""),
+    approvalId: text("approval_id").notNull().default(""),
+    comment: text("comment").notNull().default(""),
+    createdAt: millis("created_at").notNull(),
+    dispatchedAt: millis("dispatched_at"),
+    finishedAt: millis("finished_at"),
+  },
+  (t) => [index("autonomy_objectives_key").on(t.key, t.createdAt), index("autonomy_objectives_status").on(t.status), index("autonomy_objectives_created").on(t.createdAt, t.id)],
+);
+
+/** Per kind: the exponential moving average of outcomes (merged 1, else 0). */
+export const autonomyPriors = pgTable("autonomy_priors", {
+  kind: text("kind").primaryKey(),
+  value: doublePrecision("value").notNull(),
+  samples: integer("samples").notNull(),
+  updatedAt: millis("updated_at").notNull(),
+});

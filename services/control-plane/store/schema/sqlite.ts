@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /*
  * The SQLite tables. drizzle-kit turns this file into migrations/sqlite/*.sql; the store
@@ -23,6 +23,8 @@ export const sessions = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     lastSeq: integer("last_seq").notNull().default(0),
+    /** The autonomy objective whose session this is; every event appended here carries it. */
+    objectiveId: text("objective_id").notNull().default(""),
   },
   (t) => [uniqueIndex("sessions_idempotency_key").on(t.idempotencyKey).where(HAS_KEY), index("sessions_created").on(t.createdAt, t.id)],
 );
@@ -37,6 +39,8 @@ export const events = sqliteTable(
     time: integer("time").notNull(),
     itemId: text("item_id").notNull().default(""),
     payloadCase: text("payload_case").notNull(),
+    /** Copied from the session at append time (empty outside autonomy). */
+    objectiveId: text("objective_id").notNull().default(""),
     data: blob("data", { mode: "buffer" }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.sessionId, t.seq] }), index("events_item").on(t.sessionId, t.itemId, t.seq)],
@@ -148,3 +152,57 @@ export const approvals = sqliteTable(
     index("approvals_session").on(t.sessionId, t.createdAt),
   ],
 );
+
+/** The autonomy switch and health counters: one row (id 1), made on first use from config. */
+export const autonomyState = sqliteTable("autonomy_state", {
+  id: integer("id").primaryKey(),
+  mode: integer("mode").notNull(),
+  frozenUntil: integer("frozen_until"),
+  consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+  updatedBy: text("updated_by").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+  auditSessionId: text("audit_session_id").notNull(),
+  /** The dispatcher's latest AutonomyEvaluation, protobuf binary. */
+  evaluation: blob("evaluation"),
+});
+
+/** The dispatch lock: one row per lock name ("dispatch"). */
+export const autonomyLeases = sqliteTable("autonomy_leases", {
+  name: text("name").primaryKey(),
+  holder: text("holder").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+  acquiredAt: integer("acquired_at").notNull(),
+});
+
+export const autonomyObjectives = sqliteTable(
+  "autonomy_objectives",
+  {
+    id: text("id").primaryKey(),
+    key: text("key").notNull(),
+    kind: text("kind").notNull(),
+    target: text("target").notNull(),
+    title: text("title").notNull(),
+    evidence: text("evidence").notNull(),
+    score: real("score").notNull(),
+    status: integer("status").notNull(),
+    outcome: integer("outcome").notNull().default(0),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id),
+    requestId: text("request_id").notNull().default(""),
+    approvalId: text("approval_id").notNull().default(""),
+    comment: text("comment").notNull().default(""),
+    createdAt: integer("created_at").notNull(),
+    dispatchedAt: integer("dispatched_at"),
+    finishedAt: integer("finished_at"),
+  },
+  (t) => [index("autonomy_objectives_key").on(t.key, t.createdAt), index("autonomy_objectives_status").on(t.status), index("autonomy_objectives_created").on(t.createdAt, t.id)],
+);
+
+/** Per kind: the exponential moving average of outcomes (merged 1, else 0). */
+export const autonomyPriors = sqliteTable("autonomy_priors", {
+  kind: text("kind").primaryKey(),
+  value: real("value").notNull(),
+  samples: integer("samples").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});

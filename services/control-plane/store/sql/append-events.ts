@@ -36,11 +36,12 @@ export async function appendEvents(exec: Executor, dialect: Dialect["kind"], pen
     const drafts = bySession.get(sessionId) ?? [];
     for (let start = 0; start < drafts.length; start += ROWS_PER_INSERT) {
       const events = drafts.slice(start, start + ROWS_PER_INSERT).map((draft) => create(EventSchema, { sessionId, itemId: draft.itemId ?? "", payload: draft.payload }));
-      const { lastSeq, time } = await append(exec, sessionId, events, now);
+      const { lastSeq, time, objectiveId } = await append(exec, sessionId, events, now);
       const firstSeq = lastSeq - events.length + 1;
       events.forEach((event, index) => {
         event.seq = BigInt(firstSeq + index);
         event.time = toTimestamp(time);
+        event.objectiveId = objectiveId;
       });
       appended.push(...events);
     }
@@ -48,37 +49,40 @@ export async function appendEvents(exec: Executor, dialect: Dialect["kind"], pen
   return appended;
 }
 
-type Append = (exec: Executor, sessionId: string, events: Event[], now: number) => Promise<{ lastSeq: number; time: number }>;
+/** The block of seqs handed out, its time, and the session's objective (which its events carry, like seq and time, in a column). */
+type Append = (exec: Executor, sessionId: string, events: Event[], now: number) => Promise<{ lastSeq: number; time: number; objectiveId: string }>;
 
 const bumpSession = (sessionId: string, count: number, now: number) => sql`
   UPDATE sessions
      SET last_seq = last_seq + ${count},
          updated_at = CASE WHEN updated_at > ${now} THEN updated_at ELSE ${now} END
    WHERE id = ${sessionId}
-RETURNING last_seq, updated_at`;
+RETURNING last_seq, updated_at, objective_id`;
 
 const appendInTwoStatements: Append = async (exec, sessionId, events, now) => {
-  const [block] = await exec.rows<{ last_seq: number; updated_at: number }>(bumpSession(sessionId, events.length, now));
+  const [block] = await exec.rows<{ last_seq: number; updated_at: number; objective_id: string }>(bumpSession(sessionId, events.length, now));
   if (!block) throw notFound("session", sessionId);
   const firstSeq = block.last_seq - events.length + 1;
-  const rows = events.map((event, index) => sql`(${sessionId}, ${firstSeq + index}, ${block.updated_at}, ${event.itemId}, ${event.payload.case ?? ""}, ${stored(event)})`);
-  await exec.run(sql`INSERT INTO events (session_id, seq, time, item_id, payload_case, data) VALUES ${sql.join(rows, sql`, `)}`);
-  return { lastSeq: block.last_seq, time: block.updated_at };
+  const rows = events.map(
+    (event, index) => sql`(${sessionId}, ${firstSeq + index}, ${block.updated_at}, ${event.itemId}, ${event.payload.case ?? ""}, ${block.objective_id}, ${stored(event)})`,
+  );
+  await exec.run(sql`INSERT INTO events (session_id, seq, time, item_id, payload_case, objective_id, data) VALUES ${sql.join(rows, sql`, `)}`);
+  return { lastSeq: block.last_seq, time: block.updated_at, objectiveId: block.objective_id };
 };
 
 const appendInOneStatement: Append = async (exec, sessionId, events, now) => {
   const values = events.map((event, index) => sql`(${event.itemId}::text, ${event.payload.case ?? ""}::text, ${stored(event)}::bytea, ${index + 1}::int)`);
-  const rows = await exec.rows<{ seq: number; time: number }>(sql`
+  const rows = await exec.rows<{ seq: number; time: number; objective_id: string }>(sql`
     WITH block AS (${bumpSession(sessionId, events.length, now)})
-    INSERT INTO events (session_id, seq, time, item_id, payload_case, data)
-    SELECT ${sessionId}, block.last_seq - ${events.length}::int + v.ord, block.updated_at, v.item_id, v.payload_case, v.data
+    INSERT INTO events (session_id, seq, time, item_id, payload_case, objective_id, data)
+    SELECT ${sessionId}, block.last_seq - ${events.length}::int + v.ord, block.updated_at, v.item_id, v.payload_case, block.objective_id, v.data
       FROM block CROSS JOIN (VALUES ${sql.join(values, sql`, `)}) AS v(item_id, payload_case, data, ord)
- RETURNING seq, time`);
+ RETURNING seq, time, objective_id`);
   if (rows.length === 0) throw notFound("session", sessionId);
-  return { lastSeq: Math.max(...rows.map((row) => row.seq)), time: rows[0]!.time };
+  return { lastSeq: Math.max(...rows.map((row) => row.seq)), time: rows[0]!.time, objectiveId: rows[0]!.objective_id };
 };
 
-/** The event's bytes as stored: without seq and time, which live in their own columns. */
+/** The event's bytes as stored: without seq, time and objective id, which live in their own columns. */
 function stored(event: Event): Buffer {
   return Buffer.from(toBinary(EventSchema, event));
 }

@@ -26,8 +26,8 @@ export async function appendPlainEvents(tx: WriteTx, sessionId: string, drafts: 
 /** Events with seq > afterSeq, oldest first; with itemId, only those about that item. */
 export async function listEvents(exec: Executor, input: { sessionId: string; afterSeq: bigint; limit: number; itemId?: string }): Promise<Event[]> {
   const aboutItem = input.itemId ? sql`AND item_id = ${input.itemId}` : sql``;
-  const rows = await exec.rows<{ seq: number; time: number; data: Uint8Array }>(sql`
-    SELECT seq, time, data FROM events
+  const rows = await exec.rows<{ seq: number; time: number; objective_id: string; data: Uint8Array }>(sql`
+    SELECT seq, time, objective_id, data FROM events
      WHERE session_id = ${input.sessionId} AND seq > ${Number(input.afterSeq)} ${aboutItem}
      ORDER BY seq LIMIT ${positiveLimit(input.limit)}`);
   // An empty page is either the end of the log or a wrong session id; tell them apart.
@@ -37,6 +37,7 @@ export async function listEvents(exec: Executor, input: { sessionId: string; aft
     const event = fromBinary(EventSchema, row.data);
     event.seq = BigInt(row.seq);
     event.time = toTimestamp(row.time);
+    event.objectiveId = row.objective_id;
     return event;
   });
 }

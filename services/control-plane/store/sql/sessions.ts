@@ -13,8 +13,8 @@ import type { WriteTx } from "../transaction.js";
 export async function createSession(tx: WriteTx, input: CreateSessionInput): Promise<{ session: Session; existing: boolean }> {
   const key = input.idempotencyKey ?? "";
   const [row] = await tx.exec.rows<SessionRow>(sql`
-    INSERT INTO sessions (id, title, idempotency_key, created_at, updated_at, last_seq)
-    VALUES (${newId("session")}, ${input.title}, ${key}, ${tx.now}, ${tx.now}, 0)
+    INSERT INTO sessions (id, title, idempotency_key, created_at, updated_at, last_seq, objective_id)
+    VALUES (${newId("session")}, ${input.title}, ${key}, ${tx.now}, ${tx.now}, 0, ${input.objectiveId ?? ""})
     ON CONFLICT (idempotency_key) WHERE idempotency_key <> '' DO NOTHING
     RETURNING *`);
   if (!row) {
