@@ -1,9 +1,11 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, test } from "vitest";
 import { ItemStatus, Priority, QueueName } from "../../../gen/pushpals/v1/common_pb.js";
+import { AgentStepSchema, EventSchema } from "../../../gen/pushpals/v1/events_pb.js";
 import { FailMode } from "../../../gen/pushpals/v1/queues_pb.js";
 import type { Store } from "../../../services/control-plane/store/store.js";
 import { durationMs } from "../../../shared/time.js";
-import { claimOne, enqueueOn, newSession } from "../fixtures.js";
+import { bytesOf, claimOne, enqueueOn, newSession } from "../fixtures.js";
 import { testClock, type Harness } from "../harness.js";
 
 const SECOND = 1000;
@@ -168,6 +170,38 @@ export function historyIndependentCases(h: Harness): void {
       await runItem(store, clock, sessionId, 9 * SECOND, 9 * SECOND);
       const again = await Promise.all(Array.from({ length: 4 }, () => store.slo({ queue: QueueName.JOBS, windowMs: 3_600_000 })));
       expect(again.map((s) => [s.succeeded, durationMs(s.runP95)])).toEqual(Array(4).fill([6, 9 * SECOND]));
+    });
+  });
+  describe("event storage", () => {
+    test("stored bytes leave out the ids the columns hold; rows written with them still read the same", async () => {
+      const store = await h.open();
+      const sessionId = await newSession(store);
+      const jobId = await enqueueOn(store, sessionId, QueueName.JOBS);
+      const step = { case: "agentStep" as const, value: create(AgentStepSchema, { step: 1, thought: "look", command: "ls", exitCode: 0, output: "a b" }) };
+      const appended = (await store.appendEvents(sessionId, [{ itemId: jobId, payload: step }, { payload: step }])).events;
+
+      const hex = h.kind === "sqlite" ? "hex(data)" : "encode(data, 'hex')";
+      const stored = await h.raw<{ seq: number; data: string }>(`SELECT seq, ${hex} AS data FROM events WHERE session_id = '${sessionId}' ORDER BY seq`);
+      for (const row of stored) {
+        const bare = fromBinary(EventSchema, Buffer.from(row.data, "hex"));
+        expect([bare.sessionId, bare.itemId]).toEqual(["", ""]);
+      }
+      const listed = await store.listEvents({ sessionId, afterSeq: 0n, limit: 10 });
+      expect(listed.map((e) => [e.sessionId, e.itemId, e.payload.case])).toEqual([
+        [sessionId, "", "sessionCreated"],
+        [sessionId, jobId, "jobEnqueued"],
+        [sessionId, jobId, "agentStep"],
+        [sessionId, "", "agentStep"],
+      ]);
+      expect(bytesOf(listed.slice(2))).toEqual(bytesOf(appended));
+
+      // A row as earlier versions wrote it: the ids inside the bytes as well.
+      const legacy = Buffer.from(toBinary(EventSchema, create(EventSchema, { sessionId, itemId: jobId, payload: step }))).toString("hex");
+      const blob = h.kind === "sqlite" ? `X'${legacy}'` : `'\\x${legacy}'::bytea`;
+      await h.raw(`INSERT INTO events (session_id, seq, time, item_id, payload_case, data) VALUES ('${sessionId}', 5, 1, '${jobId}', 'agentStep', ${blob})`);
+      await h.raw(`UPDATE sessions SET last_seq = 5 WHERE id = '${sessionId}'`);
+      const [old] = await store.listEvents({ sessionId, afterSeq: 4n, limit: 10, itemId: jobId });
+      expect([old?.sessionId, old?.itemId, old?.seq, old?.payload.case]).toEqual([sessionId, jobId, 5n, "agentStep"]);
     });
   });
 }
