@@ -8,6 +8,8 @@ CREATE TABLE "item_counts" (
 	CONSTRAINT "item_counts_queue_status_priority_block_stripe_pk" PRIMARY KEY("queue","status","priority","block","stripe")
 );
 --> statement-breakpoint
+-- Every status change rewrites a counter row: room on each page keeps those updates HOT (pruned in place, no new index entries).
+ALTER TABLE "item_counts" SET (fillfactor = 50);--> statement-breakpoint
 DROP INDEX "queue_items_status";--> statement-breakpoint
 CREATE INDEX "queue_items_queue" ON "queue_items" USING btree ("queue","seq");--> statement-breakpoint
 CREATE INDEX "queue_items_status" ON "queue_items" USING btree ("status","seq");--> statement-breakpoint
