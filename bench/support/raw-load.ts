@@ -62,7 +62,7 @@ export async function runRawPostgresLoad(url: string, sessionIds: string[], jobs
       const sessionId = sessionIds[index % sessionIds.length]!;
       const id = newId("job");
       const enqueuedAt = Date.now();
-      await sql.begin(async (tx) => [
+      await sql.begin((tx) => [
         tx`INSERT INTO queue_items (id, queue, session_id, priority, status, payload, max_attempts, enqueued_at, available_at)
            VALUES (${id}, ${JOBS}, ${sessionId}, ${Priority.NORMAL}, ${ItemStatus.PENDING}, ${payload}, 3, ${enqueuedAt}, ${enqueuedAt})`,
         appendEvent(tx, sessionId, id, "jobEnqueued", enqueuedEvent(sessionId, id, enqueuedAt), enqueuedAt),
@@ -90,7 +90,7 @@ export async function runRawPostgresLoad(url: string, sessionIds: string[], jobs
 
       const now = Date.now();
       const data = eventBytes(claimed.session_id, claimed.id, { case: "jobCompleted", value: create(ItemCompletedSchema, { runTime: durationFromMs(now - claimed.claimedAt) }) });
-      await sql.begin(async (tx) => [
+      await sql.begin((tx) => [
         tx`UPDATE queue_items SET status = ${ItemStatus.COMPLETED}, finished_at = ${now}, lease_token = '', lease_expires_at = NULL
             WHERE id = ${claimed.id} AND status = ${ItemStatus.CLAIMED} AND lease_token = ${claimed.leaseToken}`,
         appendEvent(tx, claimed.session_id, claimed.id, "jobCompleted", data, now),
