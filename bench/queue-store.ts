@@ -9,13 +9,15 @@ import { describeMachine } from "./support/machine.js";
 import { benchDatabase } from "./support/postgres-database.js";
 import { prefillPostgres, prefillSqlite } from "./support/prefill.js";
 import { publishSection, runBenchmark, table, type Row } from "./support/report.js";
+import { runRawPostgresLoad, runRawSqliteLoad } from "./support/raw-load.js";
 import { runStoreLoad } from "./support/store-load.js";
 import { positive, progressFor } from "./support/args.js";
 
 /*
  * Store-level queue benchmark: enqueue → claim → complete with 8 concurrent claimers on
- * SQLite and on Postgres, at 1k, 10k and 100k jobs pending beforehand, and
- * graphile-worker doing the same on the same Postgres for comparison.
+ * SQLite and on Postgres, at 1k, 10k and 100k jobs pending beforehand; beside it the
+ * same work as plain SQL on the same schema (support/raw-load.ts, the physical limit),
+ * and graphile-worker doing the same on the same Postgres for comparison.
  *
  *   npm run build && node dist/bench/queue-store.js [--jobs 2000] [--depths 1000,10000,100000] [--repeat 3] [--no-record]
  *
@@ -96,6 +98,36 @@ async function postgresRun(depth: number, jobs: number): Promise<LoadResult> {
   }
 }
 
+/** The same work as plain SQL on the same schema (support/raw-load.ts): the physical limit the store is compared with. */
+async function rawSqliteRun(depth: number, jobs: number): Promise<LoadResult> {
+  const dir = await mkdtemp(join(tmpdir(), "pushpals-bench-"));
+  const file = join(dir, "pushpals.db");
+  try {
+    const store = await openSqliteStore(file, OPTIONS);
+    const sessions = await sessionsOf(store);
+    await store.close();
+    progress(`raw sqlite, ${depth} pending: filling the backlog, then ${jobs} jobs`);
+    prefillSqlite(file, depth, sessions, Date.now());
+    return runRawSqliteLoad(file, sessions, jobs);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function rawPostgresRun(depth: number, jobs: number): Promise<LoadResult> {
+  const database = await benchDatabase("raw");
+  try {
+    const store = await openPostgresStore(database.url, { ...OPTIONS, poolSize: 10 });
+    const sessions = await sessionsOf(store);
+    await store.close();
+    progress(`raw postgres, ${depth} pending: filling the backlog, then ${jobs} jobs through ${CLAIMERS} clients`);
+    await prefillPostgres(database.url, depth, sessions, Date.now());
+    return await runRawPostgresLoad(database.url, sessions, jobs, CLAIMERS);
+  } finally {
+    await database.drop();
+  }
+}
+
 async function graphileRun(depth: number, jobs: number): Promise<LoadResult> {
   const database = await benchDatabase("graphile");
   try {
@@ -121,20 +153,27 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const ratios: string[] = [];
   for (const depth of args.depths) {
-    const runs: Record<"sqlite" | "pg" | "graphile", LoadResult[]> = { sqlite: [], pg: [], graphile: [] };
+    const runs: Record<"sqlite" | "rawSqlite" | "pg" | "rawPg" | "graphile", LoadResult[]> = { sqlite: [], rawSqlite: [], pg: [], rawPg: [], graphile: [] };
     for (let round = 1; round <= args.repeat; round++) {
       progress(`${depth} pending, round ${round} of ${args.repeat}`);
       runs.sqlite.push(await sqliteRun(depth, args.jobs));
+      runs.rawSqlite.push(await rawSqliteRun(depth, args.jobs));
       runs.pg.push(await postgresRun(depth, args.jobs));
+      runs.rawPg.push(await rawPostgresRun(depth, args.jobs));
       runs.graphile.push(await graphileRun(depth, args.jobs));
     }
-    const [sqlite, pg, graphile] = [median(runs.sqlite), median(runs.pg), median(runs.graphile)];
+    const [sqlite, rawSqlite, pg, rawPg, graphile] = [median(runs.sqlite), median(runs.rawSqlite), median(runs.pg), median(runs.rawPg), median(runs.graphile)];
     rows.push(
       { system: "pushpals store, SQLite", depth, result: sqlite },
+      { system: "raw SQL, same work, SQLite", depth, result: rawSqlite },
       { system: "pushpals store, Postgres", depth, result: pg },
+      { system: "raw SQL, same work, Postgres", depth, result: rawPg },
       { system: "graphile-worker, Postgres", depth, result: graphile },
     );
-    ratios.push(`- ${depth.toLocaleString("en")} pending: pushpals Postgres / graphile-worker = ${(pg.jobsPerSecond / graphile.jobsPerSecond).toFixed(2)}× jobs/s`);
+    const ratio = (a: LoadResult, b: LoadResult) => (a.jobsPerSecond / b.jobsPerSecond).toFixed(2);
+    ratios.push(
+      `- ${depth.toLocaleString("en")} pending: store ÷ raw SQL = ${ratio(sqlite, rawSqlite)}× (SQLite), ${ratio(pg, rawPg)}× (Postgres) (goal ≥ 0.8×); pushpals Postgres ÷ graphile-worker = ${ratio(pg, graphile)}× jobs/s (goal ≥ 1.2×)`,
+    );
     progress(`${depth} pending done`);
   }
 

@@ -48,6 +48,10 @@ export async function* followSessionEvents(store: Store, hub: SessionHub, option
   const wanted = (event: Event) => !itemId || event.itemId === itemId;
 
   async function* catchUp(): AsyncGenerator<FollowItem> {
+    if (itemId) {
+      yield* catchUpOnItem(itemId);
+      return;
+    }
     for (;;) {
       const page = await store.listEvents({ sessionId, afterSeq: cursor, limit: pageSize });
       for (const event of page) {
@@ -59,6 +63,26 @@ export async function* followSessionEvents(store: Store, hub: SessionHub, option
       }
       if (page.length < pageSize) return;
     }
+  }
+
+  /**
+   * Through the (session, item, seq) index instead of paging the whole log: the
+   * session's last seq is read first, so every event up to it is committed and the
+   * item's events among them are in the pages that follow; the cursor then moves past
+   * the other items' events in one step.
+   */
+  async function* catchUpOnItem(item: string): AsyncGenerator<FollowItem> {
+    const through = (await store.getSession(sessionId))?.lastSeq ?? cursor;
+    for (;;) {
+      const page = await store.listEvents({ sessionId, afterSeq: cursor, limit: pageSize, itemId: item });
+      for (const event of page) {
+        cursor = event.seq;
+        sent = true;
+        yield { kind: "event", event };
+      }
+      if (page.length < pageSize) break;
+    }
+    if (through > cursor) cursor = through;
   }
 
   try {

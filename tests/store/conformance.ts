@@ -4,6 +4,7 @@ import { atomicityCases } from "./cases/atomicity.js";
 import { concurrencyCases } from "./cases/concurrency.js";
 import { enqueueClaimCases } from "./cases/enqueue-claim.js";
 import { failCancelCases } from "./cases/fail-cancel.js";
+import { historyIndependentCases } from "./cases/history-independent.js";
 import { leaseCases } from "./cases/leases.js";
 import { positionSloCases } from "./cases/position-slo.js";
 import { sessionCases } from "./cases/sessions.js";
@@ -19,6 +20,7 @@ export function describeStoreConformance(dialect: Parameters<typeof useHarness>[
     leaseCases(h);
     failCancelCases(h);
     positionSloCases(h);
+    historyIndependentCases(h);
     workerLogArtifactCases(h);
     atomicityCases(h);
     concurrencyCases(h);

@@ -24,6 +24,7 @@ import { slo } from "./sql/slo.js";
 import { getWorker, heartbeat, listWorkers } from "./sql/workers.js";
 import type { Store, StoreOptions } from "./store.js";
 import { mutate, type WriteTx } from "./transaction.js";
+import { QueryWindows } from "./windows/query-windows.js";
 
 /**
  * The Store, once, over a dialect: each method is one operation from ./sql/, run as a
@@ -32,6 +33,8 @@ import { mutate, type WriteTx } from "./transaction.js";
 export function createSqlStore(dialect: Dialect, options: StoreOptions): Store {
   const settings: Settings = resolveSettings(options);
   const { reader } = dialect;
+  // Sliding windows the read paths keep between calls (SLOs, queue pace): see ./windows/.
+  const windows = new QueryWindows();
   const write = <T>(work: (tx: WriteTx) => Promise<T>) => mutate(dialect, settings, work);
   // Writes that append no event (renewals, heartbeats) still need the writer.
   const writeQuietly = async <T>(work: (tx: WriteTx) => Promise<T>) => (await write(work)).value;
@@ -59,10 +62,10 @@ export function createSqlStore(dialect: Dialect, options: StoreOptions): Store {
     complete: (input) => write((tx) => complete(tx, input)),
     fail: (input) => write((tx) => fail(tx, input)),
     cancel: (input) => write((tx) => cancel(tx, input)),
-    getItem: (itemId) => getItem(reader, itemId, settings.now()),
-    listItems: (input) => listItems(reader, input, settings.now()),
+    getItem: (itemId) => getItem(reader, windows, itemId, settings.now()),
+    listItems: (input) => listItems(reader, windows, input, settings.now()),
     reapExpiredLeases: () => write((tx) => reapExpiredLeases(tx)),
-    slo: (input) => slo(reader, input, settings.now()),
+    slo: (input) => slo(reader, windows, input, settings.now()),
     depths: () => depths(reader),
 
     heartbeat: (input) => writeQuietly((tx) => heartbeat(tx.exec, settings, input, tx.now)),

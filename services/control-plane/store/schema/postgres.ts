@@ -85,11 +85,27 @@ export const queueItems = pgTable(
     index("queue_items_lease").on(t.queue, t.leaseExpiresAt).where(CLAIMED),
     index("queue_items_worker").on(t.claimedBy).where(CLAIMED),
     uniqueIndex("queue_items_idempotency_key").on(t.queue, t.idempotencyKey).where(HAS_KEY),
-    index("queue_items_status").on(t.status, t.queue, t.priority),
+    // Listings newest first: ListItems(queue, …) for the planner's context, ListItems(status, …) for `pushpals status`.
+    index("queue_items_queue").on(t.queue, t.seq),
+    index("queue_items_status").on(t.status, t.seq),
     index("queue_items_finished").on(t.queue, t.finishedAt),
     index("queue_items_claimed").on(t.queue, t.claimedAt),
     index("queue_items_session").on(t.sessionId, t.seq),
   ],
+);
+
+/** Same as in ./sqlite.ts: per-block counts of pending, claimed and dead-lettered items, kept by triggers. */
+export const itemCounts = pgTable(
+  "item_counts",
+  {
+    queue: integer("queue").notNull(),
+    status: integer("status").notNull(),
+    priority: integer("priority").notNull(),
+    block: bigint("block", { mode: "number" }).notNull(),
+    stripe: integer("stripe").notNull(),
+    n: bigint("n", { mode: "number" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.queue, t.status, t.priority, t.block, t.stripe] })],
 );
 
 export const workers = pgTable("workers", {

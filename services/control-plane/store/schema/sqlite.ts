@@ -83,11 +83,33 @@ export const queueItems = sqliteTable(
     index("queue_items_lease").on(t.queue, t.leaseExpiresAt).where(CLAIMED),
     index("queue_items_worker").on(t.claimedBy).where(CLAIMED),
     uniqueIndex("queue_items_idempotency_key").on(t.queue, t.idempotencyKey).where(HAS_KEY),
-    index("queue_items_status").on(t.status, t.queue, t.priority),
+    // Listings newest first: ListItems(queue, …) for the planner's context, ListItems(status, …) for `pushpals status`.
+    index("queue_items_queue").on(t.queue, t.seq),
+    index("queue_items_status").on(t.status, t.seq),
     index("queue_items_finished").on(t.queue, t.finishedAt),
     index("queue_items_claimed").on(t.queue, t.claimedAt),
     index("queue_items_session").on(t.sessionId, t.seq),
   ],
+);
+
+/**
+ * How many items are pending, claimed or dead-lettered, per queue, band and block of
+ * 1024 seqs, kept by triggers on queue_items (see the migration) so that depths and
+ * queue positions read a few hundred counters instead of counting every pending row.
+ * A block's count is split over 16 stripes (seq % 16) so concurrent claimers of
+ * neighbouring items do not wait on one counter row on Postgres; empty rows are deleted.
+ */
+export const itemCounts = sqliteTable(
+  "item_counts",
+  {
+    queue: integer("queue").notNull(),
+    status: integer("status").notNull(),
+    priority: integer("priority").notNull(),
+    block: integer("block").notNull(),
+    stripe: integer("stripe").notNull(),
+    n: integer("n").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.queue, t.status, t.priority, t.block, t.stripe] })],
 );
 
 export const workers = sqliteTable("workers", {

@@ -21,7 +21,7 @@ const ROWS_PER_INSERT = 500;
  * Sessions are taken in id order so two transactions touching the same sessions cannot
  * deadlock. An event's time never goes backwards within its session, even if clocks of
  * several processes disagree. The stored bytes hold the event without its seq and time,
- * which its columns carry (so they are known only once the row is written).
+ * which its columns carry (so they are known only once the row is written), nor its ids.
  */
 export async function appendEvents(exec: Executor, dialect: Dialect["kind"], pending: PendingEvent[], now: number): Promise<Event[]> {
   const bySession = new Map<string, PendingEvent[]>();
@@ -82,7 +82,23 @@ const appendInOneStatement: Append = async (exec, sessionId, events, now) => {
   return { lastSeq: Math.max(...rows.map((row) => row.seq)), time: rows[0]!.time, objectiveId: rows[0]!.objective_id };
 };
 
-/** The event's bytes as stored: without seq, time and objective id, which live in their own columns. */
+/**
+ * The event's bytes as stored: without seq, time, session, item and objective ids, which live
+ * in their own columns (and the session id in both indexes): writing them into the
+ * bytes too stored each id once more per event (issue 17). Rows written before this
+ * carry the ids in their bytes as well; listEvents sets them from the columns either way.
+ */
 function stored(event: Event): Buffer {
-  return Buffer.from(toBinary(EventSchema, event));
+  // Blanked for the encoding only (empty strings are not written), so any other field still goes in.
+  const { sessionId, itemId, objectiveId } = event;
+  event.sessionId = "";
+  event.itemId = "";
+  event.objectiveId = "";
+  try {
+    return Buffer.from(toBinary(EventSchema, event));
+  } finally {
+    event.sessionId = sessionId;
+    event.itemId = itemId;
+    event.objectiveId = objectiveId;
+  }
 }

@@ -26,15 +26,17 @@ export async function appendPlainEvents(tx: WriteTx, sessionId: string, drafts: 
 /** Events with seq > afterSeq, oldest first; with itemId, only those about that item. */
 export async function listEvents(exec: Executor, input: { sessionId: string; afterSeq: bigint; limit: number; itemId?: string }): Promise<Event[]> {
   const aboutItem = input.itemId ? sql`AND item_id = ${input.itemId}` : sql``;
-  const rows = await exec.rows<{ seq: number; time: number; objective_id: string; data: Uint8Array }>(sql`
-    SELECT seq, time, objective_id, data FROM events
+  const rows = await exec.rows<{ seq: number; time: number; item_id: string; objective_id: string; data: Uint8Array }>(sql`
+    SELECT seq, time, item_id, objective_id, data FROM events
      WHERE session_id = ${input.sessionId} AND seq > ${Number(input.afterSeq)} ${aboutItem}
      ORDER BY seq LIMIT ${positiveLimit(input.limit)}`);
   // An empty page is either the end of the log or a wrong session id; tell them apart.
   if (rows.length === 0) await requireSession(exec, input.sessionId);
   return rows.map((row) => {
-    // The bytes carry the event without its seq and time (see append-events.ts).
+    // The bytes carry the event's payload; seq, time and ids come from the columns (see append-events.ts).
     const event = fromBinary(EventSchema, row.data);
+    event.sessionId = input.sessionId;
+    event.itemId = row.item_id;
     event.seq = BigInt(row.seq);
     event.time = toTimestamp(row.time);
     event.objectiveId = row.objective_id;

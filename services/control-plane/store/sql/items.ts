@@ -5,17 +5,18 @@ import { invalidArgument } from "../../../../shared/errors.js";
 import type { Executor } from "../dialect/dialect.js";
 import { toQueueItem, type QueueItemRow } from "../rows/queue-item-row.js";
 import type { ListItemsInput } from "../store.js";
+import type { QueryWindows } from "../windows/query-windows.js";
 import { positions } from "./position.js";
 import { positiveLimit } from "./sessions.js";
 
 /** One item; a pending one carries its position. */
-export async function getItem(exec: Executor, itemId: string, now: number): Promise<QueueItem | undefined> {
+export async function getItem(exec: Executor, windows: QueryWindows, itemId: string, now: number): Promise<QueueItem | undefined> {
   const rows = await exec.rows<QueueItemRow>(sql`SELECT * FROM queue_items WHERE id = ${itemId}`);
-  return (await withPositions(exec, rows, now))[0];
+  return (await withPositions(exec, windows, rows, now))[0];
 }
 
 /** Newest first; `before` is the id of the last item of the previous page. */
-export async function listItems(exec: Executor, input: ListItemsInput, now: number): Promise<QueueItem[]> {
+export async function listItems(exec: Executor, windows: QueryWindows, input: ListItemsInput, now: number): Promise<QueueItem[]> {
   const filters = [sql`1 = 1`];
   if (input.queue !== undefined && input.queue !== QueueName.UNSPECIFIED) filters.push(sql`queue = ${input.queue}`);
   const statuses = (input.statuses ?? []).filter((status) => status !== ItemStatus.UNSPECIFIED);
@@ -34,11 +35,11 @@ export async function listItems(exec: Executor, input: ListItemsInput, now: numb
   }
   const rows = await exec.rows<QueueItemRow>(sql`
     SELECT * FROM queue_items WHERE ${sql.join(filters, sql` AND `)} ORDER BY seq DESC LIMIT ${positiveLimit(input.limit)}`);
-  return withPositions(exec, rows, now);
+  return withPositions(exec, windows, rows, now);
 }
 
-async function withPositions(exec: Executor, rows: QueueItemRow[], now: number): Promise<QueueItem[]> {
-  const placed = await positions(exec, rows, now);
+async function withPositions(exec: Executor, windows: QueryWindows, rows: QueueItemRow[], now: number): Promise<QueueItem[]> {
+  const placed = await positions(exec, windows, rows, now);
   return rows.map((row) => {
     const item = toQueueItem(row);
     item.position = placed.get(row.id);
