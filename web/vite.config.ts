@@ -23,6 +23,6 @@ export default defineConfig({
   },
   // `vite` (dev) proxies the RPC paths to a running `pushpals up` so the page can be worked on live.
   server: {
-    proxy: { "^/(pushpals|grpc)\\.": { target: process.env.PUSHPALS_URL ?? "http://127.0.0.1:7777", changeOrigin: true } },
+    proxy: { "^/(pushpals|grpc)\\.": { target: process.env.PUSHPALS_SERVER_URL ?? "http://127.0.0.1:3001", changeOrigin: true } },
   },
 });

@@ -3,7 +3,7 @@ import { usePolled, useApi } from "../api.js";
 
 export function SessionPicker({ sessionId, onChoose }: { sessionId: string; onChoose: (id: string) => void }) {
   const { clients, report } = useApi();
-  const sessions = usePolled((signal) => clients.sessions.listSessions({ pageSize: 100 }, { signal }), 10_000, []);
+  const sessions = usePolled((signal) => clients.sessions.listSessions({ pageSize: 100 }, { signal }), 10_000, [sessionId]);
   const [error, setError] = useState("");
   const list = sessions.data?.sessions ?? [];
   const known = list.some((s) => s.id === sessionId);
