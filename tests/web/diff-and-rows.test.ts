@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { ApprovalKind, ApprovalStatus } from "../../gen/pushpals/v1/approvals_pb.js";
 import { EventSchema, type Event } from "../../gen/pushpals/v1/events_pb.js";
@@ -68,7 +68,8 @@ describe("the diff view's parser", () => {
 });
 
 describe("the chat's rows", () => {
-  const event = (seq: number, payload: Event["payload"], itemId = ""): Event => create(EventSchema, { sessionId: "s", seq: BigInt(seq), itemId, payload });
+  const event = (seq: number, payload: MessageInitShape<typeof EventSchema>["payload"], itemId = ""): Event =>
+    create(EventSchema, { sessionId: "s", seq: BigInt(seq), itemId, payload });
 
   it("shows messages, the approval with its answer, queue steps; keeps logs and token counts for the job view", () => {
     const approval = { id: "apr_1", kind: ApprovalKind.PLAN, subject: "run it?", rule: "approvals.plan.high", status: ApprovalStatus.PENDING };
