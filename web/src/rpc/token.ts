@@ -4,9 +4,17 @@
  */
 const KEY = "pushpals.token";
 
+/** Session storage where there is one (the page); Node (the tests of the calls) has none. */
+interface TabStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+const storage = (): TabStorage | undefined => (globalThis as { sessionStorage?: TabStorage }).sessionStorage;
+
 export function readToken(): string {
   try {
-    return sessionStorage.getItem(KEY) ?? "";
+    return storage()?.getItem(KEY) ?? "";
   } catch {
     return "";
   }
@@ -14,8 +22,8 @@ export function readToken(): string {
 
 export function saveToken(token: string): void {
   try {
-    if (token === "") sessionStorage.removeItem(KEY);
-    else sessionStorage.setItem(KEY, token);
+    if (token === "") storage()?.removeItem(KEY);
+    else storage()?.setItem(KEY, token);
   } catch {
     // Storage refused (private mode): the token lasts until the page reloads.
   }
