@@ -7,6 +7,8 @@ export interface Api {
   baseUrl: string;
   /** Every failed call passes through here: Unauthenticated opens the token prompt. */
   report: (error: unknown) => string;
+  /** Grows when a person gives a token: every polled view asks again at once. */
+  authEpoch: number;
 }
 
 export const ApiContext = createContext<Api | undefined>(undefined);
@@ -32,7 +34,7 @@ export interface Polled<T> {
 
 /** Calls `load` now and every `intervalMs` while the view is shown; a failed call keeps the last answer. */
 export function usePolled<T>(load: (signal: AbortSignal) => Promise<T>, intervalMs: number, deps: readonly unknown[]): Polled<T> {
-  const { report } = useApi();
+  const { report, authEpoch } = useApi();
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState("");
   const [unimplemented, setUnimplemented] = useState(false);
@@ -61,6 +63,6 @@ export function usePolled<T>(load: (signal: AbortSignal) => Promise<T>, interval
       controller.abort();
       if (timer !== undefined) clearTimeout(timer);
     };
-  }, [...deps, tick, intervalMs]);
+  }, [...deps, tick, intervalMs, authEpoch]);
   return { data, error, unimplemented, refresh: () => setTick((t) => t + 1) };
 }

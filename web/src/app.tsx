@@ -39,7 +39,7 @@ export function App() {
     if (ConnectError.from(error).code === Code.Unauthenticated) setNeedsToken(true);
     return describeError(error);
   }, []);
-  const api: Api = useMemo(() => ({ clients, baseUrl, report }), [clients, baseUrl, report]);
+  const api: Api = useMemo(() => ({ clients, baseUrl, report, authEpoch }), [clients, baseUrl, report, authEpoch]);
 
   const chooseSession = useCallback((id: string) => {
     setSessionId(id);
