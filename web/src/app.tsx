@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from "react";
 import { ApiContext, describeError, type Api } from "./api.js";
 import { SessionPicker } from "./components/session-picker.js";
 import { ThemeToggle } from "./components/theme-toggle.js";
@@ -7,13 +7,15 @@ import { TokenPrompt } from "./components/token-prompt.js";
 import { createWebClients } from "./rpc/clients.js";
 import { navigate, routePath, useRoute, type Route } from "./router.js";
 import { useTimeline } from "./state/use-timeline.js";
-import { AutonomyView } from "./views/autonomy-view.js";
 import { ChatView } from "./views/chat-view.js";
-import { IntegrationView } from "./views/integration-view.js";
-import { JobsView } from "./views/jobs-view.js";
-import { QueuesView } from "./views/queues-view.js";
-import { SystemView } from "./views/system-view.js";
-import { WorkersView } from "./views/workers-view.js";
+
+// Only the chat is in the first download; the other views load when first opened.
+const AutonomyView = lazy(() => import("./views/autonomy-view.js").then((m) => ({ default: m.AutonomyView })));
+const IntegrationView = lazy(() => import("./views/integration-view.js").then((m) => ({ default: m.IntegrationView })));
+const JobsView = lazy(() => import("./views/jobs-view.js").then((m) => ({ default: m.JobsView })));
+const QueuesView = lazy(() => import("./views/queues-view.js").then((m) => ({ default: m.QueuesView })));
+const SystemView = lazy(() => import("./views/system-view.js").then((m) => ({ default: m.SystemView })));
+const WorkersView = lazy(() => import("./views/workers-view.js").then((m) => ({ default: m.WorkersView })));
 
 const VIEWS: { view: Route["view"]; label: string }[] = [
   { view: "chat", label: "Chat" },
@@ -88,13 +90,15 @@ export function App() {
           ))}
         </nav>
         <main className="view">
-          {route.view === "chat" && <ChatView sessionId={sessionId} timeline={timeline} onSession={chooseSession} />}
-          {route.view === "queues" && <QueuesView />}
-          {route.view === "jobs" && <JobsView jobId={route.jobId} sessionId={sessionId} timeline={timeline} onSession={chooseSession} />}
-          {route.view === "workers" && <WorkersView />}
-          {route.view === "integration" && <IntegrationView />}
-          {route.view === "autonomy" && <AutonomyView />}
-          {route.view === "system" && <SystemView timeline={timeline} />}
+          <Suspense fallback={<p className="muted">Loading…</p>}>
+            {route.view === "chat" && <ChatView sessionId={sessionId} timeline={timeline} onSession={chooseSession} />}
+            {route.view === "queues" && <QueuesView />}
+            {route.view === "jobs" && <JobsView jobId={route.jobId} sessionId={sessionId} timeline={timeline} onSession={chooseSession} />}
+            {route.view === "workers" && <WorkersView />}
+            {route.view === "integration" && <IntegrationView />}
+            {route.view === "autonomy" && <AutonomyView />}
+            {route.view === "system" && <SystemView timeline={timeline} />}
+          </Suspense>
         </main>
       </div>
       {needsToken && (

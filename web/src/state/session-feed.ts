@@ -19,6 +19,8 @@ export interface FeedOptions {
   pageSize?: number;
   /** A long session opens on its newest this-many events; the older ones load behind them. */
   tailSize?: number;
+  /** How long the older events wait, so the newest are on screen first (default 150 ms). */
+  fillDelayMs?: number;
 }
 
 const defaultRetry = (attempt: number) => Math.min(5000, 250 * 2 ** attempt);
@@ -63,7 +65,9 @@ export async function followSession(options: FeedOptions): Promise<void> {
       if (hole && !filling) {
         filling = true;
         const open = hole;
-        void fillHole(feed, open)
+        // After the newest events have had their render: the older ones must not delay it.
+        void sleep(options.fillDelayMs ?? 150, signal)
+          .then(() => fillHole(feed, open))
           .then(() => {
             if (hole === open) hole = undefined;
           })
@@ -94,6 +98,7 @@ async function openOnTail({ sessions, sessionId, onEvents, signal, tailSize = 30
   if (last <= BigInt(tailSize)) return undefined;
   const after = last - BigInt(tailSize);
   const page = await sessions.listEvents({ sessionId, afterSeq: after, limit: tailSize }, { signal });
+  globalThis.performance?.mark("pushpals:tail-received");
   if (page.events.length > 0) onEvents(page.events);
   return { after: 0n, until: after };
 }

@@ -56,6 +56,10 @@ function withEvents(state: TimelineState, incoming: readonly Event[]): TimelineS
     const cursor = fresh[fresh.length - 1]!.seq;
     return { ...state, events: [...state.events, ...fresh], cursor };
   }
+  // Older events loading behind the newest ones (a long session opens on its tail): prepend.
+  const first = state.events[0];
+  const olderInOrder = first !== undefined && fresh.every((event, i) => (i === 0 || event.seq > fresh[i - 1]!.seq) && event.seq < first.seq);
+  if (olderInOrder) return { ...state, events: [...fresh, ...state.events] };
   const bySeq = new Map<bigint, Event>();
   for (const event of state.events) bySeq.set(event.seq, event);
   let added = false;
