@@ -63,6 +63,8 @@ export const UNIT_TESTS = [
   "tests/supervisor/tree/supervisor.test.ts",
   "tests/support/json-log.test.ts",
   "tests/support/services-unreachable.test.ts",
+  "tests/web/diff-and-rows.test.ts",
+  "tests/web/timeline-reducer.test.ts",
 ];
 
 export default defineConfig({

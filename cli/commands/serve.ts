@@ -11,6 +11,7 @@ import { tracingFromConfig } from "../../shared/telemetry/tracing.js";
 import { runUntilSignal } from "../../supervisor/run-until-signal.js";
 import { configFlagOptions, configFromFlags, exitOnConfigError } from "../config-flags.js";
 import { SERVICE_NAMES, SERVICES } from "../service-registry.js";
+import { webUiDir } from "../web-ui-dir.js";
 
 export const serveUsage = `pushpals serve <service> [--port N] [--host H] [--repo DIR] [--data-dir DIR] [--control-plane URL]
 
@@ -60,6 +61,8 @@ function controlPlaneAlone(config: Config, logger: Logger) {
   return (signal: AbortSignal) =>
     serveControlPlane(config, signal, {
       logger,
+      // The mesh's (and a pod's) control plane serves the web UI on its port too.
+      staticDir: webUiDir(),
       onListening: (url) => process.stdout.write(`pushpals sessions listening on ${url}\n`),
     });
 }

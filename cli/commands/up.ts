@@ -1,5 +1,3 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { redactNatsUrl } from "../../services/control-plane/bus/nats-credentials.js";
 import { createClients } from "../../shared/clients.js";
@@ -7,7 +5,6 @@ import type { Config } from "../../shared/config/schema.js";
 import { errorMessage } from "../../shared/errors.js";
 import { hostGit } from "../../shared/git/host-git.js";
 import { createLogger, type Logger } from "../../shared/log.js";
-import { packageRoot } from "../../shared/paths.js";
 import type { ServiceContext, ServiceDefinition } from "../../shared/service-definition.js";
 import { tracingFromConfig } from "../../shared/telemetry/tracing.js";
 import { serveControlPlane } from "../../services/control-plane/serve-control-plane.js";
@@ -24,6 +21,7 @@ import { buildMeshTree } from "../mesh-tree.js";
 import { modelSummary } from "../model-summary.js";
 import { sandboxSummary, type SandboxSummary } from "../sandbox-summary.js";
 import { loadServices } from "../service-registry.js";
+import { webUiDir } from "../web-ui-dir.js";
 
 export const upUsage = `pushpals up [--mesh] [--repo DIR] [--port N] [--host H] [--data-dir DIR]
 
@@ -68,13 +66,13 @@ export async function upCommand(args: string[]): Promise<void> {
     try {
       const mesh = await buildMeshTree(config, logger);
       root = mesh.root;
-      announce(mesh.controlPlaneUrl, config, { mode: "mesh: one process per service", hasUi: false, sandbox });
+      announce(mesh.controlPlaneUrl, config, { mode: "mesh: one process per service", hasUi: webUiDir() !== undefined, sandbox });
     } catch (error) {
       process.stderr.write(`pushpals up --mesh: ${(error as Error).message}\n`);
       process.exit(2);
     }
   } else {
-    const hasUi = existsSync(staticDir());
+    const hasUi = webUiDir() !== undefined;
     root = await buildTree(config, logger, await loadServices(), { onListening: (url) => announce(url, config, { mode: "one process", hasUi, sandbox }) });
   }
   const code = await runUntilSignal(root, { logger, exit: () => undefined });
@@ -87,8 +85,6 @@ export interface TreeOptions {
   onListening: (url: string) => void;
 }
 
-const staticDir = () => join(packageRoot(), "web", "dist");
-
 /** The one-process tree: the control plane first (serving every service's routes), then each service's loop. */
 export async function buildTree(config: Config, logger: Logger, services: ServiceDefinition[], options: TreeOptions): Promise<Supervisor> {
   const root = new Supervisor({ name: "pushpals", logger });
@@ -97,7 +93,7 @@ export async function buildTree(config: Config, logger: Logger, services: Servic
     if (!context) throw new Error(`${name} asked for the control plane before it was listening`);
     return { ...context, logger: logger.child({ service: name }) };
   };
-  const ui = staticDir();
+  const ui = webUiDir();
 
   const controlPlane: ReadinessReporting = {
     name: "sessions",
@@ -107,7 +103,7 @@ export async function buildTree(config: Config, logger: Logger, services: Servic
       try {
         await serveControlPlane(config, signal, {
           logger: logger.child({ service: "sessions" }),
-          staticDir: existsSync(ui) ? ui : undefined,
+          staticDir: ui,
           extraRoutes: (router) => {
             for (const service of services) service.routes?.(router, () => contextOf(service.name));
           },

@@ -11,7 +11,7 @@ export interface ImportEdge {
   line: number;
 }
 
-const SOURCE = /\.(ts|mts|cts|mjs|cjs|js)$/;
+const SOURCE = /\.(ts|tsx|mts|cts|mjs|cjs|js)$/;
 
 /** Every source file under the folders, repo-relative, sorted. */
 export function sourceFiles(root: string, folders: readonly string[]): string[] {

@@ -20,6 +20,8 @@ export const ROOMS: readonly Room[] = [
   { path: "sandbox/", layer: 2 },
   { path: "supervisor/", layer: 2 },
   { path: "dev/", layer: 2, devOnly: true },
+  // The browser UI: bundled by Vite into web/dist; it reaches the services over RPC only.
+  { path: "web/", layer: 2 },
   { path: "services/control-plane/", layer: 3 },
   { path: "services/chat/", layer: 3 },
   { path: "services/planner/", layer: 3 },
@@ -34,4 +36,4 @@ export const ROOMS: readonly Room[] = [
 ];
 
 /** Folders whose every source file must be in a room (a new top-level folder has to be placed). */
-export const SOURCE_FOLDERS = ["gen", "shared", "sandbox", "supervisor", "dev", "services", "cli", "bin"];
+export const SOURCE_FOLDERS = ["gen", "shared", "sandbox", "supervisor", "dev", "services", "cli", "bin", "web"];

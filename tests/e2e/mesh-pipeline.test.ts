@@ -42,5 +42,8 @@ describe("the whole pipeline in mesh mode (every service its own process, Postgr
     expect(work.streamed.at(-1)!.seq).toBe(merged.seq);
     expect(work.streamed.map((e) => e.seq)).toEqual(log.slice(0, work.streamed.length).map((e) => e.seq));
     expect(system.model.remaining(), "every scripted reply was used").toBe(0);
+    // The mesh's control plane (`pushpals serve sessions`) serves the web UI on its port too.
+    const ui = await fetch(`${system.url}/chat/${sessionId}`);
+    expect([ui.status, await ui.text()]).toEqual([200, expect.stringContaining('<div id="root">')]);
   }, 90_000);
 });

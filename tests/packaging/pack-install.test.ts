@@ -1,10 +1,13 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { packageRoot } from "../../shared/paths.js";
+import { announcedUrl } from "../support/announced-url.js";
+import { initRepo } from "../support/git.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 
 const run = promisify(execFile);
@@ -18,7 +21,7 @@ describe("npm pack → install the tarball → pushpals demo", () => {
   let dir: TempDir | undefined;
   afterAll(() => dir?.remove());
 
-  it("installs from the tarball alone and runs the demo to a merged commit", async () => {
+  it("installs from the tarball alone, runs the demo to a merged commit, and its up serves the shipped web UI", async () => {
     dir = await tempDir("pushpals-pack-test-");
 
     // dist/ is already built (`npm test` builds first), so pack skips prepack's second build.
@@ -27,6 +30,10 @@ describe("npm pack → install the tarball → pushpals demo", () => {
     const paths = tarball!.files.map((file) => file.path);
     expect(paths).toEqual(expect.arrayContaining(["package.json", "bin/pushpals.js", "dist/cli/main.js", "configs/default.toml", "cli/demo/demo-script.jsonl"]));
     expect(paths.filter((path) => /^(tests|bench|\.ci|gen|node_modules)\//.test(path) || path.endsWith(".ts") || path.endsWith(".map"))).toEqual([]);
+    // The built web UI ships; its sources do not.
+    expect(paths).toContain("web/dist/index.html");
+    expect(paths.filter((path) => /^web\/dist\/assets\/index-[\w-]+\.js$/.test(path))).toHaveLength(1);
+    expect(paths.filter((path) => path.startsWith("web/") && !path.startsWith("web/dist/"))).toEqual([]);
 
     const app = join(dir.path, "app");
     await mkdir(app);
@@ -54,5 +61,25 @@ describe("npm pack → install the tarball → pushpals demo", () => {
     expect(demo.stdout).toMatch(/demo · done in/);
     const merged = await run("git", ["-C", join(dir.path, "demo", "repo"), "show", "main_agents:src/math.js"]);
     expect(merged.stdout).toContain("return a + b;");
+
+    // `pushpals up` from the install serves the installed package's web UI on its one port.
+    const project = join(dir.path, "project");
+    await mkdir(project);
+    await initRepo(project);
+    const up = spawn(bin, ["up", "--port", "0"], { cwd: project, env: { ...env, PUSHPALS_LLM_MODEL: "" }, stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      const banner: string[] = [];
+      const url = await announcedUrl(up, { what: "the installed pushpals up", timeoutMs: 30_000, onLine: (line) => banner.push(line) });
+      expect(banner.join("\n")).toContain(`web UI        ${url}/`);
+      const page = await fetch(`${url}/chat/ses_reloaded`);
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      expect(html).toContain('<div id="root">');
+      const script = /src="(\/assets\/index-[\w-]+\.js)"/.exec(html)?.[1];
+      expect((await fetch(`${url}${script}`)).headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    } finally {
+      up.kill("SIGTERM");
+      if (up.exitCode === null) await once(up, "exit");
+    }
   }, 150_000);
 });

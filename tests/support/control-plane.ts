@@ -20,6 +20,8 @@ export interface ControlPlaneOptions {
   databaseUrl?: string;
   env?: Record<string, string>;
   overrides?: Record<string, unknown>;
+  /** Serve this folder's web UI at / (e.g. the built web/dist). */
+  staticDir?: string;
 }
 
 /** A control plane in this process on a free port, with its own data dir and (for Postgres) its own database. */
@@ -45,7 +47,11 @@ export async function startTestControlPlane(options: ControlPlaneOptions = {}): 
   const controller = new AbortController();
   let listening!: (url: string) => void;
   const url = new Promise<string>((resolve) => (listening = resolve));
-  const served = serveControlPlane(config, controller.signal, { logger: createLogger("test-control-plane"), onListening: listening });
+  const served = serveControlPlane(config, controller.signal, {
+    logger: createLogger("test-control-plane"),
+    onListening: listening,
+    ...(options.staticDir ? { staticDir: options.staticDir } : {}),
+  });
   const started = await Promise.race([url, served.then(() => Promise.reject(new Error("control plane stopped before listening")))]);
   return {
     url: started,

@@ -77,8 +77,15 @@ describe("pushpals up (the real binary)", () => {
     pushpals = await startPushpals(["up"], { PUSHPALS_PORT: "0", PUSHPALS_LOG_LEVEL: "info", PUSHPALS_LLM_MODEL: "" }, { cwd: dir.path, timeoutMs: 30_000 });
     const banner = pushpals.output.join("\n");
     expect(banner).toContain(`pushpals is up on ${dir.path}`);
-    // No web UI is built yet (web/dist is absent), so the banner must not promise one.
-    expect(banner).not.toMatch(/web UI/);
+    // npm run build builds the web UI into web/dist: the banner gives its address, and it is served
+    // on the one port, a client route (a job's page after a reload) included.
+    expect(existsSync(join(packageRoot(), "web/dist/index.html")), "npm run build builds web/dist").toBe(true);
+    expect(banner).toContain(`web UI        ${pushpals.url}/`);
+    for (const path of ["/", "/jobs/job_after_a_reload"]) {
+      const page = await fetch(`${pushpals.url}${path}`);
+      expect([path, page.status, page.headers.get("content-type")]).toEqual([path, 200, "text/html; charset=utf-8"]);
+      expect(await page.text()).toContain('<div id="root">');
+    }
     expect(banner).toMatch(/gRPC\/Connect\s+http:\/\/127\.0\.0\.1:\d+/);
     // No model here: the banner says so before anyone asks for work.
     expect(banner).toMatch(/model\s+not ready: no model configured for the planner role: set PUSHPALS_PLANNER_LLM_MODEL or PUSHPALS_LLM_MODEL/);
