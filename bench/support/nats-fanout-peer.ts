@@ -24,10 +24,15 @@ export async function runNatsPeer(natsUrl: string, load: FanoutLoad, progress: (
   try {
     for (let i = 0; i < load.connections; i++) connections.push(await connect({ servers: natsUrl, name: `pushpals-bench-peer-${i}` }));
     const tally = new StreamTally(load.subscribers, 0n);
+    // A subscription error (the server cut a slow consumer, say) fails the run once it is over, not the process.
+    let subscriptionError: unknown;
     for (let subscriber = 0; subscriber < load.subscribers; subscriber++) {
       connections[subscriber % connections.length]!.subscribe(subject, {
         callback: (error, message) => {
-          if (error) throw error;
+          if (error) {
+            subscriptionError ??= error;
+            return;
+          }
           const receivedAt = wallClockMs();
           tally.event(subscriber, fromBinary(EventSchema, message.data), receivedAt);
         },
@@ -92,6 +97,7 @@ export async function runNatsPeer(natsUrl: string, load: FanoutLoad, progress: (
     }
     const drainMs = performance.now() - drainStarted;
     const clientsBusy = performance.eventLoopUtilization(clientsBefore).utilization;
+    if (subscriptionError !== undefined) throw new Error(`a NATS subscription of the peer failed: ${String(subscriptionError)}`);
     const expected = total * load.subscribers;
     const lacking = expected - tally.delivered - tally.gaps;
     return {
