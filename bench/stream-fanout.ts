@@ -3,6 +3,7 @@ import { loadavg } from "node:os";
 import { errorMessage } from "../shared/errors.js";
 import { describeMachine } from "./support/machine.js";
 import { publishSection, runBenchmark } from "./support/report.js";
+import { runNatsPeer } from "./support/nats-fanout-peer.js";
 import { runFanout, type FanoutLoad, type FanoutResult, type FanoutSetup } from "./support/rpc-fanout-run.js";
 import { whole, progressFor } from "./support/args.js";
 
@@ -17,14 +18,21 @@ import { whole, progressFor } from "./support/args.js";
  *
  * postgres-remote puts the writer on a second control plane (same database and NATS), so
  * the subscribers' plane reads every event from the store when a NATS notice comes.
+ * nats-peer is the same fan-out on raw NATS (publish → subscriptions, each decoding the
+ * event; no store, no RPC), run in the same process and run so the machine's load is the
+ * same for both. replicas is issue 17's scale case, with its own load (--replica-*):
+ * 10,000 events/s to 1,000 subscribers split over two control planes on one Postgres and
+ * NATS, the writer on the first — counted for loss above all.
  *
  *   npm run build && node dist/bench/stream-fanout.js [--subscribers 100] [--rates 1000,250] [--seconds 10]
- *       [--connections 4] [--batch-ms 10] [--setups embedded,postgres,postgres-remote] [--nats nats://127.0.0.1:4222] [--no-record]
+ *       [--connections 4] [--batch-ms 10] [--setups embedded,postgres,postgres-remote,nats-peer,replicas] [--nats nats://127.0.0.1:4222]
+ *       [--replica-rate 10000] [--replica-subscribers 1000] [--replica-seconds 2] [--replica-connections 8] [--no-record]
  *
  * PUSHPALS_LOG_LEVEL=warn shows the control plane's own logs (off otherwise).
  */
 
-type SetupName = "embedded" | "postgres" | "postgres-remote";
+const SETUP_NAMES = ["embedded", "postgres", "postgres-remote", "nats-peer", "replicas"] as const;
+type SetupName = (typeof SETUP_NAMES)[number];
 
 interface Args {
   subscribers: number;
@@ -35,11 +43,16 @@ interface Args {
   setups: SetupName[];
   natsUrl: string;
   record: boolean;
+  replicaRate: number;
+  replicaSubscribers: number;
+  replicaSeconds: number;
+  replicaConnections: number;
 }
 
 const USAGE =
   "use --subscribers N, --rates A,B (events/s), --seconds N, --connections A,B, --batch-ms MS (0 = one event per call), " +
-  "--setups embedded,postgres,postgres-remote, --nats URL ('' = the in-process bus on Postgres too) or --no-record";
+  "--setups embedded,postgres,postgres-remote,nats-peer,replicas, --nats URL ('' = the in-process bus on Postgres too), " +
+  "--replica-rate N, --replica-subscribers N, --replica-seconds N, --replica-connections N or --no-record";
 
 function parseArgs(argv: string[]): Args {
   const args: Args = {
@@ -48,9 +61,13 @@ function parseArgs(argv: string[]): Args {
     seconds: 10,
     connections: [4],
     batchMs: 10,
-    setups: ["embedded", "postgres"],
+    setups: ["embedded", "postgres", "nats-peer"],
     natsUrl: process.env.PUSHPALS_BENCH_NATS_URL ?? "nats://127.0.0.1:4222",
     record: true,
+    replicaRate: 10_000,
+    replicaSubscribers: 1000,
+    replicaSeconds: 2,
+    replicaConnections: 8,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -62,16 +79,21 @@ function parseArgs(argv: string[]): Args {
     else if (flag === "--setups") args.setups = (argv[++i] ?? "").split(",").map((name) => setupName(name, flag));
     else if (flag === "--nats") args.natsUrl = argv[++i] ?? "";
     else if (flag === "--no-record") args.record = false;
+    else if (flag === "--replica-rate") args.replicaRate = whole(argv[++i], flag, 1);
+    else if (flag === "--replica-subscribers") args.replicaSubscribers = whole(argv[++i], flag, 1);
+    else if (flag === "--replica-seconds") args.replicaSeconds = whole(argv[++i], flag, 1);
+    else if (flag === "--replica-connections") args.replicaConnections = whole(argv[++i], flag, 2);
     else throw new Error(`unknown argument ${flag}; ${USAGE}`);
   }
   return args;
 }
 
 function setupName(value: string, flag: string): SetupName {
-  if (value === "embedded" || value === "postgres" || value === "postgres-remote") return value;
+  if ((SETUP_NAMES as readonly string[]).includes(value)) return value as SetupName;
   throw new Error(
-    `${flag} takes embedded (SQLite + in-process bus), postgres (Postgres + NATS) and/or postgres-remote ` +
-      `(Postgres + NATS, the writer on a second control plane), comma-separated; got ${value}`,
+    `${flag} takes embedded (SQLite + in-process bus), postgres (Postgres + NATS), postgres-remote ` +
+      `(Postgres + NATS, the writer on a second control plane), nats-peer (raw NATS, no PushPals) and/or replicas ` +
+      `(two control planes, --replica-* load), comma-separated; got ${value}`,
   );
 }
 
@@ -91,16 +113,17 @@ async function natsVersion(url: string): Promise<string> {
 }
 
 const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(2) : "n/a");
-const percent = (value: number) => `${Math.round(value * 100)}%`;
+const percent = (value: number) => (Number.isFinite(value) ? `${Math.round(value * 100)}%` : "n/a");
 
 function table(results: FanoutResult[]): string {
   const lines = [
-    "| setup | connections | events/s asked | achieved | events | calls | deliveries | appends retried | missed | duplicated or out of order | commit→receive p50 ms | p99 ms | send→receive p50 ms | p99 ms | AppendEvents p50 ms | p99 ms | drain ms | control-plane thread busy | clients' thread busy |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| setup | subscribers | connections | events/s asked | achieved | events | calls | deliveries | appends retried | missed | duplicated or out of order | commit→receive p50 ms | p99 ms | send→receive p50 ms | p99 ms | AppendEvents p50 ms | p99 ms | drain ms | control-plane thread busy | clients' thread busy |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
-  for (const { setup, connections, rate, writer, tally, extraAppended, drainMs, missed, late, serverBusy, clientsBusy } of results) {
+  for (const { setup, connections, rate, writer, tally, expected, extraAppended, drainMs, missed, late, serverBusy, secondServerBusy, clientsBusy } of results) {
     const cells = [
       setup.label,
+      (expected / Math.max(1, writer.events + extraAppended)).toLocaleString("en"),
       String(connections),
       rate.toLocaleString("en"),
       (writer.events / writer.seconds).toFixed(0),
@@ -117,7 +140,7 @@ function table(results: FanoutResult[]): string {
       ms(writer.append.percentile(0.5)),
       ms(writer.append.percentile(0.99)),
       drainMs.toFixed(0),
-      percent(serverBusy),
+      secondServerBusy === undefined ? percent(serverBusy) : `${percent(serverBusy)} / ${percent(secondServerBusy)}`,
       percent(clientsBusy),
     ];
     lines.push(`| ${cells.join(" | ")} |`);
@@ -137,10 +160,12 @@ function retriedNote(results: FanoutResult[]): string[] {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const setups: FanoutSetup[] = args.setups.map((name): FanoutSetup => {
+  const needsNats = args.setups.some((name) => name === "postgres-remote" || name === "nats-peer" || name === "replicas");
+  if (needsNats && !args.natsUrl) throw new Error("--setups postgres-remote, nats-peer and replicas need NATS; give --nats URL");
+  const rpcSetups = args.setups.filter((name) => name !== "nats-peer" && name !== "replicas");
+  const setups: FanoutSetup[] = rpcSetups.map((name): FanoutSetup => {
     if (name === "embedded") return { label: "SQLite + in-process bus (embedded default)", store: "sqlite", natsUrl: "" };
     if (name === "postgres") return { label: args.natsUrl ? "Postgres + NATS" : "Postgres + in-process bus", store: "postgres", natsUrl: args.natsUrl };
-    if (!args.natsUrl) throw new Error("--setups postgres-remote needs NATS between its two control planes; give --nats URL");
     return { label: "Postgres + NATS, writer on a second control plane", store: "postgres", natsUrl: args.natsUrl, remoteWriter: true };
   });
   const nats =
@@ -150,21 +175,34 @@ async function main(): Promise<void> {
   const machine = `${await describeMachine()}${nats}`;
   progress(machine);
   const results: FanoutResult[] = [];
+  const loadAt = (rate: number, connections: number, subscribers = args.subscribers, seconds = args.seconds): FanoutLoad => ({
+    subscribers,
+    connections,
+    rate,
+    seconds,
+    batchMs: args.batchMs,
+    maxAppendsInFlight: MAX_APPENDS_IN_FLIGHT,
+    stallTimeoutMs: STALL_TIMEOUT_MS,
+    drainCapMs: DRAIN_CAP_MS,
+  });
   for (const setup of setups) {
     for (const [rate, connections] of args.rates.flatMap((r) => args.connections.map((c) => [r, c] as const))) {
-      const load: FanoutLoad = {
-        subscribers: args.subscribers,
-        connections,
-        rate,
-        seconds: args.seconds,
-        batchMs: args.batchMs,
-        maxAppendsInFlight: MAX_APPENDS_IN_FLIGHT,
-        stallTimeoutMs: STALL_TIMEOUT_MS,
-        drainCapMs: DRAIN_CAP_MS,
-      };
-      results.push(await runFanout(setup, load, progress));
+      results.push(await runFanout(setup, loadAt(rate, connections), progress));
       progress(`${setup.label}, ${rate} events/s, ${connections} connections: done`);
     }
+  }
+  if (args.setups.includes("nats-peer")) {
+    for (const [rate, connections] of args.rates.flatMap((r) => args.connections.map((c) => [r, c] as const))) {
+      results.push(await runNatsPeer(args.natsUrl, loadAt(rate, connections), progress));
+      progress(`raw NATS peer, ${rate} events/s, ${connections} connections: done`);
+    }
+  }
+  if (args.setups.includes("replicas")) {
+    const replicas: FanoutSetup = { label: "Postgres + NATS, two control-plane replicas", store: "postgres", natsUrl: args.natsUrl, secondReplica: true };
+    const load = loadAt(args.replicaRate, args.replicaConnections, args.replicaSubscribers, args.replicaSeconds);
+    results.push(await runFanout(replicas, load, progress));
+    progress(`${replicas.label}: done`);
+    if (args.setups.includes("nats-peer")) results.push(await runNatsPeer(args.natsUrl, load, progress));
   }
 
   const writing = args.batchMs > 0 ? `one AppendEvents call every ${args.batchMs} ms carrying the events due by then` : "one event per AppendEvents call, each at its own slot";
@@ -175,7 +213,7 @@ async function main(): Promise<void> {
     `Machine: ${machine}; load average ${loadavg()
       .map((l) => l.toFixed(2))
       .join(" ")} at the end`,
-    `Load: ${args.subscribers} StreamEvents subscribers on one session, spread evenly over the HTTP/2 connections (Connect clients) the row names, ` +
+    `Load: ${args.subscribers} StreamEvents subscribers (unless the row says otherwise) on one session, spread evenly over the HTTP/2 connections (Connect clients) the row names, ` +
       "to a real control plane (serveControlPlane, logging off) on a worker thread of the benchmark's process (a fresh one per row); subscribers and writer share the main thread. " +
       `A writer on its own connection appends JobProgress events for ${args.seconds} s, ${writing} (at most ${MAX_APPENDS_IN_FLIGHT} calls in flight); ` +
       "each event carries its call's send time. Measured after every subscriber has received a warm-up event (all streams live). " +
@@ -188,6 +226,15 @@ async function main(): Promise<void> {
       `Missed: expected deliveries (events × subscribers) skipped over, or still lacking once deliveries made no progress for ${STALL_TIMEOUT_MS / 1000} s ` +
       `(the wait after the last append lasts while they progress, up to ${DRAIN_CAP_MS / 1000} s); ` +
       "duplicated: a seq received again or out of order. Appends retried: calls that failed with an internal error and were sent again (see the note below the table when not 0). " +
+      (args.setups.includes("nats-peer")
+        ? "Raw NATS peer: the same load without PushPals — one publisher connection sends each event protobuf-encoded once to one subject, " +
+          "the subscriptions (spread over as many NATS connections as the row says) decode it with the same generated code; commit = publish; " +
+          "run in the same process and run as the rows above, so it saw the same machine load. "
+        : "") +
+      (args.setups.includes("replicas")
+        ? `Two control-plane replicas: ${args.replicaSubscribers} subscribers on ${args.replicaConnections} connections alternating between two control planes ` +
+          `(own worker threads) on one Postgres database and NATS, the writer (${args.replicaRate.toLocaleString("en")} events/s for ${args.replicaSeconds} s) on the first; busy shows both planes. `
+        : "") +
       "Percentiles over every delivery. " +
       "Busy: event-loop utilisation of each thread while writing and draining.",
     "",

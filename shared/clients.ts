@@ -9,6 +9,7 @@ import { PlanningService } from "../gen/pushpals/v1/planning_pb.js";
 import { QueueService } from "../gen/pushpals/v1/queues_pb.js";
 import { SessionService } from "../gen/pushpals/v1/sessions_pb.js";
 import { SystemService } from "../gen/pushpals/v1/system_pb.js";
+import { observeStream } from "./rpc/stream-hooks.js";
 import { propagateTraceContext } from "./telemetry/trace-interceptors.js";
 
 /** Typed clients for every PushPals service: how services (and the CLI) talk to each other. */
@@ -47,15 +48,7 @@ const lostConnectionIsUnavailable: Interceptor = (next) => async (req) => {
   try {
     const res = await next(req);
     if (!res.stream) return res;
-    const messages = res.message;
-    async function* relabelled() {
-      try {
-        yield* messages;
-      } catch (error) {
-        throw relabel(error);
-      }
-    }
-    return { ...res, message: relabelled() };
+    return { ...res, message: observeStream(res.message, { onError: relabel }) };
   } catch (error) {
     throw relabel(error);
   }

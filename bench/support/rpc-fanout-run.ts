@@ -20,6 +20,12 @@ export interface FanoutSetup {
    * events from the store (its own commits it hands on without a read).
    */
   remoteWriter?: boolean;
+  /**
+   * A second control plane on the same database and bus takes every other subscriber
+   * connection (the writer stays on the first): two replicas behind one session, the
+   * second learning of each commit from a NATS notice.
+   */
+  secondReplica?: boolean;
 }
 
 export interface FanoutLoad {
@@ -54,6 +60,8 @@ export interface FanoutResult {
   late: number;
   /** Event-loop utilisation (0..1) over the writing and draining, of the control plane's thread and of the clients' thread. */
   serverBusy: number;
+  /** The second replica's thread, when there is one. */
+  secondServerBusy?: number;
   clientsBusy: number;
 }
 
@@ -66,10 +74,15 @@ export async function runFanout(setup: FanoutSetup, load: FanoutLoad, progress: 
   const plane = await startBenchControlPlane({ store: setup.store, natsUrl: setup.natsUrl, label: "fanout" });
   const say = (message: string) => progress(`${setup.label}, ${load.rate} events/s, ${load.connections} connections: ${message}`);
   let writerPlane: BenchControlPlane | undefined;
+  let replica: BenchControlPlane | undefined;
   try {
     if (setup.remoteWriter) {
       writerPlane = await startBenchControlPlane({ store: setup.store, natsUrl: setup.natsUrl, label: "fanout-writer", databaseUrl: plane.databaseUrl });
     }
+    if (setup.secondReplica) {
+      replica = await startBenchControlPlane({ store: setup.store, natsUrl: setup.natsUrl, label: "fanout-replica", databaseUrl: plane.databaseUrl });
+    }
+    const subscriberPlanes = replica ? [plane, replica] : [plane];
     const writerClients = (writerPlane ?? plane).connect();
     const { session } = await writerClients.sessions.createSession({ title: "stream fan-out bench" });
     if (!session) throw new Error("CreateSession answered without a session");
@@ -78,7 +91,7 @@ export async function runFanout(setup: FanoutSetup, load: FanoutLoad, progress: 
     // Every stream listens on it; a hundred listeners is the point, not a leak.
     setMaxListeners(0, leave.signal);
     const subscribers = runSubscribers({
-      connections: Array.from({ length: load.connections }, () => plane.connect()),
+      connections: Array.from({ length: load.connections }, (_, i) => subscriberPlanes[i % subscriberPlanes.length]!.connect()),
       count: load.subscribers,
       sessionId: session.id,
       afterSeq: session.lastSeq,
@@ -103,7 +116,7 @@ export async function runFanout(setup: FanoutSetup, load: FanoutLoad, progress: 
       tally.measureFromSeq(warmUpSeq + 1n);
       say(`${load.subscribers} subscribers live; writing for ${load.seconds} s`);
 
-      const [serverBefore, clientsBefore] = [plane.busy(), performance.eventLoopUtilization()];
+      const [serverBefore, clientsBefore, replicaBefore] = [plane.busy(), performance.eventLoopUtilization(), replica?.busy()];
       const writer = await writePaced({
         sessions: writerClients.sessions,
         sessionId: session.id,
@@ -117,6 +130,7 @@ export async function runFanout(setup: FanoutSetup, load: FanoutLoad, progress: 
       const drain = await drained(tally, writer.lastSeq, load, failed, drainStarted);
       const drainMs = performance.now() - drainStarted;
       const [serverBusy, clientsBusy] = [plane.busy(serverBefore).utilization, performance.eventLoopUtilization(clientsBefore).utilization];
+      const secondServerBusy = replica?.busy(replicaBefore).utilization;
       if (writer.retried > 0) say(`${writer.retried} AppendEvents calls failed with an internal error and were retried`);
       const extraAppended = Number(writer.lastSeq - warmUpSeq) - writer.events;
       // Extra events are delivered too; count the deliveries expected of all of them.
@@ -125,7 +139,7 @@ export async function runFanout(setup: FanoutSetup, load: FanoutLoad, progress: 
       if (drain !== "all") say(`${tally.behind(writer.lastSeq)} subscribers still behind ${drain === "stalled" ? "and making no progress" : `after ${load.drainCapMs} ms`}`);
       const missed = tally.gaps + (drain === "stalled" ? lacking : 0);
       const late = drain === "capped" ? lacking : 0;
-      return { setup, connections: load.connections, rate: load.rate, writer, tally, expected, extraAppended, drainMs, missed, late, serverBusy, clientsBusy };
+      return { setup, connections: load.connections, rate: load.rate, writer, tally, expected, extraAppended, drainMs, missed, late, serverBusy, secondServerBusy, clientsBusy };
     } finally {
       leave.abort();
       const error = await failed;
@@ -134,6 +148,7 @@ export async function runFanout(setup: FanoutSetup, load: FanoutLoad, progress: 
     }
   } finally {
     await writerPlane?.stop();
+    await replica?.stop();
     await plane.stop();
   }
 }

@@ -3,11 +3,13 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { UserMessageSchema } from "../../gen/pushpals/v1/events_pb.js";
 import { type SessionService, StreamEventsResponseSchema, type StreamEventsResponse } from "../../gen/pushpals/v1/sessions_pb.js";
 import { notFound } from "../../shared/errors.js";
+import { mapStream } from "../../shared/rpc/stream-hooks.js";
 import { parseRequest } from "../../shared/rpc/validate.js";
 import { toTimestamp } from "../../shared/time.js";
 import { committedEvents } from "./commit.js";
 import type { ControlPlaneDeps } from "./deps.js";
-import { followSessionEvents } from "./event-follower.js";
+import { binaryEventResponse, encodesBinary, plainEventResponse } from "./event-frames.js";
+import { followSessionEvents, type FollowItem } from "./event-follower.js";
 import { decodePageToken, decodeSeqToken, encodeSeqToken, keysetPage, pageLimit } from "./page-token.js";
 import * as requests from "./requests/session-requests.js";
 
@@ -43,8 +45,10 @@ export function sessionService({ store, hub, commit, config }: ControlPlaneDeps)
       return { event };
     },
 
-    async *streamEvents(message, ctx) {
+    streamEvents(message, ctx) {
       const req = parseRequest(requests.streamEventsRequest, message);
+      // Live events are one object per event for all followers, so their responses are built (and encoded) once, not per stream.
+      const eventResponse = encodesBinary(ctx.requestHeader.get("content-type")) ? binaryEventResponse : plainEventResponse;
       const items = followSessionEvents(store, hub, {
         sessionId: req.sessionId,
         afterSeq: req.afterSeq,
@@ -53,9 +57,7 @@ export function sessionService({ store, hub, commit, config }: ControlPlaneDeps)
         keepaliveMs: config.server.keepaliveSeconds * 1000,
         signal: ctx.signal,
       });
-      for await (const item of items) {
-        yield item.kind === "event" ? create(StreamEventsResponseSchema, { message: { case: "event", value: item.event } }) : keepalive(item.lastSeq);
-      }
+      return mapStream(items, (item: FollowItem) => (item.kind === "event" ? eventResponse(item.event) : keepalive(item.lastSeq)));
     },
 
     async appendEvents(message) {

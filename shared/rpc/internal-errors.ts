@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { observeStream } from "./stream-hooks.js";
 
 /**
  * Every RPC error leaves the server as a ConnectError with a closed code. A
@@ -12,19 +13,11 @@ export function hideInternalErrors(): Interceptor {
     try {
       const response = await next(request);
       if (!response.stream) return response;
-      return { ...response, message: guardStream(response.message, request.signal) };
+      return { ...response, message: observeStream(response.message, { onError: (error) => asConnectError(error, request.signal) }) };
     } catch (error) {
       throw asConnectError(error, request.signal);
     }
   };
-}
-
-async function* guardStream<T>(messages: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T, void, undefined> {
-  try {
-    yield* messages;
-  } catch (error) {
-    throw asConnectError(error, signal);
-  }
 }
 
 export function asConnectError(error: unknown, signal: AbortSignal): ConnectError {

@@ -1,4 +1,5 @@
 import type { Interceptor } from "@connectrpc/connect";
+import { observeStream } from "../rpc/stream-hooks.js";
 import { streamSubscribers } from "./metrics.js";
 
 /** Counts each server stream from its first moment until it ends, however it ends. */
@@ -15,12 +16,5 @@ export const countStreamSubscribers: Interceptor = (next) => async (req) => {
   };
   // A stream cut before it is first read never runs the generator's finally.
   req.signal.addEventListener("abort", uncount, { once: true });
-  async function* counting() {
-    try {
-      yield* messages;
-    } finally {
-      uncount();
-    }
-  }
-  return { ...res, message: counting() };
+  return { ...res, message: observeStream(messages, { onEnd: uncount }) };
 };

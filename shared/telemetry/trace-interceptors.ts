@@ -2,6 +2,7 @@ import type { Interceptor } from "@connectrpc/connect";
 import { context, SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
 import { serviceOfRpc, SERVICE_ATTRIBUTE, TRACER_NAME } from "./trace-names.js";
 import { extractTraceHeaders, injectTraceHeaders } from "./trace-context.js";
+import { observeStream } from "../rpc/stream-hooks.js";
 
 /** Client side: every Connect call carries the caller's trace context in `traceparent`. */
 export const propagateTraceContext: Interceptor = (next) => (req) => {
@@ -44,18 +45,14 @@ export const traceServerCalls: Interceptor = (next) => async (req) => {
       span.end();
       return res;
     }
-    const messages = res.message;
-    async function* endingSpan() {
-      try {
-        yield* messages;
-      } catch (error) {
+    const message = observeStream(res.message, {
+      onError: (error) => {
         failed(span, error);
-        throw error;
-      } finally {
-        span.end();
-      }
-    }
-    return { ...res, message: endingSpan() };
+        return error;
+      },
+      onEnd: () => span.end(),
+    });
+    return { ...res, message };
   } catch (error) {
     failed(span, error);
     span.end();
