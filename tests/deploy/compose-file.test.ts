@@ -1,7 +1,9 @@
-import { readFile } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { loadConfig } from "../../shared/config/load.js";
 import { packageRoot } from "../../shared/paths.js";
 
 interface ComposeService {
@@ -69,9 +71,27 @@ describe("deploy/compose/compose.yaml: the mesh as containers, started in health
     }
     expect(services.runner!.environment).toMatchObject({ PUSHPALS_SANDBOX_DRIVER: "docker", DOCKER_HOST: "unix:///run/engine.sock" });
     expect(services.runner!.volumes).toContain("${ENGINE_SOCKET:-/var/run/docker.sock}:/run/engine.sock");
+    expect(services.integration!.volumes, "integration's checks run in engine containers too").toContain("${ENGINE_SOCKET:-/var/run/docker.sock}:/run/engine.sock");
+    for (const name of ["control-plane", "chat", "planner", "integration", "runner"]) {
+      expect(services[name]!.environment?.PUSHPALS_PROFILE, name).toBe("compose");
+      expect(services[name]!.volumes, name).toContain("./compose.toml:/app/configs/compose.toml:ro");
+    }
     expect(services["control-plane"]!.environment?.PUSHPALS_DATABASE_URL).toMatch(/^postgres:\/\/.*@postgres:5432\/pushpals$/);
     // Only the control plane opens the store.
     for (const name of ["chat", "planner", "integration", "runner"]) expect(services[name]!.environment?.PUSHPALS_DATABASE_URL, name).toBeUndefined();
+  });
+
+  it("its profile compose.toml loads on top of the shipped defaults: the docker driver's image is the compose build of the sandbox", async () => {
+    const configDir = await mkdtemp(join(tmpdir(), "pushpals-compose-profile-"));
+    try {
+      await copyFile(join(packageRoot(), "configs", "default.toml"), join(configDir, "default.toml"));
+      await copyFile(join(dir, "compose.toml"), join(configDir, "compose.toml"));
+      const config = loadConfig({ configDir, env: { PUSHPALS_PROFILE: "compose", PUSHPALS_SANDBOX_DRIVER: "docker" }, warn: () => undefined });
+      expect(config.runner.docker.image).toBe("localhost/pushpals-sandbox:compose");
+      expect(config.integration.checkDriver).toBe("docker");
+    } finally {
+      await rm(configDir, { recursive: true, force: true });
+    }
   });
 
   it("every variable the file requires has a line in .env.example", () => {

@@ -1,4 +1,6 @@
 import { execFile } from "node:child_process";
+import { mkdir, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { packageRoot } from "../../../shared/paths.js";
@@ -42,7 +44,7 @@ let built: Promise<void> | undefined;
  * Layers are cached by podman between runs, so only what changed is rebuilt.
  */
 export function buildImages(): Promise<void> {
-  built ??= (async () => {
+  built ??= withBuildLock(async () => {
     const root = packageRoot();
     await run("bash", [join(root, "scripts", "stand-in-base-image.sh")], { timeout: 15 * 60_000, maxBuffer: 16 * 1024 * 1024 });
     const build = (args: string[]) => podman(["build", "--format", "docker", "--quiet", ...args], { timeoutMs: 15 * 60_000 });
@@ -58,8 +60,37 @@ export function buildImages(): Promise<void> {
       PUSHPALS_IMAGE,
       root,
     ]);
-  })();
+  });
   return built;
+}
+
+const LOCK_STALE_MS = 25 * 60_000;
+
+/**
+ * Test files run in separate workers: one builds while the others wait, then find every layer
+ * cached (seconds) instead of building the same image side by side on two cores.
+ */
+export async function withBuildLock<T>(build: () => Promise<T>): Promise<T> {
+  const lock = join(tmpdir(), "pushpals-deploy-image-build.lock");
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const age = await stat(lock).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
+      if (age > LOCK_STALE_MS) await rm(lock, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+  try {
+    return await build();
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
 }
 
 /** Runs `podman healthcheck run` until it passes (podman has no systemd timers here to run it itself). */

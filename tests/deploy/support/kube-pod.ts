@@ -31,7 +31,9 @@ interface PodSpec {
  * workloads become the containers of ONE pod, unchanged but for what only a cluster provides:
  * env references are resolved from the rendered ConfigMaps and Secrets, a ConfigMap file mount
  * becomes a host file, a volume claim an emptyDir, and the Service names resolve to the pod's
- * own loopback (hostAliases). Images, commands, security contexts, ports, probes stay as rendered.
+ * own loopback (hostAliases). This podman publishes every containerPort on the host, so only the
+ * control plane's port stays (on a free host port) and probes name port numbers, not names.
+ * Images, commands, args, env values, security contexts and probes otherwise stay as rendered.
  */
 export function onePodOf(
   objects: readonly KubeObject[],
@@ -89,14 +91,24 @@ export function onePodOf(
         }
         return { ...mount, name: volumeName(mount.name) };
       });
-      const { envFrom: _envFrom, ...rest } = container;
+      const { envFrom: _envFrom, ports, ...rest } = container;
+      const portNumber = (port: unknown) => (typeof port === "string" ? ports?.find((p) => p.name === port)?.containerPort : port);
+      const probe = (value: unknown) => {
+        if (typeof value !== "object" || value === null) return value;
+        const copy = structuredClone(value) as Record<string, { port?: unknown }>;
+        for (const handler of ["httpGet", "tcpSocket", "grpc"]) if (copy[handler]) copy[handler].port = portNumber(copy[handler].port);
+        return copy;
+      };
+      const published = ports?.filter((port) => port.containerPort === 3001).map((port) => ({ ...port, hostPort: options.hostPort }));
       containers.push({
         ...rest,
+        ...(rest.readinessProbe ? { readinessProbe: probe(rest.readinessProbe) } : {}),
+        ...(rest.livenessProbe ? { livenessProbe: probe(rest.livenessProbe) } : {}),
         // The pod's security context moves onto each container: the workloads differ in uid.
         securityContext: { ...pod.securityContext, ...(container.securityContext as object) },
         env,
         volumeMounts: mounts,
-        ports: container.ports?.map((port) => (port.containerPort === 3001 ? { ...port, hostPort: options.hostPort } : port)),
+        ...(published && published.length > 0 ? { ports: published } : {}),
       });
     }
   }
