@@ -42,11 +42,12 @@ CREATE TABLE `events_clustered` (
 	`time` integer NOT NULL,
 	`item_id` text DEFAULT '' NOT NULL,
 	`payload_case` text NOT NULL,
+	`objective_id` text DEFAULT '' NOT NULL,
 	`data` blob NOT NULL,
 	PRIMARY KEY(`session_id`, `seq`),
 	FOREIGN KEY (`session_id`) REFERENCES `sessions`(`id`) ON UPDATE no action ON DELETE no action
 ) WITHOUT ROWID;--> statement-breakpoint
-INSERT INTO `events_clustered` (`session_id`, `seq`, `time`, `item_id`, `payload_case`, `data`) SELECT `session_id`, `seq`, `time`, `item_id`, `payload_case`, `data` FROM `events`;--> statement-breakpoint
+INSERT INTO `events_clustered` (`session_id`, `seq`, `time`, `item_id`, `payload_case`, `objective_id`, `data`) SELECT `session_id`, `seq`, `time`, `item_id`, `payload_case`, `objective_id`, `data` FROM `events`;--> statement-breakpoint
 DROP TABLE `events`;--> statement-breakpoint
 ALTER TABLE `events_clustered` RENAME TO `events`;--> statement-breakpoint
 CREATE INDEX `events_item` ON `events` (`session_id`,`item_id`,`seq`);
