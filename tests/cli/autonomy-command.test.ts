@@ -57,12 +57,13 @@ describe("pushpals autonomy on | off | freeze | status", () => {
     expect(await cli("off")).toMatchObject({ code: 0, stdout: "autonomy off" });
     const json = JSON.parse((await cli("status", "--json")).stdout) as { state: { mode: string; updatedBy: string } };
     expect(json.state).toMatchObject({ mode: "AUTONOMY_MODE_OFF", updatedBy: "tester" });
-  });
+    // Eight CLI processes: a few seconds each on a loaded machine.
+  }, 90_000);
 
   it("refuses what it cannot do with the usage", async () => {
     expect(await cli("freeze")).toMatchObject({ code: 2, stderr: expect.stringContaining("freeze needs a duration") });
     expect(await cli("maybe")).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown action "maybe"') });
-  });
+  }, 60_000);
 
   it("reads freeze durations like 30m, 2h, 1d and 1h30m", () => {
     expect([freezeDurationMs("90s"), freezeDurationMs("30m"), freezeDurationMs("2h"), freezeDurationMs("1d"), freezeDurationMs("1h30m")]).toEqual([
