@@ -74,5 +74,14 @@ export function autonomyService({ store, commit, config, logger }: ControlPlaneD
       const changed = await commit(store.settleObjectives({ holder: input.holder, alpha: input.priorAlpha, defaultMode }));
       return { changed };
     },
+
+    async markObjectiveReverted(req) {
+      const input = parseRequest(requests.markObjectiveRevertedRequest, req);
+      const objective = await commit(
+        store.markObjectiveReverted({ holder: input.holder, objectiveId: input.objectiveId, revertSha: input.revertSha, alpha: input.priorAlpha, defaultMode }),
+      );
+      logger.info({ objectiveId: objective.id, revertSha: input.revertSha }, "autonomy objective's change was reverted");
+      return { objective };
+    },
   };
 }

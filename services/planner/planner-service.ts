@@ -47,6 +47,7 @@ export function createPlannerService(options: PlannerServiceOptions = {}): Servi
             repoPath: deps.repoPath,
             baseBranch: deps.baseBranch,
             holder: deps.settings.workerId,
+            integrationBranch: config.integration.branch,
             logger: deps.logger.child({ loop: "autonomy" }),
           },
           signal,

@@ -5,6 +5,7 @@ import { ApprovalKind, ApprovalStatus } from "../../gen/pushpals/v1/approvals_pb
 import { AutonomyMode, CandidateSchema, ObjectiveOutcome, ObjectiveStatus } from "../../gen/pushpals/v1/autonomy_pb.js";
 import { ItemStatus, Priority, QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import { FailMode } from "../../gen/pushpals/v1/queues_pb.js";
+import { Lane } from "../../gen/pushpals/v1/task_pb.js";
 import { durationFromMs, sleep } from "../../shared/time.js";
 import { startTestControlPlane, type TestControlPlane } from "../support/control-plane.js";
 
@@ -154,6 +155,51 @@ describe.each(["sqlite", "postgres"] as const)("AutonomyService on %s", (store) 
     expect(changed.map((o) => [o.id, o.status, o.outcome, o.comment])).toEqual([
       [second.id, ObjectiveStatus.DECLINED, ObjectiveOutcome.DENIED, "declined by ann: we pin left-pad"],
     ]);
+  });
+
+  it("request → job → completion all completed settles merged; a revert found later turns it reverted and the prior moves again", async () => {
+    const { autonomy, queues } = cp.clients;
+    // Off then on: earlier tests' open requests are cancelled, so the claims below take this objective's items.
+    await autonomy.setAutonomyMode({ mode: AutonomyMode.OFF, by: "ann" });
+    await autonomy.setAutonomyMode({ mode: AutonomyMode.ON, by: "ann" });
+    await autonomy.settleObjectives({ holder: "planner-a", priorAlpha: 0.5 });
+    const { objective } = await autonomy.proposeObjective({ holder: "planner-a", candidate: candidate("merge", "lint"), requestText: "fix lint" });
+    const request = await queues.claim({ queue: QueueName.REQUESTS, workerId: "planner-a" });
+    const { item: job } = await queues.enqueue({
+      queue: QueueName.JOBS,
+      sessionId: objective!.sessionId,
+      parentId: request.item!.id,
+      payload: { kind: { case: "taskExecuteV2", value: { lane: Lane.DETERMINISTIC, instruction: "echo fix" } } },
+    });
+    await queues.complete({ itemId: request.item!.id, leaseToken: request.leaseToken, result: { kind: { case: "request", value: { jobIds: [job!.id] } } } });
+    expect((await autonomy.settleObjectives({ holder: "planner-a", priorAlpha: 0.5 })).changed).toEqual([]);
+    const runningJob = await queues.claim({ queue: QueueName.JOBS, workerId: "runner-a" });
+    const { item: completion } = await queues.enqueue({
+      queue: QueueName.COMPLETIONS,
+      sessionId: objective!.sessionId,
+      parentId: job!.id,
+      payload: { kind: { case: "completion", value: { jobId: job!.id, branch: "agent/a/b", sha: "a".repeat(40), baseSha: "b".repeat(40) } } },
+    });
+    await queues.complete({
+      itemId: runningJob.item!.id,
+      leaseToken: runningJob.leaseToken,
+      result: { kind: { case: "job", value: { completionId: completion!.id, sha: "a".repeat(40) } } },
+    });
+    expect((await autonomy.settleObjectives({ holder: "planner-a", priorAlpha: 0.5 })).changed).toEqual([]);
+    const integrating = await queues.claim({ queue: QueueName.COMPLETIONS, workerId: "integration-a" });
+    await queues.complete({ itemId: integrating.item!.id, leaseToken: integrating.leaseToken, result: { kind: { case: "completion", value: { mergedSha: "c".repeat(40) } } } });
+    const { changed } = await autonomy.settleObjectives({ holder: "planner-a", priorAlpha: 0.5 });
+    expect(changed.map((o) => [o.id, o.outcome, o.comment])).toEqual([[objective!.id, ObjectiveOutcome.MERGED, "1 change merged"]]);
+    const lintPrior = async () => (await autonomy.getAutonomyStatus({})).priors.find((p) => p.kind === "lint")!;
+    expect(await lintPrior()).toMatchObject({ value: 0.75, samples: 1 });
+
+    const reverted = (await autonomy.markObjectiveReverted({ holder: "planner-a", objectiveId: objective!.id, revertSha: "d".repeat(40), priorAlpha: 0.5 })).objective!;
+    expect(reverted).toMatchObject({ outcome: ObjectiveOutcome.REVERTED, comment: `reverted by ${"d".repeat(40)}` });
+    expect(await lintPrior()).toMatchObject({ value: 0.375, samples: 2 });
+    expect(await errorOf(autonomy.markObjectiveReverted({ holder: "planner-a", objectiveId: objective!.id, revertSha: "nope", priorAlpha: 0.5 }))).toMatchObject({
+      code: Code.InvalidArgument,
+      message: expect.stringContaining("revert_sha"),
+    });
   });
 
   it("an unanswered question expires as a no (the approvals' timeout) and is declined", async () => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { AutonomyMode, ObjectiveOutcome, ObjectiveStatus, type Objective } from "../../gen/pushpals/v1/autonomy_pb.js";
 import { ItemStatus, Priority, QueueName } from "../../gen/pushpals/v1/common_pb.js";
+import { retryingWorktreeRace } from "../../shared/worktree-race.js";
 import { waitFor } from "../sandbox/fixtures.js";
 import { git } from "../support/git.js";
 import { eventsOf, outline, readAuditLog } from "./support/audit-log.js";
@@ -81,5 +82,25 @@ describe("autonomy on the embedded system", () => {
     expect(requests[0]!.payload?.kind.value).toMatchObject({ origin: "autonomy", objectiveId: objective!.id });
     // The fix is on the integration branch.
     expect(await git(system.repo, "show", "main_agents:src/math.js")).toContain("return a + b;");
+
+    // Someone reverts the fix on the integration branch: the next pass marks the objective reverted and the prior drops.
+    const checkout = `${system.dir}/revert`;
+    const before = await git(system.repo, "rev-parse", "main_agents");
+    const { repo } = system;
+    // The runner's pool may be adding a spare worktree of this repository right now.
+    await retryingWorktreeRace(() => git(repo, "worktree", "add", "--detach", checkout, "main_agents"));
+    await git(checkout, "revert", "--no-edit", "HEAD");
+    await git(system.repo, "update-ref", "refs/heads/main_agents", await git(checkout, "rev-parse", "HEAD"), before);
+    await waitFor(
+      "the objective to be marked reverted",
+      async () => (await clients.autonomy.getAutonomyStatus({})).objectives.some((o) => o.id === objective!.id && o.outcome === ObjectiveOutcome.REVERTED),
+      20_000,
+    ).catch(async (error: Error) => {
+      throw new Error(`${error.message}; ${await describeState()}`);
+    });
+    const reverted = await clients.autonomy.getAutonomyStatus({});
+    // 0.3 · 0 + 0.7 · 0.65.
+    expect(reverted.priors.map((p) => [p.kind, p.samples, Number(p.value.toFixed(3))])).toEqual([["failing_test", 2, 0.455]]);
+    await retryingWorktreeRace(() => git(repo, "worktree", "remove", "--force", checkout));
   }, 150_000);
 });

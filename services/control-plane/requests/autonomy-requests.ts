@@ -49,3 +49,9 @@ export const proposeObjectiveRequest = z
 
 export const dispatchObjectiveRequest = z.object({ holder: workerId, objectiveId: id("objective"), requestText: requiredText("request text", 64 * 1024) });
 export const settleObjectivesRequest = z.object({ holder: workerId, priorAlpha: z.number().gt(0, "must be in (0, 1]").max(1, "must be in (0, 1]") });
+export const markObjectiveRevertedRequest = z.object({
+  holder: workerId,
+  objectiveId: id("objective"),
+  revertSha: z.string().regex(/^[0-9a-f]{40}$/, "must be a commit id (40 hex digits)"),
+  priorAlpha: z.number().gt(0, "must be in (0, 1]").max(1, "must be in (0, 1]"),
+});

@@ -6,7 +6,7 @@ import { acquireDispatchLease, readDispatchLease, releaseDispatchLease, requireH
 import { dispatchObjective, listObjectives, proposeObjective } from "./sql/autonomy/objectives.js";
 import { dispatchedSince, listPriors, tokensSince } from "./sql/autonomy/priors.js";
 import { setAutonomyMode } from "./sql/autonomy/set-mode.js";
-import { settleObjectives } from "./sql/autonomy/settle.js";
+import { markReverted, settleObjectives } from "./sql/autonomy/settle.js";
 import { appendJobLogs } from "./sql/job-logs.js";
 import { getArtifact, listArtifacts, putArtifact } from "./sql/artifacts.js";
 import { cancel } from "./sql/cancel.js";
@@ -105,6 +105,7 @@ export function createSqlStore(dialect: Dialect, options: StoreOptions): Store {
     proposeObjective: (input) => write((tx) => proposeObjective(tx, input)),
     dispatchObjective: (input) => write((tx) => dispatchObjective(tx, input)),
     settleObjectives: (input) => write((tx) => settleObjectives(tx, input)),
+    markObjectiveReverted: (input) => write((tx) => markReverted(tx, input)),
 
     close: () => dialect.close(),
   };

@@ -87,6 +87,7 @@ export interface Store {
   proposeObjective(input: ProposeObjectiveInput): Promise<Committed<Objective>>;
   dispatchObjective(input: { holder: string; objectiveId: string; requestText: string; defaultMode: "off" | "on" }): Promise<Committed<Objective>>;
   settleObjectives(input: { holder: string; alpha: number; defaultMode: "off" | "on" }): Promise<Committed<Objective[]>>;
+  markObjectiveReverted(input: { holder: string; objectiveId: string; revertSha: string; alpha: number; defaultMode: "off" | "on" }): Promise<Committed<Objective>>;
 
   close(): Promise<void>;
 }

@@ -14,6 +14,8 @@ export interface AutonomyLoopDeps {
   baseBranch: string;
   holder: string;
   logger: Logger;
+  /** Watched for reverts of merged objectives (integration.branch). */
+  integrationBranch?: string;
   collectors?: readonly Collector[];
 }
 
@@ -47,7 +49,7 @@ export async function runAutonomyLoop(deps: AutonomyLoopDeps, signal: AbortSigna
         if ((await acquire()) && Date.now() - lastPass >= config.intervalSeconds * 1000) {
           lastPass = Date.now();
           await whileRenewing(acquire, tickMs, signal, (passSignal) =>
-            runPass({ clients, config, collectors, repoPath: deps.repoPath, baseBranch: deps.baseBranch, holder, logger }, passSignal),
+            runPass({ clients, config, collectors, repoPath: deps.repoPath, baseBranch: deps.baseBranch, integrationBranch: deps.integrationBranch, holder, logger }, passSignal),
           );
         }
       } catch (error) {

@@ -10,6 +10,7 @@ import { evaluateGates, firstBlocked } from "./gates.js";
 import { gateSnapshot } from "./gate-snapshot.js";
 import { kindRules } from "./kind-rules.js";
 import { requestText } from "./request-text.js";
+import { markReverts } from "./revert-watch.js";
 import { needsQuestion, rankCandidates } from "./scoring.js";
 
 export interface PassDeps {
@@ -20,6 +21,8 @@ export interface PassDeps {
   baseBranch: string;
   /** The lock holder's id (the planner's worker id). */
   holder: string;
+  /** Where merged objectives land; watched for reverts when set. */
+  integrationBranch?: string;
   logger: Logger;
 }
 
@@ -33,7 +36,18 @@ export async function runPass(deps: PassDeps, signal: AbortSignal): Promise<Auto
   const { clients, config, holder, logger } = deps;
   const call = { signal };
   await clients.autonomy.settleObjectives({ holder, priorAlpha: config.priorAlpha }, call);
-  const status = await clients.autonomy.getAutonomyStatus({ objectivesLimit: 500 }, call);
+  let status = await clients.autonomy.getAutonomyStatus({ objectivesLimit: 500 }, call);
+  if (deps.integrationBranch) {
+    const reverted = await markReverts(
+      { clients, repoPath: deps.repoPath, integrationBranch: deps.integrationBranch, holder, priorAlpha: config.priorAlpha },
+      status.objectives,
+      signal,
+    );
+    if (reverted.length > 0) {
+      logger.info({ objectiveIds: reverted.map((o) => o.id) }, "merged objectives were reverted");
+      status = await clients.autonomy.getAutonomyStatus({ objectivesLimit: 500 }, call);
+    }
+  }
   const snapshot = await gateSnapshot(clients, status, config, deps.repoPath, signal);
   const gates = evaluateGates(snapshot, config);
   const evaluation = create(AutonomyEvaluationSchema, { at: toTimestamp(snapshot.now), holder, gates, health: snapshot.health });

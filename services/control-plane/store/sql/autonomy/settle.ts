@@ -5,7 +5,8 @@ import { ObjectiveOutcome, ObjectiveStatus, type Objective } from "../../../../.
 import { ItemStatus, QueueName } from "../../../../../gen/pushpals/v1/common_pb.js";
 import { ItemResultSchema } from "../../../../../gen/pushpals/v1/items_pb.js";
 import type { Executor } from "../../dialect/dialect.js";
-import type { ObjectiveRow } from "../../rows/objective-row.js";
+import { toObjective, type ObjectiveRow } from "../../rows/objective-row.js";
+import { failedPrecondition, notFound } from "../../../../../shared/errors.js";
 import type { WriteTx } from "../../transaction.js";
 import { countOutcome, type DefaultMode } from "./autonomy-state.js";
 import { requireHolder } from "./dispatch-lease.js";
@@ -109,4 +110,18 @@ export async function openAutonomousItems(exec: Executor): Promise<string[]> {
      WHERE q.status IN (${ItemStatus.PENDING}, ${ItemStatus.CLAIMED}) AND o.status = ${ObjectiveStatus.DISPATCHED}
      ORDER BY CASE q.queue WHEN ${QueueName.REQUESTS} THEN 0 WHEN ${QueueName.JOBS} THEN 1 ELSE 2 END, q.seq`);
   return rows.map((row) => row.id);
+}
+
+/** A merged objective's change was reverted: the outcome becomes reverted, the prior folds in a 0, and it counts as a failure. */
+export async function markReverted(tx: WriteTx, input: { holder: string; objectiveId: string; revertSha: string; alpha: number; defaultMode: DefaultMode }): Promise<Objective> {
+  await requireHolder(tx, input.holder);
+  const [row] = await tx.exec.rows<ObjectiveRow>(sql`SELECT * FROM autonomy_objectives WHERE id = ${input.objectiveId} ${tx.dialect.lockRow}`);
+  if (!row) throw notFound("objective", input.objectiveId);
+  if (row.outcome === ObjectiveOutcome.REVERTED) return toObjective(row);
+  if (row.status !== ObjectiveStatus.FINISHED || row.outcome !== ObjectiveOutcome.MERGED)
+    throw failedPrecondition(`objective ${row.id} did not end merged; only a merged change can be reverted`);
+  const objective = await update(tx, sql`outcome = ${ObjectiveOutcome.REVERTED}, comment = ${`reverted by ${input.revertSha}`}`, row.id);
+  await foldPrior(tx, row.kind, ObjectiveOutcome.REVERTED, input.alpha);
+  await countOutcome(tx, true, input.defaultMode);
+  return objective;
 }
