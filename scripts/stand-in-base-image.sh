@@ -7,7 +7,8 @@
 # pulled, do not run this: pull it.
 #
 # Cached twice: the imported image itself, and a tarball under /var/cache/pushpals (a `podman
-# system reset` keeps that one), so only the first run on a machine pays for debootstrap (~2 min).
+# system reset` keeps that one), so only the first run on a machine pays for debootstrap (about
+# 4 minutes here, mostly the download).
 # Usage: bash scripts/stand-in-base-image.sh   (needs root and the container engine's podman)
 # Prints the image name on stdout.
 set -euo pipefail

@@ -72,7 +72,7 @@ describeIfAvailable("podman kube play of the rendered dev overlay: the control p
       if (status === "SERVING") break;
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
-    const logs = async () => (await podmanCode(["logs", `${podName}-pushpals-control-plane`])).output.slice(-3000);
+    const logs = async () => (await podmanCode(["logs", `${podName}-control-plane`])).output.slice(-3000);
     expect(status, await logs()).toBe("SERVING");
 
     const secret = named(objects, "Secret", "pushpals-secrets").data as Record<string, string>;

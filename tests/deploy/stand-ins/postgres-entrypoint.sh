@@ -11,4 +11,6 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     echo "CREATE DATABASE \"$POSTGRES_DB\";" | postgres --single -D "$PGDATA" postgres >/dev/null
   fi
 fi
-exec postgres -D "$PGDATA" -c listen_addresses='*'
+# Podman has no fsGroup to make the manifest's emptyDir at /var/run/postgresql ours: the socket goes
+# to /tmp (the probes and PushPals use TCP).
+exec postgres -D "$PGDATA" -c listen_addresses='*' -c unix_socket_directories=/tmp

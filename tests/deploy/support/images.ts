@@ -60,6 +60,9 @@ export function buildImages(): Promise<void> {
       PUSHPALS_IMAGE,
       root,
     ]);
+    // Every source change leaves the old build stage (~1 GB) behind untagged; those older than an
+    // hour go, so CI runs on one machine do not fill its disk (recent ones stay as build cache).
+    await podman(["image", "prune", "--force", "--filter", "until=1h"]);
   });
   return built;
 }

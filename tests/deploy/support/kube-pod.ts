@@ -125,7 +125,8 @@ export function onePodOf(
       hostAliases: [{ ip: "127.0.0.1", hostnames: options.serviceNames }],
       containers,
       volumes,
-      restartPolicy: "Never",
+      // A Deployment restarts its containers; the control plane exits until Postgres accepts connections.
+      restartPolicy: "Always",
     },
   };
 }
