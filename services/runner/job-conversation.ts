@@ -127,7 +127,9 @@ export function jobConversation(options: JobConversationOptions): JobConversatio
     isPaused: () => paused,
     async waitWhilePaused(signal) {
       if (!paused) return { finish: false, author: "" };
-      return waitingOnPerson("paused", () => rejectOnAbort(new Promise<PauseEnd>((resolve) => (pauseEnded = resolve)), signal));
+      // Listening before the checkpoint is taken: a resume that comes while it is saved still ends the pause.
+      const ended = new Promise<PauseEnd>((resolve) => (pauseEnded = resolve));
+      return waitingOnPerson("paused", () => rejectOnAbort(ended, signal));
     },
     async ask(question, step, signal) {
       return waitingOnPerson("answer", async () => {

@@ -77,7 +77,7 @@ describe("heartbeats say what a running job waits on", () => {
     await beat(ids, []);
     expect(await waitingOf(asking!)).toBe(JobWaiting.UNSPECIFIED);
     expect((await cli("status")).stdout).toMatch(new RegExp(`^${asking}\\s+sim-runner\\s+working$`, "m"));
-  });
+  }, 60_000);
 
   it("a waiting state that is not one is an InvalidArgument naming the field", async () => {
     const error = await beat([], [{ jobId: "job_01M8ZB25S8PD3APMY265AZ3RSE", waiting: 42 as JobWaiting }]).catch((failure: unknown) => failure);

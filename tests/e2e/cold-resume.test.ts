@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { JobWaiting } from "../../gen/pushpals/v1/common_pb.js";
 import { git } from "../support/git.js";
-import { eventsOf, stepsInOrder } from "./support/audit-log.js";
+import { eventsOf, readAuditLog, stepsInOrder } from "./support/audit-log.js";
 import { followWork, type FollowedWork } from "./support/follow-work.js";
 import { streamedEvent } from "./support/next-event.js";
 import { expectOneMerge } from "./support/one-merge.js";
@@ -78,4 +78,34 @@ describe("cold resume: a runner killed while its job waits on the person", () =>
     // The job ended for good: its checkpoint is gone.
     await expect(git(system.repo, "rev-parse", "--verify", "--quiet", `refs/pushpals/checkpoints/${jobId}`)).rejects.toThrow();
   }, 120_000);
+  it("paused and asked when the runner dies: the next attempt keeps both, runs shell commands on the restored work, then answer and resume merge once", async () => {
+    system = await startSystem({ script: "cold-resume.jsonl" });
+    const { clients } = system;
+    const sessionId = (await clients.sessions.createSession({ title: "cold resume paused" })).session!.id;
+    work = followWork(clients, sessionId, { timeoutMs: 120_000, describe: () => system!.logTail() });
+    await clients.chat.send({ sessionId, text: "fix the failing test", author: "alice" });
+    const jobId = (await streamedEvent(clients, sessionId, "agentQuestion", 60_000)).itemId;
+    await clients.execution.pauseJob({ jobId, author: "carol", reason: "let me look" });
+    const runner = await meshChildPid("runner", system.dataDir);
+    process.kill(runner, "SIGKILL");
+
+    // The next attempt's runner holds it, still paused, its question still open.
+    await expect.poll(async () => eventsOf(await readAuditLog(clients, sessionId), "jobClaimed").length, { timeout: 60_000, interval: 250 }).toBe(2);
+    await expect.poll(async () => (await clients.queues.getItem({ itemId: jobId })).item?.waiting, { timeout: 30_000, interval: 100 }).toBe(JobWaiting.ANSWER);
+    // Its sandbox is a new one, on the first attempt's checkpointed fix.
+    const look = await clients.execution.runInJob({ jobId, command: "cat src/math.js && node test.js", author: "carol" });
+    expect(look.output).toContain("return a + b");
+    expect(look.exitCode).toBe(0);
+
+    await clients.execution.answerQuestion({ jobId, text: ANSWER, author: "alice" });
+    // Answered, it still waits: the pause.
+    await expect.poll(async () => (await clients.queues.getItem({ itemId: jobId })).item?.waiting, { timeout: 10_000, interval: 100 }).toBe(JobWaiting.PAUSED);
+    await clients.execution.resumeJob({ jobId, author: "carol" });
+    await work.merged;
+
+    const { log, job } = await expectOneMerge(system, sessionId, "cold resume paused");
+    expect(job.attempts).toBe(2);
+    stepsInOrder(log, ["agentQuestion", "jobPaused", "jobRequeued", "jobClaimed", "shellCommand", "shellResult", "questionAnswered", "jobResumed", "jobCompleted"]);
+    expect(system.model.remaining()).toBe(0);
+  }, 150_000);
 });

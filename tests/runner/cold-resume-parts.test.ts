@@ -2,7 +2,16 @@ import { create } from "@bufbuild/protobuf";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { AgentQuestionSchema, EventSchema, ItemClaimedSchema, JobFollowUpSchema, JobPausedSchema, QuestionAnsweredSchema, type Event } from "../../gen/pushpals/v1/events_pb.js";
+import {
+  AgentQuestionSchema,
+  EventSchema,
+  ItemClaimedSchema,
+  JobFollowUpSchema,
+  JobPausedSchema,
+  JobResumedSchema,
+  QuestionAnsweredSchema,
+  type Event,
+} from "../../gen/pushpals/v1/events_pb.js";
 import { jobConversation } from "../../services/runner/job-conversation.js";
 import { checkpointRef, dropCheckpoint, findCheckpoint, restoreCheckpoint, saveCheckpoint } from "../../services/runner/workspace/checkpoint.js";
 import { createWorktree } from "../../services/runner/workspace/create-worktree.js";
@@ -64,6 +73,23 @@ describe("cold resume, its parts: the conversation an earlier attempt left", () 
     conversation.preload([claimed("w1"), followUp("use the helper", "bob")]);
     expect(await conversation.agent.earlier!(AbortSignal.timeout(5000))).toEqual([]);
     expect(conversation.agent.take()).toEqual([{ kind: "follow_up", text: "use the helper", author: "bob" }]);
+  });
+});
+
+describe("cold resume, its parts: a pause with a checkpoint", () => {
+  it("a resume that comes while the work is being checkpointed still ends the pause", async () => {
+    const conversation = conversationOf();
+    conversation.preload([claimed("w1")]);
+    conversation.receive(event({ case: "jobPaused", value: create(JobPausedSchema, { author: "carol" }) }));
+    let saved!: () => void;
+    const saving = new Promise<void>((resolve) => (saved = resolve));
+    const clock = { hold: () => {}, release: () => {} };
+    conversation.attach({} as Parameters<typeof conversation.attach>[0], clock, () => saving);
+    const waiting = conversation.agent.waitWhilePaused(AbortSignal.timeout(5000));
+    expect(conversation.waitingFor()).toBe("paused");
+    conversation.receive(event({ case: "jobResumed", value: create(JobResumedSchema, { author: "carol", finish: false }) }));
+    saved();
+    expect(await waiting).toEqual({ finish: false, author: "carol" });
   });
 });
 
