@@ -19,6 +19,8 @@ describeIfAvailable("a 10,000-event session in the web UI", chromiumRequirement,
   let browser: Browser;
   let sessionId: string;
   let lastSeq: bigint;
+  let smallSessionId: string;
+  let smallLastSeq: bigint;
 
   beforeAll(async () => {
     plane = await startTestControlPlane({ staticDir: WEB_DIST });
@@ -30,6 +32,13 @@ describeIfAvailable("a 10,000-event session in the web UI", chromiumRequirement,
       const { events: stored } = await plane.clients.sessions.appendEvents({ sessionId, events });
       lastSeq = stored.at(-1)!.seq;
     }
+    // The same page on a session of one message: what opening costs with no history at all.
+    smallSessionId = (await plane.clients.sessions.createSession({ title: "one event" })).session!.id;
+    const { events: small } = await plane.clients.sessions.appendEvents({
+      sessionId: smallSessionId,
+      events: [create(EventSchema, { payload: { case: "assistantMessage", value: { text: "the only message", source: MessageSource.CHAT } } })],
+    });
+    smallLastSeq = small.at(-1)!.seq;
     browser = await launchChromium();
   }, 120_000);
 
@@ -43,19 +52,22 @@ describeIfAvailable("a 10,000-event session in the web UI", chromiumRequirement,
     chromiumRequirement,
     async () => {
       const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
-      // A first load warms the browser's cache and the server's statements, as a person's second visit
-      // would; then the best of three opens counts (the machine is shared: one slow sample is noise,
-      // three are not).
-      await page.goto(`${plane.url}/chat/${sessionId}`);
-      await page.locator(`[data-testid=timeline-row][data-seq="${lastSeq}"]`).waitFor({ timeout: 15_000 });
-      const opens: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        await page.goto(`${plane.url}/chat/${sessionId}`);
-        await page.locator(`[data-testid=timeline-row][data-seq="${lastSeq}"]`).waitFor({ timeout: 15_000 });
-        // Milliseconds since this navigation started, read in the page itself.
-        opens.push(Math.round(Number(await page.evaluate("performance.now()"))));
-      }
-      const openedMs = Math.min(...opens);
+      // Milliseconds from the start of a navigation to the session's newest row on screen, read in
+      // the page. A first load warms the browser's cache and the server's statements, as a person's
+      // second visit would; then the best of five counts (the machine is shared: a slow sample is
+      // another process's doing, five slow ones are ours).
+      const bestOpen = async (id: string, seq: bigint): Promise<{ best: number; all: number[] }> => {
+        const all: number[] = [];
+        for (let i = 0; i < 6; i++) {
+          await page.goto(`${plane.url}/chat/${id}`);
+          await page.locator(`[data-testid=timeline-row][data-seq="${seq}"]`).waitFor({ timeout: 15_000 });
+          if (i > 0) all.push(Math.round(Number(await page.evaluate("performance.now()"))));
+        }
+        return { best: Math.min(...all), all };
+      };
+      const empty = await bestOpen(smallSessionId, smallLastSeq);
+      const large = await bestOpen(sessionId, lastSeq);
+      const openedMs = large.best;
       expect(await page.getByText(`message number ${EVENTS}`, { exact: true }).isVisible()).toBe(true);
       const timeline = page.getByTestId("timeline");
       // The older events load behind the newest ones; then every one is a row of the list.
@@ -63,8 +75,12 @@ describeIfAvailable("a 10,000-event session in the web UI", chromiumRequirement,
       const rendered = await page.locator("[data-testid=timeline-row]").count();
       expect(rendered, "rows in the DOM").toBeGreaterThan(5);
       expect(rendered, "rows in the DOM").toBeLessThan(100);
-      console.log(`[web] ${EVENTS} events: newest visible ${opens.join(" / ")} ms after navigation (best ${openedMs}), ${rendered} rows rendered`);
-      expect(openedMs).toBeLessThan(1000);
+      console.log(
+        `[web] newest row visible after navigation: ${EVENTS} events ${large.all.join(" / ")} ms (best ${large.best}), one event ${empty.all.join(" / ")} ms (best ${empty.best}); ${rendered} rows rendered`,
+      );
+      expect(openedMs, "10,000 events open within 1 s").toBeLessThan(1000);
+      // The history costs next to nothing on top of opening the page at all.
+      expect(large.best - empty.best, "what 10,000 events add to opening the page").toBeLessThan(400);
       await screenshot(page, "chat-10000-events");
 
       await timeline.evaluate((el) => {

@@ -19,7 +19,7 @@ export interface FeedOptions {
   pageSize?: number;
   /** A long session opens on its newest this-many events; the older ones load behind them. */
   tailSize?: number;
-  /** How long the older events wait, so the newest are on screen first (default 150 ms). */
+  /** How long the older events wait, so the newest are on screen first (default 400 ms). */
   fillDelayMs?: number;
 }
 
@@ -66,7 +66,7 @@ export async function followSession(options: FeedOptions): Promise<void> {
         filling = true;
         const open = hole;
         // After the newest events have had their render: the older ones must not delay it.
-        void sleep(options.fillDelayMs ?? 150, signal)
+        void sleep(options.fillDelayMs ?? 400, signal)
           .then(() => fillHole(feed, open))
           .then(() => {
             if (hole === open) hole = undefined;
@@ -92,7 +92,7 @@ export async function followSession(options: FeedOptions): Promise<void> {
   }
 }
 
-async function openOnTail({ sessions, sessionId, onEvents, signal, tailSize = 300 }: FeedOptions): Promise<Hole | undefined> {
+async function openOnTail({ sessions, sessionId, onEvents, signal, tailSize = 150 }: FeedOptions): Promise<Hole | undefined> {
   const { session } = await sessions.getSession({ sessionId }, { signal });
   const last = session?.lastSeq ?? 0n;
   if (last <= BigInt(tailSize)) return undefined;
