@@ -95,6 +95,8 @@ export async function* integrateCompletion(
     }
 
     stage = "check";
+    // Recorded with every result so a check that passes and fails on one tree shows as flaky (autonomy reads it).
+    const tree = await git(ctx.worktree, ["rev-parse", "HEAD^{tree}"]);
     const checks: CheckResult[] = [];
     for await (const event of runChecks(ctx.settings.checks, ctx.runCheck, ctx.worktree, signal, {
       runId: options.completionId,
@@ -106,6 +108,7 @@ export async function* integrateCompletion(
         continue;
       }
       const check = event.result;
+      check.tree = tree;
       checks.push(check);
       yield step("check", `${check.name} ${check.passed ? "passed" : check.timedOut ? "timed out" : `failed (exit ${check.exitCode})`}`, check);
     }

@@ -39,6 +39,9 @@ describe("checks on the merged tree", () => {
     expect(merged.result.checks[0]?.outputTail).toBe("found a.txt\n");
     expect(merged.result.checks[0]?.command).toBe("test -f a.txt && echo found a.txt");
     expect(await scene.remoteRef("refs/heads/main_agents")).toBe(merged.result.mergedSha);
+    // Each result names the tree it ran on (how autonomy tells a flaky check from a broken change).
+    const mergedTree = await git(scene.repo, "rev-parse", `${merged.result.mergedSha}^{tree}`);
+    expect(merged.result.checks.map((c) => c.tree)).toEqual([mergedTree, mergedTree]);
   });
 
   it("a failing check leaves main_agents unchanged locally and on the remote and returns the output", async () => {
@@ -54,6 +57,7 @@ describe("checks on the merged tree", () => {
     expect(failed.failed.name).toBe("unit");
     expect(failed.checks.map((c) => c.name)).toEqual(["ok", "unit"]); // stops at the first failure
     expect(failed.failed.exitCode).toBe(3);
+    expect(failed.checks.map((c) => c.tree)).toEqual([expect.stringMatching(/^[0-9a-f]{40}$/), failed.checks[0]!.tree]);
     expect(failed.failed.passed).toBe(false);
     expect(failed.failed.outputTail).toContain("compiling");
     expect(failed.failed.outputTail).toContain("boom: a.txt is wrong");

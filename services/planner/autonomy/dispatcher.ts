@@ -59,7 +59,10 @@ export async function runPass(deps: PassDeps, signal: AbortSignal): Promise<Auto
 
   const approved = status.objectives.filter((o) => o.status === ObjectiveStatus.APPROVED).at(-1);
   if (approved) {
-    const text = requestText(create(CandidateSchema, { kind: approved.kind, title: approved.title, evidence: approved.evidence }));
+    // The approval is where the person's words are: a yes with text shapes the request.
+    const { approval } = await clients.approvals.getApproval({ id: approved.approvalId }, call);
+    const answer = approval ? { answeredBy: approval.answeredBy, comment: approval.comment } : undefined;
+    const text = requestText(create(CandidateSchema, { kind: approved.kind, title: approved.title, evidence: approved.evidence }), answer);
     const { objective } = await clients.autonomy.dispatchObjective({ holder, objectiveId: approved.id, requestText: text }, call);
     logger.info({ objectiveId: objective!.id, requestId: objective!.requestId, sessionId: objective!.sessionId }, "dispatched an approved objective");
     evaluation.summary = `dispatched approved ${approved.key} as ${objective!.requestId}`;

@@ -2,6 +2,7 @@ import type { AutonomyKindName, AutonomySection } from "../../../shared/config/s
 
 const CONFIG_KEY: Record<string, AutonomyKindName> = {
   failing_test: "failingTest",
+  flaky_check: "flakyCheck",
   lint: "lint",
   outdated: "outdated",
   todo: "todo",

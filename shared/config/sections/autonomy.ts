@@ -49,6 +49,8 @@ export const autonomySection = z.strictObject({
   kinds: z
     .strictObject({
       failingTest: kindRules(90, 0.2).prefault({}),
+      /** A check that passed and failed on one tree (from integration's recorded check results). */
+      flakyCheck: kindRules(70, 0.3).prefault({}),
       lint: kindRules(60, 0.2).prefault({}),
       outdated: kindRules(30, 0.8).prefault({}),
       todo: kindRules(10, 0.5).prefault({}),

@@ -19,6 +19,6 @@ export interface CollectContext {
  */
 export interface Collector {
   /** The config kind it produces (autonomy.kinds.<kind>). */
-  readonly kind: "failing_test" | "lint" | "todo" | "outdated" | "failed_request";
+  readonly kind: "failing_test" | "flaky_check" | "lint" | "todo" | "outdated" | "failed_request";
   collect(context: CollectContext): Promise<Candidate[]>;
 }

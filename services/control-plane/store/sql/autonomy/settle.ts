@@ -39,7 +39,9 @@ export async function settleObjectives(tx: WriteTx, input: { holder: string; alp
     );
     if (!approval || approval.status === ApprovalStatus.PENDING) continue;
     if (approval.status === ApprovalStatus.APPROVED) {
-      changed.push(await update(tx, sql`status = ${ObjectiveStatus.APPROVED}, comment = ${`approved by ${approval.answered_by}`}`, row.id));
+      changed.push(
+        await update(tx, sql`status = ${ObjectiveStatus.APPROVED}, comment = ${`approved by ${approval.answered_by}${approval.comment ? `: ${approval.comment}` : ""}`}`, row.id),
+      );
       continue;
     }
     const comment = `declined by ${approval.answered_by}: ${approval.comment}`;
