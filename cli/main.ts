@@ -1,4 +1,5 @@
 import { reportEnvironScrub, scrubSecretEnviron } from "../shared/secret-environ.js";
+import { clientCommandLoaders } from "./client/command-loaders.js";
 
 // Before anything else reads or copies the environment: keys and tokens must not stay readable
 // in /proc/<pid>/environ, where the process driver's commands (same user) would find them.
@@ -16,12 +17,7 @@ const commands: Record<string, () => Promise<Command>> = {
   serve: async () => (await import("./commands/serve.js")).serveCommand,
   doctor: async () => (await import("./doctor/doctor-command.js")).doctorCommand,
   completion: async () => (await import("./completion/completion-command.js")).completionCommand,
-  ...Object.fromEntries(
-    ["chat", "status", "jobs", "logs", "cancel", "sessions", "answer", "send", "pause", "resume", "shell", "approvals", "approve", "deny", "autonomy"].map((name) => [
-      name,
-      async () => (await import("./client/commands.js")).clientCommands[name]!,
-    ]),
-  ),
+  ...clientCommandLoaders,
 };
 
 /** Commands that run services, and so log (the terminal client keeps stderr for people). */

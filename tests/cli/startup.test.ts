@@ -1,7 +1,9 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { CONFIG_VARIABLES } from "../../shared/config/config-variables.js";
 import { unknownVariables } from "../../shared/config/known-variables.js";
+import { ENV_MAP } from "../../shared/config/schema.js";
 import { PUSHPALS_BIN } from "../support/pushpals-process.js";
 import { startCli } from "./support/run-cli.js";
 
@@ -20,6 +22,11 @@ describe("pushpals start-up", () => {
     expect(stdout).toMatch(/^pushpals doctor/);
     expect(stderr).toContain("pushpals: warning: PUSHPALS_LLM_MODLE is not a PushPals variable (did you mean PUSHPALS_LLM_MODEL?); it is ignored");
     expect(stderr).toMatch(/PUSHPALS_WHATEVER is not a PushPals variable; the variables PushPals reads are listed in the README/);
+  });
+
+  it("lists the same config variables the schema reads (the warning checks the static list)", () => {
+    expect([...CONFIG_VARIABLES].sort()).toEqual(Object.keys(ENV_MAP).sort());
+    expect(new Set(CONFIG_VARIABLES).size).toBe(CONFIG_VARIABLES.length);
   });
 
   it("knows every variable it reads, and what Kubernetes and the test suites set", () => {
