@@ -24,8 +24,8 @@ const commands: Record<string, () => Promise<Command>> = {
 const SERVICE_COMMANDS = new Set(["up", "serve", "demo"]);
 
 async function usage(): Promise<string> {
-  const { commandUsages } = await import("./command-usages.js");
-  const lines = (await commandUsages()).map(({ usage }) => usage.split("\n")[0] ?? "").concat(["pushpals help", "pushpals --version"]);
+  const { COMMAND_SYNOPSES } = await import("./command-synopses.js");
+  const lines = COMMAND_SYNOPSES.concat(["pushpals help", "pushpals --version"]);
   return `pushpals — an AI coding helper around a git repository
 
 Commands:

@@ -1,6 +1,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { COMMAND_SYNOPSES } from "../../cli/command-synopses.js";
+import { commandUsages } from "../../cli/command-usages.js";
 import { CONFIG_VARIABLES } from "../../shared/config/config-variables.js";
 import { unknownVariables } from "../../shared/config/known-variables.js";
 import { ENV_MAP } from "../../shared/config/schema.js";
@@ -27,6 +29,14 @@ describe("pushpals start-up", () => {
   it("lists the same config variables the schema reads (the warning checks the static list)", () => {
     expect([...CONFIG_VARIABLES].sort()).toEqual(Object.keys(ENV_MAP).sort());
     expect(new Set(CONFIG_VARIABLES).size).toBe(CONFIG_VARIABLES.length);
+  });
+
+  it("lists every command's usage line in the overview (help prints the static list)", async () => {
+    const firstLines = (await commandUsages()).map(({ usage }) => usage.split("\n")[0]);
+    expect(COMMAND_SYNOPSES).toEqual(firstLines);
+    const { code, stdout } = await startCli(["--help"]).exited;
+    expect(code).toBe(0);
+    for (const line of firstLines) expect(stdout).toContain(`  ${line}\n`);
   });
 
   it("knows every variable it reads, and what Kubernetes and the test suites set", () => {
