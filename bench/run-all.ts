@@ -8,7 +8,7 @@ import { packageRoot } from "../shared/paths.js";
  * by side would measure each other). Each prints its figures and appends its section to
  * bench/RESULTS.md. `npm run bench -- queue-store stream-fanout` runs only those named.
  */
-const BENCHMARKS = ["queue-store", "queue-rpc", "stream-fanout", "sandbox-latency", "integration-merge", "pipeline-overhead", "web-bundle", "image-size"];
+const BENCHMARKS = ["queue-store", "queue-rpc", "stream-fanout", "sandbox-latency", "integration-merge", "pipeline-overhead", "web-bundle", "image-size", "cli-startup"];
 
 async function main(): Promise<void> {
   const asked = process.argv.slice(2);

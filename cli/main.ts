@@ -1,4 +1,5 @@
 import { reportEnvironScrub, scrubSecretEnviron } from "../shared/secret-environ.js";
+import { clientCommandLoaders } from "./client/command-loaders.js";
 
 // Before anything else reads or copies the environment: keys and tokens must not stay readable
 // in /proc/<pid>/environ, where the process driver's commands (same user) would find them.
@@ -16,20 +17,15 @@ const commands: Record<string, () => Promise<Command>> = {
   serve: async () => (await import("./commands/serve.js")).serveCommand,
   doctor: async () => (await import("./doctor/doctor-command.js")).doctorCommand,
   completion: async () => (await import("./completion/completion-command.js")).completionCommand,
-  ...Object.fromEntries(
-    ["chat", "status", "jobs", "logs", "cancel", "sessions", "answer", "send", "pause", "resume", "shell", "approvals", "approve", "deny", "autonomy"].map((name) => [
-      name,
-      async () => (await import("./client/commands.js")).clientCommands[name]!,
-    ]),
-  ),
+  ...clientCommandLoaders,
 };
 
 /** Commands that run services, and so log (the terminal client keeps stderr for people). */
 const SERVICE_COMMANDS = new Set(["up", "serve", "demo"]);
 
 async function usage(): Promise<string> {
-  const { commandUsages } = await import("./command-usages.js");
-  const lines = (await commandUsages()).map(({ usage }) => usage.split("\n")[0] ?? "").concat(["pushpals help", "pushpals --version"]);
+  const { COMMAND_SYNOPSES } = await import("./command-synopses.js");
+  const lines = COMMAND_SYNOPSES.concat(["pushpals help", "pushpals --version"]);
   return `pushpals — an AI coding helper around a git repository
 
 Commands:

@@ -1,4 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { Transport } from "@connectrpc/connect";
+import type { Clients } from "../../shared/clients.js";
 import { errorMessage } from "../../shared/errors.js";
 import { CliFailure, EXIT, type ExitCode } from "./exit-codes.js";
 import { rpcFailure } from "./rpc-failure.js";
@@ -9,19 +11,25 @@ type OptionValue<T> = T extends { type: "boolean" } ? (T extends { multiple: tru
 /** What parseArgs returns for these options (strict mode: only declared flags, each of its declared type). */
 export type FlagValues<O extends Options> = { [K in keyof O]?: OptionValue<O[K]> };
 
-export interface CommandInput<O extends Options> {
+export interface CommandInput<O extends Options, C> {
   values: FlagValues<O & typeof connectionOptions>;
   positionals: string[];
-  server: ServerConnection;
+  server: ServerConnection<C>;
 }
 
-export interface ClientCommandSpec<O extends Options> {
+export interface ClientCommandSpec<O extends Options, C> {
   name: string;
   usage: string;
   options: O;
   /** Positional arguments the command takes: [min, max]. */
   positionals?: [number, number];
-  run(input: CommandInput<O>): Promise<ExitCode>;
+  /**
+   * The clients run() calls, made over the connection; without it, every service's
+   * (shared/clients.ts). Naming only the services used keeps the others' generated code
+   * from loading, which `pushpals status` would otherwise pay for at every start.
+   */
+  clients?: (transport: Transport) => C;
+  run(input: CommandInput<O, C>): Promise<ExitCode>;
 }
 
 /**
@@ -30,9 +38,11 @@ export interface ClientCommandSpec<O extends Options> {
  * exit code — never a stack trace for something a person can fix. Anything else is a
  * bug and goes on to main's handler.
  */
-export function clientCommand<O extends Options>(spec: ClientCommandSpec<O>): (args: string[]) => Promise<void> {
+export function clientCommand<O extends Options>(spec: ClientCommandSpec<O, Clients>): (args: string[]) => Promise<void>;
+export function clientCommand<O extends Options, C>(spec: ClientCommandSpec<O, C> & { clients: (transport: Transport) => C }): (args: string[]) => Promise<void>;
+export function clientCommand<O extends Options, C>(spec: ClientCommandSpec<O, C>): (args: string[]) => Promise<void> {
   return async (args) => {
-    let server: ServerConnection | undefined;
+    let server: ServerConnection<C> | undefined;
     try {
       const parsed = parseArgs({ args, options: { ...spec.options, ...connectionOptions }, allowPositionals: true, strict: true });
       const values = parsed.values as FlagValues<O & typeof connectionOptions>;
@@ -44,7 +54,10 @@ export function clientCommand<O extends Options>(spec: ClientCommandSpec<O>): (a
       if (parsed.positionals.length < min || parsed.positionals.length > max) {
         throw new CliFailure(`expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${parsed.positionals.length}\n\n${spec.usage}`, EXIT.usage);
       }
-      server = connectToServer(values.server);
+      const { url, transport } = connectToServer(values.server);
+      // Only the first overload leaves out spec.clients, and its C is Clients.
+      const makeClients = spec.clients ?? ((await import("../../shared/clients.js")).clientsOver as (transport: Transport) => C);
+      server = { url, transport, clients: makeClients(transport) };
       await exitWith(await spec.run({ values, positionals: parsed.positionals, server }));
     } catch (error) {
       const failure = asFailure(error, server?.url);

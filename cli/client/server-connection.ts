@@ -1,4 +1,5 @@
-import { createClients, type Clients } from "../../shared/clients.js";
+import type { Transport } from "@connectrpc/connect";
+import { createTransport } from "../../shared/client-transport.js";
 import { usageError } from "./exit-codes.js";
 
 /** Flags every client command takes. */
@@ -8,9 +9,11 @@ export const connectionOptions = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-export interface ServerConnection {
+/** The server a command talks to: its URL and one connection, with the clients the command makes over it. */
+export interface ServerConnection<C> {
   url: string;
-  clients: Clients;
+  transport: Transport;
+  clients: C;
 }
 
 /** --server, else PUSHPALS_SERVER_URL, else the local default `pushpals up` listens on. */
@@ -29,9 +32,9 @@ export function resolveServerUrl(flag: string | undefined, env: NodeJS.ProcessEn
   return url.href.replace(/\/$/, "");
 }
 
-export function connectToServer(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): ServerConnection {
+export function connectToServer(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): { url: string; transport: Transport } {
   const url = resolveServerUrl(flag, env);
-  return { url, clients: createClients(url, { token: env.PUSHPALS_AUTH_TOKEN || undefined }) };
+  return { url, transport: createTransport(url, { token: env.PUSHPALS_AUTH_TOKEN || undefined }) };
 }
 
 /** Unary calls give up after this long so a hung server cannot hang a script; streams have their own limits. */

@@ -1,6 +1,6 @@
-import { ENV_MAP } from "./schema.js";
+import { CONFIG_VARIABLES } from "./config-variables.js";
 
-/** Variables PushPals reads outside the config (ENV_MAP): the CLI's own, and the logger's. */
+/** Variables PushPals reads outside the config (CONFIG_VARIABLES): the CLI's own, and the logger's. */
 const OPERATOR_VARIABLES = ["PUSHPALS_CONFIG_DIR", "PUSHPALS_LOG_LEVEL", "PUSHPALS_LOG_FORMAT", "PUSHPALS_SERVER_URL", "PUSHPALS_CI"];
 
 /**
@@ -27,7 +27,7 @@ const TEST_PREFIXES = ["PUSHPALS_TEST_", "PUSHPALS_BENCH_", "PUSHPALS_E2E_", "PU
 /** What Kubernetes injects for a Service named pushpals-*: PUSHPALS_API_SERVICE_HOST, PUSHPALS_API_PORT_3001_TCP_ADDR, … */
 const KUBERNETES_SERVICE_VARIABLE = /_SERVICE_(HOST|PORT(_[A-Z0-9_]+)?)$|_PORT(_\d+_(TCP|UDP|SCTP)(_PROTO|_PORT|_ADDR)?)?$/;
 
-export const KNOWN_VARIABLES: ReadonlySet<string> = new Set([...Object.keys(ENV_MAP), ...OPERATOR_VARIABLES, ...INTERNAL_VARIABLES]);
+export const KNOWN_VARIABLES: ReadonlySet<string> = new Set([...CONFIG_VARIABLES, ...OPERATOR_VARIABLES, ...INTERNAL_VARIABLES]);
 
 export interface UnknownVariable {
   name: string;

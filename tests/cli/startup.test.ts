@@ -1,7 +1,11 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { COMMAND_SYNOPSES } from "../../cli/command-synopses.js";
+import { commandUsages } from "../../cli/command-usages.js";
+import { CONFIG_VARIABLES } from "../../shared/config/config-variables.js";
 import { unknownVariables } from "../../shared/config/known-variables.js";
+import { ENV_MAP } from "../../shared/config/schema.js";
 import { PUSHPALS_BIN } from "../support/pushpals-process.js";
 import { startCli } from "./support/run-cli.js";
 
@@ -20,6 +24,19 @@ describe("pushpals start-up", () => {
     expect(stdout).toMatch(/^pushpals doctor/);
     expect(stderr).toContain("pushpals: warning: PUSHPALS_LLM_MODLE is not a PushPals variable (did you mean PUSHPALS_LLM_MODEL?); it is ignored");
     expect(stderr).toMatch(/PUSHPALS_WHATEVER is not a PushPals variable; the variables PushPals reads are listed in the README/);
+  });
+
+  it("lists the same config variables the schema reads (the warning checks the static list)", () => {
+    expect([...CONFIG_VARIABLES].sort()).toEqual(Object.keys(ENV_MAP).sort());
+    expect(new Set(CONFIG_VARIABLES).size).toBe(CONFIG_VARIABLES.length);
+  });
+
+  it("lists every command's usage line in the overview (help prints the static list)", async () => {
+    const firstLines = (await commandUsages()).map(({ usage }) => usage.split("\n")[0]);
+    expect(COMMAND_SYNOPSES).toEqual(firstLines);
+    const { code, stdout } = await startCli(["--help"]).exited;
+    expect(code).toBe(0);
+    for (const line of firstLines) expect(stdout).toContain(`  ${line}\n`);
   });
 
   it("knows every variable it reads, and what Kubernetes and the test suites set", () => {
