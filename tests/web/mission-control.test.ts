@@ -99,13 +99,19 @@ describeIfAvailable("the web UI on the whole system", chromiumRequirement, () =>
         ["Jobs", jobId],
         ["Workers", "online"],
         ["Integration", "merged"],
-        ["Autonomy", "not available"],
+        ["Autonomy", "Dispatch lease"],
         ["System", "sqlite"],
       ] as const) {
         await page.getByRole("navigation", { name: "Views" }).getByRole("link", { name: tab }).click();
         await page.getByRole("main").getByText(check).first().waitFor({ timeout: 15_000 });
         await checkView(page, tab.toLowerCase());
       }
+      // The autonomy switch from the page: freezing it shows at once (the view refreshes after the call).
+      await page.getByRole("navigation", { name: "Views" }).getByRole("link", { name: "Autonomy" }).click();
+      await page.getByRole("button", { name: "Freeze 1 h" }).click();
+      await page.getByTestId("autonomy-mode").getByText("frozen").waitFor({ timeout: 15_000 });
+      await page.getByRole("button", { name: "Turn off" }).click();
+      await page.getByTestId("autonomy-mode").getByText("off").waitFor({ timeout: 15_000 });
       await page.getByRole("button", { name: /Switch to the dark theme/ }).click();
 
       // The server restarts under the page (same port): it reconnects and resumes from its cursor.

@@ -2,6 +2,7 @@ import { createClient, type Client, type Interceptor } from "@connectrpc/connect
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { Health } from "../../../gen/grpc/health/v1/health_pb.js";
 import { ApprovalService } from "../../../gen/pushpals/v1/approvals_pb.js";
+import { AutonomyService } from "../../../gen/pushpals/v1/autonomy_pb.js";
 import { ChatService } from "../../../gen/pushpals/v1/chat_pb.js";
 import { ExecutionService } from "../../../gen/pushpals/v1/execution_pb.js";
 import { IntegrationService } from "../../../gen/pushpals/v1/integration_pb.js";
@@ -17,6 +18,7 @@ export interface WebClients {
   execution: Client<typeof ExecutionService>;
   integration: Client<typeof IntegrationService>;
   approvals: Client<typeof ApprovalService>;
+  autonomy: Client<typeof AutonomyService>;
   system: Client<typeof SystemService>;
   health: Client<typeof Health>;
 }
@@ -39,6 +41,7 @@ export function createWebClients(baseUrl: string): WebClients {
     execution: createClient(ExecutionService, transport),
     integration: createClient(IntegrationService, transport),
     approvals: createClient(ApprovalService, transport),
+    autonomy: createClient(AutonomyService, transport),
     system: createClient(SystemService, transport),
     health: createClient(Health, transport),
   };
