@@ -115,3 +115,16 @@ export function reportEnvironScrub(scrub: EnvironScrub, logger: Logger): void {
       `use the bwrap or docker driver, whose commands cannot see this process`,
   );
 }
+
+/**
+ * The variables named in `allowList` that are set here: what a sandboxed check or collector command may see of this
+ * process's environment. A secret stays out even when allow-listed, as in the runner's sandboxes.
+ */
+export function allowedEnvironment(allowList: readonly string[], env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const name of allowList) {
+    const value = env[name];
+    if (value !== undefined && !isSecretVariable(name, value)) picked[name] = value;
+  }
+  return picked;
+}

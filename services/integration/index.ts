@@ -10,6 +10,7 @@ export type { PullRequestProvider, PullRequestDraft, PullRequestRef } from "./pu
 export { githubPullRequests, type GitHubOptions } from "./pull-requests/github.js";
 export { JOB_TRAILER } from "./history.js";
 export type { SyncState } from "./sync.js";
-export { sandboxRunCheck, allowedEnvironment, type SandboxCheckOptions } from "./checks/sandbox-run-check.js";
+export { sandboxRunCheck, type SandboxCheckOptions } from "./checks/sandbox-run-check.js";
+export { allowedEnvironment } from "../../shared/secret-environ.js";
 export { checkRunnerFromConfig, type CheckRunner } from "./checks/check-runner.js";
 export { runIntegrationWorker, type WorkerOverrides } from "./worker/run-worker.js";

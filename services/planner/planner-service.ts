@@ -1,7 +1,11 @@
 import { PlanningService } from "../../gen/pushpals/v1/planning_pb.js";
 import { createModelClient } from "../../shared/llm/model-client.js";
 import type { ServiceContext, ServiceDefinition } from "../../shared/service-definition.js";
+import { selectDriver } from "../../sandbox/select-driver.js";
+import type { SandboxDriver } from "../../sandbox/driver.js";
+import { allowedEnvironment } from "../../shared/secret-environ.js";
 import { runAutonomyLoop } from "./autonomy/autonomy-loop.js";
+import { sandboxedRepoCommands } from "./autonomy/sandboxed-command.js";
 import { runClaimLoops } from "./claim-loop.js";
 import { planningService } from "./plan-rpc.js";
 import type { PlannerDeps } from "./planner-deps.js";
@@ -38,6 +42,14 @@ export function createPlannerService(options: PlannerServiceOptions = {}): Servi
     async run(context, signal) {
       const deps = await depsOf(context);
       const { config } = context;
+      const autonomyLogger = deps.logger.child({ loop: "autonomy" });
+      // The runner's sandbox driver, chosen when a collector first runs a command.
+      let driver: Promise<SandboxDriver> | undefined;
+      const runCommand = sandboxedRepoCommands(
+        () => (driver ??= selectDriver(config.runner, autonomyLogger)),
+        `${deps.settings.workerId}-autonomy`,
+        allowedEnvironment(config.runner.envAllowList),
+      );
       await Promise.all([
         runClaimLoops(deps, signal),
         runAutonomyLoop(
@@ -48,7 +60,8 @@ export function createPlannerService(options: PlannerServiceOptions = {}): Servi
             baseBranch: deps.baseBranch,
             holder: deps.settings.workerId,
             integrationBranch: config.integration.branch,
-            logger: deps.logger.child({ loop: "autonomy" }),
+            runCommand,
+            logger: autonomyLogger,
           },
           signal,
         ),

@@ -9,6 +9,7 @@ import { loadConfig } from "../../shared/config/load.js";
 import { createLogger } from "../../shared/log.js";
 import { durationFromMs } from "../../shared/time.js";
 import { finished, jobsOf, plannerScript, scene, sentMessages, waitForItem, type Scene } from "../planner/support.js";
+import { processSandboxCommands } from "./fixtures/repo-commands.js";
 
 const ANSWER = "yes, but stay on left-pad 1.x and leave the lockfile format alone";
 
@@ -31,6 +32,7 @@ describe("a question answered yes with text", () => {
       },
     }).autonomy,
     collectors: [outdatedDeps],
+    runCommand: processSandboxCommands(),
     repoPath: current.repo.path,
     baseBranch: "main",
     holder,

@@ -11,6 +11,7 @@ import { durationFromMs } from "../../shared/time.js";
 import { startTestControlPlane, type TestControlPlane } from "../support/control-plane.js";
 import { initRepo, writeFiles, git } from "../support/git.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
+import { processSandboxCommands } from "./fixtures/repo-commands.js";
 
 const FAILING_TEST = {
   "src/math.js": "export function add(a, b) {\n  return a - b;\n}\n",
@@ -43,6 +44,7 @@ describe("the dispatcher's pass", () => {
       },
     }).autonomy,
     collectors: ALL_COLLECTORS,
+    runCommand: processSandboxCommands(),
     repoPath: repo.path,
     baseBranch: "main",
     holder,

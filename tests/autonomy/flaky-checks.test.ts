@@ -11,6 +11,7 @@ import { durationFromMs } from "../../shared/time.js";
 import { createServiceScene, type ServiceScene } from "../integration/support/service-scene.js";
 import { git } from "../support/git.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
+import { processSandboxCommands } from "./fixtures/repo-commands.js";
 
 const mergedSha = (item: QueueItem) => (item.result?.kind.case === "completion" ? item.result.kind.value.mergedSha : "");
 
@@ -33,6 +34,7 @@ describe("the flaky-check collector", () => {
     repoPath: s.git.repo,
     baseBranch: "main",
     baseTree: () => Promise.reject(new Error("the flaky-check collector reads history, not the tree")),
+    runCommand: () => Promise.reject(new Error("the flaky-check collector runs no command")),
     signal: new AbortController().signal,
   });
 
@@ -76,7 +78,16 @@ describe("the flaky-check collector", () => {
     await s.cp.clients.autonomy.acquireDispatchLease({ holder, ttl: durationFromMs(60_000) });
     await s.cp.clients.autonomy.setAutonomyMode({ mode: AutonomyMode.ON, by: "test" });
     const evaluation = await runPass(
-      { clients: s.cp.clients, config: config(), collectors: [flakyChecks], repoPath: s.git.repo, baseBranch: "main", holder, logger: createLogger("autonomy-test") },
+      {
+        clients: s.cp.clients,
+        config: config(),
+        collectors: [flakyChecks],
+        runCommand: processSandboxCommands(),
+        repoPath: s.git.repo,
+        baseBranch: "main",
+        holder,
+        logger: createLogger("autonomy-test"),
+      },
       new AbortController().signal,
     );
     expect(evaluation.summary).toMatch(/^dispatched flaky_check:flaky as req_/);

@@ -3,7 +3,8 @@ import type { Config } from "../../../shared/config/schema.js";
 import type { Logger } from "../../../shared/log.js";
 import { hostRunCheck } from "./host-run-check.js";
 import type { RunCheck } from "./run-check.js";
-import { allowedEnvironment, sandboxRunCheck } from "./sandbox-run-check.js";
+import { allowedEnvironment } from "../../../shared/secret-environ.js";
+import { sandboxRunCheck } from "./sandbox-run-check.js";
 
 /** How checks run, and how to clean up after a crashed predecessor. */
 export interface CheckRunner {

@@ -1,5 +1,5 @@
 import type { SandboxDriver } from "../../../sandbox/driver.js";
-import { isSecretVariable } from "../../../shared/secret-environ.js";
+import { execInFreshSandbox } from "../../../sandbox/exec-in-fresh-sandbox.js";
 import { outputWindow } from "./output-window.js";
 import type { CheckRun, RunCheck } from "./run-check.js";
 
@@ -24,34 +24,20 @@ const FALLBACK_RUN_ID = "integration-check";
  */
 export function sandboxRunCheck(options: SandboxCheckOptions): RunCheck {
   return async (command, run): Promise<CheckRun> => {
-    const sandbox = await options.driver.start(
+    const output = outputWindow();
+    const result = await execInFreshSandbox(
+      options.driver,
       { jobId: run.runId || FALLBACK_RUN_ID, owner: options.owner, worktree: run.cwd, env: options.env, network: options.network ?? false, logger: run.logger },
-      run.signal,
+      command,
+      {
+        timeoutMs: run.timeoutMs,
+        signal: run.signal,
+        onOutput: (chunk) => {
+          output.push(chunk.data, chunk.stream);
+          run.onOutput?.(chunk.data);
+        },
+      },
     );
-    try {
-      const execution = sandbox.exec(command, { timeoutMs: run.timeoutMs, signal: run.signal });
-      const output = outputWindow();
-      for await (const chunk of execution.output) {
-        output.push(chunk.data, chunk.stream);
-        run.onOutput?.(chunk.data);
-      }
-      const result = await execution.result;
-      return { exitCode: result.exitCode, output: output.text(), summary: output.summary(), timedOut: result.timedOut, durationMs: result.durationMs };
-    } finally {
-      await sandbox.stop();
-    }
+    return { exitCode: result.exitCode, output: output.text(), summary: output.summary(), timedOut: result.timedOut, durationMs: result.durationMs };
   };
-}
-
-/**
- * The variables named in `allowList` that are set here: what a sandboxed check may see of this
- * process's environment. A secret stays out even when allow-listed, as in the runner's sandboxes.
- */
-export function allowedEnvironment(allowList: readonly string[], env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const picked: Record<string, string> = {};
-  for (const name of allowList) {
-    const value = env[name];
-    if (value !== undefined && !isSecretVariable(name, value)) picked[name] = value;
-  }
-  return picked;
 }

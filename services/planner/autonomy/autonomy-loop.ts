@@ -6,6 +6,7 @@ import { durationFromMs, sleep } from "../../../shared/time.js";
 import { ALL_COLLECTORS } from "./collectors/all-collectors.js";
 import type { Collector } from "./collectors/collector.js";
 import { runPass } from "./dispatcher.js";
+import type { RunRepoCommand } from "./sandboxed-command.js";
 
 export interface AutonomyLoopDeps {
   clients: Clients;
@@ -17,6 +18,8 @@ export interface AutonomyLoopDeps {
   /** Watched for reverts of merged objectives (integration.branch). */
   integrationBranch?: string;
   collectors?: readonly Collector[];
+  /** How collectors run configured commands: in sandboxes (sandboxed-command.ts). */
+  runCommand: RunRepoCommand;
 }
 
 /**
@@ -49,7 +52,20 @@ export async function runAutonomyLoop(deps: AutonomyLoopDeps, signal: AbortSigna
         if ((await acquire()) && Date.now() - lastPass >= config.intervalSeconds * 1000) {
           lastPass = Date.now();
           await whileRenewing(acquire, tickMs, signal, (passSignal) =>
-            runPass({ clients, config, collectors, repoPath: deps.repoPath, baseBranch: deps.baseBranch, integrationBranch: deps.integrationBranch, holder, logger }, passSignal),
+            runPass(
+              {
+                clients,
+                config,
+                collectors,
+                runCommand: deps.runCommand,
+                repoPath: deps.repoPath,
+                baseBranch: deps.baseBranch,
+                integrationBranch: deps.integrationBranch,
+                holder,
+                logger,
+              },
+              passSignal,
+            ),
           );
         }
       } catch (error) {

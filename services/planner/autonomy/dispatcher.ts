@@ -10,6 +10,7 @@ import { evaluateGates, firstBlocked } from "./gates.js";
 import { gateSnapshot } from "./gate-snapshot.js";
 import { kindRules } from "./kind-rules.js";
 import { requestText } from "./request-text.js";
+import type { RunRepoCommand } from "./sandboxed-command.js";
 import { markReverts } from "./revert-watch.js";
 import { needsQuestion, rankCandidates } from "./scoring.js";
 
@@ -17,6 +18,8 @@ export interface PassDeps {
   clients: Clients;
   config: AutonomySection;
   collectors: readonly Collector[];
+  /** How collectors run configured commands (sandboxed-command.ts). */
+  runCommand: RunRepoCommand;
   repoPath: string;
   baseBranch: string;
   /** The lock holder's id (the planner's worker id). */
@@ -108,7 +111,17 @@ async function collect(deps: PassDeps, signal: AbortSignal): Promise<Candidate[]
     for (const collector of deps.collectors) {
       if (!kindRules(deps.config, collector.kind)?.enabled) continue;
       try {
-        found.push(...(await collector.collect({ clients: deps.clients, config: deps.config, repoPath: deps.repoPath, baseBranch: deps.baseBranch, baseTree, signal })));
+        found.push(
+          ...(await collector.collect({
+            clients: deps.clients,
+            config: deps.config,
+            repoPath: deps.repoPath,
+            baseBranch: deps.baseBranch,
+            baseTree,
+            runCommand: deps.runCommand,
+            signal,
+          })),
+        );
       } catch (error) {
         if (signal.aborted) throw error;
         // One broken collector (a bad command, a missing tool) must not stop the others.

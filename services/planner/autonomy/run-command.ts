@@ -11,8 +11,9 @@ export interface CommandRun {
 const OUTPUT_CAP = 256 * 1024;
 
 /**
- * A configured collector command under bash in `cwd`, in its own process group so a timeout
- * or an abort kills everything it started.
+ * A command of PushPals' own (the base export's tar) under bash in `cwd`, in its own process
+ * group so a timeout or an abort kills everything it started. Repository commands go through
+ * sandboxed-command.ts instead.
  */
 export function runCommand(command: string, options: { cwd: string; timeoutMs: number; signal: AbortSignal }): Promise<CommandRun> {
   return new Promise((resolve, reject) => {

@@ -1,6 +1,7 @@
 import type { Candidate } from "../../../../gen/pushpals/v1/autonomy_pb.js";
 import type { Clients } from "../../../../shared/clients.js";
 import type { AutonomySection } from "../../../../shared/config/sections/autonomy.js";
+import type { RunRepoCommand } from "../sandboxed-command.js";
 
 /** What every collector may read. */
 export interface CollectContext {
@@ -10,6 +11,8 @@ export interface CollectContext {
   baseBranch: string;
   /** The base branch exported to a scratch folder, shared by the collectors of one pass. */
   baseTree(): Promise<string>;
+  /** Runs a configured command on the base tree, in a sandbox. */
+  runCommand: RunRepoCommand;
   signal: AbortSignal;
 }
 

@@ -2,7 +2,6 @@ import { create } from "@bufbuild/protobuf";
 import { CandidateSchema, type Candidate } from "../../../../gen/pushpals/v1/autonomy_pb.js";
 import type { AutonomySection } from "../../../../shared/config/sections/autonomy.js";
 import { clipMiddle } from "../../../../shared/text/clip.js";
-import { runCommand } from "../run-command.js";
 import type { CollectContext } from "./collector.js";
 
 type Command = AutonomySection["commands"]["checks"][number];
@@ -13,7 +12,7 @@ export async function failingCommands(kind: string, commands: Command[], context
   const tree = await context.baseTree();
   const found: Candidate[] = [];
   for (const { name, command, timeoutSeconds } of commands) {
-    const run = await runCommand(command, { cwd: tree, timeoutMs: timeoutSeconds * 1000, signal: context.signal });
+    const run = await context.runCommand(command, { cwd: tree, timeoutMs: timeoutSeconds * 1000, signal: context.signal });
     if (run.exitCode === 0 && !run.timedOut) continue;
     const how = run.timedOut ? `timed out after ${timeoutSeconds} s` : `exited ${run.exitCode}`;
     found.push(

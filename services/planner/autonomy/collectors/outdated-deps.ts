@@ -1,7 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { z } from "zod";
 import { CandidateSchema, type Candidate } from "../../../../gen/pushpals/v1/autonomy_pb.js";
-import { runCommand } from "../run-command.js";
 import type { Collector } from "./collector.js";
 
 /** `npm outdated --json`: an object keyed by package, each with current, wanted and latest. */
@@ -16,8 +15,9 @@ export const outdatedDeps: Collector = {
     const tree = await context.baseTree();
     const found: Candidate[] = [];
     for (const { name, command, timeoutSeconds } of commands) {
-      // npm outdated exits 1 when something is outdated: the JSON is what counts.
-      const run = await runCommand(command, { cwd: tree, timeoutMs: timeoutSeconds * 1000, signal: context.signal });
+      // npm outdated exits 1 when something is outdated: the JSON is what counts. It asks the
+      // registry, so its sandbox has network (and, like every collector's, no secrets).
+      const run = await context.runCommand(command, { cwd: tree, timeoutMs: timeoutSeconds * 1000, signal: context.signal, network: true });
       let parsed: z.infer<typeof outdatedJson>;
       try {
         parsed = outdatedJson.parse(JSON.parse(run.output.trim() || "{}"));

@@ -1,0 +1,32 @@
+import type { SandboxDriver } from "../../../sandbox/driver.js";
+import { execInFreshSandbox } from "../../../sandbox/exec-in-fresh-sandbox.js";
+import { clipMiddle } from "../../../shared/text/clip.js";
+import type { CommandRun } from "./run-command.js";
+
+/**
+ * How the collectors run a configured command (checks, lint, outdated) on the exported base
+ * tree: repository code, so it runs inside a sandbox like integration's checks, never on the
+ * planner's host. `network` only for commands that must reach a registry (outdated).
+ */
+export type RunRepoCommand = (command: string, options: { cwd: string; timeoutMs: number; signal: AbortSignal; network?: boolean }) => Promise<CommandRun>;
+
+const OUTPUT_CAP = 256 * 1024;
+
+/**
+ * Each command in a fresh sandbox of `driver()` (resolved on first use, so a planner whose
+ * autonomy is off never needs the driver's tools), seeing only `env`.
+ */
+export function sandboxedRepoCommands(driver: () => Promise<SandboxDriver>, owner: string, env: Record<string, string>): RunRepoCommand {
+  let runs = 0;
+  return async (command, options) => {
+    let output = "";
+    const result = await execInFreshSandbox(await driver(), { jobId: `autonomy-${++runs}`, owner, worktree: options.cwd, env, network: options.network ?? false }, command, {
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+      onOutput: (chunk) => {
+        if (output.length < OUTPUT_CAP * 2) output += chunk.data;
+      },
+    });
+    return { exitCode: result.exitCode, timedOut: result.timedOut, output: clipMiddle(output, OUTPUT_CAP) };
+  };
+}
