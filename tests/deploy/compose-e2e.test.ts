@@ -16,7 +16,7 @@ import { E2E_SCRIPTS } from "../e2e/support/system-under-test.js";
 import { describeIfAvailable } from "../sandbox/environment.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 import { composeRequirement, containerState, prepareStack, projectContainers, type Stack, startEngineSocket } from "./support/compose-stack.js";
-import { buildComposeSandbox, buildImages, buildStandIns, podmanRequirement } from "./support/images.js";
+import { buildComposeSandbox, buildImages, buildStandIns, podmanCode, podmanRequirement } from "./support/images.js";
 
 const run = promisify(execFile);
 const requirements = [await podmanRequirement(), await composeRequirement()];
@@ -63,6 +63,8 @@ describeIfAvailable("deploy/compose end to end: podman-compose up, a chat messag
   afterAll(async () => {
     work?.close();
     if (stack && (await projectContainers(project)).length > 0) await stack.compose(["down", "-v"]);
+    // podman-compose 1.0.3's down leaves the project's network behind.
+    await podmanCode(["network", "rm", "--force", `${project}_default`]);
     await model?.close();
     await engine?.stop();
     await dir?.remove();
