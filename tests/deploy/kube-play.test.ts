@@ -6,23 +6,11 @@ import { createClients } from "../../shared/clients.js";
 import { freePort } from "../../cli/free-port.js";
 import { describeIfAvailable } from "../sandbox/environment.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
-import { buildImages, podman, podmanCode, podmanRequirement, withBuildLock } from "./support/images.js";
+import { buildImages, buildStandIns, podmanCode, podmanRequirement } from "./support/images.js";
 import { onePodOf } from "./support/kube-pod.js";
 import { byKind, named, renderKustomization } from "./support/kustomize.js";
 
 const requirement = await podmanRequirement();
-const STAND_INS = join(import.meta.dirname, "stand-ins");
-
-/** Postgres and NATS under the official names the manifests use (no registry reachable here). */
-function buildStandIns(): Promise<void> {
-  return withBuildLock(async () => {
-    const build = (file: string, ...tags: string[]) =>
-      podman(["build", "--format", "docker", "--quiet", "-f", join(STAND_INS, file), ...tags.flatMap((tag) => ["-t", tag]), STAND_INS], { timeoutMs: 10 * 60_000 });
-    await build("postgres.Containerfile", "docker.io/library/postgres:15-bookworm");
-    await build("nats.Containerfile", "docker.io/library/nats:2.9", "docker.io/library/nats:2.9-alpine");
-  });
-}
-
 describeIfAvailable("podman kube play of the rendered dev overlay: the control plane with its Postgres and NATS reaches SERVING", requirement, () => {
   let dir: TempDir;
   let manifest: string;

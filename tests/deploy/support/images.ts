@@ -10,6 +10,29 @@ const run = promisify(execFile);
 
 export const PUSHPALS_IMAGE = "localhost/pushpals:latest";
 export const SANDBOX_IMAGE = "localhost/pushpals-sandbox:latest";
+/** The sandbox as deploy/compose/compose.toml names it: built with the runner's uid (SANDBOX_UID=1000). */
+export const COMPOSE_SANDBOX_IMAGE = "localhost/pushpals-sandbox:compose";
+const STAND_INS = join(import.meta.dirname, "..", "stand-ins");
+
+/** Postgres and NATS under the official names the manifests use (no registry reachable here). */
+export function buildStandIns(): Promise<void> {
+  return withBuildLock(async () => {
+    const build = (file: string, ...tags: string[]) =>
+      podman(["build", "--format", "docker", "--quiet", "-f", join(STAND_INS, file), ...tags.flatMap((tag) => ["-t", tag]), STAND_INS], { timeoutMs: 10 * 60_000 });
+    await build("postgres.Containerfile", "docker.io/library/postgres:15-bookworm");
+    await build("nats.Containerfile", "docker.io/library/nats:2.9", "docker.io/library/nats:2.9-alpine");
+  });
+}
+
+/** The compose stack's job sandbox (cached layers after the first build: seconds). */
+export function buildComposeSandbox(): Promise<void> {
+  return withBuildLock(async () => {
+    const dir = join(packageRoot(), "deploy", "images");
+    await podman(["build", "--format", "docker", "--quiet", "--build-arg", "SANDBOX_UID=1000", "-f", join(dir, "sandbox.Containerfile"), "-t", COMPOSE_SANDBOX_IMAGE, dir], {
+      timeoutMs: 15 * 60_000,
+    });
+  });
+}
 
 /** podman on the path and the engine's settings in the environment (scripts/container-engine.sh). */
 export async function podmanRequirement(): Promise<Requirement> {
