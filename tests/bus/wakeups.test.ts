@@ -97,13 +97,30 @@ describe.each(busesUnderTest)("wakeups on the $kind bus", (busUnderTest) => {
     expect(third.ms).toBeGreaterThanOrEqual(280);
   });
 
-  it("coalesces a burst that arrives together into one wake-up", async () => {
+  // Over a real socket a burst published together may still land in more than one read (CI
+  // saw it on a loaded machine): whatever lands while the first wake-up is being handled rings
+  // the doorbell once more, so 50 messages make one or two wake-ups — never more — and then
+  // nothing until the poll.
+  it("coalesces a burst into at most two wake-ups: the first and whatever landed behind it", async () => {
     const iterator = wakeups(subscriber, subject, { pollMs: 400, signal: controller.signal });
     expect((await iterator.next()).value).toBe("poll");
+    // A second subscription on the same connection tells when the whole burst has landed.
+    const watcher = subscriber.subscribe(subject);
+    await watcher.ready;
     const pending = iterator.next();
     for (let i = 0; i < 50; i++) publisher.publish(subject, bytes(String(i)));
     expect((await pending).value).toBe("message");
-    const after = await timedNext(iterator);
+    await take(watcher, 50);
+    watcher.close();
+    // The claimer's copies travel in the same socket stream as the watcher's, at most a read behind.
+    await sleep(50);
+    let after = await timedNext(iterator);
+    if (after.value === "message") {
+      // The second ring, already waiting: it answers at once.
+      expect(after.ms).toBeLessThan(380);
+      after = await timedNext(iterator);
+    }
+    // A third wake-up for the same burst would be a "message" here.
     expect(after.value).toBe("poll");
     expect(after.ms).toBeGreaterThanOrEqual(380);
   });
