@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { hostRunCheck } from "../../services/integration/checks/host-run-check.js";
-import { outputWindow } from "../../services/integration/checks/output-window.js";
+import { outputWindow } from "../../shared/text/output-window.js";
 import { tempDir } from "../support/tmp.js";
 
 describe("host check runner", () => {

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import { withoutSecrets } from "../../../shared/secret-environ.js";
 import type { CheckRun, CheckRunOptions, RunCheck } from "./run-check.js";
-import { outputWindow } from "./output-window.js";
+import { outputWindow } from "../../../shared/text/output-window.js";
 
 /** PushPals' own settings are not the code under test's business either. */
 const PUSHPALS_SETTING = /^PUSHPALS_/i;

@@ -1,6 +1,6 @@
 import type { SandboxDriver } from "../../../sandbox/driver.js";
 import { execInFreshSandbox } from "../../../sandbox/exec-in-fresh-sandbox.js";
-import { outputWindow } from "./output-window.js";
+import { outputWindow } from "../../../shared/text/output-window.js";
 import type { CheckRun, RunCheck } from "./run-check.js";
 
 export interface SandboxCheckOptions {

@@ -1,8 +1,11 @@
+import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { hostGit } from "../../../shared/git/host-git.js";
-import { runCommand } from "./run-command.js";
+
+const run = promisify(execFile);
 
 /**
  * The base branch's committed tree in a scratch folder: collectors run the project's commands
@@ -14,8 +17,12 @@ export async function withBaseExport<T>(repoPath: string, ref: string, signal: A
   try {
     const tree = join(dir, "tree");
     await hostGit(repoPath, ["archive", "--format=tar", "--prefix=tree/", "-o", join(dir, "base.tar"), ref], { signal });
-    const untar = await runCommand(`tar -xf base.tar && rm base.tar`, { cwd: dir, timeoutMs: 120_000, signal });
-    if (untar.exitCode !== 0) throw new Error(`unpacking ${ref} of ${repoPath} failed: ${untar.output}`);
+    try {
+      await run("tar", ["-xf", "base.tar"], { cwd: dir, timeout: 120_000, signal });
+    } catch (error) {
+      throw new Error(`unpacking ${ref} of ${repoPath} into ${dir} failed (is tar installed?): ${error instanceof Error ? error.message : String(error)}`);
+    }
+    await rm(join(dir, "base.tar"));
     return await work(tree);
   } finally {
     await rm(dir, { recursive: true, force: true });

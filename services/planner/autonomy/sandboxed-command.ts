@@ -1,7 +1,13 @@
 import type { SandboxDriver } from "../../../sandbox/driver.js";
 import { execInFreshSandbox } from "../../../sandbox/exec-in-fresh-sandbox.js";
-import { clipMiddle } from "../../../shared/text/clip.js";
-import type { CommandRun } from "./run-command.js";
+import { outputWindow } from "../../../shared/text/output-window.js";
+
+export interface CommandRun {
+  exitCode: number;
+  timedOut: boolean;
+  /** stdout and stderr interleaved, head and tail kept. */
+  output: string;
+}
 
 /**
  * How the collectors run a configured command (checks, lint, outdated) on the exported base
@@ -10,7 +16,9 @@ import type { CommandRun } from "./run-command.js";
  */
 export type RunRepoCommand = (command: string, options: { cwd: string; timeoutMs: number; signal: AbortSignal; network?: boolean }) => Promise<CommandRun>;
 
-const OUTPUT_CAP = 256 * 1024;
+/** A collector parses whole outputs (npm outdated's JSON), so the window is wider than a check's. */
+const HEAD_CHARS = 128 * 1024;
+const TAIL_CHARS = 128 * 1024;
 
 /**
  * Each command in a fresh sandbox of `driver()` (resolved on first use, so a planner whose
@@ -19,14 +27,12 @@ const OUTPUT_CAP = 256 * 1024;
 export function sandboxedRepoCommands(driver: () => Promise<SandboxDriver>, owner: string, env: Record<string, string>): RunRepoCommand {
   let runs = 0;
   return async (command, options) => {
-    let output = "";
+    const output = outputWindow(HEAD_CHARS, TAIL_CHARS);
     const result = await execInFreshSandbox(await driver(), { jobId: `autonomy-${++runs}`, owner, worktree: options.cwd, env, network: options.network ?? false }, command, {
       timeoutMs: options.timeoutMs,
       signal: options.signal,
-      onOutput: (chunk) => {
-        if (output.length < OUTPUT_CAP * 2) output += chunk.data;
-      },
+      onOutput: (chunk) => output.push(chunk.data, chunk.stream),
     });
-    return { exitCode: result.exitCode, timedOut: result.timedOut, output: clipMiddle(output, OUTPUT_CAP) };
+    return { exitCode: result.exitCode, timedOut: result.timedOut, output: output.text() };
   };
 }

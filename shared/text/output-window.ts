@@ -1,4 +1,4 @@
-import { failureSummary } from "../../../shared/text/failure-summary.js";
+import { failureSummary } from "./failure-summary.js";
 
 /**
  * Keeps the head and the tail of a stream of unknown length in bounded memory: the
