@@ -1,7 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
-import { createServer, type AddressInfo, type Server } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createBwrapDriver } from "../../sandbox/bwrap-driver.js";
@@ -13,6 +12,7 @@ import type { Clients } from "../../shared/clients.js";
 import { loadConfig } from "../../shared/config/load.js";
 import { allowedEnvironment } from "../../shared/secret-environ.js";
 import { describeIfAvailable } from "../sandbox/environment.js";
+import { loopbackProbe, type LoopbackProbe } from "../support/loopback-probe.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 
 const bwrapAvailable = await createBwrapDriver().available();
@@ -30,13 +30,10 @@ describeIfAvailable(
     let dir: TempDir;
     let tree: string;
     let outside: string;
-    let listener: Server;
-    let port = 0;
+    let loopback: LoopbackProbe;
 
     beforeAll(async () => {
-      listener = createServer((socket) => socket.end());
-      await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
-      port = (listener.address() as AddressInfo).port;
+      loopback = await loopbackProbe();
       dir = await tempDir("pushpals-autonomy-sandbox-");
       tree = join(dir.path, "base");
       outside = join(dir.path, "outside");
@@ -47,12 +44,12 @@ describeIfAvailable(
     });
     afterAll(async () => {
       delete process.env.PUSHPALS_TEST_PLANNER_TOKEN;
-      await new Promise((resolve) => listener.close(resolve));
+      await loopback.close();
       await dir.remove();
     });
 
     // bash for /dev/tcp (sandboxes run commands under sh, which has none).
-    const probe = () => `bash -c '(exec 3<>/dev/tcp/127.0.0.1/${port}) 2>/dev/null && echo network-reachable || echo network-unreachable'`;
+    const probe = () => loopback.command;
     const context = (commands: Record<string, unknown>): CollectContext => ({
       clients: {} as Clients,
       config: loadConfig({ env: {}, overrides: { "autonomy.commands.checks": [], "autonomy.commands.outdated": [], ...commands } }).autonomy,

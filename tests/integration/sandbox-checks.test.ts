@@ -1,5 +1,4 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { createServer, type AddressInfo, type Server } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ItemStatus } from "../../gen/pushpals/v1/common_pb.js";
@@ -12,6 +11,7 @@ import { createBwrapDriver } from "../../sandbox/bwrap-driver.js";
 import { createProcessDriver } from "../../sandbox/process-driver.js";
 import { describeIfAvailable } from "../sandbox/environment.js";
 import { git, initRepo } from "../support/git.js";
+import { loopbackProbe, type LoopbackProbe } from "../support/loopback-probe.js";
 import { tempDir, type TempDir } from "../support/tmp.js";
 import { isRunning, until } from "./support/service-child.js";
 import { createServiceScene, type ServiceScene } from "./support/service-scene.js";
@@ -101,13 +101,10 @@ describeIfAvailable("checks in a bwrap sandbox", { name: "bwrap", available: bwr
   let dir: TempDir;
   let repo: string;
   let worktree: string;
-  let listener: Server;
-  let port = 0;
+  let probe: LoopbackProbe;
 
   beforeAll(async () => {
-    listener = createServer((socket) => socket.end());
-    await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
-    port = (listener.address() as AddressInfo).port;
+    probe = await loopbackProbe();
     dir = await tempDir("pushpals-bwrap-check-");
     repo = join(dir.path, "repo");
     worktree = join(dir.path, "wt");
@@ -116,37 +113,36 @@ describeIfAvailable("checks in a bwrap sandbox", { name: "bwrap", available: bwr
     await git(repo, "worktree", "add", "-q", "--detach", worktree);
   });
   afterAll(async () => {
-    await new Promise((resolve) => listener.close(resolve));
+    await probe.close();
     await dir.remove();
   });
 
   const runCheck = () => sandboxRunCheck({ driver: createBwrapDriver(), owner: "integration-test", env: ENV });
-  const networkProbe = () => `bash -c '(exec 3<>/dev/tcp/127.0.0.1/${port}) 2>/dev/null && echo network-reachable || true'`;
 
   it("the network probe is real: outside a sandbox it reaches the listener", async () => {
     const driver = createProcessDriver({ groupsDir: join(dir.path, "groups") });
-    const run = await sandboxRunCheck({ driver, owner: "integration-test", env: ENV })(networkProbe(), { cwd: worktree, timeoutMs: 10_000 });
+    const run = await sandboxRunCheck({ driver, owner: "integration-test", env: ENV })(probe.command, { cwd: worktree, timeoutMs: 10_000 });
     expect(run.output).toContain("network-reachable");
   });
 
   it("may write its worktree, not the system, the repository's git data or the network", async () => {
-    const probe = [
+    const writes = [
       "cat a.txt",
       "echo built > build.out && echo worktree-writable",
       "touch /usr/pushpals-probe 2>/dev/null && echo system-writable",
       "git status --porcelain >/dev/null && echo git-readable",
       "git -c user.name=x -c user.email=x@x commit -q --allow-empty -m sneaky 2>/dev/null && echo git-writable",
     ].join("; ");
-    const run = await runCheck()(`bash -c '${probe}'`, { cwd: worktree, timeoutMs: 20_000, runId: "cmp_01JD0000000000000000000001" });
+    const run = await runCheck()(`bash -c '${writes}'`, { cwd: worktree, timeoutMs: 20_000, runId: "cmp_01JD0000000000000000000001" });
     expect(run.output).toContain("a");
     expect(run.output).toContain("worktree-writable");
     expect(run.output).toContain("git-readable");
     expect(run.output).not.toContain("system-writable");
     expect(run.output).not.toContain("git-writable");
     expect(await git(worktree, "log", "--format=%s")).toBe("initial");
-    const network = await runCheck()(networkProbe(), { cwd: worktree, timeoutMs: 20_000 });
+    const network = await runCheck()(probe.command, { cwd: worktree, timeoutMs: 20_000 });
     expect(network.exitCode).toBe(0);
-    expect(network.output).not.toContain("network-reachable");
+    expect(network.output).toContain("network-unreachable");
   });
 });
 
