@@ -1,10 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ApprovalKind, ApprovalStatus } from "../../gen/pushpals/v1/approvals_pb.js";
 import { git } from "../support/git.js";
 import { eventsOf, loggedEvent } from "./support/audit-log.js";
-import { followWork, type FollowedWork } from "./support/follow-work.js";
 import { expectOneMerge } from "./support/one-merge.js";
-import { startSystem, type SystemUnderTest } from "./support/system-under-test.js";
+import { useSystemUnderTest } from "./support/use-system-under-test.js";
 
 /**
  * Issue 13's approvals on the whole embedded system (`pushpals up`, scripted model): a high-risk
@@ -12,19 +11,13 @@ import { startSystem, type SystemUnderTest } from "./support/system-under-test.j
  * before pushing; both answers are in ListEvents, in order, with who gave them.
  */
 describe("approvals on the whole path", () => {
-  let system: SystemUnderTest | undefined;
-  let work: FollowedWork | undefined;
-  afterEach(async () => {
-    work?.close();
-    await system?.stop();
-    system = work = undefined;
-  });
+  const sut = useSystemUnderTest();
 
   it("a high-risk plan waits; approved, it runs; its push waits; approved, it merges once, every answer audited in order", async () => {
-    system = await startSystem({ mode: "embedded", script: "fix-math-high-risk.jsonl", leaseSeconds: 10, env: { PUSHPALS_APPROVALS_PUSH: "ask" } });
+    const system = await sut.start({ mode: "embedded", script: "fix-math-high-risk.jsonl", leaseSeconds: 10, env: { PUSHPALS_APPROVALS_PUSH: "ask" } });
     const { clients } = system;
     const sessionId = (await clients.sessions.createSession({ title: "approvals whole path" })).session!.id;
-    work = followWork(clients, sessionId, { timeoutMs: 90_000, describe: () => system!.logTail() });
+    const work = sut.follow(sessionId, { timeoutMs: 90_000 });
     await clients.chat.send({ sessionId, text: "fix the failing test", author: "e2e" });
 
     const planAsked = await loggedEvent(clients, sessionId, "approvalRequested", 30_000);
@@ -73,7 +66,7 @@ describe("approvals on the whole path", () => {
   }, 120_000);
 
   it("push approval survives a restart of the whole system: nothing pushed while waiting, asked once, merged once after the answer", async () => {
-    system = await startSystem({ mode: "embedded", script: "fix-math.jsonl", leaseSeconds: 5, env: { PUSHPALS_APPROVALS_PUSH: "ask" } });
+    const system = await sut.start({ mode: "embedded", script: "fix-math.jsonl", leaseSeconds: 5, env: { PUSHPALS_APPROVALS_PUSH: "ask" } });
     const sessionId = (await system.clients.sessions.createSession({ title: "push approval across a restart" })).session!.id;
     await system.clients.chat.send({ sessionId, text: "fix the failing test", author: "e2e" });
     const asked = (await loggedEvent(system.clients, sessionId, "approvalRequested", 60_000)).payload.value.approval!;
@@ -86,7 +79,7 @@ describe("approvals on the whole path", () => {
     expect(await git(system.remote, "for-each-ref", "--format=%(objectname)", "refs/heads/main_agents"), "nothing was pushed while waiting").toBe(remoteTip);
     expect((await clients.approvals.listApprovals({ sessionId })).approvals.map((a) => a.id)).toEqual([asked.id]);
 
-    work = followWork(clients, sessionId, { timeoutMs: 60_000, describe: () => system!.logTail() });
+    const work = sut.follow(sessionId, { timeoutMs: 60_000, clients });
     await clients.approvals.approve({ id: asked.id, answeredBy: "ada" });
     await work.merged;
     const { log } = await expectOneMerge({ ...system, clients }, sessionId, "approvals-restart");

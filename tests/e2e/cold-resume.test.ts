@@ -1,12 +1,11 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { JobWaiting } from "../../gen/pushpals/v1/common_pb.js";
 import { git } from "../support/git.js";
 import { eventsOf, readAuditLog, stepsInOrder } from "./support/audit-log.js";
-import { followWork, type FollowedWork } from "./support/follow-work.js";
 import { streamedEvent } from "./support/next-event.js";
 import { expectOneMerge } from "./support/one-merge.js";
 import { meshChildPid } from "./support/processes.js";
-import { startSystem, type SystemUnderTest } from "./support/system-under-test.js";
+import { useSystemUnderTest } from "./support/use-system-under-test.js";
 
 interface ChatBody {
   messages: { role: string; content: string }[];
@@ -23,19 +22,13 @@ const ANSWER = "Numbers only, keep it simple.";
  * only on the answer, and the retry's one command is the test, which passes only with the fix.
  */
 describe("cold resume: a runner killed while its job waits on the person", () => {
-  let system: SystemUnderTest | undefined;
-  let work: FollowedWork | undefined;
-  afterEach(async () => {
-    work?.close();
-    await system?.stop();
-    system = work = undefined;
-  });
+  const sut = useSystemUnderTest();
 
   it("kill -9 while waiting for an answer, answer, the next attempt starts from the checkpoint with the conversation, merges once", async () => {
-    system = await startSystem({ script: "cold-resume.jsonl" });
+    const system = await sut.start({ script: "cold-resume.jsonl" });
     const { clients, model } = system;
     const sessionId = (await clients.sessions.createSession({ title: "cold resume" })).session!.id;
-    work = followWork(clients, sessionId, { timeoutMs: 90_000, describe: () => system!.logTail() });
+    const work = sut.follow(sessionId, { timeoutMs: 90_000 });
     await clients.chat.send({ sessionId, text: "fix the failing test", author: "alice" });
 
     const question = await streamedEvent(clients, sessionId, "agentQuestion", 60_000);
@@ -79,10 +72,10 @@ describe("cold resume: a runner killed while its job waits on the person", () =>
     await expect(git(system.repo, "rev-parse", "--verify", "--quiet", `refs/pushpals/checkpoints/${jobId}`)).rejects.toThrow();
   }, 120_000);
   it("paused and asked when the runner dies: the next attempt keeps both, runs shell commands on the restored work, then answer and resume merge once", async () => {
-    system = await startSystem({ script: "cold-resume.jsonl" });
+    const system = await sut.start({ script: "cold-resume.jsonl" });
     const { clients } = system;
     const sessionId = (await clients.sessions.createSession({ title: "cold resume paused" })).session!.id;
-    work = followWork(clients, sessionId, { timeoutMs: 120_000, describe: () => system!.logTail() });
+    const work = sut.follow(sessionId, { timeoutMs: 120_000 });
     await clients.chat.send({ sessionId, text: "fix the failing test", author: "alice" });
     const jobId = (await streamedEvent(clients, sessionId, "agentQuestion", 60_000)).itemId;
     await clients.execution.pauseJob({ jobId, author: "carol", reason: "let me look" });

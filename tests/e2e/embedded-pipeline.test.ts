@@ -1,13 +1,12 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { retryingWorktreeRace } from "../../shared/worktree-race.js";
 import { waitFor } from "../sandbox/fixtures.js";
 import { git } from "../support/git.js";
 import { eventsOf } from "./support/audit-log.js";
-import { followWork, type FollowedWork } from "./support/follow-work.js";
 import { expectOneMerge } from "./support/one-merge.js";
-import { startSystem, type SystemUnderTest } from "./support/system-under-test.js";
+import { useSystemUnderTest } from "./support/use-system-under-test.js";
 import { BusKind, StoreKind } from "../../gen/pushpals/v1/kinds_pb.js";
 
 const run = promisify(execFile);
@@ -18,21 +17,15 @@ const run = promisify(execFile);
  * commit on agent/<worker>/<job> whose test passes and a completion for integration.
  */
 describe("the whole path on the embedded default", () => {
-  let system: SystemUnderTest | undefined;
-  let work: FollowedWork | undefined;
-  afterEach(async () => {
-    work?.close();
-    await system?.stop();
-    system = work = undefined;
-  });
+  const sut = useSystemUnderTest();
 
   it("ends with a commit on agent/<worker>/<job> whose test passes, a completion enqueued, and every step as events in order", async () => {
-    system = await startSystem({ mode: "embedded", script: "fix-math.jsonl", leaseSeconds: 10 });
+    const system = await sut.start({ mode: "embedded", script: "fix-math.jsonl", leaseSeconds: 10 });
     const { clients } = system;
     const status = await clients.system.getSystemStatus({});
     expect([status.store, status.bus]).toEqual([StoreKind.SQLITE, BusKind.MEMORY]);
     const sessionId = (await clients.sessions.createSession({ title: "embedded whole path" })).session!.id;
-    work = followWork(clients, sessionId, { timeoutMs: 60_000, describe: () => system!.logTail() });
+    const work = sut.follow(sessionId, { timeoutMs: 60_000 });
     await clients.chat.send({ sessionId, text: "fix the failing test", author: "e2e" });
     await work.merged;
 

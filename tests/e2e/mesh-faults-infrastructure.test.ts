@@ -2,33 +2,29 @@ import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { afterEach, describe, expect, it } from "vitest";
 import { eventsOf, loggedEvent } from "./support/audit-log.js";
 import { runCli, type CliRun } from "./support/cli-process.js";
-import { followWork, type FollowedWork } from "./support/follow-work.js";
 import { startOwnNatsServer, type OwnNatsServer } from "./support/nats-server.js";
 import { AGENT_PROMPT, expectOneMerge, modelCalled } from "./support/one-merge.js";
 import { meshChildPid } from "./support/processes.js";
-import { startSystem, type SystemUnderTest } from "./support/system-under-test.js";
+import { useSystemUnderTest } from "./support/use-system-under-test.js";
 
 describe("faults in mesh mode: the bus and the control plane restarting (each ends with exactly one merged commit)", () => {
-  let system: SystemUnderTest | undefined;
-  let work: FollowedWork | undefined;
   let nats: OwnNatsServer | undefined;
   let cli: CliRun | undefined;
-
+  // Registered before the system's hook, so it runs after the system has stopped.
   afterEach(async () => {
-    work?.close();
     cli?.kill();
-    await system?.stop();
     await nats?.stop();
-    system = work = nats = cli = undefined;
+    nats = cli = undefined;
   });
+  const sut = useSystemUnderTest();
 
   it("NATS stopped while the job runs and started again on the same port: claimers poll, streams catch up from the store, the work merges once", async () => {
     nats = await startOwnNatsServer();
-    system = await startSystem({ script: "nats-restart.jsonl", natsUrl: nats.url, leaseSeconds: 10 });
+    const system = await sut.start({ script: "nats-restart.jsonl", natsUrl: nats.url, leaseSeconds: 10 });
     const { clients } = system;
     const { session } = await clients.sessions.createSession({ title: "e2e nats restart" });
     const sessionId = session!.id;
-    work = followWork(clients, sessionId, { timeoutMs: 60_000, describe: () => system!.logTail() });
+    const work = sut.follow(sessionId, { timeoutMs: 60_000 });
     await clients.chat.send({ sessionId, text: "fix the failing test", author: "e2e" });
 
     await modelCalled(system, AGENT_PROMPT);
@@ -53,11 +49,11 @@ describe("faults in mesh mode: the bus and the control plane restarting (each en
 
   it("the control plane killed (kill -9) mid-job and restarted by the tree on its port: the services and a following `pushpals chat --wait` ride it out", async () => {
     // Leases outlive a control-plane restart (as they should in production), so riding it out is the expected outcome.
-    system = await startSystem({ script: "control-plane-restart.jsonl", leaseSeconds: 10 });
+    const system = await sut.start({ script: "control-plane-restart.jsonl", leaseSeconds: 10 });
     const { clients, url, dataDir } = system;
     const { session } = await clients.sessions.createSession({ title: "e2e control plane restart" });
     const sessionId = session!.id;
-    work = followWork(clients, sessionId, { timeoutMs: 60_000, describe: () => system!.logTail() });
+    const work = sut.follow(sessionId, { timeoutMs: 60_000 });
     cli = runCli(["chat", "-m", "fix the failing test", "--wait", "--json", "--timeout", "60s", "--session", sessionId, "--server", url]);
 
     await modelCalled(system, AGENT_PROMPT);

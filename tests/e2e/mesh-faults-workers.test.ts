@@ -1,29 +1,21 @@
 import { existsSync } from "node:fs";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { jobWorktree } from "../../services/runner/workspace/paths.js";
 import { git } from "../support/git.js";
 import { eventsOf, readAuditLog } from "./support/audit-log.js";
-import { followWork, type FollowedWork } from "./support/follow-work.js";
 import { AGENT_PROMPT, expectOneMerge, modelCalled, PLANNER_PROMPT } from "./support/one-merge.js";
 import { meshChildPid } from "./support/processes.js";
-import { startSystem, type SystemUnderTest } from "./support/system-under-test.js";
+import { useSystemUnderTest } from "./support/use-system-under-test.js";
 
 describe("faults in mesh mode: a worker killed mid-work (each ends with exactly one merged commit)", () => {
-  let system: SystemUnderTest | undefined;
-  let work: FollowedWork | undefined;
-
-  afterEach(async () => {
-    work?.close();
-    await system?.stop();
-    system = work = undefined;
-  });
+  const sut = useSystemUnderTest();
 
   async function sendFix(script: string) {
-    system = await startSystem({ script });
+    const system = await sut.start({ script });
     const { clients } = system;
     const { session } = await clients.sessions.createSession({ title: `e2e ${script}` });
     const sessionId = session!.id;
-    work = followWork(clients, sessionId, { timeoutMs: 60_000, describe: () => system!.logTail() });
+    const work = sut.follow(sessionId, { timeoutMs: 60_000 });
     await clients.chat.send({ sessionId, text: "fix the failing test", author: "e2e" });
     return { system, clients, sessionId, work };
   }

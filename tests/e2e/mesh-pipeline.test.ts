@@ -1,26 +1,18 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { eventsOf } from "./support/audit-log.js";
-import { followWork, type FollowedWork } from "./support/follow-work.js";
 import { expectOneMerge } from "./support/one-merge.js";
-import { startSystem, type SystemUnderTest } from "./support/system-under-test.js";
+import { useSystemUnderTest } from "./support/use-system-under-test.js";
 
 describe("the whole pipeline in mesh mode (every service its own process, Postgres + NATS)", () => {
-  let system: SystemUnderTest | undefined;
-  let work: FollowedWork | undefined;
-
-  afterEach(async () => {
-    work?.close();
-    await system?.stop();
-    system = work = undefined;
-  });
+  const sut = useSystemUnderTest();
 
   it("turns a chat message into one merged, pushed commit whose test passes, with every step in a gap-free audit log", async () => {
     // Leases long enough that a busy machine never lets one lapse: nothing here waits for an expiry.
-    system = await startSystem({ script: "fix-math.jsonl", leaseSeconds: 10 });
+    const system = await sut.start({ script: "fix-math.jsonl", leaseSeconds: 10 });
     const { clients } = system;
     const { session } = await clients.sessions.createSession({ title: "e2e mesh" });
     const sessionId = session!.id;
-    work = followWork(clients, sessionId, { timeoutMs: 60_000, describe: () => system!.logTail() });
+    const work = sut.follow(sessionId, { timeoutMs: 60_000 });
 
     const sent = await clients.chat.send({ sessionId, text: "fix the failing test", author: "e2e" });
     expect(sent.request?.id, "the message became a request for the planner").toMatch(/^req_/);

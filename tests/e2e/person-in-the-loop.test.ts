@@ -1,9 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { eventsOf, readAuditLog, stepsInOrder } from "./support/audit-log.js";
-import { followWork, type FollowedWork } from "./support/follow-work.js";
 import { streamedEvent } from "./support/next-event.js";
 import { expectOneMerge } from "./support/one-merge.js";
-import { startSystem, type SystemUnderTest } from "./support/system-under-test.js";
+import { useSystemUnderTest } from "./support/use-system-under-test.js";
 
 interface ChatBody {
   messages: { role: string; content: string }[];
@@ -17,19 +16,13 @@ interface ChatBody {
  * when the person's words really reached the model.
  */
 describe("the person in the loop: a question, a pause with shell commands, a follow-up", () => {
-  let system: SystemUnderTest | undefined;
-  let work: FollowedWork | undefined;
-  afterEach(async () => {
-    work?.close();
-    await system?.stop();
-    system = work = undefined;
-  });
+  const sut = useSystemUnderTest();
 
   it("asks the session, takes the answer and the follow-up into the next prompt, runs the person's commands while paused, then merges", async () => {
-    system = await startSystem({ mode: "embedded", script: "person-in-the-loop.jsonl", leaseSeconds: 10 });
+    const system = await sut.start({ mode: "embedded", script: "person-in-the-loop.jsonl", leaseSeconds: 10 });
     const { clients, model } = system;
     const sessionId = (await clients.sessions.createSession({ title: "person in the loop" })).session!.id;
-    work = followWork(clients, sessionId, { timeoutMs: 90_000, describe: () => system!.logTail() });
+    const work = sut.follow(sessionId, { timeoutMs: 90_000 });
     await clients.chat.send({ sessionId, text: "fix the failing test", author: "alice" });
 
     const question = await streamedEvent(clients, sessionId, "agentQuestion", 60_000);
