@@ -4,6 +4,7 @@ import { useApi } from "../api.js";
 import { ApprovalCard } from "../components/approval-card.js";
 import { PlanCard } from "../components/plan-card.js";
 import { QuestionCard } from "../components/question-card.js";
+import { JobLink } from "../components/job-link.js";
 import { navigate } from "../router.js";
 import { chatRows, type ChatRow } from "../state/chat-rows.js";
 import type { TimelineState } from "../state/timeline.js";
@@ -169,19 +170,7 @@ function RowView({ row, sessionId }: { row: ChatRow; sessionId: string }) {
     case "progress":
       return (
         <p className={`event tone-${row.kind === "item" ? row.tone : "info"}`} data-kind={row.kind}>
-          {row.itemId.startsWith("job_") ? (
-            <a
-              href={`/jobs/${row.itemId}`}
-              onClick={(e) => {
-                e.preventDefault();
-                navigate(`/jobs/${row.itemId}`);
-              }}
-            >
-              {row.text}
-            </a>
-          ) : (
-            row.text
-          )}
+          {row.itemId.startsWith("job_") ? <JobLink jobId={row.itemId}>{row.text}</JobLink> : row.text}
         </p>
       );
     case "error":

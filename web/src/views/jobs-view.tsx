@@ -5,6 +5,7 @@ import { useApi, usePolled } from "../api.js";
 import { DiffView } from "../components/diff-view.js";
 import { LogView } from "../components/log-view.js";
 import { clock, durationMs, formatMs, timeOf } from "../format.js";
+import { JobLink } from "../components/job-link.js";
 import { navigate } from "../router.js";
 import { jobSummaries, type JobSummary } from "../state/job-summary.js";
 import type { TimelineState } from "../state/timeline.js";
@@ -50,15 +51,7 @@ function JobList() {
             {items.map((item) => (
               <tr key={item.id}>
                 <td>
-                  <a
-                    href={`/jobs/${item.id}`}
-                    onClick={(e) => {
-                      e.preventDefault();
-                      navigate(`/jobs/${item.id}`);
-                    }}
-                  >
-                    {item.id}
-                  </a>
+                  <JobLink jobId={item.id} />
                 </td>
                 <td>
                   <span className={`pill status-${statusName(item.status).replace(/ /g, "-")}`}>{statusName(item.status)}</span>

@@ -3,7 +3,7 @@ import { ItemStatus, Priority, QueueName } from "../../../gen/pushpals/v1/common
 import type { SloSummary } from "../../../gen/pushpals/v1/queues_pb.js";
 import { useApi, usePolled } from "../api.js";
 import { durationMs, formatDuration, formatMs } from "../format.js";
-import { navigate } from "../router.js";
+import { JobLink } from "../components/job-link.js";
 import { statusName } from "./jobs-view.js";
 import { ScrollRegion } from "../components/scroll-region.js";
 
@@ -54,21 +54,7 @@ function QueueTable({ queue, label }: { queue: QueueName; label: string }) {
             <tbody>
               {list.map((item) => (
                 <tr key={item.id}>
-                  <td>
-                    {queue === QueueName.JOBS ? (
-                      <a
-                        href={`/jobs/${item.id}`}
-                        onClick={(e) => {
-                          e.preventDefault();
-                          navigate(`/jobs/${item.id}`);
-                        }}
-                      >
-                        {item.id}
-                      </a>
-                    ) : (
-                      item.id
-                    )}
-                  </td>
+                  <td>{queue === QueueName.JOBS ? <JobLink jobId={item.id} /> : item.id}</td>
                   <td>{priorityName(item.priority)}</td>
                   <td>{statusName(item.status)}</td>
                   <td>{item.status === ItemStatus.PENDING ? `${(item.position?.ahead ?? 0) + 1}` : "running"}</td>

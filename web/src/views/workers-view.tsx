@@ -1,7 +1,7 @@
 import { WorkerStatus } from "../../../gen/pushpals/v1/execution_pb.js";
 import { useApi, usePolled } from "../api.js";
 import { ago } from "../format.js";
-import { navigate } from "../router.js";
+import { JobLink } from "../components/job-link.js";
 import { ScrollRegion } from "../components/scroll-region.js";
 
 export function WorkersView() {
@@ -35,22 +35,7 @@ export function WorkersView() {
                   <td>
                     <span className={`pill worker-${status}`}>{status}</span> {status === "online" && (busy ? "busy" : "idle")}
                   </td>
-                  <td>
-                    {w.activeJobIds.length === 0
-                      ? "—"
-                      : w.activeJobIds.map((id) => (
-                          <a
-                            key={id}
-                            href={`/jobs/${id}`}
-                            onClick={(e) => {
-                              e.preventDefault();
-                              navigate(`/jobs/${id}`);
-                            }}
-                          >
-                            {id}
-                          </a>
-                        ))}
-                  </td>
+                  <td>{w.activeJobIds.length === 0 ? "—" : w.activeJobIds.map((id) => <JobLink key={id} jobId={id} />)}</td>
                   <td>{w.drivers.join(", ") || "—"}</td>
                   <td>{ago(w.lastHeartbeatAt)}</td>
                 </tr>
