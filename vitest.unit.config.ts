@@ -1,75 +1,7 @@
 import { defineConfig } from "vitest/config";
+import { UNIT_TESTS } from "./tests/support/unit-tests.js";
 
-/**
- * The unit set: every test that needs neither Postgres nor NATS (`npm run test:unit`). It has no
- * global setup demanding them, and its setup file makes both unreachable, so a listed test that
- * starts to need them fails here instead of passing by luck. A new test that needs neither goes
- * in this list too; `npm test` (vitest.config.ts) runs everything, these included.
- */
-export const UNIT_TESTS = [
-  "tests/agent/model-bridge.test.ts",
-  "tests/agent/model-proxy.test.ts",
-  "tests/agent/parse-and-render.test.ts",
-  "tests/bus/drop-oldest-queue.test.ts",
-  "tests/chat/message-rules.test.ts",
-  "tests/cli/work-tracker.test.ts",
-  "tests/deploy/compose-file.test.ts",
-  "tests/deploy/k8s-policy.test.ts",
-  "tests/deploy/k8s-render.test.ts",
-  "tests/hostile/hostile-completion.test.ts",
-  "tests/integration/checks.test.ts",
-  "tests/integration/conflicts.test.ts",
-  "tests/integration/host-run-check.test.ts",
-  "tests/integration/hostile.test.ts",
-  "tests/integration/idempotency.test.ts",
-  "tests/integration/pull-requests.test.ts",
-  "tests/integration/strategies.test.ts",
-  "tests/integration/sync.test.ts",
-  "tests/kernel/data-dir.test.ts",
-  "tests/kernel/git-ref-format.test.ts",
-  "tests/kernel/repository-programs.test.ts",
-  "tests/kernel/worktree-race.test.ts",
-  "tests/llm/json-extract.test.ts",
-  "tests/llm/model-client-json.test.ts",
-  "tests/llm/model-client.test.ts",
-  "tests/llm/role-endpoint.test.ts",
-  "tests/observability/observability-config.test.ts",
-  "tests/observability/pipeline-telemetry.test.ts",
-  "tests/planner/plan-schema.test.ts",
-  "tests/planner/prompts.test.ts",
-  "tests/planner/repo-context.test.ts",
-  "tests/policy/evaluate-policy.test.ts",
-  "tests/policy/inspect-changes.test.ts",
-  "tests/policy/plan-narrowing.test.ts",
-  "tests/policy/policy-config.test.ts",
-  "tests/policy/symlink-target.test.ts",
-  "tests/rpc/auth.test.ts",
-  "tests/rpc/connect-get.test.ts",
-  "tests/rpc/cors.test.ts",
-  "tests/rpc/interop.test.ts",
-  "tests/rpc/limits.test.ts",
-  "tests/rpc/metrics-endpoint.test.ts",
-  "tests/rpc/one-port.test.ts",
-  "tests/rpc/reflection.test.ts",
-  "tests/rpc/shutdown.test.ts",
-  "tests/rpc/stalled-connections.test.ts",
-  "tests/rpc/validate.test.ts",
-  "tests/runner/git-control-files.test.ts",
-  "tests/runner/units.test.ts",
-  "tests/runner/worktree-pool.test.ts",
-  "tests/sandbox/docker-demux.test.ts",
-  "tests/sandbox/kill-latch.test.ts",
-  "tests/sandbox/kubernetes/names.test.ts",
-  "tests/store/sqlite-dialect.test.ts",
-  "tests/supervisor/tree/backoff.test.ts",
-  "tests/supervisor/tree/child-process-service.test.ts",
-  "tests/supervisor/tree/supervisor.test.ts",
-  "tests/support/json-log.test.ts",
-  "tests/support/services-unreachable.test.ts",
-  "tests/web/diff-and-rows.test.ts",
-  "tests/web/timeline-reducer.test.ts",
-];
-
+/** Only the unit set (tests/support/unit-tests.ts), with Postgres and NATS unreachable: `npm run test:unit`. */
 export default defineConfig({
   test: {
     include: UNIT_TESTS,
