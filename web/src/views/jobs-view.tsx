@@ -10,6 +10,7 @@ import { navigate } from "../router.js";
 import { jobSummaries, type JobSummary } from "../state/job-summary.js";
 import type { TimelineState } from "../state/timeline.js";
 import { ScrollRegion } from "../components/scroll-region.js";
+import { TakeOver } from "../components/take-over.js";
 
 interface Props {
   jobId: string;
@@ -119,6 +120,7 @@ function JobDetail({ jobId, sessionId, timeline, onSession }: Props) {
         </button>
         {note && <span role="status">{note}</span>}
       </div>
+      {item && <TakeOver item={item} act={act} />}
       {item && <Budgets item={item} summary={summary} />}
       {summary && <Stages summary={summary} />}
       <LogView jobId={jobId} />
