@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { EventSchema, type Event } from "../../../../gen/pushpals/v1/events_pb.js";
 import { invalidArgument } from "../../../../shared/errors.js";
 import { toTimestamp } from "../../../../shared/time.js";
-import type { Executor } from "../dialect/dialect.js";
+import type { Dialect, Executor } from "../dialect/dialect.js";
 import type { EventDraft } from "../store.js";
 import type { WriteTx } from "../transaction.js";
 import { PLAIN_EVENT_CASES } from "../plain-events.js";
@@ -29,11 +29,14 @@ export async function appendPlainEvents(tx: WriteTx, sessionId: string, drafts: 
  * them. The keys are scalar subqueries, constants to both planners, so a page is one range of
  * the primary key or of events_item, in seq order, however long the session.
  */
-export async function listEvents(exec: Executor, input: { sessionId: string; afterSeq: bigint; limit: number; itemId?: string }): Promise<Event[]> {
+export async function listEvents(exec: Executor, dialect: Dialect["kind"], input: { sessionId: string; afterSeq: bigint; limit: number; itemId?: string }): Promise<Event[]> {
   const aboutItem = input.itemId ? sql`AND e.item_seq = ${itemSeqOf(input.itemId)} AND e.item_id = ${storedItemIdOf(input.itemId)}` : sql``;
+  // Without statistics (the store never runs ANALYZE) SQLite prefers the clustered primary key,
+  // reading every later event of the session to find the item's; the hint keeps it on the item's range.
+  const itemIndex = input.itemId && dialect === "sqlite" ? sql`INDEXED BY events_item` : sql``;
   const rows = await exec.rows<{ seq: number; time: number; item_id: string; objective_id: string; data: Uint8Array }>(sql`
     SELECT e.seq, e.time, coalesce(q.id, e.item_id) AS item_id, e.objective_id, e.data
-      FROM events e LEFT JOIN queue_items q ON q.seq = e.item_seq
+      FROM events e ${itemIndex} LEFT JOIN queue_items q ON q.seq = e.item_seq
      WHERE e.session_key = ${sessionKeyOf(input.sessionId)} AND e.seq > ${Number(input.afterSeq)} ${aboutItem}
      ORDER BY e.seq LIMIT ${positiveLimit(input.limit)}`);
   // An empty page is either the end of the log or a wrong session id; tell them apart.
