@@ -111,14 +111,18 @@ function targets(rows: ItemRow[], shape: GrowthShape): Omit<GrowthFixture, "sess
   return { headPendingId: pending[0]!.id, tailPendingId: pending.at(-1)!.id, targetItemId: pending.at(-1)!.id };
 }
 
-function otherIds(): string[] {
-  return Array.from({ length: OTHER_ITEMS }, () => newId("job"));
+/** The other items the session's events are about: queue items of the fill, as in a real log (events name items by their seq). */
+function otherIds(rows: { id: string }[], targetItemId: string): string[] {
+  return rows
+    .filter((r) => r.id !== targetItemId)
+    .slice(0, OTHER_ITEMS)
+    .map((r) => r.id);
 }
 
 export function fillSqlite(file: string, sessionId: string, shape: GrowthShape, now: number): GrowthFixture {
   const rows = itemRows(shape, now);
   const fixture = { sessionId, ...targets(rows, shape) };
-  const events = eventCounted(sessionId, shape, fixture.targetItemId);
+  const events = eventCounted(sessionId, shape, fixture.targetItemId, rows);
   const db = new Database(file);
   try {
     db.pragma("busy_timeout = 5000");
@@ -126,7 +130,11 @@ export function fillSqlite(file: string, sessionId: string, shape: GrowthShape, 
       `INSERT INTO queue_items (id, queue, session_id, priority, status, payload, max_attempts, attempts, claimed_by, enqueued_at, available_at, first_claimed_at, claimed_at, finished_at)
        VALUES (?, ${QueueName.JOBS}, ?, ${Priority.NORMAL}, ?, ?, 3, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    const insertEvent = db.prepare(`INSERT INTO events (session_id, seq, time, item_id, payload_case, data) VALUES (?, ?, ?, ?, 'agentStep', ?)`);
+    // Rows name their session and item by number, as the store writes them (schema: events).
+    const insertEvent = db.prepare(
+      `INSERT INTO events (session_key, seq, time, item_seq, payload_case, data)
+       VALUES ((SELECT session_key FROM sessions WHERE id = ?), ?, ?, (SELECT seq FROM queue_items WHERE id = ?), 'agentStep', ?)`,
+    );
     const payload = benchPayload();
     db.transaction(() => {
       for (const r of rows) {
@@ -145,7 +153,7 @@ export function fillSqlite(file: string, sessionId: string, shape: GrowthShape, 
 export async function fillPostgres(url: string, sessionId: string, shape: GrowthShape, now: number): Promise<GrowthFixture> {
   const rows = itemRows(shape, now);
   const fixture = { sessionId, ...targets(rows, shape) };
-  const events = eventCounted(sessionId, shape, fixture.targetItemId);
+  const events = eventCounted(sessionId, shape, fixture.targetItemId, rows);
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     const payload = benchPayload();
@@ -173,11 +181,12 @@ export async function fillPostgres(url: string, sessionId: string, shape: Growth
     for (let start = 0; start < events.length; start += BATCH * 4) {
       const batch = events.slice(start, start + BATCH * 4);
       await sql`
-        INSERT INTO events (session_id, seq, time, item_id, payload_case, data)
-        SELECT ${sessionId}, e.seq::bigint, ${now}, b.item_id, 'agentStep', b.data
+        INSERT INTO events (session_key, seq, time, item_seq, payload_case, data)
+        SELECT (SELECT session_key FROM sessions WHERE id = ${sessionId}), e.seq::bigint, ${now}, q.seq, 'agentStep', b.data
           FROM unnest(string_to_array(${batch.map((e) => e.seq).join(",")}, ','),
                       string_to_array(${batch.map((e) => blobIndex.get(e.itemId)).join(",")}, ',')) AS e(seq, blob)
-          JOIN bench_blobs b ON b.n = e.blob::int`;
+          JOIN bench_blobs b ON b.n = e.blob::int
+          JOIN queue_items q ON q.id = b.item_id`;
     }
     await sql`UPDATE sessions SET last_seq = ${events.length + 1}, updated_at = ${now} WHERE id = ${sessionId}`;
     await sql`VACUUM ANALYZE`;
@@ -187,6 +196,6 @@ export async function fillPostgres(url: string, sessionId: string, shape: Growth
   return fixture;
 }
 
-function eventCounted(sessionId: string, shape: GrowthShape, targetItemId: string): EventRow[] {
-  return eventRows(sessionId, shape.events, targetItemId, otherIds());
+function eventCounted(sessionId: string, shape: GrowthShape, targetItemId: string, rows: { id: string }[]): EventRow[] {
+  return eventRows(sessionId, shape.events, targetItemId, otherIds(rows, targetItemId));
 }

@@ -52,8 +52,9 @@ export async function runRawPostgresLoad(url: string, sessionIds: string[], jobs
   const claims = new Latencies();
   // An event takes the next seq of its session: bump the session and insert in one statement, like the store.
   const appendEvent = (sql: postgres.TransactionSql<{ int8: number }>, sessionId: string, itemId: string, caseName: string, data: Buffer, now: number) => sql`
-    WITH s AS (UPDATE sessions SET last_seq = last_seq + 1, updated_at = GREATEST(updated_at, ${now}) WHERE id = ${sessionId} RETURNING last_seq, updated_at)
-    INSERT INTO events (session_id, seq, time, item_id, payload_case, data) SELECT ${sessionId}, s.last_seq, s.updated_at, ${itemId}, ${caseName}, ${data} FROM s`;
+    WITH s AS (UPDATE sessions SET last_seq = last_seq + 1, updated_at = GREATEST(updated_at, ${now}) WHERE id = ${sessionId} RETURNING last_seq, updated_at, session_key)
+    INSERT INTO events (session_key, seq, time, item_seq, payload_case, data)
+    SELECT s.session_key, s.last_seq, s.updated_at, (SELECT seq FROM queue_items WHERE id = ${itemId}), ${caseName}, ${data} FROM s`;
   try {
     const startedAt = performance.now();
     await inParallel(jobs, clients, async (index) => {
@@ -112,10 +113,11 @@ export function runRawSqliteLoad(file: string, sessionIds: string[], jobs: numbe
     const insertItem = db.prepare(
       `INSERT INTO queue_items (id, queue, session_id, priority, status, payload, max_attempts, enqueued_at, available_at) VALUES (?, ${JOBS}, ?, ${Priority.NORMAL}, 1, ?, 3, ?, ?)`,
     );
-    const bump = db.prepare<[number, string], { last_seq: number; updated_at: number }>(
-      "UPDATE sessions SET last_seq = last_seq + 1, updated_at = max(updated_at, ?) WHERE id = ? RETURNING last_seq, updated_at",
+    const bump = db.prepare<[number, string], { last_seq: number; updated_at: number; session_key: number }>(
+      "UPDATE sessions SET last_seq = last_seq + 1, updated_at = max(updated_at, ?) WHERE id = ? RETURNING last_seq, updated_at, session_key",
     );
-    const insertEvent = db.prepare("INSERT INTO events (session_id, seq, time, item_id, payload_case, data) VALUES (?, ?, ?, ?, ?, ?)");
+    // Events name their session and item by number, as the store writes them (schema: events).
+    const insertEvent = db.prepare("INSERT INTO events (session_key, seq, time, item_seq, payload_case, data) VALUES (?, ?, ?, (SELECT seq FROM queue_items WHERE id = ?), ?, ?)");
     const claimItem = db.prepare<[string, string, number, number, number, number], { id: string; session_id: string; attempts: number }>(
       `UPDATE queue_items SET status = 2, attempts = attempts + 1, claimed_by = ?, lease_token = ?, lease_expires_at = ?, claimed_at = ?, first_claimed_at = COALESCE(first_claimed_at, ?)
         WHERE seq = (SELECT seq FROM queue_items WHERE queue = ${JOBS} AND status = 1 AND available_at <= ? AND target_worker_id = '' ORDER BY priority, seq LIMIT 1)
@@ -126,7 +128,7 @@ export function runRawSqliteLoad(file: string, sessionIds: string[], jobs: numbe
     );
     const append = (sessionId: string, itemId: string, caseName: string, data: Buffer, now: number) => {
       const block = bump.get(now, sessionId)!;
-      insertEvent.run(sessionId, block.last_seq, block.updated_at, itemId, caseName, data);
+      insertEvent.run(block.session_key, block.last_seq, block.updated_at, itemId, caseName, data);
     };
     const enqueue = db.transaction((sessionId: string, id: string, now: number) => {
       insertItem.run(id, sessionId, payload, now, now);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApprovalKind, ApprovalStatus } from "../../gen/pushpals/v1/approvals_pb.js";
 import { AutonomyMode, CandidateSchema, ObjectiveOutcome, ObjectiveStatus } from "../../gen/pushpals/v1/autonomy_pb.js";
 import { ItemStatus, Priority, QueueName } from "../../gen/pushpals/v1/common_pb.js";
+import { TokenUsageSchema } from "../../gen/pushpals/v1/events_pb.js";
 import { FailMode } from "../../gen/pushpals/v1/queues_pb.js";
 import { Lane } from "../../gen/pushpals/v1/task_pb.js";
 import { durationFromMs, sleep } from "../../shared/time.js";
@@ -101,6 +102,11 @@ describe.each(["sqlite", "postgres"] as const)("AutonomyService on %s", (store) 
     expect(status.priors.map((p) => [p.kind, p.value, p.samples])).toEqual([["failing_test", 0.25, 1]]);
     expect(status.state?.consecutiveFailures).toBe(1);
     expect(status.dispatchedLastHour).toBe(1);
+    // Tokens today are read from the objective sessions' token_usage events (joined through the session's key).
+    expect(status.tokensToday).toBe(0n);
+    const usage = create(TokenUsageSchema, { model: "m", promptTokens: 30n, completionTokens: 12n });
+    await cp.clients.sessions.appendEvents({ sessionId: objective!.sessionId, events: [{ itemId: objective!.requestId, payload: { case: "tokenUsage", value: usage } }] });
+    expect((await autonomy.getAutonomyStatus({})).tokensToday).toBe(42n);
     // Every change of the objective is an event in its own session.
     const { events } = await cp.clients.sessions.listEvents({ sessionId: objective!.sessionId });
     expect(events.filter((e) => e.payload.case === "objectiveUpdated").map((e) => (e.payload.case === "objectiveUpdated" ? e.payload.value.objective?.status : 0))).toEqual([

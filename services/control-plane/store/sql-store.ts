@@ -54,7 +54,7 @@ export function createSqlStore(dialect: Dialect, options: StoreOptions): Store {
     getSession: (sessionId) => getSession(reader, sessionId),
     listSessions: (input) => listSessions(reader, input),
     appendEvents: (sessionId, drafts) => write((tx) => appendPlainEvents(tx, sessionId, drafts)),
-    listEvents: (input) => listEvents(reader, input),
+    listEvents: (input) => listEvents(reader, dialect.kind, input),
 
     enqueue: (input) => write((tx) => enqueue(tx, input)),
     claim: (input) => write((tx) => claim(tx, input)),

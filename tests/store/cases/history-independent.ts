@@ -181,7 +181,9 @@ export function historyIndependentCases(h: Harness): void {
       const appended = (await store.appendEvents(sessionId, [{ itemId: jobId, payload: step }, { payload: step }])).events;
 
       const hex = h.kind === "sqlite" ? "hex(data)" : "encode(data, 'hex')";
-      const stored = await h.raw<{ seq: number; data: string }>(`SELECT seq, ${hex} AS data FROM events WHERE session_id = '${sessionId}' ORDER BY seq`);
+      const stored = await h.raw<{ seq: number; data: string }>(
+        `SELECT seq, ${hex} AS data FROM events WHERE session_key = (SELECT session_key FROM sessions WHERE id = '${sessionId}') ORDER BY seq`,
+      );
       for (const row of stored) {
         const bare = fromBinary(EventSchema, Buffer.from(row.data, "hex"));
         expect([bare.sessionId, bare.itemId]).toEqual(["", ""]);
@@ -198,10 +200,53 @@ export function historyIndependentCases(h: Harness): void {
       // A row as earlier versions wrote it: the ids inside the bytes as well.
       const legacy = Buffer.from(toBinary(EventSchema, create(EventSchema, { sessionId, itemId: jobId, payload: step }))).toString("hex");
       const blob = h.kind === "sqlite" ? `X'${legacy}'` : `'\\x${legacy}'::bytea`;
-      await h.raw(`INSERT INTO events (session_id, seq, time, item_id, payload_case, data) VALUES ('${sessionId}', 5, 1, '${jobId}', 'agentStep', ${blob})`);
+      await h.raw(
+        `INSERT INTO events (session_key, seq, time, item_seq, payload_case, data)
+         VALUES ((SELECT session_key FROM sessions WHERE id = '${sessionId}'), 5, 1, (SELECT seq FROM queue_items WHERE id = '${jobId}'), 'agentStep', ${blob})`,
+      );
       await h.raw(`UPDATE sessions SET last_seq = 5 WHERE id = '${sessionId}'`);
       const [old] = await store.listEvents({ sessionId, afterSeq: 4n, limit: 10, itemId: jobId });
       expect([old?.sessionId, old?.itemId, old?.seq, old?.payload.case]).toEqual([sessionId, jobId, 5n, "agentStep"]);
+    });
+
+    test("rows hold integer keys, not ids; an item id that names no queue item is kept as it is", async () => {
+      const store = await h.open();
+      const [sessionId, otherSession] = [await newSession(store), await newSession(store)];
+      const [jobId, otherJob] = [await enqueueOn(store, sessionId, QueueName.JOBS), await enqueueOn(store, otherSession, QueueName.JOBS)];
+      const noSuchItem = "job_01JD0000000000000000000ZZZ";
+      const step = { case: "agentStep" as const, value: create(AgentStepSchema, { step: 1, thought: "look", command: "ls", exitCode: 0, output: "a b" }) };
+      await store.appendEvents(sessionId, [{ itemId: jobId, payload: step }, { itemId: noSuchItem, payload: step }, { itemId: otherJob, payload: step }, { payload: step }]);
+
+      const rows = await h.raw<{ item_seq: number; item_id: string }>(
+        `SELECT item_seq, item_id FROM events WHERE session_key = (SELECT session_key FROM sessions WHERE id = '${sessionId}') AND seq > 2 ORDER BY seq`,
+      );
+      const [jobSeq, otherSeq] = await Promise.all(
+        [jobId, otherJob].map(async (id) => Number((await h.raw<{ seq: number }>(`SELECT seq FROM queue_items WHERE id = '${id}'`))[0]?.seq)),
+      );
+      expect(rows.map((r) => [Number(r.item_seq), r.item_id])).toEqual([
+        [jobSeq, ""],
+        [0, noSuchItem],
+        [otherSeq, ""],
+        [0, ""],
+      ]);
+
+      const listed = await store.listEvents({ sessionId, afterSeq: 2n, limit: 10 });
+      expect(listed.map((e) => [e.seq, e.sessionId, e.itemId])).toEqual([
+        [3n, sessionId, jobId],
+        [4n, sessionId, noSuchItem],
+        [5n, sessionId, otherJob],
+        [6n, sessionId, ""],
+      ]);
+      const about = async (itemId: string) => (await store.listEvents({ sessionId, afterSeq: 0n, limit: 10, itemId })).map((e) => [e.seq, e.itemId]);
+      expect(await about(jobId)).toEqual([
+        [2n, jobId],
+        [3n, jobId],
+      ]);
+      expect(await about(noSuchItem)).toEqual([[4n, noSuchItem]]);
+      expect(await about(otherJob)).toEqual([[5n, otherJob]]);
+      expect((await store.listEvents({ sessionId: otherSession, afterSeq: 0n, limit: 10, itemId: otherJob })).map((e) => [e.seq, e.sessionId, e.itemId])).toEqual([
+        [2n, otherSession, otherJob],
+      ]);
     });
   });
 }

@@ -27,25 +27,37 @@ export const sessions = pgTable(
     lastSeq: bigint("last_seq", { mode: "number" }).notNull().default(0),
     /** The autonomy objective whose session this is; every event appended here carries it. */
     objectiveId: text("objective_id").notNull().default(""),
+    /**
+     * The session's number in events rows, from its sequence: events store it
+     * instead of the 30-character id, in the row and in both its indexes (issue 17, bytes per event).
+     */
+    sessionKey: bigserial("session_key", { mode: "number" }).notNull(),
   },
-  (t) => [uniqueIndex("sessions_idempotency_key").on(t.idempotencyKey).where(HAS_KEY), index("sessions_created").on(t.createdAt, t.id)],
+  (t) => [
+    uniqueIndex("sessions_idempotency_key").on(t.idempotencyKey).where(HAS_KEY),
+    index("sessions_created").on(t.createdAt, t.id),
+    uniqueIndex("sessions_session_key").on(t.sessionKey),
+  ],
 );
 
 export const events = pgTable(
   "events",
   {
-    sessionId: text("session_id")
+    sessionKey: bigint("session_key", { mode: "number" })
       .notNull()
-      .references(() => sessions.id),
+      .references(() => sessions.sessionKey),
     seq: bigint("seq", { mode: "number" }).notNull(),
     time: millis("time").notNull(),
+    /** The item's queue_items.seq, 0 when the event is about no queue item (ids are read back through it). */
+    itemSeq: bigint("item_seq", { mode: "number" }).notNull().default(0),
+    /** Only for an item id that names no queue item (item_seq 0); '' otherwise, so no id is lost. */
     itemId: text("item_id").notNull().default(""),
     payloadCase: text("payload_case").notNull(),
     /** Copied from the session at append time (empty outside autonomy). */
     objectiveId: text("objective_id").notNull().default(""),
     data: bytea("data").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.sessionId, t.seq] }), index("events_item").on(t.sessionId, t.itemId, t.seq)],
+  (t) => [primaryKey({ columns: [t.sessionKey, t.seq] }), index("events_item").on(t.sessionKey, t.itemSeq, t.itemId, t.seq)],
 );
 
 export const queueItems = pgTable(

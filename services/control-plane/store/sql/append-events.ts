@@ -21,7 +21,9 @@ const ROWS_PER_INSERT = 500;
  * Sessions are taken in id order so two transactions touching the same sessions cannot
  * deadlock. An event's time never goes backwards within its session, even if clocks of
  * several processes disagree. The stored bytes hold the event without its seq and time,
- * which its columns carry (so they are known only once the row is written), nor its ids.
+ * which its columns carry (so they are known only once the row is written), nor its ids:
+ * the row names its session by session_key and its item by the item's queue_items.seq
+ * (looked up in the INSERT itself), integers instead of 30-character ids (issue 17).
  */
 export async function appendEvents(exec: Executor, dialect: Dialect["kind"], pending: PendingEvent[], now: number): Promise<Event[]> {
   const bySession = new Map<string, PendingEvent[]>();
@@ -57,16 +59,27 @@ const bumpSession = (sessionId: string, count: number, now: number) => sql`
      SET last_seq = last_seq + ${count},
          updated_at = CASE WHEN updated_at > ${now} THEN updated_at ELSE ${now} END
    WHERE id = ${sessionId}
-RETURNING last_seq, updated_at, objective_id`;
+RETURNING last_seq, updated_at, objective_id, session_key`;
+
+/**
+ * The columns an event's item is stored in: the item's seq, or — for an id that names no queue
+ * item (which AppendEvents does not forbid) — 0 and the id itself, so the id is never lost.
+ * `v.item_id` is the event's item id ('' for none), `q` the queue item joined on it.
+ */
+const ITEM_COLUMNS = sql.raw("coalesce(q.seq, 0), CASE WHEN q.seq IS NULL THEN v.item_id ELSE '' END");
+const JOIN_ITEM = sql.raw("LEFT JOIN queue_items q ON q.id = v.item_id AND v.item_id <> ''");
 
 const appendInTwoStatements: Append = async (exec, sessionId, events, now) => {
-  const [block] = await exec.rows<{ last_seq: number; updated_at: number; objective_id: string }>(bumpSession(sessionId, events.length, now));
+  const [block] = await exec.rows<{ last_seq: number; updated_at: number; objective_id: string; session_key: number }>(bumpSession(sessionId, events.length, now));
   if (!block) throw notFound("session", sessionId);
   const firstSeq = block.last_seq - events.length + 1;
-  const rows = events.map(
-    (event, index) => sql`(${sessionId}, ${firstSeq + index}, ${block.updated_at}, ${event.itemId}, ${event.payload.case ?? ""}, ${block.objective_id}, ${stored(event)})`,
-  );
-  await exec.run(sql`INSERT INTO events (session_id, seq, time, item_id, payload_case, objective_id, data) VALUES ${sql.join(rows, sql`, `)}`);
+  const rows = events.map((event, index) => sql`(${firstSeq + index}, ${event.itemId}, ${event.payload.case ?? ""}, ${stored(event)})`);
+  // SQLite names a VALUES list's columns column1, column2, ...; the subquery renames them.
+  await exec.run(sql`
+    INSERT INTO events (session_key, seq, time, item_seq, item_id, payload_case, objective_id, data)
+    SELECT ${block.session_key}, v.seq, ${block.updated_at}, ${ITEM_COLUMNS}, v.payload_case, ${block.objective_id}, v.data
+      FROM (SELECT column1 AS seq, column2 AS item_id, column3 AS payload_case, column4 AS data FROM (VALUES ${sql.join(rows, sql`, `)})) AS v
+      ${JOIN_ITEM}`);
   return { lastSeq: block.last_seq, time: block.updated_at, objectiveId: block.objective_id };
 };
 
@@ -74,9 +87,10 @@ const appendInOneStatement: Append = async (exec, sessionId, events, now) => {
   const values = events.map((event, index) => sql`(${event.itemId}::text, ${event.payload.case ?? ""}::text, ${stored(event)}::bytea, ${index + 1}::int)`);
   const rows = await exec.rows<{ seq: number; time: number; objective_id: string }>(sql`
     WITH block AS (${bumpSession(sessionId, events.length, now)})
-    INSERT INTO events (session_id, seq, time, item_id, payload_case, objective_id, data)
-    SELECT ${sessionId}, block.last_seq - ${events.length}::int + v.ord, block.updated_at, v.item_id, v.payload_case, block.objective_id, v.data
+    INSERT INTO events (session_key, seq, time, item_seq, item_id, payload_case, objective_id, data)
+    SELECT block.session_key, block.last_seq - ${events.length}::int + v.ord, block.updated_at, ${ITEM_COLUMNS}, v.payload_case, block.objective_id, v.data
       FROM block CROSS JOIN (VALUES ${sql.join(values, sql`, `)}) AS v(item_id, payload_case, data, ord)
+      ${JOIN_ITEM}
  RETURNING seq, time, objective_id`);
   if (rows.length === 0) throw notFound("session", sessionId);
   return { lastSeq: Math.max(...rows.map((row) => row.seq)), time: rows[0]!.time, objectiveId: rows[0]!.objective_id };
@@ -84,7 +98,7 @@ const appendInOneStatement: Append = async (exec, sessionId, events, now) => {
 
 /**
  * The event's bytes as stored: without seq, time, session, item and objective ids, which live
- * in their own columns (and the session id in both indexes): writing them into the
+ * in their own columns (the session and item as integer keys): writing them into the
  * bytes too stored each id once more per event (issue 17). Rows written before this
  * carry the ids in their bytes as well; listEvents sets them from the columns either way.
  */

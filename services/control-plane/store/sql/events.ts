@@ -3,11 +3,11 @@ import { sql } from "drizzle-orm";
 import { EventSchema, type Event } from "../../../../gen/pushpals/v1/events_pb.js";
 import { invalidArgument } from "../../../../shared/errors.js";
 import { toTimestamp } from "../../../../shared/time.js";
-import type { Executor } from "../dialect/dialect.js";
+import type { Dialect, Executor } from "../dialect/dialect.js";
 import type { EventDraft } from "../store.js";
 import type { WriteTx } from "../transaction.js";
 import { PLAIN_EVENT_CASES } from "../plain-events.js";
-import { positiveLimit, requireSession } from "./sessions.js";
+import { positiveLimit, requireSession, sessionKeyOf } from "./sessions.js";
 
 export async function appendPlainEvents(tx: WriteTx, sessionId: string, drafts: EventDraft[]): Promise<void> {
   drafts.forEach((draft, index) => {
@@ -23,13 +23,22 @@ export async function appendPlainEvents(tx: WriteTx, sessionId: string, drafts: 
   for (const draft of drafts) tx.emit(sessionId, draft);
 }
 
-/** Events with seq > afterSeq, oldest first; with itemId, only those about that item. */
-export async function listEvents(exec: Executor, input: { sessionId: string; afterSeq: bigint; limit: number; itemId?: string }): Promise<Event[]> {
-  const aboutItem = input.itemId ? sql`AND item_id = ${input.itemId}` : sql``;
+/**
+ * Events with seq > afterSeq, oldest first; with itemId, only those about that item. Rows name
+ * their session and item by integer keys (see append-events.ts); the ids are read back through
+ * them. The keys are scalar subqueries, constants to both planners, so a page is one range of
+ * the primary key or of events_item, in seq order, however long the session.
+ */
+export async function listEvents(exec: Executor, dialect: Dialect["kind"], input: { sessionId: string; afterSeq: bigint; limit: number; itemId?: string }): Promise<Event[]> {
+  const aboutItem = input.itemId ? sql`AND e.item_seq = ${itemSeqOf(input.itemId)} AND e.item_id = ${storedItemIdOf(input.itemId)}` : sql``;
+  // Without statistics (the store never runs ANALYZE) SQLite prefers the clustered primary key,
+  // reading every later event of the session to find the item's; the hint keeps it on the item's range.
+  const itemIndex = input.itemId && dialect === "sqlite" ? sql`INDEXED BY events_item` : sql``;
   const rows = await exec.rows<{ seq: number; time: number; item_id: string; objective_id: string; data: Uint8Array }>(sql`
-    SELECT seq, time, item_id, objective_id, data FROM events
-     WHERE session_id = ${input.sessionId} AND seq > ${Number(input.afterSeq)} ${aboutItem}
-     ORDER BY seq LIMIT ${positiveLimit(input.limit)}`);
+    SELECT e.seq, e.time, coalesce(q.id, e.item_id) AS item_id, e.objective_id, e.data
+      FROM events e ${itemIndex} LEFT JOIN queue_items q ON q.seq = e.item_seq
+     WHERE e.session_key = ${sessionKeyOf(input.sessionId)} AND e.seq > ${Number(input.afterSeq)} ${aboutItem}
+     ORDER BY e.seq LIMIT ${positiveLimit(input.limit)}`);
   // An empty page is either the end of the log or a wrong session id; tell them apart.
   if (rows.length === 0) await requireSession(exec, input.sessionId);
   return rows.map((row) => {
@@ -43,3 +52,9 @@ export async function listEvents(exec: Executor, input: { sessionId: string; aft
     return event;
   });
 }
+
+/** The item's queue_items.seq as events store it: 0 for an id that names no queue item. */
+const itemSeqOf = (itemId: string) => sql`(SELECT coalesce(max(seq), 0) FROM queue_items WHERE id = ${itemId})`;
+
+/** What events store in item_id for this item: the id itself only when it names no queue item, else ''. */
+const storedItemIdOf = (itemId: string) => sql`(SELECT CASE WHEN count(*) = 0 THEN CAST(${itemId} AS text) ELSE '' END FROM queue_items WHERE id = ${itemId})`;

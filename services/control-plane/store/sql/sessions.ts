@@ -1,10 +1,10 @@
 import { create } from "@bufbuild/protobuf";
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import { SessionCreatedSchema } from "../../../../gen/pushpals/v1/events_pb.js";
 import type { Session } from "../../../../gen/pushpals/v1/sessions_pb.js";
 import { invalidArgument, notFound } from "../../../../shared/errors.js";
 import { newId } from "../../../../shared/ids.js";
-import type { Executor } from "../dialect/dialect.js";
+import type { Dialect, Executor } from "../dialect/dialect.js";
 import { toSession, type SessionRow } from "../rows/session-row.js";
 import type { CreateSessionInput } from "../store.js";
 import type { WriteTx } from "../transaction.js";
@@ -13,8 +13,8 @@ import type { WriteTx } from "../transaction.js";
 export async function createSession(tx: WriteTx, input: CreateSessionInput): Promise<{ session: Session; existing: boolean }> {
   const key = input.idempotencyKey ?? "";
   const [row] = await tx.exec.rows<SessionRow>(sql`
-    INSERT INTO sessions (id, title, idempotency_key, created_at, updated_at, last_seq, objective_id)
-    VALUES (${newId("session")}, ${input.title}, ${key}, ${tx.now}, ${tx.now}, 0, ${input.objectiveId ?? ""})
+    INSERT INTO sessions (id, title, idempotency_key, created_at, updated_at, last_seq, objective_id, session_key)
+    VALUES (${newId("session")}, ${input.title}, ${key}, ${tx.now}, ${tx.now}, 0, ${input.objectiveId ?? ""}, ${nextSessionKey(tx.dialect.kind)})
     ON CONFLICT (idempotency_key) WHERE idempotency_key <> '' DO NOTHING
     RETURNING *`);
   if (!row) {
@@ -26,6 +26,15 @@ export async function createSession(tx: WriteTx, input: CreateSessionInput): Pro
   return { session: toSession(row), existing: false };
 }
 
+/**
+ * The new session's number for its events rows (schema: sessions.session_key). Postgres takes it
+ * from the column's sequence; SQLite has no sequences, but it has one writer at a time, so the
+ * next number after the largest (read from the unique index) cannot be taken twice.
+ */
+function nextSessionKey(dialect: Dialect["kind"]): SQL {
+  return dialect === "postgres" ? sql`DEFAULT` : sql`(SELECT coalesce(max(session_key), 0) + 1 FROM sessions)`;
+}
+
 export async function getSession(exec: Executor, sessionId: string): Promise<Session | undefined> {
   const [row] = await exec.rows<SessionRow>(sql`SELECT * FROM sessions WHERE id = ${sessionId}`);
   return row ? toSession(row) : undefined;
@@ -34,6 +43,11 @@ export async function getSession(exec: Executor, sessionId: string): Promise<Ses
 export async function requireSession(exec: Executor, sessionId: string): Promise<void> {
   const [row] = await exec.rows<{ id: string }>(sql`SELECT id FROM sessions WHERE id = ${sessionId}`);
   if (!row) throw notFound("session", sessionId);
+}
+
+/** The session's number in events rows, by its id, as a scalar subquery (NULL for no such session, which matches no event). */
+export function sessionKeyOf(sessionId: string): SQL {
+  return sql`(SELECT session_key FROM sessions WHERE id = ${sessionId})`;
 }
 
 /** Newest first; `before` is the id of the last session of the previous page. */

@@ -32,7 +32,7 @@ export async function dispatchedSince(exec: Executor, since: number): Promise<nu
 /** Tokens the model calls of autonomous sessions reported (token_usage events) since `since`. */
 export async function tokensSince(exec: Executor, since: number): Promise<bigint> {
   const rows = await exec.rows<{ data: Uint8Array }>(sql`
-    SELECT e.data FROM events e JOIN autonomy_objectives o ON o.session_id = e.session_id
+    SELECT e.data FROM events e JOIN sessions s ON s.session_key = e.session_key JOIN autonomy_objectives o ON o.session_id = s.id
      WHERE e.payload_case = 'tokenUsage' AND e.time >= ${since} AND o.status <> ${ObjectiveStatus.QUESTIONED}`);
   let total = 0n;
   for (const row of rows) {
