@@ -31,6 +31,7 @@ export function mutate<T>(dialect: Dialect, settings: Settings, work: (tx: Write
   const last = (exec: Executor) => (options.itemEvents && appendIsOneStatement(pending) ? append(exec) : Promise.resolve());
   return dialect
     .write(async (exec) => {
+      pending.length = 0;
       const tx: WriteTx = {
         exec,
         dialect,
