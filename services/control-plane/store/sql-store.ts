@@ -36,6 +36,8 @@ export function createSqlStore(dialect: Dialect, options: StoreOptions): Store {
   // Sliding windows the read paths keep between calls (SLOs, queue pace): see ./windows/.
   const windows = new QueryWindows();
   const write = <T>(work: (tx: WriteTx) => Promise<T>) => mutate(dialect, settings, work);
+  // Queue transitions emit only item events: their append can go with COMMIT (see MutateOptions).
+  const transition = <T>(work: (tx: WriteTx) => Promise<T>) => mutate(dialect, settings, work, { itemEvents: true });
   // Writes that append no event (renewals, heartbeats) still need the writer.
   const writeQuietly = async <T>(work: (tx: WriteTx) => Promise<T>) => (await write(work)).value;
 
@@ -56,15 +58,15 @@ export function createSqlStore(dialect: Dialect, options: StoreOptions): Store {
     appendEvents: (sessionId, drafts) => write((tx) => appendPlainEvents(tx, sessionId, drafts)),
     listEvents: (input) => listEvents(reader, dialect.kind, input),
 
-    enqueue: (input) => write((tx) => enqueue(tx, input)),
-    claim: (input) => write((tx) => claim(tx, input)),
+    enqueue: (input) => transition((tx) => enqueue(tx, input)),
+    claim: (input) => transition((tx) => claim(tx, input)),
     renewLease: (input) => writeQuietly((tx) => renewLease(tx, input)),
-    complete: (input) => write((tx) => complete(tx, input)),
-    fail: (input) => write((tx) => fail(tx, input)),
-    cancel: (input) => write((tx) => cancel(tx, input)),
+    complete: (input) => transition((tx) => complete(tx, input)),
+    fail: (input) => transition((tx) => fail(tx, input)),
+    cancel: (input) => transition((tx) => cancel(tx, input)),
     getItem: (itemId) => getItem(reader, windows, itemId, settings.now()),
     listItems: (input) => listItems(reader, windows, input, settings.now()),
-    reapExpiredLeases: () => write((tx) => reapExpiredLeases(tx)),
+    reapExpiredLeases: () => transition((tx) => reapExpiredLeases(tx)),
     slo: (input) => slo(reader, windows, input, settings.now()),
     depths: () => depths(reader),
 

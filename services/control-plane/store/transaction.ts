@@ -20,18 +20,45 @@ export interface WriteTx {
  * so that, on Postgres, the session row (which hands out seqs) stays locked for as
  * short a time as possible — and seq order is commit order within a session.
  */
-export function mutate<T>(dialect: Dialect, settings: Settings, work: (tx: WriteTx) => Promise<T>): Promise<Committed<T>> {
-  return dialect.write(async (exec) => {
-    const pending: PendingEvent[] = [];
-    const tx: WriteTx = {
-      exec,
-      dialect,
-      settings,
-      now: settings.now(),
-      emit: (sessionId, draft) => pending.push({ sessionId, ...draft }),
-    };
-    const value = await work(tx);
-    const events: Event[] = pending.length > 0 ? await appendEvents(exec, dialect.kind, pending, settings.now()) : [];
-    return { value, events };
-  });
+export function mutate<T>(dialect: Dialect, settings: Settings, work: (tx: WriteTx) => Promise<T>, options: MutateOptions = {}): Promise<Committed<T>> {
+  const pending: PendingEvent[] = [];
+  let events: Event[] = [];
+  const append = async (exec: Executor) => {
+    events = pending.length > 0 ? await appendEvents(exec, dialect.kind, pending, settings.now()) : [];
+  };
+  // The append goes with COMMIT only when it is one statement that cannot find its session
+  // missing (see MutateOptions); otherwise it is the work's last step, awaited before COMMIT.
+  const last = (exec: Executor) => (options.itemEvents && appendIsOneStatement(pending) ? append(exec) : Promise.resolve());
+  return dialect
+    .write(async (exec) => {
+      pending.length = 0;
+      const tx: WriteTx = {
+        exec,
+        dialect,
+        settings,
+        now: settings.now(),
+        emit: (sessionId, draft) => pending.push({ sessionId, ...draft }),
+      };
+      const value = await work(tx);
+      if (!(options.itemEvents && appendIsOneStatement(pending))) await append(exec);
+      return value;
+    }, last)
+    .then((value) => ({ value, events }));
+}
+
+export interface MutateOptions {
+  /**
+   * The work emits only events about queue items, in their items' sessions: those sessions
+   * exist (a foreign key), so appending cannot fail for a missing session after its
+   * statement succeeded, and the append may go in one pipeline with COMMIT (Postgres).
+   */
+  itemEvents?: boolean;
+}
+
+/**
+ * Events of one session, few enough for the single INSERT that appendEvents writes them
+ * with on Postgres (its bound is 500 rows per statement; this stays well under it).
+ */
+function appendIsOneStatement(pending: PendingEvent[]): boolean {
+  return pending.length > 0 && pending.length <= 100 && pending.every((event) => event.sessionId === pending[0]!.sessionId);
 }

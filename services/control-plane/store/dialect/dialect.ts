@@ -19,8 +19,14 @@ export interface Dialect {
   /**
    * Runs `work` as one write transaction: commits when it resolves, rolls back when it
    * throws. Transactions never interleave on a connection.
+   *
+   * `last`, when given, runs after `work` as the transaction's final step. Postgres sends
+   * COMMIT right behind its statement, in the same pipeline, saving a round trip; so
+   * `last` must issue exactly one statement, synchronously when called (a later one is
+   * refused), and throw only when that statement failed (a failed statement aborts the
+   * transaction, so the COMMIT behind it rolls back).
    */
-  write<T>(work: (tx: Executor) => Promise<T>): Promise<T>;
+  write<T>(work: (tx: Executor) => Promise<T>, last?: (tx: Executor) => Promise<unknown>): Promise<T>;
   /**
    * Ends a SELECT that picks rows to change. Postgres: FOR UPDATE SKIP LOCKED, so
    * concurrent claimers pass over each other's rows. SQLite: nothing, because its write

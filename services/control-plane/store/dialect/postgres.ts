@@ -40,14 +40,14 @@ export async function openPostgresDialect(url: string, options: PostgresDialectO
     reader: executor(readers),
     lockSkipLocked: sql`FOR UPDATE SKIP LOCKED`,
     lockRow: sql`FOR NO KEY UPDATE`,
-    write: <T>(work: (tx: Executor) => Promise<T>) => pool.use((client) => inTransaction(client, work)),
+    write: <T>(work: (tx: Executor) => Promise<T>, last?: (tx: Executor) => Promise<unknown>) => pool.use((client) => inTransaction(client, work, last)),
     close: async () => {
       await Promise.all([readers.end({ timeout: 5 }), ...writers.map((writer) => writer.end({ timeout: 5 }))]);
     },
   };
 }
 
-async function inTransaction<T>(client: postgres.Sql, work: (tx: Executor) => Promise<T>): Promise<T> {
+async function inTransaction<T>(client: postgres.Sql, work: (tx: Executor) => Promise<T>, last?: (tx: Executor) => Promise<unknown>): Promise<T> {
   // BEGIN is sent at once and not awaited: the transaction's first statement follows it in
   // the same pipeline on this client's one connection, saving a round trip per transaction.
   // Only a broken connection makes BEGIN fail, and then the statements behind it fail too.
@@ -55,13 +55,37 @@ async function inTransaction<T>(client: postgres.Sql, work: (tx: Executor) => Pr
   began.catch(() => undefined);
   try {
     const value = await work(executor(client));
+    if (last) await lastWithCommit(client, last);
+    else await client.unsafe("COMMIT");
     await began;
-    await client.unsafe("COMMIT");
     return value;
   } catch (error) {
     // A connection that died mid-transaction is rolled back by the server; the client reconnects.
     await client.unsafe("ROLLBACK").catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * Sends the last statement and COMMIT in one pipeline (one round trip instead of two). If
+ * the statement fails, the transaction is aborted and the server answers the COMMIT with
+ * a rollback; its command tag tells which happened.
+ */
+async function lastWithCommit(client: postgres.Sql, last: (tx: Executor) => Promise<unknown>): Promise<void> {
+  let open = true;
+  const ending = last(executor(client, () => open));
+  open = false;
+  const committing = client.unsafe("COMMIT").execute();
+  ending.catch(() => undefined);
+  committing.catch(() => undefined);
+  const [ended, committed] = await Promise.allSettled([ending, committing]);
+  if (committed.status === "rejected") throw committed.reason;
+  if (ended.status === "rejected") {
+    if (committed.value.command === "COMMIT") {
+      // The statement succeeded but `last` threw anyway, or it sent a second statement too late.
+      throw new Error(`a write transaction committed although its last step failed (a store bug, report it): ${String(ended.reason)}`);
+    }
+    throw ended.reason;
   }
 }
 
@@ -94,11 +118,14 @@ const render = new PgDialect();
  * per connection. (Drizzle's own execute() sends raw SQL unprepared, which parses and
  * plans every statement again and halved the queue throughput in bench/queue-store.ts.)
  */
-function executor(client: postgres.Sql): Executor {
+function executor(client: postgres.Sql, open: () => boolean = () => true): Executor {
   const send = (query: SQL) => {
+    if (!open()) throw new Error("a write transaction's last step sent a second statement after COMMIT was queued (a store bug, report it)");
     const { sql: text, params } = render.sqlToQuery(query);
     // Parameters are the values our SQL templates bind: strings, numbers, Buffers, null.
-    return client.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true });
+    // execute() queues it now, in call order: awaiting it alone would queue it a microtask
+    // later, behind a COMMIT queued meanwhile (see lastWithCommit).
+    return client.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true }).execute();
   };
   return {
     rows: async <Row>(query: SQL) => (await send(query)) as unknown as Row[],

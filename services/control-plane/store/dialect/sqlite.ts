@@ -64,12 +64,13 @@ export function openSqliteDialect(file: string, options: SqliteDialectOptions = 
     reader: readExecutor,
     lockSkipLocked: sql``,
     lockRow: sql``,
-    write: (work) =>
+    write: (work, last) =>
       mutex.run(async () => {
         if (closed) throw new Error("the store is closed");
         beginImmediate(writer, path, busyTimeoutMs);
         try {
           const result = await work(writeExecutor);
+          if (last) await last(writeExecutor);
           writer.exec("COMMIT");
           return result;
         } catch (error) {
