@@ -10,16 +10,34 @@
  * a native SQLite binding, worker files and the fake model, all of which a bundle would break,
  * and their start-up is not the one people wait for.
  */
-import { rm } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type Plugin } from "esbuild";
+import { ExecutionService } from "../gen/pushpals/v1/execution_pb.js";
+import { QueueService } from "../gen/pushpals/v1/queues_pb.js";
+import { SystemService } from "../gen/pushpals/v1/system_pb.js";
+import { leanDescriptors, type LeanImporter } from "./lean-descriptors.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = join(ROOT, "dist", "cli", "bundle");
 
 /** Sources (repo-relative) the bundle imports from dist/ instead of inlining. */
 const LEFT_TO_TSC = ["cli/commands/", "cli/demo/", "cli/doctor/", "cli/completion/", "shared/log.ts"];
+
+/**
+ * Modules whose generated imports shrink to what they use (scripts/lean-descriptors.ts): what
+ * `pushpals status` loads. A method status starts calling must be added here, or the call fails
+ * with "not a function" (tests/cli cover every call it makes).
+ */
+const LEAN: LeanImporter[] = [
+  {
+    importer: "cli/client/status-command.ts",
+    methods: [SystemService.method.getSystemStatus, QueueService.method.listItems, ExecutionService.method.listWorkers],
+  },
+  { importer: "cli/client/format.ts" },
+  { importer: "shared/errors.ts" },
+];
 
 const repoPath = (path: string) => relative(ROOT, path).split(sep).join("/");
 
@@ -48,9 +66,14 @@ const result = await build({
   target: "node20",
   // CommonJS packages inside an ESM bundle call require() for Node's modules; give them one.
   banner: { js: 'import { createRequire as __pushpalsRequire } from "node:module"; const require = __pushpalsRequire(import.meta.url);' },
-  plugins: [leaveToTsc],
+  // Every free `Headers` (connect's) is this light one: Node 20's global loads all of undici.
+  inject: ["cli/startup/light-headers.ts"],
+  plugins: [leanDescriptors(ROOT, LEAN), leaveToTsc],
   metafile: true,
   logLevel: "warning",
 });
+// `--metafile PATH` keeps esbuild's account of what went where (which chunk a command loads, and why).
+const metafileAt = process.argv.indexOf("--metafile");
+if (metafileAt !== -1) await writeFile(process.argv[metafileAt + 1] ?? "bundle-meta.json", JSON.stringify(result.metafile));
 const outputs = Object.keys(result.metafile.outputs).length;
 console.log(`dist/cli/bundle: ${outputs} files from ${Object.keys(result.metafile.inputs).length} sources`);
