@@ -1,18 +1,74 @@
 #!/usr/bin/env node
 // The CLI is compiled TypeScript; `npm run build` (run by `npm start` and `npm test`) produces dist/:
-// tsc's output in dist/cli/, and the terminal client bundled into dist/cli/bundle/ (a start of
-// `pushpals status` then compiles a few files, not ~190 modules; scripts/bundle-cli.ts).
-import { existsSync, statSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+// tsc's output in dist/cli/, and the terminal client bundled into dist/cli/bundle/main.cjs
+// (scripts/bundle-cli.ts), which is what runs when it is at least as new as tsc's output.
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Script } from "node:vm";
 
-const entry = new URL("../dist/cli/main.js", import.meta.url);
-const bundle = new URL("../dist/cli/bundle/main.js", import.meta.url);
-const compiled = fileURLToPath(entry);
-if (!existsSync(compiled)) {
+const entry = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
+const bundle = fileURLToPath(new URL("../dist/cli/bundle/main.cjs", import.meta.url));
+
+const compiled = statSync(entry, { throwIfNoEntry: false });
+if (!compiled) {
   console.error("pushpals: dist/ is missing. Run `npm run build` in the pushpals checkout first.");
   process.exit(1);
 }
-// A bundle older than tsc's output is stale (a bare `tsc -p tsconfig.build.json` rebuilt only dist/cli/): skip it.
-const bundled = statSync(fileURLToPath(bundle), { throwIfNoEntry: false });
-const fresh = bundled !== undefined && bundled.mtimeMs >= statSync(compiled).mtimeMs;
-await import((fresh ? bundle : entry).href);
+// A bundle older than tsc's output is stale (a bare `tsc -p tsconfig.build.json` rebuilt only dist/cli/).
+const bundled = statSync(bundle, { throwIfNoEntry: false });
+if (bundled === undefined || bundled.mtimeMs < compiled.mtimeMs) await import(new URL("../dist/cli/main.js", import.meta.url).href);
+else runBundle();
+
+/**
+ * Runs the bundle as a CommonJS script compiled with V8's code cache (Node 20 has no compile cache
+ * for modules): after the first run of a command, starting it skips parsing and compiling what
+ * it ran. The cache lives in the user's cache directory, one file per bundle, Node and command;
+ * the bundle's first line names its content, and V8 refuses a cache from another Node or flags.
+ */
+function runBundle() {
+  const source = readFileSync(bundle, "utf8");
+  const id = /^\/\/ pushpals-bundle ([0-9a-f]{32})\n/.exec(source)?.[1];
+  const command = /^[a-z][a-z-]{0,30}$/.test(process.argv[2] ?? "") ? process.argv[2] : "other";
+  const cacheRoot = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
+  const cacheFile = id ? join(cacheRoot, "pushpals", `cli-${id}-${process.version}-${process.arch}-${command}.v8cache`) : undefined;
+  let cachedData;
+  try {
+    if (cacheFile) cachedData = readFileSync(cacheFile);
+  } catch {
+    // No cache yet (or unreadable): compile from source and write one at exit.
+  }
+  const script = new Script(`(function (exports, require, module, __filename, __dirname, __pushpalsImport) {${source}\n})`, { filename: bundle, cachedData });
+  if (cacheFile && (cachedData === undefined || script.cachedDataRejected)) {
+    // At exit, so the cache holds every function the command compiled. A failure only costs the speed-up.
+    process.once("exit", (code) => {
+      // Only after a command ran to success: a typo or a usage error would cache next to nothing.
+      if (code !== 0) return;
+      try {
+        mkdirSync(dirname(cacheFile), { recursive: true, mode: 0o700 });
+        const temporary = `${cacheFile}.${process.pid}`;
+        writeFileSync(temporary, script.createCachedData());
+        renameSync(temporary, cacheFile);
+        forgetOtherBundles(dirname(cacheFile), id);
+      } catch {
+        // A read-only or full cache directory: run uncached next time too.
+      }
+    });
+  }
+  const module = { exports: {} };
+  // The service commands (up, serve, demo…) are tsc's output, imported as ES modules relative to the bundle.
+  const importFromBundle = (specifier) => import(new URL(specifier, pathToFileURL(bundle)).href);
+  script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dirname(bundle), importFromBundle);
+}
+
+/** Each rebuild is a new bundle id: caches of other bundles left alone for a day are dropped. */
+function forgetOtherBundles(directory, id) {
+  const dayAgo = Date.now() - 24 * 3600 * 1000;
+  for (const name of readdirSync(directory)) {
+    if (!name.startsWith("cli-") || name.startsWith(`cli-${id}-`)) continue;
+    const path = join(directory, name);
+    if (statSync(path).mtimeMs < dayAgo) rmSync(path, { force: true });
+  }
+}
