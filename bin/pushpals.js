@@ -49,7 +49,8 @@ function runBundle() {
       // Only after a command ran to success: a typo or a usage error would cache next to nothing.
       if (code !== 0) return;
       try {
-        mkdirSync(dirname(cacheFile), { recursive: true, mode: 0o700 });
+        makeDirectory(cacheRoot);
+        makeDirectory(dirname(cacheFile), 0o700);
         const temporary = `${cacheFile}.${process.pid}`;
         writeFileSync(temporary, script.createCachedData());
         renameSync(temporary, cacheFile);
@@ -63,6 +64,18 @@ function runBundle() {
   // The service commands (up, serve, demo…) are tsc's output, imported as ES modules relative to the bundle.
   const importFromBundle = (specifier) => import(new URL(specifier, pathToFileURL(bundle)).href);
   script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dirname(bundle), importFromBundle);
+}
+
+/**
+ * One level at a time, not mkdirSync's recursive mode: that one never returns for a path under
+ * /proc on Node 20 (and an odd XDG_CACHE_HOME must not hang a finished command).
+ */
+function makeDirectory(path, mode) {
+  try {
+    mkdirSync(path, { mode });
+  } catch (error) {
+    if (error?.code !== "EEXIST") throw error;
+  }
 }
 
 /** Each rebuild is a new bundle id: caches of other bundles left alone for a day are dropped. */
