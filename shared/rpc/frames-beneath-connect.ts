@@ -35,14 +35,23 @@ export function framesBeneathConnect<T, M>(items: AsyncIterable<T>, options: Fra
       let flushLater: NodeJS.Immediate | undefined;
       let full: Promise<void> | undefined;
 
-      const flush = () => {
+      /**
+       * Writes the batch. A scheduled flush waits while the buffer is full (the batch is
+       * written once it drains); a forced one, before Connect writes again, must not.
+       */
+      const flush = (force = false) => {
         if (flushLater !== undefined) clearImmediate(flushLater);
         flushLater = undefined;
-        if (batch.length === 0) return;
+        if (batch.length === 0 || (full && !force)) return;
         const bytes = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batchBytes);
         batch = [];
         batchBytes = 0;
-        if (!writer.write(bytes)) full ??= writer.drained().then(() => (full = undefined));
+        if (!writer.write(bytes)) {
+          full ??= writer.drained().then(() => {
+            full = undefined;
+            flush();
+          });
+        }
       };
       const discard = () => {
         if (flushLater !== undefined) clearImmediate(flushLater);
@@ -58,20 +67,20 @@ export function framesBeneathConnect<T, M>(items: AsyncIterable<T>, options: Fra
             if (full) await full;
             const result = await source.next();
             if (result.done) {
-              flush();
+              flush(true);
               return { done: true, value: undefined };
             }
             const frame = frameOf(result.value);
             if (frame === undefined) {
-              flush();
+              flush(true);
               return { done: false, value: messageOf(result.value) };
             }
             batch.push(frame);
             batchBytes += frame.length;
-            flushLater ??= setImmediate(flush);
+            flushLater ??= setImmediate(flush, false);
           }
         } catch (error) {
-          flush();
+          flush(true);
           throw error;
         }
       }
