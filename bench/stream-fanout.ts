@@ -18,6 +18,11 @@ import { whole, progressFor } from "./support/args.js";
  *
  * postgres-remote puts the writer on a second control plane (same database and NATS), so
  * the subscribers' plane reads every event from the store when a NATS notice comes.
+ * The subscribers run on --client-threads worker threads of their own (connection c on
+ * thread c mod threads), the writer on the main thread: with all hundred clients on the
+ * main thread it was 88–100% busy and the figures measured the clients as much as the
+ * server.
+ *
  * nats-peer is the same fan-out on raw NATS (publish → subscriptions, each decoding the
  * event; no store, no RPC), run in the same process and run so the machine's load is the
  * same for both. replicas is issue 17's scale case, with its own load (--replica-*):
@@ -25,7 +30,7 @@ import { whole, progressFor } from "./support/args.js";
  * NATS, the writer on the first — counted for loss above all.
  *
  *   npm run build && node dist/bench/stream-fanout.js [--subscribers 100] [--rates 1000,250] [--seconds 10]
- *       [--connections 4] [--batch-ms 10] [--setups embedded,postgres,postgres-remote,nats-peer,replicas] [--nats nats://127.0.0.1:4222]
+ *       [--connections 4] [--client-threads 2] [--batch-ms 10] [--setups embedded,postgres,postgres-remote,nats-peer,replicas] [--nats nats://127.0.0.1:4222]
  *       [--replica-rate 10000] [--replica-subscribers 1000] [--replica-seconds 2] [--replica-connections 8] [--no-record]
  *
  * PUSHPALS_LOG_LEVEL=warn shows the control plane's own logs (off otherwise).
@@ -39,6 +44,7 @@ interface Args {
   rates: number[];
   seconds: number;
   connections: number[];
+  clientThreads: number;
   batchMs: number;
   setups: SetupName[];
   natsUrl: string;
@@ -50,7 +56,7 @@ interface Args {
 }
 
 const USAGE =
-  "use --subscribers N, --rates A,B (events/s), --seconds N, --connections A,B, --batch-ms MS (0 = one event per call), " +
+  "use --subscribers N, --rates A,B (events/s), --seconds N, --connections A,B, --client-threads N, --batch-ms MS (0 = one event per call), " +
   "--setups embedded,postgres,postgres-remote,nats-peer,replicas, --nats URL ('' = the in-process bus on Postgres too), " +
   "--replica-rate N, --replica-subscribers N, --replica-seconds N, --replica-connections N or --no-record";
 
@@ -60,6 +66,7 @@ function parseArgs(argv: string[]): Args {
     rates: [1000, 250],
     seconds: 10,
     connections: [4],
+    clientThreads: 2,
     batchMs: 10,
     setups: ["embedded", "postgres", "nats-peer"],
     natsUrl: process.env.PUSHPALS_BENCH_NATS_URL ?? "nats://127.0.0.1:4222",
@@ -75,6 +82,7 @@ function parseArgs(argv: string[]): Args {
     else if (flag === "--rates") args.rates = (argv[++i] ?? "").split(",").map((rate) => whole(rate, flag, 1));
     else if (flag === "--seconds") args.seconds = whole(argv[++i], flag, 1);
     else if (flag === "--connections") args.connections = (argv[++i] ?? "").split(",").map((n) => whole(n, flag, 1));
+    else if (flag === "--client-threads") args.clientThreads = whole(argv[++i], flag, 1);
     else if (flag === "--batch-ms") args.batchMs = whole(argv[++i], flag, 0);
     else if (flag === "--setups") args.setups = (argv[++i] ?? "").split(",").map((name) => setupName(name, flag));
     else if (flag === "--nats") args.natsUrl = argv[++i] ?? "";
@@ -117,7 +125,7 @@ const percent = (value: number) => (Number.isFinite(value) ? `${Math.round(value
 
 function table(results: FanoutResult[]): string {
   const lines = [
-    "| setup | subscribers | connections | events/s asked | achieved | events | calls | deliveries | appends retried | missed | duplicated or out of order | commit→receive p50 ms | p99 ms | send→receive p50 ms | p99 ms | AppendEvents p50 ms | p99 ms | drain ms | control-plane thread busy | clients' thread busy |",
+    "| setup | subscribers | connections | events/s asked | achieved | events | calls | deliveries | appends retried | missed | duplicated or out of order | commit→receive p50 ms | p99 ms | send→receive p50 ms | p99 ms | AppendEvents p50 ms | p99 ms | drain ms | control-plane thread busy | subscriber threads busy |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const { setup, connections, rate, writer, tally, expected, extraAppended, drainMs, missed, late, serverBusy, secondServerBusy, clientsBusy } of results) {
@@ -141,7 +149,7 @@ function table(results: FanoutResult[]): string {
       ms(writer.append.percentile(0.99)),
       drainMs.toFixed(0),
       secondServerBusy === undefined ? percent(serverBusy) : `${percent(serverBusy)} / ${percent(secondServerBusy)}`,
-      percent(clientsBusy),
+      clientsBusy.map(percent).join(" / "),
     ];
     lines.push(`| ${cells.join(" | ")} |`);
   }
@@ -178,6 +186,7 @@ async function main(): Promise<void> {
   const loadAt = (rate: number, connections: number, subscribers = args.subscribers, seconds = args.seconds): FanoutLoad => ({
     subscribers,
     connections,
+    clientThreads: args.clientThreads,
     rate,
     seconds,
     batchMs: args.batchMs,
@@ -214,7 +223,8 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(" ")} at the end`,
     `Load: ${args.subscribers} StreamEvents subscribers (unless the row says otherwise) on one session, spread evenly over the HTTP/2 connections (Connect clients) the row names, ` +
-      "to a real control plane (serveControlPlane, logging off) on a worker thread of the benchmark's process (a fresh one per row); subscribers and writer share the main thread. " +
+      "to a real control plane (serveControlPlane, logging off) on a worker thread of the benchmark's process (a fresh one per row); " +
+      `the subscribers on up to ${args.clientThreads} threads of their own (connection c on thread c mod threads), the writer on the main thread. ` +
       `A writer on its own connection appends JobProgress events for ${args.seconds} s, ${writing} (at most ${MAX_APPENDS_IN_FLIGHT} calls in flight); ` +
       "each event carries its call's send time. Measured after every subscriber has received a warm-up event (all streams live). " +
       (args.setups.includes("postgres-remote")

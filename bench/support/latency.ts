@@ -6,6 +6,16 @@ export class Latencies {
     this.samples.push(ms);
   }
 
+  /** Adds samples taken elsewhere (another thread's, say). */
+  recordAll(samples: ArrayLike<number>): void {
+    for (let i = 0; i < samples.length; i++) this.samples.push(samples[i]!);
+  }
+
+  /** The samples, to hand to another thread (transferable). */
+  toFloat64Array(): Float64Array {
+    return Float64Array.from(this.samples);
+  }
+
   get count(): number {
     return this.samples.length;
   }

@@ -1,44 +1,38 @@
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { connect } from "@nats-io/transport-node";
 import { performance } from "node:perf_hooks";
 import { setTimeout as delay } from "node:timers/promises";
 import { EventSchema, JobProgressSchema } from "../../gen/pushpals/v1/events_pb.js";
 import { JobStage } from "../../gen/pushpals/v1/kinds_pb.js";
 import { toTimestamp } from "../../shared/time.js";
-import type { FanoutLoad, FanoutResult, FanoutSetup } from "./rpc-fanout-run.js";
+import { splitOverThreads, startSubscriberThreads, type SubscriberThreads } from "./fanout-subscriber-threads.js";
+import { drained, within, type FanoutLoad, type FanoutResult, type FanoutSetup } from "./rpc-fanout-run.js";
 import { Latencies } from "./latency.js";
-import { StreamTally, wallClockMs } from "./rpc-stream-tally.js";
+import { wallClockMs } from "./rpc-stream-tally.js";
 
 /**
  * The same fan-out without PushPals: a publisher on its own NATS connection sends each
  * event, protobuf-encoded once, to one subject that `subscribers` subscriptions (spread
- * over `connections` NATS connections, as the RPC subscribers are over HTTP/2 ones) all
- * receive and decode with the same generated code. No store, no RPC: the floor a
+ * over `connections` NATS connections and the same subscriber threads as the RPC
+ * subscribers are over HTTP/2 ones) all receive and decode with the same generated code. No store, no RPC: the floor a
  * pub/sub fan-out reaches on this machine in the same run. "Commit" is the publish.
  */
 export async function runNatsPeer(natsUrl: string, load: FanoutLoad, progress: (message: string) => void): Promise<FanoutResult> {
   const setup: FanoutSetup = { label: "raw NATS peer (publish → subscription, no store, no RPC)", store: "sqlite", natsUrl };
   const subject = `pushpals.bench.fanout.${process.pid}.${Date.now()}`;
   const publisher = await connect({ servers: natsUrl, name: "pushpals-bench-peer-publisher" });
-  const connections: NatsConnection[] = [];
+  let threads: SubscriberThreads | undefined;
+  let finished = false;
   try {
-    for (let i = 0; i < load.connections; i++) connections.push(await connect({ servers: natsUrl, name: `pushpals-bench-peer-${i}` }));
-    const tally = new StreamTally(load.subscribers, 0n);
-    // A subscription error (the server cut a slow consumer, say) fails the run once it is over, not the process.
-    let subscriptionError: unknown;
-    for (let subscriber = 0; subscriber < load.subscribers; subscriber++) {
-      connections[subscriber % connections.length]!.subscribe(subject, {
-        callback: (error, message) => {
-          if (error) {
-            subscriptionError ??= error;
-            return;
-          }
-          const receivedAt = wallClockMs();
-          tally.event(subscriber, fromBinary(EventSchema, message.data), receivedAt);
-        },
-      });
-    }
-    await Promise.all(connections.map((nc) => nc.flush()));
+    threads = await startSubscriberThreads({
+      subscribers: load.subscribers,
+      afterSeq: 0n,
+      threads: splitOverThreads(load.subscribers, load.connections, load.clientThreads).map(({ connections, count }) => ({
+        count,
+        source: { kind: "nats", natsUrl, connections: connections.length, subject },
+      })),
+    });
+    const subscribers = threads;
     let seq = 0n;
     const publish = (count: number, step: number) => {
       const sentAt = wallClockMs();
@@ -54,14 +48,14 @@ export async function runNatsPeer(natsUrl: string, load: FanoutLoad, progress: (
     };
     publish(1, 0);
     await publisher.flush();
-    if (!(await Promise.race([tally.allReach(seq).then(() => true), delay(load.stallTimeoutMs).then(() => false)]))) {
-      throw new Error(`${tally.behind(seq)} of ${load.subscribers} NATS subscribers did not get the warm-up message`);
+    if (!(await within(subscribers.allReach(seq), load.stallTimeoutMs, subscribers.failed))) {
+      throw new Error(`${subscribers.behind(seq)} of ${load.subscribers} NATS subscribers did not get the warm-up message`);
     }
     const warmUpSeq = seq;
-    tally.measureFromSeq(warmUpSeq + 1n);
+    await subscribers.measureFromSeq(warmUpSeq + 1n);
     progress(`raw NATS peer, ${load.rate} events/s: ${load.subscribers} subscriptions live; publishing for ${load.seconds} s`);
 
-    const clientsBefore = performance.eventLoopUtilization();
+    const clientsBefore = subscribers.busy();
     const total = Math.round(load.rate * load.seconds);
     const append = new Latencies();
     const startedAt = performance.now();
@@ -81,23 +75,11 @@ export async function runNatsPeer(natsUrl: string, load: FanoutLoad, progress: (
     await publisher.flush();
     const writer = { events: total, calls, retried: 0, seconds: (performance.now() - startedAt) / 1000, lastSeq: seq, append };
     const drainStarted = performance.now();
-    let drain: "all" | "stalled" | "capped" = "all";
-    const reached = tally.allReach(seq).then(() => true);
-    for (;;) {
-      const before = tally.delivered;
-      if (await Promise.race([reached, delay(load.stallTimeoutMs).then(() => false)])) break;
-      if (tally.delivered === before) {
-        drain = "stalled";
-        break;
-      }
-      if (performance.now() - drainStarted >= load.drainCapMs) {
-        drain = "capped";
-        break;
-      }
-    }
+    const drain = await drained(subscribers, seq, load, drainStarted);
     const drainMs = performance.now() - drainStarted;
-    const clientsBusy = performance.eventLoopUtilization(clientsBefore).utilization;
-    if (subscriptionError !== undefined) throw new Error(`a NATS subscription of the peer failed: ${String(subscriptionError)}`);
+    const clientsBusy = subscribers.busy(clientsBefore).map(({ utilization }) => utilization);
+    const tally = await subscribers.finish();
+    finished = true;
     const expected = total * load.subscribers;
     const lacking = expected - tally.delivered - tally.gaps;
     return {
@@ -115,6 +97,7 @@ export async function runNatsPeer(natsUrl: string, load: FanoutLoad, progress: (
       clientsBusy,
     };
   } finally {
-    await Promise.all([publisher, ...connections].map((nc) => nc.close()));
+    if (!finished) await threads?.terminate();
+    await publisher.close();
   }
 }

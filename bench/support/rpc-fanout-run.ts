@@ -1,12 +1,10 @@
 import { create } from "@bufbuild/protobuf";
-import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import { EventSchema, JobProgressSchema } from "../../gen/pushpals/v1/events_pb.js";
 import { sleep } from "../../shared/time.js";
 import { startBenchControlPlane, type BenchControlPlane, type BenchStore } from "./rpc-control-plane.js";
 import { writePaced, type PacedWriteResult } from "./rpc-paced-writer.js";
-import { runSubscribers } from "./rpc-stream-subscribers.js";
-import { StreamTally } from "./rpc-stream-tally.js";
+import { splitOverThreads, startSubscriberThreads, type FanoutTally, type SubscriberThreads } from "./fanout-subscriber-threads.js";
 import { JobStage } from "../../gen/pushpals/v1/kinds_pb.js";
 
 export interface FanoutSetup {
@@ -32,6 +30,8 @@ export interface FanoutLoad {
   subscribers: number;
   /** HTTP/2 connections the subscribers are spread over. */
   connections: number;
+  /** Threads the subscribers run on (at most one per connection), apart from the writer's. */
+  clientThreads: number;
   rate: number;
   seconds: number;
   batchMs: number;
@@ -47,7 +47,7 @@ export interface FanoutResult {
   connections: number;
   rate: number;
   writer: PacedWriteResult;
-  tally: StreamTally;
+  tally: FanoutTally;
   /** Events × subscribers. */
   expected: number;
   /** Events the session gained beyond those written (a retried append that had committed after all). */
@@ -58,11 +58,12 @@ export interface FanoutResult {
   missed: number;
   /** Deliveries still on their way when the drain cap ended the wait (slow, not lost). */
   late: number;
-  /** Event-loop utilisation (0..1) over the writing and draining, of the control plane's thread and of the clients' thread. */
+  /** Event-loop utilisation (0..1) over the writing and draining, of the control plane's thread. */
   serverBusy: number;
   /** The second replica's thread, when there is one. */
   secondServerBusy?: number;
-  clientsBusy: number;
+  /** The same, of each subscriber thread. */
+  clientsBusy: number[];
 }
 
 /**
@@ -86,23 +87,16 @@ export async function runFanout(setup: FanoutSetup, load: FanoutLoad, progress: 
     const writerClients = (writerPlane ?? plane).connect();
     const { session } = await writerClients.sessions.createSession({ title: "stream fan-out bench" });
     if (!session) throw new Error("CreateSession answered without a session");
-    const tally = new StreamTally(load.subscribers, session.lastSeq);
-    const leave = new AbortController();
-    // Every stream listens on it; a hundred listeners is the point, not a leak.
-    setMaxListeners(0, leave.signal);
-    const subscribers = runSubscribers({
-      connections: Array.from({ length: load.connections }, (_, i) => subscriberPlanes[i % subscriberPlanes.length]!.connect()),
-      count: load.subscribers,
-      sessionId: session.id,
+    // Connection c goes to plane c mod planes, as before the subscribers had threads of their own.
+    const threads = await startSubscriberThreads({
+      subscribers: load.subscribers,
       afterSeq: session.lastSeq,
-      tally,
-      signal: leave.signal,
+      threads: splitOverThreads(load.subscribers, load.connections, load.clientThreads).map(({ connections, count }) => ({
+        count,
+        source: { kind: "rpc", sessionId: session.id, urls: connections.map((c) => subscriberPlanes[c % subscriberPlanes.length]!.url) },
+      })),
     });
-    // A failed stream ends the run at once rather than after it.
-    const failed = subscribers.then(
-      () => undefined,
-      (error: unknown) => error,
-    );
+    let finished = false;
     try {
       // Every stream has replayed and gone live once all have seen this one event.
       const warmUp = await writerClients.sessions.appendEvents({
@@ -110,13 +104,13 @@ export async function runFanout(setup: FanoutSetup, load: FanoutLoad, progress: 
         events: [create(EventSchema, { payload: { case: "jobProgress", value: create(JobProgressSchema, { stage: JobStage.RUN, detail: "warm-up" }) } })],
       });
       const warmUpSeq = warmUp.events[0]?.seq ?? 0n;
-      if (!(await within(tally.allReach(warmUpSeq), load.stallTimeoutMs, failed))) {
-        throw new Error(`${tally.behind(warmUpSeq)} of ${load.subscribers} subscribers did not get the warm-up event within ${load.stallTimeoutMs} ms`);
+      if (!(await within(threads.allReach(warmUpSeq), load.stallTimeoutMs, threads.failed))) {
+        throw new Error(`${threads.behind(warmUpSeq)} of ${load.subscribers} subscribers did not get the warm-up event within ${load.stallTimeoutMs} ms`);
       }
-      tally.measureFromSeq(warmUpSeq + 1n);
-      say(`${load.subscribers} subscribers live; writing for ${load.seconds} s`);
+      await threads.measureFromSeq(warmUpSeq + 1n);
+      say(`${load.subscribers} subscribers live on ${threads.busy().length} threads; writing for ${load.seconds} s`);
 
-      const [serverBefore, clientsBefore, replicaBefore] = [plane.busy(), performance.eventLoopUtilization(), replica?.busy()];
+      const [serverBefore, clientsBefore, replicaBefore] = [plane.busy(), threads.busy(), replica?.busy()];
       const writer = await writePaced({
         sessions: writerClients.sessions,
         sessionId: session.id,
@@ -124,27 +118,27 @@ export async function runFanout(setup: FanoutSetup, load: FanoutLoad, progress: 
         seconds: load.seconds,
         batchMs: load.batchMs,
         maxInFlight: load.maxAppendsInFlight,
-        onSecond: (sent, second) => say(`${second} s, ${sent} events sent, ${tally.delivered.toLocaleString("en")} deliveries so far`),
+        onSecond: (sent, second) => say(`${second} s, ${sent} events sent, ${threads.delivered.toLocaleString("en")} deliveries so far`),
       });
       const drainStarted = performance.now();
-      const drain = await drained(tally, writer.lastSeq, load, failed, drainStarted);
+      const drain = await drained(threads, writer.lastSeq, load, drainStarted);
       const drainMs = performance.now() - drainStarted;
-      const [serverBusy, clientsBusy] = [plane.busy(serverBefore).utilization, performance.eventLoopUtilization(clientsBefore).utilization];
+      const [serverBusy, clientsBusy] = [plane.busy(serverBefore).utilization, threads.busy(clientsBefore).map(({ utilization }) => utilization)];
       const secondServerBusy = replica?.busy(replicaBefore).utilization;
+      const stillBehind = threads.behind(writer.lastSeq);
+      const tally = await threads.finish();
+      finished = true;
       if (writer.retried > 0) say(`${writer.retried} AppendEvents calls failed with an internal error and were retried`);
       const extraAppended = Number(writer.lastSeq - warmUpSeq) - writer.events;
       // Extra events are delivered too; count the deliveries expected of all of them.
       const expected = (writer.events + extraAppended) * load.subscribers;
       const lacking = expected - tally.delivered - tally.gaps;
-      if (drain !== "all") say(`${tally.behind(writer.lastSeq)} subscribers still behind ${drain === "stalled" ? "and making no progress" : `after ${load.drainCapMs} ms`}`);
+      if (drain !== "all") say(`${stillBehind} subscribers still behind ${drain === "stalled" ? "and making no progress" : `after ${load.drainCapMs} ms`}`);
       const missed = tally.gaps + (drain === "stalled" ? lacking : 0);
       const late = drain === "capped" ? lacking : 0;
       return { setup, connections: load.connections, rate: load.rate, writer, tally, expected, extraAppended, drainMs, missed, late, serverBusy, secondServerBusy, clientsBusy };
     } finally {
-      leave.abort();
-      const error = await failed;
-      // biome-ignore lint/correctness/noUnsafeFinally: a writer that failed makes the figures worthless, so its error replaces the result
-      if (error !== undefined) throw error;
+      if (!finished) await threads.terminate();
     }
   } finally {
     await writerPlane?.stop();
@@ -158,25 +152,26 @@ export async function runFanout(setup: FanoutSetup, load: FanoutLoad, progress: 
  * deliveries made no progress for stallTimeoutMs, "capped" when drainCapMs ran out
  * while they were still progressing.
  */
-async function drained(tally: StreamTally, lastSeq: bigint, load: FanoutLoad, failed: Promise<unknown>, startedAt: number): Promise<"all" | "stalled" | "capped"> {
-  const reached = tally.allReach(lastSeq);
+export async function drained(
+  threads: Pick<SubscriberThreads, "allReach" | "delivered" | "failed">,
+  lastSeq: bigint,
+  load: Pick<FanoutLoad, "stallTimeoutMs" | "drainCapMs">,
+  startedAt: number,
+): Promise<"all" | "stalled" | "capped"> {
+  const reached = threads.allReach(lastSeq);
   for (;;) {
-    const before = tally.delivered;
-    if (await within(reached, load.stallTimeoutMs, failed)) return "all";
-    if (tally.delivered === before) return "stalled";
+    const before = threads.delivered;
+    if (await within(reached, load.stallTimeoutMs, threads.failed)) return "all";
+    if (threads.delivered === before) return "stalled";
     if (performance.now() - startedAt >= load.drainCapMs) return "capped";
   }
 }
 
-/** True when `promise` settled within `ms`, false on timeout; rethrows if the subscribers failed first. */
-async function within(promise: Promise<void>, ms: number, failed: Promise<unknown>): Promise<boolean> {
+/** True when `promise` settled within `ms`, false on timeout; rejects if the subscribers failed first. */
+export async function within(promise: Promise<void>, ms: number, failed: Promise<Error>): Promise<boolean> {
   const timer = new AbortController();
   try {
-    return await Promise.race([
-      promise.then(() => true),
-      sleep(ms, timer.signal).then(() => false),
-      failed.then((error) => (error === undefined ? new Promise<never>(() => {}) : Promise.reject(error))),
-    ]);
+    return await Promise.race([promise.then(() => true), sleep(ms, timer.signal).then(() => false), failed.then((error) => Promise.reject(error))]);
   } finally {
     timer.abort();
   }

@@ -1,5 +1,6 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { encodeEnvelope } from "@connectrpc/connect/protocol";
 import { EventSchema, type Event } from "../../gen/pushpals/v1/events_pb.js";
 import { StreamEventsResponseSchema, type StreamEventsResponse } from "../../gen/pushpals/v1/sessions_pb.js";
 
@@ -16,6 +17,7 @@ import { StreamEventsResponseSchema, type StreamEventsResponse } from "../../gen
 const EVENT_FIELD = StreamEventsResponseSchema.field.event.number;
 
 const binaryResponses = new WeakMap<Event, StreamEventsResponse>();
+const eventFrames = new WeakMap<Event, Uint8Array>();
 const plainResponses = new WeakMap<Event, StreamEventsResponse>();
 
 /**
@@ -34,6 +36,29 @@ export function binaryEventResponse(event: Event): StreamEventsResponse {
   }
   return response;
 }
+
+/**
+ * The event's StreamEventsResponse as the envelope every binary protocol (gRPC, gRPC-Web,
+ * Connect streaming) puts on the wire for an uncompressed message: flags 0, the length,
+ * the encoded response. Built once per event object and shared by every stream that
+ * writes it beneath Connect (shared/rpc/frames-beneath-connect.ts).
+ */
+export function eventFrame(event: Event): Uint8Array {
+  let frame = eventFrames.get(event);
+  if (frame === undefined) {
+    frame = responseFrame(binaryEventResponse(event));
+    eventFrames.set(event, frame);
+  }
+  return frame;
+}
+
+/** Any StreamEventsResponse as an uncompressed envelope (a keep-alive, say), exactly as Connect would envelope it. */
+export function responseFrame(response: StreamEventsResponse): Uint8Array {
+  return encodeEnvelope(0, toBinary(StreamEventsResponseSchema, response));
+}
+
+/** The envelope's header before the message: a flags byte and a 4-byte length. */
+export const FRAME_HEADER_BYTES = 5;
 
 /** The event's StreamEventsResponse as an ordinary message (any encoding), shared by every stream that sends this event object. */
 export function plainEventResponse(event: Event): StreamEventsResponse {

@@ -3,12 +3,14 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { UserMessageSchema } from "../../gen/pushpals/v1/events_pb.js";
 import { type SessionService, StreamEventsResponseSchema, type StreamEventsResponse } from "../../gen/pushpals/v1/sessions_pb.js";
 import { notFound } from "../../shared/errors.js";
+import { COMPRESS_MIN_BYTES, frameWriterOf } from "../../shared/rpc/frame-writer.js";
+import { framesBeneathConnect } from "../../shared/rpc/frames-beneath-connect.js";
 import { mapStream } from "../../shared/rpc/stream-hooks.js";
 import { parseRequest } from "../../shared/rpc/validate.js";
 import { toTimestamp } from "../../shared/time.js";
 import { committedEvents } from "./commit.js";
 import type { ControlPlaneDeps } from "./deps.js";
-import { binaryEventResponse, encodesBinary, plainEventResponse } from "./event-frames.js";
+import { binaryEventResponse, encodesBinary, eventFrame, FRAME_HEADER_BYTES, plainEventResponse, responseFrame } from "./event-frames.js";
 import { followSessionEvents, type FollowItem } from "./event-follower.js";
 import { decodePageToken, decodeSeqToken, encodeSeqToken, keysetPage, pageLimit } from "./page-token.js";
 import * as requests from "./requests/session-requests.js";
@@ -47,8 +49,10 @@ export function sessionService({ store, hub, commit, config }: ControlPlaneDeps)
 
     streamEvents(message, ctx) {
       const req = parseRequest(requests.streamEventsRequest, message);
+      const binary = encodesBinary(ctx.requestHeader.get("content-type"));
       // Live events are one object per event for all followers, so their responses are built (and encoded) once, not per stream.
-      const eventResponse = encodesBinary(ctx.requestHeader.get("content-type")) ? binaryEventResponse : plainEventResponse;
+      const eventResponse = binary ? binaryEventResponse : plainEventResponse;
+      const messageOf = (item: FollowItem) => (item.kind === "event" ? eventResponse(item.event) : keepalive(item.lastSeq));
       const items = followSessionEvents(store, hub, {
         sessionId: req.sessionId,
         afterSeq: req.afterSeq,
@@ -57,7 +61,14 @@ export function sessionService({ store, hub, commit, config }: ControlPlaneDeps)
         keepaliveMs: config.server.keepaliveSeconds * 1000,
         signal: ctx.signal,
       });
-      return mapStream(items, (item: FollowItem) => (item.kind === "event" ? eventResponse(item.event) : keepalive(item.lastSeq)));
+      const writer = binary ? frameWriterOf(ctx) : undefined;
+      if (!writer) return mapStream(items, messageOf);
+      // Binary streams write the shared frames themselves; what Connect would compress (the client asked, and it is big) it still sends.
+      const frameOf = (item: FollowItem) => {
+        const frame = item.kind === "event" ? eventFrame(item.event) : responseFrame(keepalive(item.lastSeq));
+        return writer.compressed && frame.length - FRAME_HEADER_BYTES >= COMPRESS_MIN_BYTES ? undefined : frame;
+      };
+      return framesBeneathConnect(items, { writer, frameOf, messageOf });
     },
 
     async appendEvents(message) {

@@ -7,6 +7,7 @@ import { AUTH_TOKEN_VARIABLE, checkBearerToken, tokenProblem } from "./auth.js";
 import { watchCallOutcome } from "./call-outcome.js";
 import { indexDescriptors } from "./descriptor-index.js";
 import { createHealthRegistry, registerHealth, ServingStatus, type HealthRegistry } from "./health.js";
+import { COMPRESS_MIN_BYTES, contextValuesOf, rememberResponses } from "./frame-writer.js";
 import { hideInternalErrors } from "./internal-errors.js";
 import { isLoopbackHost } from "./loopback.js";
 import { checkConnectGetMessages } from "./connect-get-check.js";
@@ -91,29 +92,34 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   const expectedAborts = new Set<unknown>([shutdownReasons.streams, shutdownReasons.calls]);
   const authorize = authToken === undefined ? undefined : checkBearerToken(authToken, { openReflection: options.openReflection ?? true });
 
-  const handler = connectNodeAdapter({
-    grpc: true,
-    grpcWeb: true,
-    connect: true,
-    readMaxBytes: options.maxRequestBytes,
-    interceptors: [hideInternalErrors(), traceServerCalls, countStreamSubscribers, ...(options.interceptors ?? [])],
-    // Runs for every call before its body is read: the one place that sees every outcome.
-    requestGate(context: HandlerContext) {
-      watchCallOutcome(context, logger, expectedAborts);
-      authorize?.(context);
-    },
-    routes(adapterRouter) {
-      const router = withShutdownSignals(adapterRouter, { streaming: streamShutdown.signal, unary: unaryShutdown.signal });
-      options.register(router);
-      registerHealth(router, health);
-      // Reflection describes every service on the port, itself included.
-      const services = [...servicesOf(adapterRouter), ...REFLECTION_SERVICES];
-      registerReflection(router, indexDescriptors(services, protoSourceInfo()));
-      for (const service of services) health.set(service.typeName, ServingStatus.SERVING);
-      health.set("", ServingStatus.SERVING);
-    },
-    fallback: serveStaticFiles(options.staticDir, logger),
-  });
+  // Each call's context carries its node response, for streams that write their frames beneath Connect (frame-writer.ts).
+  const handler = rememberResponses(
+    connectNodeAdapter({
+      grpc: true,
+      grpcWeb: true,
+      connect: true,
+      readMaxBytes: options.maxRequestBytes,
+      compressMinBytes: COMPRESS_MIN_BYTES,
+      contextValues: contextValuesOf,
+      interceptors: [hideInternalErrors(), traceServerCalls, countStreamSubscribers, ...(options.interceptors ?? [])],
+      // Runs for every call before its body is read: the one place that sees every outcome.
+      requestGate(context: HandlerContext) {
+        watchCallOutcome(context, logger, expectedAborts);
+        authorize?.(context);
+      },
+      routes(adapterRouter) {
+        const router = withShutdownSignals(adapterRouter, { streaming: streamShutdown.signal, unary: unaryShutdown.signal });
+        options.register(router);
+        registerHealth(router, health);
+        // Reflection describes every service on the port, itself included.
+        const services = [...servicesOf(adapterRouter), ...REFLECTION_SERVICES];
+        registerReflection(router, indexDescriptors(services, protoSourceInfo()));
+        for (const service of services) health.set(service.typeName, ServingStatus.SERVING);
+        health.set("", ServingStatus.SERVING);
+      },
+      fallback: serveStaticFiles(options.staticDir, logger),
+    }),
+  );
 
   const checked = checkConnectGetMessages(handler);
   const served = withCors(options.metrics ? withMetricsEndpoint(checked, { authToken }) : checked, options.corsOrigins ?? []);
