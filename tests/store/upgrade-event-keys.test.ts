@@ -1,21 +1,10 @@
 import Database from "better-sqlite3";
-import { drizzle as drizzleSqlite } from "drizzle-orm/better-sqlite3";
-import { migrate as migrateSqlite } from "drizzle-orm/better-sqlite3/migrator";
-import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
-import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import { create } from "@bufbuild/protobuf";
-import { cp, readFile, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import postgres from "postgres";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { QueueName } from "../../gen/pushpals/v1/common_pb.js";
 import { UserMessageSchema } from "../../gen/pushpals/v1/events_pb.js";
-import { migrationsFolder } from "../../services/control-plane/store/dialect/migrations-folder.js";
-import { openPostgresStore, openSqliteStore } from "../../services/control-plane/store/open-store.js";
 import type { Store } from "../../services/control-plane/store/store.js";
-import { DEFAULT_OPTIONS } from "./harness.js";
-import { freshDatabase, type FreshDatabase } from "../support/postgres.js";
-import { tempDir, type TempDir } from "../support/tmp.js";
+import { useOldDatabases } from "./old-database.js";
 
 /*
  * Upgrading a database written before migration 0006 (issue 17, bytes per event): events
@@ -28,18 +17,6 @@ const SESSIONS = ["ses_01JD00000000000000000000AA", "ses_01JD0000000000000000000
 const JOBS = ["job_01JD00000000000000000000J1", "job_01JD00000000000000000000J2"] as const;
 /** An item id AppendEvents accepted although no queue item has it. */
 const NO_SUCH_ITEM = "job_01JD00000000000000000000ZZ";
-
-/** The migrations folder as it was before `idx`. */
-async function folderBefore(kind: "sqlite" | "postgres", dir: string, idx: number): Promise<string> {
-  const folder = join(dir, kind);
-  await cp(migrationsFolder(kind), folder, { recursive: true });
-  const journalFile = join(folder, "meta", "_journal.json");
-  const journal = JSON.parse(await readFile(journalFile, "utf8")) as { entries: { idx: number; tag: string }[] };
-  for (const entry of journal.entries.filter((e) => e.idx >= idx)) await rm(join(folder, `${entry.tag}.sql`));
-  journal.entries = journal.entries.filter((e) => e.idx < idx);
-  await writeFile(journalFile, JSON.stringify(journal));
-  return folder;
-}
 
 /** Per session: seq → item id of its events as version 0005 stored them. */
 const OLD_EVENTS: Record<(typeof SESSIONS)[number], string[]> = {
@@ -88,27 +65,10 @@ async function checkUpgraded(store: Store): Promise<void> {
 }
 
 describe("upgrading a database from before migration 0006", () => {
-  let dir: TempDir | undefined;
-  let database: FreshDatabase | undefined;
-  let store: Store | undefined;
-  afterEach(async () => {
-    await store?.close();
-    store = undefined;
-    await database?.drop();
-    database = undefined;
-    await dir?.remove();
-    dir = undefined;
-  });
+  const old = useOldDatabases();
 
   test("SQLite: every event keeps its session, item, seq and time; events stay clustered without rowid", async () => {
-    dir = await tempDir("pushpals-upgrade-");
-    const file = join(dir.path, "pushpals.db");
-    const db = new Database(file);
-    migrateSqlite(drizzleSqlite(db), { migrationsFolder: await folderBefore("sqlite", dir.path, 6) });
-    for (const statement of OLD_ROWS) db.exec(statement.replace("PAYLOAD", "X''").replace("EMPTY", "X''"));
-    db.close();
-
-    store = await openSqliteStore(file, DEFAULT_OPTIONS);
+    const { store, file } = await old.sqlite(6, OLD_ROWS);
     await checkUpgraded(store);
     const check = new Database(file, { readonly: true });
     const [{ sql }] = check.prepare("SELECT sql FROM sqlite_schema WHERE name = 'events'").all() as [{ sql: string }];
@@ -119,16 +79,7 @@ describe("upgrading a database from before migration 0006", () => {
   });
 
   test("Postgres: every event keeps its session, item, seq and time", async () => {
-    database = await freshDatabase("upgrade");
-    dir = await tempDir("pushpals-upgrade-");
-    const client = postgres(database.url, { max: 1, onnotice: () => {} });
-    try {
-      await migratePostgres(drizzlePostgres(client), { migrationsFolder: await folderBefore("postgres", dir.path, 6) });
-      for (const statement of OLD_ROWS) await client.unsafe(statement.replace("PAYLOAD", "''::bytea").replace("EMPTY", "''::bytea"));
-    } finally {
-      await client.end();
-    }
-    store = await openPostgresStore(database.url, DEFAULT_OPTIONS);
+    const { store } = await old.postgres(6, OLD_ROWS);
     await checkUpgraded(store);
   });
 });

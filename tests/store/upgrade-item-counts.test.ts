@@ -1,19 +1,8 @@
 import Database from "better-sqlite3";
-import { drizzle as drizzleSqlite } from "drizzle-orm/better-sqlite3";
-import { migrate as migrateSqlite } from "drizzle-orm/better-sqlite3/migrator";
-import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
-import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
-import { cp, readFile, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import postgres from "postgres";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { QueueName } from "../../gen/pushpals/v1/common_pb.js";
-import { migrationsFolder } from "../../services/control-plane/store/dialect/migrations-folder.js";
-import { openPostgresStore, openSqliteStore } from "../../services/control-plane/store/open-store.js";
 import type { Store } from "../../services/control-plane/store/store.js";
-import { DEFAULT_OPTIONS } from "./harness.js";
-import { freshDatabase, type FreshDatabase } from "../support/postgres.js";
-import { tempDir, type TempDir } from "../support/tmp.js";
+import { useOldDatabases } from "./old-database.js";
 
 /*
  * Upgrading a database written before migration 0003 (issue 17): the item counters are
@@ -23,18 +12,6 @@ import { tempDir, type TempDir } from "../support/tmp.js";
 
 const SESSION = "ses_01JD00000000000000000000AA";
 const pending = (n: number) => `job_01JD000000000000000000P${String(n).padStart(3, "0")}`.slice(0, 30);
-
-/** The migrations folder as it was before 0003. */
-async function foldersBefore0003(kind: "sqlite" | "postgres", dir: string): Promise<string> {
-  const folder = join(dir, kind);
-  await cp(migrationsFolder(kind), folder, { recursive: true });
-  const journalFile = join(folder, "meta", "_journal.json");
-  const journal = JSON.parse(await readFile(journalFile, "utf8")) as { entries: { idx: number; tag: string }[] };
-  for (const entry of journal.entries.filter((e) => e.idx >= 3)) await rm(join(folder, `${entry.tag}.sql`));
-  journal.entries = journal.entries.filter((e) => e.idx < 3);
-  await writeFile(journalFile, JSON.stringify(journal));
-  return folder;
-}
 
 /** Rows as version 0002 stored them: 5 pending jobs, 1 claimed, 1 completed, and their session's events. */
 const OLD_ROWS = [
@@ -55,27 +32,10 @@ async function checkUpgraded(store: Store): Promise<void> {
 }
 
 describe("upgrading a database from before migration 0003", () => {
-  let dir: TempDir | undefined;
-  let database: FreshDatabase | undefined;
-  let store: Store | undefined;
-  afterEach(async () => {
-    await store?.close();
-    store = undefined;
-    await database?.drop();
-    database = undefined;
-    await dir?.remove();
-    dir = undefined;
-  });
+  const old = useOldDatabases();
 
   test("SQLite: counters filled from the rows, events rebuilt without rowid, nothing lost", async () => {
-    dir = await tempDir("pushpals-upgrade-");
-    const file = join(dir.path, "pushpals.db");
-    const db = new Database(file);
-    migrateSqlite(drizzleSqlite(db), { migrationsFolder: await foldersBefore0003("sqlite", dir.path) });
-    for (const statement of OLD_ROWS) db.exec(statement.replace("PAYLOAD", "X''").replace("EMPTY", "X''"));
-    db.close();
-
-    store = await openSqliteStore(file, DEFAULT_OPTIONS);
+    const { store, file } = await old.sqlite(3, OLD_ROWS);
     await checkUpgraded(store);
     const check = new Database(file, { readonly: true });
     const [{ sql }] = check.prepare("SELECT sql FROM sqlite_schema WHERE name = 'events'").all() as [{ sql: string }];
@@ -84,16 +44,7 @@ describe("upgrading a database from before migration 0003", () => {
   });
 
   test("Postgres: counters filled from the rows", async () => {
-    database = await freshDatabase("upgrade");
-    dir = await tempDir("pushpals-upgrade-");
-    const client = postgres(database.url, { max: 1, onnotice: () => {} });
-    try {
-      await migratePostgres(drizzlePostgres(client), { migrationsFolder: await foldersBefore0003("postgres", dir.path) });
-      for (const statement of OLD_ROWS) await client.unsafe(statement.replace("PAYLOAD", "''::bytea").replace("EMPTY", "''::bytea"));
-    } finally {
-      await client.end();
-    }
-    store = await openPostgresStore(database.url, DEFAULT_OPTIONS);
+    const { store } = await old.postgres(3, OLD_ROWS);
     await checkUpgraded(store);
   });
 });
