@@ -1,10 +1,23 @@
+import { execFile } from "node:child_process";
 import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { loadConfig } from "../../shared/config/load.js";
 import { packageRoot } from "../../shared/paths.js";
+import { itIfAvailable } from "../sandbox/environment.js";
+
+const run = promisify(execFile);
+const dockerCompose1 = {
+  name: "docker-compose (1.x)",
+  available: await run("docker-compose", ["version", "--short"]).then(
+    () => true,
+    () => false,
+  ),
+  howToGet: "apt-get install docker-compose",
+};
 
 interface ComposeService {
   image?: string;
@@ -99,5 +112,15 @@ describe("deploy/compose/compose.yaml: the mesh as containers, started in health
     const required = [...text.matchAll(/\$\{([A-Z_]+):\?/g)].map((match) => match[1]!);
     expect(required.length).toBeGreaterThan(0);
     for (const name of new Set(required)) expect(envExample, name).toMatch(new RegExp(`^${name}=`, "m"));
+  });
+
+  // The README promises `docker compose`, `podman compose` or `docker-compose`: the oldest of them,
+  // Debian's docker-compose 1.29, refused a top-level `name:` (compose spec only). `config` parses
+  // and validates the file with .env.example's values, without an engine.
+  itIfAvailable("docker-compose 1.x accepts the file, and .env.example names the project", dockerCompose1, async () => {
+    const { stdout } = await run("docker-compose", ["--env-file", join(dir, ".env.example"), "-f", join(dir, "compose.yaml"), "config"], { cwd: dir, timeout: 30_000 });
+    const rendered = parse(stdout) as ComposeFile;
+    expect(Object.keys(rendered.services).sort()).toEqual(Object.keys(compose.services).sort());
+    expect(envExample).toMatch(/^COMPOSE_PROJECT_NAME=pushpals$/m);
   });
 });
