@@ -8,7 +8,7 @@ import { claimOne, enqueueOn, newSession } from "./fixtures.js";
 import { DEFAULT_OPTIONS } from "./harness.js";
 
 /*
- * item_counts on Postgres is kept by statement triggers (migration 0006, issue 17): a
+ * item_counts on Postgres is kept by statement triggers (migration 0007, issue 17): a
  * statement changing many items writes each counter cell once. These check the cells
  * against a recount after multi-row statements of every kind, and that a bulk change
  * no longer leaves a dead row version per item behind.

@@ -23,26 +23,31 @@ export interface WriteTx {
 export function mutate<T>(dialect: Dialect, settings: Settings, work: (tx: WriteTx) => Promise<T>, options: MutateOptions = {}): Promise<Committed<T>> {
   const pending: PendingEvent[] = [];
   let events: Event[] = [];
+  // The append goes with COMMIT only when it is one statement that cannot find its session
+  // missing (see MutateOptions); otherwise it is the work's last step, awaited before COMMIT.
+  // Decided once per attempt, when the work has emitted everything.
+  let withCommit = false;
   const append = async (exec: Executor) => {
     events = pending.length > 0 ? await appendEvents(exec, dialect.kind, pending, settings.now()) : [];
   };
-  // The append goes with COMMIT only when it is one statement that cannot find its session
-  // missing (see MutateOptions); otherwise it is the work's last step, awaited before COMMIT.
-  const last = (exec: Executor) => (options.itemEvents && appendIsOneStatement(pending) ? append(exec) : Promise.resolve());
   return dialect
-    .write(async (exec) => {
-      pending.length = 0;
-      const tx: WriteTx = {
-        exec,
-        dialect,
-        settings,
-        now: settings.now(),
-        emit: (sessionId, draft) => pending.push({ sessionId, ...draft }),
-      };
-      const value = await work(tx);
-      if (!(options.itemEvents && appendIsOneStatement(pending))) await append(exec);
-      return value;
-    }, last)
+    .write(
+      async (exec) => {
+        pending.length = 0;
+        const tx: WriteTx = {
+          exec,
+          dialect,
+          settings,
+          now: settings.now(),
+          emit: (sessionId, draft) => pending.push({ sessionId, ...draft }),
+        };
+        const value = await work(tx);
+        withCommit = options.itemEvents === true && appendIsOneStatement(pending);
+        if (!withCommit) await append(exec);
+        return value;
+      },
+      (exec) => (withCommit ? append(exec) : Promise.resolve()),
+    )
     .then((value) => ({ value, events }));
 }
 

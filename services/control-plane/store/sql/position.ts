@@ -12,7 +12,7 @@ const RUN_TIME_WINDOW_MS = 60 * 60 * 1000;
 const CLAIMERS_WINDOW_MS = 10 * 60 * 1000;
 /** The guess for a queue with no finished item in the last hour. */
 const DEFAULT_RUN_MS = 30_000;
-/** Seqs per item_counts block (the counting triggers of the 0005 migrations, and Postgres 0006, use the same number). */
+/** Seqs per item_counts block (the counting triggers of the 0005 migrations, and Postgres 0007, use the same number). */
 const BLOCK = 1024;
 
 /**
